@@ -1,0 +1,1 @@
+"""Accounts and organizations: registration, sign-in, tokens, verification, admin pages."""

@@ -1,0 +1,80 @@
+"""Request and response models for accounts and organizations."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from core.models import ORG_ROLES, OrgKind, Role
+
+PASSWORD_MIN = 10
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: EmailStr
+    password: str = Field(min_length=PASSWORD_MIN, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["official", "ngo", "volunteer", "donor"]
+    organization: str | None = Field(default=None, max_length=200)
+    organization_kind: OrgKind | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    contact_consent: bool = False
+
+    @field_validator("password", mode="before")
+    @classmethod
+    def _password_length(cls, value):
+        if isinstance(value, str) and len(value) < PASSWORD_MIN:
+            raise ValueError(f"Password must be at least {PASSWORD_MIN} characters")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _organization_only_for_org_roles(self):
+        if self.role not in ORG_ROLES:
+            self.organization = None
+            self.organization_kind = None
+        return self
+
+
+class UserPublic(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: Role
+    status: Literal["active", "pending", "deactivated"]
+    organization_id: int | None
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+
+
+class OrganizationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: OrgKind
+    status: str
+    verified_at: datetime | None
+    verified_until: datetime | None = None
+
+
+class OrganizationQuery(BaseModel):
+    status: Literal["pending", "verified", "rejected"] | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)

@@ -1,0 +1,166 @@
+"""The app factory: the composition root that wires settings, database, domains and middleware."""
+
+import importlib
+import json
+from contextlib import asynccontextmanager
+
+from asgi_csrf import asgi_csrf
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from core import api
+from core.accounts import routes as accounts
+from core.auth import LoginThrottle
+from core.db import Database, DBSessionMiddleware, get_session
+from core.errors import error_json, exception_handlers
+from core.i18n import LocaleMiddleware
+from core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from core.settings import Settings
+from core.web import STATIC_DIR, HashedStaticFiles, NavItem, make_templates
+
+# The one place the kernel names the domains; each exports routes, api_routes and nav.
+DOMAINS = ("recovery", "volunteers", "donations")
+VERSION = "0.1.0"
+
+
+def domain_modules():
+    return [importlib.import_module(f"{name}.routes") for name in DOMAINS]
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        await get_session(request).execute(text("SELECT 1"))
+    except Exception as exc:  # any driver failure means "not ready", reported not raised
+        return error_json(
+            503, "database_unavailable", f"Database unreachable: {type(exc).__name__}"
+        )
+    return JSONResponse({"status": "ready", "database": "ok"})
+
+
+async def api_not_found(request: Request) -> Response:
+    return error_json(404, "not_found", f"No API operation at {request.url.path}")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    database = Database(settings)
+    modules = domain_modules()
+
+    web_routes: list[BaseRoute] = [*accounts.routes]
+    api_routes: list[BaseRoute] = [*accounts.api_routes]
+    nav: list[NavItem] = [*accounts.nav]
+    for module in modules:
+        web_routes.extend(module.routes)
+        api_routes.extend(module.api_routes)
+        nav.extend(module.nav)
+    api_routes.append(
+        Route("/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    )
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(request.app.state.openapi)
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, name="healthz"),
+        Route("/readyz", readyz, name="readyz"),
+        Route("/openapi.json", openapi, name="openapi"),
+        Mount("/static", app=HashedStaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/api/v1", routes=api_routes, name="api"),
+        *web_routes,
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        await database.dispose()
+
+    def csrf(app):
+        return asgi_csrf(
+            app,
+            signing_secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            # The JSON API authenticates with bearer tokens or is called without cookies.
+            skip_if_scope=lambda scope: (
+                scope["path"].startswith("/api/") and not _has_session_cookie(scope)
+            ),
+            send_csrf_failed=_csrf_failed,
+        )
+
+    middleware = [
+        Middleware(SecurityHeadersMiddleware, settings=settings),
+        Middleware(GZipMiddleware, minimum_size=500),
+        Middleware(BodyLimitMiddleware, settings=settings),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="commons_session",
+            max_age=settings.session_max_age,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+        Middleware(_Wrap, wrapper=csrf),
+        Middleware(LocaleMiddleware, default=settings.default_locale),
+        Middleware(DBSessionMiddleware, database=database),
+    ]
+    app = Starlette(
+        debug=settings.debug,
+        routes=routes,
+        middleware=middleware,
+        exception_handlers=exception_handlers,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.templates = make_templates(settings, nav)
+    app.state.login_throttle = LoginThrottle(settings)
+    app.state.openapi = api.openapi_schema(routes, title="Recovery Commons API", version=VERSION)
+    return app
+
+
+def _has_session_cookie(scope) -> bool:
+    for key, value in scope.get("headers") or []:
+        if key == b"cookie" and b"commons_session=" in value:
+            return True
+    return False
+
+
+async def _csrf_failed(scope, send, message_id) -> None:
+    message = "The form's security token is missing or out of date. Reload the page and try again."
+    if scope["path"].startswith("/api/"):
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "csrf_failed",
+                    "message": message,
+                    "fields": {"csrftoken": "missing or wrong"},
+                }
+            }
+        ).encode()
+        content_type = b"application/json"
+    else:
+        body = (f"<!doctype html><title>403</title><h1>403</h1><p>{message}</p>").encode()
+        content_type = b"text/html; charset=utf-8"
+    await send(
+        {"type": "http.response.start", "status": 403, "headers": [(b"content-type", content_type)]}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Wrap:
+    """Lets a function-style ASGI wrapper (asgi_csrf) sit in Starlette's middleware list."""
+
+    def __init__(self, app, wrapper):
+        self.wrapped = wrapper(app)
+
+    async def __call__(self, scope, receive, send):
+        await self.wrapped(scope, receive, send)

@@ -1,0 +1,166 @@
+"""Who is asking: passwords, browser sessions, bearer tokens, role checks, login throttling."""
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from limits import RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from sqlalchemy import select
+from starlette.requests import HTTPConnection
+
+from core.db import get_session
+from core.errors import DomainError, Forbidden, NotAuthenticated, PendingVerification
+from core.i18n import _
+from core.models import ApiToken, Organization, Role, User
+from core.settings import Settings
+
+_hasher = PasswordHasher()
+USER_KEY = "commons.user"
+ORG_KEY = "commons.organization"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A constant hash to verify against when the email is unknown, so timing does not tell.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def check_password_timing_safe(user: User | None, password: str) -> bool:
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        return False
+    return verify_password(user.password_hash, password)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    """A random bearer token and the hash we store; the token itself is never stored."""
+    token = "rc_" + secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+async def current_user(conn: HTTPConnection) -> User | None:
+    """The signed-in user from a bearer token or the session cookie, cached per request."""
+    if USER_KEY in conn.scope:
+        return conn.scope[USER_KEY]
+    user = None
+    session = get_session(conn)
+    authorization = conn.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        token_hash = hash_token(authorization[7:].strip())
+        row = await session.execute(
+            select(User, ApiToken)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        )
+        found = row.first()
+        if found is None:
+            raise NotAuthenticated(_("The bearer token is invalid or revoked."))
+        user = found[0]
+        conn.scope["commons.token_id"] = found[1].id
+    elif "session" in conn.scope and conn.session.get("uid"):
+        user = await session.get(User, conn.session["uid"])
+    if user is not None and not user.is_active:
+        if "session" in conn.scope:
+            conn.session.clear()
+        user = None
+    conn.scope[USER_KEY] = user
+    return user
+
+
+async def user_organization(conn: HTTPConnection, user: User | None) -> Organization | None:
+    if ORG_KEY not in conn.scope:
+        org = None
+        if user is not None and user.organization_id is not None:
+            org = await get_session(conn).get(Organization, user.organization_id)
+        conn.scope[ORG_KEY] = org
+    return conn.scope[ORG_KEY]
+
+
+async def require(conn: HTTPConnection, *roles: str, verified: bool = True) -> User:
+    """The signed-in user if their role is one of `roles` (any role when empty).
+
+    Officials and NGO members also need a verified organization unless `verified=False`.
+    """
+    user = await current_user(conn)
+    if user is None:
+        raise NotAuthenticated(_("Please sign in first."))
+    if roles and user.role not in roles:
+        raise Forbidden(_("Your role may not do this."))
+    if verified and user.role in (Role.official, Role.ngo):
+        org = await user_organization(conn, user)
+        if org is None or not org.is_verified():
+            raise PendingVerification(
+                _("Your organization is waiting for verification by an administrator.")
+            )
+    return user
+
+
+def sign_in(conn: HTTPConnection, user: User) -> None:
+    """Start a fresh session: everything but the language choice is dropped, with a new id."""
+    locale = conn.session.get("locale")
+    conn.session.clear()
+    conn.session["uid"] = user.id
+    conn.session["sid"] = secrets.token_urlsafe(16)
+    if locale:
+        conn.session["locale"] = locale
+    conn.scope[USER_KEY] = user
+
+
+def sign_out(conn: HTTPConnection) -> None:
+    locale = conn.session.get("locale")
+    conn.session.clear()
+    if locale:
+        conn.session["locale"] = locale
+    conn.scope[USER_KEY] = None
+
+
+class LoginThrottle:
+    """Counts failed sign-ins per account and per address in a moving window."""
+
+    def __init__(self, settings: Settings):
+        self.item = RateLimitItemPerSecond(
+            settings.login_failures_allowed, settings.login_failure_window_seconds
+        )
+        self.limiter = MovingWindowRateLimiter(
+            storage_from_string("async+" + settings.rate_limit_storage)
+        )
+
+    def _keys(self, email: str, address: str) -> list[tuple[str, str]]:
+        return [("login-account", email.strip().lower()), ("login-address", address)]
+
+    async def check(self, email: str, address: str) -> None:
+        for kind, key in self._keys(email, address):
+            if not await self.limiter.test(self.item, kind, key):
+                raise DomainError(
+                    _("Too many failed sign-in attempts. Please wait 15 minutes and try again."),
+                    429,
+                    "rate_limited",
+                    {"email": _("too many failed attempts")},
+                )
+
+    async def failed(self, email: str, address: str) -> None:
+        for kind, key in self._keys(email, address):
+            await self.limiter.hit(self.item, kind, key)
+
+    async def succeeded(self, email: str) -> None:
+        await self.limiter.clear(self.item, "login-account", email.strip().lower())
+
+
+def client_address(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client else "unknown"

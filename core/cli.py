@@ -1,0 +1,107 @@
+"""The `commons` command line: serve, migrate, create an admin, load demo data, run jobs."""
+
+import asyncio
+import getpass
+import importlib
+
+import typer
+import uvicorn
+
+from core.settings import Settings
+
+app = typer.Typer(help="Recovery Commons operator commands.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes."),
+    reload: bool = typer.Option(False, help="Restart on code changes (development)."),
+) -> None:
+    """Serve the web application."""
+    uvicorn.run(
+        "core.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
+    """Apply Alembic migrations to DATABASE_URL."""
+    from core.migrate import upgrade
+
+    upgrade(Settings().database_url, revision)
+    typer.echo("database is up to date")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: str = typer.Argument(..., help="The administrator's email."),
+    password: str | None = typer.Option(None, help="Password; asked twice when omitted."),
+    name: str = typer.Option("Administrator", help="Display name."),
+) -> None:
+    """Create a platform administrator."""
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat password: "):
+            typer.echo("The passwords differ.", err=True)
+            raise typer.Exit(1)
+    if len(password) < 10:
+        typer.echo("The password must be at least 10 characters.", err=True)
+        raise typer.Exit(1)
+
+    async def run() -> None:
+        from core.accounts.service import create_admin as create
+        from core.db import Database
+        from core.errors import DomainError
+
+        database = Database(Settings())
+        try:
+            async with database.transaction() as session:
+                await create(session, email, password, name)
+        except DomainError as exc:
+            typer.echo(exc.message, err=True)
+            raise typer.Exit(1) from exc
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+    typer.echo(f"admin {email} created")
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo data set (safe to run again: it loads only once)."""
+    from core.demo import load
+
+    loaded = asyncio.run(load(Settings()))
+    typer.echo("demo data loaded" if loaded else "demo data already present")
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(False, help="Process what is due now, then exit."),
+) -> None:
+    """Run background jobs: the mail outbox and reminders."""
+    module = importlib.import_module("volunteers.worker")
+    asyncio.run(module.run(Settings(), once=once))
+
+
+@app.command()
+def remind() -> None:
+    """Queue reminders to responsible organizations about overdue work."""
+    module = importlib.import_module("recovery.reminders")
+    count = asyncio.run(module.run(Settings()))
+    typer.echo(f"{count} reminder(s) queued")
+
+
+if __name__ == "__main__":
+    app()

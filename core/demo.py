@@ -1,0 +1,106 @@
+"""The demo data set: agencies, NGOs and people, then each domain's own demo data (idempotent)."""
+
+import importlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.auth import hash_password
+from core.db import Database, utcnow
+from core.models import Organization, OrgKind, OrgStatus, Role, User
+from core.settings import Settings
+
+DEMO_PASSWORD = "demo-password"
+ADMIN_EMAIL = "admin@demo.recovery.local"
+
+
+@dataclass
+class DemoContext:
+    """What the kernel's demo created, by key, for the domains' demo loaders to build on."""
+
+    settings: Settings
+    users: dict[str, User] = field(default_factory=dict)
+    orgs: dict[str, Organization] = field(default_factory=dict)
+    data: dict[str, object] = field(default_factory=dict)
+
+
+ORGS = [
+    ("recovery_office", "Riverside County Recovery Office", OrgKind.government),
+    ("housing_bureau", "Riverside Housing Bureau", OrgKind.government),
+    ("health_bureau", "Riverside Health Bureau", OrgKind.government),
+    ("red_cross", "Riverside Red Cross", OrgKind.ngo),
+    ("blue_sky", "Blue Sky Rescue Team", OrgKind.ngo),
+    ("builders", "Harbour Builders Co.", OrgKind.company),
+    ("village_committee", "Willow Village Committee", OrgKind.community),
+]
+
+PEOPLE = [
+    ("admin", ADMIN_EMAIL, "Platform Admin", Role.admin, None),
+    ("official", "official@demo.recovery.local", "Chen Wei", Role.official, "recovery_office"),
+    ("housing", "housing@demo.recovery.local", "Zhao Min", Role.official, "housing_bureau"),
+    ("ngo", "ngo@demo.recovery.local", "Liu Yang", Role.ngo, "red_cross"),
+    ("ngo2", "blue.sky@demo.recovery.local", "Sun Li", Role.ngo, "blue_sky"),
+    ("builder", "builder@demo.recovery.local", "Guo Qiang", Role.ngo, "builders"),
+    ("village", "village@demo.recovery.local", "He Ping", Role.ngo, "village_committee"),
+    ("volunteer", "volunteer@demo.recovery.local", "Wang Fang", Role.volunteer, None),
+    ("volunteer2", "volunteer2@demo.recovery.local", "Li Jun", Role.volunteer, None),
+    ("volunteer3", "volunteer3@demo.recovery.local", "Zhou Xin", Role.volunteer, None),
+    ("donor", "donor@demo.recovery.local", "Ma Lin", Role.donor, None),
+    ("company_donor", "giving@demo.recovery.local", "Eastern Textiles Ltd.", Role.donor, None),
+]
+
+
+async def _kernel(session: AsyncSession, ctx: DemoContext) -> None:
+    now = utcnow()
+    from datetime import timedelta
+
+    for key, name, kind in ORGS:
+        org = Organization(
+            name=name,
+            kind=kind,
+            status=OrgStatus.verified,
+            verified_at=now,
+            verified_until=now + timedelta(days=ctx.settings.verification_valid_days),
+        )
+        session.add(org)
+        ctx.orgs[key] = org
+    await session.flush()
+    password_hash = hash_password(DEMO_PASSWORD)
+    for key, email, name, role, org_key in PEOPLE:
+        user = User(
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            role=role,
+            organization_id=ctx.orgs[org_key].id if org_key else None,
+        )
+        session.add(user)
+        ctx.users[key] = user
+    await session.flush()
+    for org in ctx.orgs.values():
+        org.verified_by_id = ctx.users["admin"].id
+    await audit.record(session, actor=None, action="demo.load", object_type="demo")
+
+
+async def load(settings: Settings) -> bool:
+    """Load the demo once; returns False when it is already there."""
+    database = Database(settings)
+    try:
+        async with database.transaction() as session:
+            if await session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)):
+                return False
+            ctx = DemoContext(settings=settings)
+            await _kernel(session, ctx)
+            from core.app import DOMAINS
+
+            for name in DOMAINS:
+                try:
+                    module = importlib.import_module(f"{name}.demo")
+                except ModuleNotFoundError:
+                    continue
+                await module.load(session, ctx)
+        return True
+    finally:
+        await database.dispose()

@@ -1,0 +1,119 @@
+"""Pure ASGI middleware: security headers on every response, and request body size limits."""
+
+import json
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.settings import Settings
+
+
+def content_security_policy(settings: Settings) -> str:
+    tile_origin = settings.tile_url.split("/{", 1)[0]
+    tile_origin = "/".join(tile_origin.split("/")[:3]) if "://" in tile_origin else ""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data: {tile_origin}".strip(),
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.headers = {
+            "Content-Security-Policy": content_security_policy(settings),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "strict-origin-when-cross-origin",
+            "X-Frame-Options": "DENY",
+            "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
+        }
+        if settings.secure_cookies:
+            self.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in self.headers.items():
+                    headers.setdefault(key, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over the limit; multipart uploads (spreadsheets, receipts) may be larger."""
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.limit = settings.max_body_bytes
+        self.upload_limit = settings.max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"")
+        limit = self.upload_limit if content_type.startswith(b"multipart/") else self.limit
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, send, limit)
+            return
+        received = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    too_large = True
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await self._reject(scope, send, limit)
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        message = f"The request body is larger than {limit // 1024} KiB."
+        if scope["path"].startswith("/api/"):
+            body = json.dumps(
+                {"error": {"code": "too_large", "message": message, "fields": {"body": message}}}
+            ).encode()
+            content_type = b"application/json"
+        else:
+            body = message.encode()
+            content_type = b"text/plain; charset=utf-8"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", content_type),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class BodyTooLarge(Exception):
+    pass

@@ -1,0 +1,121 @@
+"""Kernel tables: organizations, users, API tokens, the audit log and the notifications outbox."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from core.db import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    admin = "admin"
+    official = "official"
+    ngo = "ngo"
+    volunteer = "volunteer"
+    donor = "donor"
+
+
+ORG_ROLES = (Role.official, Role.ngo)
+
+
+class OrgKind(StrEnum):
+    government = "government"
+    ngo = "ngo"
+    company = "company"
+    community = "community"
+
+
+class OrgStatus(StrEnum):
+    pending = "pending"
+    verified = "verified"
+    rejected = "rejected"
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organizations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=20)
+    status: str = Field(default=OrgStatus.pending, max_length=20, index=True)
+    description: str = Field(default="", sa_type=Text)
+    website: str | None = Field(default=None, max_length=300)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verified_by_id: int | None = Field(default=None)
+    verified_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    def is_verified(self, now: datetime | None = None) -> bool:
+        if self.status != OrgStatus.verified:
+            return False
+        return self.verified_until is None or self.verified_until > (now or utcnow())
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=20, index=True)
+    organization_id: int | None = Field(default=None, foreign_key="organizations.id", index=True)
+    is_active: bool = True
+    locale: str | None = Field(default=None, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    action: str = Field(max_length=60, index=True)
+    object_type: str = Field(max_length=40)
+    object_id: int | None = None
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A mail waiting to be delivered by `commons worker`; written in the caller's transaction."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=60)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    organization_id: int | None = Field(default=None, foreign_key="organizations.id")
+    to_email: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_type=Text)
+    status: str = Field(default=OutboxStatus.pending, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

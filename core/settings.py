@@ -1,0 +1,45 @@
+"""Typed settings read from COMMONS_* environment variables and DATABASE_URL."""
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COMMONS_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./commons.db",
+        validation_alias=AliasChoices("DATABASE_URL", "COMMONS_DATABASE_URL"),
+    )
+    secret_key: str = "dev-insecure-change-me"
+    secure_cookies: bool = False
+    session_max_age: int = 14 * 24 * 3600
+    default_locale: str = "en"
+    time_zone: str = "UTC"
+    currency: str = "CNY"
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "&copy; OpenStreetMap contributors"
+    login_failures_allowed: int = 10
+    login_failure_window_seconds: int = 15 * 60
+    rate_limit_storage: str = "memory://"
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    verification_valid_days: int = 365
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "Recovery Commons <noreply@localhost>"
+    mail_dir: Path = ROOT / "var" / "mail"
+    upload_dir: Path = ROOT / "var" / "uploads"
+    base_url: str = "http://127.0.0.1:8000"
+    debug: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

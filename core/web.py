@@ -1,0 +1,206 @@
+"""HTML rendering: the Jinja environment, htmx-aware rendering, static URLs, formatting filters."""
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from core.auth import current_user, user_organization
+from core.i18n import HTML_LANG, LOCALE_NAMES, LOCALES, current_locale, gettext, ngettext
+from core.settings import ROOT, Settings
+
+STATIC_DIR = ROOT / "static"
+TEMPLATE_DIRS = [
+    ROOT / "platform" / "templates",
+    ROOT / "core" / "templates",
+    ROOT / "recovery" / "templates",
+    ROOT / "volunteers" / "templates",
+    ROOT / "donations" / "templates",
+]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A header link; `roles` None means everyone, an empty tuple means signed-out visitors."""
+
+    label: Any
+    route: str
+    roles: tuple[str, ...] | None = None
+    order: int = 50
+
+
+_HASHED = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
+
+
+@cache
+def _file_hash(path: str) -> str:
+    return hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+
+
+def static_path(path: str) -> str:
+    """The content-hashed URL path of a static file: css/app.css → /static/css/app.<hash>.css."""
+    stem, dot, ext = path.rpartition(".")
+    return f"/static/{stem}.{_file_hash(path)}{dot}{ext}"
+
+
+class HashedStaticFiles(StaticFiles):
+    """Serves content-hashed names as the real file, cached for a year since the name changes."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        match = _HASHED.match(path)
+        if match:
+            real = match["stem"] + match["ext"]
+            response = await super().get_response(real, scope)
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            return response
+        response = await super().get_response(path, scope)
+        response.headers.setdefault("Cache-Control", "public, max-age=3600")
+        return response
+
+
+def _zone(settings: Settings, tz: str | None) -> ZoneInfo:
+    return ZoneInfo(tz or settings.time_zone)
+
+
+def make_templates(settings: Settings, nav: list[NavItem]) -> Jinja2Blocks:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS if d.is_dir()]),
+        autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=settings.debug,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+    def fmt_date(value: date | datetime | None, format: str = "medium", tz: str | None = None):
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = value.astimezone(_zone(settings, tz)).date()
+        return babel_dates.format_date(value, format=format, locale=current_locale.get())
+
+    def fmt_datetime(value: datetime | None, format: str = "medium", tz: str | None = None):
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return babel_dates.format_datetime(
+            value, format=format, tzinfo=_zone(settings, tz), locale=current_locale.get()
+        )
+
+    def fmt_number(value: int | float | None) -> str:
+        if value is None:
+            return ""
+        return babel_numbers.format_decimal(value, locale=current_locale.get())
+
+    def fmt_percent(value: float | None, digits: int = 0) -> str:
+        if value is None:
+            return ""
+        pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
+        return babel_numbers.format_percent(value, pattern, locale=current_locale.get())
+
+    env.filters.update(
+        date=fmt_date,
+        datetime=fmt_datetime,
+        number=fmt_number,
+        percent=fmt_percent,
+        money=format_money,
+    )
+    env.globals.update(
+        static=static_path,
+        settings=settings,
+        LOCALES=LOCALES,
+        LOCALE_NAMES=LOCALE_NAMES,
+    )
+
+    def context(request: Request) -> dict[str, Any]:
+        user = request.scope.get("commons.user")
+        locale = request.scope.get("commons.locale", "en")
+        csrf = request.scope.get("csrftoken")
+        role = user.role if user else None
+        items = [
+            item
+            for item in sorted(nav, key=lambda i: i.order)
+            if item.roles is None or (role in item.roles if role else item.roles == ())
+        ]
+        return {
+            "current_user": user,
+            "current_org": request.scope.get("commons.organization"),
+            "locale": locale,
+            "html_lang": HTML_LANG.get(locale, "en"),
+            "csrf_token": csrf() if csrf else "",
+            "nav_items": items,
+        }
+
+    return Jinja2Blocks(env=env, context_processors=[context])
+
+
+def format_money(minor: int | None, currency: str = "CNY") -> str:
+    """Integer minor units shown as money in the current locale (never through float)."""
+    if minor is None:
+        return ""
+    digits = babel_numbers.get_currency_precision(currency)
+    amount = Decimal(minor).scaleb(-digits)
+    return babel_numbers.format_currency(amount, currency, locale=current_locale.get())
+
+
+def is_fragment_request(request: Request) -> bool:
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+async def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render a page, or only `block` of it when htmx asks for a fragment."""
+    user = await current_user(request)
+    await user_organization(request, user)
+    templates: Jinja2Blocks = request.app.state.templates
+    block_name = block if block and is_fragment_request(request) else None
+    return templates.TemplateResponse(
+        request,
+        name,
+        context or {},
+        status_code=status_code,
+        headers=headers,
+        block_name=block_name,
+    )
+
+
+def render_error(request: Request, template: str, status_code: int, message: str) -> Response:
+    """An error page; rendered synchronously since it may be reached before a user is loaded."""
+    templates: Jinja2Blocks = request.app.state.templates
+    request.scope.setdefault("commons.user", None)
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"status_code": status_code, "message": message},
+        status_code=status_code,
+    )
+
+
+def upload_path(settings: Settings, *parts: str) -> Path:
+    path = Path(settings.upload_dir, *parts)
+    os.makedirs(path.parent, exist_ok=True)
+    return path

@@ -1,0 +1,1 @@
+"""Donations: capacity offers, in-kind pledges, money, disbursements, the public ledger."""

@@ -1,0 +1,1 @@
+"""Recovery: incidents, areas, needs, projects and tasks, supervision, reports, public pages."""

@@ -1,0 +1,199 @@
+"""Tables of the recovery domain: incidents, areas, needs, projects, milestones, tasks, reports."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from core.db import UTCDateTime, utcnow
+
+
+class IncidentStatus(StrEnum):
+    response = "response"
+    recovery = "recovery"
+    closed = "closed"
+
+
+class AreaLevel(StrEnum):
+    county = "county"
+    township = "township"
+    village = "village"
+
+
+class Category(StrEnum):
+    shelter = "shelter"
+    food = "food"
+    water_sanitation = "water_sanitation"
+    health = "health"
+    psychosocial = "psychosocial"
+    education = "education"
+    logistics = "logistics"
+    debris_removal = "debris_removal"
+    construction = "construction"
+    livelihoods = "livelihoods"
+    protection = "protection"
+
+
+class Priority(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+PRIORITY_RANK = {Priority.critical: 0, Priority.high: 1, Priority.medium: 2, Priority.low: 3}
+
+
+class NeedStatus(StrEnum):
+    open = "open"
+    partially_met = "partially_met"
+    met = "met"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+class TaskStatus(StrEnum):
+    todo = "todo"
+    in_progress = "in_progress"
+    blocked = "blocked"
+    done = "done"
+
+
+class ReportStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+
+
+class Incident(SQLModel, table=True):
+    __tablename__ = "incidents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    started_on: date
+    description: str = Field(default="", sa_type=Text)
+    status: str = Field(default=IncidentStatus.response, max_length=20)
+    time_zone: str = Field(default="UTC", max_length=60)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Area(SQLModel, table=True):
+    __tablename__ = "areas"
+    __table_args__ = (
+        CheckConstraint("lat >= -90 AND lat <= 90", name="ck_areas_lat"),
+        CheckConstraint("lon >= -180 AND lon <= 180", name="ck_areas_lon"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="areas.id", index=True)
+    name: str = Field(max_length=200)
+    level: str = Field(default=AreaLevel.county, max_length=20)
+    lat: float
+    lon: float
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Need(SQLModel, table=True):
+    __tablename__ = "needs"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_needs_quantity_positive"),
+        CheckConstraint(
+            "quantity_met >= 0 AND quantity_met <= quantity", name="ck_needs_quantity_met"
+        ),
+        CheckConstraint("lat >= -90 AND lat <= 90", name="ck_needs_lat"),
+        CheckConstraint("lon >= -180 AND lon <= 180", name="ck_needs_lon"),
+        Index("ix_needs_incident_status", "incident_id", "status"),
+        Index("ix_needs_incident_category", "incident_id", "category", "status"),
+        Index("ix_needs_incident_needed_by", "incident_id", "needed_by"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+    area_id: int | None = Field(default=None, foreign_key="areas.id", index=True)
+    title: str = Field(max_length=200)
+    category: str = Field(max_length=40)
+    quantity: int
+    unit: str = Field(max_length=40)
+    quantity_met: int = 0
+    priority: str = Field(max_length=20)
+    needed_by: date
+    lat: float
+    lon: float
+    description: str = Field(default="", sa_type=Text)
+    status: str = Field(default=NeedStatus.open, max_length=20)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("budget_minor >= 0", name="ck_projects_budget"),
+        CheckConstraint("progress >= 0 AND progress <= 100", name="ck_projects_progress"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    area_id: int | None = Field(default=None, foreign_key="areas.id", index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    lead_org_id: int = Field(foreign_key="organizations.id", index=True)
+    budget_minor: int = 0
+    currency: str = Field(max_length=3)
+    starts_on: date
+    due_on: date
+    progress: int = 0
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Milestone(SQLModel, table=True):
+    __tablename__ = "milestones"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    title: str = Field(max_length=200)
+    due_on: date
+    reached_on: date | None = None
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint("progress >= 0 AND progress <= 100", name="ck_tasks_progress"),
+        Index("ix_tasks_org_status", "responsible_org_id", "status"),
+        Index("ix_tasks_status_due", "status", "due_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    responsible_org_id: int = Field(foreign_key="organizations.id")
+    due_on: date
+    status: str = Field(default=TaskStatus.todo, max_length=20)
+    blocked_reason: str | None = Field(default=None, sa_type=Text)
+    progress: int = 0
+    completed_on: date | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Report(SQLModel, table=True):
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_incident_status", "incident_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+    title: str = Field(max_length=200)
+    body_markdown: str = Field(default="", sa_type=Text)
+    status: str = Field(default=ReportStatus.draft, max_length=20)
+    snapshot: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

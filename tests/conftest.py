@@ -1,0 +1,207 @@
+"""Test fixtures: migrate once per session, a clean database per test, the app with lifespan."""
+
+import asyncio
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from core.accounts.schemas import RegisterRequest
+from core.accounts.service import register, verify_organization
+from core.app import create_app
+from core.auth import hash_password, new_token
+from core.migrate import upgrade
+from core.models import ApiToken, Organization, OrgStatus, Role, User
+from core.settings import Settings
+
+PASSWORD = "correct horse battery"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+async def _ensure_pg_database(url: str) -> None:
+    parsed = make_url(url)
+    admin_dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(False)
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        exists = await conn.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", parsed.database
+        )
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await conn.close()
+
+
+async def _reset_pg_schema(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def migrated_url(tmp_path_factory) -> AsyncIterator[str]:
+    """Migrations run once per session, on PostgreSQL when TEST_DATABASE_URL says so."""
+    if TEST_DATABASE_URL:
+        await _ensure_pg_database(TEST_DATABASE_URL)
+        await _reset_pg_schema(TEST_DATABASE_URL)
+        await asyncio.to_thread(upgrade, TEST_DATABASE_URL)
+        yield TEST_DATABASE_URL
+        return
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await asyncio.to_thread(upgrade, url)
+    yield url
+
+
+_PG_TABLES: list[str] = []
+
+
+async def _truncate_pg(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        if not _PG_TABLES:
+            rows = await conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+            _PG_TABLES.extend(f'"{r[0]}"' for r in rows)
+        await conn.execute(text(f"TRUNCATE {', '.join(_PG_TABLES)} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def database_url(migrated_url, tmp_path) -> str:
+    """A clean, migrated database for this test."""
+    if migrated_url.startswith("postgresql"):
+        await _truncate_pg(migrated_url)
+        return migrated_url
+    source = re.sub(r"^sqlite\+aiosqlite:///", "", migrated_url)
+    target = tmp_path / "test.db"
+    shutil.copyfile(source, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret",
+        mail_dir=tmp_path / "mail",
+        upload_dir=tmp_path / "uploads",
+        login_failures_allowed=10,
+    )
+
+
+@pytest_asyncio.fixture
+async def app(settings):
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest_asyncio.fixture
+async def db(app):
+    """A write session for service tests; commits are the test's to make."""
+    async with app.state.database.session() as session:
+        yield session
+
+
+class Factory:
+    """Makes users (with verified organizations where their role needs one) and their tokens."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+
+    async def user(
+        self,
+        role: str = Role.volunteer,
+        *,
+        verified: bool = True,
+        org: str | None = None,
+        org_kind: str | None = None,
+        email: str | None = None,
+        name: str | None = None,
+    ) -> User:
+        self.count += 1
+        email = email or f"{role}{self.count}@example.org"
+        async with self.app.state.database.transaction() as session:
+            if role == Role.admin:
+                user = User(
+                    email=email,
+                    name=name or f"Admin {self.count}",
+                    password_hash=hash_password(PASSWORD),
+                    role=Role.admin,
+                )
+                session.add(user)
+                await session.flush()
+                return user
+            data = RegisterRequest(
+                email=email,
+                password=PASSWORD,
+                name=name or f"{role.title()} {self.count}",
+                role=role,
+                organization=org or (f"Org {self.count}" if role in ("official", "ngo") else None),
+                organization_kind=org_kind,
+            )
+            user, organization = await register(session, data)
+            if organization is not None and verified and organization.status != OrgStatus.verified:
+                admin = User(
+                    email=f"verifier{self.count}@example.org",
+                    name="Verifier",
+                    password_hash="x",
+                    role=Role.admin,
+                )
+                session.add(admin)
+                await session.flush()
+                await verify_organization(session, organization.id, admin=admin, valid_days=365)
+            return user
+
+    async def organization(self, user: User) -> Organization:
+        async with self.app.state.database.session() as session:
+            return await session.get(Organization, user.organization_id)
+
+    async def token(self, user: User) -> dict[str, str]:
+        token, token_hash = new_token()
+        async with self.app.state.database.transaction() as session:
+            session.add(ApiToken(user_id=user.id, token_hash=token_hash))
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest_asyncio.fixture
+async def factory(app) -> Factory:
+    return Factory(app)
+
+
+async def csrf_token(client: httpx.AsyncClient, path: str = "/login") -> str:
+    """Load a page so the CSRF cookie is set, and return the token forms must send."""
+    await client.get(path)
+    return client.cookies["csrftoken"]
+
+
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> httpx.Response:
+    token = await csrf_token(client)
+    return await client.post(
+        "/login", data={"email": email, "password": password, "csrftoken": token}
+    )

@@ -1,0 +1,98 @@
+"""The platform shell: health, OpenAPI, security headers, error pages, languages, static files."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from core.migrate import downgrade, upgrade
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_health_and_readiness(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+
+
+async def test_openapi_documents_operations_with_models(client):
+    spec = (await client.get("/openapi.json")).json()
+    register = spec["paths"]["/api/v1/auth/register"]["post"]
+    schema_ref = register["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    name = schema_ref.rsplit("/", 1)[1]
+    props = spec["components"]["schemas"][name]["properties"]
+    assert {"email", "password", "name", "role", "organization"} <= set(props)
+    assert "/api/v1/organizations/{id}/verify" in spec["paths"]
+
+
+async def test_security_headers_on_every_response(client):
+    for path in ("/", "/api/v1/organizations", "/no-such-page"):
+        response = await client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"]
+
+
+async def test_html_404_page_is_friendly(client):
+    response = await client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "text/html" in response.headers["content-type"]
+    assert "Page not found" in response.text
+
+
+async def test_accept_language_picks_chinese_and_switch_overrides(client):
+    page = await client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert 'lang="zh-Hans"' in page.text
+    assert "登录" in page.text
+    token = client.cookies["csrftoken"]
+    await client.post("/language", data={"csrftoken": token, "locale": "en", "next": "/login"})
+    page = await client.get("/login", headers={"Accept-Language": "zh-CN"})
+    assert 'lang="en"' in page.text
+    assert "Sign in" in page.text
+
+
+async def test_static_files_have_hashed_names_and_long_cache(client):
+    page = await client.get("/login")
+    import re
+
+    css = re.search(r'href="(/static/css/app\.[0-9a-f]{10}\.css)"', page.text).group(1)
+    response = await client.get(css)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["cache-control"]
+    htmx = re.search(r'src="(/static/vendor/htmx/htmx\.min\.[0-9a-f]{10}\.js)"', page.text)
+    assert htmx is not None
+
+
+async def test_responses_are_gzip_compressed(client):
+    response = await client.get("/register", headers={"Accept-Encoding": "gzip"})
+    assert response.headers.get("content-encoding") == "gzip"
+
+
+async def test_migrations_upgrade_and_downgrade_a_fresh_database(tmp_path):
+    import os
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        from tests.conftest import _ensure_pg_database, _reset_pg_schema
+
+        url = url.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1] + "_migrations"
+        await _ensure_pg_database(url)
+        await _reset_pg_schema(url)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert {"users", "organizations", "audit_log", "outbox", "needs", "tasks"} <= tables
+    await engine.dispose()
+    await asyncio.to_thread(downgrade, url, "base")
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert tables <= {"alembic_version"}
+    await engine.dispose()

@@ -1,0 +1,1 @@
+"""Volunteers: profiles, shifts, sign-ups and waitlists, attendance, calendar, mail delivery."""
