@@ -1,24 +1,7 @@
-"""HTTP routes of the recovery domain: pages, htmx fragments and /api/v1 operations."""
+"""HTTP routes of the recovery domain: official pages, public pages and /api/v1 operations."""
 
-from sqlalchemy import select
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from recovery.public import routes as public
 
-from core.db import get_session
-from core.web import render
-from recovery.models import Incident
-
-
-async def home(request: Request) -> Response:
-    incidents = (
-        await get_session(request).scalars(
-            select(Incident).order_by(Incident.started_on.desc()).limit(50)
-        )
-    ).all()
-    return await render(request, "recovery/home.html", {"incidents": incidents})
-
-
-routes: list = [Route("/", home, name="home")]
-api_routes: list = []
-nav: list = []
+routes: list = [*public.routes]
+api_routes: list = [*public.api_routes]
+nav: list = [*public.nav]

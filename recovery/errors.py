@@ -1,0 +1,31 @@
+"""Errors raised by the recovery domain."""
+
+from core.errors import Conflict, NotFound
+
+
+class IncidentNotFound(NotFound):
+    code = "incident_not_found"
+
+
+class AreaNotFound(NotFound):
+    code = "area_not_found"
+
+
+class NeedNotFound(NotFound):
+    code = "need_not_found"
+
+
+class ProjectNotFound(NotFound):
+    code = "project_not_found"
+
+
+class TaskNotFound(NotFound):
+    code = "task_not_found"
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+
+
+class OverFulfilment(Conflict):
+    code = "over_fulfilment"
