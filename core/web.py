@@ -44,6 +44,7 @@ class NavItem:
     order: int = 50
 
 
+MACROS = ("field", "select", "form_errors", "pager")
 _HASHED = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
 
 
@@ -122,6 +123,9 @@ def make_templates(settings: Settings, nav: list[NavItem]) -> Jinja2Blocks:
         percent=fmt_percent,
         money=format_money,
     )
+    # Macros as globals, since a block rendered alone for htmx does not see the page's imports.
+    macros = env.get_template("_macros.html").module
+    env.globals.update({name: getattr(macros, name) for name in MACROS})
     env.globals.update(
         static=static_path,
         settings=settings,

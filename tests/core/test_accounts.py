@@ -300,3 +300,31 @@ async def test_mutations_write_audit_rows_in_the_same_transaction(client):
     assert registered.actor_id == user.id and registered.object_id == user.id
     assert registered.after["email"] == "ngo@example.org"
     assert "password_hash" not in registered.after
+
+
+async def test_htmx_invalid_form_returns_only_the_form_block(client):
+    token = await csrf_token(client, "/register")
+    response = await client.post(
+        "/register",
+        data={
+            "csrftoken": token,
+            "role": "volunteer",
+            "name": "A",
+            "email": "a@example.org",
+            "password": "short",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert response.text.lstrip().startswith("<form")
+    assert 'id="e-password"' in response.text
+    assert "<html" not in response.text
+
+
+async def test_login_is_rate_limited_per_address_across_accounts(client, factory):
+    for index in range(10):
+        response = await sign_in(client, f"nobody{index}@example.org", "wrong password!")
+        assert response.status_code == 401
+    user = await factory.user(Role.volunteer)
+    response = await sign_in(client, user.email, PASSWORD)
+    assert response.status_code == 429

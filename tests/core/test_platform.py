@@ -96,3 +96,22 @@ async def test_migrations_upgrade_and_downgrade_a_fresh_database(tmp_path):
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert tables <= {"alembic_version"}
     await engine.dispose()
+
+
+async def test_unexpected_error_gives_friendly_500_page(app):
+    import httpx
+    from starlette.routing import Route
+
+    async def broken(request):
+        raise RuntimeError("boom")
+
+    app.router.routes.insert(0, Route("/broken", broken))
+    app.router.routes.insert(0, Route("/api/v1/broken", broken))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        page = await c.get("/broken")
+        assert page.status_code == 500
+        assert "Something went wrong" in page.text and "boom" not in page.text
+        data = await c.get("/api/v1/broken")
+        assert data.status_code == 500
+        assert data.json()["error"]["code"] == "server_error"
