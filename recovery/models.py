@@ -117,6 +117,7 @@ class Need(SQLModel, table=True):
             "quantity",
             "quantity_met",
         ),
+        Index("ix_needs_incident_priority_due", "incident_id", "priority", "needed_by"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

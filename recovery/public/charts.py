@@ -8,10 +8,11 @@ from markupsafe import Markup, escape
 from recovery.public.labels import PRIORITY_COLORS
 from recovery.public.service.dashboard import MapData
 
-WIDTH = 600
-LABEL_W = 190
+WIDTH = 440
+LABEL_W = 170
 ROW_H = 30
-BAR_H = 20
+BAR_H = 22
+FONT = 16
 MUTED = "#555d66"
 
 
@@ -38,12 +39,12 @@ def stacked_bars(
     """One horizontal bar per row, split into coloured segments; the total is written after it."""
     height = max(len(rows), 1) * ROW_H + 4
     biggest = max((sum(v for v, _c in parts) for _l, parts in rows), default=0) or 1
-    span = WIDTH - LABEL_W - 60
+    span = WIDTH - LABEL_W - 56
     out = [_open(chart_id, height, title, desc)]
     for index, (label, parts) in enumerate(rows):
         y = index * ROW_H + 4
         out.append(
-            f'<text x="{LABEL_W - 8}" y="{y + 15}" text-anchor="end" font-size="14">'
+            f'<text x="{LABEL_W - 8}" y="{y + 17}" text-anchor="end" font-size="{FONT}">'
             f"{escape(label)}</text>"
         )
         x = float(LABEL_W)
@@ -58,7 +59,7 @@ def stacked_bars(
             x += w
         total = sum(v for v, _c in parts)
         out.append(
-            f'<text x="{_fmt(x + 6)}" y="{y + 15}" font-size="14" fill="{MUTED}">'
+            f'<text x="{_fmt(x + 6)}" y="{y + 17}" font-size="{FONT}" fill="{MUTED}">'
             f"{escape(number(total))}</text>"
         )
     out.append("</svg>")
@@ -99,13 +100,6 @@ def map_svg(data: MapData, title: str) -> str:
             f'width="{_fmt(abs(x1 - x0) + 20)}" height="{_fmt(abs(y1 - y0) + 20)}" '
             'fill="#fff" stroke="#8a9299" stroke-dasharray="6 4"/>'
         )
-        for name, lat, lon in data.areas:
-            x, y = project(lat, lon)
-            out.append(
-                f'<rect x="{_fmt(x - 4)}" y="{_fmt(y - 4)}" width="8" height="8" fill="#1b1f23"/>'
-                f'<text x="{_fmt(x + 7)}" y="{_fmt(y - 6)}" font-size="13" '
-                f'font-family="sans-serif" fill="#1b1f23">{escape(name)}</text>'
-            )
         # Least urgent first so the urgent dots are drawn on top.
         for point in reversed(data.points):
             x, y = project(point.lat, point.lon)
@@ -113,8 +107,17 @@ def map_svg(data: MapData, title: str) -> str:
             unmet = point.status in ("open", "partially_met")
             fill = color if unmet else "#fff"
             out.append(
-                f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="5" fill="{fill}" '
-                f'stroke="{color}" stroke-width="2"/>'
+                f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="7" fill="{fill}" '
+                f'stroke="{color}" stroke-width="3"/>'
+            )
+        # Area names last, haloed, so the dots never hide them.
+        for name, lat, lon in data.areas:
+            x, y = project(lat, lon)
+            out.append(
+                f'<rect x="{_fmt(x - 5)}" y="{_fmt(y - 5)}" width="10" height="10" fill="#1b1f23"/>'
+                f'<text x="{_fmt(x + 7)}" y="{_fmt(y - 6)}" font-size="20" '
+                f'font-family="sans-serif" fill="#1b1f23" stroke="#fff" stroke-width="4" '
+                f'paint-order="stroke">{escape(name)}</text>'
             )
     out.append("</svg>")
     return "".join(out)

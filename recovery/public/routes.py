@@ -45,8 +45,10 @@ VOLUNTEER_LABELS = {
     "shifts": lazy_gettext("Shifts"),
     "hours": lazy_gettext("Hours given"),
 }
-# Short cache for public figures: fresh enough, and a burst of visitors costs one query each.
+# Short shared caching for what is the same for every visitor (never for HTML pages, which
+# carry the visitor's CSRF token and sign-in state); translated bodies vary by language.
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
+LOCALIZED_CACHE = PUBLIC_CACHE | {"Vary": "Accept-Language, Cookie"}
 
 
 def _number(value) -> str:
@@ -111,6 +113,7 @@ async def incident(request: Request) -> Response:
     context = _base(request) | {
         "incident": row,
         "needs": needs,
+        "urgent": await dashboard.urgent_needs(session, row.id),
         "projects": await dashboard.project_figures(session, row.id),
         "overdue": await dashboard.overdue_by_organization(session, row.id, today),
         "reports": await dashboard.latest_reports(session, row.id),
@@ -120,7 +123,7 @@ async def incident(request: Request) -> Response:
         "volunteer_labels": VOLUNTEER_LABELS,
         **_need_charts(needs),
     }
-    return await render(request, "recovery/public/incident.html", context, headers=PUBLIC_CACHE)
+    return await render(request, "recovery/public/incident.html", context)
 
 
 async def incident_map_svg(request: Request) -> Response:
@@ -128,7 +131,9 @@ async def incident_map_svg(request: Request) -> Response:
     row = await get_incident(session, request.path_params["id"])
     data = await dashboard.map_data(session, row.id, limit=MAP_POINTS)
     title = _("Needs of %(incident)s by priority and status") % {"incident": row.name}
-    return Response(charts.map_svg(data, title), media_type="image/svg+xml", headers=PUBLIC_CACHE)
+    return Response(
+        charts.map_svg(data, title), media_type="image/svg+xml", headers=LOCALIZED_CACHE
+    )
 
 
 async def incident_map_points(request: Request) -> Response:
@@ -156,7 +161,7 @@ async def incident_map_points(request: Request) -> Response:
         for p in data.points
     ]
     body = {"type": "FeatureCollection", "features": features, "total": data.total}
-    return JSONResponse(body, headers=PUBLIC_CACHE)
+    return JSONResponse(body, headers=LOCALIZED_CACHE)
 
 
 async def organization(request: Request) -> Response:

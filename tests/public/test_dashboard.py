@@ -2,7 +2,7 @@
 
 import pytest
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from core import extensions
 from recovery.models import Need, NeedStatus, Project, Task, TaskStatus
@@ -206,3 +206,33 @@ async def test_dashboard_renders_for_an_incident_with_nothing_yet(client, seeded
     assert response.status_code == 200
     assert "No projects yet." in response.text
     assert "No reports published yet." in response.text
+
+
+async def test_most_urgent_unmet_needs_come_by_priority_then_deadline(client, seeded):
+    page = doc(await client.get(f"/incidents/{seeded.incident.id}"))
+    section = page.get_element_by_id("h-needs").getparent()
+    heading = [h for h in section.iter("h3") if h.text_content() == "Most urgent unmet needs"][0]
+    items = heading.getnext().findall("li")
+    titles = [li.find("p").text_content().split()[:3] for li in items]
+    assert [" ".join(t) for t in titles] == [f"Need number {i}" for i in (0, 4, 12, 16, 24)]
+    assert "Critical" in items[0].text_content()
+    assert "overdue" in items[0].text_content()  # needed ten days ago
+
+
+async def test_dashboard_counts_in_sql_and_never_reads_need_rows_to_count(app, client, seeded):
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()).lower())
+
+    engine = app.state.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert (await client.get(f"/incidents/{seeded.incident.id}")).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    reads = [s for s in statements if s.startswith("select") and "from needs" in s]
+    assert reads
+    for statement in reads:
+        assert "group by" in statement or "limit" in statement, statement
+    assert len(statements) <= 20

@@ -1,4 +1,4 @@
-"""public dashboard covering index
+"""public dashboard indexes: covering figures, urgent needs
 
 Revision ID: p001
 Revises: 0002
@@ -24,7 +24,15 @@ def upgrade() -> None:
         ["incident_id", "category", "status", "quantity", "quantity_met"],
         unique=False,
     )
+    # The most urgent unmet needs: per priority, the earliest deadlines first.
+    op.create_index(
+        "ix_needs_incident_priority_due",
+        "needs",
+        ["incident_id", "priority", "needed_by"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_needs_incident_priority_due", table_name="needs")
     op.drop_index("ix_needs_public_figures", table_name="needs")

@@ -191,6 +191,50 @@ async def latest_reports(session: AsyncSession, incident_id: int, *, limit: int 
 
 
 @dataclass
+class UrgentNeed:
+    id: int
+    title: str
+    category: str
+    priority: str
+    status: str
+    quantity: int
+    quantity_met: int
+    unit: str
+    needed_by: date
+
+
+async def urgent_needs(session: AsyncSession, incident_id: int, *, limit: int = 5) -> list:
+    """Unmet needs, highest priority then earliest deadline: one short indexed query per
+    priority, so a large incident never sorts all its needs."""
+    found: list[UrgentNeed] = []
+    for priority in ("critical", "high", "medium", "low"):
+        rows = await session.execute(
+            select(
+                Need.id,
+                Need.title,
+                Need.category,
+                Need.priority,
+                Need.status,
+                Need.quantity,
+                Need.quantity_met,
+                Need.unit,
+                Need.needed_by,
+            )
+            .where(
+                Need.incident_id == incident_id,
+                Need.priority == priority,
+                Need.status.in_([NeedStatus.open, NeedStatus.partially_met]),
+            )
+            .order_by(Need.needed_by, Need.id)
+            .limit(limit - len(found))
+        )
+        found.extend(UrgentNeed(*row) for row in rows.all())
+        if len(found) >= limit:
+            break
+    return found
+
+
+@dataclass
 class IncidentSummary:
     incident: Incident
     needs: int
