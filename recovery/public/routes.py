@@ -179,9 +179,8 @@ async def organization(request: Request) -> Response:
 
 
 async def data_page(request: Request) -> Response:
-    summaries = await dashboard.incident_summaries(get_session(request))
     context = _base(request) | {
-        "summaries": summaries,
+        "incidents": await dashboard.list_incidents(get_session(request), limit=200),
         "datasets": [
             ("needs", _("Needs"), exports.NEED_COLUMNS, "export_needs_csv", "export_needs_json"),
             (

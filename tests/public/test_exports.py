@@ -121,3 +121,16 @@ async def test_data_page_lists_exports_licence_and_dictionary(client, seeded):
         assert tag in text
     assert f"/api/v1/export/needs.csv?incident_id={seeded.incident.id}" in text
     assert "/api/v1/export/3w.json" in text
+
+
+async def test_csv_cells_that_would_run_as_spreadsheet_formulas_are_quoted(app, client, seeded):
+    async with app.state.database.transaction() as session:
+        need = await session.get(Need, seeded.needs[0].id)
+        need.title = '=HYPERLINK("http://evil.example","click")'
+    data = read_hxl((await client.get("/api/v1/export/needs.csv")).content)
+    rows = {int(row.get("#meta+id")): row for row in data}
+    assert rows[need.id].get("#item+name") == "'" + need.title
+    # Numbers stay numbers, negative or not.
+    assert float(rows[need.id].get("#geo+lon")) == pytest.approx(need.lon)
+    json_items = (await client.get("/api/v1/export/needs.json?limit=1")).json()["items"]
+    assert json_items[0]["title"] == need.title

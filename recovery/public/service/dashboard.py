@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organization
@@ -203,35 +203,48 @@ class UrgentNeed:
     needed_by: date
 
 
-async def urgent_needs(session: AsyncSession, incident_id: int, *, limit: int = 5) -> list:
-    """Unmet needs, highest priority then earliest deadline: one short indexed query per
-    priority, so a large incident never sorts all its needs."""
-    found: list[UrgentNeed] = []
-    for priority in ("critical", "high", "medium", "low"):
+UNMET = (NeedStatus.open, NeedStatus.partially_met)
+SETTLED = (NeedStatus.met, NeedStatus.closed)
+PRIORITIES = ("critical", "high", "medium", "low")
+
+
+async def _by_priority(
+    session: AsyncSession, incident_id: int, statuses, columns, limit: int
+) -> list:
+    """Needs in `statuses`, highest priority then earliest deadline: one short query per
+    priority on (incident_id, priority, needed_by), so a large incident never sorts them all."""
+    found: list = []
+    for priority in PRIORITIES:
+        if len(found) >= limit:
+            break
         rows = await session.execute(
-            select(
-                Need.id,
-                Need.title,
-                Need.category,
-                Need.priority,
-                Need.status,
-                Need.quantity,
-                Need.quantity_met,
-                Need.unit,
-                Need.needed_by,
-            )
+            select(*columns)
             .where(
                 Need.incident_id == incident_id,
                 Need.priority == priority,
-                Need.status.in_([NeedStatus.open, NeedStatus.partially_met]),
+                Need.status.in_([s.value for s in statuses]),
             )
             .order_by(Need.needed_by, Need.id)
             .limit(limit - len(found))
         )
-        found.extend(UrgentNeed(*row) for row in rows.all())
-        if len(found) >= limit:
-            break
+        found.extend(rows.all())
     return found
+
+
+async def urgent_needs(session: AsyncSession, incident_id: int, *, limit: int = 5) -> list:
+    columns = (
+        Need.id,
+        Need.title,
+        Need.category,
+        Need.priority,
+        Need.status,
+        Need.quantity,
+        Need.quantity_met,
+        Need.unit,
+        Need.needed_by,
+    )
+    rows = await _by_priority(session, incident_id, UNMET, columns, limit)
+    return [UrgentNeed(*row) for row in rows]
 
 
 @dataclass
@@ -243,13 +256,18 @@ class IncidentSummary:
     projects: int
 
 
-async def incident_summaries(session: AsyncSession, *, limit: int = 50) -> list[IncidentSummary]:
-    """The incidents for the home page, newest first, each with its headline figures."""
-    incidents = list(
+async def list_incidents(session: AsyncSession, *, limit: int = 50) -> list[Incident]:
+    """The newest incidents first."""
+    return list(
         await session.scalars(
             select(Incident).order_by(Incident.started_on.desc(), Incident.id.desc()).limit(limit)
         )
     )
+
+
+async def incident_summaries(session: AsyncSession, *, limit: int = 50) -> list[IncidentSummary]:
+    """The incidents for the home page, newest first, each with its headline figures."""
+    incidents = await list_incidents(session, limit=limit)
     if not incidents:
         return []
     ids = [i.id for i in incidents]
@@ -304,29 +322,16 @@ class MapData:
     areas: list[tuple[str, float, float]]
 
 
-PRIORITY_ORDER = case(
-    (Need.priority == "critical", 0),
-    (Need.priority == "high", 1),
-    (Need.priority == "medium", 2),
-    else_=3,
-)
-STATUS_ORDER = case(
-    (Need.status == NeedStatus.open, 0),
-    (Need.status == NeedStatus.partially_met, 1),
-    else_=2,
-)
-
-
 async def map_data(session: AsyncSession, incident_id: int, *, limit: int = 500) -> MapData:
     """The most urgent needs (unmet first), capped so the map stays light on a weak network."""
-    shown = and_(Need.incident_id == incident_id, Need.status != NeedStatus.cancelled)
-    total = await session.scalar(select(func.count()).select_from(Need).where(shown))
-    rows = await session.execute(
-        select(Need.id, Need.title, Need.category, Need.priority, Need.status, Need.lat, Need.lon)
-        .where(shown)
-        .order_by(STATUS_ORDER, PRIORITY_ORDER, Need.needed_by, Need.id)
-        .limit(limit)
+    total = await session.scalar(
+        select(func.count())
+        .select_from(Need)
+        .where(Need.incident_id == incident_id, Need.status != NeedStatus.cancelled)
     )
+    columns = (Need.id, Need.title, Need.category, Need.priority, Need.status, Need.lat, Need.lon)
+    rows = await _by_priority(session, incident_id, UNMET, columns, limit)
+    rows += await _by_priority(session, incident_id, SETTLED, columns, limit - len(rows))
     areas = await session.execute(
         select(Area.name, Area.lat, Area.lon)
         .where(Area.incident_id == incident_id, Area.parent_id.is_(None))
@@ -334,7 +339,7 @@ async def map_data(session: AsyncSession, incident_id: int, *, limit: int = 500)
         .limit(50)
     )
     return MapData(
-        points=[MapPoint(*row) for row in rows.all()],
+        points=[MapPoint(*row) for row in rows],
         total=total or 0,
         areas=[tuple(row) for row in areas.all()],
     )

@@ -27,6 +27,20 @@ class Column:
     description: Any
 
 
+# Free text typed by people: a cell starting with one of these would run as a formula when the
+# CSV is opened in a spreadsheet, so it is quoted (OWASP "CSV injection"). Numbers never are.
+FREE_TEXT = {"incident", "title", "adm1", "area", "unit", "organization", "project", "activity"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(key: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if key in FREE_TEXT and isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 NEED_COLUMNS = (
     Column("need_id", "Need ID", "#meta+id", lazy_gettext("The need's number on this platform.")),
     Column("incident_id", "Incident ID", "#crisis+id", lazy_gettext("The incident's number.")),
@@ -304,7 +318,7 @@ async def csv_chunks(
     async for page in result.partitions(batch):
         for row in page:
             data = to_row(row, areas)
-            writer.writerow(["" if data[c.key] is None else data[c.key] for c in columns])
+            writer.writerow([_cell(c.key, data[c.key]) for c in columns])
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
