@@ -4,6 +4,7 @@ import pytest
 
 from core import extensions
 from core.accounts.service import verify_organization
+from core.models import Organization
 from tests.public.helpers import doc, number
 
 pytestmark = pytest.mark.asyncio
@@ -87,3 +88,18 @@ async def test_open_tasks_list_overdue_work_first(client, seeded):
 
 async def test_unknown_organization_is_a_404(client):
     assert (await client.get("/organizations/999")).status_code == 404
+
+
+async def test_only_web_addresses_become_links(app, client, seeded):
+    org = seeded.orgs["redcross"]
+    async with app.state.database.transaction() as session:
+        row = await session.get(Organization, org.id)
+        row.website = "javascript:alert(1)"
+    page = doc(await client.get(f"/organizations/{org.id}"))
+    assert "javascript:alert(1)" in page.text_content()
+    assert not [a for a in page.iter("a") if "javascript" in (a.get("href") or "")]
+    async with app.state.database.transaction() as session:
+        row = await session.get(Organization, org.id)
+        row.website = "https://redcross.example.org"
+    page = doc(await client.get(f"/organizations/{org.id}"))
+    assert [a for a in page.iter("a") if a.get("href") == "https://redcross.example.org"]
