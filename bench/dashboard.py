@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from lxml import html
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -139,12 +140,34 @@ def seed(path: Path, needs: int, projects: int, tasks_per_project: int) -> None:
     db.close()
 
 
-async def measure(url: str, runs: int) -> list[float]:
+async def wire_bytes(client: httpx.AsyncClient, url: str) -> int:
+    """Bytes as sent (gzip), before httpx decompresses them."""
+    async with client.stream("GET", url, headers={"Accept-Encoding": "gzip"}) as response:
+        response.raise_for_status()
+        return len(b"".join([chunk async for chunk in response.aiter_raw()]))
+
+
+async def page_bytes(client: httpx.AsyncClient, path: str) -> tuple[int, int]:
+    """The dashboard HTML, and the whole page: HTML, CSS, scripts, images (Leaflet excluded)."""
+    html_size = await wire_bytes(client, path)
+    tree = html.fromstring((await client.get(path)).text)
+    urls = [link.get("href") for link in tree.iter("link") if link.get("rel") == "stylesheet"]
+    urls += [script.get("src") for script in tree.iter("script") if script.get("src")]
+    urls += [img.get("src") for img in tree.iter("img")]
+    total = html_size
+    for url in urls:
+        if "vendor/leaflet" not in url:
+            total += await wire_bytes(client, url)
+    return html_size, total
+
+
+async def measure(url: str, runs: int) -> tuple[list[float], tuple[int, int]]:
     app = create_app(Settings(database_url=url, secret_key="bench"))
     timings = []
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            sizes = await page_bytes(client, "/incidents/1")
             for index in range(runs + 5):
                 started = time.perf_counter()
                 response = await client.get("/incidents/1", headers={"Accept-Encoding": "gzip"})
@@ -152,7 +175,7 @@ async def measure(url: str, runs: int) -> list[float]:
                 response.raise_for_status()
                 if index >= 5:  # the first requests warm caches and compile templates
                     timings.append(elapsed)
-    return timings
+    return timings, sizes
 
 
 def main() -> None:
@@ -173,12 +196,17 @@ def main() -> None:
             f"{args.projects * args.tasks_per_project:,} tasks "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        timings = sorted(asyncio.run(measure(url, args.runs)))
+        timings, (html_size, page_size) = asyncio.run(measure(url, args.runs))
+        timings.sort()
         p95 = timings[max(int(len(timings) * 0.95) - 1, 0)]
         print(
             f"dashboard /incidents/1 over {len(timings)} runs: "
             f"median {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms "
             f"(budget: median < 50 ms)"
+        )
+        print(
+            f"dashboard bytes (gzip): HTML {html_size:,} (budget 14,336), whole page "
+            f"{page_size:,} (budget 61,440; Leaflet and tiles excluded)"
         )
 
 
