@@ -6,9 +6,11 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from core import api
-from core.db import get_session
+from core.accounts.service import list_organizations
+from core.db import get_session, utcnow
 from core.extensions import gather
 from core.i18n import _, current_locale, lazy_gettext
+from core.models import OrgStatus
 from core.web import NavItem, render
 from recovery.models import IncidentStatus
 from recovery.public import charts
@@ -178,6 +180,29 @@ async def organization(request: Request) -> Response:
     return await render(request, "recovery/public/organization.html", context)
 
 
+async def organization_list(request: Request) -> Response:
+    """Verified organizations (expired ones too, marked), with what they owe right now."""
+    session = get_session(request)
+    limit = 50
+    try:
+        offset = max(int(request.query_params.get("offset", 0)), 0)
+    except ValueError:
+        offset = 0
+    orgs, total = await list_organizations(
+        session, status=OrgStatus.verified, limit=limit, offset=offset
+    )
+    today = dashboard.incident_today(None, request.app.state.settings.time_zone)
+    context = _base(request) | {
+        "orgs": orgs,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "now": utcnow(),
+        "overdue": await organizations.overdue_counts(session, [o.id for o in orgs], today),
+    }
+    return await render(request, "recovery/public/organizations.html", context)
+
+
 async def data_page(request: Request) -> Response:
     context = _base(request) | {
         "incidents": await dashboard.list_incidents(get_session(request), limit=200),
@@ -248,6 +273,7 @@ routes: list = [
     Route("/incidents/{id:int}", incident, name="recovery:incident"),
     Route("/incidents/{id:int}/map.svg", incident_map_svg, name="recovery:incident_map"),
     Route("/incidents/{id:int}/map.geojson", incident_map_points, name="recovery:incident_points"),
+    Route("/organizations", organization_list, name="recovery:organizations"),
     Route("/organizations/{id:int}", organization, name="recovery:organization"),
     Route("/data", data_page, name="recovery:data"),
 ]

@@ -11,6 +11,7 @@ PAGES = [
     ("/", "Disasters in recovery", "灾后"),
     ("/incidents/{incident}", "Needs by category", "按类别划分的需求"),
     ("/organizations/{org}", "Track record on this platform", "在本平台的履约记录"),
+    ("/organizations", "track record", "履约记录"),
     ("/data", "Data dictionary", "数据字典"),
 ]
 

@@ -103,3 +103,24 @@ async def test_only_web_addresses_become_links(app, client, seeded):
         row.website = "https://redcross.example.org"
     page = doc(await client.get(f"/organizations/{org.id}"))
     assert [a for a in page.iter("a") if a.get("href") == "https://redcross.example.org"]
+
+
+async def test_organization_list_shows_verified_ones_with_expiry_and_overdue_work(client, seeded):
+    page = doc(await client.get("/organizations"))
+    rows = {
+        tr.find("th").text_content().strip(): [td.text_content().strip() for td in tr.findall("td")]
+        for tr in page.find(".//tbody").findall("tr")
+    }
+    assert list(rows) == ["Harbour Builders", "Riverside Recovery Office", "Riverside Red Cross"]
+    assert rows["Harbour Builders"][1] == "Verification expired"
+    assert rows["Harbour Builders"][2] == "2"
+    assert rows["Riverside Red Cross"][1].startswith("valid until")
+    assert rows["Riverside Red Cross"][2] == "1"
+    assert "Willow Youth Club" not in page.text_content()  # pending: not verified, not listed
+    link = page.find(".//tbody/tr/th/a").get("href")
+    assert link.endswith(f"/organizations/{seeded.orgs['builders'].id}")
+
+
+async def test_organization_list_tolerates_a_bad_offset(client, seeded):
+    assert (await client.get("/organizations?offset=abc")).status_code == 200
+    assert (await client.get("/organizations?offset=-5")).status_code == 200

@@ -14,7 +14,13 @@ PHONE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
 
 def public_paths(seeded) -> list[str]:
     incident = seeded.incident.id
-    paths = ["/", "/data", f"/incidents/{incident}", f"/incidents/{seeded.other_incident.id}"]
+    paths = [
+        "/",
+        "/data",
+        "/organizations",
+        f"/incidents/{incident}",
+        f"/incidents/{seeded.other_incident.id}",
+    ]
     paths += [f"/incidents/{incident}/map.svg", f"/incidents/{incident}/map.geojson"]
     paths += [f"/organizations/{org.id}" for org in seeded.orgs.values()]
     for name in ("needs", "3w"):
