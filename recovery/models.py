@@ -108,6 +108,16 @@ class Need(SQLModel, table=True):
         Index("ix_needs_incident_status", "incident_id", "status"),
         Index("ix_needs_incident_category", "incident_id", "category", "status"),
         Index("ix_needs_incident_needed_by", "incident_id", "needed_by"),
+        # Covers the public dashboard's figures, so they are counted from the index alone.
+        Index(
+            "ix_needs_public_figures",
+            "incident_id",
+            "category",
+            "status",
+            "quantity",
+            "quantity_met",
+        ),
+        Index("ix_needs_incident_priority_due", "incident_id", "priority", "needed_by"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

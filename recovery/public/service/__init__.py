@@ -1,0 +1,1 @@
+"""Read-only queries behind the public pages: dashboard aggregates, exports, trust signals."""

@@ -1,0 +1,1 @@
+"""Tests of the public transparency pages and open data."""

@@ -1,0 +1,79 @@
+"""The SVG builders and the optional-link helper, on their own."""
+
+import httpx
+import pytest
+from lxml import etree
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from recovery.public import charts
+from recovery.public.links import optional_url
+from recovery.public.service.dashboard import MapData, MapPoint
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_stacked_bars_scale_to_the_largest_total_and_escape_labels():
+    chart = charts.stacked_bars(
+        "c",
+        "Needs <by> category",
+        "A & B",
+        [
+            ("<script>alert(1)</script>", [(6, "#111"), (0, "#222"), (2, "#333")]),
+            ("Food", [(4, "#111")]),
+        ],
+    )
+    tree = etree.fromstring(str(chart))
+    assert tree.find(f"{SVG}title").text == "Needs <by> category"
+    assert tree.find(f"{SVG}desc").text == "A & B"
+    assert "<script>" not in str(chart)
+    rects = tree.findall(f"{SVG}rect")
+    assert len(rects) == 3  # the zero segment is not drawn
+    widths = [float(r.get("width")) for r in rects]
+    assert widths[0] == pytest.approx(3 * widths[1])
+    assert widths[2] == pytest.approx(widths[0] / 6 * 4)
+    totals = [t.text for t in tree.findall(f"{SVG}text")][1::2]
+    assert totals == ["8", "4"]
+
+
+def test_bars_with_nothing_to_show_still_make_a_valid_chart():
+    tree = etree.fromstring(str(charts.bars("e", "Empty", "Nothing yet", [])))
+    assert tree.findall(f"{SVG}rect") == []
+
+
+def test_map_svg_draws_unmet_needs_filled_and_met_needs_as_rings():
+    points = [
+        MapPoint(1, "Tents", "shelter", "critical", "open", 30.5, 114.3),
+        MapPoint(2, "Water", "water_sanitation", "low", "met", 30.6, 114.4),
+    ]
+    svg = charts.map_svg(MapData(points, 2, [("Riverside <County>", 30.55, 114.35)]), "Map & key")
+    tree = etree.fromstring(svg)
+    circles = tree.findall(f"{SVG}circle")
+    assert [c.get("fill") for c in circles] == ["#fff", "#b3261e"]
+    assert tree.find(f"{SVG}title").text == "Map & key"
+    assert "Riverside <County>" in [t.text for t in tree.findall(f"{SVG}text")]
+    for circle in circles:
+        assert 0 <= float(circle.get("cx")) <= charts.MAP_W
+        assert 0 <= float(circle.get("cy")) <= charts.MAP_H
+    # North is up: the need further north is drawn higher.
+    north, south = sorted(circles, key=lambda c: float(c.get("cy")))
+    assert north.get("stroke") == "#3d6b8c"
+
+
+def test_map_svg_of_an_incident_without_points_is_a_plain_valid_image():
+    tree = etree.fromstring(charts.map_svg(MapData([], 0, []), "Empty"))
+    assert tree.findall(f"{SVG}circle") == []
+
+
+@pytest.mark.asyncio
+async def test_optional_url_links_only_to_routes_that_exist():
+    async def page(request):
+        url = optional_url(request)
+        return JSONResponse({"need": url("recovery:need", id=7), "gone": url("recovery:gone")})
+
+    app = Starlette(routes=[Route("/", page), Route("/needs/{id:int}", page, name="recovery:need")])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        body = (await client.get("/")).json()
+    assert body == {"need": "http://test/needs/7", "gone": None}
