@@ -71,7 +71,7 @@ def test_htmx_form_shows_field_errors_without_reload(server, browser):
     assert browser.current_url.endswith("/register")
 
 
-@pytest.mark.parametrize("path", ["/", "/login", "/register"])
+@pytest.mark.parametrize("path", ["/", "/login", "/register", "/data", "/organizations"])
 def test_pages_pass_axe_wcag_aa(server, browser, path):
     browser.get(f"{server}{path}")
     violations = axe_violations(browser)
