@@ -20,7 +20,7 @@ from core.auth import LoginThrottle
 from core.db import Database, DBSessionMiddleware, get_session
 from core.errors import error_json, exception_handlers
 from core.i18n import LocaleMiddleware
-from core.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from core.middleware import BodyLimitMiddleware, MultipartCSRFCheck, SecurityHeadersMiddleware
 from core.settings import Settings
 from core.web import STATIC_DIR, HashedStaticFiles, NavItem, make_templates
 
@@ -90,8 +90,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             signing_secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
             # The JSON API authenticates with bearer tokens or is called without cookies.
-            skip_if_scope=lambda scope: (
-                scope["path"].startswith("/api/") and not _has_session_cookie(scope)
+            skip_if_scope=lambda scope: bool(
+                scope.get("commons.csrf_checked")
+                or (scope["path"].startswith("/api/") and not _has_session_cookie(scope))
             ),
             send_csrf_failed=_csrf_failed,
         )
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             same_site="lax",
             https_only=settings.secure_cookies,
         ),
+        Middleware(MultipartCSRFCheck, on_failure=_csrf_failed),
         Middleware(_Wrap, wrapper=csrf),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(DBSessionMiddleware, database=database),

@@ -115,3 +115,25 @@ async def test_unexpected_error_gives_friendly_500_page(app):
         data = await c.get("/api/v1/broken")
         assert data.status_code == 500
         assert data.json()["error"]["code"] == "server_error"
+
+
+async def test_multipart_form_posts_are_csrf_checked(app, client):
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def upload(request):
+        async with request.form() as form:
+            return PlainTextResponse(f"{form['note']}:{len(await form['file'].read())}")
+
+    app.router.routes.insert(0, Route("/upload-test", upload, methods=["POST"]))
+    await client.get("/login")
+    token = client.cookies["csrftoken"]
+    files = {"file": ("scan.pdf", b"%PDF-1.4 receipt", "application/pdf")}
+    ok = await client.post("/upload-test", data={"csrftoken": token, "note": "hi"}, files=files)
+    assert ok.status_code == 200 and ok.text == "hi:16"
+    forged = await client.post(
+        "/upload-test", data={"csrftoken": "forged", "note": "x"}, files=files
+    )
+    assert forged.status_code == 403
+    missing = await client.post("/upload-test", data={"note": "x"}, files=files)
+    assert missing.status_code == 403
