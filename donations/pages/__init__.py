@@ -1,0 +1,4 @@
+"""Browser pages of the donations domain, one module per audience."""
+
+routes: list = []
+nav: list = []
