@@ -50,7 +50,7 @@ async def world(app, factory) -> World:
     ngo = await factory.user(Role.ngo, org="Red Cross Riverside", org_kind="ngo")
     ngo2 = await factory.user(Role.ngo, org="Blue Sky Rescue", org_kind="ngo")
     donor = await factory.user(Role.donor, email="ma.lin@example.org", name="Ma Lin")
-    donor2 = await factory.user(Role.donor, email="giving@textiles.example", name="Eastern Textiles")
+    donor2 = await factory.user(Role.donor, email="give@textiles.example", name="Eastern Textiles")
     async with app.state.database.transaction() as session:
         incident = Incident(name="Riverside flood", started_on=date(2026, 11, 1))
         other = Incident(name="Hill fire", started_on=date(2026, 10, 1))

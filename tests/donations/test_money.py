@@ -138,6 +138,14 @@ async def test_bad_idempotency_key_is_refused(client, world):
     assert "Idempotency-Key" in response.json()["error"]["fields"]
 
 
+async def disburse(client, world, amount, **overrides):
+    return await client.post(
+        "/api/v1/disbursements",
+        json=disbursement(world, amount, **overrides),
+        headers=world.headers["official"],
+    )
+
+
 async def _funded(client, world, amount=100_000) -> None:
     donation = (await pledge(client, world, amount_minor=amount)).json()
     assert (await receive(client, world, donation["id"])).status_code == 200
@@ -159,9 +167,7 @@ def disbursement(world, amount, **overrides) -> dict:
 async def test_disbursement_cannot_exceed_received_balance(client, world):
     await pledge(client, world, amount_minor=10_000_000)  # pledged, not received: not spendable
     await _funded(client, world, 100_000)
-    too_much = await client.post(
-        "/api/v1/disbursements", json=disbursement(world, 100_001), headers=world.headers["official"]
-    )
+    too_much = await disburse(client, world, 100_001)
     assert too_much.status_code == 409
     error = too_much.json()["error"]
     assert error["code"] == "insufficient_funds"
@@ -172,9 +178,7 @@ async def test_disbursement_cannot_exceed_received_balance(client, world):
         headers=world.headers["official"],
     )
     assert other_currency.status_code == 409
-    ok = await client.post(
-        "/api/v1/disbursements", json=disbursement(world, 100_000), headers=world.headers["official"]
-    )
+    ok = await disburse(client, world, 100_000)
     assert ok.status_code == 201
     assert ok.json()["project_id"] == world.project.id
 
