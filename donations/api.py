@@ -25,6 +25,7 @@ from donations.schemas import (
     LedgerEntryPublic,
     LedgerQuery,
     MatchQuery,
+    MostNeededItem,
     OfferCreate,
     OfferPublic,
     OfferQuery,
@@ -257,7 +258,7 @@ async def most_needed(request: Request) -> Response:
     dont = await offers.dont_send_list(session, incident_id)
     return api.ok(
         {
-            "most_needed": items,
+            "most_needed": [MostNeededItem(**item) for item in items],
             "dont_send": [DontSendPublic.model_validate(d) for d in dont],
         }
     )

@@ -287,3 +287,12 @@ class DontSendPublic(BaseModel):
     category: str
     label: str
     reason: str
+
+
+class MostNeededItem(BaseModel):
+    category: str
+    unit: str
+    quantity: int
+    needs: int
+    priority: str
+    needed_by: date
