@@ -154,23 +154,25 @@ async def test_reversal_is_a_new_entry_and_restores_the_balance(client, world):
     assert by_donor.status_code == 403
 
 
+def _run_snippet(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "verify.py"], cwd=folder, capture_output=True, text=True, check=False
+    )
+
+
 async def test_downloaded_json_verifies_with_the_published_snippet(client, world, tmp_path):
     await money_flow(client, world)
     download = await client.get(f"/api/v1/ledger/export.json?incident_id={world.incident.id}")
     assert download.status_code == 200
     (tmp_path / "ledger.json").write_bytes(download.content)
     (tmp_path / "verify.py").write_text(VERIFY_SNIPPET)
-    ok = subprocess.run(
-        [sys.executable, "verify.py"], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
+    ok = await asyncio.to_thread(_run_snippet, tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "3 entries" in ok.stdout
     data = json.loads(download.content)
     data["entries"][0]["amount_minor"] += 1
     (tmp_path / "ledger.json").write_text(json.dumps(data))
-    bad = subprocess.run(
-        [sys.executable, "verify.py"], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
+    bad = await asyncio.to_thread(_run_snippet, tmp_path)
     assert bad.returncode != 0
     assert "entry 1" in bad.stderr
 
