@@ -428,3 +428,11 @@ async def list_disbursements(
     if project_id is not None:
         query = query.where(Disbursement.project_id == project_id)
     return list(await session.scalars(query.order_by(Disbursement.id.desc())))
+
+
+async def receipt_entry(session: AsyncSession, donation_id: int) -> LedgerEntry | None:
+    return await session.scalar(
+        select(LedgerEntry).where(
+            LedgerEntry.donation_id == donation_id, LedgerEntry.kind == LedgerKind.receipt.value
+        )
+    )
