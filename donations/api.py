@@ -39,7 +39,7 @@ from donations.schemas import (
     VerifyQuery,
     VerifyResult,
 )
-from donations.service import figures, matching, money, offers
+from donations.service import figures, matching, money, offers, spending
 from donations.service.common import owns_offer
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -226,14 +226,14 @@ async def create_disbursement(request: Request, body: DisbursementCreate) -> Res
     """Spend received funds on a project or need; refused beyond the incident's balance."""
     user = await require(request, Role.official)
     session = get_session(request)
-    row = await money.disburse(session, data=body, actor=user)
+    row = await spending.disburse(session, data=body, actor=user)
     await session.commit()
     return api.ok(disbursement_public(row), 201)
 
 
 async def list_disbursements(request: Request, query: ExportQuery) -> Response:
     """An incident's disbursements (public)."""
-    rows = await money.list_disbursements(get_session(request), incident_id=query.incident_id)
+    rows = await spending.list_disbursements(get_session(request), incident_id=query.incident_id)
     return api.page([disbursement_public(r) for r in rows], len(rows))
 
 
@@ -303,7 +303,7 @@ async def ledger_reverse(request: Request, body: ReverseRequest) -> Response:
     """Correct a receipt or disbursement with a reversing entry (entries are never edited)."""
     user = await require(request, Role.official)
     session = get_session(request)
-    entry = await money.reverse_entry(
+    entry = await spending.reverse_entry(
         session, entry_id=request.path_params["id"], reason=body.reason, actor=user
     )
     await session.commit()

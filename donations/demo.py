@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import utcnow
 from core.demo import DemoContext
 from donations.schemas import DisbursementCreate, DonationCreate, DontSendCreate, OfferCreate
-from donations.service import matching, money, offers
+from donations.service import matching, money, offers, spending
 
 
 async def load(session: AsyncSession, ctx: DemoContext) -> None:
@@ -98,7 +98,7 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
             session, donation_id=donation_id, reference=f"BANK-2026-{index + 1:04d}", actor=official
         )
     if project is not None:
-        await money.disburse(
+        await spending.disburse(
             session,
             actor=official,
             data=DisbursementCreate(

@@ -20,7 +20,7 @@ from donations.errors import BadReceiptFile
 from donations.pages.common import CATEGORIES, done, incident_choice
 from donations.receipts import ReceiptData, render_receipt
 from donations.schemas import DisbursementCreate, DonationCreate, DontSendCreate
-from donations.service import figures, money, offers
+from donations.service import figures, money, offers, spending
 from donations.service.money import public_donor_name
 from recovery.service import get_incident, get_need, get_project, open_needs
 from recovery.service.catalog import incident_projects
@@ -102,7 +102,7 @@ async def mine(request: Request) -> Response:
     trail = {}
     for donation in rows:
         if donation.status == "received":
-            spent = await money.list_disbursements(session, incident_id=donation.incident_id)
+            spent = await spending.list_disbursements(session, incident_id=donation.incident_id)
             if donation.project_id:
                 spent = [d for d in spent if d.project_id == donation.project_id]
             elif donation.need_id:
@@ -177,7 +177,7 @@ async def _desk(request: Request, session, incident_id: int | None, **extra) -> 
         )
         context |= {
             "pledges": pledges,
-            "disbursements": await money.list_disbursements(session, incident_id=incident_id),
+            "disbursements": await spending.list_disbursements(session, incident_id=incident_id),
             "dont_send": await offers.dont_send_list(session, incident_id),
             "projects": await incident_projects(session, incident_id),
             "figures": await figures.incident_funds(session, incident_id),
@@ -221,7 +221,7 @@ async def disburse(request: Request) -> Response:
         if body is None:
             raise DomainError(_("Please correct the fields marked below."), 422, "invalid", errors)
         stored = await _store_receipt(request, upload)
-        await money.disburse(
+        await spending.disburse(
             session,
             data=body,
             actor=user,
@@ -265,7 +265,7 @@ async def _store_receipt(request: Request, upload) -> tuple[str, str] | None:
 
 async def receipt_file(request: Request) -> Response:
     await require(request, Role.official)
-    row = await money.get_disbursement(get_session(request), request.path_params["id"])
+    row = await spending.get_disbursement(get_session(request), request.path_params["id"])
     if not row.receipt_file:
         raise DomainError(_("No file was attached."), 404, "not_found")
     path = Path(request.app.state.settings.upload_dir, "receipts", row.receipt_file)
