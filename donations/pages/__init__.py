@@ -33,6 +33,8 @@ routes = [
           name="donations:dont_send_add"),
     Route("/funds/dont-send/{id:int}/remove", money.dont_send_remove, methods=["POST"],
           name="donations:dont_send_remove"),
+    Route("/funds/ledger/{id:int}/reverse", money.reverse, methods=["POST"],
+          name="donations:reverse"),
     Route("/incidents/{id:int}/giving", public.giving, name="donations:giving"),
     Route("/ledger", public.ledger_page, name="donations:ledger"),
 ]  # fmt: skip

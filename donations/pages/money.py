@@ -16,6 +16,7 @@ from core.forms import form_dict, validate
 from core.i18n import _
 from core.models import Role, User
 from core.web import render, upload_path
+from donations import ledger
 from donations.errors import BadReceiptFile
 from donations.pages.common import CATEGORIES, done, incident_choice
 from donations.receipts import ReceiptData, render_receipt
@@ -44,7 +45,7 @@ async def give(request: Request) -> Response:
     needs, projects = await _targets(session, incident_id)
     context = {
         "incidents": incidents,
-        "incident_opts": [(i.id, i.name) for i in incidents],
+        "incident_id": incident_id,
         "needs": needs,
         "projects": projects,
         "errors": {},
@@ -62,6 +63,8 @@ async def give(request: Request) -> Response:
         return await render(request, "donations/give.html", context)
     data = await form_dict(request)
     context["form"] = data
+    if (data.get("incident_id") or "").isdigit():
+        context["needs"], context["projects"] = await _targets(session, int(data["incident_id"]))
     fields = ("incident_id", "need_id", "project_id", "amount_minor", "currency", "public_name")
     values = {k: data.get(k) for k in fields}
     if data.get("amount"):
@@ -139,7 +142,11 @@ async def receipt_pdf(request: Request) -> Response:
         reference=donation.reference or "",
         ledger_seq=entry.seq if entry else None,
         ledger_hash=entry.hash if entry else None,
-        verify_url=str(request.url_for("donations:ledger")),
+        verify_url=str(
+            request.url_for("donations:ledger").include_query_params(
+                incident_id=donation.incident_id
+            )
+        ),
     )
     return Response(
         render_receipt(data),
@@ -169,9 +176,13 @@ async def _desk(request: Request, session, incident_id: int | None, **extra) -> 
         "disbursements": [],
         "dont_send": [],
         "projects": [],
+        "needs": [],
         "figures": None,
+        "entries": [],
+        "reversed_seqs": set(),
     }
     if incident_id:
+        entries, _count = await ledger.entries(session, incident_id=incident_id)
         pledges, _total = await money.list_donations(
             session, incident_id=incident_id, status="pledged", limit=200
         )
@@ -180,7 +191,10 @@ async def _desk(request: Request, session, incident_id: int | None, **extra) -> 
             "disbursements": await spending.list_disbursements(session, incident_id=incident_id),
             "dont_send": await offers.dont_send_list(session, incident_id),
             "projects": await incident_projects(session, incident_id),
+            "needs": await open_needs(session, incident_id),
             "figures": await figures.incident_funds(session, incident_id),
+            "entries": entries,
+            "reversed_seqs": {e.reverses_seq for e in entries if e.reverses_seq},
         }
     return context | extra
 
@@ -299,4 +313,19 @@ async def dont_send_remove(request: Request) -> Response:
     item = await offers.remove_dont_send(session, item_id=request.path_params["id"], actor=user)
     await session.commit()
     target = request.url_for("donations:funds").include_query_params(incident_id=item.incident_id)
+    return RedirectResponse(target, status_code=303)
+
+
+async def reverse(request: Request) -> Response:
+    user = await require(request, Role.official)
+    session = get_session(request)
+    reason = ((await form_dict(request)).get("reason") or "").strip()
+    if not reason:
+        message = _("Say why this entry is reversed.")
+        raise DomainError(message, 422, "invalid", {"reason": message})
+    entry = await spending.reverse_entry(
+        session, entry_id=request.path_params["id"], reason=reason[:2000], actor=user
+    )
+    await session.commit()
+    target = request.url_for("donations:funds").include_query_params(incident_id=entry.incident_id)
     return RedirectResponse(target, status_code=303)

@@ -178,7 +178,8 @@ async def receive(
         currency=donation.currency,
         counterparty=public_donor_name(donation),
         reference=reference,
-        description=_public_purpose(donation),
+        # The purpose is in project_id / need_id; pages word it in the reader's language.
+        description="",
         project_id=donation.project_id,
         need_id=donation.need_id,
         donation_id=donation.id,
@@ -192,14 +193,6 @@ async def receive(
         after=audit.snapshot(donation) | {"ledger_seq": entry.seq},
     )
     return donation
-
-
-def _public_purpose(donation: Donation) -> str:
-    if donation.project_id:
-        return f"donation for project {donation.project_id}"
-    if donation.need_id:
-        return f"donation for need {donation.need_id}"
-    return "donation for the incident"
 
 
 async def donor_donations(session: AsyncSession, donor_id: int) -> list[Donation]:

@@ -208,3 +208,38 @@ async def test_receipt_without_a_cjk_font_still_renders(monkeypatch):
     )
     pdf = receipts.render_receipt(data)
     assert pdf.startswith(b"%PDF")
+
+
+async def test_official_receives_and_reverses_from_the_funds_desk(client, world):
+    donation = (await pledge(client, world, amount_minor=12_000)).json()
+    token = await browser(client, world.official, "/funds")
+    desk = await client.get(f"/funds?incident_id={world.incident.id}")
+    assert f"/funds/donations/{donation['id']}/receive" in desk.text
+    received = await client.post(
+        f"/funds/donations/{donation['id']}/receive", data={"reference": "", "csrftoken": token}
+    )
+    assert received.status_code == 422
+    received = await client.post(
+        f"/funds/donations/{donation['id']}/receive",
+        data={"reference": "CASH-12", "csrftoken": token},
+    )
+    assert received.status_code == 303
+    entry = (await client.get("/api/v1/ledger")).json()["items"][0]
+    reversed_ = await client.post(
+        f"/funds/ledger/{entry['id']}/reverse",
+        data={"reason": "Bounced transfer", "csrftoken": token},
+    )
+    assert reversed_.status_code == 303
+    desk = await client.get(f"/funds?incident_id={world.incident.id}")
+    assert "Bounced transfer" in desk.text
+    kinds = [e["kind"] for e in (await client.get("/api/v1/ledger")).json()["items"]]
+    assert kinds == ["receipt", "reversal"]
+
+
+async def test_csv_cells_cannot_become_spreadsheet_formulas(client, world):
+    donation = (await pledge(client, world, public_name='=HYPERLINK("http://x")')).json()
+    await receive(client, world, donation["id"])
+    csv_text = (await client.get(f"/api/v1/ledger/export.csv?incident_id={world.incident.id}")).text
+    assert ",'=HYPERLINK" in csv_text.replace('"', "")
+    exact = (await client.get(f"/api/v1/ledger/export.json?incident_id={world.incident.id}")).json()
+    assert exact["entries"][0]["counterparty"] == '=HYPERLINK("http://x")'
