@@ -120,6 +120,17 @@ class Match(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class NeedLock(SQLModel, table=True):
+    """One row per need, updated by every accept, so accepts for one need run one at a time."""
+
+    __tablename__ = "match_need_locks"
+
+    need_id: int = Field(
+        foreign_key="needs.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    accepts: int = 0
+
+
 class UnmetLine(SQLModel, table=True):
     __tablename__ = "match_unmet"
 

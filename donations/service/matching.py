@@ -6,6 +6,8 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import case, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -21,7 +23,15 @@ from donations.errors import (
     OfferCapacityExceeded,
     RunNotFound,
 )
-from donations.models import Match, MatchingRun, MatchStatus, Offer, OfferStatus, UnmetLine
+from donations.models import (
+    Match,
+    MatchingRun,
+    MatchStatus,
+    NeedLock,
+    Offer,
+    OfferStatus,
+    UnmetLine,
+)
 from donations.service.common import owns_offer
 from recovery.service import get_incident, get_need, open_needs, record_fulfilment
 
@@ -197,10 +207,29 @@ async def _decide(
     return row, before
 
 
+async def _lock_need(session: AsyncSession, need_id: int) -> None:
+    """Serialize accepts per need: the row lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite) makes
+    the read of what is already promised below current, so two accepts cannot both fit."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(NeedLock)
+        .values(need_id=need_id, accepts=0)
+        .on_conflict_do_nothing(index_elements=["need_id"])
+    )
+    await session.execute(
+        update(NeedLock)
+        .where(NeedLock.need_id == need_id)
+        .values(accepts=NeedLock.accepts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def accept(session: AsyncSession, *, match_id: int, actor: User) -> Match:
     """Commit the offer's capacity with one conditional update, so no offer is over-promised."""
     row, before = await _decide(session, match_id, MatchStatus.accepted, actor)
+    await _lock_need(session, row.need_id)
     need = await get_need(session, row.need_id)
+    await session.refresh(need)  # read after the lock: another accept may have committed
     pending = (await _pending_by_need(session, [row.need_id])).get(row.need_id, 0)
     # `pending` already includes this match, accepted just above.
     if need.quantity_met + pending > need.quantity:

@@ -215,3 +215,34 @@ async def test_offer_with_accepted_match_cannot_be_withdrawn(client, world):
         f"/api/v1/offers/{offer['id']}", json={"quantity": 1}, headers=world.headers["ngo"]
     )
     assert cut.status_code == 422
+
+
+async def test_concurrent_accepts_cannot_over_promise_a_need(client, world, app, monkeypatch):
+    """Proposals from different runs for one need: accepts run one at a time per need."""
+    from donations.models import Match, MatchingRun
+    from donations.service import matching
+
+    real_get_need = matching.get_need
+
+    async def slow_get_need(session, need_id):
+        await asyncio.sleep(0.2)  # widen the window between reading and committing
+        return await real_get_need(session, need_id)
+
+    monkeypatch.setattr(matching, "get_need", slow_get_need)
+
+    first = (await post_offer(client, world, quantity=200)).json()
+    second = (await post_offer(client, world, who="ngo2", quantity=200)).json()
+    async with app.state.database.transaction() as session:
+        runs = [MatchingRun(incident_id=world.incident.id) for _ in range(2)]
+        session.add_all(runs)
+        await session.flush()
+        matches = [
+            Match(run_id=run.id, need_id=world.needs[0].id, offer_id=offer["id"], quantity=200,
+                  distance_km=1.0, needed_by=world.needs[0].needed_by, reasons=[])
+            for run, offer in zip(runs, (first, second), strict=True)
+        ]  # fmt: skip
+        session.add_all(matches)
+    results = await asyncio.gather(*(act(client, world, m.id, "accept") for m in matches))
+    assert sorted(r.status_code for r in results) == [200, 409]
+    refused = next(r for r in results if r.status_code == 409)
+    assert refused.json()["error"]["code"] == "need_already_covered"
