@@ -41,6 +41,7 @@ from donations.schemas import (
 )
 from donations.service import figures, matching, money, offers, spending
 from donations.service.common import owns_offer
+from recovery.service import get_incident
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
@@ -240,7 +241,7 @@ async def list_disbursements(request: Request, query: ExportQuery) -> Response:
 async def incident_funds(request: Request) -> Response:
     """Pledged, received, disbursed and balance for an incident, overall and per project."""
     session = get_session(request)
-    incident_id = request.path_params["id"]
+    incident_id = (await get_incident(session, request.path_params["id"])).id
     data = await figures.incident_funds(session, incident_id)
     per_project = await figures.projects_funds(session, incident_id)
     data["projects"] = [

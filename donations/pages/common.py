@@ -25,11 +25,16 @@ CATEGORY_LABELS = dict(CATEGORIES)
 async def incident_choice(request: Request, session) -> tuple[list, int | None]:
     """Incidents to pick from, and the one chosen by ?incident_id= (else the newest)."""
     incidents = await list_incidents(session)
-    raw = request.query_params.get("incident_id", "")
-    chosen = int(raw) if raw.isdigit() else None
+    chosen = as_id(request.query_params.get("incident_id"))
     if chosen is None and incidents:
         chosen = incidents[0].id
     return incidents, chosen
+
+
+def as_id(value) -> int | None:
+    """A positive integer from a form or query value, or None (never an exception)."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def done(request: Request, target) -> Response:

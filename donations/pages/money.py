@@ -18,7 +18,7 @@ from core.models import Role, User
 from core.web import render, upload_path
 from donations import ledger
 from donations.errors import BadReceiptFile
-from donations.pages.common import CATEGORIES, done, incident_choice
+from donations.pages.common import CATEGORIES, as_id, done, incident_choice
 from donations.receipts import ReceiptData, render_receipt
 from donations.schemas import DisbursementCreate, DonationCreate, DontSendCreate
 from donations.service import figures, money, offers, spending
@@ -222,7 +222,7 @@ async def disburse(request: Request) -> Response:
     session = get_session(request)
     data = await form_dict(request)
     upload = data.pop("receipt_file", None)
-    incident_id = int(data.get("incident_id") or 0) or None
+    incident_id = as_id(data.get("incident_id"))
     fields = ("incident_id", "project_id", "need_id", "amount_minor", "currency", "description",
               "receipt_reference")  # fmt: skip
     values = {k: data.get(k) for k in fields}
@@ -291,7 +291,7 @@ async def dont_send_add(request: Request) -> Response:
     session = get_session(request)
     data = await form_dict(request)
     body, errors = validate(DontSendCreate, data)
-    incident_id = int(data.get("incident_id") or 0) or None
+    incident_id = as_id(data.get("incident_id"))
     try:
         if body is None:
             raise DomainError(_("Please correct the fields marked below."), 422, "invalid", errors)

@@ -10,7 +10,7 @@ from core.forms import form_dict, validate
 from core.i18n import _
 from core.models import Role
 from core.web import render
-from donations.pages.common import CATEGORIES, done, incident_choice
+from donations.pages.common import CATEGORIES, as_id, done, incident_choice
 from donations.schemas import OfferCreate, OfferUpdate
 from donations.service import matching, offers
 from recovery.service import get_need
@@ -115,7 +115,7 @@ async def matching_desk(request: Request) -> Response:
     incidents, incident_id = await incident_choice(request, session)
     if request.method == "POST":
         data = await form_dict(request)
-        incident_id = int(data.get("incident_id") or 0)
+        incident_id = as_id(data.get("incident_id")) or 0
         await matching.run(session, incident_id=incident_id, actor=user)
         await session.commit()
         target = request.url_for("donations:matching").include_query_params(incident_id=incident_id)
@@ -172,10 +172,7 @@ async def match_fulfil(request: Request) -> Response:
     user = await require(request, Role.ngo, Role.donor)
     session = get_session(request)
     data = await form_dict(request)
-    try:
-        quantity = int(data.get("quantity") or 0)
-    except ValueError:
-        quantity = 0
+    quantity = as_id(data.get("quantity")) or 0
     if quantity < 1:
         message = _("Enter a quantity of at least 1.")
         raise DomainError(message, 422, "invalid", {"quantity": message})

@@ -243,3 +243,20 @@ async def test_csv_cells_cannot_become_spreadsheet_formulas(client, world):
     assert ",'=HYPERLINK" in csv_text.replace('"', "")
     exact = (await client.get(f"/api/v1/ledger/export.json?incident_id={world.incident.id}")).json()
     assert exact["entries"][0]["counterparty"] == '=HYPERLINK("http://x")'
+
+
+async def test_garbage_form_values_are_client_errors_not_crashes(client, world):
+    token = await browser(client, world.official, "/funds")
+    matching = await client.post("/matching", data={"incident_id": "abc", "csrftoken": token})
+    assert matching.status_code == 404
+    spend = await client.post(
+        "/funds/disbursements",
+        data={"incident_id": "abc", "amount": "x", "csrftoken": token},
+        headers={"x-csrftoken": token},
+    )
+    assert spend.status_code == 422
+    dont = await client.post("/funds/dont-send", data={"incident_id": "-1", "csrftoken": token})
+    assert dont.status_code == 422
+    assert (await client.get("/funds?incident_id=abc")).status_code == 200
+    assert (await client.get("/api/v1/incidents/424242/funds")).status_code == 404
+    assert (await client.get("/incidents/424242/giving")).status_code == 404
