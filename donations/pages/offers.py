@@ -8,7 +8,7 @@ from core.db import get_session
 from core.errors import DomainError
 from core.forms import form_dict, validate
 from core.i18n import _
-from core.models import Role
+from core.models import Organization, Role, User
 from core.web import render
 from donations.pages.common import CATEGORIES, as_id, done, incident_choice
 from donations.schemas import OfferCreate, OfferUpdate
@@ -128,8 +128,30 @@ async def matching_desk(request: Request) -> Response:
             titles = {}
             for need_id in {p.need_id for p in proposals} | {u.need_id for u in unmet}:
                 titles[need_id] = (await get_need(session, need_id)).title
-            context |= {"run": run, "proposals": proposals, "unmet": unmet, "titles": titles}
+            context |= {
+                "run": run,
+                "proposals": proposals,
+                "unmet": unmet,
+                "titles": titles,
+                "offer_labels": await _offer_labels(session, {p.offer_id for p in proposals}),
+            }
     return await render(request, "donations/matching.html", context)
+
+
+async def _offer_labels(session, offer_ids: set[int]) -> dict[int, str]:
+    """Who offers what, for officials deciding: the organization (or donor) and the amount."""
+    labels = {}
+    for offer_id in offer_ids:
+        offer = await offers.get_offer(session, offer_id)
+        owner = (
+            await session.get(Organization, offer.organization_id)
+            if offer.organization_id
+            else None
+        )
+        if owner is None:
+            owner = await session.get(User, offer.owner_id)
+        labels[offer_id] = f"{owner.name}: {offer.quantity} {offer.unit}"
+    return labels
 
 
 async def match_decide(request: Request) -> Response:
@@ -149,7 +171,12 @@ async def match_decide(request: Request) -> Response:
         need = await get_need(session, row.need_id)
         return await render(
             request, "donations/_proposal_row.html",
-            {"p": row, "titles": {row.need_id: need.title}, "error": error},
+            {
+                "p": row,
+                "titles": {row.need_id: need.title},
+                "offer_labels": await _offer_labels(session, {row.offer_id}),
+                "error": error,
+            },
         )  # fmt: skip
     if error:
         raise DomainError(error, 409, "conflict")
