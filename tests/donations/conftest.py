@@ -2,12 +2,15 @@
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 
 import pytest_asyncio
 
+from core.auth import hash_password
 from core.db import utcnow
-from core.models import Role, User
+from core.models import Organization, OrgStatus, Role, User
 from recovery.models import Area, Incident, Need, Project
+from tests.conftest import PASSWORD
 
 
 @dataclass
@@ -44,14 +47,49 @@ def need_row(incident_id: int, **overrides) -> Need:
     return Need(**values)
 
 
+@cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+async def _person(session, role, name, org=None, kind=None, email=None) -> User:
+    organization = None
+    if org is not None:
+        now = utcnow()
+        organization = Organization(
+            name=org,
+            kind=kind,
+            status=OrgStatus.verified,
+            verified_at=now,
+            verified_until=now + timedelta(days=365),
+        )
+        session.add(organization)
+        await session.flush()
+    user = User(
+        email=email or f"{role}.{name.split()[0].lower()}@example.org",
+        name=name,
+        password_hash=_password_hash(),
+        role=role,
+        organization_id=organization.id if organization else None,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
 @pytest_asyncio.fixture
 async def world(app, factory) -> World:
-    official = await factory.user(Role.official, org="Recovery Office", org_kind="government")
-    ngo = await factory.user(Role.ngo, org="Red Cross Riverside", org_kind="ngo")
-    ngo2 = await factory.user(Role.ngo, org="Blue Sky Rescue", org_kind="ngo")
-    donor = await factory.user(Role.donor, email="ma.lin@example.org", name="Ma Lin")
-    donor2 = await factory.user(Role.donor, email="give@textiles.example", name="Eastern Textiles")
     async with app.state.database.transaction() as session:
+        # Direct rows with one cached password hash: argon2 per user would dominate test time.
+        official = await _person(
+            session, Role.official, "Chen Wei", "Recovery Office", "government"
+        )
+        ngo = await _person(session, Role.ngo, "Liu Yang", "Red Cross Riverside", "ngo")
+        ngo2 = await _person(session, Role.ngo, "Sun Li", "Blue Sky Rescue", "ngo")
+        donor = await _person(session, Role.donor, "Ma Lin", email="ma.lin@example.org")
+        donor2 = await _person(
+            session, Role.donor, "Eastern Textiles", email="give@textiles.example"
+        )
         incident = Incident(name="Riverside flood", started_on=date(2026, 11, 1))
         other = Incident(name="Hill fire", started_on=date(2026, 10, 1))
         session.add_all([incident, other])
