@@ -334,7 +334,7 @@ async def ledger_csv(request: Request, query: ExportQuery) -> Response:
 async def iati_export(request: Request, query: ExportQuery) -> Response:
     """The incident's projects as IATI 2.03 activities with their transactions."""
     xml = await iati.activities_xml(
-        get_session(request), query.incident_id, base_url=request.app.state.settings.base_url
+        get_session(request), query.incident_id, currency=request.app.state.settings.currency
     )
     return Response(xml, media_type="application/xml")
 

@@ -2,7 +2,9 @@
 
 Organizations carry no registered IATI identifiers here, so refs use the platform's own
 scheme `XI-RC-<organization id>`; donors appear only by their public name or "Anonymous".
-Reversed receipts and disbursements are left out: IATI has no reversal transaction.
+The incident's general fund (money given or spent without a project) is one more activity,
+so the whole money trail is published and the file always holds the one activity the schema
+requires. Reversed receipts and disbursements are left out: IATI has no reversal transaction.
 """
 
 from datetime import date, datetime
@@ -32,6 +34,7 @@ TX_INCOMING, TX_DISBURSEMENT = "1", "3"
 # DAC 5-digit sector: immediate post-emergency reconstruction and rehabilitation.
 SECTOR_VOCABULARY, SECTOR_CODE = "1", "73010"
 WGS84 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+PLATFORM_REF, PLATFORM_NAME = "XI-RC-0", "Recovery Commons"
 
 
 def org_ref(org: Organization) -> str:
@@ -62,39 +65,61 @@ async def _organization(session: AsyncSession, org_id: int | None) -> Organizati
     return None if org_id is None else await session.get(Organization, org_id)
 
 
-async def activities_xml(session: AsyncSession, incident_id: int, *, base_url: str = "") -> bytes:
+async def activities_xml(session: AsyncSession, incident_id: int, *, currency: str) -> bytes:
     incident = await get_incident(session, incident_id)
     root = etree.Element(
         "iati-activities",
         version=IATI_VERSION,
         **{"generated-datetime": _stamp(utcnow())},
     )
+    await _fund_activity(session, root, incident, currency)
     for project in await incident_projects(session, incident.id):
         await _activity(session, root, incident, project)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-async def _activity(session: AsyncSession, root, incident, project) -> None:
-    lead = await _organization(session, project.lead_org_id)
-    creator = await session.get(User, project.created_by_id) if project.created_by_id else None
-    reporter = await _organization(session, creator.organization_id if creator else None)
-    reporter = reporter or lead
+async def _reporter(session: AsyncSession, created_by_id: int | None) -> Organization | None:
+    creator = await session.get(User, created_by_id) if created_by_id else None
+    return await _organization(session, creator.organization_id if creator else None)
+
+
+def _open_activity(root, reporter: Organization | None, identifier: str, currency: str, **extra):
     activity = etree.SubElement(
         root,
         "iati-activity",
         humanitarian="1",
-        **{
-            "default-currency": project.currency,
-            "last-updated-datetime": _stamp(utcnow()),
-        },
+        **{"default-currency": currency, "last-updated-datetime": _stamp(utcnow())} | extra,
     )
-    etree.SubElement(
-        activity, "iati-identifier"
-    ).text = f"{org_ref(reporter)}-I{incident.id}-P{project.id}"
-    reporting = etree.SubElement(
-        activity, "reporting-org", ref=org_ref(reporter), type=ORG_TYPES.get(reporter.kind, "90")
+    ref = org_ref(reporter) if reporter else PLATFORM_REF
+    etree.SubElement(activity, "iati-identifier").text = f"{ref}-{identifier}"
+    kind = ORG_TYPES.get(reporter.kind, "90") if reporter else "90"
+    reporting = etree.SubElement(activity, "reporting-org", ref=ref, type=kind)
+    _narrative(reporting, reporter.name if reporter else PLATFORM_NAME)
+    return activity
+
+
+async def _fund_activity(session: AsyncSession, root, incident, currency: str) -> None:
+    """Money given to the incident or a need, or spent without a project."""
+    reporter = await _reporter(session, incident.created_by_id)
+    # Donations arrive as they come: a rapid-onset crisis has no budget (BudgetNotProvided 3).
+    activity = _open_activity(
+        root, reporter, f"I{incident.id}", currency, **{"budget-not-provided": "3"}
     )
-    _narrative(reporting, reporter.name)
+    _text(activity, "title", f"{incident.name}: general recovery fund")
+    _text(activity, "description", incident.description or incident.name)
+    _participant(activity, ROLE_FUNDING, None, "Public donors through Recovery Commons")
+    if reporter is not None:
+        _participant(activity, ROLE_ACCOUNTABLE, reporter)
+    etree.SubElement(activity, "activity-status", code="2")
+    etree.SubElement(activity, "activity-date", type="2", **{"iso-date": str(incident.started_on)})
+    _sector(activity)
+    await _transactions(session, activity, incident.id, None, None)
+
+
+async def _activity(session: AsyncSession, root, incident, project) -> None:
+    lead = await _organization(session, project.lead_org_id)
+    reporter = await _reporter(session, project.created_by_id) or lead
+    activity = _open_activity(root, reporter, f"I{incident.id}-P{project.id}", project.currency)
     _text(activity, "title", project.title)
     _text(activity, "description", project.description or project.title)
     _participant(activity, ROLE_FUNDING, None, "Public donors through Recovery Commons")
@@ -110,15 +135,19 @@ async def _activity(session: AsyncSession, root, incident, project) -> None:
         _text(location, "name", area.name)
         point = etree.SubElement(location, "point", srsName=WGS84)
         etree.SubElement(point, "pos").text = f"{area.lat:.6f} {area.lon:.6f}"
-    sector = etree.SubElement(
-        activity, "sector", vocabulary=SECTOR_VOCABULARY, code=SECTOR_CODE, percentage="100"
-    )
-    _narrative(sector, "Immediate post-emergency reconstruction and rehabilitation")
+    _sector(activity)
     budget = etree.SubElement(activity, "budget", type="1", status="2")
     etree.SubElement(budget, "period-start", **{"iso-date": str(project.starts_on)})
     etree.SubElement(budget, "period-end", **{"iso-date": str(project.due_on)})
     _value(budget, "value", project.budget_minor, project.currency, project.starts_on)
-    await _transactions(session, activity, project, lead)
+    await _transactions(session, activity, incident.id, project.id, lead)
+
+
+def _sector(activity) -> None:
+    sector = etree.SubElement(
+        activity, "sector", vocabulary=SECTOR_VOCABULARY, code=SECTOR_CODE, percentage="100"
+    )
+    _narrative(sector, "Immediate post-emergency reconstruction and rehabilitation")
 
 
 def _participant(activity, role: str, org: Organization | None, name: str = "") -> None:
@@ -136,10 +165,18 @@ def _status(project) -> str:
     return "3" if project.progress >= 100 else "2"  # finalisation, implementation
 
 
-async def _transactions(session: AsyncSession, activity, project, lead) -> None:
+async def _transactions(
+    session: AsyncSession, activity, incident_id: int, project_id: int | None, lead
+) -> None:
     donations = await session.scalars(
         select(Donation)
-        .where(Donation.project_id == project.id, Donation.status == DonationStatus.received)
+        .where(
+            Donation.incident_id == incident_id,
+            Donation.project_id == project_id
+            if project_id is not None
+            else Donation.project_id.is_(None),
+            Donation.status == DonationStatus.received,
+        )
         .order_by(Donation.received_at, Donation.id)
     )
     for donation in donations:
@@ -152,7 +189,13 @@ async def _transactions(session: AsyncSession, activity, project, lead) -> None:
         _text(tx, "provider-org", public_donor_name(donation))
     disbursements = await session.scalars(
         select(Disbursement)
-        .where(Disbursement.project_id == project.id, Disbursement.reversed.is_(False))
+        .where(
+            Disbursement.incident_id == incident_id,
+            Disbursement.project_id == project_id
+            if project_id is not None
+            else Disbursement.project_id.is_(None),
+            Disbursement.reversed.is_(False),
+        )
         .order_by(Disbursement.created_at, Disbursement.id)
     )
     for row in disbursements:

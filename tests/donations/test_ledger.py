@@ -211,7 +211,11 @@ async def test_iati_export_is_valid_against_the_2_03_schema(client, world):
     schema.validate(response.content)
     root = etree.fromstring(response.content)
     assert root.get("version") == "2.03"
-    (activity,) = root.findall("iati-activity")
+    fund, activity = root.findall("iati-activity")
+    assert fund.findtext("iati-identifier").endswith(f"-I{world.incident.id}")
+    assert [t.findtext("value") for t in fund.findall("transaction")] == ["800.00"]
+    assert fund.find("transaction/provider-org/narrative").text == "Ma Lin"
+    assert fund.get("budget-not-provided") == "3"
     assert activity.findtext("title/narrative") == "Rebuild Willow school"
     roles = sorted(p.get("role") for p in activity.findall("participating-org"))
     assert roles == ["1", "2", "4"]
@@ -223,6 +227,13 @@ async def test_iati_export_is_valid_against_the_2_03_schema(client, world):
     ]
     assert transactions == [("1", "400.00"), ("3", "500.00")]
     assert activity.find("transaction/provider-org/narrative").text == "Anonymous"
+
+
+async def test_iati_without_projects_or_money_is_still_valid(client, world):
+    response = await client.get(f"/api/v1/export/iati.xml?incident_id={world.other_incident.id}")
+    schema = xmlschema.XMLSchema(str(SCHEMA_DIR / "iati-activities-schema.xsd"))
+    schema.validate(response.content)
+    assert len(etree.fromstring(response.content).findall("iati-activity")) == 1
 
 
 async def test_iati_for_unknown_incident_is_404(client):
