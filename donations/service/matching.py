@@ -33,9 +33,11 @@ from donations.models import (
     UnmetLine,
 )
 from donations.service.common import owns_offer
+from recovery.models import NeedStatus
 from recovery.service import get_incident, get_need, open_needs, record_fulfilment
 
 PENDING = (MatchStatus.accepted.value,)
+CLOSED_NEED = (NeedStatus.closed.value, NeedStatus.cancelled.value)
 COMMITTED = (MatchStatus.accepted.value, MatchStatus.fulfilled.value)
 
 
@@ -231,6 +233,10 @@ async def accept(session: AsyncSession, *, match_id: int, actor: User) -> Match:
     need = await get_need(session, row.need_id)
     await session.refresh(need)  # read after the lock: another accept may have committed
     pending = (await _pending_by_need(session, [row.need_id])).get(row.need_id, 0)
+    if need.status in CLOSED_NEED:
+        raise InvalidState(
+            _("The need was closed or cancelled meanwhile."), fields={"need_id": need.status}
+        )
     # `pending` already includes this match, accepted just above.
     if need.quantity_met + pending > need.quantity:
         raise NeedAlreadyCovered(

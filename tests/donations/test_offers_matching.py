@@ -246,3 +246,19 @@ async def test_concurrent_accepts_cannot_over_promise_a_need(client, world, app,
     assert sorted(r.status_code for r in results) == [200, 409]
     refused = next(r for r in results if r.status_code == 409)
     assert refused.json()["error"]["code"] == "need_already_covered"
+
+
+async def test_proposal_for_a_closed_need_cannot_be_accepted(client, world, app):
+    from sqlalchemy import update
+
+    from recovery.models import Need
+
+    await post_offer(client, world)
+    proposal = (await run(client, world))["proposals"][0]
+    async with app.state.database.transaction() as session:  # the recovery office closes it
+        await session.execute(
+            update(Need).where(Need.id == proposal["need_id"]).values(status="closed")
+        )
+    refused = await act(client, world, proposal["id"], "accept")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["fields"] == {"need_id": "closed"}
