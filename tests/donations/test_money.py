@@ -238,3 +238,21 @@ async def test_incident_and_project_figures(client, world, app):
     public = await client.get(f"/api/v1/incidents/{world.incident.id}/funds")
     assert public.json()["funds"]["balance_minor"] == 50_000
     assert public.json()["projects"][0]["project_id"] == world.project.id
+
+
+async def test_every_money_change_is_audited(client, world, app):
+    from core.models import AuditEntry
+
+    donation = (await pledge(client, world, amount_minor=5_000)).json()
+    await receive(client, world, donation["id"])
+    await disburse(client, world, 1_000)
+    async with app.state.database.session(write=False) as session:
+        rows = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+    actions = [(r.action, r.actor_id) for r in rows]
+    assert ("donation.pledge", world.donor.id) in actions
+    assert ("donation.receive", world.official.id) in actions
+    assert ("disbursement.create", world.official.id) in actions
+    receipt = next(r for r in rows if r.action == "donation.receive")
+    assert receipt.before["status"] == "pledged"
+    assert receipt.after["status"] == "received"
+    assert receipt.after["ledger_seq"] == 1
