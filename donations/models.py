@@ -1,1 +1,278 @@
-"""Tables of the donations domain."""
+"""Tables of the donations domain: offers, matching, money, disbursements, the public ledger."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.db import UTCDateTime, utcnow
+
+MAX_AMOUNT_MINOR = 10**12
+GENESIS_HASH = "0" * 64
+
+
+class OfferKind(StrEnum):
+    capacity = "capacity"  # an organization's capacity (NGO, company, community group)
+    pledge = "pledge"  # a donor's in-kind pledge
+
+
+class OfferStatus(StrEnum):
+    open = "open"
+    withdrawn = "withdrawn"
+
+
+class MatchStatus(StrEnum):
+    proposed = "proposed"
+    accepted = "accepted"
+    declined = "declined"
+    fulfilled = "fulfilled"
+    superseded = "superseded"  # a later run replaced this proposal before anyone decided
+
+
+class DonationStatus(StrEnum):
+    pledged = "pledged"
+    received = "received"
+    reversed = "reversed"
+
+
+class LedgerKind(StrEnum):
+    receipt = "receipt"
+    disbursement = "disbursement"
+    reversal = "reversal"
+
+
+class Offer(SQLModel, table=True):
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_offers_quantity"),
+        CheckConstraint(
+            "quantity_committed >= 0 AND quantity_committed <= quantity",
+            name="ck_offers_committed",
+        ),
+        CheckConstraint("radius_km >= 0", name="ck_offers_radius"),
+        CheckConstraint("lat >= -90 AND lat <= 90", name="ck_offers_lat"),
+        CheckConstraint("lon >= -180 AND lon <= 180", name="ck_offers_lon"),
+        CheckConstraint("available_from <= available_until", name="ck_offers_window"),
+        Index("ix_offers_incident_status", "incident_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+    kind: str = Field(max_length=20)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    organization_id: int | None = Field(default=None, foreign_key="organizations.id", index=True)
+    category: str = Field(max_length=40)
+    quantity: int
+    quantity_committed: int = 0
+    unit: str = Field(max_length=40)
+    lat: float
+    lon: float
+    radius_km: float
+    available_from: date
+    available_until: date
+    description: str = Field(default="", sa_type=Text)
+    status: str = Field(default=OfferStatus.open, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MatchingRun(SQLModel, table=True):
+    __tablename__ = "matching_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    needs_considered: int = 0
+    offers_considered: int = 0
+    duration_ms: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Match(SQLModel, table=True):
+    """One proposal of a run: `quantity` of an offer for a need, and what became of it."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_matches_quantity"),
+        CheckConstraint(
+            "quantity_fulfilled >= 0 AND quantity_fulfilled <= quantity",
+            name="ck_matches_fulfilled",
+        ),
+        Index("ix_matches_need_status", "need_id", "status"),
+        Index("ix_matches_offer_status", "offer_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="matching_runs.id", index=True)
+    need_id: int = Field(foreign_key="needs.id")
+    offer_id: int = Field(foreign_key="offers.id")
+    quantity: int
+    quantity_fulfilled: int = 0
+    distance_km: float
+    needed_by: date  # the need's date when proposed, so the on-time record needs no join
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=MatchStatus.proposed, max_length=20)
+    decided_by_id: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    fulfilled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NeedLock(SQLModel, table=True):
+    """One row per need, updated by every accept, so accepts for one need run one at a time."""
+
+    __tablename__ = "match_need_locks"
+
+    need_id: int = Field(
+        foreign_key="needs.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    accepts: int = 0
+
+
+class UnmetLine(SQLModel, table=True):
+    __tablename__ = "match_unmet"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="matching_runs.id", index=True)
+    need_id: int = Field(foreign_key="needs.id")
+    quantity: int
+    reason: str = Field(sa_type=Text)
+
+
+class DontSendItem(SQLModel, table=True):
+    """What officials ask donors not to send, by category, with the reason shown to donors."""
+
+    __tablename__ = "dont_send_items"
+    __table_args__ = (UniqueConstraint("incident_id", "category", name="uq_dont_send_category"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    category: str = Field(max_length=40)
+    label: str = Field(max_length=200)
+    reason: str = Field(sa_type=Text)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Donation(SQLModel, table=True):
+    __tablename__ = "donations"
+    __table_args__ = (
+        CheckConstraint(
+            f"amount_minor > 0 AND amount_minor <= {MAX_AMOUNT_MINOR}", name="ck_donations_amount"
+        ),
+        Index("ix_donations_incident_status", "incident_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+    need_id: int | None = Field(default=None, foreign_key="needs.id", index=True)
+    project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
+    donor_id: int = Field(foreign_key="users.id", index=True)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    public_name: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=DonationStatus.pledged, max_length=20)
+    reference: str | None = Field(default=None, max_length=200)
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    received_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A replayable answer to one client's request, keyed by (user, Idempotency-Key)."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    donation_id: int = Field(foreign_key="donations.id")
+    status_code: int = 201
+    response: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Disbursement(SQLModel, table=True):
+    __tablename__ = "disbursements"
+    __table_args__ = (
+        CheckConstraint(
+            f"amount_minor > 0 AND amount_minor <= {MAX_AMOUNT_MINOR}",
+            name="ck_disbursements_amount",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
+    need_id: int | None = Field(default=None, foreign_key="needs.id", index=True)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    description: str = Field(sa_type=Text)
+    receipt_reference: str | None = Field(default=None, max_length=200)
+    receipt_file: str | None = Field(default=None, max_length=100)
+    receipt_content_type: str | None = Field(default=None, max_length=60)
+    reversed: bool = False
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FundBalance(SQLModel, table=True):
+    """Money received and spent per incident and currency; the CHECK is the last line of defence."""
+
+    __tablename__ = "fund_balances"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "currency", name="uq_fund_balances_incident_currency"),
+        CheckConstraint("received_minor >= 0 AND disbursed_minor >= 0", name="ck_fund_positive"),
+        CheckConstraint("received_minor - disbursed_minor >= 0", name="ck_fund_balance"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+    currency: str = Field(max_length=3)
+    received_minor: int = Field(default=0, sa_type=BigInteger)
+    disbursed_minor: int = Field(default=0, sa_type=BigInteger)
+
+
+class LedgerHead(SQLModel, table=True):
+    """The tip of one incident's chain; updating it in the append transaction serializes appends."""
+
+    __tablename__ = "ledger_heads"
+
+    incident_id: int = Field(
+        foreign_key="incidents.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    seq: int = 0
+    hash: str = Field(default=GENESIS_HASH, max_length=64)
+
+
+class LedgerEntry(SQLModel, table=True):
+    """An append-only, hash-chained record of money received, spent or corrected."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "seq", name="uq_ledger_incident_seq"),
+        UniqueConstraint("incident_id", "prev_hash", name="uq_ledger_incident_prev"),
+        CheckConstraint("amount_minor > 0", name="ck_ledger_amount"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+    seq: int
+    kind: str = Field(max_length=20)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    project_id: int | None = Field(default=None, foreign_key="projects.id")
+    need_id: int | None = Field(default=None, foreign_key="needs.id")
+    donation_id: int | None = Field(default=None, foreign_key="donations.id", index=True)
+    disbursement_id: int | None = Field(default=None, foreign_key="disbursements.id", index=True)
+    reverses_seq: int | None = None
+    counterparty: str = Field(max_length=200)
+    reference: str = Field(default="", max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

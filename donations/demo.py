@@ -1,0 +1,124 @@
+"""Demo data for donations: offers, a don't-send list, money in and out, one matching run."""
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import utcnow
+from core.demo import DemoContext
+from donations.schemas import DisbursementCreate, DonationCreate, DontSendCreate, OfferCreate
+from donations.service import matching, money, offers, spending
+
+
+async def load(session: AsyncSession, ctx: DemoContext) -> None:
+    incident = ctx.data.get("incident")
+    if incident is None:  # the recovery demo did not run: nothing to give to
+        return
+    needs = list(ctx.data.get("needs") or [])
+    projects = list(ctx.data.get("projects") or [])
+    official, ngo, ngo2 = ctx.users["official"], ctx.users["ngo"], ctx.users["ngo2"]
+    donor, company = ctx.users["donor"], ctx.users["company_donor"]
+    today = utcnow().date()
+    lat, lon = (needs[0].lat, needs[0].lon) if needs else (30.0, 120.0)
+
+    await offers.add_dont_send(
+        session,
+        actor=official,
+        data=DontSendCreate(
+            incident_id=incident.id,
+            category="livelihoods",
+            label="Used clothing",
+            reason="Warehouses are full of donated clothes; please give money instead.",
+        ),
+    )
+    # Offer what the needs ask for, in their own units, so the run has something to match.
+    kinds = {(n.category, n.unit) for n in needs} or {("food", "meals")}
+    owners = [ngo, ngo2]
+    for index, (category, unit) in enumerate(sorted(kinds)):
+        quantity = max(
+            1, sum(n.quantity for n in needs if (n.category, n.unit) == (category, unit))
+        )
+        await offers.create_offer(
+            session,
+            owner=owners[index % 2],
+            data=OfferCreate(
+                incident_id=incident.id,
+                category=category,
+                quantity=max(1, quantity * 2 // 3),
+                unit=unit,
+                lat=lat,
+                lon=lon,
+                radius_km=60,
+                available_from=today,
+                available_until=today + timedelta(days=60),
+                description="Capacity offered by our teams in the county",
+            ),
+        )
+    await offers.create_offer(
+        session,
+        owner=company,
+        data=OfferCreate(
+            incident_id=incident.id,
+            category="shelter",
+            quantity=40,
+            unit="tents",
+            lat=lat,
+            lon=lon,
+            radius_km=200,
+            available_from=today,
+            available_until=today + timedelta(days=30),
+            description="Family tents from our warehouse",
+        ),
+    )
+
+    project = projects[0] if projects else None
+    gifts = [
+        (donor, 200_000, "Ma Lin", None),
+        (donor, 50_000, None, None),
+        (company, 5_000_000, "Eastern Textiles Ltd.", project),
+        (company, 1_000_000, None, project),
+    ]
+    received = []
+    for index, (who, amount, name, target) in enumerate(gifts):
+        answer, _replayed = await money.pledge(
+            session,
+            donor=who,
+            data=DonationCreate(
+                incident_id=incident.id,
+                project_id=target.id if target else None,
+                amount_minor=amount,
+                currency=ctx.settings.currency,
+                public_name=name,
+            ),
+            idempotency_key=f"demo-{index}",
+        )
+        received.append(answer["id"])
+    for index, donation_id in enumerate(received[:3]):
+        await money.receive(
+            session, donation_id=donation_id, reference=f"BANK-2026-{index + 1:04d}", actor=official
+        )
+    if project is not None:
+        await spending.disburse(
+            session,
+            actor=official,
+            data=DisbursementCreate(
+                incident_id=incident.id,
+                project_id=project.id,
+                amount_minor=1_500_000,
+                currency=ctx.settings.currency,
+                description="First instalment: materials for the rebuild",
+                receipt_reference="INV-2026-0001",
+            ),
+        )
+
+    run = await matching.run(session, incident_id=incident.id, actor=official)
+    _run, proposals, _unmet = await matching.run_details(session, run.id)
+    for proposal in proposals[:3]:
+        await matching.accept(session, match_id=proposal.id, actor=official)
+    if proposals:
+        first = proposals[0]
+        offer = await offers.get_offer(session, first.offer_id)
+        fulfiller = {u.id: u for u in (ngo, ngo2, company)}[offer.owner_id]
+        await matching.fulfil(
+            session, match_id=first.id, quantity=max(1, first.quantity // 2), actor=fulfiller
+        )

@@ -1,0 +1,298 @@
+"""Request and response models of the donations domain (the API and the forms share them)."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from babel.numbers import list_currencies
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from core.api import Pagination
+from donations.models import MAX_AMOUNT_MINOR
+from recovery.models import Category
+
+ISO_CURRENCIES = frozenset(list_currencies())
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in ISO_CURRENCIES:
+        raise ValueError("Not a known ISO 4217 currency code")
+    return code
+
+
+def _category(value: str) -> str:
+    if value not in {c.value for c in Category}:
+        raise ValueError("Not a known category")
+    return value
+
+
+Currency = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
+CategoryName = Annotated[str, AfterValidator(_category)]
+AmountMinor = Annotated[int, Field(ge=1, le=MAX_AMOUNT_MINOR)]
+Quantity = Annotated[int, Field(ge=1, le=10**9)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---- offers
+
+
+class OfferCreate(_In):
+    incident_id: int
+    category: CategoryName
+    quantity: Quantity
+    unit: str = Field(min_length=1, max_length=40)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_km: float = Field(ge=0, le=20000)
+    available_from: date
+    available_until: date
+    description: str | None = Field(default=None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.available_until < self.available_from:
+            raise ValueError("available_until must not be before available_from")
+        return self
+
+
+class OfferUpdate(_In):
+    category: CategoryName | None = None
+    quantity: Quantity | None = None
+    unit: str | None = Field(default=None, min_length=1, max_length=40)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    radius_km: float | None = Field(default=None, ge=0, le=20000)
+    available_from: date | None = None
+    available_until: date | None = None
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class OfferPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    kind: str
+    organization_id: int | None
+    category: str
+    quantity: int
+    quantity_committed: int
+    unit: str
+    lat: float
+    lon: float
+    radius_km: float
+    available_from: date
+    available_until: date
+    description: str
+    status: str
+    created_at: datetime
+
+
+class OfferQuery(Pagination):
+    incident_id: int | None = None
+    status: Literal["open", "withdrawn"] | None = None
+
+
+# ---- matching
+
+
+class RunCreate(_In):
+    incident_id: int
+
+
+class ProposalPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    run_id: int
+    need_id: int
+    offer_id: int
+    quantity: int
+    quantity_fulfilled: int
+    distance_km: float
+    reasons: list[str]
+    status: str
+
+
+class UnmetPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    need_id: int
+    quantity: int
+    reason: str
+
+
+class RunPublic(BaseModel):
+    id: int
+    incident_id: int
+    created_at: datetime
+    proposals: list[ProposalPublic]
+    unmet: list[UnmetPublic]
+
+
+class FulfilRequest(_In):
+    quantity: Quantity
+
+
+class MatchQuery(Pagination):
+    status: Literal["proposed", "accepted", "declined", "fulfilled", "superseded"] | None = None
+
+
+# ---- money
+
+
+class DonationCreate(_In):
+    incident_id: int
+    need_id: int | None = None
+    project_id: int | None = None
+    amount_minor: AmountMinor
+    currency: Currency
+    public_name: str | None = Field(default=None, max_length=200)
+
+
+class DonationPublic(BaseModel):
+    """What the donor and officials see; the public sees only ledger entries."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: str
+    incident_id: int
+    need_id: int | None
+    project_id: int | None
+    amount_minor: int
+    currency: str
+    public_name: str | None
+    reference: str | None
+    created_at: datetime
+    received_at: datetime | None
+
+
+class DonationQuery(Pagination):
+    incident_id: int | None = None
+    status: Literal["pledged", "received", "reversed"] | None = None
+
+
+class ReceiveRequest(_In):
+    reference: str = Field(min_length=1, max_length=200)
+
+
+class DisbursementCreate(_In):
+    incident_id: int
+    project_id: int | None = None
+    need_id: int | None = None
+    amount_minor: AmountMinor
+    currency: Currency
+    description: str = Field(min_length=1, max_length=2000)
+    receipt_reference: str | None = Field(default=None, max_length=200)
+
+
+class DisbursementPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    project_id: int | None
+    need_id: int | None
+    amount_minor: int
+    currency: str
+    description: str
+    receipt_reference: str | None
+    has_receipt_file: bool = False
+    reversed: bool
+    created_at: datetime
+
+
+# ---- ledger
+
+
+class LedgerEntryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    seq: int
+    kind: str
+    amount_minor: int
+    currency: str
+    project_id: int | None
+    need_id: int | None
+    donation_id: int | None
+    disbursement_id: int | None
+    reverses_seq: int | None
+    counterparty: str
+    reference: str
+    description: str
+    recorded_at: str
+    prev_hash: str
+    hash: str
+
+
+class LedgerQuery(Pagination):
+    incident_id: int | None = None
+
+
+class VerifyQuery(BaseModel):
+    incident_id: int | None = None
+
+
+class LedgerBreak(BaseModel):
+    incident_id: int
+    seq: int
+    entry_id: int | None
+    reason: str
+
+
+class ChainStatus(BaseModel):
+    incident_id: int
+    entries: int
+    ok: bool
+    head_hash: str
+
+
+class VerifyResult(BaseModel):
+    ok: bool
+    entries: int
+    chains: list[ChainStatus]
+    first_break: LedgerBreak | None
+    breaks: list[LedgerBreak]
+
+
+class ReverseRequest(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ExportQuery(BaseModel):
+    incident_id: int
+
+
+# ---- don't send
+
+
+class DontSendCreate(_In):
+    incident_id: int
+    category: CategoryName
+    label: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DontSendPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    category: str
+    label: str
+    reason: str
+
+
+class MostNeededItem(BaseModel):
+    category: str
+    unit: str
+    quantity: int
+    needs: int
+    priority: str
+    needed_by: date

@@ -1,0 +1,137 @@
+"""Public money figures per incident and project, and what an incident needs most right now.
+
+Funds are reported in the deployment's currency (settings.currency) as `funds`; when money
+came in other currencies too, `funds_by_currency` lists every currency (never converted).
+For a project, `funds` is in the project's own currency. `pledged_minor` counts every pledge
+not reversed (received ones included), `received_minor` what officials recorded as received,
+`disbursed_minor` what was spent, and `balance_minor` = received - disbursed. Money is pooled
+per incident, so a project's balance may be negative when general funds paid for it.
+"""
+
+from collections import defaultdict
+from functools import cache
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.settings import Settings
+from donations.models import Disbursement, Donation, DonationStatus
+from recovery.models import PRIORITY_RANK, Priority
+from recovery.service import get_incident, get_project, open_needs
+
+
+@cache
+def default_currency() -> str:
+    return Settings().currency
+
+
+def _empty(currency: str) -> dict:
+    return {
+        "currency": currency,
+        "pledged_minor": 0,
+        "received_minor": 0,
+        "disbursed_minor": 0,
+        "balance_minor": 0,
+    }
+
+
+async def _totals(session: AsyncSession, *conditions) -> dict[str, dict]:
+    by_currency: dict[str, dict] = defaultdict(dict)
+    donations = await session.execute(
+        select(Donation.currency, Donation.status, func.sum(Donation.amount_minor))
+        .where(*[c(Donation) for c in conditions])
+        .group_by(Donation.currency, Donation.status)
+    )
+    for currency, status, total in donations:
+        row = by_currency[currency] or _empty(currency)
+        by_currency[currency] = row
+        if status in (DonationStatus.pledged, DonationStatus.received):
+            row["pledged_minor"] += int(total)
+        if status == DonationStatus.received:
+            row["received_minor"] += int(total)
+    spent = await session.execute(
+        select(Disbursement.currency, func.sum(Disbursement.amount_minor))
+        .where(Disbursement.reversed.is_(False), *[c(Disbursement) for c in conditions])
+        .group_by(Disbursement.currency)
+    )
+    for currency, total in spent:
+        row = by_currency[currency] or _empty(currency)
+        by_currency[currency] = row
+        row["disbursed_minor"] += int(total)
+    for row in by_currency.values():
+        row["balance_minor"] = row["received_minor"] - row["disbursed_minor"]
+    return dict(by_currency)
+
+
+def _shape(by_currency: dict[str, dict], main: str) -> dict:
+    return {
+        "funds": by_currency.get(main, _empty(main)),
+        "funds_by_currency": [by_currency[c] for c in sorted(by_currency)],
+    }
+
+
+async def incident_funds(session: AsyncSession, incident_id: int) -> dict:
+    totals = await _totals(session, lambda t: t.incident_id == incident_id)
+    return _shape(totals, default_currency())
+
+
+async def project_funds(session: AsyncSession, project_id: int) -> dict:
+    project = await get_project(session, project_id)
+    totals = await _totals(session, lambda t: t.project_id == project_id)
+    return _shape(totals, project.currency)
+
+
+async def projects_funds(session: AsyncSession, incident_id: int) -> dict[int, dict[str, dict]]:
+    """Per project of the incident that has any money attached: totals by currency."""
+    ids = set(
+        await session.scalars(
+            select(Donation.project_id).where(
+                Donation.incident_id == incident_id, Donation.project_id.is_not(None)
+            )
+        )
+    ) | set(
+        await session.scalars(
+            select(Disbursement.project_id).where(
+                Disbursement.incident_id == incident_id, Disbursement.project_id.is_not(None)
+            )
+        )
+    )
+    result = {}
+    for project_id in sorted(ids):
+        result[project_id] = await _totals(session, lambda t, p=project_id: t.project_id == p)
+    return result
+
+
+async def most_needed(session: AsyncSession, incident_id: int, *, limit: int = 10) -> list[dict]:
+    """Open needs summed by category and unit, most urgent first: what to give now."""
+    await get_incident(session, incident_id)
+    groups: dict[tuple[str, str], dict] = {}
+    for need in await open_needs(session, incident_id):
+        key = (need.category, need.unit)
+        group = groups.setdefault(
+            key,
+            {
+                "category": need.category,
+                "unit": need.unit,
+                "quantity": 0,
+                "needs": 0,
+                "priority": need.priority,
+                "needed_by": need.needed_by,
+            },
+        )
+        group["quantity"] += need.quantity - need.quantity_met
+        group["needs"] += 1
+        if _rank(need.priority) < _rank(group["priority"]):
+            group["priority"] = need.priority
+        group["needed_by"] = min(group["needed_by"], need.needed_by)
+    ranked = sorted(
+        groups.values(), key=lambda g: (_rank(g["priority"]), g["needed_by"], -g["quantity"])
+    )
+    return ranked[:limit]
+
+
+def _rank(priority: str) -> int:
+    try:
+        return PRIORITY_RANK[Priority(priority)]
+    except ValueError:
+        return len(PRIORITY_RANK)

@@ -1,0 +1,221 @@
+"""Spending: disbursements against the incident's received balance, and reversing entries."""
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.i18n import _
+from core.models import Organization, User
+from core.web import format_money
+from donations import ledger
+from donations.errors import (
+    DisbursementNotFound,
+    InsufficientFunds,
+    InvalidState,
+    LedgerEntryNotFound,
+)
+from donations.models import (
+    Disbursement,
+    Donation,
+    DonationStatus,
+    FundBalance,
+    LedgerEntry,
+    LedgerKind,
+)
+from donations.schemas import DisbursementCreate
+from donations.service.common import check_targets
+from recovery.service import get_project
+
+
+async def available(session: AsyncSession, incident_id: int, currency: str) -> int:
+    row = await session.scalar(
+        select(FundBalance).where(
+            FundBalance.incident_id == incident_id, FundBalance.currency == currency
+        )
+    )
+    return 0 if row is None else row.received_minor - row.disbursed_minor
+
+
+async def disburse(
+    session: AsyncSession,
+    *,
+    data: DisbursementCreate,
+    actor: User,
+    receipt_file: str | None = None,
+    receipt_content_type: str | None = None,
+) -> Disbursement:
+    """Spend from the incident's received funds; never more than the balance, atomically."""
+    await check_targets(
+        session, incident_id=data.incident_id, need_id=data.need_id, project_id=data.project_id
+    )
+    spent = await session.execute(
+        update(FundBalance)
+        .where(
+            FundBalance.incident_id == data.incident_id,
+            FundBalance.currency == data.currency,
+            FundBalance.received_minor - FundBalance.disbursed_minor >= data.amount_minor,
+        )
+        .values(disbursed_minor=FundBalance.disbursed_minor + data.amount_minor)
+        .returning(FundBalance.id)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.scalar_one_or_none() is None:
+        left = await available(session, data.incident_id, data.currency)
+        raise InsufficientFunds(
+            _("This exceeds the received balance of the incident (%(balance)s available).")
+            % {"balance": format_money(left, data.currency)},
+            fields={"amount_minor": _("more than the received balance")},
+        )
+    disbursement = Disbursement(
+        incident_id=data.incident_id,
+        project_id=data.project_id,
+        need_id=data.need_id,
+        amount_minor=data.amount_minor,
+        currency=data.currency,
+        description=data.description,
+        receipt_reference=data.receipt_reference,
+        receipt_file=receipt_file,
+        receipt_content_type=receipt_content_type,
+        created_by_id=actor.id,
+    )
+    session.add(disbursement)
+    await session.flush()
+    entry = await ledger.append(
+        session,
+        incident_id=data.incident_id,
+        kind=LedgerKind.disbursement,
+        amount_minor=data.amount_minor,
+        currency=data.currency,
+        counterparty=await _recipient(session, data),
+        reference=data.receipt_reference or "",
+        description=data.description,
+        project_id=data.project_id,
+        need_id=data.need_id,
+        disbursement_id=disbursement.id,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="disbursement.create",
+        obj=disbursement,
+        after=audit.snapshot(disbursement) | {"ledger_seq": entry.seq},
+    )
+    return disbursement
+
+
+async def _recipient(session: AsyncSession, data: DisbursementCreate) -> str:
+    # Stored in the hashed ledger, so never translated: the text must not depend on a locale.
+    if data.project_id is not None:
+        project = await get_project(session, data.project_id)
+        org = await session.get(Organization, project.lead_org_id)
+        if org is not None:
+            return org.name
+    return "Recovery office"
+
+
+async def get_disbursement(session: AsyncSession, disbursement_id: int) -> Disbursement:
+    row = await session.get(Disbursement, disbursement_id)
+    if row is None:
+        raise DisbursementNotFound(_("No such disbursement."))
+    return row
+
+
+async def reverse_entry(
+    session: AsyncSession, *, entry_id: int, reason: str, actor: User
+) -> LedgerEntry:
+    """Correct a receipt or disbursement by appending a reversing entry; nothing is edited."""
+    original = await session.get(LedgerEntry, entry_id)
+    if original is None:
+        raise LedgerEntryNotFound(_("No such ledger entry."))
+    if original.kind == LedgerKind.receipt:
+        await _undo_receipt(session, original)
+    elif original.kind == LedgerKind.disbursement:
+        await _undo_disbursement(session, original)
+    else:
+        raise InvalidState(_("A reversal cannot itself be reversed; record a new entry."))
+    entry = await ledger.append(
+        session,
+        incident_id=original.incident_id,
+        kind=LedgerKind.reversal,
+        amount_minor=original.amount_minor,
+        currency=original.currency,
+        counterparty=original.counterparty,
+        reference=original.reference,
+        description=reason,
+        project_id=original.project_id,
+        need_id=original.need_id,
+        donation_id=original.donation_id,
+        disbursement_id=original.disbursement_id,
+        reverses_seq=original.seq,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="ledger.reverse",
+        obj=entry,
+        after={"reverses_seq": original.seq, "seq": entry.seq, "reason": reason},
+    )
+    return entry
+
+
+async def _undo_receipt(session: AsyncSession, original: LedgerEntry) -> None:
+    undone = await session.execute(
+        update(Donation)
+        .where(
+            Donation.id == original.donation_id,
+            Donation.status == DonationStatus.received.value,
+        )
+        .values(status=DonationStatus.reversed.value)
+        .returning(Donation.id)
+        .execution_options(synchronize_session=False)
+    )
+    if undone.scalar_one_or_none() is None:
+        raise InvalidState(_("This receipt was already reversed."))
+    taken = await session.execute(
+        update(FundBalance)
+        .where(
+            FundBalance.incident_id == original.incident_id,
+            FundBalance.currency == original.currency,
+            FundBalance.received_minor - FundBalance.disbursed_minor >= original.amount_minor,
+        )
+        .values(received_minor=FundBalance.received_minor - original.amount_minor)
+        .returning(FundBalance.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.scalar_one_or_none() is None:
+        raise InsufficientFunds(
+            _("This money was already disbursed; reverse a disbursement first."),
+            fields={"amount_minor": _("more than the received balance")},
+        )
+
+
+async def _undo_disbursement(session: AsyncSession, original: LedgerEntry) -> None:
+    undone = await session.execute(
+        update(Disbursement)
+        .where(Disbursement.id == original.disbursement_id, Disbursement.reversed.is_(False))
+        .values(reversed=True)
+        .returning(Disbursement.id)
+        .execution_options(synchronize_session=False)
+    )
+    if undone.scalar_one_or_none() is None:
+        raise InvalidState(_("This disbursement was already reversed."))
+    await session.execute(
+        update(FundBalance)
+        .where(
+            FundBalance.incident_id == original.incident_id,
+            FundBalance.currency == original.currency,
+        )
+        .values(disbursed_minor=FundBalance.disbursed_minor - original.amount_minor)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def list_disbursements(
+    session: AsyncSession, *, incident_id: int | None = None, project_id: int | None = None
+) -> list[Disbursement]:
+    query = select(Disbursement)
+    if incident_id is not None:
+        query = query.where(Disbursement.incident_id == incident_id)
+    if project_id is not None:
+        query = query.where(Disbursement.project_id == project_id)
+    return list(await session.scalars(query.order_by(Disbursement.id.desc())))
