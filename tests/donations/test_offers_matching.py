@@ -156,7 +156,7 @@ async def test_accept_then_fulfil_updates_the_need(client, world, app):
         record = await gather("organization.record", session, world.ngo.organization_id)
     assert need.quantity_met == 200
     assert need.status == "partially_met"
-    assert helpers == {"organizations": ["Red Cross Riverside"]}
+    assert helpers["organizations"] == ["Red Cross Riverside"]
     assert record == {
         "matches_accepted": 1,
         "matches_fulfilled": 1,

@@ -51,7 +51,12 @@ async def test_unverified_organization_is_marked_pending(client, seeded):
 async def test_track_record_counts_tasks_on_time_and_overdue(client, seeded):
     builders = record(doc(await client.get(f"/organizations/{seeded.orgs['builders'].id}")))
     # Two done (one on time, one late), two unfinished and past due; leads one project.
-    assert builders == {
+    # Other domains (donations) add their own lines to the record; these are computed here.
+    own = {
+        key: builders[key]
+        for key in ("Tasks assigned", "Tasks done", "Done on time", "Overdue now", "Projects led")
+    }
+    assert own == {
         "Tasks assigned": 4,
         "Tasks done": 2,
         "Done on time": 1,
