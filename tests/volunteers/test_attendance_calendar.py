@@ -158,3 +158,24 @@ async def test_changing_a_shift_tells_volunteers_and_capacity_cannot_drop_below_
         select(OutboxMessage).where(OutboxMessage.kind == "volunteers.cancelled")
     )
     assert len(cancel_mails.all()) == 3
+
+
+async def test_incident_figures_count_people_not_names(client, shifts, volunteer, incident, app):
+    from core.extensions import gather
+
+    shift = await shifts.make(capacity=2)
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    patched = await client.patch(
+        f"/api/v1/shifts/{shift['id']}",
+        json={"skills": None, "description": None},
+        headers=shifts.headers,
+    )
+    assert patched.status_code == 200 and patched.json()["skills"] == []
+    async with app.state.database.session() as session:
+        figures = await gather("incident.figures", session, incident.id)
+    assert figures["volunteers"] == {
+        "shifts": 1,
+        "places_filled": 1,
+        "volunteers": 1,
+        "hours": 0,
+    }

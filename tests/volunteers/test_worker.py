@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core.db import utcnow
-from core.models import OutboxMessage, Role
+from core.models import OutboxMessage, Role, User
 from volunteers import service, worker
 from volunteers.models import Shift, Signup
 
@@ -117,3 +117,21 @@ async def test_reminders_are_queued_once_per_signup(app, client, shifts, factory
             select(func.count()).where(OutboxMessage.kind == "volunteers.reminder")
         )
         assert reminders == 2
+
+
+async def test_mail_is_written_in_the_recipients_language(app, client, shifts, volunteer, db):
+    await db.execute(update(User).where(User.id == volunteer[0].id).values(locale="zh_Hans"))
+    await db.commit()
+    shift = await shifts.make(capacity=1, title="Kitchen")
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    message = await db.scalar(select(OutboxMessage).where(OutboxMessage.user_id == volunteer[0].id))
+    assert message.subject == "报名成功：Kitchen"
+    assert "感谢你的报名" in message.body
+    await db.rollback()
+
+
+async def test_worker_run_once_entry_point(settings, client, shifts, volunteer):
+    shift = await shifts.make(capacity=1)
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    await worker.run(settings, once=True)
+    assert len(list(settings.mail_dir.glob("*.eml"))) == 1

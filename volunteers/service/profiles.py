@@ -77,13 +77,16 @@ async def lock_volunteer(session: AsyncSession, user: User) -> None:
     volunteer check for overlaps one after the other; SQLite's BEGIN IMMEDIATE already
     serializes every writer.
     """
-    await ensure_profile(session, user)
-    await session.execute(
+    lock = (
         update(VolunteerProfile)
         .where(VolunteerProfile.user_id == user.id)
         .values(lock_version=VolunteerProfile.lock_version + 1)
+        .returning(VolunteerProfile.id)
         .execution_options(synchronize_session=False)
     )
+    if (await session.execute(lock)).first() is None:
+        await ensure_profile(session, user)
+        await session.execute(lock)
 
 
 async def update_profile(

@@ -113,6 +113,9 @@ async def update_shift(
     for key in ("title", "lat", "lon", "capacity", "starts_at", "ends_at"):
         if key in fields and fields[key] is None:
             raise InvalidShift(_("This field cannot be empty."), fields={key: _("required")})
+    for key, empty in (("description", ""), ("location", ""), ("skills", [])):
+        if key in fields and fields[key] is None:
+            fields[key] = empty
     starts_at = fields.get("starts_at", shift.starts_at)
     ends_at = fields.get("ends_at", shift.ends_at)
     try:

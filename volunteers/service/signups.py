@@ -122,7 +122,6 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
     signup.reminder_queued_at = None
     session.add(signup)
     await session.flush()
-    await session.refresh(shift)
     position = await queue_position(session, signup)
     await mail.notify(
         session,
