@@ -1,6 +1,6 @@
 """Attendance and hours, the iCalendar feeds, the certificate, shift changes and cancellation."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -179,3 +179,18 @@ async def test_incident_figures_count_people_not_names(client, shifts, volunteer
         "volunteers": 1,
         "hours": 0,
     }
+
+
+async def test_certificate_without_a_cjk_font_still_renders(monkeypatch):
+    from datetime import datetime
+
+    from volunteers import certificate
+
+    monkeypatch.setattr(certificate, "CJK_FONTS", [])
+    line = certificate.CertificateLine(
+        day=datetime(2026, 7, 3, tzinfo=UTC), shift="粮食分发", organization="Red Cross", hours=3.5
+    )
+    pdf = certificate.certificate_pdf(
+        name="王芳 (Wang Fang)", lines=[line], issued=datetime(2026, 7, 4, tzinfo=UTC)
+    )
+    assert pdf.startswith(b"%PDF-") and b"Helvetica" in pdf

@@ -1,22 +1,23 @@
-"""Volunteer and organizer pages; htmx swaps the sign-up button and the roster in place."""
+"""Shift pages: browse, one shift with its roster, create and change, sign up with htmx."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import Response
 
-from core.auth import check_password_timing_safe, current_user, require, sign_out
+from core.auth import (
+    current_user,
+    require,
+    user_organization,
+)
 from core.db import get_session
-from core.errors import DomainError, fields_from_validation
+from core.errors import DomainError
 from core.forms import form_dict, validate
 from core.i18n import _
 from core.models import Role
 from core.web import render
 from volunteers import present, service
-from volunteers.models import DAYS, PARTS, SKILLS
-from volunteers.schemas import ProfileUpdate, ShiftCreate, ShiftQuery, ShiftUpdate
+from volunteers.models import SKILLS
+from volunteers.pages.common import go_back, input_time, local_time, rollback_refused
+from volunteers.schemas import ShiftCreate, ShiftQuery, ShiftUpdate
 
 ORGANIZERS = (Role.official, Role.ngo)
 SHIFT_FIELDS = (
@@ -34,42 +35,6 @@ SHIFT_FIELDS = (
     "task_id",
     "area_id",
 )
-
-
-async def _rollback(request: Request, session, user) -> None:
-    """Undo a refused action but keep the signed-in user loaded for rendering the answer."""
-    await session.rollback()
-    await session.refresh(user)
-    org = request.scope.get("commons.organization")
-    if org is not None:
-        await session.refresh(org)
-
-
-def _back(request: Request, name: str, **params) -> Response:
-    target = str(request.url_for(name, **params))
-    if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
-
-
-def _local(request: Request, value: str | None) -> datetime | str | None:
-    """A datetime-local field is the deployment's local time; make it an aware datetime."""
-    if not value:
-        return None
-    try:
-        naive = datetime.fromisoformat(value)
-    except ValueError:
-        return value  # left for the model to reject with a field message
-    if naive.tzinfo is not None:
-        return naive
-    return naive.replace(tzinfo=ZoneInfo(request.app.state.settings.time_zone))
-
-
-def _input_time(request: Request, value: datetime | None) -> str:
-    if value is None:
-        return ""
-    zone = ZoneInfo(request.app.state.settings.time_zone)
-    return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
 async def shifts_page(request: Request) -> Response:
@@ -119,8 +84,8 @@ async def shift_page(request: Request) -> Response:
     shift, public = await present.one_shift(session, request.path_params["id"])
     mine = await service.statuses_for(session, user.id, [shift.id]) if user else {}
     context = {"shift": public, "mine": mine, "skills": SKILLS, "owner": False}
-    if user is not None and service.can_manage(user, shift):
-        await require(request, *ORGANIZERS)
+    org = await user_organization(request, user)
+    if service.can_manage(user, shift) and org is not None and org.is_verified():
         context["owner"] = True
         context["roster"] = await service.roster(session, user=user, shift=shift)
     return await render(request, "volunteers/shift.html", context)
@@ -142,10 +107,10 @@ async def signup_action(request: Request) -> Response:
     except DomainError as exc:
         if not request.headers.get("HX-Request"):
             raise
-        await _rollback(request, session, user)
+        await rollback_refused(request, session, user)
         message = exc.message
     if not request.headers.get("HX-Request"):
-        return _back(request, "volunteers:shift", id=shift_id)
+        return go_back(request, "volunteers:shift", id=shift_id)
     shift, public = await present.one_shift(session, shift_id)
     mine = await service.statuses_for(session, user.id, [shift.id])
     return await render(
@@ -158,7 +123,7 @@ async def signup_action(request: Request) -> Response:
 def _shift_form_data(request: Request, data: dict) -> dict:
     data = {k: v for k, v in data.items() if k in SHIFT_FIELDS or k == "skills"}
     for key in ("starts_at", "ends_at"):
-        data[key] = _local(request, data.get(key))
+        data[key] = local_time(request, data.get(key))
     return data
 
 
@@ -176,7 +141,7 @@ async def new_shift_page(request: Request) -> Response:
         try:
             shift = await service.create_shift(session, user=user, data=body)
             await session.commit()
-            return _back(request, "volunteers:shift", id=shift.id)
+            return go_back(request, "volunteers:shift", id=shift.id)
         except DomainError as exc:
             errors = exc.fields or {"title": exc.message}
     context["errors"] = errors
@@ -192,8 +157,8 @@ async def edit_shift_page(request: Request) -> Response:
     service.shifts.require_owner(user, shift)
     form = {
         **shift.model_dump(),
-        "starts_at": _input_time(request, shift.starts_at),
-        "ends_at": _input_time(request, shift.ends_at),
+        "starts_at": input_time(request, shift.starts_at),
+        "ends_at": input_time(request, shift.ends_at),
     }
     context = {"form": form, "errors": {}, "skills": SKILLS, "shift": shift}
     if request.method == "GET":
@@ -208,7 +173,7 @@ async def edit_shift_page(request: Request) -> Response:
         try:
             await service.update_shift(session, user=user, shift_id=shift.id, data=body)
             await session.commit()
-            return _back(request, "volunteers:shift", id=shift.id)
+            return go_back(request, "volunteers:shift", id=shift.id)
         except DomainError as exc:
             errors = exc.fields or {"title": exc.message}
     context["errors"] = errors
@@ -222,7 +187,7 @@ async def cancel_shift_action(request: Request) -> Response:
     session = get_session(request)
     await service.cancel_shift(session, user=user, shift_id=request.path_params["id"])
     await session.commit()
-    return _back(request, "volunteers:shift", id=request.path_params["id"])
+    return go_back(request, "volunteers:shift", id=request.path_params["id"])
 
 
 async def attendance_action(request: Request) -> Response:
@@ -251,10 +216,10 @@ async def attendance_action(request: Request) -> Response:
     except DomainError as exc:
         if not request.headers.get("HX-Request"):
             raise
-        await _rollback(request, session, user)
+        await rollback_refused(request, session, user)
         message = exc.message
     if not request.headers.get("HX-Request"):
-        return _back(request, "volunteers:shift", id=shift_id)
+        return go_back(request, "volunteers:shift", id=shift_id)
     shift, public = await present.one_shift(session, shift_id)
     roster = await service.roster(session, user=user, shift=shift)
     return await render(
@@ -263,135 +228,6 @@ async def attendance_action(request: Request) -> Response:
         {"shift": public, "owner": True, "roster": roster, "message": message, "mine": {}},
         block="roster",
     )
-
-
-def _profile_form(raw: dict) -> dict:
-    data: dict = {
-        "skills": raw.get("skills", []),
-        "languages": [v.strip() for v in (raw.get("languages") or "").split(",") if v.strip()],
-        "area_id": raw.get("area_id"),
-        "lat": raw.get("lat"),
-        "lon": raw.get("lon"),
-        "phone": raw.get("phone"),
-        "contact_consent": bool(raw.get("contact_consent")),
-        "availability": {day: raw.get(f"avail_{day}", []) for day in DAYS},
-    }
-    return data
-
-
-async def me_page(request: Request) -> Response:
-    user = await require(request, Role.volunteer)
-    session = get_session(request)
-    profile = await service.ensure_profile(session, user)
-    errors: dict = {}
-    saved = False
-    status_code = 200
-    if request.method == "POST":
-        raw = await form_dict(request, lists=("skills", *[f"avail_{d}" for d in DAYS]))
-        body, errors = validate(ProfileUpdate, _profile_form(raw))
-        if body is not None:
-            try:
-                profile = await service.update_profile(session, user, body)
-                await session.commit()
-                saved = True
-            except DomainError as exc:
-                await _rollback(request, session, user)
-                errors = exc.fields or {"area_id": exc.message}
-        if errors:
-            status_code = 422
-    rows = await service.my_signups(session, user.id)
-    positions = {s.id: await service.queue_position(session, s) for s, _sh in rows}
-    total = await service.total_minutes(session, user.id)
-    return await render(
-        request,
-        "volunteers/me.html",
-        {
-            "profile": profile,
-            "errors": errors,
-            "saved": saved,
-            "rows": rows,
-            "positions": positions,
-            "total_hours": service.hours(total),
-            "skills": SKILLS,
-            "days": DAYS,
-            "parts": PARTS,
-            "feed_url": (
-                str(request.url_for("api:volunteer_calendar_feed", token=profile.calendar_token))
-                if profile.calendar_token
-                else None
-            ),
-            "now": datetime.now(ZoneInfo("UTC")),
-        },
-        status_code=status_code,
-        block="profile" if request.method == "POST" else None,
-    )
-
-
-async def calendar_action(request: Request) -> Response:
-    """Make (or replace) the private calendar subscription URL."""
-    user = await require(request, Role.volunteer)
-    session = get_session(request)
-    data = await form_dict(request)
-    await service.calendar_token(session, user, regenerate=data.get("action") == "reset")
-    await session.commit()
-    return _back(request, "volunteers:me")
-
-
-async def my_calendar(request: Request) -> Response:
-    user = await require(request, Role.volunteer)
-    body = await present.calendar_for(request, get_session(request), user)
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="my-shifts.ics"'},
-    )
-
-
-async def certificate(request: Request) -> Response:
-    user = await require(request, Role.volunteer)
-    tz = request.app.state.settings.time_zone
-    pdf = await present.certificate_for(get_session(request), user, time_zone=tz)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": 'attachment; filename="volunteer-hours.pdf"'},
-    )
-
-
-async def export(request: Request) -> Response:
-    user = await require(request, Role.volunteer)
-    data = await service.export_data(get_session(request), user)
-    return JSONResponse(
-        data, headers={"Content-Disposition": 'attachment; filename="my-volunteer-data.json"'}
-    )
-
-
-class _DeleteForm(BaseModel):
-    password: str
-
-
-async def delete_page(request: Request) -> Response:
-    user = await require(request, Role.volunteer)
-    if request.method == "GET":
-        return await render(request, "volunteers/delete.html", {"errors": {}})
-    data = await form_dict(request)
-    try:
-        form = _DeleteForm.model_validate(data)
-    except ValidationError as exc:
-        errors = fields_from_validation(exc)
-        return await render(
-            request, "volunteers/delete.html", {"errors": errors}, status_code=422, block="form"
-        )
-    if not check_password_timing_safe(user, form.password):
-        errors = {"password": _("not right")}
-        return await render(
-            request, "volunteers/delete.html", {"errors": errors}, status_code=422, block="form"
-        )
-    session = get_session(request)
-    await service.delete_account(session, user)
-    await session.commit()
-    sign_out(request)
-    return _back(request, "home")
 
 
 async def organize_page(request: Request) -> Response:
