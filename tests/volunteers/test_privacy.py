@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.db import utcnow
-from core.models import OutboxMessage, Role, User
+from core.models import AuditEntry, OutboxMessage, Role, User
 from tests.conftest import PASSWORD, csrf_token, sign_in
 from volunteers.models import Shift, Signup, VolunteerProfile
 
@@ -198,6 +198,14 @@ async def test_deletion_erases_person_keeps_hours_and_promotes_waitlist(
     assert promoted.status == "confirmed"
     mails = (await db.scalars(select(OutboxMessage).where(OutboxMessage.user_id == row.id))).all()
     assert mails and all("fang@example.org" not in m.to_email and m.body == "" for m in mails)
+    trail = (
+        await db.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "users", AuditEntry.object_id == row.id
+            )
+        )
+    ).all()
+    assert trail and "fang@example.org" not in json.dumps([[e.before, e.after] for e in trail])
     await db.rollback()
     # The old token and the password no longer work; the hours still count for the incident.
     assert (await client.get("/api/v1/volunteers/me", headers=headers)).status_code == 401

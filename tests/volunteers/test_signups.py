@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.models import OutboxMessage, Role
 from volunteers.models import Shift, Signup
@@ -154,3 +154,34 @@ async def test_signup_storm_never_overbooks(client, factory, shifts, db):
         assert max(r.created_at for r in rows if r.status == "confirmed") <= min(
             r.created_at for r in waiting
         )
+
+
+async def test_concurrent_overlapping_signups_of_one_volunteer_admit_one(
+    client, shifts, volunteer, db
+):
+    made = [await shifts.make(days=2 + i / 48, hours=3, title=f"Overlap {i}") for i in range(5)]
+    responses = await asyncio.gather(*(signup(client, s["id"], volunteer[1]) for s in made))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200, 409, 409, 409, 409]
+    active = await db.scalar(
+        select(func.count()).where(
+            Signup.volunteer_id == volunteer[0].id, Signup.status != "cancelled"
+        )
+    )
+    assert active == 1
+
+
+async def test_concurrent_cancellations_promote_different_volunteers(client, factory, shifts, db):
+    shift = await shifts.make(capacity=3)
+    people = [await factory.user(Role.volunteer) for _ in range(6)]
+    tokens = [await factory.token(p) for p in people]
+    for headers in tokens:
+        await signup(client, shift["id"], headers)
+    cancels = await asyncio.gather(
+        *(client.delete(f"/api/v1/shifts/{shift['id']}/signup", headers=t) for t in tokens[:3])
+    )
+    assert all(r.status_code == 200 for r in cancels)
+    rows = (await db.scalars(select(Signup).where(Signup.shift_id == shift["id"]))).all()
+    confirmed = sorted(r.volunteer_id for r in rows if r.status == "confirmed")
+    assert confirmed == sorted(p.id for p in people[3:])
+    assert (await db.get(Shift, shift["id"])).filled == 3

@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.db import utcnow
-from core.models import ApiToken, Organization, OutboxMessage, OutboxStatus, User
+from core.models import ApiToken, AuditEntry, Organization, OutboxMessage, OutboxStatus, User
 from volunteers.models import ACTIVE, Shift, Signup
-from volunteers.service.profiles import ensure_profile, hours, total_minutes
+from volunteers.service.profiles import ensure_profile, hours, lock_volunteer, total_minutes
 from volunteers.service.signups import cancel_signup, my_signups
 
 DELETED_NAME = "Deleted volunteer"
@@ -92,6 +92,8 @@ async def export_data(session: AsyncSession, user: User) -> dict:
 
 async def delete_account(session: AsyncSession, user: User) -> None:
     """Erase the person, keep the work: hours stay as counts on an anonymous account."""
+    # Same lock order as a sign-up (volunteer, then shift), so the two cannot deadlock.
+    await lock_volunteer(session, user)
     now = utcnow()
     future = await session.scalars(
         select(Shift.id)
@@ -139,6 +141,13 @@ async def delete_account(session: AsyncSession, user: User) -> None:
         update(OutboxMessage)
         .where(OutboxMessage.user_id == user.id)
         .values(to_email=user.email, body="")
+        .execution_options(synchronize_session=False)
+    )
+    # The audit trail keeps who did what and when, but no longer the person's name or email.
+    await session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.object_type == "users", AuditEntry.object_id == user.id)
+        .values(before=None, after={"redacted": "account deleted"})
         .execution_options(synchronize_session=False)
     )
     await session.flush()

@@ -103,9 +103,9 @@ async def active_signups(session: AsyncSession, shift_id: int) -> list[tuple[Sig
 async def update_shift(
     session: AsyncSession, *, user: User, shift_id: int, data: ShiftUpdate
 ) -> Shift:
-    from volunteers.service.signups import fill_from_waitlist
+    from volunteers.service.signups import fill_from_waitlist, lock_shift
 
-    shift = await get_shift(session, shift_id)
+    shift = await lock_shift(session, shift_id)
     require_owner(user, shift)
     if shift.status != ShiftStatus.open:
         raise ShiftClosed(_("This shift was cancelled and cannot be changed."))
@@ -162,7 +162,10 @@ async def update_shift(
 
 async def cancel_shift(session: AsyncSession, *, user: User, shift_id: int) -> Shift:
     """Cancel the shift and every sign-up on it, telling each volunteer."""
-    shift = await get_shift(session, shift_id)
+    from volunteers.service.signups import lock_shift
+
+    # Locked first, so no sign-up can slip in between reading the sign-ups and cancelling.
+    shift = await lock_shift(session, shift_id)
     require_owner(user, shift)
     if shift.status == ShiftStatus.cancelled:
         return shift
