@@ -213,3 +213,26 @@ async def test_profile_row_made_for_volunteers_without_one(client, factory, db):
     await db.commit()
     headers = await factory.token(user)
     assert (await client.get("/api/v1/volunteers/me", headers=headers)).json()["skills"] == []
+
+
+async def test_areas_are_offered_by_name_and_filter_shifts(client, app, factory, shifts, incident):
+    from recovery.models import Area
+
+    async with app.state.database.transaction() as session:
+        area = Area(incident_id=incident.id, name="Willow Village", lat=30.1, lon=114.1)
+        session.add(area)
+        await session.flush()
+    await shifts.make(title="In the village", area_id=area.id)
+    await shifts.make(title="Elsewhere")
+    listed = (await client.get(f"/api/v1/shifts?area_id={area.id}")).json()
+    assert [s["title"] for s in listed["items"]] == ["In the village"]
+    page = await client.get("/volunteers/shifts")
+    assert f'<option value="{area.id}" >Willow Village</option>' in page.text
+    filtered = await client.get(f"/volunteers/shifts?area_id={area.id}")
+    assert "In the village" in filtered.text and "Elsewhere" not in filtered.text
+    user = await factory.user(Role.volunteer)
+    await sign_in(client, user.email)
+    token = client.cookies["csrftoken"]
+    await client.post("/volunteers/me", data={"csrftoken": token, "area_id": str(area.id)})
+    me = await client.get("/volunteers/me")
+    assert f'<option value="{area.id}" selected>Willow Village</option>' in me.text

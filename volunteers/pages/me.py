@@ -72,6 +72,7 @@ async def me_page(request: Request) -> Response:
             "positions": positions,
             "total_hours": service.hours(total),
             "skills": SKILLS,
+            "areas": await service.area_choices(session, profile.area_id),
             "days": DAYS,
             "parts": PARTS,
             "feed_url": (

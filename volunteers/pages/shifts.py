@@ -73,6 +73,7 @@ async def shifts_page(request: Request) -> Response:
             "mine": mine,
             "recommended": recommended,
             "skills": SKILLS,
+            "areas": await service.area_choices(session),
         },
         block="results",
     )

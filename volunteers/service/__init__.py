@@ -16,6 +16,7 @@ from volunteers.service.reminders import queue_reminders
 from volunteers.service.roster import roster
 from volunteers.service.shifts import (
     active_signups,
+    area_choices,
     can_manage,
     cancel_shift,
     create_shift,
@@ -36,6 +37,7 @@ from volunteers.service.signups import (
 
 __all__ = [
     "active_signups",
+    "area_choices",
     "calendar_token",
     "can_manage",
     "cancel_shift",

@@ -276,3 +276,28 @@ async def organization_shifts(
         .limit(limit)
     )
     return list(rows)
+
+
+async def area_choices(session: AsyncSession, *also: int | None) -> list[tuple[int, str]]:
+    """(id, name) of the areas that have open shifts (plus any given), for pickers."""
+    ids = set(
+        (
+            await session.scalars(
+                select(Shift.area_id)
+                .where(
+                    Shift.area_id.is_not(None),
+                    *_filters(
+                        session, incident_id=None, area_id=None, skill=None, since=None, until=None
+                    ),
+                )
+                .distinct()
+                .limit(200)
+            )
+        ).all()
+    )
+    ids.update(a for a in also if a is not None)
+    choices = []
+    for area_id in ids:
+        area = await recovery.get_area(session, area_id)
+        choices.append((area.id, area.name))
+    return sorted(choices, key=lambda c: c[1])
