@@ -35,7 +35,7 @@ from core.migrate import upgrade  # noqa: E402
 from core.models import ApiToken, Organization, OrgStatus, Role, User  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from recovery.models import Incident  # noqa: E402
-from volunteers.models import Shift, Signup  # noqa: E402
+from volunteers.models import Shift, Signup, VolunteerProfile  # noqa: E402
 
 
 def free_port() -> int:
@@ -101,6 +101,8 @@ async def seed(settings: Settings, *, volunteers: int, shifts: int, capacity: in
             )
             session.add(user)
             await session.flush()
+            # As registration does: every volunteer has a profile.
+            session.add(VolunteerProfile(user_id=user.id))
             token, token_hash = new_token()
             session.add(ApiToken(user_id=user.id, token_hash=token_hash))
             tokens.append(token)

@@ -65,6 +65,8 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
     now = utcnow()
     if shift.status != ShiftStatus.open or shift.starts_at <= now:
         raise ShiftClosed(_("This shift is no longer open for sign-up."))
+    # Read what the mail needs before taking any lock, to keep the locks short.
+    await mail.shift_zone(session, shift)
     await lock_volunteer(session, user)
     existing = await find_signup(session, shift.id, user.id)
     if existing is not None and existing.status in ACTIVE:
