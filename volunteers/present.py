@@ -3,6 +3,7 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -25,6 +26,19 @@ def public_shift(
     data.score = score
     data.reasons = [str(r) for r in reasons]
     return data
+
+
+async def name_organizations(session: AsyncSession, items: list[ShiftPublic]) -> None:
+    """Fill in who runs each shift, in one query."""
+    ids = {item.organization_id for item in items}
+    if not ids:
+        return
+    rows = await session.execute(
+        select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+    )
+    names = dict(rows.all())
+    for item in items:
+        item.organization_name = names.get(item.organization_id, "")
 
 
 def day_bounds(
@@ -60,16 +74,21 @@ async def browse(
         ranked = service.rank(profile, pool, await zones(session, pool))[offset : offset + limit]
         counts = await service.waitlist_counts(session, [s.id for s, _score, _r in ranked])
         items = [public_shift(s, counts.get(s.id, 0), sc, r) for s, sc, r in ranked]
+        await name_organizations(session, items)
         return items, total
     shifts, total = await service.list_shifts(session, limit=limit, offset=offset, **filters)
     counts = await service.waitlist_counts(session, [s.id for s in shifts])
-    return [public_shift(s, counts.get(s.id, 0)) for s in shifts], total
+    items = [public_shift(s, counts.get(s.id, 0)) for s in shifts]
+    await name_organizations(session, items)
+    return items, total
 
 
 async def one_shift(session: AsyncSession, shift_id: int) -> tuple[Shift, ShiftPublic]:
     shift = await service.get_shift(session, shift_id)
     counts = await service.waitlist_counts(session, [shift.id])
-    return shift, public_shift(shift, counts.get(shift.id, 0))
+    public = public_shift(shift, counts.get(shift.id, 0))
+    await name_organizations(session, [public])
+    return shift, public
 
 
 async def calendar_for(request: Request, session: AsyncSession, user: User) -> bytes:

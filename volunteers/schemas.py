@@ -157,6 +157,7 @@ class ShiftPublic(BaseModel):
     task_id: int | None
     area_id: int | None
     organization_id: int
+    organization_name: str = ""
     title: str
     description: str
     location: str

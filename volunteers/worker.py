@@ -70,7 +70,9 @@ async def deliver(settings: Settings, item: Claimed) -> None:
             port=settings.smtp_port,
             username=settings.smtp_username,
             password=settings.smtp_password,
-            start_tls=settings.smtp_starttls,
+            # Port 465 speaks TLS from the first byte; other ports upgrade with STARTTLS.
+            use_tls=settings.smtp_port == 465,
+            start_tls=settings.smtp_starttls and settings.smtp_port != 465,
             timeout=30,
         )
         return

@@ -25,6 +25,7 @@ async def test_full_shift_puts_signup_on_waitlist(client, factory, shifts):
     assert [r["waitlist_position"] for r in results] == [None, None, 1, 2]
     listed = (await client.get(f"/api/v1/shifts/{shift['id']}")).json()
     assert listed["filled"] == 2 and listed["waitlisted"] == 2
+    assert listed["organization_name"] == "Riverside Red Cross"
 
 
 async def test_same_shift_twice_is_refused(client, shifts, volunteer):

@@ -91,6 +91,7 @@ async def my_signups(request: Request) -> Response:
         )
         for signup, shift in rows
     ]
+    await present.name_organizations(session, [item.shift for item in items])
     return api.page(items, len(items))
 
 

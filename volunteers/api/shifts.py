@@ -25,8 +25,9 @@ async def create_shift(request: Request, body: ShiftCreate) -> Response:
     user = await require(request, *ORGANIZERS)
     session = get_session(request)
     shift = await service.create_shift(session, user=user, data=body)
+    _shift, public = await present.one_shift(session, shift.id)
     await session.commit()
-    return api.ok(present.public_shift(shift), status_code=201)
+    return api.ok(public, status_code=201)
 
 
 async def list_shifts(request: Request, query: ShiftQuery) -> Response:
@@ -74,8 +75,9 @@ async def cancel_shift(request: Request) -> Response:
     user = await require(request, *ORGANIZERS)
     session = get_session(request)
     shift = await service.cancel_shift(session, user=user, shift_id=request.path_params["id"])
+    _shift, public = await present.one_shift(session, shift.id)
     await session.commit()
-    return api.ok(present.public_shift(shift))
+    return api.ok(public)
 
 
 async def sign_up(request: Request) -> Response:

@@ -237,4 +237,5 @@ async def organize_page(request: Request) -> Response:
     shifts = await service.organization_shifts(session, user.organization_id)
     counts = await service.waitlist_counts(session, [s.id for s in shifts])
     items = [present.public_shift(s, counts.get(s.id, 0)) for s in shifts]
+    await present.name_organizations(session, items)
     return await render(request, "volunteers/organize.html", {"items": items})
