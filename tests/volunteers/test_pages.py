@@ -236,3 +236,13 @@ async def test_areas_are_offered_by_name_and_filter_shifts(client, app, factory,
     await client.post("/volunteers/me", data={"csrftoken": token, "area_id": str(area.id)})
     me = await client.get("/volunteers/me")
     assert f'<option value="{area.id}" selected>Willow Village</option>' in me.text
+
+
+async def test_shift_list_pages_keep_filters(client, shifts):
+    for i in range(3):
+        await shifts.make(days=1 + i, title=f"Page shift {i}", skills=["cooking"])
+    first = await client.get("/volunteers/shifts?skill=cooking&limit=2")
+    assert "Page shift 0" in first.text and "Page shift 2" not in first.text
+    assert "skill=cooking&amp;limit=2&amp;offset=2" in first.text
+    second = await client.get("/volunteers/shifts?skill=cooking&limit=2&offset=2")
+    assert "Page shift 2" in second.text and "skill=cooking&amp;limit=2&amp;offset=0" in second.text

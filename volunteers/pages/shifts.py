@@ -1,5 +1,7 @@
 """Shift pages: browse, one shift with its roster, create and change, sign up with htmx."""
 
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -61,6 +63,8 @@ async def shifts_page(request: Request) -> Response:
         until=until,
     )
     mine = await service.statuses_for(session, user.id, [s.id for s in items]) if user else {}
+    kept = urlencode({k: v for k, v in params.items() if k != "offset"})
+    pager_url = request.url_for("volunteers:shifts").path + (f"?{kept}" if kept else "")
     return await render(
         request,
         "volunteers/shifts.html",
@@ -69,6 +73,7 @@ async def shifts_page(request: Request) -> Response:
             "total": total,
             "query": query,
             "params": params,
+            "pager_url": pager_url,
             "errors": errors,
             "mine": mine,
             "recommended": recommended,
