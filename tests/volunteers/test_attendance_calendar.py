@@ -194,3 +194,10 @@ async def test_certificate_without_a_cjk_font_still_renders(monkeypatch):
         name="王芳 (Wang Fang)", lines=[line], issued=datetime(2026, 7, 4, tzinfo=UTC)
     )
     assert pdf.startswith(b"%PDF-") and b"Helvetica" in pdf
+
+
+async def test_a_shift_that_took_place_cannot_be_cancelled(client, shifts, organizer, db):
+    shift = await shifts.make()
+    await _move_to_past(db, shift["id"], hours_ago=10)
+    response = await client.post(f"/api/v1/shifts/{shift['id']}/cancel", headers=organizer[1])
+    assert response.status_code == 409 and response.json()["error"]["code"] == "shift_closed"

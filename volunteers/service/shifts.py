@@ -169,9 +169,11 @@ async def cancel_shift(session: AsyncSession, *, user: User, shift_id: int) -> S
     require_owner(user, shift)
     if shift.status == ShiftStatus.cancelled:
         return shift
+    now = utcnow()
+    if shift.ends_at <= now:
+        raise ShiftClosed(_("This shift has already taken place and cannot be cancelled."))
     before = audit.snapshot(shift)
     signups = await active_signups(session, shift.id)
-    now = utcnow()
     for signup, volunteer in signups:
         signup.status = SignupStatus.cancelled
         signup.cancelled_at = now

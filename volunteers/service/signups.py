@@ -122,6 +122,8 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
     signup.confirmed_at = signup.created_at if status == SignupStatus.confirmed else None
     signup.cancelled_at = None
     signup.reminder_queued_at = None
+    signup.attendance = signup.checked_in_at = signup.checked_out_at = None
+    signup.minutes = 0
     session.add(signup)
     await session.flush()
     position = await queue_position(session, signup)
