@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.db import utcnow
 from core.demo import DemoContext
+from recovery import service as recovery
 from volunteers import service
 from volunteers.models import Attendance, Shift, Signup, SignupStatus
 from volunteers.schemas import ProfileUpdate, ShiftCreate
@@ -36,7 +37,8 @@ PROFILES = {
 
 
 def _point(ctx: DemoContext, index: int) -> tuple[int | None, float, float]:
-    areas = list(ctx.data.get("areas") or [])
+    incident_id = ctx.data["incident"].id
+    areas = [a for a in ctx.data.get("areas") or [] if a.incident_id == incident_id]
     if areas:
         area = areas[index % len(areas)]
         return area.id, area.lat, area.lon
@@ -99,6 +101,10 @@ async def _shift(session, ctx, *, owner, days, hours, area_index, **fields) -> S
     return await service.create_shift(session, user=owner, data=data)
 
 
+async def _task_incident(session: AsyncSession, task) -> int:
+    return (await recovery.get_project(session, task.project_id)).incident_id
+
+
 async def load(session: AsyncSession, ctx: DemoContext) -> None:
     if "incident" not in ctx.data:
         return  # the recovery demo makes the incident these shifts belong to
@@ -128,8 +134,11 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
         area_index=1,
         rows=[(users["volunteer"], 180), (users["volunteer3"], 0)],
     )
-    needs = list(ctx.data.get("needs") or [])
-    tasks = list(ctx.data.get("tasks") or [])
+    incident_id = ctx.data["incident"].id
+    needs = [n for n in ctx.data.get("needs") or [] if n.incident_id == incident_id]
+    tasks = [
+        t for t in ctx.data.get("tasks") or [] if await _task_incident(session, t) == incident_id
+    ]
     medical = await _shift(
         session,
         ctx,
