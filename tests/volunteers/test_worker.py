@@ -1,5 +1,6 @@
 """The outbox: written in the change's transaction, delivered by the worker, retried, reminders."""
 
+import asyncio
 from datetime import timedelta
 from email import message_from_bytes
 
@@ -135,3 +136,16 @@ async def test_worker_run_once_entry_point(settings, client, shifts, volunteer):
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
     await worker.run(settings, once=True)
     assert len(list(settings.mail_dir.glob("*.eml"))) == 1
+
+
+async def test_two_workers_never_claim_the_same_message(app):
+    from core import notifications
+
+    async with app.state.database.transaction() as session:
+        for i in range(30):
+            await notifications.queue(
+                session, kind="test", to_email=f"p{i}@example.org", subject="s", body="b"
+            )
+    batches = await asyncio.gather(*(worker.claim(app.state.database) for _ in range(4)))
+    ids = [c.id for batch in batches for c in batch]
+    assert len(ids) == len(set(ids)) == 30
