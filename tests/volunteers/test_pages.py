@@ -246,3 +246,28 @@ async def test_shift_list_pages_keep_filters(client, shifts):
     assert "skill=cooking&amp;limit=2&amp;offset=2" in first.text
     second = await client.get("/volunteers/shifts?skill=cooking&limit=2&offset=2")
     assert "Page shift 2" in second.text and "skill=cooking&amp;limit=2&amp;offset=0" in second.text
+
+
+async def test_pages_render_in_chinese(client, factory, shifts):
+    shift = await shifts.make(capacity=1, min_age=18, skills=["first_aid"])
+    zh = {"Accept-Language": "zh-CN"}
+    first = await factory.user(Role.volunteer)
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=await factory.token(first))
+    user = await factory.user(Role.volunteer)
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=await factory.token(user))
+    await sign_in(client, user.email)
+    listing = await client.get("/volunteers/shifts", headers=zh)
+    assert "候补第 1 位" in listing.text and "急救" in listing.text
+    for path in (f"/volunteers/shifts/{shift['id']}", "/volunteers/me", "/volunteers/me/delete"):
+        page = await client.get(path, headers=zh)
+        assert page.status_code == 200 and 'lang="zh-Hans"' in page.text
+    client.cookies.clear()
+    owner = await factory.user(Role.ngo, org="Riverside Red Cross")
+    await sign_in(client, owner.email)
+    for path in (
+        f"/volunteers/shifts/{shift['id']}",
+        "/volunteers/organize",
+        "/volunteers/shifts/new",
+    ):
+        page = await client.get(path, headers=zh)
+        assert page.status_code == 200 and "班次" in page.text
