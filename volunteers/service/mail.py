@@ -58,7 +58,7 @@ async def notify(
             "promoted": _("A place opened up, you're in: %(title)s"),
             "changed": _("Shift changed: %(title)s"),
             "cancelled": _("Shift cancelled: %(title)s"),
-            "reminder": _("Reminder, tomorrow: %(title)s"),
+            "reminder": _("Coming up within 24 hours: %(title)s"),
         }
         intros = {
             "confirmed": _("Thank you for signing up. Your place is confirmed."),
