@@ -168,7 +168,7 @@ async def deliver_due(database: Database, settings: Settings) -> tuple[int, int]
         for item in batch:
             try:
                 await deliver(settings, item)
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            except Exception as exc:  # one bad message (or server) must not stop the others
                 failed += 1
                 log.warning("mail %s failed (attempt %s): %s", item.id, item.attempts, exc)
                 await _finish(database, item, f"{type(exc).__name__}: {exc}"[:2000])

@@ -149,3 +149,22 @@ async def test_two_workers_never_claim_the_same_message(app):
     batches = await asyncio.gather(*(worker.claim(app.state.database) for _ in range(4)))
     ids = [c.id for batch in batches for c in batch]
     assert len(ids) == len(set(ids)) == 30
+
+
+async def test_a_malformed_message_fails_alone(app, settings):
+    from core import notifications
+
+    async with app.state.database.transaction() as session:
+        await notifications.queue(
+            session, kind="test", to_email="bad\nheader@example.org", subject="s", body="b"
+        )
+        await notifications.queue(
+            session, kind="test", to_email="good@example.org", subject="s", body="b"
+        )
+    counts = await worker.run_once(app.state.database, settings)
+    assert counts["sent"] == 1 and counts["failed"] == 1
+    async with app.state.database.session() as session:
+        statuses = dict(
+            (await session.execute(select(OutboxMessage.to_email, OutboxMessage.status))).all()
+        )
+    assert statuses == {"bad\nheader@example.org": "pending", "good@example.org": "sent"}
