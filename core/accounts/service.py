@@ -1,5 +1,6 @@
 """Accounts logic: register, authenticate, tokens, organization verification, deactivation."""
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -20,6 +21,10 @@ from core.i18n import _
 from core.models import ORG_ROLES, ApiToken, Organization, OrgKind, OrgStatus, Role, User
 
 DEFAULT_KIND = {Role.official: OrgKind.government, Role.ngo: OrgKind.ngo}
+
+# Domains append hooks at import time to store what registration gathered for them (e.g. a
+# volunteer's phone and contact consent); each runs in the registering transaction.
+after_register: list[Callable[[AsyncSession, User, RegisterRequest], Awaitable[None]]] = []
 
 
 def user_status(user: User, org: Organization | None) -> str:
@@ -89,6 +94,8 @@ async def register(
     await audit.record(
         session, actor=actor or user, action="user.register", obj=user, after=audit.snapshot(user)
     )
+    for hook in after_register:
+        await hook(session, user, data)
     return user, org
 
 

@@ -1,0 +1,277 @@
+"""Sign-up storm: 500 concurrent sign-ups for 20 shifts of 10 against a real uvicorn server.
+
+Usage: python bench/signup_storm.py [--database-url URL] [--requests N] [--shifts N]
+                                    [--capacity N]
+
+SQLite (a temporary file) by default. With a PostgreSQL URL, a throwaway database named
+after the URL's database plus a suffix is created on that server and dropped afterwards.
+Prints confirmed, waitlisted, errors and p50/p99 latency, then checks in the database that no
+shift is overbooked, nobody is signed up twice and each waitlist is numbered in arrival
+order. Exits non-zero when any check fails.
+"""
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.auth import new_token  # noqa: E402
+from core.db import Database, utcnow  # noqa: E402
+from core.migrate import upgrade  # noqa: E402
+from core.models import ApiToken, Organization, OrgStatus, Role, User  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from recovery.models import Incident  # noqa: E402
+from volunteers.models import Shift, Signup, VolunteerProfile  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def pg_database(url: str, create: bool) -> str:
+    """Create (or drop) the throwaway PostgreSQL database; returns its URL."""
+    parsed = make_url(url)
+    name = f"{parsed.database or 'commons'}_storm_{os.getpid()}"
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(False)
+    conn = await asyncpg.connect(admin)
+    try:
+        if create:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        else:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    return parsed.set(database=name).render_as_string(False)
+
+
+async def seed(settings: Settings, *, volunteers: int, shifts: int, capacity: int):
+    """An organizer, an incident, the shifts and the volunteers with bearer tokens."""
+    database = Database(settings)
+    tokens: list[str] = []
+    shift_ids: list[int] = []
+    async with database.transaction() as session:
+        org = Organization(name="Storm Relief", kind="ngo", status=OrgStatus.verified)
+        session.add(org)
+        await session.flush()
+        owner = User(
+            email="owner@storm.test",
+            name="Owner",
+            password_hash="!",
+            role=Role.ngo,
+            organization_id=org.id,
+        )
+        incident = Incident(name="Storm", started_on=date.today())
+        session.add_all([owner, incident])
+        await session.flush()
+        start = utcnow().replace(microsecond=0) + timedelta(days=2)
+        for i in range(shifts):
+            shift = Shift(
+                incident_id=incident.id,
+                organization_id=org.id,
+                created_by_id=owner.id,
+                title=f"Storm shift {i + 1}",
+                starts_at=start + timedelta(days=i),
+                ends_at=start + timedelta(days=i, hours=4),
+                lat=30.0,
+                lon=114.0,
+                capacity=capacity,
+            )
+            session.add(shift)
+            await session.flush()
+            shift_ids.append(shift.id)
+        for i in range(volunteers):
+            user = User(
+                email=f"v{i}@storm.test", name=f"Volunteer {i}", password_hash="!", role="volunteer"
+            )
+            session.add(user)
+            await session.flush()
+            # As registration does: every volunteer has a profile.
+            session.add(VolunteerProfile(user_id=user.id))
+            token, token_hash = new_token()
+            session.add(ApiToken(user_id=user.id, token_hash=token_hash))
+            tokens.append(token)
+    await database.dispose()
+    return shift_ids, tokens
+
+
+async def storm(base: str, shift_ids: list[int], tokens: list[str]):
+    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+        start_line = asyncio.Event()
+
+        async def one(i: int, token: str):
+            await start_line.wait()
+            began = time.perf_counter()
+            try:
+                response = await client.post(
+                    f"/api/v1/shifts/{shift_ids[i % len(shift_ids)]}/signup",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                status = (
+                    response.json().get("status")
+                    if response.status_code == 200
+                    else f"HTTP {response.status_code}"
+                )
+            except httpx.HTTPError as exc:
+                status = f"{type(exc).__name__}"
+            return status, time.perf_counter() - began
+
+        tasks = [asyncio.create_task(one(i, t)) for i, t in enumerate(tokens)]
+        await asyncio.sleep(0.2)
+        wall = time.perf_counter()
+        start_line.set()
+        results = await asyncio.gather(*tasks)
+        return results, time.perf_counter() - wall
+
+
+async def verify(settings: Settings, shift_ids: list[int], capacity: int) -> list[str]:
+    """Database checks: the truth, whatever the HTTP answers said."""
+    problems = []
+    database = Database(settings)
+    async with database.session(write=False) as session:
+        for shift_id in shift_ids:
+            shift = await session.get(Shift, shift_id)
+            rows = (
+                await session.scalars(
+                    select(Signup).where(Signup.shift_id == shift_id).order_by(Signup.created_at)
+                )
+            ).all()
+            confirmed = [r for r in rows if r.status == "confirmed"]
+            waiting = [r for r in rows if r.status == "waitlisted"]
+            if shift.filled != len(confirmed) or shift.filled > capacity:
+                problems.append(f"shift {shift_id}: filled {shift.filled}, {len(confirmed)} rows")
+            if len(waiting) and len(confirmed) < capacity:
+                problems.append(f"shift {shift_id}: waitlist while places are free")
+            if [r.waitlist_position for r in waiting] != list(range(1, len(waiting) + 1)):
+                problems.append(f"shift {shift_id}: waitlist not numbered in arrival order")
+            if confirmed and waiting and confirmed[-1].created_at > waiting[0].created_at:
+                problems.append(f"shift {shift_id}: a later arrival took a place")
+        duplicates = await session.scalar(
+            select(func.count()).select_from(
+                select(Signup.shift_id, Signup.volunteer_id)
+                .group_by(Signup.shift_id, Signup.volunteer_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        )
+        if duplicates:
+            problems.append(f"{duplicates} duplicate sign-ups")
+    await database.dispose()
+    return problems
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--shifts", type=int, default=20)
+    parser.add_argument("--capacity", type=int, default=10)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="signup-storm-"))
+    pg = args.database_url is not None and args.database_url.startswith("postgresql")
+    if pg:
+        url = await pg_database(args.database_url, create=True)
+    else:
+        url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'storm.db'}"
+    server = None
+    try:
+        await asyncio.to_thread(upgrade, url)
+        settings = Settings(database_url=url, mail_dir=tmp / "mail")
+        shift_ids, tokens = await seed(
+            settings, volunteers=args.requests, shifts=args.shifts, capacity=args.capacity
+        )
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "COMMONS_MAIL_DIR": str(tmp / "mail")}
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "core.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--backlog",
+            "2048",
+            cwd=ROOT,
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base) as probe:
+            for _ in range(100):
+                try:
+                    if (await probe.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            else:
+                print("the server did not start", file=sys.stderr)
+                return 2
+        results, wall = await storm(base, shift_ids, tokens)
+        problems = await verify(settings, shift_ids, args.capacity)
+    finally:
+        if server is not None:
+            server.terminate()
+            await asyncio.wait_for(server.wait(), timeout=20)
+        if pg:
+            await pg_database(args.database_url, create=False)
+
+    statuses = [s for s, _t in results]
+    latencies = sorted(t * 1000 for _s, t in results)
+    confirmed = statuses.count("confirmed")
+    waitlisted = statuses.count("waitlisted")
+    errors = len(statuses) - confirmed - waitlisted
+    expected = min(args.requests, args.shifts * args.capacity)
+    print(f"database:   {'postgresql' if pg else 'sqlite'}")
+    print(f"requests:   {len(results)} for {args.shifts} shifts of {args.capacity} in {wall:.2f} s")
+    print(f"confirmed:  {confirmed} (expected {expected})")
+    print(f"waitlisted: {waitlisted} (expected {args.requests - expected})")
+    print(
+        f"errors:     {errors}"
+        + (f" {sorted(set(statuses) - {'confirmed', 'waitlisted'})}" if errors else "")
+    )
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    print(f"latency:    p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    if confirmed != expected:
+        problems.append(f"confirmed {confirmed} != {expected}")
+    if errors:
+        problems.append(f"{errors} requests failed")
+    print(
+        "checks:     "
+        + (
+            "ok: no overbooking, no duplicates, waitlists in arrival order"
+            if not problems
+            else "FAILED"
+        )
+    )
+    for problem in problems:
+        print(f"  - {problem}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

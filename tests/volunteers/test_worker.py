@@ -1,0 +1,170 @@
+"""The outbox: written in the change's transaction, delivered by the worker, retried, reminders."""
+
+import asyncio
+from datetime import timedelta
+from email import message_from_bytes
+
+import aiosmtplib
+import pytest
+from sqlalchemy import func, select, update
+
+from core.db import utcnow
+from core.models import OutboxMessage, Role, User
+from volunteers import service, worker
+from volunteers.models import Shift, Signup
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_rolled_back_signup_leaves_no_mail(app, shifts, volunteer):
+    shift = await shifts.make(capacity=1)
+    database = app.state.database
+    async with database.session() as session:
+        await service.sign_up(session, user=volunteer[0], shift_id=shift["id"])
+        pending = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        assert pending == 1
+        await session.rollback()
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert await session.scalar(select(func.count()).select_from(Signup)) == 0
+        assert (await session.get(Shift, shift["id"])).filled == 0
+
+
+async def test_worker_writes_mail_files_without_smtp(app, settings, client, shifts, volunteer):
+    shift = await shifts.make(capacity=1, title="Water distribution")
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    counts = await worker.run_once(app.state.database, settings)
+    assert counts["sent"] == 1
+    files = list(settings.mail_dir.glob("*.eml"))
+    assert len(files) == 1 and files[0].name.endswith("volunteers.confirmed.eml")
+    mail = message_from_bytes(files[0].read_bytes())
+    assert mail["To"] == volunteer[0].email
+    assert "Water distribution" in mail["Subject"]
+    async with app.state.database.session() as session:
+        row = await session.scalar(select(OutboxMessage))
+        assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
+    again = await worker.run_once(app.state.database, settings)
+    assert again["sent"] == 0 and len(list(settings.mail_dir.glob("*.eml"))) == 1
+
+
+async def test_failed_smtp_delivery_is_retried_with_backoff(
+    app, settings, client, shifts, volunteer, monkeypatch
+):
+    shift = await shifts.make(capacity=1)
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    smtp = settings.model_copy(update={"smtp_host": "mail.invalid", "smtp_port": 2525})
+    sent = []
+
+    async def failing(message, **kwargs):
+        raise aiosmtplib.SMTPConnectError("connection refused")
+
+    monkeypatch.setattr(worker.aiosmtplib, "send", failing)
+    counts = await worker.run_once(app.state.database, smtp)
+    assert counts == {"reminders": 0, "sent": 0, "failed": 1}
+    async with app.state.database.session() as session:
+        row = await session.scalar(select(OutboxMessage))
+        assert row.status == "pending" and row.attempts == 1
+        assert "connection refused" in row.last_error
+        assert row.next_attempt_at > utcnow() + timedelta(seconds=20)
+    # Not due yet: nothing happens; once due, the next attempt succeeds.
+    assert (await worker.run_once(app.state.database, smtp))["failed"] == 0
+
+    async def working(message, **kwargs):
+        sent.append((message, kwargs))
+
+    monkeypatch.setattr(worker.aiosmtplib, "send", working)
+    async with app.state.database.transaction() as session:
+        await session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+    assert (await worker.run_once(app.state.database, smtp))["sent"] == 1
+    assert sent[0][1]["hostname"] == "mail.invalid" and sent[0][1]["port"] == 2525
+    assert sent[0][0]["To"] == volunteer[0].email
+    async with app.state.database.session() as session:
+        row = await session.scalar(select(OutboxMessage))
+        assert row.status == "sent" and row.attempts == 2
+
+
+async def test_backoff_grows_and_is_capped():
+    assert worker.backoff(1) == timedelta(seconds=30)
+    assert worker.backoff(3) == timedelta(minutes=2)
+    assert worker.backoff(40) == worker.MAX_DELAY
+
+
+async def test_a_message_is_claimed_by_one_worker_only(app, client, shifts, volunteer):
+    shift = await shifts.make(capacity=1)
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    first = await worker.claim(app.state.database)
+    second = await worker.claim(app.state.database)
+    assert len(first) == 1 and second == []
+    # A worker that died holding the lease: the message becomes due again afterwards.
+    later = await worker.claim(app.state.database, now=utcnow() + worker.LEASE * 2)
+    assert [c.id for c in later] == [first[0].id] and later[0].attempts == 2
+
+
+async def test_reminders_are_queued_once_per_signup(app, client, shifts, factory):
+    soon = await shifts.make(days=0.5, capacity=2)
+    later = await shifts.make(days=3, capacity=2, title="Later")
+    people = [await factory.user(Role.volunteer) for _ in range(2)]
+    for person in people:
+        headers = await factory.token(person)
+        await client.post(f"/api/v1/shifts/{soon['id']}/signup", headers=headers)
+        await client.post(f"/api/v1/shifts/{later['id']}/signup", headers=headers)
+    database = app.state.database
+    async with database.transaction() as session:
+        assert await service.queue_reminders(session) == 2
+    async with database.transaction() as session:
+        assert await service.queue_reminders(session) == 0
+    async with database.session() as session:
+        reminders = await session.scalar(
+            select(func.count()).where(OutboxMessage.kind == "volunteers.reminder")
+        )
+        assert reminders == 2
+
+
+async def test_mail_is_written_in_the_recipients_language(app, client, shifts, volunteer, db):
+    await db.execute(update(User).where(User.id == volunteer[0].id).values(locale="zh_Hans"))
+    await db.commit()
+    shift = await shifts.make(capacity=1, title="Kitchen")
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    message = await db.scalar(select(OutboxMessage).where(OutboxMessage.user_id == volunteer[0].id))
+    assert message.subject == "报名成功：Kitchen"
+    assert "感谢你的报名" in message.body
+    await db.rollback()
+
+
+async def test_worker_run_once_entry_point(settings, client, shifts, volunteer):
+    shift = await shifts.make(capacity=1)
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    await worker.run(settings, once=True)
+    assert len(list(settings.mail_dir.glob("*.eml"))) == 1
+
+
+async def test_two_workers_never_claim_the_same_message(app):
+    from core import notifications
+
+    async with app.state.database.transaction() as session:
+        for i in range(30):
+            await notifications.queue(
+                session, kind="test", to_email=f"p{i}@example.org", subject="s", body="b"
+            )
+    batches = await asyncio.gather(*(worker.claim(app.state.database) for _ in range(4)))
+    ids = [c.id for batch in batches for c in batch]
+    assert len(ids) == len(set(ids)) == 30
+
+
+async def test_a_malformed_message_fails_alone(app, settings):
+    from core import notifications
+
+    async with app.state.database.transaction() as session:
+        await notifications.queue(
+            session, kind="test", to_email="bad\nheader@example.org", subject="s", body="b"
+        )
+        await notifications.queue(
+            session, kind="test", to_email="good@example.org", subject="s", body="b"
+        )
+    counts = await worker.run_once(app.state.database, settings)
+    assert counts["sent"] == 1 and counts["failed"] == 1
+    async with app.state.database.session() as session:
+        statuses = dict(
+            (await session.execute(select(OutboxMessage.to_email, OutboxMessage.status))).all()
+        )
+    assert statuses == {"bad\nheader@example.org": "pending", "good@example.org": "sent"}

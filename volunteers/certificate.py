@@ -1,0 +1,128 @@
+"""The certificate of volunteer hours, as a PDF (fpdf2), readable in Chinese and English."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from babel.dates import format_date
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from core.i18n import _, current_locale
+
+# Fonts with CJK glyphs, from Debian packages (fonts-wqy-microhei is the one CI installs).
+CJK_FONTS = [
+    (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
+    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
+    (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0),
+]
+
+
+@dataclass
+class CertificateLine:
+    day: datetime
+    shift: str
+    organization: str
+    hours: float
+
+
+def _cjk_font() -> tuple[Path, int] | None:
+    for path, number in CJK_FONTS:
+        if path.is_file():
+            return path, number
+    return None
+
+
+class _Writer:
+    """Writes with a CJK font when the machine has one, else the built-in Helvetica.
+
+    Helvetica only covers Latin-1, so other characters become "?" rather than failing.
+    """
+
+    def __init__(self):
+        self.pdf = FPDF(format="A4")
+        self.pdf.set_auto_page_break(auto=True, margin=18)
+        self.pdf.add_page()
+        font = _cjk_font()
+        self.unicode = font is not None
+        if font is not None:
+            path, number = font
+            self.pdf.add_font("cjk", "", str(path), collection_font_number=number)
+            self.family = "cjk"
+        else:
+            self.family = "helvetica"
+
+    def text(self, value: str) -> str:
+        if self.unicode:
+            return value
+        return value.encode("latin-1", "replace").decode("latin-1")
+
+    def line(self, value: str, size: float = 11, height: float = 7, align: str = "L") -> None:
+        self.pdf.set_font(self.family, size=size)
+        self.pdf.multi_cell(
+            0, height, self.text(value), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+
+    def row(self, cells: list[tuple[str, float, str]], size: float = 10) -> None:
+        self.pdf.set_font(self.family, size=size)
+        for value, width, align in cells:
+            self.pdf.cell(width, 7, self.text(value)[:60], border="B", align=align)
+        self.pdf.ln(7)
+
+
+def certificate_pdf(*, name: str, lines: list[CertificateLine], issued: datetime) -> bytes:
+    """Hours per shift with the organization that ran it, and the total. The volunteer's own
+    name is the only personal detail on it."""
+    locale = current_locale.get()
+    writer = _Writer()
+    pdf = writer.pdf
+    pdf.set_title(writer.text(_("Certificate of volunteer hours")))
+    pdf.set_creator("Recovery Commons")
+    writer.line(_("Recovery Commons"), size=10)
+    pdf.ln(6)
+    writer.line(_("Certificate of volunteer hours"), size=20, height=10, align="C")
+    pdf.ln(4)
+    writer.line(_("This certifies that"), size=12, align="C")
+    writer.line(name, size=18, height=10, align="C")
+    total = round(sum(line.hours for line in lines), 2)
+    writer.line(
+        _("volunteered %(hours)s hours in %(count)s shifts for the recovery.")
+        % {"hours": f"{total:g}", "count": len(lines)},
+        size=12,
+        align="C",
+    )
+    pdf.ln(6)
+    widths = (32, 78, 55, 25)
+    writer.row(
+        [
+            (_("Date"), widths[0], "L"),
+            (_("Shift"), widths[1], "L"),
+            (_("Organization"), widths[2], "L"),
+            (_("Hours"), widths[3], "R"),
+        ],
+        size=10,
+    )
+    for line in lines:
+        day = format_date(line.day.date(), "medium", locale=locale)
+        writer.row(
+            [
+                (day, widths[0], "L"),
+                (line.shift, widths[1], "L"),
+                (line.organization, widths[2], "L"),
+                (f"{line.hours:g}", widths[3], "R"),
+            ]
+        )
+    writer.row(
+        [
+            (_("Total"), widths[0] + widths[1] + widths[2], "L"),
+            (f"{total:g}", widths[3], "R"),
+        ]
+    )
+    pdf.ln(10)
+    writer.line(
+        _("Issued on %(date)s by Recovery Commons.")
+        % {"date": format_date(issued.date(), "long", locale=locale)},
+        size=10,
+    )
+    return bytes(pdf.output())

@@ -1,0 +1,50 @@
+"""Figures the volunteers domain adds to other domains' pages (through core.extensions)."""
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from volunteers.models import Attendance, Shift, ShiftStatus, Signup, SignupStatus
+
+
+async def incident_figures(session: AsyncSession, incident_id: int) -> dict:
+    """Counts only: shifts, places filled, distinct volunteers and hours served."""
+    shifts = await session.execute(
+        select(func.count(), func.coalesce(func.sum(Shift.filled), 0)).where(
+            Shift.incident_id == incident_id, Shift.status == ShiftStatus.open
+        )
+    )
+    shift_count, filled = shifts.one()
+    people = await session.execute(
+        select(
+            func.count(func.distinct(Signup.volunteer_id)),
+            func.coalesce(func.sum(Signup.minutes), 0),
+        )
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(
+            Shift.incident_id == incident_id,
+            Signup.status == SignupStatus.confirmed,
+        )
+    )
+    volunteers, minutes = people.one()
+    return {
+        "volunteers": {
+            "shifts": shift_count,
+            "places_filled": filled,
+            "volunteers": volunteers,
+            "hours": round(minutes / 60, 1),
+        }
+    }
+
+
+async def need_helpers(session: AsyncSession, need_id: int) -> dict:
+    """How many volunteers signed up (or served) on shifts for this need."""
+    count = await session.scalar(
+        select(func.count(func.distinct(Signup.volunteer_id)))
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(
+            Shift.need_id == need_id,
+            Signup.status == SignupStatus.confirmed,
+            (Signup.attendance.is_(None)) | (Signup.attendance == Attendance.attended),
+        )
+    )
+    return {"volunteer_count": count or 0}

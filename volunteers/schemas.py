@@ -1,0 +1,248 @@
+"""Request and response models of the volunteers domain; public shapes leave personal data out."""
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.api import Pagination
+
+Skill = Literal[
+    "first_aid",
+    "medical",
+    "psychosocial",
+    "construction",
+    "electrical",
+    "plumbing",
+    "driving",
+    "heavy_machinery",
+    "logistics",
+    "cooking",
+    "childcare",
+    "translation",
+    "it",
+    "admin",
+    "general",
+]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Part = Literal["morning", "afternoon", "evening"]
+MAX_SHIFT_HOURS = 24
+
+
+def _unique(values: list) -> list:
+    return list(dict.fromkeys(values))
+
+
+class ProfileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    skills: list[Skill] = Field(default_factory=list, max_length=15)
+    languages: list[str] = Field(default_factory=list, max_length=20)
+    area_id: int | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    phone: str | None = Field(default=None, max_length=40)
+    availability: dict[Day, list[Part]] | None = None
+    contact_consent: bool | None = None
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, value: list[str]) -> list[str]:
+        return _unique(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in value if v and v.strip()]
+        if any(len(v) > 40 for v in cleaned):
+            raise ValueError("Each language must be at most 40 characters")
+        return _unique(cleaned)
+
+    @field_validator("availability")
+    @classmethod
+    def _availability(cls, value):
+        if value is None:
+            return None
+        return {day: _unique(parts) for day, parts in value.items() if parts}
+
+    @model_validator(mode="after")
+    def _both_coordinates(self):
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("Give both latitude and longitude, or neither")
+        return self
+
+
+class ProfilePublic(BaseModel):
+    """The volunteer's own view of their profile (never shown to anyone else)."""
+
+    user_id: int
+    name: str
+    email: str
+    phone: str | None
+    contact_consent: bool
+    consented_at: datetime | None
+    skills: list[str]
+    languages: list[str]
+    area_id: int | None
+    lat: float | None
+    lon: float | None
+    availability: dict[str, list[str]]
+    hours: float
+
+
+class ShiftFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    location: str = Field(default="", max_length=300)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    capacity: int = Field(ge=1, le=10000)
+    skills: list[Skill] = Field(default_factory=list, max_length=15)
+    min_age: int | None = Field(default=None, ge=14, le=99)
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, value: list[str]) -> list[str]:
+        return _unique(value)
+
+    @model_validator(mode="after")
+    def _times(self):
+        check_times(self.starts_at, self.ends_at)
+        return self
+
+
+def check_times(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise ValueError("The shift must end after it starts")
+    if (ends_at - starts_at).total_seconds() > MAX_SHIFT_HOURS * 3600:
+        raise ValueError(f"A shift lasts at most {MAX_SHIFT_HOURS} hours")
+
+
+class ShiftCreate(ShiftFields):
+    incident_id: int
+    need_id: int | None = None
+    task_id: int | None = None
+    area_id: int | None = None
+
+
+class ShiftUpdate(BaseModel):
+    """Only the fields given change; volunteers signed up are told."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    location: str | None = Field(default=None, max_length=300)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    capacity: int | None = Field(default=None, ge=1, le=10000)
+    skills: list[Skill] | None = Field(default=None, max_length=15)
+    min_age: int | None = Field(default=None, ge=14, le=99)
+
+
+class ShiftPublic(BaseModel):
+    """A shift as anyone may see it: counts, never the people."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    need_id: int | None
+    task_id: int | None
+    area_id: int | None
+    organization_id: int
+    organization_name: str = ""
+    title: str
+    description: str
+    location: str
+    starts_at: datetime
+    ends_at: datetime
+    lat: float
+    lon: float
+    capacity: int
+    filled: int
+    waitlisted: int = 0
+    skills: list[str]
+    min_age: int | None
+    status: str
+    score: float | None = None
+    reasons: list[str] = []
+
+
+class ShiftQuery(Pagination):
+    incident_id: int | None = None
+    area_id: int | None = None
+    skill: Skill | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    recommended: bool = False
+
+
+class SignupResult(BaseModel):
+    shift_id: int
+    status: Literal["confirmed", "waitlisted", "cancelled"]
+    waitlist_position: int | None = None
+
+
+class MySignup(BaseModel):
+    id: int
+    status: str
+    waitlist_position: int | None
+    attendance: str | None
+    hours: float
+    shift: ShiftPublic
+
+
+class RosterEntry(BaseModel):
+    """A volunteer on the owner's roster; contact details only with their consent."""
+
+    volunteer_id: int
+    name: str
+    status: str
+    waitlist_position: int | None
+    attendance: str | None
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    hours: float
+    email: str | None = None
+    phone: str | None = None
+
+
+class AttendanceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    volunteer_id: int
+    status: Literal["attended", "no_show"] = "attended"
+    checked_in_at: AwareDatetime | None = None
+    checked_out_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _times(self):
+        if self.status == "attended":
+            if self.checked_in_at is None or self.checked_out_at is None:
+                raise ValueError("Attendance needs both check-in and check-out times")
+            if self.checked_out_at <= self.checked_in_at:
+                raise ValueError("Check-out must come after check-in")
+            if (self.checked_out_at - self.checked_in_at).total_seconds() > MAX_SHIFT_HOURS * 3600:
+                raise ValueError(f"At most {MAX_SHIFT_HOURS} hours per shift")
+        return self
+
+
+class AttendanceResult(BaseModel):
+    shift_id: int
+    volunteer_id: int
+    attendance: str
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    hours: float
+    total_hours: float
+
+
+class CalendarLink(BaseModel):
+    url: str

@@ -1,0 +1,92 @@
+"""The mails volunteers get, written to the outbox in the caller's transaction."""
+
+from contextlib import contextmanager
+
+from babel.dates import format_datetime
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import notifications
+from core.i18n import LOCALES, _, current_locale
+from core.models import User
+from recovery import service as recovery
+from volunteers.models import Shift
+
+
+async def shift_zone(session: AsyncSession, shift: Shift) -> str:
+    """Shift times are told in the incident's local time zone."""
+    incident = await recovery.get_incident(session, shift.incident_id)
+    return incident.time_zone or "UTC"
+
+
+@contextmanager
+def recipient_locale(user: User):
+    """Write the mail in the recipient's language, not the language of whoever caused it."""
+    token = current_locale.set(user.locale if user.locale in LOCALES else current_locale.get())
+    try:
+        yield
+    finally:
+        current_locale.reset(token)
+
+
+def _when(shift: Shift, tz: str) -> str:
+    locale = current_locale.get()
+    start = format_datetime(shift.starts_at, "medium", tzinfo=tz, locale=locale)
+    end = format_datetime(shift.ends_at, "short", tzinfo=tz, locale=locale)
+    return f"{start} – {end} ({tz})"
+
+
+def _details(shift: Shift, tz: str) -> str:
+    lines = [
+        _("Shift: %(title)s") % {"title": shift.title},
+        _("When: %(when)s") % {"when": _when(shift, tz)},
+    ]
+    if shift.location:
+        lines.append(_("Where: %(place)s") % {"place": shift.location})
+    return "\n".join(lines)
+
+
+async def notify(
+    session: AsyncSession, *, kind: str, user: User, shift: Shift, position: int = 0
+) -> None:
+    """Queue one of the volunteers' mails (kind: confirmed, waitlisted, promoted, changed,
+    cancelled, reminder) to `user` about `shift`."""
+    tz = await shift_zone(session, shift)
+    with recipient_locale(user):
+        subjects = {
+            "confirmed": _("You're in: %(title)s"),
+            "waitlisted": _("Waitlisted #%(position)s: %(title)s"),
+            "promoted": _("A place opened up, you're in: %(title)s"),
+            "changed": _("Shift changed: %(title)s"),
+            "cancelled": _("Shift cancelled: %(title)s"),
+            "reminder": _("Coming up within 24 hours: %(title)s"),
+        }
+        intros = {
+            "confirmed": _("Thank you for signing up. Your place is confirmed."),
+            "waitlisted": _(
+                "The shift is full, so you are on the waitlist at number %(position)s. "
+                "We will write to you if a place opens up."
+            ),
+            "promoted": _("Someone cancelled and you moved up from the waitlist: you're in."),
+            "changed": _("The organizers changed this shift. Please check the new details."),
+            "cancelled": _("The organizers cancelled this shift. You do not need to come."),
+            "reminder": _("This is a reminder that your shift starts within 24 hours."),
+        }
+        values = {"title": shift.title, "position": position}
+        body = "\n\n".join(
+            [
+                _("Hello %(name)s,") % {"name": user.name},
+                intros[kind] % values,
+                _details(shift, tz),
+                _("You can see or cancel your sign-ups on your volunteer page."),
+                _("Recovery Commons"),
+            ]
+        )
+        await notifications.queue(
+            session,
+            kind=f"volunteers.{kind}",
+            to_email=user.email,
+            subject=subjects[kind] % values,
+            body=body + "\n",
+            user_id=user.id,
+            organization_id=shift.organization_id,
+        )

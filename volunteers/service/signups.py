@@ -1,0 +1,259 @@
+"""Sign-ups: capacity by atomic conditional update, waitlist in arrival order, promotion."""
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.db import utcnow
+from core.i18n import _
+from core.models import User
+from volunteers.errors import (
+    AlreadySignedUp,
+    OverlappingShift,
+    ShiftClosed,
+    ShiftNotFound,
+    SignupNotFound,
+)
+from volunteers.models import ACTIVE, Shift, ShiftStatus, Signup, SignupStatus
+from volunteers.service import mail
+from volunteers.service.profiles import lock_volunteer
+
+
+async def lock_shift(session: AsyncSession, shift_id: int) -> Shift:
+    """The shift, row-locked on PostgreSQL; every change to its sign-ups happens under it."""
+    shift = await session.scalar(
+        select(Shift)
+        .where(Shift.id == shift_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if shift is None:
+        raise ShiftNotFound(_("No such shift."))
+    return shift
+
+
+async def queue_position(session: AsyncSession, signup: Signup) -> int | None:
+    """The place in the waitlist right now (1 = next to be promoted)."""
+    if signup.status != SignupStatus.waitlisted or signup.waitlist_position is None:
+        return None
+    return await session.scalar(
+        select(func.count()).where(
+            Signup.shift_id == signup.shift_id,
+            Signup.status == SignupStatus.waitlisted,
+            Signup.waitlist_position <= signup.waitlist_position,
+        )
+    )
+
+
+async def find_signup(session: AsyncSession, shift_id: int, user_id: int) -> Signup | None:
+    return await session.scalar(
+        select(Signup)
+        .where(Signup.shift_id == shift_id, Signup.volunteer_id == user_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[Signup, int | None]:
+    """Confirm a place if one is free, else join the waitlist; returns (sign-up, position).
+
+    One transaction: the volunteer's lock, the overlap check, then a conditional
+    `UPDATE ... WHERE filled < capacity RETURNING`; a CHECK constraint backs it up.
+    """
+    shift = await session.get(Shift, shift_id)
+    if shift is None:
+        raise ShiftNotFound(_("No such shift."))
+    now = utcnow()
+    if shift.status != ShiftStatus.open or shift.starts_at <= now:
+        raise ShiftClosed(_("This shift is no longer open for sign-up."))
+    # Read what the mail needs before taking any lock, to keep the locks short.
+    await mail.shift_zone(session, shift)
+    await lock_volunteer(session, user)
+    existing = await find_signup(session, shift.id, user.id)
+    if existing is not None and existing.status in ACTIVE:
+        raise AlreadySignedUp(_("You are already signed up for this shift."))
+    other = Shift.__table__.alias("other")
+    overlap = await session.scalar(
+        select(other.c.title)
+        .select_from(Signup.__table__.join(other, other.c.id == Signup.shift_id))
+        .where(
+            Signup.volunteer_id == user.id,
+            Signup.status.in_(ACTIVE),
+            other.c.status == ShiftStatus.open,
+            other.c.id != shift.id,
+            other.c.starts_at < shift.ends_at,
+            other.c.ends_at > shift.starts_at,
+        )
+        .limit(1)
+    )
+    if overlap is not None:
+        raise OverlappingShift(
+            _("You are already signed up for a shift at that time: %(title)s") % {"title": overlap}
+        )
+    confirmed = await session.execute(
+        update(Shift)
+        .where(
+            Shift.id == shift.id,
+            Shift.status == ShiftStatus.open,
+            Shift.filled < Shift.capacity,
+        )
+        .values(filled=Shift.filled + 1)
+        .returning(Shift.filled)
+        .execution_options(synchronize_session=False)
+    )
+    status, seq = SignupStatus.confirmed, None
+    if confirmed.first() is None:
+        waiting = await session.execute(
+            update(Shift)
+            .where(Shift.id == shift.id, Shift.status == ShiftStatus.open)
+            .values(waitlist_seq=Shift.waitlist_seq + 1)
+            .returning(Shift.waitlist_seq)
+            .execution_options(synchronize_session=False)
+        )
+        row = waiting.first()
+        if row is None:
+            raise ShiftClosed(_("This shift is no longer open for sign-up."))
+        status, seq = SignupStatus.waitlisted, row[0]
+    signup = existing or Signup(shift_id=shift.id, volunteer_id=user.id, status=status)
+    before = audit.snapshot(existing) if existing else None
+    signup.status = status
+    signup.waitlist_position = seq
+    # The moment the place (or the waitlist number) was taken: that is the arrival order.
+    signup.created_at = utcnow()
+    signup.confirmed_at = signup.created_at if status == SignupStatus.confirmed else None
+    signup.cancelled_at = None
+    signup.reminder_queued_at = None
+    signup.attendance = signup.checked_in_at = signup.checked_out_at = None
+    signup.minutes = 0
+    session.add(signup)
+    await session.flush()
+    position = await queue_position(session, signup)
+    await mail.notify(
+        session,
+        kind="confirmed" if status == SignupStatus.confirmed else "waitlisted",
+        user=user,
+        shift=shift,
+        position=position or 0,
+    )
+    await audit.record(
+        session,
+        actor=user,
+        action=f"signup.{status}",
+        obj=signup,
+        before=before,
+        after=audit.snapshot(signup),
+    )
+    return signup, position
+
+
+async def cancel_signup(
+    session: AsyncSession, *, user: User, shift_id: int, actor: User | None = None
+) -> Signup:
+    """Cancel the volunteer's place; a confirmed place goes to the first on the waitlist."""
+    shift = await lock_shift(session, shift_id)
+    signup = await find_signup(session, shift.id, user.id)
+    if signup is None or signup.status not in ACTIVE:
+        raise SignupNotFound(_("You are not signed up for this shift."))
+    if shift.status == ShiftStatus.open and shift.starts_at <= utcnow():
+        raise ShiftClosed(_("This shift has already started; ask the organizers instead."))
+    before = audit.snapshot(signup)
+    was_confirmed = signup.status == SignupStatus.confirmed
+    signup.status = SignupStatus.cancelled
+    signup.cancelled_at = utcnow()
+    signup.waitlist_position = None
+    await session.flush()
+    if was_confirmed:
+        await session.execute(
+            update(Shift)
+            .where(Shift.id == shift.id, Shift.filled > 0)
+            .values(filled=Shift.filled - 1)
+            .execution_options(synchronize_session=False)
+        )
+    await audit.record(
+        session,
+        actor=actor or user,
+        action="signup.cancel",
+        obj=signup,
+        before=before,
+        after=audit.snapshot(signup),
+    )
+    if was_confirmed:
+        await fill_from_waitlist(session, shift, actor=actor or user)
+    await session.refresh(shift)
+    return signup
+
+
+async def fill_from_waitlist(session: AsyncSession, shift: Shift, *, actor: User) -> list[Signup]:
+    """Promote the earliest waitlisted while places are free, telling each of them."""
+    promoted: list[Signup] = []
+    waiting = exists().where(Signup.shift_id == shift.id, Signup.status == SignupStatus.waitlisted)
+    while True:
+        taken = await session.execute(
+            update(Shift)
+            .where(
+                Shift.id == shift.id,
+                Shift.status == ShiftStatus.open,
+                Shift.filled < Shift.capacity,
+                waiting,
+            )
+            .values(filled=Shift.filled + 1)
+            .returning(Shift.filled)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.first() is None:
+            break
+        first = await session.scalar(
+            select(Signup)
+            .where(Signup.shift_id == shift.id, Signup.status == SignupStatus.waitlisted)
+            .order_by(Signup.waitlist_position, Signup.id)
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        before = audit.snapshot(first)
+        first.status = SignupStatus.confirmed
+        first.confirmed_at = utcnow()
+        first.waitlist_position = None
+        await session.flush()
+        volunteer = await session.get(User, first.volunteer_id)
+        await session.refresh(shift)
+        await mail.notify(session, kind="promoted", user=volunteer, shift=shift)
+        await audit.record(
+            session,
+            actor=actor,
+            action="signup.promote",
+            obj=first,
+            before=before,
+            after=audit.snapshot(first),
+        )
+        promoted.append(first)
+    return promoted
+
+
+async def my_signups(
+    session: AsyncSession, user_id: int, *, include_cancelled: bool = False
+) -> list[tuple[Signup, Shift]]:
+    query = (
+        select(Signup, Shift)
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(Signup.volunteer_id == user_id)
+        .order_by(Shift.starts_at.desc(), Shift.id)
+    )
+    if not include_cancelled:
+        query = query.where(Signup.status != SignupStatus.cancelled)
+    rows = await session.execute(query)
+    return [(s, sh) for s, sh in rows.all()]
+
+
+async def statuses_for(
+    session: AsyncSession, user_id: int, shift_ids: list[int]
+) -> dict[int, tuple[str, int | None]]:
+    """The volunteer's status on each of these shifts, with their waitlist place."""
+    if not shift_ids:
+        return {}
+    rows = await session.scalars(
+        select(Signup).where(
+            Signup.volunteer_id == user_id,
+            Signup.shift_id.in_(shift_ids),
+            Signup.status.in_(ACTIVE),
+        )
+    )
+    return {s.shift_id: (s.status, await queue_position(session, s)) for s in rows.all()}
