@@ -187,10 +187,12 @@ def validate_rows(
                 message = _("required") if err["type"] == "missing" else err["msg"]
                 problems.setdefault(column, message.removeprefix("Value error, "))
             need = None
-        if need is not None and (need.lat is None or need.lon is None) and area is None:
+        if need is not None and (need.lat is None) != (need.lon is None):
+            column = "lat" if need.lat is None else "lon"
+            problems.setdefault(column, _("give both latitude and longitude, or neither"))
+        elif need is not None and need.lat is None and area_value is None:
             for column in ("lat", "lon"):
-                if getattr(need, column) is None:
-                    problems.setdefault(column, _("required unless an area is given"))
+                problems.setdefault(column, _("required unless an area is given"))
         if problems:
             errors.extend(
                 {"row": number, "column": column, "message": message}

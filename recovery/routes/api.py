@@ -6,11 +6,15 @@ from starlette.responses import Response
 from core import api
 from core.auth import current_user, require
 from core.db import get_session
+from core.errors import InvalidInput
+from core.i18n import _
+from recovery import imports
 from recovery.routes.common import official
 from recovery.schemas import (
     AreaCreate,
     AreaPublic,
     AreaQuery,
+    ImportJobPublic,
     IncidentCreate,
     IncidentPublic,
     IncidentQuery,
@@ -229,6 +233,58 @@ async def publish_report(request: Request) -> Response:
     return api.ok(reports.report_public(report))
 
 
+async def import_needs(request: Request) -> Response:
+    """Check a CSV or XLSX of needs (multipart: `incident_id`, `file`); nothing is written yet.
+
+    The answer lists every problem by row and column; a clean file's job is `ready` to run.
+    """
+    user = await official(request)
+    session = get_session(request)
+    async with request.form() as form:
+        incident_id = str(form.get("incident_id") or "")
+        upload = form.get("file")
+        fields = {}
+        if not incident_id.isdigit():
+            fields["incident_id"] = _("required")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            fields["file"] = _("Choose a CSV or XLSX file.")
+        if fields:
+            raise InvalidInput(_("Send an incident and a spreadsheet."), fields=fields)
+        job = await imports.preview(
+            session,
+            incident_id=int(incident_id),
+            filename=upload.filename,
+            data=await upload.read(),
+            actor=user,
+        )
+    await session.commit()
+    return api.ok(ImportJobPublic.model_validate(job), 201)
+
+
+async def get_import(request: Request) -> Response:
+    """An import job: its problems, or its progress and result."""
+    await official(request)
+    job = await imports.get_job(get_session(request), request.path_params["id"])
+    return api.ok(
+        ImportJobPublic.model_validate(job).model_copy(
+            update={"processed_rows": imports.processed(job)}
+        )
+    )
+
+
+async def run_import(request: Request) -> Response:
+    """Import a checked job's needs: all of them in one transaction, or none."""
+    user = await official(request)
+    session = get_session(request)
+    job_id = request.path_params["id"]
+    await imports.start(session, job_id, actor=user)
+    await session.commit()
+    await imports.run(request.app.state.database, job_id, user.id)
+    job = await imports.get_job(get_session(request), job_id)
+    await session.refresh(job)
+    return api.ok(ImportJobPublic.model_validate(job))
+
+
 def _route(path, handler, name, methods=("GET",), auth="public", tag="recovery", **kw):
     return api.ApiRoute(path, handler, methods=methods, name=name, auth=auth, tags=[tag], **kw)
 
@@ -297,6 +353,33 @@ api_routes = [
     ),
     _route(
         "/needs", list_needs, "needs", tag="needs", query=NeedQuery, response=api.Page[NeedPublic]
+    ),
+    _route(
+        "/needs/import",
+        import_needs,
+        "needs_import",
+        ["POST"],
+        "official",
+        "needs",
+        response=ImportJobPublic,
+        status_code=201,
+    ),
+    _route(
+        "/imports/{id:int}",
+        get_import,
+        "import",
+        auth="official",
+        tag="needs",
+        response=ImportJobPublic,
+    ),
+    _route(
+        "/imports/{id:int}/run",
+        run_import,
+        "import_run",
+        ["POST"],
+        "official",
+        "needs",
+        response=ImportJobPublic,
     ),
     _route("/needs/{id:int}", get_need_api, "need", tag="needs", response=NeedPublic),
     _route(

@@ -211,3 +211,37 @@ async def test_five_thousand_rows_import_quickly(db, app, setup):
     elapsed = time.perf_counter() - started
     assert await count_needs(db) == 5000
     assert elapsed < 10
+
+
+async def test_import_over_the_api(client, db, setup):
+    bad = await client.post(
+        "/api/v1/needs/import",
+        data={"incident_id": str(setup.incident["id"])},
+        files={
+            "file": ("n.csv", csv_bytes([good_row(1), good_row(2, area="Nowhere")]), "text/csv")
+        },
+        headers=setup.headers,
+    )
+    assert bad.status_code == 201 and bad.json()["status"] == "invalid"
+    assert bad.json()["errors"] == [
+        {"row": 3, "column": "area", "message": "no such area in this incident"}
+    ]
+    refused = await client.post(f"/api/v1/imports/{bad.json()['id']}/run", headers=setup.headers)
+    assert refused.status_code == 409
+    good = await client.post(
+        "/api/v1/needs/import",
+        data={"incident_id": str(setup.incident["id"])},
+        files={"file": ("n.csv", csv_bytes([good_row(1), good_row(2)]), "text/csv")},
+        headers=setup.headers,
+    )
+    assert good.json()["status"] == "ready" and good.json()["total_rows"] == 2
+    done = await client.post(f"/api/v1/imports/{good.json()['id']}/run", headers=setup.headers)
+    assert done.status_code == 200
+    assert done.json()["status"] == "done" and done.json()["created_count"] == 2
+    shown = await client.get(f"/api/v1/imports/{good.json()['id']}", headers=setup.headers)
+    assert shown.json()["processed_rows"] == 2
+    missing = await client.post(
+        "/api/v1/needs/import", data={}, files={"x": ("a", b"b")}, headers=setup.headers
+    )
+    assert missing.status_code == 422
+    assert set(missing.json()["error"]["fields"]) == {"incident_id", "file"}
