@@ -72,7 +72,19 @@ FIELDS = {
     "completed_on": lazy_gettext("Completed on"),
 }
 
+# Keys other domains use in their "incident.figures" and "project.funds" contributions.
+FUNDS = {
+    "pledged_minor": lazy_gettext("Pledged"),
+    "received_minor": lazy_gettext("Received"),
+    "disbursed_minor": lazy_gettext("Disbursed"),
+    "spent_minor": lazy_gettext("Spent"),
+    "balance_minor": lazy_gettext("Balance"),
+    "donations": lazy_gettext("Donations"),
+    "donors": lazy_gettext("Donors"),
+}
+
 LABELS = {
+    "funds": FUNDS,
     "category": CATEGORY,
     "priority": PRIORITY,
     "need_status": NEED_STATUS,

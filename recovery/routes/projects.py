@@ -183,12 +183,22 @@ async def _task_context(request: Request, task_id: int) -> dict:
     incident = await get_incident(session, project.incident_id)
     user = await current_user(request)
     is_official = await viewer_is_official(request)
+    history = await audit.history(session, "tasks", task.id)
+    # Reassignments show the organizations' names in the history, not their numbers.
+    org_ids = {task.responsible_org_id} | {
+        side.get("responsible_org_id")
+        for entry, _name in history
+        for side in (entry.before or {}, entry.after or {})
+        if side.get("responsible_org_id")
+    }
+    names = await service.organization_names(session, org_ids)
     return {
         "task": task,
         "project": project,
         "incident": incident,
-        "names": await service.organization_names(session, {task.responsible_org_id}),
-        "history": await audit.history(session, "tasks", task.id),
+        "names": names,
+        "org_names": names,
+        "history": history,
         "can_update": await can_update_task(session, user, task),
         "can_edit": is_official,
         "organizations": await service.assignable_organizations(session) if is_official else [],

@@ -202,3 +202,24 @@ async def test_official_creates_project_and_task_in_browser(client, factory, set
     page = await client.get(project_url)
     assert "New bridge" in page.text and "Harbour Builders" in page.text
     assert "¥50,000.00" in page.text or "CN¥50,000.00" in page.text
+
+
+async def test_reassignment_is_audited_with_organization_names(client, factory, setup):
+    builder, _h = await ngo(factory, "Harbour Builders")
+    sky, sky_headers = await ngo(factory, "Blue Sky Rescue")
+    project = await setup.project()
+    task = await setup.task(project["id"], builder.organization_id)
+    moved = await client.patch(
+        f"/api/v1/tasks/{task['id']}",
+        json={"responsible_org_id": sky.organization_id},
+        headers=setup.headers,
+    )
+    assert moved.json()["responsible_org_name"] == "Blue Sky Rescue"
+    page = await client.get(f"/tasks/{task['id']}")
+    assert "<del>Harbour Builders</del>" in page.text
+    assert "<ins>Blue Sky Rescue</ins>" in page.text
+    # The new responsible organization may now update it.
+    own = await client.patch(
+        f"/api/v1/tasks/{task['id']}", json={"progress": 5}, headers=sky_headers
+    )
+    assert own.status_code == 200
