@@ -13,7 +13,7 @@ from recovery.models import PRIORITY_RANK, Area, Need, NeedStatus
 from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate
 from recovery.service.access import ensure_official
 from recovery.service.incidents import area_with_descendants
-from recovery.service.lookup import get_area, get_incident, get_need
+from recovery.service.lookup import get_area, get_incident, get_need, lock_need
 
 OFFICIAL_STATUSES = (NeedStatus.closed, NeedStatus.cancelled)
 
@@ -136,7 +136,8 @@ async def update_need(
 ) -> Need:
     """An official's edit; the status follows the quantities unless closed or cancelled."""
     await ensure_official(session, actor)
-    need = await get_need(session, need_id)
+    # Locked, so a fulfilment committed meanwhile cannot be overwritten or exceed the quantity.
+    need = await lock_need(session, need_id)
     before = audit.snapshot(need)
     changes = data.model_dump(exclude_unset=True)
     status = changes.pop("status", None)

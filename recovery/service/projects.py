@@ -26,7 +26,13 @@ from recovery.service.access import (
     verified_organization,
 )
 from recovery.service.incidents import incident_today
-from recovery.service.lookup import get_area, get_incident, get_project, get_task
+from recovery.service.lookup import (
+    get_area,
+    get_incident,
+    get_project,
+    lock_project,
+    lock_task,
+)
 
 
 def rolled_up_progress(tasks: list[Task]) -> int:
@@ -144,7 +150,9 @@ async def create_task(
     session: AsyncSession, project_id: int, data: TaskCreate, *, actor: User
 ) -> Task:
     await ensure_official(session, actor)
-    project = await get_project(session, project_id)
+    # The project is locked while its progress is recomputed, so concurrent task changes
+    # cannot leave it rolled up from a stale set of tasks.
+    project = await lock_project(session, project_id)
     await verified_organization(session, data.responsible_org_id, "responsible_org_id")
     now = utcnow()
     task = Task(project_id=project.id, **data.model_dump(), created_at=now, updated_at=now)
@@ -198,7 +206,7 @@ async def update_task(
     session: AsyncSession, task_id: int, data: TaskUpdate, *, actor: User | None
 ) -> Task:
     """Officials may change anything; the responsible organization its status and progress."""
-    task = await get_task(session, task_id)
+    task = await lock_task(session, task_id)
     if not await can_update_task(session, actor, task):
         raise Forbidden(_("Only officials and the responsible organization may update this task."))
     changes = data.model_dump(exclude_unset=True)
@@ -209,7 +217,7 @@ async def update_task(
             _("Only officials may change a task's title, description, assignee or due date."),
             fields={field: _("officials only")},
         )
-    project = await get_project(session, task.project_id)
+    project = await lock_project(session, task.project_id)
     incident = await get_incident(session, project.incident_id)
     before = audit.snapshot(task)
     for key in OFFICIAL_TASK_FIELDS & set(changes):
