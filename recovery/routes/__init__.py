@@ -4,7 +4,7 @@ from core.i18n import lazy_gettext
 from core.models import Role
 from core.web import NavItem
 from recovery.public import routes as public
-from recovery.routes import api, imports, incidents, needs, projects, reports
+from recovery.routes import api, api_work, imports, incidents, needs, projects, reports
 
 routes: list = [
     *public.routes,
@@ -14,7 +14,7 @@ routes: list = [
     *reports.routes,
     *imports.routes,
 ]
-api_routes: list = [*public.api_routes, *api.api_routes]
+api_routes: list = [*public.api_routes, *api.api_routes, *api_work.api_routes]
 nav: list = [
     *public.nav,
     NavItem(lazy_gettext("Needs"), "recovery:needs", order=20),

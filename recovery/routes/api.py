@@ -1,14 +1,14 @@
-"""The recovery domain's /api/v1 operations: incidents, areas, needs, projects, tasks, reports."""
+"""The recovery domain's /api/v1 operations for incidents, areas and needs (also imported)."""
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from core import api
-from core.auth import current_user, require
 from core.db import get_session
 from core.errors import InvalidInput
 from core.i18n import _
 from recovery import imports
+from recovery.routes.common import api_route as _route
 from recovery.routes.common import official
 from recovery.schemas import (
     AreaCreate,
@@ -19,27 +19,13 @@ from recovery.schemas import (
     IncidentPublic,
     IncidentQuery,
     IncidentUpdate,
-    MilestoneCreate,
-    MilestonePublic,
     NeedCreate,
     NeedPublic,
     NeedQuery,
     NeedUpdate,
-    ProjectCreate,
-    ProjectPublic,
-    ProjectQuery,
-    ReportCreate,
-    ReportPublic,
-    ReportQuery,
-    ReportUpdate,
-    SupervisionBoard,
-    SupervisionQuery,
-    TaskCreate,
-    TaskPublic,
-    TaskUpdate,
 )
-from recovery.service import incidents, needs, projects, reports, supervision
-from recovery.service.lookup import get_incident, get_need, get_project, get_task
+from recovery.service import incidents, needs
+from recovery.service.lookup import get_incident, get_need
 
 
 async def create_incident(request: Request, body: IncidentCreate) -> Response:
@@ -126,113 +112,6 @@ async def update_need(request: Request, body: NeedUpdate) -> Response:
     return api.ok(NeedPublic.model_validate(need))
 
 
-async def create_project(request: Request, body: ProjectCreate) -> Response:
-    """Create a rebuilding project, optionally with milestones."""
-    user = await official(request)
-    session = get_session(request)
-    project = await projects.create_project(session, body, actor=user)
-    await session.commit()
-    return api.ok(await projects.project_public(session, project), 201)
-
-
-async def list_projects(request: Request, query: ProjectQuery) -> Response:
-    """Projects with their rolled-up progress."""
-    session = get_session(request)
-    rows, total = await projects.list_projects(session, query)
-    return api.page([await projects.project_public(session, p) for p, _name in rows], total)
-
-
-async def get_project_api(request: Request) -> Response:
-    """A project with its milestones, tasks and `progress` rolled up from the tasks."""
-    session = get_session(request)
-    project = await get_project(session, request.path_params["id"])
-    return api.ok(await projects.project_public(session, project))
-
-
-async def create_milestone(request: Request, body: MilestoneCreate) -> Response:
-    """Add a milestone to a project."""
-    user = await official(request)
-    session = get_session(request)
-    milestone = await projects.add_milestone(session, request.path_params["id"], body, actor=user)
-    await session.commit()
-    return api.ok(MilestonePublic.model_validate(milestone), 201)
-
-
-async def create_task(request: Request, body: TaskCreate) -> Response:
-    """Add a task with exactly one responsible organization."""
-    user = await official(request)
-    session = get_session(request)
-    task = await projects.create_task(session, request.path_params["id"], body, actor=user)
-    await session.commit()
-    names = await projects.organization_names(session, {task.responsible_org_id})
-    return api.ok(projects.task_public(task, names), 201)
-
-
-async def get_task_api(request: Request) -> Response:
-    """One task."""
-    session = get_session(request)
-    task = await get_task(session, request.path_params["id"])
-    names = await projects.organization_names(session, {task.responsible_org_id})
-    return api.ok(projects.task_public(task, names))
-
-
-async def update_task(request: Request, body: TaskUpdate) -> Response:
-    """Update a task's status and progress (officials, or the responsible organization)."""
-    user = await require(request)
-    session = get_session(request)
-    task = await projects.update_task(session, request.path_params["id"], body, actor=user)
-    await session.commit()
-    names = await projects.organization_names(session, {task.responsible_org_id})
-    return api.ok(projects.task_public(task, names))
-
-
-async def supervision_board(request: Request, query: SupervisionQuery) -> Response:
-    """Overdue, at-risk and blocked work by responsible organization, with counts."""
-    await official(request)
-    return api.ok(await supervision.board(get_session(request), query.incident_id))
-
-
-async def create_report(request: Request, body: ReportCreate) -> Response:
-    """Write a draft progress report."""
-    user = await official(request)
-    session = get_session(request)
-    report = await reports.create_report(session, body, actor=user)
-    await session.commit()
-    return api.ok(reports.report_public(report), 201)
-
-
-async def list_reports(request: Request, query: ReportQuery) -> Response:
-    """Published reports (officials also see drafts)."""
-    user = await current_user(request)
-    rows, total = await reports.list_reports(get_session(request), query, user=user)
-    return api.page([reports.report_public(r) for r in rows], total)
-
-
-async def get_report_api(request: Request) -> Response:
-    """A published report, or a draft for officials."""
-    user = await current_user(request)
-    report = await reports.get_visible_report(get_session(request), request.path_params["id"], user)
-    return api.ok(reports.report_public(report))
-
-
-async def update_report(request: Request, body: ReportUpdate) -> Response:
-    """Edit a draft report."""
-    user = await official(request)
-    session = get_session(request)
-    report = await reports.update_report(session, request.path_params["id"], body, actor=user)
-    await session.commit()
-    return api.ok(reports.report_public(report))
-
-
-async def publish_report(request: Request) -> Response:
-    """Publish a report, freezing a snapshot of the incident's figures into it."""
-    user = await official(request)
-    session = get_session(request)
-    report = await reports.publish_report(session, request.path_params["id"], actor=user)
-    await session.commit()
-    return api.ok(reports.report_public(report))
-
-
 async def import_needs(request: Request) -> Response:
     """Check a CSV or XLSX of needs (multipart: `incident_id`, `file`); nothing is written yet.
 
@@ -283,10 +162,6 @@ async def run_import(request: Request) -> Response:
     job = await imports.get_job(get_session(request), job_id)
     await session.refresh(job)
     return api.ok(ImportJobPublic.model_validate(job))
-
-
-def _route(path, handler, name, methods=("GET",), auth="public", tag="recovery", **kw):
-    return api.ApiRoute(path, handler, methods=methods, name=name, auth=auth, tags=[tag], **kw)
 
 
 api_routes = [
@@ -391,108 +266,5 @@ api_routes = [
         "needs",
         body=NeedUpdate,
         response=NeedPublic,
-    ),
-    _route(
-        "/projects",
-        create_project,
-        "project_create",
-        ["POST"],
-        "official",
-        "projects",
-        body=ProjectCreate,
-        response=ProjectPublic,
-        status_code=201,
-    ),
-    _route(
-        "/projects",
-        list_projects,
-        "projects",
-        tag="projects",
-        query=ProjectQuery,
-        response=api.Page[ProjectPublic],
-    ),
-    _route(
-        "/projects/{id:int}", get_project_api, "project", tag="projects", response=ProjectPublic
-    ),
-    _route(
-        "/projects/{id:int}/milestones",
-        create_milestone,
-        "milestone_create",
-        ["POST"],
-        "official",
-        "projects",
-        body=MilestoneCreate,
-        response=MilestonePublic,
-        status_code=201,
-    ),
-    _route(
-        "/projects/{id:int}/tasks",
-        create_task,
-        "task_create",
-        ["POST"],
-        "official",
-        "projects",
-        body=TaskCreate,
-        response=TaskPublic,
-        status_code=201,
-    ),
-    _route("/tasks/{id:int}", get_task_api, "task", tag="projects", response=TaskPublic),
-    _route(
-        "/tasks/{id:int}",
-        update_task,
-        "task_update",
-        ["PATCH"],
-        "official or responsible org",
-        "projects",
-        body=TaskUpdate,
-        response=TaskPublic,
-    ),
-    _route(
-        "/supervision",
-        supervision_board,
-        "supervision",
-        auth="official",
-        tag="supervision",
-        query=SupervisionQuery,
-        response=SupervisionBoard,
-    ),
-    _route(
-        "/reports",
-        create_report,
-        "report_create",
-        ["POST"],
-        "official",
-        "reports",
-        body=ReportCreate,
-        response=ReportPublic,
-        status_code=201,
-    ),
-    _route(
-        "/reports",
-        list_reports,
-        "reports",
-        tag="reports",
-        query=ReportQuery,
-        response=api.Page[ReportPublic],
-    ),
-    _route("/reports/{id:int}", get_report_api, "report", tag="reports", response=ReportPublic),
-    _route(
-        "/reports/{id:int}",
-        update_report,
-        "report_update",
-        ["PATCH"],
-        "official",
-        "reports",
-        body=ReportUpdate,
-        response=ReportPublic,
-    ),
-    _route(
-        "/reports/{id:int}/publish",
-        publish_report,
-        "report_publish",
-        ["POST"],
-        "official",
-        "reports",
-        response=ReportPublic,
     ),
 ]
