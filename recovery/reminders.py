@@ -4,14 +4,18 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import Router
 
 from core import audit, notifications
 from core.db import Database, utcnow
 from core.models import Organization, OutboxMessage
 from core.settings import Settings
+from recovery.routes import projects as project_pages
 from recovery.service.supervision import overdue_tasks_by_organization
 
 KIND = "recovery.overdue_tasks"
+# The task pages' routes, to reverse their URLs outside a request.
+_TASK_URLS = Router(routes=project_pages.routes)
 
 
 def _body(org: Organization, items, settings: Settings) -> str:
@@ -26,7 +30,8 @@ def _body(org: Organization, items, settings: Settings) -> str:
             f"- {task.title} ({project.title}, {incident.name}): due {task.due_on.isoformat()}, "
             f"{late} day(s) late, {task.progress}% done, status {task.status}"
         )
-        lines.append(f"  {settings.base_url.rstrip('/')}/tasks/{task.id}")
+        path = _TASK_URLS.url_path_for("recovery:task", id=task.id)
+        lines.append(f"  {settings.base_url.rstrip('/')}{path}")
     lines += [
         "",
         "Please update each task's progress, or mark it blocked with the reason, so the",

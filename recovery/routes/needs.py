@@ -55,12 +55,15 @@ async def needs_page(request: Request) -> Response:
         areas = incident_service.area_tree(
             await incident_service.list_areas(session, query.incident_id)
         )
+    incidents = await incident_choices(request)
     context = {
         "rows": rows,
         "total": total,
+        # Each incident's own calendar day, to mark needs past their needed-by date.
+        "today": {i.id: incident_service.incident_today(i) for i in incidents},
         "query": query,
         "errors": errors,
-        "incidents": await incident_choices(request),
+        "incidents": incidents,
         "areas": areas,
         "categories": list(Category),
         "priorities": list(Priority),

@@ -141,3 +141,36 @@ async def test_management_pages_refuse_volunteers(client, factory):
     await sign_in(client, "v@example.org")
     assert (await client.get("/manage/incidents")).status_code == 403
     assert (await client.get("/supervision")).status_code == 403
+
+
+async def test_openapi_documents_the_recovery_operations(client):
+    spec = (await client.get("/openapi.json")).json()
+    paths = spec["paths"]
+    for path, method in [
+        ("/api/v1/incidents", "post"),
+        ("/api/v1/incidents/{id}", "patch"),
+        ("/api/v1/areas", "post"),
+        ("/api/v1/needs", "get"),
+        ("/api/v1/needs/{id}", "patch"),
+        ("/api/v1/projects", "post"),
+        ("/api/v1/projects/{id}/tasks", "post"),
+        ("/api/v1/tasks/{id}", "patch"),
+        ("/api/v1/supervision", "get"),
+        ("/api/v1/reports", "post"),
+        ("/api/v1/reports/{id}/publish", "post"),
+        ("/api/v1/needs/import", "post"),
+    ]:
+        assert method in paths[path], (path, method)
+    filters = {p["name"] for p in paths["/api/v1/needs"]["get"]["parameters"]}
+    assert {
+        "incident_id",
+        "area_id",
+        "category",
+        "priority",
+        "status",
+        "limit",
+        "offset",
+    } <= filters
+    body = paths["/api/v1/needs"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    need_schema = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert {"quantity", "unit", "lat", "lon", "needed_by"} <= set(need_schema["properties"])

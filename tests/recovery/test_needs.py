@@ -213,3 +213,12 @@ async def test_official_logs_need_in_the_browser(client, factory, setup):
     assert bad.status_code == 422 and "e-unit" in bad.text
     good = await client.post("/manage/needs/new", data={"csrftoken": token, **body})
     assert good.status_code == 303 and "/needs/" in good.headers["location"]
+
+
+async def test_need_list_marks_needs_past_their_date(client, setup):
+    from datetime import date, timedelta
+
+    await setup.need(title="Late tents", needed_by=(date.today() - timedelta(days=3)).isoformat())
+    page = await client.get(f"/needs?incident_id={setup.incident['id']}")
+    row = page.text.split("Late tents", 1)[1].split("</tr>", 1)[0]
+    assert "badge overdue" in row
