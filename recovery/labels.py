@@ -70,6 +70,10 @@ FIELDS = {
     "due_on": lazy_gettext("Due on"),
     "responsible_org_id": lazy_gettext("Responsible organization"),
     "completed_on": lazy_gettext("Completed on"),
+    "lead_org_id": lazy_gettext("Lead organization"),
+    "budget_minor": lazy_gettext("Budget"),
+    "currency": lazy_gettext("Currency"),
+    "starts_on": lazy_gettext("Starts on"),
 }
 
 # Keys other domains use in their "incident.figures" and "project.funds" contributions.

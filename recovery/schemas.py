@@ -200,6 +200,22 @@ class ProjectCreate(_In):
         return value
 
 
+class ProjectUpdate(_In):
+    area_id: int | None = None
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=20000)
+    lead_org_id: int | None = None
+    budget_minor: int | None = Field(None, ge=0, le=10**15)
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    starts_on: date | None = None
+    due_on: date | None = None
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
 class TaskCreate(_In):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=20000)

@@ -15,6 +15,7 @@ from recovery.schemas import (
     ProjectCreate,
     ProjectPublic,
     ProjectQuery,
+    ProjectUpdate,
     ReportCreate,
     ReportPublic,
     ReportQuery,
@@ -49,6 +50,15 @@ async def get_project_api(request: Request) -> Response:
     """A project with its milestones, tasks and `progress` rolled up from the tasks."""
     session = get_session(request)
     project = await get_project(session, request.path_params["id"])
+    return api.ok(await projects.project_public(session, project))
+
+
+async def update_project(request: Request, body: ProjectUpdate) -> Response:
+    """Correct a project's title, area, lead organization, budget or dates."""
+    user = await official(request)
+    session = get_session(request)
+    project = await projects.update_project(session, request.path_params["id"], body, actor=user)
+    await session.commit()
     return api.ok(await projects.project_public(session, project))
 
 
@@ -158,6 +168,16 @@ api_routes = [
     ),
     _route(
         "/projects/{id:int}", get_project_api, "project", tag="projects", response=ProjectPublic
+    ),
+    _route(
+        "/projects/{id:int}",
+        update_project,
+        "project_update",
+        ["PATCH"],
+        "official",
+        "projects",
+        body=ProjectUpdate,
+        response=ProjectPublic,
     ),
     _route(
         "/projects/{id:int}/milestones",

@@ -20,7 +20,14 @@ from recovery.routes.common import (
     viewer_is_official,
 )
 from recovery.routes.common import page as render
-from recovery.schemas import MilestoneCreate, ProjectCreate, ProjectQuery, TaskCreate, TaskUpdate
+from recovery.schemas import (
+    MilestoneCreate,
+    ProjectCreate,
+    ProjectQuery,
+    ProjectUpdate,
+    TaskCreate,
+    TaskUpdate,
+)
 from recovery.service import incidents as incident_service
 from recovery.service import projects as service
 from recovery.service.access import can_update_task
@@ -102,7 +109,13 @@ async def _project_context(request: Request, project_id: int) -> dict:
         "funds": await gather("project.funds", session, project.id),
         "can_edit": is_official,
         "organizations": await service.assignable_organizations(session) if is_official else [],
+        "areas": incident_service.area_tree(await incident_service.list_areas(session, incident.id))
+        if is_official
+        else [],
         "today": incident_service.incident_today(incident),
+        "history": await audit.history(session, "projects", project.id),
+        "project_form": project.model_dump(),
+        "project_errors": {},
         "task_form": {},
         "task_errors": {},
         "milestone_form": {},
@@ -113,6 +126,28 @@ async def _project_context(request: Request, project_id: int) -> dict:
 async def project_page(request: Request) -> Response:
     context = await _project_context(request, request.path_params["id"])
     return await render(request, "recovery/project.html", context)
+
+
+async def project_edit(request: Request) -> Response:
+    user = await official(request)
+    session = get_session(request)
+    project_id = request.path_params["id"]
+    data = await form_data(request)
+    data.setdefault("area_id", None)
+    body, errors = validate(ProjectUpdate, data)
+    if body is not None:
+        try:
+            await service.update_project(session, project_id, body, actor=user)
+        except DomainError as exc:
+            errors = exc.fields or {"title": exc.message}
+    if errors:
+        context = await _project_context(request, project_id)
+        context.update(project_form=data, project_errors=errors, editing=True)
+        return await render(
+            request, "recovery/project.html", context, status_code=422, block="project_edit"
+        )
+    await session.commit()
+    return redirect(request, str(request.url_for("recovery:project", id=project_id)))
 
 
 async def task_new(request: Request) -> Response:
@@ -254,6 +289,7 @@ routes = [
         "/manage/projects/new", project_new, methods=["GET", "POST"], name="recovery:project_new"
     ),
     Route("/projects/{id:int}", project_page, name="recovery:project"),
+    Route("/projects/{id:int}/edit", project_edit, methods=["POST"], name="recovery:project_edit"),
     Route("/projects/{id:int}/tasks", task_new, methods=["POST"], name="recovery:task_new"),
     Route(
         "/projects/{id:int}/milestones",

@@ -15,6 +15,7 @@ from recovery.schemas import (
     ProjectCreate,
     ProjectPublic,
     ProjectQuery,
+    ProjectUpdate,
     TaskCreate,
     TaskPublic,
     TaskUpdate,
@@ -75,6 +76,46 @@ async def create_project(session: AsyncSession, data: ProjectCreate, *, actor: U
     )
     for milestone in data.milestones:
         await add_milestone(session, project.id, milestone, actor=actor)
+    return project
+
+
+async def update_project(
+    session: AsyncSession, project_id: int, data: ProjectUpdate, *, actor: User
+) -> Project:
+    """An official's correction of a project's title, area, lead, budget or dates."""
+    await ensure_official(session, actor)
+    project = await lock_project(session, project_id)
+    before = audit.snapshot(project)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("area_id") is not None:
+        area = await get_area(session, changes["area_id"])
+        if area.incident_id != project.incident_id:
+            raise InvalidInput(
+                _("The area belongs to another incident."),
+                fields={"area_id": _("belongs to another incident")},
+            )
+    if changes.get("lead_org_id") is not None:
+        await verified_organization(session, changes["lead_org_id"], "lead_org_id")
+    for key, value in changes.items():
+        if value is None and key not in ("area_id", "description"):
+            raise InvalidInput(
+                _("%(field)s cannot be empty.") % {"field": key}, fields={key: _("cannot be empty")}
+            )
+        setattr(project, key, value if value is not None or key == "area_id" else "")
+    if project.due_on < project.starts_on:
+        raise InvalidInput(
+            _("The due date is before the start date."),
+            fields={"due_on": _("before the start date")},
+        )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="project.update",
+        obj=project,
+        before=before,
+        after=audit.snapshot(project),
+    )
     return project
 
 

@@ -223,3 +223,47 @@ async def test_reassignment_is_audited_with_organization_names(client, factory, 
         f"/api/v1/tasks/{task['id']}", json={"progress": 5}, headers=sky_headers
     )
     assert own.status_code == 200
+
+
+async def test_official_corrects_a_project_and_it_is_audited(client, factory, setup):
+    project = await setup.project()
+    path = f"/api/v1/projects/{project['id']}"
+    changed = await client.patch(
+        path, json={"budget_minor": 99, "title": "New"}, headers=setup.headers
+    )
+    assert changed.status_code == 200
+    assert changed.json()["budget_minor"] == 99 and changed.json()["title"] == "New"
+    bad = await client.patch(path, json={"due_on": "2000-01-01"}, headers=setup.headers)
+    assert bad.status_code == 422 and "due_on" in bad.json()["error"]["fields"]
+    builder, builder_headers = await ngo(factory, "Harbour Builders")
+    refused = await client.patch(path, json={"title": "Mine"}, headers=builder_headers)
+    assert refused.status_code == 403
+    page = await client.get(f"/projects/{project['id']}")
+    assert "<del>Rebuild Willow school</del>" in page.text and "<ins>New</ins>" in page.text
+    assert builder.id
+
+
+async def test_project_edit_form_in_the_browser(client, factory, setup):
+    project = await setup.project()
+    await factory.user(Role.official, org="Recovery Office", email="o9@example.org")
+    await sign_in(client, "o9@example.org")
+    token = await csrf_token(client, f"/projects/{project['id']}")
+    data = {
+        "csrftoken": token,
+        "title": "Rebuild Willow school and clinic",
+        "lead_org_id": str(setup.official.organization_id),
+        "budget_minor": "100",
+        "currency": "cny",
+        "starts_on": project["starts_on"],
+        "due_on": project["due_on"],
+    }
+    bad = await client.post(
+        f"/projects/{project['id']}/edit",
+        data=data | {"budget_minor": "-1"},
+        headers={"HX-Request": "true"},
+    )
+    assert bad.status_code == 422 and "e-budget_minor" in bad.text and "<html" not in bad.text
+    done = await client.post(f"/projects/{project['id']}/edit", data=data)
+    assert done.status_code == 303
+    shown = (await client.get(f"/api/v1/projects/{project['id']}")).json()
+    assert shown["title"] == "Rebuild Willow school and clinic" and shown["currency"] == "CNY"
