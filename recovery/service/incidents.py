@@ -74,7 +74,9 @@ async def create_area(session: AsyncSession, data: AreaCreate, *, actor: User) -
     await get_incident(session, data.incident_id)
     level = data.level
     if data.parent_id is not None:
-        parent = await get_area(session, data.parent_id)
+        parent = await session.get(Area, data.parent_id)
+        if parent is None:
+            raise InvalidInput(_("No such area."), fields={"parent_id": _("not found")})
         if parent.incident_id != data.incident_id:
             raise InvalidInput(
                 _("The parent area belongs to another incident."),

@@ -174,3 +174,27 @@ async def test_openapi_documents_the_recovery_operations(client):
     body = paths["/api/v1/needs"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     need_schema = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
     assert {"quantity", "unit", "lat", "lon", "needed_by"} <= set(need_schema["properties"])
+
+
+async def test_unknown_references_name_their_field(client, setup):
+    response = await client.post(
+        "/api/v1/areas",
+        json={
+            "incident_id": setup.incident["id"],
+            "name": "X",
+            "parent_id": 9999,
+            "lat": 1,
+            "lon": 1,
+        },
+        headers=setup.headers,
+    )
+    assert response.status_code == 422 and "parent_id" in response.json()["error"]["fields"]
+    response = await client.post(
+        "/api/v1/areas",
+        json={"incident_id": 9999, "name": "X", "lat": 1, "lon": 1},
+        headers=setup.headers,
+    )
+    assert response.status_code == 404 and "incident_id" in response.json()["error"]["fields"]
+    assert (await client.get("/api/v1/incidents/9999")).status_code == 404
+    assert (await client.get("/api/v1/needs/9999")).status_code == 404
+    assert (await client.get("/needs/9999")).status_code == 404
