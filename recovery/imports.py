@@ -4,6 +4,7 @@ import asyncio
 import csv
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 from zipfile import BadZipFile
@@ -255,7 +256,7 @@ async def get_job(session: AsyncSession, job_id: int) -> ImportJob:
 
 def processed(job: ImportJob) -> int:
     """Rows written so far: live while this process runs the import, else what the row says."""
-    return _progress.get(job.id, job.processed_rows)
+    return max(_progress.get(job.id, 0), job.processed_rows)
 
 
 async def start(session: AsyncSession, job_id: int, *, actor: User) -> ImportJob:
@@ -274,7 +275,12 @@ async def start(session: AsyncSession, job_id: int, *, actor: User) -> ImportJob
     return await session.get(ImportJob, job_id, populate_existing=True)
 
 
-async def write_needs(session: AsyncSession, job: ImportJob, actor_id: int | None) -> int:
+async def write_needs(
+    session: AsyncSession,
+    job: ImportJob,
+    actor_id: int | None,
+    progress: Callable[[int], Awaitable[None]] | None = None,
+) -> int:
     """Insert every row in chunks inside the caller's transaction; one audit entry in all."""
     rows = job.rows or []
     now = utcnow()
@@ -304,6 +310,8 @@ async def write_needs(session: AsyncSession, job: ImportJob, actor_id: int | Non
         ]
         await session.execute(insert(Need), chunk)
         _progress[job.id] = start_at + len(chunk)
+        if progress is not None:
+            await progress(start_at + len(chunk))
         # Let status polls be answered between chunks.
         await asyncio.sleep(0)
     first, last, count = (
@@ -334,6 +342,24 @@ async def write_needs(session: AsyncSession, job: ImportJob, actor_id: int | Non
     return count
 
 
+def _progress_writer(database: Database, job_id: int) -> Callable[[int], Awaitable[None]] | None:
+    """On PostgreSQL, progress is also committed to the job row as it goes, so a status poll
+    answered by another worker process sees it. SQLite has one writer at a time (the import
+    itself), so there the progress stays in this process."""
+    if database.engine.dialect.name == "sqlite":
+        return None
+
+    async def write(count: int) -> None:
+        async with database.transaction() as session:
+            await session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.importing)
+                .values(processed_rows=count)
+            )
+
+    return write
+
+
 async def run(database: Database, job_id: int, actor_id: int | None) -> None:
     """Run a claimed import in its own transaction: every need is written, or none is."""
     try:
@@ -341,7 +367,7 @@ async def run(database: Database, job_id: int, actor_id: int | None) -> None:
             job = await get_job(session, job_id)
             if job.status != ImportStatus.importing:
                 return
-            await write_needs(session, job, actor_id)
+            await write_needs(session, job, actor_id, progress=_progress_writer(database, job_id))
     except Exception as exc:  # the failure is recorded on the job for the official to see
         log.exception("import %s failed", job_id)
         async with database.transaction() as session:

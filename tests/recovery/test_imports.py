@@ -245,3 +245,25 @@ async def test_import_over_the_api(client, db, setup):
     )
     assert missing.status_code == 422
     assert set(missing.json()["error"]["fields"]) == {"incident_id", "file"}
+
+
+async def test_progress_is_reported_per_chunk(db, setup, monkeypatch):
+    from recovery.imports import write_needs
+
+    monkeypatch.setattr("recovery.imports.CHUNK", 10)
+    job = await preview(
+        db,
+        incident_id=setup.incident["id"],
+        filename="n.csv",
+        data=csv_bytes([good_row(i) for i in range(25)]),
+        actor=setup.official,
+    )
+    await start(db, job.id, actor=setup.official)
+    seen = []
+
+    async def progress(count):
+        seen.append(count)
+
+    assert await write_needs(db, job, setup.official.id, progress=progress) == 25
+    assert seen == [10, 20, 25]
+    assert job.status == "done" and job.processed_rows == 25
