@@ -4,7 +4,9 @@ import importlib
 import json
 from contextlib import asynccontextmanager
 
+import asgi_csrf as asgi_csrf_module
 from asgi_csrf import asgi_csrf
+from python_multipart import FormParser
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,6 +29,18 @@ from core.web import STATIC_DIR, HashedStaticFiles, NavItem, make_templates
 # The one place the kernel names the domains; each exports routes, api_routes and nav.
 DOMAINS = ("recovery", "volunteers", "donations")
 VERSION = "0.1.0"
+
+
+class _CsrfFormParser(FormParser):
+    """asgi-csrf 0.11 passes FileClass, which python-multipart 0.0.34 no longer accepts; without
+    this every multipart upload from a signed-in browser fails. A file sent before the token
+    still fails the check, since the token is then not found."""
+
+    def __init__(self, *args, FileClass=None, **kwargs):  # noqa: N803 (asgi-csrf's name)
+        super().__init__(*args, **kwargs)
+
+
+asgi_csrf_module.FormParser = _CsrfFormParser
 
 
 def domain_modules():

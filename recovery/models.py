@@ -135,6 +135,8 @@ class Need(SQLModel, table=True):
     description: str = Field(default="", sa_type=Text)
     status: str = Field(default=NeedStatus.open, max_length=20)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # Set on needs created by a spreadsheet import; their creation is audited once per import.
+    import_job_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -207,3 +209,31 @@ class Report(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ImportStatus(StrEnum):
+    invalid = "invalid"
+    ready = "ready"
+    importing = "importing"
+    done = "done"
+    failed = "failed"
+
+
+class ImportJob(SQLModel, table=True):
+    """A spreadsheet of needs: validated rows wait here until an official confirms the import."""
+
+    __tablename__ = "import_jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    filename: str = Field(max_length=200)
+    status: str = Field(default=ImportStatus.ready, max_length=20)
+    total_rows: int = 0
+    processed_rows: int = 0
+    created_count: int = 0
+    rows: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    errors: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    message: str | None = Field(default=None, sa_type=Text)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

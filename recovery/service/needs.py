@@ -1,15 +1,19 @@
-"""Needs: status derived from quantity met, fulfilment as an atomic conditional update."""
+"""Needs: logging and editing, status derived from quantity met, atomic fulfilment, lists."""
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.db import utcnow
+from core.errors import InvalidInput
 from core.i18n import _
-from core.models import User
+from core.models import AuditEntry, User
 from recovery.errors import OverFulfilment
-from recovery.models import Need, NeedStatus
-from recovery.service.lookup import get_need
+from recovery.models import PRIORITY_RANK, Area, Need, NeedStatus
+from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate
+from recovery.service.access import ensure_official
+from recovery.service.incidents import area_with_descendants
+from recovery.service.lookup import get_area, get_incident, get_need, lock_need
 
 OFFICIAL_STATUSES = (NeedStatus.closed, NeedStatus.cancelled)
 
@@ -76,3 +80,139 @@ async def open_needs(session: AsyncSession, incident_id: int) -> list[Need]:
         .order_by(Need.id)
     )
     return list(rows)
+
+
+async def _placement(
+    session: AsyncSession,
+    incident_id: int,
+    area_id: int | None,
+    lat: float | None,
+    lon: float | None,
+) -> tuple[float, float]:
+    """The need's coordinates: as given, else its area's; the area must be the incident's."""
+    area = None
+    if area_id is not None:
+        area = await get_area(session, area_id)
+        if area.incident_id != incident_id:
+            raise InvalidInput(
+                _("The area belongs to another incident."),
+                fields={"area_id": _("belongs to another incident")},
+            )
+    if lat is None and lon is None and area is not None:
+        return area.lat, area.lon
+    if lat is None or lon is None:
+        missing = "lat" if lat is None else "lon"
+        raise InvalidInput(
+            _("Give the need's coordinates, or choose an area."),
+            fields={missing: _("required unless an area is chosen")},
+        )
+    return lat, lon
+
+
+async def create_need(session: AsyncSession, data: NeedCreate, *, actor: User) -> Need:
+    await ensure_official(session, actor)
+    await get_incident(session, data.incident_id)
+    lat, lon = await _placement(session, data.incident_id, data.area_id, data.lat, data.lon)
+    now = utcnow()
+    need = Need(
+        **data.model_dump(exclude={"lat", "lon"}),
+        lat=lat,
+        lon=lon,
+        status=NeedStatus.open,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(need)
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="need.create", obj=need, after=audit.snapshot(need)
+    )
+    return need
+
+
+async def update_need(
+    session: AsyncSession, need_id: int, data: NeedUpdate, *, actor: User
+) -> Need:
+    """An official's edit; the status follows the quantities unless closed or cancelled."""
+    await ensure_official(session, actor)
+    # Locked, so a fulfilment committed meanwhile cannot be overwritten or exceed the quantity.
+    need = await lock_need(session, need_id)
+    before = audit.snapshot(need)
+    changes = data.model_dump(exclude_unset=True)
+    status = changes.pop("status", None)
+    if "area_id" in changes or "lat" in changes or "lon" in changes:
+        area_id = changes.get("area_id", need.area_id)
+        # Moving the need to another area without new coordinates places it at that area.
+        moved = area_id is not None and area_id != need.area_id
+        lat = changes.get("lat", None if moved else need.lat)
+        lon = changes.get("lon", None if moved else need.lon)
+        need.lat, need.lon = await _placement(session, need.incident_id, area_id, lat, lon)
+        need.area_id = area_id
+        changes = {k: v for k, v in changes.items() if k not in ("area_id", "lat", "lon")}
+    for key, value in changes.items():
+        if value is None:
+            raise InvalidInput(
+                _("%(field)s cannot be empty.") % {"field": key}, fields={key: _("cannot be empty")}
+            )
+        setattr(need, key, value)
+    if need.quantity_met > need.quantity:
+        field = "quantity_met" if "quantity_met" in changes else "quantity"
+        raise InvalidInput(
+            _("What is met cannot exceed what is needed."),
+            fields={field: _("quantity met is more than the quantity needed")},
+        )
+    if status in OFFICIAL_STATUSES:
+        need.status = status
+    elif status == NeedStatus.open or need.status not in OFFICIAL_STATUSES:
+        need.status = derive_status(need.quantity, need.quantity_met)
+    need.updated_at = utcnow()
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="need.update",
+        obj=need,
+        before=before,
+        after=audit.snapshot(need),
+    )
+    return need
+
+
+async def list_needs(
+    session: AsyncSession, query: NeedQuery
+) -> tuple[list[tuple[Need, str | None]], int]:
+    """Needs matching the filters, most urgent first, each with its area's name."""
+    stmt = select(Need, Area.name).outerjoin(Area, Area.id == Need.area_id)
+    conditions = []
+    if query.incident_id is not None:
+        conditions.append(Need.incident_id == query.incident_id)
+    if query.area_id is not None:
+        conditions.append(Need.area_id.in_(await area_with_descendants(session, query.area_id)))
+    for column, value in (
+        (Need.category, query.category),
+        (Need.priority, query.priority),
+        (Need.status, query.status),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if query.q:
+        conditions.append(Need.title.ilike(f"%{query.q}%"))
+    stmt = stmt.where(*conditions)
+    total = await session.scalar(select(func.count()).select_from(Need).where(*conditions))
+    rank = case(
+        *((Need.priority == p.value, r) for p, r in PRIORITY_RANK.items()),
+        else_=len(PRIORITY_RANK),
+    )
+    rows = await session.execute(
+        stmt.order_by(rank, Need.needed_by, Need.id).limit(query.limit).offset(query.offset)
+    )
+    return [(need, area) for need, area in rows.all()], total or 0
+
+
+async def need_history(session: AsyncSession, need: Need) -> list[tuple[AuditEntry, str | None]]:
+    """The need's audit rows; an imported need also shows the import that created it."""
+    entries = await audit.history(session, "needs", need.id)
+    if need.import_job_id is not None:
+        entries.extend(await audit.history(session, "import_jobs", need.import_job_id))
+    return entries

@@ -1,0 +1,354 @@
+"""Request and response models of the recovery domain, shared by the API and the HTML forms."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from core.api import Pagination
+from recovery.models import AreaLevel, Category, IncidentStatus, Priority, TaskStatus
+
+Lat = Field(ge=-90, le=90)
+Lon = Field(ge=-180, le=180)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("Unknown time zone") from exc
+    return value
+
+
+# ---- incidents and areas
+
+
+class IncidentCreate(_In):
+    name: str = Field(min_length=1, max_length=200)
+    started_on: date
+    description: str = Field("", max_length=20000)
+    status: IncidentStatus = IncidentStatus.response
+    time_zone: str = Field("UTC", max_length=60)
+
+    _zone = field_validator("time_zone")(_check_zone)
+
+
+class IncidentUpdate(_In):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    started_on: date | None = None
+    description: str | None = Field(None, max_length=20000)
+    status: IncidentStatus | None = None
+    time_zone: str | None = Field(None, max_length=60)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_zone(value)
+
+
+class IncidentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    started_on: date
+    description: str
+    status: IncidentStatus
+    time_zone: str
+    created_at: datetime
+
+
+class IncidentQuery(Pagination):
+    status: IncidentStatus | None = None
+
+
+class AreaCreate(_In):
+    incident_id: int
+    name: str = Field(min_length=1, max_length=200)
+    parent_id: int | None = None
+    level: AreaLevel | None = None
+    lat: float = Lat
+    lon: float = Lon
+
+
+class AreaPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    parent_id: int | None
+    name: str
+    level: AreaLevel
+    lat: float
+    lon: float
+
+
+class AreaQuery(Pagination):
+    incident_id: int
+    limit: int = Field(500, ge=1, le=2000)
+
+
+# ---- needs
+
+
+class NeedCreate(_In):
+    incident_id: int
+    area_id: int | None = None
+    title: str = Field(min_length=1, max_length=200)
+    category: Category
+    quantity: int = Field(gt=0, le=1_000_000_000)
+    unit: str = Field(min_length=1, max_length=40)
+    priority: Priority
+    needed_by: date
+    # Optional when an area is given: the need then sits at the area's coordinates.
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    description: str = Field("", max_length=20000)
+
+
+class NeedUpdate(_In):
+    area_id: int | None = None
+    title: str | None = Field(None, min_length=1, max_length=200)
+    category: Category | None = None
+    quantity: int | None = Field(None, gt=0, le=1_000_000_000)
+    quantity_met: int | None = Field(None, ge=0)
+    unit: str | None = Field(None, min_length=1, max_length=40)
+    priority: Priority | None = None
+    needed_by: date | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    description: str | None = Field(None, max_length=20000)
+    # "open" reopens a closed or cancelled need; its status is then derived again.
+    status: Literal["open", "closed", "cancelled"] | None = None
+
+
+class NeedPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    area_id: int | None
+    title: str
+    category: Category
+    quantity: int
+    quantity_met: int
+    unit: str
+    priority: Priority
+    needed_by: date
+    lat: float
+    lon: float
+    description: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class NeedQuery(Pagination):
+    incident_id: int | None = None
+    area_id: int | None = None
+    category: Category | None = None
+    priority: Priority | None = None
+    status: Literal["open", "partially_met", "met", "closed", "cancelled"] | None = None
+    q: str | None = Field(None, max_length=100)
+
+
+# ---- projects, milestones and tasks
+
+
+class MilestoneCreate(_In):
+    title: str = Field(min_length=1, max_length=200)
+    due_on: date
+
+
+class MilestonePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    due_on: date
+    reached_on: date | None
+
+
+class ProjectCreate(_In):
+    incident_id: int
+    area_id: int | None = None
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=20000)
+    lead_org_id: int
+    budget_minor: int = Field(ge=0, le=10**15)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    starts_on: date
+    due_on: date
+    milestones: list[MilestoneCreate] = []
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("due_on")
+    @classmethod
+    def _after_start(cls, value: date, info: ValidationInfo) -> date:
+        starts_on = info.data.get("starts_on")
+        if starts_on is not None and value < starts_on:
+            raise ValueError("The due date is before the start date")
+        return value
+
+
+class ProjectUpdate(_In):
+    area_id: int | None = None
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=20000)
+    lead_org_id: int | None = None
+    budget_minor: int | None = Field(None, ge=0, le=10**15)
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    starts_on: date | None = None
+    due_on: date | None = None
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class TaskCreate(_In):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=20000)
+    responsible_org_id: int
+    due_on: date
+
+
+class TaskUpdate(_In):
+    status: TaskStatus | None = None
+    progress: int | None = Field(None, ge=0, le=100)
+    blocked_reason: str | None = Field(None, max_length=2000)
+    # Only officials may change what the task is, whom it is assigned to and when it is due.
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=20000)
+    responsible_org_id: int | None = None
+    due_on: date | None = None
+
+
+OFFICIAL_TASK_FIELDS = {"title", "description", "responsible_org_id", "due_on"}
+
+
+class TaskPublic(BaseModel):
+    id: int
+    project_id: int
+    title: str
+    description: str
+    responsible_org_id: int
+    responsible_org_name: str | None = None
+    due_on: date
+    status: TaskStatus
+    blocked_reason: str | None
+    progress: int
+    completed_on: date | None
+    updated_at: datetime
+
+
+class ProjectPublic(BaseModel):
+    id: int
+    incident_id: int
+    area_id: int | None
+    title: str
+    description: str
+    lead_org_id: int
+    lead_org_name: str | None = None
+    budget_minor: int
+    currency: str
+    starts_on: date
+    due_on: date
+    progress: int
+    milestones: list[MilestonePublic] = []
+    tasks: list[TaskPublic] = []
+
+
+class ProjectQuery(Pagination):
+    incident_id: int | None = None
+    lead_org_id: int | None = None
+
+
+# ---- supervision and reports
+
+
+class SupervisionQuery(BaseModel):
+    incident_id: int | None = None
+
+
+class SupervisionItem(BaseModel):
+    kind: Literal["task", "need"]
+    id: int
+    title: str
+    incident_id: int
+    project_id: int | None = None
+    due_on: date
+    days_late: int
+    status: str
+    progress: int | None = None
+    blocked_reason: str | None = None
+
+
+class SupervisionGroup(BaseModel):
+    organization_id: int | None
+    organization_name: str
+    counts: dict[str, int]
+    overdue_tasks: list[SupervisionItem]
+    at_risk_tasks: list[SupervisionItem]
+    blocked_tasks: list[SupervisionItem]
+    overdue_needs: list[SupervisionItem]
+
+
+class SupervisionBoard(BaseModel):
+    incident_id: int | None
+    as_of: date
+    totals: dict[str, int]
+    organizations: list[SupervisionGroup]
+
+
+class ReportCreate(_In):
+    incident_id: int
+    title: str = Field(min_length=1, max_length=200)
+    body_markdown: str = Field("", max_length=100_000)
+
+
+class ReportUpdate(_In):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    body_markdown: str | None = Field(None, max_length=100_000)
+
+
+class ReportPublic(BaseModel):
+    id: int
+    incident_id: int
+    title: str
+    body_markdown: str
+    body_html: str
+    status: str
+    snapshot: dict[str, Any] | None
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReportQuery(Pagination):
+    incident_id: int | None = None
+    status: Literal["draft", "published"] | None = None
+
+
+class ImportJobPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    filename: str
+    status: str
+    total_rows: int
+    processed_rows: int
+    created_count: int
+    errors: list[dict[str, Any]] | None
+    message: str | None

@@ -1,0 +1,154 @@
+"""Incidents and their areas (county → township → village): territorial management."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.errors import InvalidInput
+from core.i18n import _
+from core.models import User
+from recovery.models import Area, AreaLevel, Incident
+from recovery.schemas import AreaCreate, IncidentCreate, IncidentUpdate
+from recovery.service.access import ensure_official
+from recovery.service.lookup import get_area, get_incident
+
+CHILD_LEVEL = {AreaLevel.county: AreaLevel.township, AreaLevel.township: AreaLevel.village}
+
+
+def incident_today(incident: Incident, now: datetime | None = None) -> date:
+    """Today's date where the incident happened: deadlines are the local calendar's."""
+    zone = ZoneInfo(incident.time_zone or "UTC")
+    return (now.astimezone(zone) if now else datetime.now(zone)).date()
+
+
+async def create_incident(session: AsyncSession, data: IncidentCreate, *, actor: User) -> Incident:
+    await ensure_official(session, actor)
+    incident = Incident(**data.model_dump(), created_by_id=actor.id)
+    session.add(incident)
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="incident.create", obj=incident, after=audit.snapshot(incident)
+    )
+    return incident
+
+
+async def update_incident(
+    session: AsyncSession, incident_id: int, data: IncidentUpdate, *, actor: User
+) -> Incident:
+    await ensure_official(session, actor)
+    incident = await get_incident(session, incident_id)
+    before = audit.snapshot(incident)
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(incident, key, value)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="incident.update",
+        obj=incident,
+        before=before,
+        after=audit.snapshot(incident),
+    )
+    return incident
+
+
+async def list_incidents(
+    session: AsyncSession, *, status: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[Incident], int]:
+    query = select(Incident)
+    if status:
+        query = query.where(Incident.status == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(Incident.started_on.desc(), Incident.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def create_area(session: AsyncSession, data: AreaCreate, *, actor: User) -> Area:
+    await ensure_official(session, actor)
+    await get_incident(session, data.incident_id)
+    level = data.level
+    if data.parent_id is not None:
+        parent = await session.get(Area, data.parent_id)
+        if parent is None:
+            raise InvalidInput(_("No such area."), fields={"parent_id": _("not found")})
+        if parent.incident_id != data.incident_id:
+            raise InvalidInput(
+                _("The parent area belongs to another incident."),
+                fields={"parent_id": _("belongs to another incident")},
+            )
+        child = CHILD_LEVEL.get(AreaLevel(parent.level))
+        if child is None:
+            raise InvalidInput(
+                _("A village cannot contain other areas."),
+                fields={"parent_id": _("a village has no sub-areas")},
+            )
+        if level is not None and level != child:
+            raise InvalidInput(
+                _("An area inside a %(parent)s is a %(child)s.")
+                % {"parent": parent.level, "child": child},
+                fields={"level": _("must be %(level)s") % {"level": child}},
+            )
+        level = child
+    area = Area(
+        incident_id=data.incident_id,
+        parent_id=data.parent_id,
+        name=data.name,
+        level=level or AreaLevel.county,
+        lat=data.lat,
+        lon=data.lon,
+    )
+    session.add(area)
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="area.create", obj=area, after=audit.snapshot(area)
+    )
+    return area
+
+
+async def list_areas(session: AsyncSession, incident_id: int) -> list[Area]:
+    rows = await session.scalars(
+        select(Area).where(Area.incident_id == incident_id).order_by(Area.name, Area.id)
+    )
+    return list(rows)
+
+
+def area_tree(areas: list[Area]) -> list[tuple[Area, int]]:
+    """Areas in hierarchy order with their depth, for indented lists and select options."""
+    children: dict[int | None, list[Area]] = {}
+    for area in areas:
+        children.setdefault(area.parent_id, []).append(area)
+    known = {a.id for a in areas}
+    ordered: list[tuple[Area, int]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for area in children.get(parent_id, []):
+            ordered.append((area, depth))
+            walk(area.id, depth + 1)
+
+    walk(None, 0)
+    # Areas whose parent is missing from the list still show, at the top level.
+    for parent_id in children:
+        if parent_id is not None and parent_id not in known:
+            walk(parent_id, 0)
+    return ordered
+
+
+async def area_with_descendants(session: AsyncSession, area_id: int) -> list[int]:
+    """An area's id and those of every area inside it, so a township filter finds its villages."""
+    area = await get_area(session, area_id)
+    areas = await list_areas(session, area.incident_id)
+    children: dict[int | None, list[int]] = {}
+    for a in areas:
+        children.setdefault(a.parent_id, []).append(a.id)
+    found, stack = [], [area.id]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found

@@ -1,0 +1,141 @@
+"""The supervision board: late, at-risk and blocked work, grouped by who is responsible."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.i18n import _
+from core.models import User
+from recovery.models import Incident, IncidentStatus, Need, NeedStatus, Project, Task, TaskStatus
+from recovery.schemas import SupervisionBoard, SupervisionGroup, SupervisionItem
+from recovery.service.incidents import incident_today
+from recovery.service.lookup import get_incident
+from recovery.service.projects import organization_names
+
+AT_RISK_DAYS = 7
+AT_RISK_PROGRESS = 50
+KINDS = ("overdue_tasks", "at_risk_tasks", "blocked_tasks", "overdue_needs")
+
+
+async def _incidents(session: AsyncSession, incident_id: int | None) -> list[Incident]:
+    if incident_id is not None:
+        return [await get_incident(session, incident_id)]
+    rows = await session.scalars(select(Incident).where(Incident.status != IncidentStatus.closed))
+    return list(rows)
+
+
+async def board(
+    session: AsyncSession, incident_id: int | None = None, *, today: date | None = None
+) -> SupervisionBoard:
+    """Overdue tasks and needs, at-risk tasks (due within 7 days, under 50 %), blocked tasks.
+
+    Tasks count against their responsible organization; a need counts against the agency of
+    the official who logged it. Each incident's deadlines use its own calendar day.
+    """
+    incidents = await _incidents(session, incident_id)
+    todays = {i.id: today or incident_today(i) for i in incidents}
+    groups: dict[int | None, dict[str, list[SupervisionItem]]] = {}
+
+    def add(org_id: int | None, kind: str, item: SupervisionItem) -> None:
+        groups.setdefault(org_id, {k: [] for k in KINDS})[kind].append(item)
+
+    if todays:
+        horizon = max(todays.values()) + timedelta(days=AT_RISK_DAYS)
+        tasks = await session.execute(
+            select(Task, Project.incident_id)
+            .join(Project, Project.id == Task.project_id)
+            .where(
+                Project.incident_id.in_(todays),
+                Task.status != TaskStatus.done,
+                (Task.due_on <= horizon) | (Task.status == TaskStatus.blocked),
+            )
+            .order_by(Task.due_on, Task.id)
+        )
+        for task, task_incident in tasks.all():
+            day = todays[task_incident]
+            item = SupervisionItem(
+                kind="task",
+                id=task.id,
+                title=task.title,
+                incident_id=task_incident,
+                project_id=task.project_id,
+                due_on=task.due_on,
+                days_late=(day - task.due_on).days,
+                status=task.status,
+                progress=task.progress,
+                blocked_reason=task.blocked_reason,
+            )
+            if task.due_on < day:
+                add(task.responsible_org_id, "overdue_tasks", item)
+            elif task.due_on <= day + timedelta(days=AT_RISK_DAYS) and (
+                task.progress < AT_RISK_PROGRESS
+            ):
+                add(task.responsible_org_id, "at_risk_tasks", item)
+            if task.status == TaskStatus.blocked:
+                add(task.responsible_org_id, "blocked_tasks", item)
+        needs = await session.execute(
+            select(Need, User.organization_id)
+            .outerjoin(User, User.id == Need.created_by_id)
+            .where(
+                Need.incident_id.in_(todays),
+                Need.status.in_([NeedStatus.open.value, NeedStatus.partially_met.value]),
+                Need.needed_by < max(todays.values()),
+            )
+            .order_by(Need.needed_by, Need.id)
+        )
+        for need, org_id in needs.all():
+            day = todays[need.incident_id]
+            if need.needed_by >= day:
+                continue
+            add(
+                org_id,
+                "overdue_needs",
+                SupervisionItem(
+                    kind="need",
+                    id=need.id,
+                    title=need.title,
+                    incident_id=need.incident_id,
+                    due_on=need.needed_by,
+                    days_late=(day - need.needed_by).days,
+                    status=need.status,
+                ),
+            )
+    names = await organization_names(session, {k for k in groups if k is not None})
+    result = [
+        SupervisionGroup(
+            organization_id=org_id,
+            organization_name=names.get(org_id, "") if org_id else _("No organization"),
+            counts={kind: len(items[kind]) for kind in KINDS},
+            **items,
+        )
+        for org_id, items in groups.items()
+    ]
+    result.sort(key=lambda g: (-sum(g.counts.values()), g.organization_name))
+    totals = {kind: sum(g.counts[kind] for g in result) for kind in KINDS}
+    as_of = today or (todays[incidents[0].id] if len(incidents) == 1 else date.today())
+    return SupervisionBoard(
+        incident_id=incident_id, as_of=as_of, totals=totals, organizations=result
+    )
+
+
+async def overdue_tasks_by_organization(
+    session: AsyncSession,
+) -> dict[int, list[tuple[Task, Project, Incident, int]]]:
+    """Every open incident's overdue tasks, by responsible organization, with days late."""
+    incidents = {i.id: i for i in await _incidents(session, None)}
+    if not incidents:
+        return {}
+    rows = await session.execute(
+        select(Task, Project)
+        .join(Project, Project.id == Task.project_id)
+        .where(Project.incident_id.in_(incidents), Task.status != TaskStatus.done)
+        .order_by(Task.due_on, Task.id)
+    )
+    found: dict[int, list[tuple[Task, Project, Incident, int]]] = {}
+    for task, project in rows.all():
+        incident = incidents[project.incident_id]
+        late = (incident_today(incident) - task.due_on).days
+        if late > 0:
+            found.setdefault(task.responsible_org_id, []).append((task, project, incident, late))
+    return found

@@ -1,0 +1,269 @@
+"""Bulk import of needs: template, preview with every error, all-or-nothing, progress, audit."""
+
+import csv
+import io
+import time
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from core.models import Role
+from recovery.imports import COLUMNS, get_job, preview, run, start
+from recovery.models import Need
+from tests.conftest import csrf_token, sign_in
+
+pytestmark = pytest.mark.asyncio
+
+SOON = (date.today() + timedelta(days=14)).isoformat()
+
+
+def csv_bytes(rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def xlsx_bytes(rows):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(COLUMNS))
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def good_row(i=1, area="Willow Village"):
+    return (f"Tents batch {i}", "shelter", 10 + i, "tents", "high", SOON, area, "", "", "")
+
+
+async def count_needs(db):
+    return await db.scalar(select(func.count()).select_from(Need))
+
+
+async def official_browser(client, factory):
+    await factory.user(Role.official, org="Recovery Office", email="o@example.org")
+    await sign_in(client, "o@example.org")
+    return await csrf_token(client, "/manage/imports/new")
+
+
+async def test_templates_download_with_the_columns(client):
+    response = await client.get("/manage/imports/template.csv")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert tuple(header) == COLUMNS
+    response = await client.get("/manage/imports/template.xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert tuple(c.value for c in sheet[1]) == COLUMNS
+    assert (await client.get("/manage/imports/template.pdf")).status_code == 404
+
+
+async def test_preview_reports_every_bad_row_and_writes_nothing(db, client, factory, setup):
+    data = csv_bytes(
+        [
+            good_row(1),
+            ("", "shelter", 0, "tents", "high", SOON, "Willow Village", "", "", ""),
+            ("Water", "drinks", 5, "", "soon", "31/12/2026", "", "95", "10", ""),
+            ("Food", "food", 5, "boxes", "low", SOON, "Atlantis", "", "", ""),
+        ]
+    )
+    token = await official_browser(client, factory)
+    response = await client.post(
+        "/manage/imports/new",
+        data={"csrftoken": token, "incident_id": str(setup.incident["id"])},
+        files={"file": ("needs.csv", data, "text/csv")},
+    )
+    assert response.status_code == 303
+    page = await client.get(response.headers["location"])
+    assert "Nothing was saved" in page.text
+    job_id = int(response.headers["location"].rsplit("/", 1)[1])
+    job = await get_job(db, job_id)
+    problems = {(e["row"], e["column"]) for e in job.errors}
+    assert {(3, "title"), (3, "quantity")} <= problems
+    assert {(4, "category"), (4, "unit"), (4, "priority"), (4, "needed_by"), (4, "lat")} <= problems
+    assert (5, "area") in problems
+    assert not any(row == 2 for row, _c in problems)
+    assert await count_needs(db) == 0
+    await db.rollback()  # end the test's own transaction before the app writes
+    # An invalid preview cannot be run.
+    refused = await client.post(f"/manage/imports/{job_id}/run", data={"csrftoken": token})
+    assert refused.status_code == 409
+    assert await count_needs(db) == 0
+
+
+async def test_unreadable_files_are_refused_naming_the_file(client, factory, setup):
+    token = await official_browser(client, factory)
+    for name, content in (
+        ("needs.txt", b"hello"),
+        ("needs.xlsx", b"not a zip"),
+        ("needs.csv", b"title,unit\nx,y\n"),
+    ):
+        response = await client.post(
+            "/manage/imports/new",
+            data={"csrftoken": token, "incident_id": str(setup.incident["id"])},
+            files={"file": (name, content, "application/octet-stream")},
+        )
+        assert response.status_code == 422, name
+        assert "e-file" in response.text
+
+
+async def test_xlsx_import_runs_with_progress_and_is_audited(db, client, factory, setup):
+    token = await official_browser(client, factory)
+    rows = [good_row(i) for i in range(25)]
+    rows.append(
+        ("Water", "water_sanitation", 7, "tanks", "critical", SOON, "", "30.6", "114.3", "")
+    )
+    response = await client.post(
+        "/manage/imports/new",
+        data={"csrftoken": token, "incident_id": str(setup.incident["id"])},
+        files={"file": ("needs.xlsx", xlsx_bytes(rows), "application/octet-stream")},
+    )
+    job_url = response.headers["location"]
+    page = await client.get(job_url)
+    assert "ready to import" in page.text and await count_needs(db) == 0
+    await db.rollback()
+    job_id = int(job_url.rsplit("/", 1)[1])
+    # htmx: the run answers with a status fragment; the import runs as a background task.
+    fragment = await client.post(
+        f"/manage/imports/{job_id}/run", data={"csrftoken": token}, headers={"HX-Request": "true"}
+    )
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert "<progress" in fragment.text and 'hx-trigger="every 500ms"' in fragment.text
+    status = await client.get(job_url, headers={"HX-Request": "true"})
+    assert "26 needs were imported" in status.text and "every 500ms" not in status.text
+    assert await count_needs(db) == 26
+    need = await db.scalar(select(Need).where(Need.title == "Tents batch 3"))
+    assert need.area_id == setup.village["id"] and need.lat == setup.village["lat"]
+    assert need.status == "open" and need.created_by_id is not None
+    # Each imported need's page shows how it was created.
+    history = await client.get(f"/needs/{need.id}")
+    assert "created by importing needs.xlsx (26 needs)" in history.text
+    await db.rollback()
+    again = await client.post(f"/manage/imports/{job_id}/run", data={"csrftoken": token})
+    assert again.status_code == 409 and await count_needs(db) == 26
+
+
+async def test_import_without_javascript_shows_result_page(db, client, factory, setup):
+    token = await official_browser(client, factory)
+    response = await client.post(
+        "/manage/imports/new",
+        data={"csrftoken": token, "incident_id": str(setup.incident["id"])},
+        files={"file": ("needs.csv", csv_bytes([good_row(1), good_row(2)]), "text/csv")},
+    )
+    job_url = response.headers["location"]
+    job_id = int(job_url.rsplit("/", 1)[1])
+    done = await client.post(f"/manage/imports/{job_id}/run", data={"csrftoken": token})
+    assert done.status_code == 303
+    page = await client.get(done.headers["location"])
+    assert "2 needs were imported" in page.text
+
+
+async def test_failed_import_writes_nothing(db, app, factory, setup, monkeypatch):
+    official = setup.official
+    rows = [good_row(i) for i in range(30)]
+    job = await preview(
+        db, incident_id=setup.incident["id"], filename="n.csv", data=csv_bytes(rows), actor=official
+    )
+    await start(db, job.id, actor=official)
+    # Corrupt one stored row so the database refuses it half-way through.
+    job.rows = [*job.rows[:20], {**job.rows[20], "quantity": -1}, *job.rows[21:]]
+    await db.commit()
+    monkeypatch.setattr("recovery.imports.CHUNK", 10)
+    await run(app.state.database, job.id, official.id)
+    await db.refresh(job)
+    assert job.status == "failed" and job.message
+    assert await count_needs(db) == 0
+
+
+async def test_only_officials_import(client, factory, setup):
+    await factory.user(Role.ngo, email="n@example.org")
+    await sign_in(client, "n@example.org")
+    token = await csrf_token(client, "/needs")
+    response = await client.post(
+        "/manage/imports/new",
+        data={"csrftoken": token, "incident_id": str(setup.incident["id"])},
+        files={"file": ("needs.csv", csv_bytes([good_row()]), "text/csv")},
+    )
+    assert response.status_code == 403
+
+
+async def test_five_thousand_rows_import_quickly(db, app, setup):
+    rows = [
+        (f"Need {i}", "food", i + 1, "boxes", "medium", SOON, "", "30.5", "114.2", "")
+        for i in range(5000)
+    ]
+    started = time.perf_counter()
+    job = await preview(
+        db,
+        incident_id=setup.incident["id"],
+        filename="big.xlsx",
+        data=xlsx_bytes(rows),
+        actor=setup.official,
+    )
+    await start(db, job.id, actor=setup.official)
+    await db.commit()
+    await run(app.state.database, job.id, setup.official.id)
+    elapsed = time.perf_counter() - started
+    assert await count_needs(db) == 5000
+    assert elapsed < 10
+
+
+async def test_import_over_the_api(client, db, setup):
+    bad = await client.post(
+        "/api/v1/needs/import",
+        data={"incident_id": str(setup.incident["id"])},
+        files={
+            "file": ("n.csv", csv_bytes([good_row(1), good_row(2, area="Nowhere")]), "text/csv")
+        },
+        headers=setup.headers,
+    )
+    assert bad.status_code == 201 and bad.json()["status"] == "invalid"
+    assert bad.json()["errors"] == [
+        {"row": 3, "column": "area", "message": "no such area in this incident"}
+    ]
+    refused = await client.post(f"/api/v1/imports/{bad.json()['id']}/run", headers=setup.headers)
+    assert refused.status_code == 409
+    good = await client.post(
+        "/api/v1/needs/import",
+        data={"incident_id": str(setup.incident["id"])},
+        files={"file": ("n.csv", csv_bytes([good_row(1), good_row(2)]), "text/csv")},
+        headers=setup.headers,
+    )
+    assert good.json()["status"] == "ready" and good.json()["total_rows"] == 2
+    done = await client.post(f"/api/v1/imports/{good.json()['id']}/run", headers=setup.headers)
+    assert done.status_code == 200
+    assert done.json()["status"] == "done" and done.json()["created_count"] == 2
+    shown = await client.get(f"/api/v1/imports/{good.json()['id']}", headers=setup.headers)
+    assert shown.json()["processed_rows"] == 2
+    missing = await client.post(
+        "/api/v1/needs/import", data={}, files={"x": ("a", b"b")}, headers=setup.headers
+    )
+    assert missing.status_code == 422
+    assert set(missing.json()["error"]["fields"]) == {"incident_id", "file"}
+
+
+async def test_progress_is_reported_per_chunk(db, setup, monkeypatch):
+    from recovery.imports import write_needs
+
+    monkeypatch.setattr("recovery.imports.CHUNK", 10)
+    job = await preview(
+        db,
+        incident_id=setup.incident["id"],
+        filename="n.csv",
+        data=csv_bytes([good_row(i) for i in range(25)]),
+        actor=setup.official,
+    )
+    await start(db, job.id, actor=setup.official)
+    seen = []
+
+    async def progress(count):
+        seen.append(count)
+
+    assert await write_needs(db, job, setup.official.id, progress=progress) == 25
+    assert seen == [10, 20, 25]
+    assert job.status == "done" and job.processed_rows == 25

@@ -1,0 +1,127 @@
+"""The supervision board and `commons remind`: late work made visible per organization."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core.models import OutboxMessage, Role
+from recovery.reminders import queue_reminders
+from recovery.service.supervision import board
+from tests.conftest import sign_in
+
+pytestmark = pytest.mark.asyncio
+
+
+def days(n: int) -> str:
+    return (date.today() + timedelta(days=n)).isoformat()
+
+
+async def late_work(client, factory, setup):
+    """Builders: one overdue task, one at-risk, one blocked; Blue Sky: one overdue task."""
+    builder = await factory.user(Role.ngo, org="Harbour Builders", email="b@example.org")
+    sky = await factory.user(Role.ngo, org="Blue Sky Rescue", email="s@example.org")
+    project = await setup.project(starts_on=days(-60))
+    tasks = {
+        "overdue": await setup.task(project["id"], builder.organization_id, -3, title="Overdue"),
+        "at_risk": await setup.task(project["id"], builder.organization_id, 4, title="At risk"),
+        "safe": await setup.task(project["id"], builder.organization_id, 4, title="Nearly done"),
+        "later": await setup.task(project["id"], builder.organization_id, 30, title="Later"),
+        "blocked": await setup.task(project["id"], builder.organization_id, 20, title="Blocked"),
+        "sky": await setup.task(project["id"], sky.organization_id, -10, title="Search"),
+        "done": await setup.task(project["id"], sky.organization_id, -20, title="Finished"),
+    }
+    await client.patch(
+        f"/api/v1/tasks/{tasks['safe']['id']}", json={"progress": 80}, headers=setup.headers
+    )
+    await client.patch(
+        f"/api/v1/tasks/{tasks['blocked']['id']}",
+        json={"status": "blocked", "blocked_reason": "No permit yet"},
+        headers=setup.headers,
+    )
+    await client.patch(
+        f"/api/v1/tasks/{tasks['done']['id']}", json={"status": "done"}, headers=setup.headers
+    )
+    await setup.need(title="Late water", needed_by=days(-2))
+    await setup.need(title="Future water", needed_by=days(5))
+    return builder, sky, tasks
+
+
+async def test_board_groups_late_work_by_responsible_organization(client, factory, setup):
+    builder, sky, tasks = await late_work(client, factory, setup)
+    response = await client.get(
+        f"/api/v1/supervision?incident_id={setup.incident['id']}", headers=setup.headers
+    )
+    assert response.status_code == 200
+    result = response.json()
+    groups = {g["organization_name"]: g for g in result["organizations"]}
+    builders = groups["Harbour Builders"]
+    assert builders["counts"] == {
+        "overdue_tasks": 1,
+        "at_risk_tasks": 1,
+        "blocked_tasks": 1,
+        "overdue_needs": 0,
+    }
+    assert [t["title"] for t in builders["overdue_tasks"]] == ["Overdue"]
+    assert builders["overdue_tasks"][0]["days_late"] == 3
+    assert builders["blocked_tasks"][0]["blocked_reason"] == "No permit yet"
+    assert groups["Blue Sky Rescue"]["counts"]["overdue_tasks"] == 1
+    # A need counts against the agency of the official who logged it.
+    office = groups["Recovery Office"]
+    assert [n["title"] for n in office["overdue_needs"]] == ["Late water"]
+    assert result["totals"]["overdue_tasks"] == 2
+    assert builder.id and sky.id and tasks
+
+
+async def test_board_is_for_officials_only(client, factory, setup):
+    ngo = await factory.user(Role.ngo)
+    response = await client.get("/api/v1/supervision", headers=await factory.token(ngo))
+    assert response.status_code == 403
+    assert (await client.get("/api/v1/supervision")).status_code == 401
+
+
+async def test_board_page_shows_counts_and_reasons(client, factory, setup):
+    await late_work(client, factory, setup)
+    await factory.user(Role.official, org="Recovery Office", email="o@example.org")
+    await sign_in(client, "o@example.org")
+    page = await client.get(f"/supervision?incident_id={setup.incident['id']}")
+    assert page.status_code == 200
+    assert "Harbour Builders" in page.text and "No permit yet" in page.text
+    assert "Late water" in page.text and "Future water" not in page.text
+    fragment = await client.get(
+        f"/supervision?incident_id={setup.incident['id']}", headers={"HX-Request": "true"}
+    )
+    assert "<html" not in fragment.text and "Blue Sky Rescue" in fragment.text
+
+
+async def test_board_uses_the_incident_calendar(db, client, factory, setup):
+    await late_work(client, factory, setup)
+    result = await board(db, setup.incident["id"], today=date.today() + timedelta(days=40))
+    builders = next(g for g in result.organizations if g.organization_name == "Harbour Builders")
+    assert builders.counts["overdue_tasks"] == 5
+
+
+async def test_remind_queues_one_message_per_member_of_each_late_organization(
+    client, db, factory, settings, setup
+):
+    builder, sky, _tasks = await late_work(client, factory, setup)
+    await factory.user(Role.ngo, org="Harbour Builders", email="b2@example.org")
+    count = await queue_reminders(db, settings)
+    await db.commit()
+    messages = (await db.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert count == 3 == len(messages)
+    by_email = {m.to_email: m for m in messages}
+    assert set(by_email) == {"b@example.org", "b2@example.org", "s@example.org"}
+    assert "Overdue" in by_email["b@example.org"].body
+    assert "At risk" not in by_email["b@example.org"].body
+    assert "Search" in by_email["s@example.org"].body
+    # Running it again the same day does not nag twice.
+    assert await queue_reminders(db, settings) == 0
+    assert builder.id and sky.id
+
+
+async def test_remind_command_runs_against_the_database(client, factory, settings, setup):
+    from recovery.reminders import run
+
+    await late_work(client, factory, setup)
+    assert await run(settings) == 2
