@@ -4,9 +4,7 @@ import importlib
 import json
 from contextlib import asynccontextmanager
 
-import asgi_csrf as asgi_csrf_module
 from asgi_csrf import asgi_csrf
-from python_multipart import FormParser
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -29,18 +27,6 @@ from core.web import STATIC_DIR, HashedStaticFiles, NavItem, make_templates
 # The one place the kernel names the domains; each exports routes, api_routes and nav.
 DOMAINS = ("recovery", "volunteers", "donations")
 VERSION = "0.1.0"
-
-
-class _CsrfFormParser(FormParser):
-    """asgi-csrf 0.11 passes FileClass, which python-multipart 0.0.34 no longer accepts; without
-    this every multipart upload from a signed-in browser fails. A file sent before the token
-    still fails the check, since the token is then not found."""
-
-    def __init__(self, *args, FileClass=None, **kwargs):  # noqa: N803 (asgi-csrf's name)
-        super().__init__(*args, **kwargs)
-
-
-asgi_csrf_module.FormParser = _CsrfFormParser
 
 
 def domain_modules():
@@ -104,9 +90,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             signing_secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
             # The JSON API authenticates with bearer tokens or is called without cookies.
-            skip_if_scope=lambda scope: bool(
-                scope.get("commons.csrf_checked")
-                or (scope["path"].startswith("/api/") and not _has_session_cookie(scope))
+            skip_if_scope=lambda scope: (
+                bool(scope.get("commons.csrf_checked")) or _csrf_exempt(scope)
             ),
             send_csrf_failed=_csrf_failed,
         )
@@ -123,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             same_site="lax",
             https_only=settings.secure_cookies,
         ),
-        Middleware(MultipartCSRFCheck, on_failure=_csrf_failed),
+        Middleware(MultipartCSRFCheck, on_failure=_csrf_failed, exempt=_csrf_exempt),
         Middleware(_Wrap, wrapper=csrf),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(DBSessionMiddleware, database=database),
@@ -143,11 +128,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
-def _has_session_cookie(scope) -> bool:
-    for key, value in scope.get("headers") or []:
-        if key == b"cookie" and b"commons_session=" in value:
-            return True
-    return False
+def _csrf_exempt(scope) -> bool:
+    """Requests no browser session rides on: bearer-token or cookie-less API calls."""
+    headers = dict(scope.get("headers") or [])
+    if headers.get(b"authorization", b"").lower().startswith(b"bearer "):
+        return True
+    cookie = headers.get(b"cookie", b"")
+    return scope["path"].startswith("/api/") and b"commons_session=" not in cookie
 
 
 async def _csrf_failed(scope, send, message_id) -> None:

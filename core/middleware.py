@@ -129,9 +129,10 @@ class MultipartCSRFCheck:
     through. Requests carrying the token in the header never reach this parsing.
     """
 
-    def __init__(self, app: ASGIApp, on_failure):
+    def __init__(self, app: ASGIApp, on_failure, exempt):
         self.app = app
         self.on_failure = on_failure
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "TRACE"):
@@ -139,7 +140,12 @@ class MultipartCSRFCheck:
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"")
-        if not content_type.startswith(b"multipart/form-data") or headers.get(b"x-csrftoken"):
+        if (
+            not content_type.startswith(b"multipart/form-data")
+            or headers.get(b"x-csrftoken")
+            or not headers.get(b"cookie")
+            or self.exempt(scope)
+        ):
             await self.app(scope, receive, send)
             return
         messages, body = [], b""
