@@ -8,8 +8,8 @@ from markupsafe import Markup, escape
 from recovery.public.labels import PRIORITY_COLORS
 from recovery.public.service.dashboard import MapData
 
-WIDTH = 440
-LABEL_W = 170
+WIDTH = 480
+LABEL_W = 215
 ROW_H = 30
 BAR_H = 22
 FONT = 16

@@ -71,7 +71,25 @@ def test_htmx_form_shows_field_errors_without_reload(server, browser):
     assert browser.current_url.endswith("/register")
 
 
-@pytest.mark.parametrize("path", ["/", "/login", "/register", "/data", "/organizations"])
+PUBLIC_PAGES = [
+    "/",
+    "/login",
+    "/register",
+    "/incidents/1",
+    "/needs",
+    "/needs/1",
+    "/projects/1",
+    "/reports",
+    "/organizations",
+    "/organizations/1",
+    "/data",
+    "/volunteers/shifts",
+    "/incidents/1/giving",
+    "/ledger?incident_id=1",
+]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_pages_pass_axe_wcag_aa(server, browser, path):
     browser.get(f"{server}{path}")
     violations = axe_violations(browser)
