@@ -2,29 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from pathlib import Path
-
-from fpdf import FPDF
 
 from core.i18n import _
+from core.pdf import new_document
 from core.web import format_money
-
-# Noto CJK ships with Debian's fonts-noto-cjk; index 2 of the collection is Simplified Chinese.
-CJK_FONTS = (
-    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
-    (Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2),
-    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
-    (Path("/usr/share/fonts/truetype/arphic/uming.ttc"), 0),
-)
-
-
-@cache
-def cjk_font() -> tuple[Path, int] | None:
-    for path, index in CJK_FONTS:
-        if path.is_file():
-            return path, index
-    return None
 
 
 @dataclass(frozen=True)
@@ -43,16 +24,7 @@ class ReceiptData:
 
 
 def render_receipt(data: ReceiptData) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_page()
-    font = cjk_font()
-    if font is not None:
-        pdf.add_font("cjk", fname=str(font[0]), collection_font_number=font[1])
-        family, clean = "cjk", _keep
-    else:
-        # Without a CJK font the core fonts only know Latin-1: never crash, mark what is lost.
-        family, clean = "helvetica", _latin1
+    pdf, family, clean = new_document(margin=20)
     pdf.set_title(clean(_("Donation receipt")))
     pdf.set_font(family, size=20)
     pdf.cell(0, 12, clean(_("Donation receipt")), new_x="LMARGIN", new_y="NEXT")
@@ -93,11 +65,3 @@ def render_receipt(data: ReceiptData) -> bytes:
         ),
     )
     return bytes(pdf.output())
-
-
-def _keep(text: str) -> str:
-    return text
-
-
-def _latin1(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")

@@ -2,21 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from babel.dates import format_date
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from core.i18n import _, current_locale
-
-# Fonts with CJK glyphs, from Debian packages (fonts-wqy-microhei is the one CI installs).
-CJK_FONTS = [
-    (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
-    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
-    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
-    (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0),
-]
+from core.pdf import new_document
 
 
 @dataclass
@@ -27,13 +18,6 @@ class CertificateLine:
     hours: float
 
 
-def _cjk_font() -> tuple[Path, int] | None:
-    for path, number in CJK_FONTS:
-        if path.is_file():
-            return path, number
-    return None
-
-
 class _Writer:
     """Writes with a CJK font when the machine has one, else the built-in Helvetica.
 
@@ -41,22 +25,7 @@ class _Writer:
     """
 
     def __init__(self):
-        self.pdf = FPDF(format="A4")
-        self.pdf.set_auto_page_break(auto=True, margin=18)
-        self.pdf.add_page()
-        font = _cjk_font()
-        self.unicode = font is not None
-        if font is not None:
-            path, number = font
-            self.pdf.add_font("cjk", "", str(path), collection_font_number=number)
-            self.family = "cjk"
-        else:
-            self.family = "helvetica"
-
-    def text(self, value: str) -> str:
-        if self.unicode:
-            return value
-        return value.encode("latin-1", "replace").decode("latin-1")
+        self.pdf, self.family, self.text = new_document(margin=18)
 
     def line(self, value: str, size: float = 11, height: float = 7, align: str = "L") -> None:
         self.pdf.set_font(self.family, size=size)

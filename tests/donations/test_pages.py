@@ -2,6 +2,7 @@
 
 import pytest
 
+import core.pdf
 from donations import receipts
 from tests.conftest import csrf_token, sign_in
 from tests.donations.conftest import offer_body
@@ -192,7 +193,7 @@ async def test_pages_require_the_right_role(client, world):
 async def test_receipt_without_a_cjk_font_still_renders(monkeypatch):
     from datetime import UTC, datetime
 
-    monkeypatch.setattr(receipts, "cjk_font", lambda: None)
+    monkeypatch.setattr(core.pdf, "cjk_font", lambda: None)
     data = receipts.ReceiptData(
         number="RC-1-1",
         donor_name="马林 (Ma Lin)",

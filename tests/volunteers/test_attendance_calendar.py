@@ -6,6 +6,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
+import core.pdf
 from core.db import utcnow
 from core.models import OutboxMessage, Role
 from volunteers.models import Shift
@@ -186,7 +187,7 @@ async def test_certificate_without_a_cjk_font_still_renders(monkeypatch):
 
     from volunteers import certificate
 
-    monkeypatch.setattr(certificate, "CJK_FONTS", [])
+    monkeypatch.setattr(core.pdf, "CJK_FONTS", ())
     line = certificate.CertificateLine(
         day=datetime(2026, 7, 3, tzinfo=UTC), shift="粮食分发", organization="Red Cross", hours=3.5
     )

@@ -1,0 +1,48 @@
+"""PDF documents (fpdf2) that show Chinese text when the machine has a CJK font."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fpdf import FPDF
+
+# Debian's CJK fonts (CI installs fonts-noto-cjk); the number picks Simplified Chinese in a
+# collection.
+CJK_FONTS = (
+    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
+    (Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
+    (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0),
+    (Path("/usr/share/fonts/truetype/arphic/uming.ttc"), 0),
+)
+
+
+def cjk_font() -> tuple[Path, int] | None:
+    for path, number in CJK_FONTS:
+        if path.is_file():
+            return path, number
+    return None
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def _latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def new_document(*, margin: float = 18) -> tuple[FPDF, str, Callable[[str], str]]:
+    """An A4 document with one page, the font family to use, and a text cleaner.
+
+    Without a CJK font the built-in Helvetica only knows Latin-1, so other characters become
+    "?" instead of failing the whole document.
+    """
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=margin)
+    pdf.add_page()
+    font = cjk_font()
+    if font is None:
+        return pdf, "helvetica", _latin1
+    pdf.add_font("cjk", "", str(font[0]), collection_font_number=font[1])
+    return pdf, "cjk", _keep
