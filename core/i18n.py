@@ -1,6 +1,8 @@
 """Translations: Babel catalogs from platform/translations, the request's locale, gettext."""
 
 import gettext as _gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from io import BytesIO
@@ -55,6 +57,17 @@ def lazy_gettext(message: str) -> LazyProxy:
 
 
 _ = gettext
+
+
+@contextmanager
+def using_locale(locale: str | None) -> Iterator[str]:
+    """Translate in `locale`, e.g. a mail in its recipient's language (unknown: unchanged)."""
+    chosen = locale if locale in LOCALES else current_locale.get()
+    token = current_locale.set(chosen)
+    try:
+        yield chosen
+    finally:
+        current_locale.reset(token)
 
 
 def babel_locale(locale: str | None = None) -> Locale:

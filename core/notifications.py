@@ -1,8 +1,11 @@
 """The notifications outbox: mail queued in the caller's transaction, sent by `commons worker`."""
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import using_locale
 from core.models import OutboxMessage, User
 
 
@@ -30,21 +33,33 @@ async def queue(
 
 
 async def queue_for_organization(
-    session: AsyncSession, *, organization_id: int, kind: str, subject: str, body: str
+    session: AsyncSession,
+    *,
+    organization_id: int,
+    kind: str,
+    compose: Callable[[], tuple[str, str]],
 ) -> list[OutboxMessage]:
-    """One message to every active member of an organization."""
+    """One message to every active member of an organization, each in the member's language.
+
+    `compose()` returns (subject, body); it is called once per member with that member's
+    locale in force, so its `_()` calls translate for them.
+    """
     members = await session.scalars(
         select(User).where(User.organization_id == organization_id, User.is_active.is_(True))
     )
-    return [
-        await queue(
-            session,
-            kind=kind,
-            to_email=member.email,
-            subject=subject,
-            body=body,
-            user_id=member.id,
-            organization_id=organization_id,
+    messages = []
+    for member in members:
+        with using_locale(member.locale):
+            subject, body = compose()
+        messages.append(
+            await queue(
+                session,
+                kind=kind,
+                to_email=member.email,
+                subject=subject,
+                body=body,
+                user_id=member.id,
+                organization_id=organization_id,
+            )
         )
-        for member in members
-    ]
+    return messages

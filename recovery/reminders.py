@@ -2,14 +2,17 @@
 
 from datetime import timedelta
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Router
 
 from core import audit, notifications
 from core.db import Database, utcnow
+from core.i18n import _, current_locale
 from core.models import Organization, OutboxMessage
 from core.settings import Settings
+from recovery import labels
 from recovery.routes import projects as project_pages
 from recovery.service.supervision import overdue_tasks_by_organization
 
@@ -20,24 +23,45 @@ _TASK_URLS = Router(routes=project_pages.routes)
 
 def _body(org: Organization, items, settings: Settings) -> str:
     lines = [
-        f"Dear {org.name},",
+        _("Dear %(organization)s,") % {"organization": org.name},
         "",
-        "These recovery tasks your organization is responsible for are past their due date:",
+        _("These recovery tasks your organization is responsible for are past their due date:"),
         "",
     ]
     for task, project, incident, late in items:
         lines.append(
-            f"- {task.title} ({project.title}, {incident.name}): due {task.due_on.isoformat()}, "
-            f"{late} day(s) late, {task.progress}% done, status {task.status}"
+            "- "
+            + _(
+                "%(task)s (%(project)s, %(incident)s): due %(due)s, %(late)s day(s) late, "
+                "%(progress)s%% done, status %(status)s"
+            )
+            % {
+                "task": task.title,
+                "project": project.title,
+                "incident": incident.name,
+                "due": format_date(task.due_on, "medium", locale=current_locale.get()),
+                "late": late,
+                "progress": task.progress,
+                "status": str(labels.TASK_STATUS.get(task.status, task.status)),
+            }
         )
         path = _TASK_URLS.url_path_for("recovery:task", id=task.id)
         lines.append(f"  {settings.base_url.rstrip('/')}{path}")
     lines += [
         "",
-        "Please update each task's progress, or mark it blocked with the reason, so the",
-        "recovery office can see where help is needed.",
+        _(
+            "Please update each task's progress, or mark it blocked with the reason, so the "
+            "recovery office can see where help is needed."
+        ),
     ]
     return "\n".join(lines)
+
+
+def _subject(org: Organization, items) -> str:
+    return _("%(count)s overdue recovery task(s) for %(organization)s") % {
+        "count": len(items),
+        "organization": org.name,
+    }
 
 
 async def queue_reminders(session: AsyncSession, settings: Settings) -> int:
@@ -62,8 +86,10 @@ async def queue_reminders(session: AsyncSession, settings: Settings) -> int:
             session,
             organization_id=org_id,
             kind=KIND,
-            subject=f"{len(items)} overdue recovery task(s) for {org.name}",
-            body=_body(org, items, settings),
+            compose=lambda org=org, items=items: (
+                _subject(org, items),
+                _body(org, items, settings),
+            ),
         )
         if messages:
             await audit.record(

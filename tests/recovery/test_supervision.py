@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.models import OutboxMessage, Role
 from recovery.reminders import queue_reminders
@@ -125,3 +125,17 @@ async def test_remind_command_runs_against_the_database(client, factory, setting
 
     await late_work(client, factory, setup)
     assert await run(settings) == 2
+
+
+async def test_reminders_are_written_in_each_members_language(client, db, factory, settings, setup):
+    from core.models import User
+
+    await late_work(client, factory, setup)
+    member = await factory.user(Role.ngo, org="Harbour Builders", email="zh@example.org")
+    await db.execute(update(User).where(User.id == member.id).values(locale="zh_Hans"))
+    await queue_reminders(db, settings)
+    await db.commit()
+    messages = {m.to_email: m for m in await db.scalars(select(OutboxMessage))}
+    assert "逾期" in messages["zh@example.org"].subject
+    assert "past their due date" in messages["b@example.org"].body
+    assert "逾期" not in messages["b@example.org"].body

@@ -1,12 +1,10 @@
 """The mails volunteers get, written to the outbox in the caller's transaction."""
 
-from contextlib import contextmanager
-
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import notifications
-from core.i18n import LOCALES, _, current_locale
+from core.i18n import _, current_locale, using_locale
 from core.models import User
 from recovery import service as recovery
 from volunteers.models import Shift
@@ -16,16 +14,6 @@ async def shift_zone(session: AsyncSession, shift: Shift) -> str:
     """Shift times are told in the incident's local time zone."""
     incident = await recovery.get_incident(session, shift.incident_id)
     return incident.time_zone or "UTC"
-
-
-@contextmanager
-def recipient_locale(user: User):
-    """Write the mail in the recipient's language, not the language of whoever caused it."""
-    token = current_locale.set(user.locale if user.locale in LOCALES else current_locale.get())
-    try:
-        yield
-    finally:
-        current_locale.reset(token)
 
 
 def _when(shift: Shift, tz: str) -> str:
@@ -51,7 +39,7 @@ async def notify(
     """Queue one of the volunteers' mails (kind: confirmed, waitlisted, promoted, changed,
     cancelled, reminder) to `user` about `shift`."""
     tz = await shift_zone(session, shift)
-    with recipient_locale(user):
+    with using_locale(user.locale):
         subjects = {
             "confirmed": _("You're in: %(title)s"),
             "waitlisted": _("Waitlisted #%(position)s: %(title)s"),
