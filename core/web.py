@@ -16,7 +16,7 @@ from babel import numbers as babel_numbers
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments.starlette import Jinja2Blocks
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -190,6 +190,13 @@ async def render(
         headers=headers,
         block_name=block_name,
     )
+
+
+def redirect(request: Request, url: str) -> Response:
+    """After a successful form: htmx's HX-Redirect for htmx requests, a 303 otherwise."""
+    if request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
 
 
 def render_error(request: Request, template: str, status_code: int, message: str) -> Response:

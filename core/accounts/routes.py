@@ -27,7 +27,7 @@ from core.errors import DomainError
 from core.forms import form_dict, validate
 from core.i18n import LOCALES, _, lazy_gettext
 from core.models import Organization, OrgKind, Role
-from core.web import NavItem, render
+from core.web import NavItem, redirect, render
 
 
 def _safe_next(value: str | None, default: str) -> str:
@@ -65,9 +65,7 @@ async def login_page(request: Request) -> Response:
     await get_session(request).commit()
     sign_in(request, user)
     target = _safe_next(data.get("next"), _home_for(request))
-    if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return redirect(request, target)
 
 
 async def logout(request: Request) -> Response:
@@ -100,9 +98,7 @@ async def register_page(request: Request) -> Response:
     await session.commit()
     sign_in(request, user)
     target = str(request.url_for("accounts:account"))
-    if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return redirect(request, target)
 
 
 async def account_page(request: Request) -> Response:

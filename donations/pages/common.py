@@ -1,9 +1,10 @@
 """Helpers the donations pages share: incident choice, category labels, post-redirect."""
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from core.i18n import lazy_gettext
+from core.web import redirect
 from recovery.service.catalog import list_incidents
 
 CATEGORIES = [
@@ -39,6 +40,4 @@ def as_id(value) -> int | None:
 
 def done(request: Request, target) -> Response:
     """After a successful form: a redirect, or htmx's HX-Redirect for a fragment request."""
-    if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Redirect": str(target)})
-    return RedirectResponse(target, status_code=303)
+    return redirect(request, str(target))

@@ -3,7 +3,7 @@
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from core import api, audit
 from core.auth import current_user, require
@@ -30,13 +30,6 @@ async def viewer_is_official(request: Request) -> bool:
 async def form_data(request: Request) -> dict[str, Any]:
     """Submitted fields without the blank ones, so models apply their defaults."""
     return {k: v for k, v in (await form_dict(request)).items() if v is not None}
-
-
-def redirect(request: Request, url: str) -> Response:
-    """Go to `url`: an htmx redirect for htmx requests, a 303 otherwise."""
-    if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
 
 
 def int_param(request: Request, name: str) -> int | None:

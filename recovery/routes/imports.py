@@ -8,8 +8,9 @@ from starlette.routing import Route
 from core.db import get_session
 from core.errors import DomainError
 from core.i18n import _
+from core.web import redirect
 from recovery import imports
-from recovery.routes.common import incident_choices, int_param, official, redirect
+from recovery.routes.common import incident_choices, int_param, official
 from recovery.routes.common import page as render
 from recovery.service.lookup import get_incident
 

@@ -7,7 +7,8 @@ from starlette.routing import Route
 from core.db import get_session
 from core.errors import DomainError
 from core.forms import validate
-from recovery.routes.common import form_data, official, redirect
+from core.web import redirect
+from recovery.routes.common import form_data, official
 from recovery.routes.common import page as render
 from recovery.schemas import AreaCreate, IncidentCreate, IncidentUpdate
 from recovery.service import incidents as service

@@ -11,14 +11,9 @@ from core.db import get_session
 from core.errors import DomainError, fields_from_validation
 from core.extensions import gather
 from core.forms import validate
+from core.web import redirect
 from recovery.models import Category, NeedStatus, Priority
-from recovery.routes.common import (
-    form_data,
-    incident_choices,
-    official,
-    redirect,
-    viewer_is_official,
-)
+from recovery.routes.common import form_data, incident_choices, official, viewer_is_official
 from recovery.routes.common import page as render
 from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate
 from recovery.service import incidents as incident_service

@@ -11,12 +11,12 @@ from core.db import get_session
 from core.errors import DomainError
 from core.extensions import gather
 from core.forms import validate
+from core.web import redirect
 from recovery.routes.common import (
     form_data,
     incident_choices,
     int_param,
     official,
-    redirect,
     viewer_is_official,
 )
 from recovery.routes.common import page as render

@@ -9,13 +9,13 @@ from core.auth import current_user
 from core.db import get_session
 from core.errors import DomainError
 from core.forms import validate
+from core.web import redirect
 from recovery.models import ReportStatus
 from recovery.routes.common import (
     form_data,
     incident_choices,
     int_param,
     official,
-    redirect,
     viewer_is_official,
 )
 from recovery.routes.common import page as render

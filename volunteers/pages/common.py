@@ -4,7 +4,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
+
+from core.web import redirect
 
 
 async def rollback_refused(request: Request, session, user) -> None:
@@ -17,10 +19,7 @@ async def rollback_refused(request: Request, session, user) -> None:
 
 
 def go_back(request: Request, name: str, **params) -> Response:
-    target = str(request.url_for(name, **params))
-    if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return redirect(request, str(request.url_for(name, **params)))
 
 
 def local_time(request: Request, value: str | None) -> datetime | str | None:
