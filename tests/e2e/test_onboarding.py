@@ -94,3 +94,41 @@ def test_pages_pass_axe_wcag_aa(server, browser, path):
     browser.get(f"{server}{path}")
     violations = axe_violations(browser)
     assert violations == [], violations
+
+
+def test_volunteer_signs_up_on_a_phone_with_one_click(server, browser):
+    browser.get(f"{server}/register")
+    browser.find_element(By.ID, "f-name").send_keys("Zhang Min")
+    browser.find_element(By.ID, "f-email").send_keys("zhang.min@e2e.example.org")
+    browser.find_element(By.ID, "f-password").send_keys("a long enough password")
+    browser.find_element(By.ID, "f-contact_consent").click()
+    browser.find_element(By.CSS_SELECTOR, "#register-form button[type=submit]").click()
+    _wait(browser, ec.url_contains("/account"))
+
+    browser.get(f"{server}/volunteers/shifts")
+    full = browser.find_element(By.XPATH, "//article[.//a[text()='Child-friendly space']]")
+    full.find_element(By.CSS_SELECTOR, ".signup button[type=submit]").click()
+    _wait(
+        browser,
+        ec.text_to_be_present_in_element(
+            (By.XPATH, "//article[.//a[text()='Child-friendly space']]//*[@class='signup']"),
+            "Waitlisted #3",
+        ),
+    )
+
+    open_shift = browser.find_element(
+        By.XPATH, "//article[.//a[text()='Debris clearing in Willow Village']]"
+    )
+    open_shift.find_element(By.CSS_SELECTOR, ".signup button[type=submit]").click()
+    _wait(
+        browser,
+        ec.text_to_be_present_in_element(
+            (
+                By.XPATH,
+                "//article[.//a[text()='Debris clearing in Willow Village']]//*[@class='signup']",
+            ),
+            "You're in",
+        ),
+    )
+    # The swap happened in place: still the shift list, no full page load.
+    assert browser.current_url.endswith("/volunteers/shifts")
