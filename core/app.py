@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):
         yield
+        await app.state.login_throttle.close()
         await database.dispose()
 
     def csrf(app):

@@ -137,9 +137,16 @@ class LoginThrottle:
         self.item = RateLimitItemPerSecond(
             settings.login_failures_allowed, settings.login_failure_window_seconds
         )
-        self.limiter = MovingWindowRateLimiter(
-            storage_from_string("async+" + settings.rate_limit_storage)
-        )
+        uri = settings.rate_limit_storage
+        # Redis (shared by every worker process) through redis-py's asyncio client.
+        options = {"implementation": "redispy"} if uri.startswith(("redis", "rediss")) else {}
+        self.limiter = MovingWindowRateLimiter(storage_from_string("async+" + uri, **options))
+
+    async def close(self) -> None:
+        """Release a Redis connection pool, if the storage has one."""
+        client = getattr(getattr(self.limiter.storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
 
     def _keys(self, email: str, address: str) -> list[tuple[str, str]]:
         return [("login-account", email.strip().lower()), ("login-address", address)]

@@ -328,3 +328,34 @@ async def test_login_is_rate_limited_per_address_across_accounts(client, factory
     user = await factory.user(Role.volunteer)
     response = await sign_in(client, user.email, PASSWORD)
     assert response.status_code == 429
+
+
+async def test_login_throttle_can_be_shared_through_redis(settings):
+    import os
+    import secrets
+
+    import redis.asyncio
+
+    from core.auth import LoginThrottle
+    from core.errors import DomainError
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        async with redis.asyncio.from_url(url) as probe:
+            await probe.ping()
+    except OSError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    shared = settings.model_copy(update={"rate_limit_storage": url})
+    email, address = f"{secrets.token_hex(6)}@example.org", secrets.token_hex(6)
+    first, second = LoginThrottle(shared), LoginThrottle(shared)  # as two worker processes
+    for _ in range(10):
+        await first.failed(email, address)
+    try:
+        with pytest.raises(DomainError) as refused:
+            await second.check(email, address)
+        assert refused.value.status_code == 429
+    finally:
+        await first.close()
+        await second.close()
