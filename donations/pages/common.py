@@ -3,24 +3,13 @@
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core.i18n import lazy_gettext
 from core.web import redirect
+from recovery import labels
 from recovery.service.catalog import list_incidents
 
-CATEGORIES = [
-    ("shelter", lazy_gettext("Shelter")),
-    ("food", lazy_gettext("Food")),
-    ("water_sanitation", lazy_gettext("Water and sanitation")),
-    ("health", lazy_gettext("Health")),
-    ("psychosocial", lazy_gettext("Psychosocial support")),
-    ("education", lazy_gettext("Education")),
-    ("logistics", lazy_gettext("Logistics")),
-    ("debris_removal", lazy_gettext("Debris removal")),
-    ("construction", lazy_gettext("Construction")),
-    ("livelihoods", lazy_gettext("Livelihoods")),
-    ("protection", lazy_gettext("Protection")),
-]
-CATEGORY_LABELS = dict(CATEGORIES)
+# Offers use the need categories, named as the recovery pages name them.
+CATEGORY_LABELS = labels.CATEGORY
+CATEGORIES = list(CATEGORY_LABELS.items())
 
 
 async def incident_choice(request: Request, session) -> tuple[list, int | None]:

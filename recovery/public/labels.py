@@ -2,43 +2,14 @@
 
 from core.i18n import lazy_gettext
 from core.models import OrgKind
-from recovery.models import Category, NeedStatus, Priority, TaskStatus
+from recovery import labels
+from recovery.models import NeedStatus, Priority
 
-CATEGORY_LABELS = {
-    Category.shelter: lazy_gettext("Shelter"),
-    Category.food: lazy_gettext("Food"),
-    Category.water_sanitation: lazy_gettext("Water and sanitation"),
-    Category.health: lazy_gettext("Health"),
-    Category.psychosocial: lazy_gettext("Psychosocial support"),
-    Category.education: lazy_gettext("Education"),
-    Category.logistics: lazy_gettext("Logistics"),
-    Category.debris_removal: lazy_gettext("Debris removal"),
-    Category.construction: lazy_gettext("Construction"),
-    Category.livelihoods: lazy_gettext("Livelihoods"),
-    Category.protection: lazy_gettext("Protection"),
-}
-
-NEED_STATUS_LABELS = {
-    NeedStatus.open: lazy_gettext("Open"),
-    NeedStatus.partially_met: lazy_gettext("Partly met"),
-    NeedStatus.met: lazy_gettext("Met"),
-    NeedStatus.closed: lazy_gettext("Closed"),
-    NeedStatus.cancelled: lazy_gettext("Cancelled"),
-}
-
-PRIORITY_LABELS = {
-    Priority.critical: lazy_gettext("Critical"),
-    Priority.high: lazy_gettext("High"),
-    Priority.medium: lazy_gettext("Medium"),
-    Priority.low: lazy_gettext("Low"),
-}
-
-TASK_STATUS_LABELS = {
-    TaskStatus.todo: lazy_gettext("To do"),
-    TaskStatus.in_progress: lazy_gettext("In progress"),
-    TaskStatus.blocked: lazy_gettext("Blocked"),
-    TaskStatus.done: lazy_gettext("Done"),
-}
+# The recovery domain's own labels, so a category reads the same on every page.
+CATEGORY_LABELS = labels.CATEGORY
+NEED_STATUS_LABELS = labels.NEED_STATUS
+PRIORITY_LABELS = labels.PRIORITY
+TASK_STATUS_LABELS = labels.TASK_STATUS
 
 ORG_KIND_LABELS = {
     OrgKind.government: lazy_gettext("Government agency"),
