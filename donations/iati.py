@@ -19,8 +19,7 @@ from core.db import utcnow
 from core.models import Organization, OrgKind, User
 from donations.models import Disbursement, Donation, DonationStatus
 from donations.service.money import public_donor_name
-from recovery.service import get_area, get_incident
-from recovery.service.catalog import incident_projects
+from recovery.service import get_area, get_incident, incident_projects
 
 IATI_VERSION = "2.03"
 ORG_TYPES = {

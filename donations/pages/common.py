@@ -5,7 +5,7 @@ from starlette.responses import Response
 
 from core.web import redirect
 from recovery import labels
-from recovery.service.catalog import list_incidents
+from recovery.service import list_incidents
 
 # Offers use the need categories, named as the recovery pages name them.
 CATEGORY_LABELS = labels.CATEGORY
@@ -14,7 +14,7 @@ CATEGORIES = list(CATEGORY_LABELS.items())
 
 async def incident_choice(request: Request, session) -> tuple[list, int | None]:
     """Incidents to pick from, and the one chosen by ?incident_id= (else the newest)."""
-    incidents = await list_incidents(session)
+    incidents, _total = await list_incidents(session, limit=200)
     chosen = as_id(request.query_params.get("incident_id"))
     if chosen is None and incidents:
         chosen = incidents[0].id

@@ -23,8 +23,7 @@ from donations.receipts import ReceiptData, render_receipt
 from donations.schemas import DisbursementCreate, DonationCreate, DontSendCreate
 from donations.service import figures, money, offers, spending
 from donations.service.money import public_donor_name
-from recovery.service import get_incident, get_need, get_project, open_needs
-from recovery.service.catalog import incident_projects
+from recovery.service import get_incident, get_need, get_project, incident_projects, open_needs
 
 # Receipts are evidence, but scans may show names, signatures or bank details, so they are
 # served to officials only; the ledger and disbursement list publish the receipt reference.

@@ -8,8 +8,7 @@ from core.web import render
 from donations import ledger
 from donations.pages.common import CATEGORY_LABELS, incident_choice
 from donations.service import figures, offers
-from recovery.service import get_incident
-from recovery.service.catalog import incident_projects
+from recovery.service import get_incident, incident_projects
 
 
 async def giving(request: Request) -> Response:

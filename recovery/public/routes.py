@@ -32,7 +32,7 @@ from recovery.public.schemas import (
     ThreeWExportPage,
 )
 from recovery.public.service import dashboard, exports, organizations
-from recovery.service import get_incident
+from recovery.service import get_incident, list_incidents
 
 MAP_POINTS = 500
 INCIDENT_STATUS_LABELS = {
@@ -205,7 +205,7 @@ async def organization_list(request: Request) -> Response:
 
 async def data_page(request: Request) -> Response:
     context = _base(request) | {
-        "incidents": await dashboard.list_incidents(get_session(request), limit=200),
+        "incidents": (await list_incidents(get_session(request), limit=200))[0],
         "datasets": [
             ("needs", _("Needs"), exports.NEED_COLUMNS, "export_needs_csv", "export_needs_json"),
             (

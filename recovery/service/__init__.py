@@ -1,7 +1,9 @@
 """The recovery domain's service functions; other domains call these, never the tables."""
 
+from recovery.service.incidents import list_incidents
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
 from recovery.service.needs import derive_status, open_needs, record_fulfilment
+from recovery.service.projects import incident_projects
 
 __all__ = [
     "derive_status",
@@ -10,6 +12,8 @@ __all__ = [
     "get_need",
     "get_project",
     "get_task",
+    "incident_projects",
+    "list_incidents",
     "open_needs",
     "record_fulfilment",
 ]

@@ -51,6 +51,14 @@ async def project_tasks(session: AsyncSession, project_id: int) -> list[Task]:
     return list(rows)
 
 
+async def incident_projects(session: AsyncSession, incident_id: int) -> list[Project]:
+    """An incident's projects in creation order, for other domains' pickers and exports."""
+    rows = await session.scalars(
+        select(Project).where(Project.incident_id == incident_id).order_by(Project.id)
+    )
+    return list(rows)
+
+
 async def refresh_progress(session: AsyncSession, project: Project) -> Project:
     project.progress = rolled_up_progress(await project_tasks(session, project.id))
     await session.flush()

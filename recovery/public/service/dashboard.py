@@ -19,6 +19,7 @@ from recovery.models import (
     Task,
     TaskStatus,
 )
+from recovery.service.incidents import list_incidents
 
 # Statuses the charts show; cancelled needs are counted apart and left out of "percent met".
 CHART_STATUSES = (NeedStatus.open, NeedStatus.partially_met, NeedStatus.met, NeedStatus.closed)
@@ -256,18 +257,9 @@ class IncidentSummary:
     projects: int
 
 
-async def list_incidents(session: AsyncSession, *, limit: int = 50) -> list[Incident]:
-    """The newest incidents first."""
-    return list(
-        await session.scalars(
-            select(Incident).order_by(Incident.started_on.desc(), Incident.id.desc()).limit(limit)
-        )
-    )
-
-
 async def incident_summaries(session: AsyncSession, *, limit: int = 50) -> list[IncidentSummary]:
     """The incidents for the home page, newest first, each with its headline figures."""
-    incidents = await list_incidents(session, limit=limit)
+    incidents, _total = await list_incidents(session, limit=limit)
     if not incidents:
         return []
     ids = [i.id for i in incidents]
