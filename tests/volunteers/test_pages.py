@@ -1,6 +1,6 @@
 """Recommendations and the browser pages: browse, one-click sign-up with htmx, profile, forms."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -271,3 +271,18 @@ async def test_pages_render_in_chinese(client, factory, shifts):
     ):
         page = await client.get(path, headers=zh)
         assert page.status_code == 200 and "班次" in page.text
+
+
+async def test_new_shift_form_offers_the_incidents_by_name(client, factory):
+    from core.models import Role
+    from recovery.models import Incident
+    from tests.conftest import sign_in
+
+    async with factory.app.state.database.transaction() as session:
+        incident = Incident(name="Hill Quake", started_on=date(2026, 11, 1))
+        session.add(incident)
+    official = await factory.user(Role.official)
+    await sign_in(client, official.email)
+    page = await client.get("/volunteers/shifts/new")
+    assert page.status_code == 200
+    assert f'<option value="{incident.id}"' in page.text and "Hill Quake" in page.text

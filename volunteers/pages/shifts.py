@@ -16,6 +16,7 @@ from core.forms import form_dict, validate
 from core.i18n import _
 from core.models import Role
 from core.web import render
+from recovery.service import list_incidents
 from volunteers import present, service
 from volunteers.models import SKILLS
 from volunteers.pages.common import go_back, input_time, local_time, rollback_refused
@@ -136,13 +137,20 @@ def _shift_form_data(request: Request, data: dict) -> dict:
 async def new_shift_page(request: Request) -> Response:
     user = await require(request, *ORGANIZERS)
     form = {"incident_id": request.query_params.get("incident_id"), "skills": [], "capacity": 10}
-    context = {"form": form, "errors": {}, "skills": SKILLS, "shift": None}
+    session = get_session(request)
+    incidents, _total = await list_incidents(session, limit=200)
+    context = {
+        "form": form,
+        "errors": {},
+        "skills": SKILLS,
+        "shift": None,
+        "incidents": [(incident.id, incident.name) for incident in incidents],
+    }
     if request.method == "GET":
         return await render(request, "volunteers/shift_form.html", context)
     raw = await form_dict(request, lists=("skills",))
     context["form"] = raw
     body, errors = validate(ShiftCreate, _shift_form_data(request, raw))
-    session = get_session(request)
     if body is not None:
         try:
             shift = await service.create_shift(session, user=user, data=body)
