@@ -24,7 +24,6 @@ from recovery.public.labels import (
     TASK_STATUS_LABELS,
     label,
 )
-from recovery.public.links import optional_url
 from recovery.public.schemas import (
     ExportPageQuery,
     ExportQuery,
@@ -59,7 +58,6 @@ def _number(value) -> str:
 
 def _base(request: Request) -> dict:
     return {
-        "url": optional_url(request),
         "label": label,
         "CATEGORY_LABELS": CATEGORY_LABELS,
         "NEED_STATUS_LABELS": NEED_STATUS_LABELS,
@@ -143,7 +141,6 @@ async def incident_map_points(request: Request) -> Response:
     session = get_session(request)
     row = await get_incident(session, request.path_params["id"])
     data = await dashboard.map_data(session, row.id, limit=MAP_POINTS)
-    url = optional_url(request)
     features = [
         {
             "type": "Feature",
@@ -157,7 +154,7 @@ async def incident_map_points(request: Request) -> Response:
                 "status": p.status,
                 "status_label": label(NEED_STATUS_LABELS, p.status),
                 "color": PRIORITY_COLORS.get(p.priority, "#555d66"),
-                "url": url("recovery:need", id=p.id),
+                "url": str(request.url_for("recovery:need", id=p.id)),
             },
         }
         for p in data.points

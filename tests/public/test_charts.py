@@ -1,14 +1,9 @@
 """The SVG builders and the optional-link helper, on their own."""
 
-import httpx
 import pytest
 from lxml import etree
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from recovery.public import charts
-from recovery.public.links import optional_url
 from recovery.public.service.dashboard import MapData, MapPoint
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -64,16 +59,3 @@ def test_map_svg_draws_unmet_needs_filled_and_met_needs_as_rings():
 def test_map_svg_of_an_incident_without_points_is_a_plain_valid_image():
     tree = etree.fromstring(charts.map_svg(MapData([], 0, []), "Empty"))
     assert tree.findall(f"{SVG}circle") == []
-
-
-@pytest.mark.asyncio
-async def test_optional_url_links_only_to_routes_that_exist():
-    async def page(request):
-        url = optional_url(request)
-        return JSONResponse({"need": url("recovery:need", id=7), "gone": url("recovery:gone")})
-
-    app = Starlette(routes=[Route("/", page), Route("/needs/{id:int}", page, name="recovery:need")])
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        body = (await client.get("/")).json()
-    assert body == {"need": "http://test/needs/7", "gone": None}
