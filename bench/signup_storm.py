@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.auth import new_token  # noqa: E402
-from core.db import Database, utcnow  # noqa: E402
+from core.clock import utcnow  # noqa: E402
+from core.db import Database  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.models import ApiToken, Organization, OrgStatus, Role, User  # noqa: E402
 from core.settings import Settings  # noqa: E402

@@ -1,17 +1,20 @@
-"""JSON API plumbing: routes that declare their models, request parsing, pagination, OpenAPI."""
+"""JSON API plumbing: routes that declare their models and roles, parsing, serializing, OpenAPI."""
 
 import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from core.auth import require
 from core.errors import DomainError, validation_error
 
 T = TypeVar("T")
@@ -40,11 +43,26 @@ class Pagination(BaseModel):
     offset: int = Field(0, ge=0)
 
 
-Handler = Callable[..., Awaitable[Response]]
+Handler = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class Answer:
+    """A handler's result when it needs another status or extra headers than the route's."""
+
+    data: Any
+    status_code: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class ApiRoute(Route):
-    """A Route that parses its declared body and query models and documents them in OpenAPI."""
+    """A JSON operation that declares its body, query, response model and roles.
+
+    The route parses and validates the body and query, enforces `roles` (None: public; an
+    empty tuple: anyone signed in) and hands the handler `user`, then serializes what the
+    handler returns with the response model, so the OpenAPI document, the check and the
+    answer are the same declaration. A handler may still return a Response (files, feeds).
+    """
 
     def __init__(
         self,
@@ -58,7 +76,9 @@ class ApiRoute(Route):
         response: Any = None,
         status_code: int = 200,
         summary: str | None = None,
-        auth: str = "public",
+        roles: Sequence[str] | None = None,
+        verified: bool = True,
+        auth: str | None = None,  # TEMPORARY: removed once every domain declares roles
         tags: Sequence[str] = (),
         content_type: str = "application/json",
     ):
@@ -67,22 +87,48 @@ class ApiRoute(Route):
         self.response_model = response
         self.status_code = status_code
         self.summary = summary or (inspect.getdoc(endpoint) or "").split("\n")[0]
-        self.auth = auth
+        self.roles = tuple(roles) if roles is not None else None
         self.tags = list(tags)
         self.content_type = content_type
         handler = endpoint
+        wants_user = "user" in inspect.signature(endpoint).parameters
 
         async def wrapped(request: Request) -> Response:
             kwargs: dict[str, Any] = {}
+            if self.roles is not None:
+                user = await require(request, *self.roles, verified=verified)
+                if wants_user:
+                    kwargs["user"] = user
             if body is not None:
                 kwargs["body"] = await parse_body(request, body)
             if query is not None:
                 kwargs["query"] = parse_query(request, query)
-            return await handler(request, **kwargs)
+            result = await handler(request, **kwargs)
+            if isinstance(result, Response):
+                return result
+            answer = result if isinstance(result, Answer) else Answer(result)
+            return JSONResponse(
+                serialize(response, answer.data),
+                status_code=answer.status_code or status_code,
+                headers=answer.headers or None,
+            )
 
         wrapped.__name__ = endpoint.__name__
         wrapped.__doc__ = endpoint.__doc__
         super().__init__(path, wrapped, methods=list(methods), name=name)
+
+
+@cache
+def _adapter(model: Any) -> TypeAdapter:
+    return TypeAdapter(model)
+
+
+def serialize(model: Any, data: Any) -> Any:
+    """JSON-ready data: validated through `model` (ORM rows read by attribute) when declared."""
+    if model is None:
+        return _dump(data)
+    adapter = _adapter(model)
+    return adapter.dump_python(adapter.validate_python(data, from_attributes=True), mode="json")
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
@@ -129,8 +175,9 @@ def _dump(data: Any) -> Any:
     return data
 
 
-def page(items: Sequence[BaseModel], total: int) -> JSONResponse:
-    return ok({"items": list(items), "total": total})
+def page(items: Sequence[Any], total: int) -> dict[str, Any]:
+    """A page of a list, for a route whose response is `Page[Model]`."""
+    return {"items": list(items), "total": total}
 
 
 _CONVERTOR = re.compile(r"{(\w+):\w+}")
@@ -168,12 +215,12 @@ def openapi_schema(routes: Sequence[BaseRoute], *, title: str, version: str) -> 
                 "operationId": f"{method.lower()}_{route.name}",
                 "summary": route.summary,
                 "tags": route.tags,
-                "x-auth": route.auth,
                 "parameters": _parameters(route),
                 "responses": _responses(route, refs),
             }
-            if route.auth != "public":
+            if route.roles is not None:
                 op["security"] = [{"bearer": []}, {"session": []}]
+                op["x-roles"] = list(route.roles)
             if route.body_model is not None:
                 schema = refs[(route.body_model, "validation")]
                 op["requestBody"] = {

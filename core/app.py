@@ -15,22 +15,27 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from core import api
-from core.accounts import routes as accounts
-from core.auth import LoginThrottle
+from core.auth import AuthMiddleware, LoginThrottle
 from core.db import Database, DBSessionMiddleware, get_session
-from core.errors import error_json, exception_handlers
+from core.domain import Domain, Extensions, Namespace
+from core.errors import error_json
 from core.i18n import LocaleMiddleware
 from core.middleware import BodyLimitMiddleware, MultipartCSRFCheck, SecurityHeadersMiddleware
 from core.settings import Settings
-from core.web import STATIC_DIR, HashedStaticFiles, NavItem, make_templates
+from core.web import STATIC_DIR, HashedStaticFiles, exception_handlers, make_templates
 
-# The one place the kernel names the domains; each exports routes, api_routes and nav.
-DOMAINS = ("recovery", "volunteers", "donations")
+# The one place the kernel names the domains: each package declares its `DOMAIN`.
+DOMAINS = ("core.accounts", "recovery", "volunteers", "donations")
 VERSION = "0.1.0"
 
 
-def domain_modules():
-    return [importlib.import_module(f"{name}.routes") for name in DOMAINS]
+def load_domains() -> list[Domain]:
+    return [importlib.import_module(name).DOMAIN for name in DOMAINS]
+
+
+def open_database(settings: Settings, domains: list[Domain] | None = None) -> Database:
+    """The database with every domain's providers and hooks, for the app, the CLI and workers."""
+    return Database(settings, Extensions(domains if domains is not None else load_domains()))
 
 
 async def healthz(request: Request) -> Response:
@@ -53,16 +58,12 @@ async def api_not_found(request: Request) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    database = Database(settings)
-    modules = domain_modules()
+    domains = load_domains()
+    database = open_database(settings, domains)
 
-    web_routes: list[BaseRoute] = [*accounts.routes]
-    api_routes: list[BaseRoute] = [*accounts.api_routes]
-    nav: list[NavItem] = [*accounts.nav]
-    for module in modules:
-        web_routes.extend(module.routes)
-        api_routes.extend(module.api_routes)
-        nav.extend(module.nav)
+    web_routes: list[BaseRoute] = [Namespace(d.name, d.routes) for d in domains]
+    api_routes: list[BaseRoute] = [route for d in domains for route in d.api_routes]
+    nav = [item for d in domains for item in d.nav]
     api_routes.append(
         Route("/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     )
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(_Wrap, wrapper=csrf),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(DBSessionMiddleware, database=database),
+        Middleware(AuthMiddleware),
     ]
     app = Starlette(
         debug=settings.debug,
@@ -123,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.templates = make_templates(settings, nav)
+    app.state.templates = make_templates(settings, nav, [d.template_dir for d in domains])
     app.state.login_throttle = LoginThrottle(settings)
     app.state.openapi = api.openapi_schema(routes, title="Recovery Commons API", version=VERSION)
     return app

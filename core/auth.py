@@ -1,7 +1,9 @@
 """Who is asking: passwords, browser sessions, bearer tokens, role checks, login throttling."""
 
+import asyncio
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -10,38 +12,53 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from sqlalchemy import select
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.db import get_session
-from core.errors import DomainError, Forbidden, NotAuthenticated, PendingVerification
+from core.errors import DomainError, Forbidden, NotAuthenticated, PendingVerification, error_json
 from core.i18n import _
 from core.models import ApiToken, Organization, Role, User
 from core.settings import Settings
 
-_hasher = PasswordHasher()
 USER_KEY = "commons.user"
 ORG_KEY = "commons.organization"
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+@cache
+def _hasher() -> PasswordHasher:
+    """argon2 at the configured cost (production-strong by default, cheap under test)."""
+    settings = Settings()
+    return PasswordHasher(
+        time_cost=settings.password_time_cost,
+        memory_cost=settings.password_memory_cost,
+        parallelism=settings.password_parallelism,
+    )
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+@cache
+def _dummy_hash() -> str:
+    # A hash to verify against when the email is unknown, so timing does not tell.
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-# A constant hash to verify against when the email is unknown, so timing does not tell.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+async def hash_password(password: str) -> str:
+    """The argon2 hash, computed in a worker thread so the event loop keeps serving."""
+    return await asyncio.to_thread(_hasher().hash, password)
 
 
-def check_password_timing_safe(user: User | None, password: str) -> bool:
+async def check_password_timing_safe(user: User | None, password: str) -> bool:
+    """Whether `password` is the user's, taking as long for an unknown user as a known one."""
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        await asyncio.to_thread(_verify, _dummy_hash(), password)
         return False
-    return verify_password(user.password_hash, password)
+    return await asyncio.to_thread(_verify, user.password_hash, password)
 
 
 def hash_token(token: str) -> str:
@@ -167,6 +184,27 @@ class LoginThrottle:
 
     async def succeeded(self, email: str) -> None:
         await self.limiter.clear(self.item, "login-account", email.strip().lower())
+
+
+class AuthMiddleware:
+    """Settles who is asking before the handler runs, so pages render from the request alone."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        conn = HTTPConnection(scope)
+        try:
+            user = await current_user(conn)
+            await user_organization(conn, user)
+        except NotAuthenticated as exc:
+            response = error_json(exc.status_code, exc.code, exc.message, exc.fields)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def client_address(conn: HTTPConnection) -> str:

@@ -77,12 +77,23 @@ def create_admin(
     typer.echo(f"admin {email} created")
 
 
+async def load_demo(settings: Settings) -> bool:
+    """The kernel's demo data and every domain's, once; False when it is already there."""
+    from core.app import load_domains, open_database
+    from core.demo import load
+
+    domains = load_domains()
+    database = open_database(settings, domains)
+    try:
+        return await load(database, [d.demo for d in domains if d.demo is not None])
+    finally:
+        await database.dispose()
+
+
 @app.command()
 def demo() -> None:
     """Load the demo data set (safe to run again: it loads only once)."""
-    from core.demo import load
-
-    loaded = asyncio.run(load(Settings()))
+    loaded = asyncio.run(load_demo(Settings()))
     typer.echo("demo data loaded" if loaded else "demo data already present")
 
 
@@ -91,15 +102,19 @@ def worker(
     once: bool = typer.Option(False, help="Process what is due now, then exit."),
 ) -> None:
     """Run background jobs: the mail outbox and reminders."""
+    from core.app import open_database
+
     module = importlib.import_module("volunteers.worker")
-    asyncio.run(module.run(Settings(), once=once))
+    asyncio.run(module.run(open_database(Settings()), once=once))
 
 
 @app.command()
 def remind() -> None:
     """Queue reminders to responsible organizations about overdue work."""
+    from core.app import open_database
+
     module = importlib.import_module("recovery.reminders")
-    count = asyncio.run(module.run(Settings()))
+    count = asyncio.run(module.run(open_database(Settings())))
     typer.echo(f"{count} reminder(s) queued")
 
 

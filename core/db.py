@@ -1,8 +1,10 @@
 """Async database engine, one session per request, and column types shared by every domain."""
 
+import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import make_url
@@ -14,15 +16,13 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.types import TypeDecorator
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.domain import Extensions
 from core.settings import Settings
 
 SCOPE_KEY = "commons.db_session"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+log = logging.getLogger("commons")
 
 
 class UTCDateTime(TypeDecorator):
@@ -79,12 +79,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     """The engine plus two session factories: reads, and writes (BEGIN IMMEDIATE on SQLite)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, extensions: Extensions | None = None):
         self.settings = settings
         self.engine = create_engine(settings)
-        self._reads = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Every session carries the domains' extensions, so services reach the providers and
+        # hooks the same way in a request, the CLI, a worker or a test.
+        self.extensions = extensions or Extensions()
+        info = {Extensions.INFO_KEY: self.extensions}
+        self._reads = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writes = async_sessionmaker(
-            self.engine.execution_options(commons_write=True), expire_on_commit=False
+            self.engine.execution_options(commons_write=True), expire_on_commit=False, info=info
         )
 
     def session(self, *, write: bool = True) -> AsyncSession:
@@ -106,7 +110,13 @@ class Database:
 
 
 class DBSessionMiddleware:
-    """Opens at most one session per request, lazily, and always closes it (rolling back)."""
+    """The transaction owner: at most one session per request, opened lazily, committed once
+    when the handler succeeded and before the response starts, rolled back otherwise.
+
+    Success is a response below 400; a refusal (a DomainError answered with a 4xx, an invalid
+    form re-rendered with 422) and any exception roll back, so nothing is half-written. When
+    the commit itself fails the client gets a 500 instead of the handler's answer.
+    """
 
     def __init__(self, app: ASGIApp, database: Database):
         self.app = app
@@ -118,12 +128,49 @@ class DBSessionMiddleware:
             return
         scope.setdefault("state", {})
         scope["commons.database"] = self.database
+        failed = False
+
+        async def send_after_commit(message: Message) -> None:
+            nonlocal failed
+            if failed:
+                return
+            if message["type"] == "http.response.start":
+                session: AsyncSession | None = scope.get(SCOPE_KEY)
+                if session is not None:
+                    try:
+                        if message["status"] < 400:
+                            await session.commit()
+                        else:
+                            await session.rollback()
+                    except Exception:
+                        log.exception("commit failed on %s", scope.get("path"))
+                        failed = True
+                        await _send_commit_failure(scope, send)
+                        return
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_after_commit)
         finally:
-            session: AsyncSession | None = scope.pop(SCOPE_KEY, None)
+            # Still open after the commit for a streamed body that reads as it goes.
+            session = scope.pop(SCOPE_KEY, None)
             if session is not None:
                 await session.close()
+
+
+async def _send_commit_failure(scope: Scope, send: Send) -> None:
+    message = "The change could not be saved. Please try again."
+    if scope.get("path", "").startswith("/api/"):
+        error = {"code": "server_error", "message": message, "fields": {}}
+        body = json.dumps({"error": error}).encode()
+        content_type = b"application/json"
+    else:
+        body = f"<!doctype html><title>500</title><h1>500</h1><p>{message}</p>".encode()
+        content_type = b"text/html; charset=utf-8"
+    await send(
+        {"type": "http.response.start", "status": 500, "headers": [(b"content-type", content_type)]}
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def get_session(conn: HTTPConnection) -> AsyncSession:

@@ -1,6 +1,6 @@
 """The demo data set: agencies, NGOs and people, then each domain's own demo data (idempotent)."""
 
-import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.auth import hash_password
-from core.db import Database, utcnow
+from core.clock import utcnow
+from core.db import Database
+from core.domain import DemoLoader
 from core.models import Organization, OrgKind, OrgStatus, Role, User
 from core.settings import Settings
 
@@ -67,7 +69,7 @@ async def _kernel(session: AsyncSession, ctx: DemoContext) -> None:
         session.add(org)
         ctx.orgs[key] = org
     await session.flush()
-    password_hash = hash_password(DEMO_PASSWORD)
+    password_hash = await hash_password(DEMO_PASSWORD)
     for key, email, name, role, org_key in PEOPLE:
         user = User(
             email=email,
@@ -84,23 +86,13 @@ async def _kernel(session: AsyncSession, ctx: DemoContext) -> None:
     await audit.record(session, actor=None, action="demo.load", object_type="demo")
 
 
-async def load(settings: Settings) -> bool:
-    """Load the demo once; returns False when it is already there."""
-    database = Database(settings)
-    try:
-        async with database.transaction() as session:
-            if await session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)):
-                return False
-            ctx = DemoContext(settings=settings)
-            await _kernel(session, ctx)
-            from core.app import DOMAINS
-
-            for name in DOMAINS:
-                try:
-                    module = importlib.import_module(f"{name}.demo")
-                except ModuleNotFoundError:
-                    continue
-                await module.load(session, ctx)
-        return True
-    finally:
-        await database.dispose()
+async def load(database: Database, loaders: Sequence[DemoLoader]) -> bool:
+    """Load the demo once, the kernel's part then each domain's; False when already there."""
+    async with database.transaction() as session:
+        if await session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)):
+            return False
+        ctx = DemoContext(settings=database.settings)
+        await _kernel(session, ctx)
+        for loader in loaders:
+            await loader(session, ctx)
+    return True

@@ -1,13 +1,7 @@
-"""Domain errors and the one handler that maps them to JSON under /api/v1 and to HTML elsewhere."""
-
-import logging
+"""Domain errors: failures the user can act on, with a status, a code and per-field messages."""
 
 from pydantic import ValidationError
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-
-log = logging.getLogger("commons")
+from starlette.responses import JSONResponse, Response
 
 
 class DomainError(Exception):
@@ -82,50 +76,6 @@ def validation_error(exc: ValidationError) -> InvalidInput:
     return InvalidInput(f"Invalid input: {names}", fields=fields)
 
 
-def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
-
-
 def error_json(status_code: int, code: str, message: str, fields: dict | None = None) -> Response:
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
     return JSONResponse(body, status_code=status_code)
-
-
-async def handle_domain_error(request: Request, exc: DomainError) -> Response:
-    if is_api(request):
-        return error_json(exc.status_code, exc.code, exc.message, exc.fields)
-    if isinstance(exc, NotAuthenticated):
-        login = request.url_for("accounts:login").include_query_params(next=request.url.path)
-        if request.headers.get("HX-Request"):
-            return Response(status_code=204, headers={"HX-Redirect": str(login)})
-        return RedirectResponse(login, status_code=303)
-    from core.web import render_error
-
-    template = "pending.html" if isinstance(exc, PendingVerification) else "error.html"
-    return render_error(request, template, exc.status_code, exc.message)
-
-
-async def handle_http_exception(request: Request, exc: HTTPException) -> Response:
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 403: "forbidden"}
-    code = codes.get(exc.status_code, "http_error")
-    if is_api(request):
-        return error_json(exc.status_code, code, str(exc.detail))
-    from core.web import render_error
-
-    return render_error(request, "error.html", exc.status_code, str(exc.detail))
-
-
-async def handle_server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    if is_api(request):
-        return error_json(500, "server_error", "Something went wrong on our side.")
-    from core.web import render_error
-
-    return render_error(request, "error.html", 500, "Something went wrong on our side.")
-
-
-exception_handlers = {
-    DomainError: handle_domain_error,
-    HTTPException: handle_http_exception,
-    Exception: handle_server_error,
-}

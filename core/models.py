@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from core.db import UTCDateTime, utcnow
+from core.clock import utcnow
+from core.db import UTCDateTime
 
 
 class Role(StrEnum):

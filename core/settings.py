@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
     verification_valid_days: int = 365
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    password_time_cost: int = 3
+    password_memory_cost: int = 65536
+    password_parallelism: int = 4
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None

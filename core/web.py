@@ -1,9 +1,10 @@
-"""HTML rendering: the Jinja environment, htmx-aware rendering, static URLs, formatting filters."""
+"""HTML rendering: the Jinja environment, htmx-aware rendering, error pages, static URLs."""
 
 import hashlib
+import logging
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -15,34 +16,21 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from core.auth import current_user, user_organization
+from core.domain import NavItem
+from core.errors import DomainError, NotAuthenticated, PendingVerification, error_json
 from core.i18n import HTML_LANG, LOCALE_NAMES, LOCALES, current_locale, gettext, ngettext
 from core.settings import ROOT, Settings
 
+log = logging.getLogger("commons")
 STATIC_DIR = ROOT / "static"
-TEMPLATE_DIRS = [
-    ROOT / "platform" / "templates",
-    ROOT / "core" / "templates",
-    ROOT / "recovery" / "templates",
-    ROOT / "volunteers" / "templates",
-    ROOT / "donations" / "templates",
-]
-
-
-@dataclass(frozen=True)
-class NavItem:
-    """A header link; `roles` None means everyone, an empty tuple means signed-out visitors."""
-
-    label: Any
-    route: str
-    roles: tuple[str, ...] | None = None
-    order: int = 50
-
+# The platform shell's templates come first; each domain adds its own folder.
+SHELL_TEMPLATE_DIR = ROOT / "platform" / "templates"
 
 MACROS = ("field", "select", "form_errors", "pager")
 _HASHED = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
@@ -78,9 +66,12 @@ def _zone(settings: Settings, tz: str | None) -> ZoneInfo:
     return ZoneInfo(tz or settings.time_zone)
 
 
-def make_templates(settings: Settings, nav: list[NavItem]) -> Jinja2Blocks:
+def make_templates(
+    settings: Settings, nav: Sequence[NavItem], template_dirs: Sequence[Path]
+) -> Jinja2Blocks:
+    dirs = [SHELL_TEMPLATE_DIR, *template_dirs]
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS if d.is_dir()]),
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dirs if d.is_dir()]),
         autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         auto_reload=settings.debug,
@@ -177,9 +168,9 @@ async def render(
     block: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """Render a page, or only `block` of it when htmx asks for a fragment."""
-    user = await current_user(request)
-    await user_organization(request, user)
+    """Render a page, or only `block` of it when htmx asks for a fragment.
+
+    Who is asking was settled by the auth middleware before the handler ran."""
     templates: Jinja2Blocks = request.app.state.templates
     block_name = block if block and is_fragment_request(request) else None
     return templates.TemplateResponse(
@@ -200,9 +191,17 @@ def redirect(request: Request, url: str) -> Response:
 
 
 def render_error(request: Request, template: str, status_code: int, message: str) -> Response:
-    """An error page; rendered synchronously since it may be reached before a user is loaded."""
+    """An error page, or only its message when htmx asked for a fragment."""
     templates: Jinja2Blocks = request.app.state.templates
     request.scope.setdefault("commons.user", None)
+    if is_fragment_request(request):
+        return templates.TemplateResponse(
+            request,
+            template,
+            {"status_code": status_code, "message": message},
+            status_code=status_code,
+            block_name="message",
+        )
     return templates.TemplateResponse(
         request,
         template,
@@ -215,3 +214,43 @@ def upload_path(settings: Settings, *parts: str) -> Path:
     path = Path(settings.upload_dir, *parts)
     os.makedirs(path.parent, exist_ok=True)
     return path
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+async def handle_domain_error(request: Request, exc: DomainError) -> Response:
+    """The one mapping of a refusal: the JSON error shape under /api/v1, a page elsewhere."""
+    if is_api(request):
+        return error_json(exc.status_code, exc.code, exc.message, exc.fields)
+    if isinstance(exc, NotAuthenticated):
+        login = request.url_for("accounts:login").include_query_params(next=request.url.path)
+        if request.headers.get("HX-Request"):
+            return Response(status_code=204, headers={"HX-Redirect": str(login)})
+        return RedirectResponse(login, status_code=303)
+    template = "pending.html" if isinstance(exc, PendingVerification) else "error.html"
+    return render_error(request, template, exc.status_code, exc.message)
+
+
+async def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 403: "forbidden"}
+    code = codes.get(exc.status_code, "http_error")
+    if is_api(request):
+        return error_json(exc.status_code, code, str(exc.detail))
+    return render_error(request, "error.html", exc.status_code, str(exc.detail))
+
+
+async def handle_server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    message = gettext("Something went wrong on our side.")
+    if is_api(request):
+        return error_json(500, "server_error", message)
+    return render_error(request, "error.html", 500, message)
+
+
+exception_handlers = {
+    DomainError: handle_domain_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_server_error,
+}

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.demo import DemoContext
 from donations.schemas import DisbursementCreate, DonationCreate, DontSendCreate, OfferCreate
 from donations.service import matching, money, offers, spending

@@ -15,7 +15,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.models import Organization, OrgKind, User
 from donations.models import Disbursement, Donation, DonationStatus
 from donations.service.money import public_donor_name

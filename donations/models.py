@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from core.db import UTCDateTime, utcnow
+from core.clock import utcnow
+from core.db import UTCDateTime
 
 MAX_AMOUNT_MINOR = 10**12
 GENESIS_HASH = "0" * 64

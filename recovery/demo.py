@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import clock
 from core.demo import DemoContext
 from recovery.demo_data import AREAS, NEEDS, PROJECTS, REPORT
 from recovery.models import Area, Need, Project, Task
@@ -143,7 +144,7 @@ async def _projects(
 
 async def load(session: AsyncSession, ctx: DemoContext) -> None:
     official = ctx.users["official"]
-    today = date.today()
+    today = clock.today("Asia/Shanghai")
     incident = await create_incident(
         session,
         IncidentCreate(

@@ -17,7 +17,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db import Database, utcnow
+from core.clock import utcnow
+from core.db import Database
 from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import _
 from core.models import User

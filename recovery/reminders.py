@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Router
 
 from core import audit, notifications
-from core.db import Database, utcnow
+from core.clock import utcnow
+from core.db import Database
 from core.i18n import _, current_locale
 from core.models import Organization, OutboxMessage
 from core.settings import Settings
@@ -45,7 +46,7 @@ def _body(org: Organization, items, settings: Settings) -> str:
                 "status": str(labels.TASK_STATUS.get(task.status, task.status)),
             }
         )
-        path = _TASK_URLS.url_path_for("recovery:task", id=task.id)
+        path = _TASK_URLS.url_path_for("task", id=task.id)
         lines.append(f"  {settings.base_url.rstrip('/')}{path}")
     lines += [
         "",
@@ -103,11 +104,10 @@ async def queue_reminders(session: AsyncSession, settings: Settings) -> int:
     return queued
 
 
-async def run(settings: Settings) -> int:
+async def run(database: Database) -> int:
     """Queue the reminders in one transaction; returns how many messages were queued."""
-    database = Database(settings)
     try:
         async with database.transaction() as session:
-            return await queue_reminders(session, settings)
+            return await queue_reminders(session, database.settings)
     finally:
         await database.dispose()

@@ -5,6 +5,12 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+# argon2 at its cheapest under test (production cost is a setting); read before any hashing.
+os.environ.setdefault("COMMONS_PASSWORD_TIME_COST", "1")
+os.environ.setdefault("COMMONS_PASSWORD_MEMORY_COST", "8")
+os.environ.setdefault("COMMONS_PASSWORD_PARALLELISM", "1")
 
 import asyncpg
 import httpx
@@ -14,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from core import clock
 from core.accounts.schemas import RegisterRequest
 from core.accounts.service import register, verify_organization
 from core.app import create_app
@@ -24,6 +31,18 @@ from core.settings import Settings
 
 PASSWORD = "correct horse battery"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# Every test starts at this instant, whatever the host's clock says (10:00 in Asia/Shanghai,
+# so UTC and the incidents' local calendars agree); the clock runs on from there. Set at
+# import too, since test modules compute dates when they are collected.
+TEST_START = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)
+clock.set_clock(TEST_START, ticking=True)
+
+
+@pytest.fixture(autouse=True)
+def test_clock():
+    clock.set_clock(TEST_START, ticking=True)
+    yield clock
+    clock.set_clock(TEST_START, ticking=True)
 
 
 async def _ensure_pg_database(url: str) -> None:
@@ -149,7 +168,7 @@ class Factory:
                 user = User(
                     email=email,
                     name=name or f"Admin {self.count}",
-                    password_hash=hash_password(PASSWORD),
+                    password_hash=await hash_password(PASSWORD),
                     role=Role.admin,
                 )
                 session.add(user)

@@ -1,1 +1,18 @@
 """Volunteers: profiles, shifts, sign-ups and waitlists, attendance, calendar, mail delivery."""
+
+from pathlib import Path
+
+from core.domain import Domain
+from volunteers import demo, routes, service
+from volunteers.figures import incident_figures, need_helpers
+
+DOMAIN = Domain(
+    name="volunteers",
+    package_dir=Path(__file__).parent,
+    routes=routes.routes,
+    api_routes=routes.api_routes,
+    nav=routes.nav,
+    providers={"incident.figures": [incident_figures], "need.helpers": [need_helpers]},
+    after_register=[service.on_register],
+    demo=demo.load,
+)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from icalendar import Calendar, Event
 
-from core.db import utcnow
+from core.clock import utcnow
 from volunteers.models import Shift, ShiftStatus, Signup, SignupStatus
 
 

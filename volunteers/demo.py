@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db import utcnow
+from core.clock import utcnow
 from core.demo import DemoContext
 from recovery import service as recovery
 from volunteers import service

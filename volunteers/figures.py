@@ -1,4 +1,4 @@
-"""Figures the volunteers domain adds to other domains' pages (through core.extensions)."""
+"""Figures the volunteers domain adds to other domains' pages (through core.domain providers)."""
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession

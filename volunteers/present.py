@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from core.clock import utcnow
 from core.models import Organization, Role, User
 from recovery import service as recovery
 from volunteers import service
@@ -117,4 +118,4 @@ async def certificate_for(session: AsyncSession, user: User, *, time_zone: str) 
                 hours=service.hours(signup.minutes),
             )
         )
-    return certificate_pdf(name=user.name, lines=lines, issued=datetime.now(zone))
+    return certificate_pdf(name=user.name, lines=lines, issued=utcnow().astimezone(zone))

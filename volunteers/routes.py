@@ -2,75 +2,67 @@
 
 from starlette.routing import Route
 
-from core.accounts import service as accounts
-from core.extensions import provide
+from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from core.web import NavItem
-from volunteers import pages, service
+from volunteers import pages
 from volunteers.api import api_routes
-from volunteers.figures import incident_figures, need_helpers
-
-if service.on_register not in accounts.after_register:
-    accounts.after_register.append(service.on_register)
-provide("incident.figures", incident_figures)
-provide("need.helpers", need_helpers)
 
 routes = [
-    Route("/volunteers/shifts", pages.shifts_page, name="volunteers:shifts"),
+    Route("/volunteers/shifts", pages.shifts_page, name="shifts"),
     Route(
         "/volunteers/shifts/new",
         pages.new_shift_page,
         methods=["GET", "POST"],
-        name="volunteers:new_shift",
+        name="new_shift",
     ),
-    Route("/volunteers/shifts/{id:int}", pages.shift_page, name="volunteers:shift"),
+    Route("/volunteers/shifts/{id:int}", pages.shift_page, name="shift"),
     Route(
         "/volunteers/shifts/{id:int}/edit",
         pages.edit_shift_page,
         methods=["GET", "POST"],
-        name="volunteers:edit_shift",
+        name="edit_shift",
     ),
     Route(
         "/volunteers/shifts/{id:int}/cancel",
         pages.cancel_shift_action,
         methods=["POST"],
-        name="volunteers:cancel_shift",
+        name="cancel_shift",
     ),
     Route(
         "/volunteers/shifts/{id:int}/signup",
         pages.signup_action,
         methods=["POST"],
-        name="volunteers:signup",
+        name="signup",
     ),
     Route(
         "/volunteers/shifts/{id:int}/cancel-signup",
         pages.signup_action,
         methods=["POST"],
-        name="volunteers:cancel_signup",
+        name="cancel_signup",
     ),
     Route(
         "/volunteers/shifts/{id:int}/attendance",
         pages.attendance_action,
         methods=["POST"],
-        name="volunteers:attendance",
+        name="attendance",
     ),
-    Route("/volunteers/organize", pages.organize_page, name="volunteers:organize"),
-    Route("/volunteers/me", pages.me_page, methods=["GET", "POST"], name="volunteers:me"),
+    Route("/volunteers/organize", pages.organize_page, name="organize"),
+    Route("/volunteers/me", pages.me_page, methods=["GET", "POST"], name="me"),
     Route(
         "/volunteers/me/calendar",
         pages.calendar_action,
         methods=["POST"],
-        name="volunteers:calendar",
+        name="calendar",
     ),
-    Route("/volunteers/me/shifts.ics", pages.my_calendar, name="volunteers:ics"),
-    Route("/volunteers/me/certificate.pdf", pages.certificate, name="volunteers:certificate"),
-    Route("/volunteers/me/export.json", pages.export, name="volunteers:export"),
+    Route("/volunteers/me/shifts.ics", pages.my_calendar, name="ics"),
+    Route("/volunteers/me/certificate.pdf", pages.certificate, name="certificate"),
+    Route("/volunteers/me/export.json", pages.export, name="export"),
     Route(
         "/volunteers/me/delete",
         pages.delete_page,
         methods=["GET", "POST"],
-        name="volunteers:delete",
+        name="delete",
     ),
 ]
 

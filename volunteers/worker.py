@@ -13,7 +13,8 @@ from pathlib import Path
 import aiosmtplib
 from sqlalchemy import select, update
 
-from core.db import Database, utcnow
+from core.clock import utcnow
+from core.db import Database
 from core.models import OutboxMessage, OutboxStatus
 from core.settings import Settings
 from volunteers.service.reminders import queue_reminders
@@ -184,10 +185,10 @@ async def run_once(database: Database, settings: Settings) -> dict[str, int]:
     return {"reminders": reminders, "sent": sent, "failed": failed}
 
 
-async def run(settings: Settings, *, once: bool = False) -> None:
+async def run(database: Database, *, once: bool = False) -> None:
     """The worker loop; `once` processes what is due now and returns."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    database = Database(settings)
+    settings = database.settings
     try:
         while True:
             try:

@@ -1,1 +1,14 @@
 """Accounts and organizations: registration, sign-in, tokens, verification, admin pages."""
+
+from pathlib import Path
+
+from core.accounts import routes
+from core.domain import Domain
+
+DOMAIN = Domain(
+    name="accounts",
+    package_dir=Path(__file__).parent,
+    routes=routes.routes,
+    api_routes=routes.api_routes,
+    nav=routes.nav,
+)

@@ -23,11 +23,12 @@ from core.auth import (
     user_organization,
 )
 from core.db import get_session
+from core.domain import NavItem
 from core.errors import DomainError
 from core.forms import form_dict, validate
 from core.i18n import LOCALES, _, lazy_gettext
 from core.models import Organization, OrgKind, Role
-from core.web import NavItem, redirect, render
+from core.web import redirect, render
 
 
 def _safe_next(value: str | None, default: str) -> str:
@@ -70,7 +71,7 @@ async def login_page(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     sign_out(request)
-    return RedirectResponse(request.url_for("home"), status_code=303)
+    return RedirectResponse(request.url_for("recovery:home"), status_code=303)
 
 
 async def register_page(request: Request) -> Response:
@@ -119,7 +120,7 @@ async def set_language(request: Request) -> Response:
         if user is not None:
             user.locale = locale
             await get_session(request).commit()
-    target = _safe_next(data.get("next"), str(request.url_for("home")))
+    target = _safe_next(data.get("next"), str(request.url_for("recovery:home")))
     return RedirectResponse(target, status_code=303)
 
 
@@ -152,7 +153,7 @@ async def admin_verify(request: Request) -> Response:
     await session.commit()
     if request.headers.get("HX-Request"):
         return await render(request, "admin/_org_row.html", {"org": org})
-    return RedirectResponse(request.url_for("admin:organizations"), status_code=303)
+    return RedirectResponse(request.url_for("accounts:admin_organizations"), status_code=303)
 
 
 async def admin_users(request: Request) -> Response:
@@ -180,7 +181,7 @@ async def admin_user_active(request: Request) -> Response:
     org = await session.get(Organization, user.organization_id) if user.organization_id else None
     if request.headers.get("HX-Request"):
         return await render(request, "admin/_user_row.html", {"u": user, "org": org})
-    return RedirectResponse(request.url_for("admin:users"), status_code=303)
+    return RedirectResponse(request.url_for("accounts:admin_users"), status_code=303)
 
 
 async def admin_audit(request: Request) -> Response:
@@ -276,23 +277,23 @@ async def api_verify(request: Request) -> Response:
 
 
 routes = [
-    Route("/login", login_page, methods=["GET", "POST"], name="accounts:login"),
-    Route("/logout", logout, methods=["POST"], name="accounts:logout"),
-    Route("/register", register_page, methods=["GET", "POST"], name="accounts:register"),
-    Route("/account", account_page, name="accounts:account"),
+    Route("/login", login_page, methods=["GET", "POST"], name="login"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
+    Route("/register", register_page, methods=["GET", "POST"], name="register"),
+    Route("/account", account_page, name="account"),
     Route("/language", set_language, methods=["POST"], name="language"),
-    Route("/admin/organizations", admin_organizations, name="admin:organizations"),
+    Route("/admin/organizations", admin_organizations, name="admin_organizations"),
     Route(
-        "/admin/organizations/{id:int}/verify", admin_verify, methods=["POST"], name="admin:verify"
+        "/admin/organizations/{id:int}/verify", admin_verify, methods=["POST"], name="admin_verify"
     ),
-    Route("/admin/users", admin_users, name="admin:users"),
+    Route("/admin/users", admin_users, name="admin_users"),
     Route(
         "/admin/users/{id:int}/active",
         admin_user_active,
         methods=["POST"],
-        name="admin:user_active",
+        name="admin_user_active",
     ),
-    Route("/admin/audit", admin_audit, name="admin:audit"),
+    Route("/admin/audit", admin_audit, name="admin_audit"),
 ]
 
 api_routes = [
@@ -350,7 +351,9 @@ nav = [
     NavItem(
         lazy_gettext("My account"), "accounts:account", roles=tuple(r.value for r in Role), order=80
     ),
-    NavItem(lazy_gettext("Organizations"), "admin:organizations", roles=(Role.admin,), order=10),
-    NavItem(lazy_gettext("Users"), "admin:users", roles=(Role.admin,), order=11),
-    NavItem(lazy_gettext("Audit log"), "admin:audit", roles=(Role.admin,), order=12),
+    NavItem(
+        lazy_gettext("Organizations"), "accounts:admin_organizations", roles=(Role.admin,), order=10
+    ),
+    NavItem(lazy_gettext("Users"), "accounts:admin_users", roles=(Role.admin,), order=11),
+    NavItem(lazy_gettext("Audit log"), "accounts:admin_audit", roles=(Role.admin,), order=12),
 ]

@@ -1,6 +1,5 @@
 """Accounts logic: register, authenticate, tokens, organization verification, deactivation."""
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -16,7 +15,8 @@ from core.accounts.errors import (
 )
 from core.accounts.schemas import RegisterRequest, UserPublic
 from core.auth import check_password_timing_safe, hash_password, new_token
-from core.db import utcnow
+from core.clock import utcnow
+from core.domain import Extensions
 from core.i18n import _
 from core.models import ORG_ROLES, ApiToken, Organization, OrgKind, OrgStatus, Role, User
 
@@ -24,7 +24,6 @@ DEFAULT_KIND = {Role.official: OrgKind.government, Role.ngo: OrgKind.ngo}
 
 # Domains append hooks at import time to store what registration gathered for them (e.g. a
 # volunteer's phone and contact consent); each runs in the registering transaction.
-after_register: list[Callable[[AsyncSession, User, RegisterRequest], Awaitable[None]]] = []
 
 
 def user_status(user: User, org: Organization | None) -> str:
@@ -85,7 +84,7 @@ async def register(
     user = User(
         email=data.email,
         name=data.name,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password(data.password),
         role=data.role,
         organization_id=org.id if org else None,
     )
@@ -94,7 +93,7 @@ async def register(
     await audit.record(
         session, actor=actor or user, action="user.register", obj=user, after=audit.snapshot(user)
     )
-    for hook in after_register:
+    for hook in Extensions.of(session).after_register:
         await hook(session, user, data)
     return user, org
 
@@ -105,7 +104,7 @@ async def create_admin(session: AsyncSession, email: str, password: str, name: s
     user = User(
         email=email.strip().lower(),
         name=name,
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         role=Role.admin,
     )
     session.add(user)
@@ -118,7 +117,7 @@ async def create_admin(session: AsyncSession, email: str, password: str, name: s
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User:
     user = await find_user(session, email)
-    if not check_password_timing_safe(user, password) or user is None:
+    if not await check_password_timing_safe(user, password) or user is None:
         raise BadCredentials(
             _("The email or password is not right."), fields={"password": _("not right")}
         )

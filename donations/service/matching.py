@@ -11,7 +11,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db import UTCDateTime, utcnow
+from core.clock import utcnow
+from core.db import UTCDateTime
 from core.i18n import _
 from core.matching import NeedInput, OfferInput, match
 from core.models import Organization, User

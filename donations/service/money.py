@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db import utcnow
+from core.clock import utcnow
 from core.i18n import _
 from core.models import User
 from donations import ledger

@@ -7,11 +7,12 @@ from starlette.routing import Route
 
 from core import api
 from core.accounts.service import list_organizations
-from core.db import get_session, utcnow
-from core.extensions import gather
+from core.clock import utcnow
+from core.db import get_session
+from core.domain import NavItem, gather
 from core.i18n import _, current_locale, lazy_gettext
 from core.models import OrgStatus
-from core.web import NavItem, render
+from core.web import render
 from recovery.models import IncidentStatus
 from recovery.public import charts
 from recovery.public.labels import (
@@ -32,6 +33,7 @@ from recovery.public.schemas import (
 )
 from recovery.public.service import dashboard, exports, organizations
 from recovery.service import get_incident, list_incidents
+from recovery.service.incidents import incident_today
 
 MAP_POINTS = 500
 INCIDENT_STATUS_LABELS = {
@@ -108,7 +110,7 @@ def _need_charts(figures: dashboard.NeedFigures) -> dict:
 async def incident(request: Request) -> Response:
     session = get_session(request)
     row = await get_incident(session, request.path_params["id"])
-    today = dashboard.incident_today(row, request.app.state.settings.time_zone)
+    today = incident_today(row, default_zone=request.app.state.settings.time_zone)
     needs = await dashboard.need_figures(session, row.id)
     context = _base(request) | {
         "incident": row,
@@ -166,7 +168,7 @@ async def incident_map_points(request: Request) -> Response:
 async def organization(request: Request) -> Response:
     session = get_session(request)
     org = await organizations.get_public_organization(session, request.path_params["id"])
-    today = dashboard.incident_today(None, request.app.state.settings.time_zone)
+    today = incident_today(None, default_zone=request.app.state.settings.time_zone)
     context = _base(request) | {
         "org": org,
         "verification": await organizations.verification(session, org),
@@ -188,7 +190,7 @@ async def organization_list(request: Request) -> Response:
     orgs, total = await list_organizations(
         session, status=OrgStatus.verified, limit=limit, offset=offset
     )
-    today = dashboard.incident_today(None, request.app.state.settings.time_zone)
+    today = incident_today(None, default_zone=request.app.state.settings.time_zone)
     context = _base(request) | {
         "orgs": orgs,
         "total": total,
@@ -267,12 +269,12 @@ async def export_3w_json(request: Request, query: ExportPageQuery) -> Response:
 
 routes: list = [
     Route("/", home, name="home"),
-    Route("/incidents/{id:int}", incident, name="recovery:incident"),
-    Route("/incidents/{id:int}/map.svg", incident_map_svg, name="recovery:incident_map"),
-    Route("/incidents/{id:int}/map.geojson", incident_map_points, name="recovery:incident_points"),
-    Route("/organizations", organization_list, name="recovery:organizations"),
-    Route("/organizations/{id:int}", organization, name="recovery:organization"),
-    Route("/data", data_page, name="recovery:data"),
+    Route("/incidents/{id:int}", incident, name="incident"),
+    Route("/incidents/{id:int}/map.svg", incident_map_svg, name="incident_map"),
+    Route("/incidents/{id:int}/map.geojson", incident_map_points, name="incident_points"),
+    Route("/organizations", organization_list, name="organizations"),
+    Route("/organizations/{id:int}", organization, name="organization"),
+    Route("/data", data_page, name="data"),
 ]
 _TAGS = ["open data"]
 api_routes: list = [

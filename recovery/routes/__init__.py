@@ -1,8 +1,8 @@
 """HTTP routes of the recovery domain: official pages, public pages and /api/v1 operations."""
 
+from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from core.web import NavItem
 from recovery.public import routes as public
 from recovery.routes import api, api_work, imports, incidents, needs, projects, reports
 

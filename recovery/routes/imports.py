@@ -110,8 +110,8 @@ async def import_run(request: Request) -> Response:
 
 
 routes = [
-    Route("/manage/imports/new", import_new, methods=["GET", "POST"], name="recovery:import_new"),
-    Route("/manage/imports/template.{kind:str}", template, name="recovery:import_template"),
-    Route("/manage/imports/{id:int}", import_job, name="recovery:import_job"),
-    Route("/manage/imports/{id:int}/run", import_run, methods=["POST"], name="recovery:import_run"),
+    Route("/manage/imports/new", import_new, methods=["GET", "POST"], name="import_new"),
+    Route("/manage/imports/template.{kind:str}", template, name="import_template"),
+    Route("/manage/imports/{id:int}", import_job, name="import_job"),
+    Route("/manage/imports/{id:int}/run", import_run, methods=["POST"], name="import_run"),
 ]

@@ -106,18 +106,18 @@ routes = [
         "/manage/incidents",
         manage_incidents,
         methods=["GET", "POST"],
-        name="recovery:manage_incidents",
+        name="manage_incidents",
     ),
     Route(
         "/manage/incidents/{id:int}",
         manage_incident,
         methods=["GET", "POST"],
-        name="recovery:manage_incident",
+        name="manage_incident",
     ),
     Route(
         "/manage/incidents/{id:int}/areas",
         area_new,
         methods=["POST"],
-        name="recovery:area_new",
+        name="area_new",
     ),
 ]

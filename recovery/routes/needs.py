@@ -8,8 +8,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core.db import get_session
+from core.domain import gather
 from core.errors import DomainError, fields_from_validation
-from core.extensions import gather
 from core.forms import validate
 from core.web import redirect
 from recovery.models import Category, NeedStatus, Priority
@@ -166,8 +166,8 @@ async def need_new(request: Request) -> Response:
 
 
 routes = [
-    Route("/needs", needs_page, name="recovery:needs"),
-    Route("/needs/{id:int}", need_page, name="recovery:need"),
-    Route("/needs/{id:int}/edit", need_edit, methods=["GET", "POST"], name="recovery:need_edit"),
-    Route("/manage/needs/new", need_new, methods=["GET", "POST"], name="recovery:need_new"),
+    Route("/needs", needs_page, name="needs"),
+    Route("/needs/{id:int}", need_page, name="need"),
+    Route("/needs/{id:int}/edit", need_edit, methods=["GET", "POST"], name="need_edit"),
+    Route("/manage/needs/new", need_new, methods=["GET", "POST"], name="need_new"),
 ]

@@ -8,8 +8,8 @@ from starlette.routing import Route
 from core import audit
 from core.auth import current_user, require
 from core.db import get_session
+from core.domain import gather
 from core.errors import DomainError
-from core.extensions import gather
 from core.forms import validate
 from core.web import redirect
 from recovery.routes.common import (
@@ -284,24 +284,22 @@ async def task_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/projects", projects_page, name="recovery:projects"),
-    Route(
-        "/manage/projects/new", project_new, methods=["GET", "POST"], name="recovery:project_new"
-    ),
-    Route("/projects/{id:int}", project_page, name="recovery:project"),
-    Route("/projects/{id:int}/edit", project_edit, methods=["POST"], name="recovery:project_edit"),
-    Route("/projects/{id:int}/tasks", task_new, methods=["POST"], name="recovery:task_new"),
+    Route("/projects", projects_page, name="projects"),
+    Route("/manage/projects/new", project_new, methods=["GET", "POST"], name="project_new"),
+    Route("/projects/{id:int}", project_page, name="project"),
+    Route("/projects/{id:int}/edit", project_edit, methods=["POST"], name="project_edit"),
+    Route("/projects/{id:int}/tasks", task_new, methods=["POST"], name="task_new"),
     Route(
         "/projects/{id:int}/milestones",
         milestone_new,
         methods=["POST"],
-        name="recovery:milestone_new",
+        name="milestone_new",
     ),
     Route(
         "/milestones/{id:int}/reach",
         milestone_reach,
         methods=["POST"],
-        name="recovery:milestone_reach",
+        name="milestone_reach",
     ),
-    Route("/tasks/{id:int}", task_page, methods=["GET", "POST"], name="recovery:task"),
+    Route("/tasks/{id:int}", task_page, methods=["GET", "POST"], name="task"),
 ]

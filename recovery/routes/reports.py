@@ -145,16 +145,16 @@ async def supervision_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/reports", reports_page, name="recovery:reports"),
-    Route("/manage/reports/new", report_new, methods=["GET", "POST"], name="recovery:report_new"),
-    Route("/reports/{id:int}", report_page, name="recovery:report"),
-    Route("/reports/{id:int}/edit", report_edit, methods=["POST"], name="recovery:report_edit"),
+    Route("/reports", reports_page, name="reports"),
+    Route("/manage/reports/new", report_new, methods=["GET", "POST"], name="report_new"),
+    Route("/reports/{id:int}", report_page, name="report"),
+    Route("/reports/{id:int}/edit", report_edit, methods=["POST"], name="report_edit"),
     Route(
         "/reports/{id:int}/publish",
         report_publish,
         methods=["POST"],
-        name="recovery:report_publish",
+        name="report_publish",
     ),
-    Route("/incidents/{id:int}/reports.atom", reports_atom, name="recovery:reports_atom"),
-    Route("/supervision", supervision_page, name="recovery:supervision"),
+    Route("/incidents/{id:int}/reports.atom", reports_atom, name="reports_atom"),
+    Route("/supervision", supervision_page, name="supervision"),
 ]

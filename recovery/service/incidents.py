@@ -1,12 +1,11 @@
 """Incidents and their areas (county → township → village): territorial management."""
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
+from core import audit, clock
 from core.errors import InvalidInput
 from core.i18n import _
 from core.models import User
@@ -18,10 +17,12 @@ from recovery.service.lookup import get_area, get_incident
 CHILD_LEVEL = {AreaLevel.county: AreaLevel.township, AreaLevel.township: AreaLevel.village}
 
 
-def incident_today(incident: Incident, now: datetime | None = None) -> date:
+def incident_today(
+    incident: Incident | None, now: datetime | None = None, *, default_zone: str = "UTC"
+) -> date:
     """Today's date where the incident happened: deadlines are the local calendar's."""
-    zone = ZoneInfo(incident.time_zone or "UTC")
-    return (now.astimezone(zone) if now else datetime.now(zone)).date()
+    zone = clock.zone(incident.time_zone if incident else None, default_zone)
+    return (now or clock.utcnow()).astimezone(zone).date()
 
 
 async def create_incident(session: AsyncSession, data: IncidentCreate, *, actor: User) -> Incident:

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db import utcnow
+from core.clock import utcnow
 from core.errors import Forbidden, InvalidInput
 from core.i18n import _
 from core.models import Organization, User

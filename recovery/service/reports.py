@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db import utcnow
+from core.clock import utcnow
+from core.domain import gather
 from core.errors import Conflict, Forbidden
-from core.extensions import gather
 from core.i18n import _
 from core.models import User
 from recovery.errors import ReportNotFound

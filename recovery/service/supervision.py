@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import clock
 from core.i18n import _
 from core.models import User
 from recovery.models import Incident, IncidentStatus, Need, NeedStatus, Project, Task, TaskStatus
@@ -113,7 +114,7 @@ async def board(
     ]
     result.sort(key=lambda g: (-sum(g.counts.values()), g.organization_name))
     totals = {kind: sum(g.counts[kind] for g in result) for kind in KINDS}
-    as_of = today or (todays[incidents[0].id] if len(incidents) == 1 else date.today())
+    as_of = today or (todays[incidents[0].id] if len(incidents) == 1 else clock.today())
     return SupervisionBoard(
         incident_id=incident_id, as_of=as_of, totals=totals, organizations=result
     )

@@ -1,7 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe, on both engines."""
 
 import asyncio
-import importlib
 import os
 
 import pytest
@@ -11,11 +10,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import core.models  # noqa: F401
-from core.app import DOMAINS
+from core.app import load_domains
 from core.migrate import upgrade
 
-for _name in DOMAINS:
-    importlib.import_module(f"{_name}.models")
+load_domains()  # every domain's tables join the metadata
 
 pytestmark = pytest.mark.asyncio
 

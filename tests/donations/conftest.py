@@ -2,12 +2,11 @@
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
 
 import pytest_asyncio
 
 from core.auth import hash_password
-from core.db import utcnow
+from core.clock import utcnow
 from core.models import Organization, OrgStatus, Role, User
 from recovery.models import Area, Incident, Need, Project
 from tests.conftest import PASSWORD
@@ -47,9 +46,13 @@ def need_row(incident_id: int, **overrides) -> Need:
     return Need(**values)
 
 
-@cache
-def _password_hash() -> str:
-    return hash_password(PASSWORD)
+_HASHES: dict[str, str] = {}
+
+
+async def _password_hash() -> str:
+    if PASSWORD not in _HASHES:
+        _HASHES[PASSWORD] = await hash_password(PASSWORD)
+    return _HASHES[PASSWORD]
 
 
 async def _person(session, role, name, org=None, kind=None, email=None) -> User:
@@ -68,7 +71,7 @@ async def _person(session, role, name, org=None, kind=None, email=None) -> User:
     user = User(
         email=email or f"{role}.{name.split()[0].lower()}@example.org",
         name=name,
-        password_hash=_password_hash(),
+        password_hash=await _password_hash(),
         role=role,
         organization_id=organization.id if organization else None,
     )

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from core.extensions import gather
+from core.domain import gather
 from donations.models import Donation, FundBalance, IdempotencyKey, LedgerEntry
 
 pytestmark = pytest.mark.asyncio

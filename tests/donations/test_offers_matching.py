@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from core.extensions import gather
+from core.domain import gather
 from recovery.service import get_need
 from tests.donations.conftest import offer_body
 

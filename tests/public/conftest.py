@@ -1,10 +1,11 @@
 """A seeded incident for the public pages, inserted row by row, with personal data to guard."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest_asyncio
 
+from core import clock
 from core.models import AuditEntry, Organization, OrgKind, OrgStatus, Role, User
 from recovery.models import (
     Area,
@@ -33,12 +34,12 @@ class Seeded:
     needs: list[Need] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
-    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    today: date = field(default_factory=lambda: clock.utcnow().date())
 
 
 @pytest_asyncio.fixture
 async def seeded(app) -> Seeded:
-    now = datetime.now(UTC)
+    now = clock.utcnow()
     today = now.date()
     async with app.state.database.transaction() as session:
         admin = User(

@@ -1,13 +1,14 @@
 """Byte budgets measured on the wire: gzip-compressed dashboard HTML and the whole page."""
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import pytest_asyncio
 from lxml import html
 from sqlalchemy import insert
 
+from core import clock
 from core.models import Organization, OrgKind, OrgStatus
 from recovery.models import (
     Area,
@@ -33,7 +34,7 @@ async def big_incident(app) -> int:
     """An incident at the dashboard's largest: every category and status, more needs than the
     map draws, many projects, reports and organizations with overdue work, long names."""
     rng = random.Random(7)
-    now = datetime.now(UTC)
+    now = clock.utcnow()
     today = now.date()
     async with app.state.database.transaction() as session:
         orgs = [

@@ -5,7 +5,6 @@ from lxml import etree
 from sqlalchemy import event, func, select
 from starlette.routing import NoMatchFound
 
-from core import extensions
 from recovery.models import Need, NeedStatus, Project, Report, Task, TaskStatus
 from tests.public.helpers import doc, number, stats, table_by_caption
 
@@ -120,7 +119,7 @@ async def test_projects_show_progress_and_latest_published_reports_only(client, 
     assert "Draft: not public" not in reports
 
 
-async def test_funds_say_none_recorded_until_a_provider_reports_them(client, seeded):
+async def test_funds_say_none_recorded_until_a_provider_reports_them(app, client, seeded):
     url = f"/incidents/{seeded.incident.id}"
     assert "No donations recorded yet." in (await client.get(url)).text
 
@@ -137,11 +136,11 @@ async def test_funds_say_none_recorded_until_a_provider_reports_them(client, see
             "volunteers": {"registered": 42, "hours": 310},
         }
 
-    extensions.provide("incident.figures", funds)
+    app.state.database.extensions.providers.setdefault("incident.figures", []).append(funds)
     try:
         page = doc(await client.get(url))
     finally:
-        extensions._providers["incident.figures"].remove(funds)
+        app.state.database.extensions.providers["incident.figures"].remove(funds)
     section = page.get_element_by_id("h-funds").getparent().text_content()
     assert "No donations recorded yet." not in section
     assert "12,345.00" in section and "10,000.00" in section and "2,500.00" in section

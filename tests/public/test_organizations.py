@@ -2,7 +2,6 @@
 
 import pytest
 
-from core import extensions
 from core.accounts.service import verify_organization
 from core.models import Organization
 from tests.public.helpers import doc, number
@@ -67,17 +66,17 @@ async def test_track_record_counts_tasks_on_time_and_overdue(client, seeded):
     assert office["Done on time"] == 1 and office["Overdue now"] == 0
 
 
-async def test_track_record_includes_matches_from_the_donations_domain(client, seeded):
+async def test_track_record_includes_matches_from_the_donations_domain(app, client, seeded):
     org = seeded.orgs["redcross"]
 
     async def matches(session, org_id):
         return {"matches_accepted": 7, "matches_fulfilled_on_time": 5} if org_id == org.id else {}
 
-    extensions.provide("organization.record", matches)
+    app.state.database.extensions.providers.setdefault("organization.record", []).append(matches)
     try:
         page = doc(await client.get(f"/organizations/{org.id}"))
     finally:
-        extensions._providers["organization.record"].remove(matches)
+        app.state.database.extensions.providers["organization.record"].remove(matches)
     figures = record(page)
     assert figures["Matches accepted"] == 7
     assert figures["Matches fulfilled on time"] == 5

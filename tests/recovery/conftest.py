@@ -1,9 +1,10 @@
 """Recovery test fixtures: an official with a verified agency, an incident with areas, helpers."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest_asyncio
 
+from core import clock
 from core.models import OrgKind, Role
 
 
@@ -23,7 +24,7 @@ class Setup:
             "/api/v1/incidents",
             {
                 "name": "River Floods",
-                "started_on": (date.today() - timedelta(days=30)).isoformat(),
+                "started_on": (clock.today("Asia/Shanghai") - timedelta(days=30)).isoformat(),
                 "description": "Floods along the river",
                 "status": "recovery",
                 "time_zone": "Asia/Shanghai",
@@ -61,7 +62,7 @@ class Setup:
             "quantity": 40,
             "unit": "tents",
             "priority": "high",
-            "needed_by": (date.today() + timedelta(days=10)).isoformat(),
+            "needed_by": (clock.today("Asia/Shanghai") + timedelta(days=10)).isoformat(),
             "lat": 30.63,
             "lon": 114.33,
         }
@@ -79,8 +80,8 @@ class Setup:
             "lead_org_id": lead_org_id or self.official.organization_id,
             "budget_minor": 120_000_000,
             "currency": "CNY",
-            "starts_on": (date.today() - timedelta(days=20)).isoformat(),
-            "due_on": (date.today() + timedelta(days=90)).isoformat(),
+            "starts_on": (clock.today("Asia/Shanghai") - timedelta(days=20)).isoformat(),
+            "due_on": (clock.today("Asia/Shanghai") + timedelta(days=90)).isoformat(),
         }
         body.update(overrides)
         return await self.post("/api/v1/projects", body)
@@ -89,7 +90,7 @@ class Setup:
         body = {
             "title": "Clear the site",
             "responsible_org_id": org_id,
-            "due_on": (date.today() + timedelta(days=due_in_days)).isoformat(),
+            "due_on": (clock.today("Asia/Shanghai") + timedelta(days=due_in_days)).isoformat(),
         }
         body.update(overrides)
         return await self.post(f"/api/v1/projects/{project_id}/tasks", body)

@@ -3,7 +3,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from core.demo import load
+from core.app import open_database
+from core.cli import load_demo as load
 from core.models import OutboxMessage
 from recovery.models import Incident, Need, Report, Task
 from recovery.reminders import run
@@ -27,7 +28,7 @@ async def test_demo_loads_a_realistic_incident(settings, db):
     assert result.totals["overdue_tasks"] >= 2 and result.totals["blocked_tasks"] == 2
     assert result.totals["overdue_needs"] >= 3
     await db.rollback()
-    assert await run(settings) > 0
+    assert await run(open_database(settings)) > 0
     assert await db.scalar(select(func.count()).select_from(OutboxMessage)) > 0
     await db.rollback()
     assert await load(settings) is False

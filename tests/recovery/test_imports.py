@@ -3,12 +3,13 @@
 import csv
 import io
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from core import clock
 from core.models import Role
 from recovery.imports import COLUMNS, get_job, preview, run, start
 from recovery.models import Need
@@ -16,7 +17,7 @@ from tests.conftest import csrf_token, sign_in
 
 pytestmark = pytest.mark.asyncio
 
-SOON = (date.today() + timedelta(days=14)).isoformat()
+SOON = (clock.today("Asia/Shanghai") + timedelta(days=14)).isoformat()
 
 
 def csv_bytes(rows):

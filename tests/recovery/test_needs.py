@@ -2,6 +2,7 @@
 
 import pytest
 
+from core import clock
 from core.models import Role
 from recovery.schemas import NeedUpdate
 from recovery.service import record_fulfilment
@@ -216,9 +217,11 @@ async def test_official_logs_need_in_the_browser(client, factory, setup):
 
 
 async def test_need_list_marks_needs_past_their_date(client, setup):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
-    await setup.need(title="Late tents", needed_by=(date.today() - timedelta(days=3)).isoformat())
+    await setup.need(
+        title="Late tents", needed_by=(clock.today("Asia/Shanghai") - timedelta(days=3)).isoformat()
+    )
     page = await client.get(f"/needs?incident_id={setup.incident['id']}")
     row = page.text.split("Late tents", 1)[1].split("</tr>", 1)[0]
     assert "badge overdue" in row

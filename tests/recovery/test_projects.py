@@ -1,9 +1,10 @@
 """Projects and tasks: roll-up, who may update a task, status rules, audit, htmx row edits."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from core import clock
 from core.models import Role
 from recovery.schemas import TaskUpdate
 from recovery.service.projects import update_task
@@ -20,7 +21,7 @@ async def ngo(factory, name, email=None):
 async def test_project_with_milestones_and_tasks_rolls_up_progress(client, factory, setup):
     builder, _headers = await ngo(factory, "Harbour Builders")
     project = await setup.project(
-        milestones=[{"title": "Foundations", "due_on": date.today().isoformat()}]
+        milestones=[{"title": "Foundations", "due_on": clock.today("Asia/Shanghai").isoformat()}]
     )
     assert project["progress"] == 0 and project["milestones"][0]["title"] == "Foundations"
     first = await setup.task(project["id"], builder.organization_id)
@@ -85,7 +86,7 @@ async def test_responsible_org_updates_own_task_and_nobody_elses(client, factory
     assert vol.status_code == 403
     assert (await client.patch(path, json={"progress": 90})).status_code == 401
     # The responsible organization reports progress; it cannot move its own deadline.
-    later = (date.today() + timedelta(days=300)).isoformat()
+    later = (clock.today("Asia/Shanghai") + timedelta(days=300)).isoformat()
     moved = await client.patch(path, json={"due_on": later}, headers=builder_headers)
     assert moved.status_code == 403 and "due_on" in moved.json()["error"]["fields"]
     official = await client.patch(path, json={"due_on": later}, headers=setup.headers)

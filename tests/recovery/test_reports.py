@@ -3,7 +3,6 @@
 import feedparser
 import pytest
 
-from core import extensions
 from core.models import Role
 from tests.conftest import csrf_token, sign_in
 
@@ -58,11 +57,11 @@ async def test_markdown_is_rendered_safely(client, setup):
     assert 'href="https://example.org"' in html
 
 
-async def test_publish_freezes_a_snapshot_including_other_domains_figures(client, db, setup):
+async def test_publish_freezes_a_snapshot_including_other_domains_figures(app, client, db, setup):
     async def funds(session, incident_id):
         return {"funds": {"received_minor": 12345, "currency": "CNY"}}
 
-    extensions.provide("incident.figures", funds)
+    app.state.database.extensions.providers.setdefault("incident.figures", []).append(funds)
     try:
         met = await setup.need(quantity=10)
         await setup.need(quantity=10)
@@ -99,7 +98,7 @@ async def test_publish_freezes_a_snapshot_including_other_domains_figures(client
         assert page.status_code == 200 and "Figures at publication" in page.text
         assert "<script>alert" not in page.text
     finally:
-        extensions._providers["incident.figures"].remove(funds)
+        app.state.database.extensions.providers["incident.figures"].remove(funds)
 
 
 async def test_atom_feed_lists_published_reports_only(client, setup):

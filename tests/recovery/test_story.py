@@ -2,11 +2,12 @@
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import feedparser
 import pytest
 
+from core import clock
 from core.models import OrgKind, Role
 
 pytestmark = pytest.mark.asyncio
@@ -16,7 +17,7 @@ async def test_official_runs_a_recovery_from_incident_to_published_report(client
     official = await factory.user(Role.official, org="County Office", org_kind=OrgKind.government)
     builder = await factory.user(Role.ngo, org="River Builders")
     headers, builder_headers = await factory.token(official), await factory.token(builder)
-    today = date.today()
+    today = clock.today("Asia/Shanghai")
 
     async def post(path, body, who=headers, status=201):
         response = await client.post(path, json=body, headers=who)

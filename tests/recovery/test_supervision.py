@@ -1,10 +1,12 @@
 """The supervision board and `commons remind`: late work made visible per organization."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
+from core import clock
+from core.app import open_database
 from core.models import OutboxMessage, Role
 from recovery.reminders import queue_reminders
 from recovery.service.supervision import board
@@ -14,7 +16,7 @@ pytestmark = pytest.mark.asyncio
 
 
 def days(n: int) -> str:
-    return (date.today() + timedelta(days=n)).isoformat()
+    return (clock.today("Asia/Shanghai") + timedelta(days=n)).isoformat()
 
 
 async def late_work(client, factory, setup):
@@ -96,7 +98,9 @@ async def test_board_page_shows_counts_and_reasons(client, factory, setup):
 
 async def test_board_uses_the_incident_calendar(db, client, factory, setup):
     await late_work(client, factory, setup)
-    result = await board(db, setup.incident["id"], today=date.today() + timedelta(days=40))
+    result = await board(
+        db, setup.incident["id"], today=clock.today("Asia/Shanghai") + timedelta(days=40)
+    )
     builders = next(g for g in result.organizations if g.organization_name == "Harbour Builders")
     assert builders.counts["overdue_tasks"] == 5
 
@@ -124,7 +128,7 @@ async def test_remind_command_runs_against_the_database(client, factory, setting
     from recovery.reminders import run
 
     await late_work(client, factory, setup)
-    assert await run(settings) == 2
+    assert await run(open_database(settings)) == 2
 
 
 async def test_reminders_are_written_in_each_members_language(client, db, factory, settings, setup):

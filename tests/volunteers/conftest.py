@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest_asyncio
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.models import Role
 from recovery.models import Incident
 

@@ -7,7 +7,7 @@ from icalendar import Calendar
 from sqlalchemy import select, update
 
 import core.pdf
-from core.db import utcnow
+from core.clock import utcnow
 from core.models import OutboxMessage, Role
 from volunteers.models import Shift
 
@@ -162,7 +162,7 @@ async def test_changing_a_shift_tells_volunteers_and_capacity_cannot_drop_below_
 
 
 async def test_incident_figures_count_people_not_names(client, shifts, volunteer, incident, app):
-    from core.extensions import gather
+    from core.domain import gather
 
     shift = await shifts.make(capacity=2)
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.models import Role
 from tests.conftest import csrf_token, sign_in
 from volunteers.models import Shift, VolunteerProfile

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.models import AuditEntry, OutboxMessage, Role, User
 from tests.conftest import PASSWORD, csrf_token, sign_in
 from volunteers.models import Shift, Signup, VolunteerProfile

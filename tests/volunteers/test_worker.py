@@ -8,7 +8,8 @@ import aiosmtplib
 import pytest
 from sqlalchemy import func, select, update
 
-from core.db import utcnow
+from core.app import open_database
+from core.clock import utcnow
 from core.models import OutboxMessage, Role, User
 from volunteers import service, worker
 from volunteers.models import Shift, Signup
@@ -134,7 +135,7 @@ async def test_mail_is_written_in_the_recipients_language(app, client, shifts, v
 async def test_worker_run_once_entry_point(settings, client, shifts, volunteer):
     shift = await shifts.make(capacity=1)
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
-    await worker.run(settings, once=True)
+    await worker.run(open_database(settings), once=True)
     assert len(list(settings.mail_dir.glob("*.eml"))) == 1
 
 

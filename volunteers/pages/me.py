@@ -1,8 +1,5 @@
 """The volunteer's own pages: profile, hours, calendar, certificate, data export, deletion."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,6 +9,7 @@ from core.auth import (
     require,
     sign_out,
 )
+from core.clock import utcnow
 from core.db import get_session
 from core.errors import DomainError, fields_from_validation
 from core.forms import form_dict, validate
@@ -80,7 +78,7 @@ async def me_page(request: Request) -> Response:
                 if profile.calendar_token
                 else None
             ),
-            "now": datetime.now(ZoneInfo("UTC")),
+            "now": utcnow(),
         },
         status_code=status_code,
         block="profile" if request.method == "POST" else None,
@@ -142,7 +140,7 @@ async def delete_page(request: Request) -> Response:
         return await render(
             request, "volunteers/delete.html", {"errors": errors}, status_code=422, block="form"
         )
-    if not check_password_timing_safe(user, form.password):
+    if not await check_password_timing_safe(user, form.password):
         errors = {"password": _("not right")}
         return await render(
             request, "volunteers/delete.html", {"errors": errors}, status_code=422, block="form"
@@ -151,4 +149,4 @@ async def delete_page(request: Request) -> Response:
     await service.delete_account(session, user)
     await session.commit()
     sign_out(request)
-    return go_back(request, "home")
+    return go_back(request, "recovery:home")

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db import utcnow
+from core.clock import utcnow
 from core.models import ApiToken, AuditEntry, Organization, OutboxMessage, OutboxStatus, User
 from volunteers.models import ACTIVE, Shift, Signup
 from volunteers.service.profiles import ensure_profile, hours, lock_volunteer, total_minutes

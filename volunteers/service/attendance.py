@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db import utcnow
+from core.clock import utcnow
 from core.i18n import _
 from core.models import User
 from volunteers.errors import InvalidAttendance, SignupNotFound

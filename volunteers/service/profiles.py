@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.accounts.schemas import RegisterRequest
-from core.db import utcnow
+from core.clock import utcnow
 from core.models import Role, User
 from recovery import service as recovery
 from volunteers.models import Attendance, Signup, VolunteerProfile

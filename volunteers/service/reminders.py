@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
+from core.clock import utcnow
 from core.models import User
 from volunteers.models import Shift, ShiftStatus, Signup, SignupStatus
 from volunteers.service import mail

@@ -1,8 +1,7 @@
 """Incident figures for the public pages, each from one indexed aggregate query."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date
 
 from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,16 +22,6 @@ from recovery.service.incidents import list_incidents
 
 # Statuses the charts show; cancelled needs are counted apart and left out of "percent met".
 CHART_STATUSES = (NeedStatus.open, NeedStatus.partially_met, NeedStatus.met, NeedStatus.closed)
-
-
-def incident_today(incident: Incident | None, default_zone: str = "UTC") -> date:
-    """Today's date where the incident happened, since "overdue" is a local-calendar idea."""
-    zone_name = (incident.time_zone if incident else None) or default_zone
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(default_zone)
-    return datetime.now(zone).date()
 
 
 @dataclass

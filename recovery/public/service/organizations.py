@@ -6,9 +6,9 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import utcnow
+from core.clock import utcnow
+from core.domain import gather
 from core.errors import NotFound
-from core.extensions import gather
 from core.i18n import _
 from core.models import Organization, OrgStatus, User
 from recovery.models import Incident, Project, Task, TaskStatus

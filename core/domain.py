@@ -1,0 +1,106 @@
+"""What a domain contributes to the platform, declared once as `DOMAIN` in its package."""
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import Scope
+
+# `async def provider(session, object_id) -> dict`: figures one domain adds to another's pages.
+# Kinds in use:
+# - "incident.figures": per incident, e.g. {"funds": {...}} from donations, {"volunteers": {...}}.
+# - "need.helpers": per need, e.g. {"organizations": [...names]}, {"volunteer_count": n}.
+# - "project.funds": per project, e.g. {"funds": {...}}.
+# - "organization.record": per organization, its track record, e.g. {"matches_accepted": n}.
+Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
+# `async def hook(session, user, data)`: runs in the registration's transaction.
+RegisterHook = Callable[..., Awaitable[None]]
+# `async def hook(session, user)`: removes or anonymizes the domain's personal data of a user.
+DeletionHook = Callable[..., Awaitable[None]]
+# `async def load(session, ctx)`: the domain's part of the demo data set.
+DemoLoader = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A header link; `roles` None means everyone, an empty tuple means signed-out visitors."""
+
+    label: Any
+    route: str
+    roles: tuple[str, ...] | None = None
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One domain's contributions; the composition root registers them, nothing else does."""
+
+    name: str
+    package_dir: Path
+    routes: Sequence[BaseRoute] = ()
+    api_routes: Sequence[BaseRoute] = ()
+    nav: Sequence[NavItem] = ()
+    providers: Mapping[str, Sequence[Provider]] = field(default_factory=dict)
+    after_register: Sequence[RegisterHook] = ()
+    account_deletion: Sequence[DeletionHook] = ()
+    demo: DemoLoader | None = None
+
+    @property
+    def template_dir(self) -> Path:
+        return self.package_dir / "templates"
+
+
+class Extensions:
+    """What every domain registered, reachable from any session as `session.info`."""
+
+    INFO_KEY = "commons.extensions"
+
+    def __init__(self, domains: Sequence[Domain] = ()):
+        self.domains = list(domains)
+        self.providers: dict[str, list[Provider]] = {}
+        for domain in self.domains:
+            for kind, providers in domain.providers.items():
+                self.providers.setdefault(kind, []).extend(providers)
+        self.after_register = [h for d in self.domains for h in d.after_register]
+        self.account_deletion = [h for d in self.domains for h in d.account_deletion]
+
+    @classmethod
+    def of(cls, session: AsyncSession) -> "Extensions":
+        return session.info.get(cls.INFO_KEY) or _EMPTY
+
+
+_EMPTY = Extensions()
+
+
+async def gather(kind: str, session: AsyncSession, object_id: int) -> dict[str, Any]:
+    """Merge what every provider of `kind` says about one object."""
+    merged: dict[str, Any] = {}
+    for provider in Extensions.of(session).providers.get(kind, []):
+        merged.update(await provider(session, object_id))
+    return merged
+
+
+class Namespace(Mount):
+    """A domain's routes at the site root under a name, so `url_for("volunteers:shift")` reverses
+    through it; unlike a plain Mount it matches only paths its own routes match, so every domain
+    can share "/"."""
+
+    def __init__(self, name: str, routes: Sequence[BaseRoute]):
+        super().__init__("", routes=list(routes), name=name)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is Match.NONE:
+            return match, child_scope
+        inner = {**scope, **child_scope}
+        best = Match.NONE
+        for route in self.routes:
+            found, _ = route.matches(inner)
+            if found is Match.FULL:
+                return Match.FULL, child_scope
+            if found is Match.PARTIAL:
+                best = Match.PARTIAL
+        return best, child_scope
