@@ -125,7 +125,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.templates = make_templates(settings, nav, [d.template_dir for d in domains])
+    app.state.templates = make_templates(
+        settings,
+        nav,
+        [d.template_dir for d in domains],
+        {name: value for d in domains for name, value in d.template_globals.items()},
+    )
     app.state.login_throttle = LoginThrottle(settings)
     app.state.openapi = api.openapi_schema(routes, title="Recovery Commons API", version=VERSION)
     return app

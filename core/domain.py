@@ -47,6 +47,8 @@ class Domain:
     after_register: Sequence[RegisterHook] = ()
     account_deletion: Sequence[DeletionHook] = ()
     demo: DemoLoader | None = None
+    # Names every template may use (e.g. the domain's translated labels), as Jinja globals.
+    template_globals: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def template_dir(self) -> Path:

@@ -4,7 +4,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -67,7 +67,10 @@ def _zone(settings: Settings, tz: str | None) -> ZoneInfo:
 
 
 def make_templates(
-    settings: Settings, nav: Sequence[NavItem], template_dirs: Sequence[Path]
+    settings: Settings,
+    nav: Sequence[NavItem],
+    template_dirs: Sequence[Path],
+    template_globals: Mapping[str, Any] | None = None,
 ) -> Jinja2Blocks:
     dirs = [SHELL_TEMPLATE_DIR, *template_dirs]
     env = Environment(
@@ -117,6 +120,7 @@ def make_templates(
     # Macros as globals, since a block rendered alone for htmx does not see the page's imports.
     macros = env.get_template("_macros.html").module
     env.globals.update({name: getattr(macros, name) for name in MACROS})
+    env.globals.update(template_globals or {})
     env.globals.update(
         static=static_path,
         settings=settings,
