@@ -8,7 +8,6 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy
@@ -68,10 +67,6 @@ def using_locale(locale: str | None) -> Iterator[str]:
         yield chosen
     finally:
         current_locale.reset(token)
-
-
-def babel_locale(locale: str | None = None) -> Locale:
-    return Locale.parse(locale or current_locale.get())
 
 
 def negotiate(accept_language: str, default: str) -> str:
