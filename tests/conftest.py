@@ -82,29 +82,55 @@ async def migrated_url(tmp_path_factory) -> AsyncIterator[str]:
     yield url
 
 
-_PG_TABLES: list[str] = []
+class _PgReset:
+    """Empties every table and restarts every sequence between tests.
 
+    DELETE with foreign-key triggers off takes milliseconds on the few rows a test writes,
+    where TRUNCATE of every table costs a quarter of a second each time."""
 
-async def _truncate_pg(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        if not _PG_TABLES:
-            rows = await conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
-                )
+    def __init__(self, url: str):
+        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self.conn: asyncpg.Connection | None = None
+        self.script = ""
+
+    async def __call__(self) -> None:
+        if self.conn is None:
+            self.conn = await asyncpg.connect(self.dsn)
+            tables = await self.conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
             )
-            _PG_TABLES.extend(f'"{r[0]}"' for r in rows)
-        await conn.execute(text(f"TRUNCATE {', '.join(_PG_TABLES)} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
+            sequences = await self.conn.fetch(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+            )
+            self.script = (
+                "SET session_replication_role = replica;"
+                + "".join(f'DELETE FROM "{row[0]}";' for row in tables)
+                + "".join(f"SELECT setval('\"{row[0]}\"', 1, false);" for row in sequences)
+                + "SET session_replication_role = DEFAULT;"
+            )
+        await self.conn.execute(self.script)
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pg_reset(migrated_url) -> AsyncIterator[_PgReset | None]:
+    if not migrated_url.startswith("postgresql"):
+        yield None
+        return
+    reset = _PgReset(migrated_url)
+    yield reset
+    await reset.close()
 
 
 @pytest_asyncio.fixture
-async def database_url(migrated_url, tmp_path) -> str:
+async def database_url(migrated_url, pg_reset, tmp_path) -> str:
     """A clean, migrated database for this test."""
-    if migrated_url.startswith("postgresql"):
-        await _truncate_pg(migrated_url)
+    if pg_reset is not None:
+        await pg_reset()
         return migrated_url
     source = re.sub(r"^sqlite\+aiosqlite:///", "", migrated_url)
     target = tmp_path / "test.db"
