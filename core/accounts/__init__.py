@@ -1,4 +1,4 @@
-"""Accounts and organizations: registration, sign-in, tokens, verification, admin pages."""
+"""Accounts and organizations: registration, sign-in, tokens, password reset, admin pages."""
 
 from pathlib import Path
 

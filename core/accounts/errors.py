@@ -1,6 +1,6 @@
 """Errors raised by the accounts service."""
 
-from core.errors import Conflict, DomainError, InvalidInput, NotFound
+from core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 
 class EmailTaken(Conflict):
@@ -22,3 +22,19 @@ class UserNotFound(NotFound):
 class BadCredentials(DomainError):
     status_code = 401
     code = "bad_credentials"
+
+
+class AdminOnly(Forbidden):
+    """What only an administrator may see or do (the generic `forbidden` code, on purpose)."""
+
+
+class SelfDeactivation(DomainError):
+    code = "self_deactivation"
+
+
+class NoBearerToken(DomainError):
+    code = "no_token"
+
+
+class ResetTokenInvalid(DomainError):
+    code = "reset_token_invalid"

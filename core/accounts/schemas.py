@@ -1,33 +1,46 @@
-"""Request and response models for accounts and organizations."""
+"""Request and response models for accounts, organizations and password resets."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from core.models import ORG_ROLES, OrgKind, Role
 
 PASSWORD_MIN = 10
 
 
+def _password_length(value):
+    if isinstance(value, str) and len(value) < PASSWORD_MIN:
+        raise ValueError(f"Password must be at least {PASSWORD_MIN} characters")
+    return value
+
+
+# The rule every new password obeys, at registration and when it is reset.
+NewPassword = Annotated[
+    str, Field(min_length=PASSWORD_MIN, max_length=200), BeforeValidator(_password_length)
+]
+
+
 class RegisterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     email: EmailStr
-    password: str = Field(min_length=PASSWORD_MIN, max_length=200)
+    password: NewPassword
     name: str = Field(min_length=1, max_length=200)
     role: Literal["official", "ngo", "volunteer", "donor"]
     organization: str | None = Field(default=None, max_length=200)
     organization_kind: OrgKind | None = None
     phone: str | None = Field(default=None, max_length=40)
     contact_consent: bool = False
-
-    @field_validator("password", mode="before")
-    @classmethod
-    def _password_length(cls, value):
-        if isinstance(value, str) and len(value) < PASSWORD_MIN:
-            raise ValueError(f"Password must be at least {PASSWORD_MIN} characters")
-        return value
 
     @field_validator("email")
     @classmethod
@@ -78,3 +91,25 @@ class OrganizationQuery(BaseModel):
     status: Literal["pending", "verified", "rejected"] | None = None
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0)
+
+
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    email: EmailStr
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class PasswordResetAccepted(BaseModel):
+    message: str
+
+
+class PasswordResetConfirm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    token: str = Field(min_length=1, max_length=200)
+    password: NewPassword
