@@ -4,7 +4,6 @@ from pathlib import Path
 
 from core.domain import Domain
 from volunteers import demo, routes, service
-from volunteers.figures import incident_figures, need_helpers
 
 DOMAIN = Domain(
     name="volunteers",
@@ -12,7 +11,11 @@ DOMAIN = Domain(
     routes=routes.routes,
     api_routes=routes.api_routes,
     nav=routes.nav,
-    providers={"incident.figures": [incident_figures], "need.helpers": [need_helpers]},
+    providers={
+        "incident.figures": [service.incident_figures],
+        "need.helpers": [service.need_helpers],
+    },
     after_register=[service.on_register],
+    account_deletion=[service.erase_volunteer_data],
     demo=demo.load,
 )

@@ -1,5 +1,8 @@
 """Errors raised by the volunteers domain."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -33,3 +36,15 @@ class InvalidShift(InvalidInput):
 
 class InvalidAttendance(InvalidInput):
     code = "invalid_attendance"
+
+
+@contextmanager
+def named_in_form() -> Iterator[None]:
+    """A record named in a form field that does not exist is a mistake in the input: the form
+    shows it at the field (the API answers the NotFound itself, with the same fields)."""
+    try:
+        yield
+    except NotFound as exc:
+        if not exc.fields:
+            raise
+        raise InvalidInput(exc.message, fields=exc.fields) from exc

@@ -246,3 +246,9 @@ class AttendanceResult(BaseModel):
 
 class CalendarLink(BaseModel):
     url: str
+
+
+class AccountDeletion(BaseModel):
+    """The browser's deletion form: the password, asked once more."""
+
+    password: str

@@ -185,7 +185,7 @@ async def test_incident_figures_count_people_not_names(client, shifts, volunteer
 async def test_certificate_without_a_cjk_font_still_renders(monkeypatch):
     from datetime import datetime
 
-    from volunteers import certificate
+    from volunteers.service import certificate
 
     monkeypatch.setattr(core.pdf, "CJK_FONTS", ())
     line = certificate.CertificateLine(

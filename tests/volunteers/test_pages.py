@@ -113,7 +113,9 @@ async def test_volunteer_signs_up_in_one_click_with_htmx(client, factory, shifts
         f"/volunteers/shifts/{shift['id']}/signup",
         headers={"HX-Request": "true", "x-csrftoken": token},
     )
-    assert "already signed up" in again.text
+    # Refused in place: the button comes back with the message, as 422 so htmx swaps it.
+    assert again.status_code == 422 and "already signed up" in again.text
+    assert 'id="signup-' in again.text and "<html" not in again.text
     # Without JavaScript the form posts and comes back to the shift's page.
     plain = await client.post(
         f"/volunteers/shifts/{shift['id']}/cancel-signup", data={"csrftoken": token}
@@ -160,23 +162,27 @@ async def test_volunteer_page_profile_form_and_downloads(client, factory, shifts
     assert pdf.content.startswith(b"%PDF-")
 
 
+def shift_form(token: str, incident, **fields) -> dict:
+    """The new-shift form as a browser posts it: local times two days ahead, three hours long."""
+    start = utcnow() + timedelta(days=2)
+    return {
+        "csrftoken": token,
+        "incident_id": str(incident.id),
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        "lat": "30",
+        "lon": "114",
+        "capacity": "8",
+        **fields,
+    }
+
+
 async def test_organizer_creates_and_edits_a_shift_in_the_browser(client, factory, incident):
     owner = await factory.user(Role.official, org="Recovery Office")
     await sign_in(client, owner.email)
     token = await csrf_token(client, "/volunteers/shifts/new")
-    start = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    end = (utcnow() + timedelta(days=2, hours=3)).strftime("%Y-%m-%dT%H:%M")
-    data = {
-        "csrftoken": token,
-        "incident_id": str(incident.id),
-        "title": "Debris clearing",
-        "starts_at": start,
-        "ends_at": end,
-        "lat": "30",
-        "lon": "114",
-        "capacity": "8",
-        "skills": ["construction"],
-    }
+    data = shift_form(token, incident, title="Debris clearing", skills=["construction"])
+    start = data["starts_at"]
     bad = await client.post("/volunteers/shifts/new", data={**data, "ends_at": start})
     assert bad.status_code == 422
     made = await client.post("/volunteers/shifts/new", data=data)
@@ -286,3 +292,40 @@ async def test_new_shift_form_offers_the_incidents_by_name(client, factory):
     page = await client.get("/volunteers/shifts/new")
     assert page.status_code == 200
     assert f'<option value="{incident.id}"' in page.text and "Hill Quake" in page.text
+
+
+async def test_shift_form_shows_refusals_at_the_field_or_above_the_form(
+    client, factory, incident, shifts
+):
+    owner = await factory.user(Role.ngo, org="Riverside Red Cross")
+    await sign_in(client, owner.email)
+    token = await csrf_token(client, "/volunteers/shifts/new")
+    data = shift_form(token, incident, title="Water point", need_id="99999")
+    start = data["starts_at"]
+    unknown = await client.post("/volunteers/shifts/new", data=data, headers={"HX-Request": "1"})
+    assert unknown.status_code == 422 and 'aria-describedby="e-need_id"' in unknown.text
+    # The times typed in come back as typed.
+    assert f'value="{start}"' in unknown.text
+    shift = await shifts.make()
+    await client.post(f"/volunteers/shifts/{shift['id']}/cancel", data={"csrftoken": token})
+    data.pop("need_id")
+    closed = await client.post(
+        f"/volunteers/shifts/{shift['id']}/edit", data=data, headers={"HX-Request": "1"}
+    )
+    assert closed.status_code == 422
+    assert '<p class="error">This shift was cancelled and cannot be changed.</p>' in closed.text
+
+
+async def test_refused_roster_button_shows_its_message_in_place(client, factory, shifts, volunteer):
+    shift = await shifts.make()
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    owner = await factory.user(Role.ngo, org="Riverside Red Cross")
+    await sign_in(client, owner.email)
+    token = client.cookies["csrftoken"]
+    early = await client.post(
+        f"/volunteers/shifts/{shift['id']}/attendance",
+        data={"volunteer_id": str(volunteer[0].id), "action": "check_out"},
+        headers={"HX-Request": "true", "x-csrftoken": token},
+    )
+    assert early.status_code == 422 and 'id="roster"' in early.text
+    assert "Check the volunteer in first." in early.text and "<html" not in early.text

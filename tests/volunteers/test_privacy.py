@@ -213,3 +213,14 @@ async def test_deletion_erases_person_keeps_hours_and_promotes_waitlist(
         "/api/v1/auth/token", json={"email": "fang@example.org", "password": PASSWORD}
     )
     assert token.status_code == 401
+
+
+async def test_deletion_runs_every_domains_deletion_hook(app, client, volunteer):
+    seen = []
+
+    async def other_domain(session, user):
+        seen.append(user.id)
+
+    app.state.database.extensions.account_deletion.append(other_domain)
+    assert (await client.delete("/api/v1/volunteers/me", headers=volunteer[1])).status_code == 204
+    assert seen == [volunteer[0].id]

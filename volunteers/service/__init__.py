@@ -1,44 +1,43 @@
-"""The volunteers domain's service functions: profiles, shifts, sign-ups, attendance, data."""
+"""The volunteers domain's service functions; the only surface other domains may call."""
 
-from volunteers.service.account import delete_account, export_data
-from volunteers.service.attendance import check_in, check_out, record_attendance
+from volunteers.service.account import delete_account, erase_volunteer_data, export_data
+from volunteers.service.attendance import (
+    attendance_result,
+    check_in,
+    check_out,
+    record_attendance,
+)
+from volunteers.service.counts import incident_figures, need_helpers
 from volunteers.service.profiles import (
-    calendar_token,
     ensure_profile,
     hours,
     on_register,
+    profile_view,
     total_minutes,
     update_profile,
-    user_by_calendar_token,
 )
 from volunteers.service.recommend import rank, score
 from volunteers.service.reminders import queue_reminders
 from volunteers.service.roster import roster
 from volunteers.service.shifts import (
-    active_signups,
-    area_choices,
     can_manage,
     cancel_shift,
     create_shift,
     get_shift,
     list_shifts,
-    organization_shifts,
     update_shift,
-    waitlist_counts,
 )
 from volunteers.service.signups import (
     cancel_signup,
-    fill_from_waitlist,
     my_signups,
     queue_position,
     sign_up,
+    signup_list,
     statuses_for,
 )
 
 __all__ = [
-    "active_signups",
-    "area_choices",
-    "calendar_token",
+    "attendance_result",
     "can_manage",
     "cancel_shift",
     "cancel_signup",
@@ -47,25 +46,26 @@ __all__ = [
     "create_shift",
     "delete_account",
     "ensure_profile",
+    "erase_volunteer_data",
     "export_data",
-    "fill_from_waitlist",
     "get_shift",
     "hours",
+    "incident_figures",
     "list_shifts",
     "my_signups",
+    "need_helpers",
     "on_register",
-    "organization_shifts",
+    "profile_view",
     "queue_position",
     "queue_reminders",
     "rank",
-    "roster",
     "record_attendance",
+    "roster",
     "score",
     "sign_up",
+    "signup_list",
     "statuses_for",
     "total_minutes",
     "update_profile",
     "update_shift",
-    "user_by_calendar_token",
-    "waitlist_counts",
 ]

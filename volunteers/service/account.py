@@ -7,8 +7,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import utcnow
-from core.models import ApiToken, AuditEntry, Organization, OutboxMessage, OutboxStatus, User
-from volunteers.models import ACTIVE, Shift, Signup
+from core.domain import Extensions
+from core.models import (
+    ApiToken,
+    AuditEntry,
+    Organization,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    User,
+)
+from volunteers.models import ACTIVE, Shift, Signup, SignupStatus
 from volunteers.service.profiles import ensure_profile, hours, lock_volunteer, total_minutes
 from volunteers.service.signups import cancel_signup, my_signups
 
@@ -90,8 +99,11 @@ async def export_data(session: AsyncSession, user: User) -> dict:
     }
 
 
-async def delete_account(session: AsyncSession, user: User) -> None:
-    """Erase the person, keep the work: hours stay as counts on an anonymous account."""
+async def erase_volunteer_data(session: AsyncSession, user: User) -> None:
+    """The account-deletion hook: future places cancelled (the waitlist moves up), the profile
+    emptied; attended hours stay on the sign-ups as anonymous counts."""
+    if user.role != Role.volunteer:
+        return
     # Same lock order as a sign-up (volunteer, then shift), so the two cannot deadlock.
     await lock_volunteer(session, user)
     now = utcnow()
@@ -105,8 +117,8 @@ async def delete_account(session: AsyncSession, user: User) -> None:
     # Waitlist places on shifts already under way are dropped too; confirmed past ones stay.
     await session.execute(
         update(Signup)
-        .where(Signup.volunteer_id == user.id, Signup.status == "waitlisted")
-        .values(status="cancelled", cancelled_at=now, waitlist_position=None)
+        .where(Signup.volunteer_id == user.id, Signup.status == SignupStatus.waitlisted)
+        .values(status=SignupStatus.cancelled, cancelled_at=now, waitlist_position=None)
         .execution_options(synchronize_session=False)
     )
     profile = await ensure_profile(session, user)
@@ -120,6 +132,15 @@ async def delete_account(session: AsyncSession, user: User) -> None:
     profile.availability = {}
     profile.calendar_token = None
     profile.deleted_at = now
+    await session.flush()
+
+
+async def delete_account(session: AsyncSession, user: User) -> None:
+    """Erase the person, keep the work: every domain's deletion hook (this one's included)
+    removes its personal data, then the account itself is anonymized and closed."""
+    for hook in Extensions.of(session).account_deletion:
+        await hook(session, user)
+    now = utcnow()
     user.name = DELETED_NAME
     user.email = f"deleted-{user.id}-{secrets.token_hex(6)}@deleted.invalid"
     user.password_hash = UNUSABLE_PASSWORD

@@ -1,7 +1,5 @@
 """Volunteer profiles: created at registration, edited by the volunteer, locked per sign-up."""
 
-import secrets
-
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +10,7 @@ from core.clock import utcnow
 from core.models import Role, User
 from recovery import service as recovery
 from volunteers.models import Attendance, Signup, VolunteerProfile
-from volunteers.schemas import ProfileUpdate
+from volunteers.schemas import ProfilePublic, ProfileUpdate
 
 # Contact details and the calendar secret stay out of the audit log's snapshots.
 PRIVATE = {"phone", "calendar_token", "lat", "lon"}
@@ -132,29 +130,21 @@ def hours(minutes: int) -> float:
     return round(minutes / 60, 2)
 
 
-async def calendar_token(session: AsyncSession, user: User, *, regenerate: bool = False) -> str:
-    """The secret of the volunteer's calendar subscription URL; a new one revokes the old."""
+async def profile_view(session: AsyncSession, user: User) -> ProfilePublic:
+    """The volunteer's own view of their profile and total hours."""
     profile = await ensure_profile(session, user)
-    if profile.calendar_token and not regenerate:
-        return profile.calendar_token
-    profile.calendar_token = secrets.token_urlsafe(32)
-    await session.flush()
-    await audit.record(
-        session,
-        actor=user,
-        action="volunteer.calendar_token",
-        obj=profile,
-        after={"regenerated": regenerate},
+    return ProfilePublic(
+        user_id=user.id,
+        name=user.name,
+        email=user.email,
+        phone=profile.phone,
+        contact_consent=profile.contact_consent,
+        consented_at=profile.consented_at,
+        skills=profile.skills,
+        languages=profile.languages,
+        area_id=profile.area_id,
+        lat=profile.lat,
+        lon=profile.lon,
+        availability=profile.availability,
+        hours=hours(await total_minutes(session, user.id)),
     )
-    return profile.calendar_token
-
-
-async def user_by_calendar_token(session: AsyncSession, token: str) -> User | None:
-    if not token:
-        return None
-    row = await session.execute(
-        select(User)
-        .join(VolunteerProfile, VolunteerProfile.user_id == User.id)
-        .where(VolunteerProfile.calendar_token == token, User.is_active.is_(True))
-    )
-    return row.scalar_one_or_none()

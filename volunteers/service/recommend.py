@@ -1,8 +1,8 @@
 """'Recommended for you': shifts scored by skill overlap, distance and weekly availability."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.clock import zone
 from core.i18n import _
 from core.matching import haversine_km
 from volunteers.models import DAYS, PARTS, SKILLS, Shift, VolunteerProfile
@@ -17,13 +17,6 @@ def part_of_day(moment: datetime) -> str:
     if moment.hour < 12:
         return "morning"
     return "afternoon" if moment.hour < 18 else "evening"
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def score(
@@ -52,7 +45,7 @@ def score(
         km = haversine_km(profile.lat, profile.lon, shift.lat, shift.lon)
         total += WEIGHTS["distance"] / (1 + km / NEAR_KM)
         reasons.append(_("%(km)s km from you") % {"km": f"{km:.1f}"})
-    local = shift.starts_at.astimezone(_zone(time_zone))
+    local = shift.starts_at.astimezone(zone(time_zone))
     day = DAY_KEYS[local.weekday()]
     part = part_of_day(local)
     if part in (profile.availability or {}).get(day, []):

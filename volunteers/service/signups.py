@@ -15,8 +15,10 @@ from volunteers.errors import (
     SignupNotFound,
 )
 from volunteers.models import ACTIVE, Shift, ShiftStatus, Signup, SignupStatus
+from volunteers.schemas import MySignup
 from volunteers.service import mail
-from volunteers.service.profiles import lock_volunteer
+from volunteers.service.browse import public_shifts
+from volunteers.service.profiles import hours, lock_volunteer
 
 
 async def lock_shift(session: AsyncSession, shift_id: int) -> Shift:
@@ -51,6 +53,24 @@ async def find_signup(session: AsyncSession, shift_id: int, user_id: int) -> Sig
         .where(Signup.shift_id == shift_id, Signup.volunteer_id == user_id)
         .execution_options(populate_existing=True)
     )
+
+
+async def _take_place(session: AsyncSession, shift_id: int, *conditions) -> bool:
+    """Take one free place on an open shift, if there is one: a conditional UPDATE, so two
+    takers can never both get the last place."""
+    taken = await session.execute(
+        update(Shift)
+        .where(
+            Shift.id == shift_id,
+            Shift.status == ShiftStatus.open,
+            Shift.filled < Shift.capacity,
+            *conditions,
+        )
+        .values(filled=Shift.filled + 1)
+        .returning(Shift.filled)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.first() is not None
 
 
 async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[Signup, int | None]:
@@ -89,19 +109,8 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
         raise OverlappingShift(
             _("You are already signed up for a shift at that time: %(title)s") % {"title": overlap}
         )
-    confirmed = await session.execute(
-        update(Shift)
-        .where(
-            Shift.id == shift.id,
-            Shift.status == ShiftStatus.open,
-            Shift.filled < Shift.capacity,
-        )
-        .values(filled=Shift.filled + 1)
-        .returning(Shift.filled)
-        .execution_options(synchronize_session=False)
-    )
     status, seq = SignupStatus.confirmed, None
-    if confirmed.first() is None:
+    if not await _take_place(session, shift.id):
         waiting = await session.execute(
             update(Shift)
             .where(Shift.id == shift.id, Shift.status == ShiftStatus.open)
@@ -187,19 +196,7 @@ async def fill_from_waitlist(session: AsyncSession, shift: Shift, *, actor: User
     promoted: list[Signup] = []
     waiting = exists().where(Signup.shift_id == shift.id, Signup.status == SignupStatus.waitlisted)
     while True:
-        taken = await session.execute(
-            update(Shift)
-            .where(
-                Shift.id == shift.id,
-                Shift.status == ShiftStatus.open,
-                Shift.filled < Shift.capacity,
-                waiting,
-            )
-            .values(filled=Shift.filled + 1)
-            .returning(Shift.filled)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.first() is None:
+        if not await _take_place(session, shift.id, waiting):
             break
         first = await session.scalar(
             select(Signup)
@@ -257,3 +254,20 @@ async def statuses_for(
         )
     )
     return {s.shift_id: (s.status, await queue_position(session, s)) for s in rows.all()}
+
+
+async def signup_list(session: AsyncSession, user: User) -> list[MySignup]:
+    """The volunteer's current and past sign-ups, with their place in line and hours."""
+    rows = await my_signups(session, user.id)
+    shifts = await public_shifts(session, [shift for _signup, shift in rows])
+    return [
+        MySignup(
+            id=signup.id,
+            status=signup.status,
+            waitlist_position=await queue_position(session, signup),
+            attendance=signup.attendance,
+            hours=hours(signup.minutes),
+            shift=shift,
+        )
+        for (signup, _row), shift in zip(rows, shifts, strict=True)
+    ]

@@ -11,8 +11,9 @@ from sqlalchemy import func, select, update
 from core.app import open_database
 from core.clock import utcnow
 from core.models import OutboxMessage, Role, User
-from volunteers import service, worker
+from volunteers import service
 from volunteers.models import Shift, Signup
+from volunteers.service import delivery
 
 pytestmark = pytest.mark.asyncio
 
@@ -34,7 +35,7 @@ async def test_rolled_back_signup_leaves_no_mail(app, shifts, volunteer):
 async def test_worker_writes_mail_files_without_smtp(app, settings, client, shifts, volunteer):
     shift = await shifts.make(capacity=1, title="Water distribution")
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
-    counts = await worker.run_once(app.state.database, settings)
+    counts = await delivery.run_once(app.state.database, settings)
     assert counts["sent"] == 1
     files = list(settings.mail_dir.glob("*.eml"))
     assert len(files) == 1 and files[0].name.endswith("volunteers.confirmed.eml")
@@ -44,7 +45,7 @@ async def test_worker_writes_mail_files_without_smtp(app, settings, client, shif
     async with app.state.database.session() as session:
         row = await session.scalar(select(OutboxMessage))
         assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
-    again = await worker.run_once(app.state.database, settings)
+    again = await delivery.run_once(app.state.database, settings)
     assert again["sent"] == 0 and len(list(settings.mail_dir.glob("*.eml"))) == 1
 
 
@@ -59,8 +60,8 @@ async def test_failed_smtp_delivery_is_retried_with_backoff(
     async def failing(message, **kwargs):
         raise aiosmtplib.SMTPConnectError("connection refused")
 
-    monkeypatch.setattr(worker.aiosmtplib, "send", failing)
-    counts = await worker.run_once(app.state.database, smtp)
+    monkeypatch.setattr(delivery.aiosmtplib, "send", failing)
+    counts = await delivery.run_once(app.state.database, smtp)
     assert counts == {"reminders": 0, "sent": 0, "failed": 1}
     async with app.state.database.session() as session:
         row = await session.scalar(select(OutboxMessage))
@@ -68,15 +69,15 @@ async def test_failed_smtp_delivery_is_retried_with_backoff(
         assert "connection refused" in row.last_error
         assert row.next_attempt_at > utcnow() + timedelta(seconds=20)
     # Not due yet: nothing happens; once due, the next attempt succeeds.
-    assert (await worker.run_once(app.state.database, smtp))["failed"] == 0
+    assert (await delivery.run_once(app.state.database, smtp))["failed"] == 0
 
     async def working(message, **kwargs):
         sent.append((message, kwargs))
 
-    monkeypatch.setattr(worker.aiosmtplib, "send", working)
+    monkeypatch.setattr(delivery.aiosmtplib, "send", working)
     async with app.state.database.transaction() as session:
         await session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
-    assert (await worker.run_once(app.state.database, smtp))["sent"] == 1
+    assert (await delivery.run_once(app.state.database, smtp))["sent"] == 1
     assert sent[0][1]["hostname"] == "mail.invalid" and sent[0][1]["port"] == 2525
     assert sent[0][0]["To"] == volunteer[0].email
     async with app.state.database.session() as session:
@@ -85,19 +86,19 @@ async def test_failed_smtp_delivery_is_retried_with_backoff(
 
 
 async def test_backoff_grows_and_is_capped():
-    assert worker.backoff(1) == timedelta(seconds=30)
-    assert worker.backoff(3) == timedelta(minutes=2)
-    assert worker.backoff(40) == worker.MAX_DELAY
+    assert delivery.backoff(1) == timedelta(seconds=30)
+    assert delivery.backoff(3) == timedelta(minutes=2)
+    assert delivery.backoff(40) == delivery.MAX_DELAY
 
 
 async def test_a_message_is_claimed_by_one_worker_only(app, client, shifts, volunteer):
     shift = await shifts.make(capacity=1)
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
-    first = await worker.claim(app.state.database)
-    second = await worker.claim(app.state.database)
+    first = await delivery.claim(app.state.database)
+    second = await delivery.claim(app.state.database)
     assert len(first) == 1 and second == []
     # A worker that died holding the lease: the message becomes due again afterwards.
-    later = await worker.claim(app.state.database, now=utcnow() + worker.LEASE * 2)
+    later = await delivery.claim(app.state.database, now=utcnow() + delivery.LEASE * 2)
     assert [c.id for c in later] == [first[0].id] and later[0].attempts == 2
 
 
@@ -135,7 +136,7 @@ async def test_mail_is_written_in_the_recipients_language(app, client, shifts, v
 async def test_worker_run_once_entry_point(settings, client, shifts, volunteer):
     shift = await shifts.make(capacity=1)
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
-    await worker.run(open_database(settings), once=True)
+    await delivery.run(open_database(settings), once=True)
     assert len(list(settings.mail_dir.glob("*.eml"))) == 1
 
 
@@ -147,7 +148,7 @@ async def test_two_workers_never_claim_the_same_message(app):
             await notifications.queue(
                 session, kind="test", to_email=f"p{i}@example.org", subject="s", body="b"
             )
-    batches = await asyncio.gather(*(worker.claim(app.state.database) for _ in range(4)))
+    batches = await asyncio.gather(*(delivery.claim(app.state.database) for _ in range(4)))
     ids = [c.id for batch in batches for c in batch]
     assert len(ids) == len(set(ids)) == 30
 
@@ -162,7 +163,7 @@ async def test_a_malformed_message_fails_alone(app, settings):
         await notifications.queue(
             session, kind="test", to_email="good@example.org", subject="s", body="b"
         )
-    counts = await worker.run_once(app.state.database, settings)
+    counts = await delivery.run_once(app.state.database, settings)
     assert counts["sent"] == 1 and counts["failed"] == 1
     async with app.state.database.session() as session:
         statuses = dict(

@@ -1,7 +1,12 @@
-"""The volunteers domain's /api/v1 operations: profiles, shifts, sign-ups, attendance, data."""
+"""The volunteers domain's one route table: pages, /api/v1 operations and header links."""
+
+from starlette.routing import Route
 
 from core import api
-from volunteers.api import me, shifts
+from core.domain import NavItem
+from core.i18n import lazy_gettext
+from core.models import Role
+from volunteers.routes import account, attendance, calendar, profile, shifts, signups
 from volunteers.schemas import (
     AttendanceCreate,
     AttendanceResult,
@@ -17,96 +22,140 @@ from volunteers.schemas import (
     SignupResult,
 )
 
+ORGANIZERS = (Role.official, Role.ngo)
+VOLUNTEER = (Role.volunteer,)
 TAGS = ["volunteers"]
+POST = ["POST"]
+FORM = ["GET", "POST"]
+
+routes = [
+    Route("/volunteers/shifts", shifts.shifts_page, name="shifts"),
+    Route("/volunteers/shifts/new", shifts.new_shift_page, methods=FORM, name="new_shift"),
+    Route("/volunteers/shifts/{id:int}", shifts.shift_page, name="shift"),
+    Route(
+        "/volunteers/shifts/{id:int}/edit", shifts.edit_shift_page, methods=FORM, name="edit_shift"
+    ),
+    Route(
+        "/volunteers/shifts/{id:int}/cancel",
+        shifts.cancel_shift_page,
+        methods=POST,
+        name="cancel_shift",
+    ),
+    Route("/volunteers/shifts/{id:int}/signup", signups.sign_up_page, methods=POST, name="signup"),
+    Route(
+        "/volunteers/shifts/{id:int}/cancel-signup",
+        signups.cancel_signup_page,
+        methods=POST,
+        name="cancel_signup",
+    ),
+    Route(
+        "/volunteers/shifts/{id:int}/attendance",
+        attendance.attendance_page,
+        methods=POST,
+        name="attendance",
+    ),
+    Route("/volunteers/organize", shifts.organize_page, name="organize"),
+    Route("/volunteers/me", profile.me_page, methods=FORM, name="me"),
+    Route("/volunteers/me/calendar", calendar.calendar_link_page, methods=POST, name="calendar"),
+    Route("/volunteers/me/shifts.ics", calendar.calendar_download, name="ics"),
+    Route("/volunteers/me/certificate.pdf", account.certificate, name="certificate"),
+    Route("/volunteers/me/export.json", account.export, name="export"),
+    Route("/volunteers/me/delete", account.delete_page, methods=FORM, name="delete"),
+]
+
 api_routes = [
     api.ApiRoute(
         "/volunteers/me",
-        me.get_me,
+        profile.get_me,
         name="volunteer_me",
         response=ProfilePublic,
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/volunteers/me",
-        me.put_me,
+        profile.put_me,
         methods=["PUT"],
         name="volunteer_me_update",
         body=ProfileUpdate,
         response=ProfilePublic,
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/volunteers/me",
-        me.delete_me,
+        account.delete_me,
         methods=["DELETE"],
         name="volunteer_delete",
         status_code=204,
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
     ),
     api.ApiRoute(
-        "/volunteers/me/export", me.export_me, name="volunteer_export", auth="volunteer", tags=TAGS
+        "/volunteers/me/export",
+        account.export,
+        name="volunteer_export",
+        roles=VOLUNTEER,
+        tags=TAGS,
     ),
     api.ApiRoute(
         "/volunteers/me/signups",
-        me.my_signups,
+        signups.my_signups,
         name="volunteer_signups",
         response=api.Page[MySignup],
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/volunteers/me/shifts.ics",
-        me.my_calendar,
+        calendar.my_calendar,
         name="volunteer_ics",
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
         content_type="text/calendar",
     ),
     api.ApiRoute(
         "/volunteers/me/calendar",
-        me.calendar_link,
-        methods=["POST"],
+        calendar.calendar_link,
+        methods=POST,
         name="volunteer_calendar",
         response=CalendarLink,
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/volunteers/me/calendar/reset",
-        me.calendar_reset,
-        methods=["POST"],
+        calendar.calendar_reset,
+        methods=POST,
         name="volunteer_calendar_reset",
         response=CalendarLink,
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/volunteers/calendar/{token:str}.ics",
-        me.calendar_feed,
+        calendar.calendar_feed,
         name="volunteer_calendar_feed",
         tags=TAGS,
         content_type="text/calendar",
     ),
     api.ApiRoute(
         "/volunteers/me/certificate.pdf",
-        me.certificate,
+        account.certificate,
         name="volunteer_certificate",
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
         content_type="application/pdf",
     ),
     api.ApiRoute(
         "/shifts",
         shifts.create_shift,
-        methods=["POST"],
+        methods=POST,
         name="shifts_create",
         body=ShiftCreate,
         response=ShiftPublic,
         status_code=201,
-        auth="official, ngo",
+        roles=ORGANIZERS,
         tags=TAGS,
     ),
     api.ApiRoute(
@@ -127,52 +176,58 @@ api_routes = [
         name="shift_update",
         body=ShiftUpdate,
         response=ShiftPublic,
-        auth="shift owner",
+        roles=ORGANIZERS,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/shifts/{id:int}/cancel",
         shifts.cancel_shift,
-        methods=["POST"],
+        methods=POST,
         name="shift_cancel",
         response=ShiftPublic,
-        auth="shift owner",
+        roles=ORGANIZERS,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/shifts/{id:int}/signup",
-        shifts.sign_up,
-        methods=["POST"],
+        signups.sign_up_api,
+        methods=POST,
         name="shift_signup",
         response=SignupResult,
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/shifts/{id:int}/signup",
-        shifts.cancel_signup,
+        signups.cancel_signup_api,
         methods=["DELETE"],
         name="shift_signup_cancel",
         response=SignupResult,
-        auth="volunteer",
+        roles=VOLUNTEER,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/shifts/{id:int}/signups",
-        shifts.roster,
+        attendance.roster_api,
         name="shift_roster",
         response=api.Page[RosterEntry],
-        auth="shift owner",
+        roles=ORGANIZERS,
         tags=TAGS,
     ),
     api.ApiRoute(
         "/shifts/{id:int}/attendance",
-        shifts.attendance,
-        methods=["POST"],
+        attendance.attendance_api,
+        methods=POST,
         name="shift_attendance",
         body=AttendanceCreate,
         response=AttendanceResult,
-        auth="shift owner",
+        roles=ORGANIZERS,
         tags=TAGS,
     ),
+]
+
+nav = [
+    NavItem(lazy_gettext("Shifts"), "volunteers:shifts", order=30),
+    NavItem(lazy_gettext("My volunteering"), "volunteers:me", roles=VOLUNTEER, order=31),
+    NavItem(lazy_gettext("Our shifts"), "volunteers:organize", roles=ORGANIZERS, order=32),
 ]

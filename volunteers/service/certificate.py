@@ -5,9 +5,16 @@ from datetime import datetime
 
 from babel.dates import format_date
 from fpdf.enums import XPos, YPos
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import utcnow, zone
 from core.i18n import _, current_locale
+from core.models import Organization, User
 from core.pdf import new_document
+from volunteers.models import Attendance
+from volunteers.service.profiles import hours
+from volunteers.service.signups import my_signups
 
 
 @dataclass
@@ -95,3 +102,31 @@ def certificate_pdf(*, name: str, lines: list[CertificateLine], issued: datetime
         size=10,
     )
     return bytes(pdf.output())
+
+
+async def certificate_for(session: AsyncSession, user: User, *, time_zone: str) -> bytes:
+    """The certificate of the shifts the volunteer attended, dated in `time_zone`."""
+    local = zone(time_zone)
+    rows = await my_signups(session, user.id)
+    attended = sorted(
+        (row for row in rows if row[0].attendance == Attendance.attended),
+        key=lambda row: row[1].starts_at,
+    )
+    org_ids = {shift.organization_id for _signup, shift in attended}
+    names = dict(
+        (
+            await session.execute(
+                select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+            )
+        ).all()
+    )
+    lines = [
+        CertificateLine(
+            day=shift.starts_at.astimezone(local),
+            shift=shift.title,
+            organization=names.get(shift.organization_id, ""),
+            hours=hours(signup.minutes),
+        )
+        for signup, shift in attended
+    ]
+    return certificate_pdf(name=user.name, lines=lines, issued=utcnow().astimezone(local))

@@ -1,4 +1,4 @@
-"""`commons worker`: delivers the mail outbox (SMTP, or .eml files) and queues shift reminders."""
+"""The mail worker (`commons worker`): delivers the outbox by SMTP or as .eml, queues reminders."""
 
 import asyncio
 import logging

@@ -1,4 +1,4 @@
-"""Figures the volunteers domain adds to other domains' pages (through core.domain providers)."""
+"""Counts other domains show about volunteering (declared as providers in DOMAIN): no names."""
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -1,0 +1,234 @@
+"""Shifts: the public list and page, organizers' create, change and cancel, and their own list."""
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core import api
+from core.auth import current_user, require, user_organization
+from core.clock import zone
+from core.db import get_session
+from core.forms import form_page, validate
+from core.models import Role, User
+from core.web import redirect, render
+from recovery.service import list_incidents
+from volunteers.errors import named_in_form
+from volunteers.models import SKILLS
+from volunteers.schemas import ShiftCreate, ShiftQuery, ShiftUpdate
+from volunteers.service import browse, roster, shifts, statuses_for
+
+ORGANIZERS = (Role.official, Role.ngo)
+SHIFT_FIELDS = {
+    "title",
+    "description",
+    "location",
+    "starts_at",
+    "ends_at",
+    "lat",
+    "lon",
+    "capacity",
+    "min_age",
+    "skills",
+}
+# Only a new shift says where it belongs; a change keeps its incident, need, task and area.
+LINK_FIELDS = {"incident_id", "need_id", "task_id", "area_id"}
+
+
+async def _browse(request: Request, query: ShiftQuery, *, recommended: bool):
+    since, until = browse.day_bounds(
+        request.app.state.settings.time_zone, query.date_from, query.date_to
+    )
+    return await browse.browse(
+        get_session(request),
+        await current_user(request),
+        recommended=recommended,
+        limit=query.limit,
+        offset=query.offset,
+        incident_id=query.incident_id,
+        area_id=query.area_id,
+        skill=query.skill,
+        since=since,
+        until=until,
+    )
+
+
+async def shifts_page(request: Request) -> Response:
+    user = await current_user(request)
+    session = get_session(request)
+    params = {k: v for k, v in request.query_params.items() if v}
+    query, errors = validate(ShiftQuery, params)
+    if query is None:
+        query = ShiftQuery()
+    recommended = user is not None and user.role == Role.volunteer
+    items, total = await _browse(
+        request, query, recommended=recommended and params.get("sort") != "soonest"
+    )
+    mine = await statuses_for(session, user.id, [s.id for s in items]) if user else {}
+    kept = urlencode({k: v for k, v in params.items() if k != "offset"})
+    pager_url = request.url_for("volunteers:shifts").path + (f"?{kept}" if kept else "")
+    return await render(
+        request,
+        "volunteers/shifts.html",
+        {
+            "items": items,
+            "total": total,
+            "query": query,
+            "params": params,
+            "pager_url": pager_url,
+            "errors": errors,
+            "mine": mine,
+            "recommended": recommended,
+            "skills": SKILLS,
+            "areas": await shifts.area_choices(session),
+        },
+        block="results",
+    )
+
+
+async def shift_page(request: Request) -> Response:
+    user = await current_user(request)
+    session = get_session(request)
+    shift, public = await browse.one_shift(session, request.path_params["id"])
+    mine = await statuses_for(session, user.id, [shift.id]) if user else {}
+    context = {"shift": public, "mine": mine, "skills": SKILLS, "owner": False}
+    org = await user_organization(request, user)
+    if shifts.can_manage(user, shift) and org is not None and org.is_verified():
+        context["owner"] = True
+        context["roster"] = await roster(session, user=user, shift=shift)
+    return await render(request, "volunteers/shift.html", context)
+
+
+def _local_time(request: Request, value: str | None) -> datetime | str | None:
+    """A datetime-local field is the deployment's local time; make it an aware datetime."""
+    if not value:
+        return None
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # left for the model to reject with a field message
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=zone(request.app.state.settings.time_zone))
+
+
+def _input_time(request: Request, value: datetime | str | None) -> str:
+    """A datetime-local field's value: the deployment's local time, to the minute."""
+    if not isinstance(value, datetime):
+        return value or ""
+    return value.astimezone(zone(request.app.state.settings.time_zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+async def _shift_form(
+    request: Request, *, schema, action, shift=None, initial: dict, **context
+) -> Response:
+    """The one shift form, new or changed: local times in, the shift's page after."""
+    links = shift is None
+
+    def prepare(data: dict) -> dict:
+        keep = SHIFT_FIELDS | LINK_FIELDS if links else SHIFT_FIELDS
+        fields = {k: v for k, v in data.items() if k in keep}
+        for key in ("starts_at", "ends_at"):
+            fields[key] = _local_time(request, fields.get(key))
+        return fields
+
+    return await form_page(
+        request,
+        "volunteers/shift_form.html",
+        block="form",
+        schema=schema,
+        roles=ORGANIZERS,
+        lists=("skills",),
+        prepare=prepare,
+        initial=initial,
+        context={
+            "skills": SKILLS,
+            "shift": shift,
+            "input_time": lambda value: _input_time(request, value),
+            **context,
+        },
+        action=action,
+        success=lambda saved: request.url_for("volunteers:shift", id=saved.id),
+    )
+
+
+async def new_shift_page(request: Request) -> Response:
+    await require(request, *ORGANIZERS)
+    incidents, _total = await list_incidents(get_session(request), limit=200)
+
+    async def create(session, body: ShiftCreate, user: User):
+        with named_in_form():
+            return await shifts.create_shift(session, user=user, data=body)
+
+    return await _shift_form(
+        request,
+        schema=ShiftCreate,
+        action=create,
+        initial={"incident_id": request.query_params.get("incident_id"), "capacity": 10},
+        incidents=[(incident.id, incident.name) for incident in incidents],
+    )
+
+
+async def edit_shift_page(request: Request) -> Response:
+    user = await require(request, *ORGANIZERS)
+    shift = await shifts.get_shift(get_session(request), request.path_params["id"])
+    shifts.require_owner(user, shift)
+
+    async def change(session, body: ShiftUpdate, user: User):
+        return await shifts.update_shift(session, user=user, shift_id=shift.id, data=body)
+
+    return await _shift_form(
+        request, schema=ShiftUpdate, action=change, shift=shift, initial=shift.model_dump()
+    )
+
+
+async def cancel_shift_page(request: Request) -> Response:
+    """The organizer's cancel button; refusals show as an error page."""
+    user = await require(request, *ORGANIZERS)
+    shift_id = request.path_params["id"]
+    await shifts.cancel_shift(get_session(request), user=user, shift_id=shift_id)
+    return redirect(request, str(request.url_for("volunteers:shift", id=shift_id)))
+
+
+async def organize_page(request: Request) -> Response:
+    user = await require(request, *ORGANIZERS)
+    items = await browse.organization_view(get_session(request), user.organization_id)
+    return await render(request, "volunteers/organize.html", {"items": items})
+
+
+async def list_shifts(request: Request, query: ShiftQuery):
+    """Open shifts, filtered by incident, area, skill and dates; `recommended` ranks them for
+    the signed-in volunteer (skills, distance, availability)."""
+    items, total = await _browse(request, query, recommended=query.recommended)
+    return api.page(items, total)
+
+
+async def get_shift(request: Request):
+    """One shift with its counts (never the volunteers on it)."""
+    _shift, public = await browse.one_shift(get_session(request), request.path_params["id"])
+    return public
+
+
+async def create_shift(request: Request, body: ShiftCreate, user: User):
+    """Create a shift for an incident (officials and verified NGOs)."""
+    session = get_session(request)
+    shift = await shifts.create_shift(session, user=user, data=body)
+    return api.Answer(await browse.public_view(session, shift), status_code=201)
+
+
+async def update_shift(request: Request, body: ShiftUpdate, user: User):
+    """Change a shift (its organization only); volunteers signed up are told, a larger
+    capacity promotes the waitlist."""
+    session = get_session(request)
+    shift = await shifts.update_shift(
+        session, user=user, shift_id=request.path_params["id"], data=body
+    )
+    return await browse.public_view(session, shift)
+
+
+async def cancel_shift(request: Request, user: User):
+    """Cancel a shift (its organization only); every volunteer on it is told."""
+    session = get_session(request)
+    shift = await shifts.cancel_shift(session, user=user, shift_id=request.path_params["id"])
+    return await browse.public_view(session, shift)
