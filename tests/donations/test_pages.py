@@ -3,7 +3,7 @@
 import pytest
 
 import core.pdf
-from donations import receipts
+from donations.service import receipts
 from tests.conftest import csrf_token, sign_in
 from tests.donations.conftest import offer_body
 from tests.donations.test_money import disburse, pledge, receive
