@@ -100,11 +100,6 @@ async def create_donation(request: Request, body: DonationCreate, user: User):
 async def list_donations(request: Request, query: DonationQuery, user: User):
     """Donors see their own donations; officials see all (to record receipts)."""
     rows, total = await donations.list_donations(
-        get_session(request),
-        viewer=user,
-        incident_id=query.incident_id,
-        status=query.status,
-        limit=query.limit,
-        offset=query.offset,
+        get_session(request), viewer=user, **query.model_dump()
     )
     return api.page(rows, total)

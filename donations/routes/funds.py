@@ -54,17 +54,35 @@ async def funds_desk(request: Request) -> Response:
     return await render(request, "donations/funds.html", await desk_context(request, incident_id))
 
 
-async def receive_pledge(request: Request) -> Response:
-    user = await require(request, Role.official)
-    donation = await donations.get_donation(get_session(request), request.path_params["id"])
-    return await form_page(
-        request, "donations/funds.html", block="pledges", schema=ReceiveRequest, user=user,
-        action=lambda session, body, user: donations.receive(
-            session, donation_id=donation.id, reference=body.reference, actor=user
-        ),
-        success=lambda received: desk_url(request, received.incident_id),
-        context=lambda _data: desk_context(request, donation.incident_id, ("receive", donation.id)),
-    )  # fmt: skip
+def _row_form(kind: str, block: str, schema, load, act):
+    """A handler for a form on one row of the desk: `load` finds the row, `act` does it."""
+
+    async def handler(request: Request) -> Response:
+        user = await require(request, Role.official)
+        row = await load(get_session(request), request.path_params["id"])
+        return await form_page(
+            request, "donations/funds.html", block=block, schema=schema, user=user,
+            action=lambda session, body, user: act(session, row, body, user),
+            success=lambda done: desk_url(request, done.incident_id),
+            context=lambda _data: desk_context(request, row.incident_id, (kind, row.id)),
+        )  # fmt: skip
+
+    return handler
+
+
+receive_pledge = _row_form(
+    "receive", "pledges", ReceiveRequest, donations.get_donation,
+    lambda session, donation, body, user: donations.receive(
+        session, donation_id=donation.id, reference=body.reference, actor=user
+    ),
+)  # fmt: skip
+# From the funds desk: correct an entry with a reversing one, giving the reason.
+reverse = _row_form(
+    "reverse", "corrections", ReverseRequest, ledger.get_entry,
+    lambda session, entry, body, user: spending.reverse_entry(
+        session, entry_id=entry.id, reason=body.reason, actor=user
+    ),
+)  # fmt: skip
 
 
 async def disburse(request: Request) -> Response:
@@ -116,20 +134,6 @@ async def dont_send_remove(request: Request) -> Response:
         get_session(request), item_id=request.path_params["id"], actor=user
     )
     return RedirectResponse(desk_url(request, item.incident_id), status_code=303)
-
-
-async def reverse(request: Request) -> Response:
-    """From the funds desk: correct an entry with a reversing one, giving the reason."""
-    user = await require(request, Role.official)
-    entry = await ledger.get_entry(get_session(request), request.path_params["id"])
-    return await form_page(
-        request, "donations/funds.html", block="corrections", schema=ReverseRequest, user=user,
-        action=lambda session, body, user: spending.reverse_entry(
-            session, entry_id=entry.id, reason=body.reason, actor=user
-        ),
-        success=lambda reversal: desk_url(request, reversal.incident_id),
-        context=lambda _data: desk_context(request, entry.incident_id, ("reverse", entry.id)),
-    )  # fmt: skip
 
 
 async def giving_page(request: Request) -> Response:

@@ -81,14 +81,7 @@ async def create_offer(request: Request, body: OfferCreate, user: User):
 
 async def list_offers(request: Request, query: OfferQuery, user: User):
     """Your own offers; officials see every offer."""
-    rows, total = await offers.list_offers(
-        get_session(request),
-        viewer=user,
-        incident_id=query.incident_id,
-        status=query.status,
-        limit=query.limit,
-        offset=query.offset,
-    )
+    rows, total = await offers.list_offers(get_session(request), viewer=user, **query.model_dump())
     return api.page(rows, total)
 
 
