@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from core.domain import Domain
-from donations import demo, routes
-from donations.service import figures, matching
+from donations import demo, routes, service
 
 DOMAIN = Domain(
     name="donations",
@@ -13,10 +12,11 @@ DOMAIN = Domain(
     api_routes=routes.api_routes,
     nav=routes.nav,
     providers={
-        "incident.figures": [figures.incident_funds],
-        "project.funds": [figures.project_funds],
-        "need.helpers": [matching.need_helpers],
-        "organization.record": [matching.organization_record],
+        "incident.figures": [service.incident_funds],
+        "project.funds": [service.project_funds],
+        "need.helpers": [service.need_helpers],
+        "organization.record": [service.organization_record],
     },
+    account_deletion=[service.forget_donor],
     demo=demo.load,
 )

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import utcnow
+from core import clock
 from core.demo import DemoContext
 from donations.schemas import DisbursementCreate, DonationCreate, DontSendCreate, OfferCreate
-from donations.service import matching, money, offers, spending
+from donations.service import donations, giving, matches, matching, offers, spending
 
 
 async def load(session: AsyncSession, ctx: DemoContext) -> None:
@@ -18,10 +18,10 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
     projects = list(ctx.data.get("projects") or [])
     official, ngo, ngo2 = ctx.users["official"], ctx.users["ngo"], ctx.users["ngo2"]
     donor, company = ctx.users["donor"], ctx.users["company_donor"]
-    today = utcnow().date()
+    today = clock.today(incident.time_zone)
     lat, lon = (needs[0].lat, needs[0].lon) if needs else (30.0, 120.0)
 
-    await offers.add_dont_send(
+    await giving.add_dont_send(
         session,
         actor=official,
         data=DontSendCreate(
@@ -80,7 +80,7 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
     ]
     received = []
     for index, (who, amount, name, target) in enumerate(gifts):
-        answer, _replayed = await money.pledge(
+        answer, _replayed = await donations.pledge(
             session,
             donor=who,
             data=DonationCreate(
@@ -94,7 +94,7 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
         )
         received.append(answer["id"])
     for index, donation_id in enumerate(received[:3]):
-        await money.receive(
+        await donations.receive(
             session, donation_id=donation_id, reference=f"BANK-2026-{index + 1:04d}", actor=official
         )
     if project is not None:
@@ -114,11 +114,11 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
     run = await matching.run(session, incident_id=incident.id, actor=official)
     _run, proposals, _unmet = await matching.run_details(session, run.id)
     for proposal in proposals[:3]:
-        await matching.accept(session, match_id=proposal.id, actor=official)
+        await matches.accept(session, match_id=proposal.id, actor=official)
     if proposals:
         first = proposals[0]
         offer = await offers.get_offer(session, first.offer_id)
         fulfiller = {u.id: u for u in (ngo, ngo2, company)}[offer.owner_id]
-        await matching.fulfil(
+        await matches.fulfil(
             session, match_id=first.id, quantity=max(1, first.quantity // 2), actor=fulfiller
         )

@@ -1,6 +1,6 @@
 """Tables of the donations domain: offers, matching, money, disbursements, the public ledger."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -12,6 +12,11 @@ from core.db import UTCDateTime
 
 MAX_AMOUNT_MINOR = 10**12
 GENESIS_HASH = "0" * 64
+
+
+def ledger_time(value: datetime) -> str:
+    """The ledger's one time format, hashed and published: UTC ISO 8601 to the microsecond, "Z"."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class OfferKind(StrEnum):
@@ -219,6 +224,10 @@ class Disbursement(SQLModel, table=True):
     reversed: bool = False
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def has_receipt_file(self) -> bool:
+        return bool(self.receipt_file)
 
 
 class FundBalance(SQLModel, table=True):

@@ -1,13 +1,15 @@
 """Request and response models of the donations domain (the API and the forms share them)."""
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Annotated, Literal
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
 
-from babel.numbers import list_currencies
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from babel.numbers import get_currency_precision, list_currencies
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from core.api import Pagination
-from donations.models import MAX_AMOUNT_MINOR
+from donations.models import MAX_AMOUNT_MINOR, ledger_time
 from recovery.models import Category
 
 ISO_CURRENCIES = frozenset(list_currencies())
@@ -26,10 +28,34 @@ def _category(value: str) -> str:
     return value
 
 
+def _ledger_time(value: Any) -> Any:
+    return ledger_time(value) if isinstance(value, datetime) else value
+
+
 Currency = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(_currency)]
 CategoryName = Annotated[str, AfterValidator(_category)]
 AmountMinor = Annotated[int, Field(ge=1, le=MAX_AMOUNT_MINOR)]
 Quantity = Annotated[int, Field(ge=1, le=10**9)]
+LedgerTime = Annotated[str, BeforeValidator(_ledger_time)]
+
+
+def amount_fields(data: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """A money form's fields for its schema: the amount typed in major units ("12.50") becomes
+    `amount_minor` (1250); what does not parse is left for validation to refuse."""
+    fields = {name: data.get(name) for name in names}
+    if data.get("amount"):
+        fields["amount_minor"] = _to_minor(str(data["amount"]), str(data.get("currency") or ""))
+    return fields
+
+
+def _to_minor(amount: str, currency: str) -> str | None:
+    try:
+        value = Decimal(amount.replace(",", "").strip())
+        digits = get_currency_precision(currency.upper()) if len(currency) == 3 else 2
+    except (InvalidOperation, ValueError):
+        return None
+    minor = value.scaleb(digits)
+    return str(int(minor)) if minor.is_finite() and minor == minor.to_integral_value() else None
 
 
 class _In(BaseModel):
@@ -226,7 +252,7 @@ class LedgerEntryPublic(BaseModel):
     counterparty: str
     reference: str
     description: str
-    recorded_at: str
+    recorded_at: LedgerTime
     prev_hash: str
     hash: str
 
@@ -296,3 +322,34 @@ class MostNeededItem(BaseModel):
     needs: int
     priority: str
     needed_by: date
+
+
+class DontSendBoard(BaseModel):
+    """What the incident needs most now, and what not to send."""
+
+    most_needed: list[MostNeededItem]
+    dont_send: list[DontSendPublic]
+
+
+# ---- funds
+
+
+class FundsPublic(BaseModel):
+    currency: str
+    pledged_minor: int
+    received_minor: int
+    disbursed_minor: int
+    balance_minor: int
+
+
+class ProjectFundsPublic(BaseModel):
+    project_id: int
+    funds_by_currency: list[FundsPublic]
+
+
+class IncidentFundsPublic(BaseModel):
+    """In the deployment's currency as `funds`, every currency in `funds_by_currency`."""
+
+    funds: FundsPublic
+    funds_by_currency: list[FundsPublic]
+    projects: list[ProjectFundsPublic]

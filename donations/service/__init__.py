@@ -1,5 +1,18 @@
-"""The donations domain's service functions, one module per concern."""
+"""The donations domain's service functions; other domains reach only what is re-exported here.
 
-from donations.service import figures, matching, money, offers, spending
+Modules: offers, matching (runs), matches (decisions, deliveries, track records), donations
+(pledges and their receipt), spending (disbursements, reversals), funds (figures), giving
+(most needed, don't send), ledger, receipts, scans, iati, incidents (picking, targets).
+"""
 
-__all__ = ["figures", "matching", "money", "offers", "spending"]
+from donations.service.donations import forget_donor
+from donations.service.funds import incident_funds, project_funds
+from donations.service.matches import need_helpers, organization_record
+
+__all__ = [
+    "forget_donor",
+    "incident_funds",
+    "need_helpers",
+    "organization_record",
+    "project_funds",
+]

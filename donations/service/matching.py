@@ -1,64 +1,27 @@
-"""Matching runs: feed open needs and open offers to the engine, store and decide proposals."""
+"""Matching runs: feed open needs and open offers to the engine, store what it proposes."""
 
 import asyncio
 import time
-from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import case, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
-from core.clock import utcnow
-from core.db import UTCDateTime
+from core import audit, clock
 from core.i18n import _
 from core.matching import NeedInput, OfferInput, match
 from core.models import Organization, User
-from donations.errors import (
-    InvalidState,
-    MatchNotFound,
-    NeedAlreadyCovered,
-    NotOwner,
-    OfferCapacityExceeded,
-    RunNotFound,
-)
-from donations.models import (
-    Match,
-    MatchingRun,
-    MatchStatus,
-    NeedLock,
-    Offer,
-    OfferStatus,
-    UnmetLine,
-)
-from donations.service.common import owns_offer
-from recovery.models import NeedStatus
-from recovery.service import get_incident, get_need, open_needs, record_fulfilment
-
-PENDING = (MatchStatus.accepted.value,)
-CLOSED_NEED = (NeedStatus.closed.value, NeedStatus.cancelled.value)
-COMMITTED = (MatchStatus.accepted.value, MatchStatus.fulfilled.value)
-
-
-async def _pending_by_need(session: AsyncSession, need_ids: list[int]) -> dict[int, int]:
-    """Accepted but not yet delivered quantities: promised, so not to be proposed again."""
-    if not need_ids:
-        return {}
-    rows = await session.execute(
-        select(Match.need_id, func.sum(Match.quantity - Match.quantity_fulfilled))
-        .where(Match.need_id.in_(need_ids), Match.status.in_(PENDING))
-        .group_by(Match.need_id)
-    )
-    return {need_id: int(total or 0) for need_id, total in rows}
+from donations.errors import RunNotFound
+from donations.models import Match, MatchingRun, MatchStatus, Offer, OfferStatus, UnmetLine
+from donations.service.matches import promised_by_need
+from recovery.service import get_incident, get_need, open_needs
 
 
 async def inputs(
     session: AsyncSession, incident_id: int, today: date
 ) -> tuple[list[NeedInput], list[OfferInput]]:
     needs = await open_needs(session, incident_id)
-    pending = await _pending_by_need(session, [n.id for n in needs])
+    pending = await promised_by_need(session, [n.id for n in needs])
     need_inputs = []
     for n in needs:
         remaining = n.quantity - n.quantity_met - pending.get(n.id, 0)
@@ -102,8 +65,9 @@ async def inputs(
 
 async def run(session: AsyncSession, *, incident_id: int, actor: User) -> MatchingRun:
     """Solve, store proposals and unmet lines; earlier undecided proposals are superseded."""
-    await get_incident(session, incident_id)
-    needs, offers = await inputs(session, incident_id, utcnow().date())
+    incident = await get_incident(session, incident_id)
+    # Offers run out by the incident's own calendar, as recovery's incident_today counts it.
+    needs, offers = await inputs(session, incident_id, clock.today(incident.time_zone))
     started = time.perf_counter()
     # The solver is CPU-bound; a worker thread keeps other requests flowing meanwhile.
     result = await asyncio.to_thread(match, needs, offers)
@@ -182,202 +146,61 @@ async def run_details(
     return matching_run, list(proposals), list(unmet)
 
 
-async def get_match(session: AsyncSession, match_id: int) -> Match:
-    row = await session.get(Match, match_id)
-    if row is None:
-        raise MatchNotFound(_("No such match."))
-    return row
-
-
-async def _decide(
-    session: AsyncSession, match_id: int, status: MatchStatus, actor: User
-) -> tuple[Match, dict]:
-    row = await get_match(session, match_id)
-    before = audit.snapshot(row)
-    changed = await session.execute(
-        update(Match)
-        .where(Match.id == match_id, Match.status == MatchStatus.proposed.value)
-        .values(status=status.value, decided_by_id=actor.id, decided_at=utcnow())
-        .returning(Match.id)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.scalar_one_or_none() is None:
-        raise InvalidState(
-            _("Only a proposed match can be decided; this one is %(status)s.")
-            % {"status": row.status},
-            fields={"status": row.status},
+async def offer_labels(session: AsyncSession, offer_ids: set[int]) -> dict[int, str]:
+    """Who offers what, for officials deciding: the organization (or donor) and the amount."""
+    labels = {}
+    for offer_id in offer_ids:
+        offer = await session.get(Offer, offer_id)
+        if offer is None:
+            continue
+        owner = (
+            await session.get(Organization, offer.organization_id)
+            if offer.organization_id
+            else None
         )
-    return row, before
+        if owner is None:
+            owner = await session.get(User, offer.owner_id)
+        labels[offer_id] = f"{owner.name}: {offer.quantity} {offer.unit}"
+    return labels
 
 
-async def _lock_need(session: AsyncSession, need_id: int) -> None:
-    """Serialize accepts per need: the row lock (PostgreSQL) or BEGIN IMMEDIATE (SQLite) makes
-    the read of what is already promised below current, so two accepts cannot both fit."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(NeedLock)
-        .values(need_id=need_id, accepts=0)
-        .on_conflict_do_nothing(index_elements=["need_id"])
-    )
-    await session.execute(
-        update(NeedLock)
-        .where(NeedLock.need_id == need_id)
-        .values(accepts=NeedLock.accepts + 1)
-        .execution_options(synchronize_session=False)
-    )
+async def need_titles(session: AsyncSession, need_ids: set[int]) -> dict[int, str]:
+    return {need_id: (await get_need(session, need_id)).title for need_id in need_ids}
 
 
-async def accept(session: AsyncSession, *, match_id: int, actor: User) -> Match:
-    """Commit the offer's capacity with one conditional update, so no offer is over-promised."""
-    row, before = await _decide(session, match_id, MatchStatus.accepted, actor)
-    await _lock_need(session, row.need_id)
-    need = await get_need(session, row.need_id)
-    await session.refresh(need)  # read after the lock: another accept may have committed
-    pending = (await _pending_by_need(session, [row.need_id])).get(row.need_id, 0)
-    if need.status in CLOSED_NEED:
-        raise InvalidState(
-            _("The need was closed or cancelled meanwhile."), fields={"need_id": need.status}
-        )
-    # `pending` already includes this match, accepted just above.
-    if need.quantity_met + pending > need.quantity:
-        raise NeedAlreadyCovered(
-            _("The need is already covered by other accepted matches."),
-            fields={"quantity": _("more than the need still lacks")},
-        )
-    committed = await session.execute(
-        update(Offer)
-        .where(
-            Offer.id == row.offer_id,
-            Offer.status == OfferStatus.open.value,
-            Offer.quantity_committed + row.quantity <= Offer.quantity,
-        )
-        .values(quantity_committed=Offer.quantity_committed + row.quantity)
-        .returning(Offer.id)
-        .execution_options(synchronize_session=False)
-    )
-    if committed.scalar_one_or_none() is None:
-        raise OfferCapacityExceeded(
-            _("The offer no longer has that much capacity, or it was withdrawn."),
-            fields={"quantity": _("more than the offer has left")},
-        )
-    await session.refresh(row)
-    await audit.record(
-        session,
-        actor=actor,
-        action="match.accept",
-        obj=row,
-        before=before,
-        after=audit.snapshot(row),
-    )
-    return row
-
-
-async def decline(session: AsyncSession, *, match_id: int, actor: User) -> Match:
-    row, before = await _decide(session, match_id, MatchStatus.declined, actor)
-    await session.refresh(row)
-    await audit.record(
-        session,
-        actor=actor,
-        action="match.decline",
-        obj=row,
-        before=before,
-        after=audit.snapshot(row),
-    )
-    return row
-
-
-async def fulfil(session: AsyncSession, *, match_id: int, quantity: int, actor: User) -> Match:
-    """The offering side delivers; the need's quantity_met rises through the recovery service."""
-    row = await get_match(session, match_id)
-    offer = await session.get(Offer, row.offer_id)
-    if offer is None or not owns_offer(actor, offer):
-        raise NotOwner(_("Only the offering organization or person may fulfil this match."))
-    before = audit.snapshot(row)
-    now = utcnow()
-    total = Match.quantity_fulfilled + quantity
-    changed = await session.execute(
-        update(Match)
-        .where(
-            Match.id == match_id,
-            Match.status == MatchStatus.accepted.value,
-            total <= Match.quantity,
-        )
-        .values(
-            quantity_fulfilled=total,
-            status=case((total >= Match.quantity, MatchStatus.fulfilled.value), else_=Match.status),
-            fulfilled_at=case(
-                (total >= Match.quantity, literal(now, UTCDateTime())), else_=Match.fulfilled_at
-            ),
-        )
-        .returning(Match.id)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.scalar_one_or_none() is None:
-        if row.status != MatchStatus.accepted:
-            raise InvalidState(
-                _("Only an accepted match can be fulfilled; this one is %(status)s.")
-                % {"status": row.status},
-                fields={"status": row.status},
-            )
-        raise InvalidState(
-            _("Only %(n)s remain to deliver on this match.")
-            % {"n": row.quantity - row.quantity_fulfilled},
-            fields={"quantity": _("more than the match has left")},
-        )
-    await record_fulfilment(session, row.need_id, quantity, actor=actor, source=f"match:{row.id}")
-    await session.refresh(row)
-    await audit.record(
-        session,
-        actor=actor,
-        action="match.fulfil",
-        obj=row,
-        before=before,
-        after=audit.snapshot(row) | {"quantity_delivered": quantity},
-    )
-    return row
-
-
-async def matches_for(session: AsyncSession, user: User) -> list[tuple[Match, Offer]]:
-    """Accepted and fulfilled matches on the user's (or their organization's) offers."""
-    mine = Offer.owner_id == user.id
-    if user.organization_id is not None:
-        mine = mine | (Offer.organization_id == user.organization_id)
-    rows = await session.execute(
-        select(Match, Offer)
-        .join(Offer, Offer.id == Match.offer_id)
-        .where(mine, Match.status.in_(COMMITTED))
-        .order_by(Match.status, Match.needed_by, Match.id)
-    )
-    return [(m, o) for m, o in rows]
-
-
-async def need_helpers(session: AsyncSession, need_id: int) -> dict:
-    rows = await session.scalars(
-        select(Organization.name)
-        .join(Offer, Offer.organization_id == Organization.id)
-        .join(Match, Match.offer_id == Offer.id)
-        .where(Match.need_id == need_id, Match.status.in_(COMMITTED))
-        .distinct()
-        .order_by(Organization.name)
-    )
-    return {"organizations": list(rows)}
-
-
-async def organization_record(session: AsyncSession, organization_id: int) -> dict:
-    rows = await session.execute(
-        select(Match.status, Match.fulfilled_at, Match.needed_by)
-        .join(Offer, Offer.id == Match.offer_id)
-        .where(Offer.organization_id == organization_id, Match.status.in_(COMMITTED))
-    )
-    counts: dict[str, int] = defaultdict(int)
-    for status, fulfilled_at, needed_by in rows:
-        counts["matches_accepted"] += 1
-        if status == MatchStatus.fulfilled:
-            counts["matches_fulfilled"] += 1
-            if fulfilled_at is not None and fulfilled_at.date() <= needed_by:
-                counts["matches_fulfilled_on_time"] += 1
+async def proposal_view(session: AsyncSession, proposal: Match) -> dict:
+    """What one proposal's row shows: the need's title and who offers what."""
     return {
-        "matches_accepted": counts["matches_accepted"],
-        "matches_fulfilled": counts["matches_fulfilled"],
-        "matches_fulfilled_on_time": counts["matches_fulfilled_on_time"],
+        "p": proposal,
+        "titles": await need_titles(session, {proposal.need_id}),
+        "offer_labels": await offer_labels(session, {proposal.offer_id}),
+    }
+
+
+async def desk(session: AsyncSession, incident_id: int | None) -> dict:
+    """The matching desk of an incident: its latest run, proposals and unmet needs."""
+    view: dict = {"run": None}
+    latest = await latest_run(session, incident_id) if incident_id else None
+    if latest is None:
+        return view
+    matching_run, proposals, unmet = await run_details(session, latest.id)
+    need_ids = {p.need_id for p in proposals} | {u.need_id for u in unmet}
+    return {
+        "run": matching_run,
+        "proposals": proposals,
+        "unmet": unmet,
+        "titles": await need_titles(session, need_ids),
+        "offer_labels": await offer_labels(session, {p.offer_id for p in proposals}),
+    }
+
+
+async def run_report(session: AsyncSession, run_id: int) -> dict:
+    """A run with its proposals and unmet lines, as the API answers it."""
+    matching_run, proposals, unmet = await run_details(session, run_id)
+    return {
+        "id": matching_run.id,
+        "incident_id": matching_run.incident_id,
+        "created_at": matching_run.created_at,
+        "proposals": proposals,
+        "unmet": unmet,
     }

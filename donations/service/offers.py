@@ -1,4 +1,4 @@
-"""Offers: NGO capacity and donors' in-kind pledges, and the incident's don't-send list."""
+"""Offers: NGO capacity and donors' in-kind pledges, who may see and change them."""
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -6,42 +6,50 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import utcnow
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput
 from core.i18n import _
 from core.models import Role, User
-from donations.errors import InvalidState, NotOwner, NotWanted, OfferNotFound
-from donations.models import DontSendItem, Match, MatchStatus, Offer, OfferKind, OfferStatus
-from donations.schemas import DontSendCreate, OfferCreate, OfferUpdate
-from donations.service.common import owns_offer
+from donations.errors import InvalidState, NotOwner, OfferNotFound
+from donations.models import Match, MatchStatus, Offer, OfferKind, OfferStatus
+from donations.schemas import OfferCreate, OfferUpdate
+from donations.service.giving import refuse_unwanted
 from recovery.service import get_incident
 
 
-async def get_offer(session: AsyncSession, offer_id: int) -> Offer:
+def owns_offer(user: User, offer: Offer) -> bool:
+    """The person who posted it, or any member of the organization it was posted for."""
+    if offer.owner_id == user.id:
+        return True
+    return (
+        user.role == Role.ngo
+        and offer.organization_id is not None
+        and offer.organization_id == user.organization_id
+    )
+
+
+async def get_offer(session: AsyncSession, offer_id: int, *, viewer: User | None = None) -> Offer:
+    """The offer; with `viewer`, only for the offering side or an official."""
     offer = await session.get(Offer, offer_id)
     if offer is None:
         raise OfferNotFound(_("No such offer."))
+    if viewer is not None and viewer.role != Role.official and not owns_offer(viewer, offer):
+        raise NotOwner(_("Only the offering side and officials may see this offer."))
     return offer
 
 
-async def _refuse_unwanted(session: AsyncSession, incident_id: int, category: str) -> None:
-    item = await session.scalar(
-        select(DontSendItem).where(
-            DontSendItem.incident_id == incident_id, DontSendItem.category == category
-        )
-    )
-    if item is not None:
-        raise NotWanted(
-            _("Please don't send this: %(label)s. %(reason)s")
-            % {"label": item.label, "reason": item.reason},
-            fields={"category": item.reason},
-        )
+async def editable_offer(session: AsyncSession, offer_id: int, *, actor: User) -> Offer:
+    """The offer its owner is about to change."""
+    offer = await get_offer(session, offer_id)
+    if not owns_offer(actor, offer):
+        raise NotOwner(_("Only the offering organization or person may change this offer."))
+    return offer
 
 
 async def create_offer(session: AsyncSession, *, owner: User, data: OfferCreate) -> Offer:
     await get_incident(session, data.incident_id)
     kind = OfferKind.pledge if owner.role == Role.donor else OfferKind.capacity
     if kind == OfferKind.pledge:
-        await _refuse_unwanted(session, data.incident_id, data.category)
+        await refuse_unwanted(session, data.incident_id, data.category)
     offer = Offer(
         **data.model_dump(exclude={"description"}),
         description=data.description or "",
@@ -60,9 +68,7 @@ async def create_offer(session: AsyncSession, *, owner: User, data: OfferCreate)
 async def update_offer(
     session: AsyncSession, *, offer_id: int, actor: User, data: OfferUpdate
 ) -> Offer:
-    offer = await get_offer(session, offer_id)
-    if not owns_offer(actor, offer):
-        raise NotOwner(_("Only the offering organization or person may change this offer."))
+    offer = await editable_offer(session, offer_id, actor=actor)
     if offer.status != OfferStatus.open:
         raise InvalidState(_("A withdrawn offer cannot be changed."))
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
@@ -81,7 +87,7 @@ async def update_offer(
             fields={"quantity": _("below what is already committed")},
         )
     if offer.kind == OfferKind.pledge and "category" in changes:
-        await _refuse_unwanted(session, offer.incident_id, changes["category"])
+        await refuse_unwanted(session, offer.incident_id, changes["category"])
     for key, value in changes.items():
         setattr(offer, key, value)
     offer.updated_at = utcnow()
@@ -160,54 +166,3 @@ async def list_offers(
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Offer.id.desc()).limit(limit).offset(offset))
     return list(rows), total or 0
-
-
-async def dont_send_list(session: AsyncSession, incident_id: int) -> list[DontSendItem]:
-    rows = await session.scalars(
-        select(DontSendItem)
-        .where(DontSendItem.incident_id == incident_id)
-        .order_by(DontSendItem.category)
-    )
-    return list(rows)
-
-
-async def add_dont_send(
-    session: AsyncSession, *, data: DontSendCreate, actor: User
-) -> DontSendItem:
-    await get_incident(session, data.incident_id)
-    exists = await session.scalar(
-        select(DontSendItem.id).where(
-            DontSendItem.incident_id == data.incident_id,
-            DontSendItem.category == data.category,
-        )
-    )
-    if exists:
-        raise Conflict(
-            _("This category is already on the list."),
-            fields={"category": _("already listed")},
-        )
-    item = DontSendItem(**data.model_dump(), created_by_id=actor.id)
-    session.add(item)
-    await session.flush()
-    await audit.record(
-        session, actor=actor, action="dont_send.add", obj=item, after=audit.snapshot(item)
-    )
-    return item
-
-
-async def remove_dont_send(session: AsyncSession, *, item_id: int, actor: User) -> DontSendItem:
-    item = await session.get(DontSendItem, item_id)
-    if item is None:
-        raise NotFound(_("No such entry."))
-    before = audit.snapshot(item)
-    await session.delete(item)
-    await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="dont_send.remove",
-        object_type="dont_send_items",
-        object_id=item_id,
-        before=before,
-    )
-    return item

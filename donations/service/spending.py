@@ -7,12 +7,10 @@ from core import audit
 from core.i18n import _
 from core.models import Organization, User
 from core.web import format_money
-from donations import ledger
 from donations.errors import (
     DisbursementNotFound,
     InsufficientFunds,
     InvalidState,
-    LedgerEntryNotFound,
 )
 from donations.models import (
     Disbursement,
@@ -23,7 +21,9 @@ from donations.models import (
     LedgerKind,
 )
 from donations.schemas import DisbursementCreate
-from donations.service.common import check_targets
+from donations.service import ledger
+from donations.service.incidents import check_targets
+from donations.service.scans import Scan
 from recovery.service import get_project
 
 
@@ -41,10 +41,12 @@ async def disburse(
     *,
     data: DisbursementCreate,
     actor: User,
-    receipt_file: str | None = None,
-    receipt_content_type: str | None = None,
+    scan: Scan | None = None,
 ) -> Disbursement:
-    """Spend from the incident's received funds; never more than the balance, atomically."""
+    """Spend from the incident's received funds; never more than the balance, atomically.
+
+    A scanned receipt is written to disk last, once everything else is in place.
+    """
     await check_targets(
         session, incident_id=data.incident_id, need_id=data.need_id, project_id=data.project_id
     )
@@ -74,8 +76,8 @@ async def disburse(
         currency=data.currency,
         description=data.description,
         receipt_reference=data.receipt_reference,
-        receipt_file=receipt_file,
-        receipt_content_type=receipt_content_type,
+        receipt_file=scan.name if scan else None,
+        receipt_content_type=scan.content_type if scan else None,
         created_by_id=actor.id,
     )
     session.add(disbursement)
@@ -100,6 +102,8 @@ async def disburse(
         obj=disbursement,
         after=audit.snapshot(disbursement) | {"ledger_seq": entry.seq},
     )
+    if scan is not None:
+        scan.save()
     return disbursement
 
 
@@ -124,9 +128,7 @@ async def reverse_entry(
     session: AsyncSession, *, entry_id: int, reason: str, actor: User
 ) -> LedgerEntry:
     """Correct a receipt or disbursement by appending a reversing entry; nothing is edited."""
-    original = await session.get(LedgerEntry, entry_id)
-    if original is None:
-        raise LedgerEntryNotFound(_("No such ledger entry."))
+    original = await ledger.get_entry(session, entry_id)
     if original.kind == LedgerKind.receipt:
         await _undo_receipt(session, original)
     elif original.kind == LedgerKind.disbursement:

@@ -220,15 +220,15 @@ async def test_offer_with_accepted_match_cannot_be_withdrawn(client, world):
 async def test_concurrent_accepts_cannot_over_promise_a_need(client, world, app, monkeypatch):
     """Proposals from different runs for one need: accepts run one at a time per need."""
     from donations.models import Match, MatchingRun
-    from donations.service import matching
+    from donations.service import matches
 
-    real_get_need = matching.get_need
+    real_get_need = matches.get_need
 
     async def slow_get_need(session, need_id):
         await asyncio.sleep(0.2)  # widen the window between reading and committing
         return await real_get_need(session, need_id)
 
-    monkeypatch.setattr(matching, "get_need", slow_get_need)
+    monkeypatch.setattr(matches, "get_need", slow_get_need)
 
     first = (await post_offer(client, world, quantity=200)).json()
     second = (await post_offer(client, world, who="ngo2", quantity=200)).json()

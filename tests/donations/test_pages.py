@@ -3,7 +3,7 @@
 import pytest
 
 import core.pdf
-from donations import receipts
+from donations.service import receipts
 from tests.conftest import csrf_token, sign_in
 from tests.donations.conftest import offer_body
 from tests.donations.test_money import disburse, pledge, receive
@@ -261,3 +261,29 @@ async def test_garbage_form_values_are_client_errors_not_crashes(client, world):
     assert (await client.get("/funds?incident_id=abc")).status_code == 200
     assert (await client.get("/api/v1/incidents/424242/funds")).status_code == 404
     assert (await client.get("/incidents/424242/giving")).status_code == 404
+
+
+async def test_delivery_form_refuses_more_than_is_left_in_place(client, world):
+    await client.post(
+        "/api/v1/offers", json=offer_body(world.incident.id, quantity=200),
+        headers=world.headers["ngo"],
+    )  # fmt: skip
+    run = await client.post(
+        "/api/v1/matching/runs",
+        json={"incident_id": world.incident.id},
+        headers=world.headers["official"],
+    )
+    proposal = run.json()["proposals"][0]
+    await client.post(f"/api/v1/matches/{proposal['id']}/accept", headers=world.headers["official"])
+    token = await browser(client, world.ngo, "/my-matches")
+    url = f"/my-matches/{proposal['id']}/fulfil"
+    too_much = await client.post(url, data={"quantity": "201", "csrftoken": token})
+    assert too_much.status_code == 422
+    assert "more than the match has left" in too_much.text
+    blank = await client.post(url, data={"quantity": "", "csrftoken": token})
+    assert blank.status_code == 422
+    assert "Input should be a valid integer" in blank.text
+    done = await client.post(url, data={"quantity": "200", "csrftoken": token})
+    assert done.status_code == 303
+    mine = (await client.get("/api/v1/matches", headers=world.headers["ngo"])).json()
+    assert [m["status"] for m in mine["items"]] == ["fulfilled"]

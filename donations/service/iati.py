@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import utcnow
 from core.models import Organization, OrgKind, User
 from donations.models import Disbursement, Donation, DonationStatus
-from donations.service.money import public_donor_name
+from donations.service.donations import public_donor_name
 from recovery.service import get_area, get_incident, incident_projects
 
 IATI_VERSION = "2.03"

@@ -1,12 +1,25 @@
-"""Checks shared by the donations services: targets belong to their incident, who owns what."""
+"""Incidents as the money sees them: the one a desk shows, and targets that belong to it."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
 from core.i18n import _
-from core.models import Role, User
-from donations.models import Offer
-from recovery.service import get_incident, get_need, get_project
+from recovery.service import get_incident, get_need, get_project, list_incidents
+
+
+def as_id(value) -> int | None:
+    """A positive integer from a form or query value, or None (never an exception)."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+async def choose(session: AsyncSession, wanted) -> tuple[list, int | None]:
+    """Incidents to pick from, and the one asked for by `wanted` (else the newest)."""
+    incidents, _total = await list_incidents(session, limit=200)
+    chosen = as_id(wanted)
+    if chosen is None and incidents:
+        chosen = incidents[0].id
+    return incidents, chosen
 
 
 async def check_targets(
@@ -32,14 +45,3 @@ async def check_targets(
                 _("The project belongs to another incident."),
                 fields={"project_id": _("not part of this incident")},
             )
-
-
-def owns_offer(user: User, offer: Offer) -> bool:
-    """The person who posted it, or any member of the organization it was posted for."""
-    if offer.owner_id == user.id:
-        return True
-    return (
-        user.role == Role.ngo
-        and offer.organization_id is not None
-        and offer.organization_id == user.organization_id
-    )

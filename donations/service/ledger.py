@@ -3,7 +3,7 @@
 Each entry's `hash` is SHA-256 over the canonical JSON of its FIELDS plus `prev_hash` (sorted
 keys, no whitespace, UTF-8, amounts as integers, `recorded_at` as UTC ISO 8601 with "Z").
 The first entry of an incident's chain has `prev_hash` = 64 zeros. There is no update or
-delete path: a correction is a new `reversal` entry (see service.money.reverse_entry).
+delete path: a correction is a new `reversal` entry (see service.spending.reverse_entry).
 """
 
 import csv
@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -20,7 +19,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
-from donations.models import GENESIS_HASH, LedgerEntry, LedgerHead
+from core.i18n import _
+from donations.errors import LedgerEntryNotFound
+from donations.models import GENESIS_HASH, LedgerEntry, LedgerHead, ledger_time
 
 FIELDS = (
     "seq",
@@ -58,13 +59,9 @@ print("ledger verified:", len(entries), "entries, head", prev)
 """
 
 
-def format_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def entry_fields(entry: LedgerEntry) -> dict[str, Any]:
     data = {name: getattr(entry, name) for name in FIELDS}
-    data["recorded_at"] = format_time(entry.recorded_at)
+    data["recorded_at"] = ledger_time(entry.recorded_at)
     return data
 
 
@@ -147,6 +144,13 @@ async def append(
         .values(hash=entry.hash)
         .execution_options(synchronize_session=False)
     )
+    return entry
+
+
+async def get_entry(session: AsyncSession, entry_id: int) -> LedgerEntry:
+    entry = await session.get(LedgerEntry, entry_id)
+    if entry is None:
+        raise LedgerEntryNotFound(_("No such ledger entry."))
     return entry
 
 

@@ -1,37 +1,39 @@
-"""Money coming in: pledges (idempotent per Idempotency-Key) and their receipt."""
+"""Money coming in: pledges (idempotent per Idempotency-Key), their receipt, the donor's view."""
 
 import hashlib
 import json
+import re
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import utcnow
+from core.errors import Conflict, DomainError
 from core.i18n import _
-from core.models import User
-from donations import ledger
-from donations.errors import (
-    DonationNotFound,
-    IdempotencyMismatch,
-    InvalidState,
-)
+from core.models import Role, User
+from donations.errors import DonationNotFound, IdempotencyMismatch, InvalidState
 from donations.models import (
+    Disbursement,
     Donation,
     DonationStatus,
     FundBalance,
     IdempotencyKey,
     LedgerEntry,
     LedgerKind,
+    Offer,
+    OfferKind,
 )
 from donations.schemas import DonationCreate, DonationPublic
-from donations.service.common import check_targets
+from donations.service import ledger, spending
+from donations.service.incidents import check_targets
 
 ANONYMOUS = "Anonymous"
+# What a client may send as Idempotency-Key: 1 to 200 visible ASCII characters.
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
 def public_donor_name(donation: Donation) -> str:
@@ -60,53 +62,76 @@ async def pledge(
 ) -> tuple[dict[str, Any], bool]:
     """Record a pledge; returns (the answer, replayed) so a retried request gets the same one.
 
-    With a key, the donation and the key row are written in one savepoint: when a concurrent
-    retry wins the unique (user_id, key) race, ours is rolled back and theirs is returned.
+    The key row is claimed with an insert that does nothing on a conflict: a concurrent retry
+    that got there first waits for it (PostgreSQL) or runs after it (SQLite's BEGIN
+    IMMEDIATE), and then this request's donation is removed again and theirs is answered.
     """
     digest = request_hash(data)
     if idempotency_key is not None:
+        check_key(idempotency_key)
         stored = await _stored_answer(session, donor.id, idempotency_key, digest)
         if stored is not None:
             return stored, True
     await check_targets(
         session, incident_id=data.incident_id, need_id=data.need_id, project_id=data.project_id
     )
-    try:
-        async with session.begin_nested():
-            donation = Donation(
-                incident_id=data.incident_id,
-                need_id=data.need_id,
-                project_id=data.project_id,
-                donor_id=donor.id,
-                amount_minor=data.amount_minor,
-                currency=data.currency,
-                public_name=data.public_name or None,
-            )
-            session.add(donation)
-            await session.flush()
-            answer = DonationPublic.model_validate(donation).model_dump(mode="json")
-            if idempotency_key is not None:
-                session.add(
-                    IdempotencyKey(
-                        user_id=donor.id,
-                        key=idempotency_key,
-                        request_hash=digest,
-                        donation_id=donation.id,
-                        response=answer,
-                    )
-                )
-                await session.flush()
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
+    donation = Donation(
+        incident_id=data.incident_id,
+        need_id=data.need_id,
+        project_id=data.project_id,
+        donor_id=donor.id,
+        amount_minor=data.amount_minor,
+        currency=data.currency,
+        public_name=data.public_name or None,
+    )
+    session.add(donation)
+    await session.flush()
+    answer = DonationPublic.model_validate(donation).model_dump(mode="json")
+    if idempotency_key is not None and not await _claim_key(
+        session, donor.id, idempotency_key, digest, donation.id, answer
+    ):
+        await session.delete(donation)
+        await session.flush()
         stored = await _stored_answer(session, donor.id, idempotency_key, digest)
         if stored is None:
-            raise
+            raise Conflict(_("The same request is still being processed; try again shortly."))
         return stored, True
     await audit.record(
         session, actor=donor, action="donation.pledge", obj=donation, after=audit.snapshot(donation)
     )
     return answer, False
+
+
+def check_key(key: str) -> None:
+    if not _KEY.match(key):
+        raise DomainError(
+            _("The Idempotency-Key must be 1 to 200 visible ASCII characters."),
+            400,
+            "bad_idempotency_key",
+            {"Idempotency-Key": _("invalid")},
+        )
+
+
+async def _claim_key(
+    session: AsyncSession, user_id: int, key: str, digest: str, donation_id: int, answer: dict
+) -> bool:
+    """Store the key with its answer; False when another request holds the key already."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    claimed = await session.execute(
+        insert(IdempotencyKey)
+        .values(
+            user_id=user_id,
+            key=key,
+            request_hash=digest,
+            donation_id=donation_id,
+            status_code=201,
+            response=answer,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        .returning(IdempotencyKey.id)
+    )
+    return claimed.scalar_one_or_none() is not None
 
 
 async def _stored_answer(
@@ -205,22 +230,40 @@ async def donor_donations(session: AsyncSession, donor_id: int) -> list[Donation
 async def list_donations(
     session: AsyncSession,
     *,
+    viewer: User | None = None,
     incident_id: int | None = None,
     status: str | None = None,
-    donor_id: int | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Donation], int]:
+    """Donations, newest first; a donor `viewer` sees only their own, officials every one."""
     query = select(Donation)
     if incident_id is not None:
         query = query.where(Donation.incident_id == incident_id)
     if status is not None:
         query = query.where(Donation.status == status)
-    if donor_id is not None:
-        query = query.where(Donation.donor_id == donor_id)
+    if viewer is not None and viewer.role != Role.official:
+        query = query.where(Donation.donor_id == viewer.id)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Donation.id.desc()).limit(limit).offset(offset))
     return list(rows), total or 0
+
+
+async def money_trail(
+    session: AsyncSession, donations: list[Donation]
+) -> dict[int, list[Disbursement]]:
+    """Per received donation, the disbursements made from the pool it went to."""
+    trail = {}
+    for donation in donations:
+        if donation.status != DonationStatus.received:
+            continue
+        spent = await spending.list_disbursements(session, incident_id=donation.incident_id)
+        if donation.project_id:
+            spent = [d for d in spent if d.project_id == donation.project_id]
+        elif donation.need_id:
+            spent = [d for d in spent if d.need_id == donation.need_id]
+        trail[donation.id] = [d for d in spent if not d.reversed]
+    return trail
 
 
 async def receipt_entry(session: AsyncSession, donation_id: int) -> LedgerEntry | None:
@@ -229,3 +272,27 @@ async def receipt_entry(session: AsyncSession, donation_id: int) -> LedgerEntry 
             LedgerEntry.donation_id == donation_id, LedgerEntry.kind == LedgerKind.receipt.value
         )
     )
+
+
+async def forget_donor(session: AsyncSession, user: User) -> None:
+    """Account deletion: drop what the donor told us about themselves, keep every amount.
+
+    The name they chose to show is removed from their donations and the stored replay
+    answers go; their in-kind pledges lose their free-text description. Ledger entries stay
+    as they are: the chain is append-only and hashed, and it holds only the public name the
+    donor chose to publish (or "Anonymous").
+    """
+    await session.execute(
+        update(Donation)
+        .where(Donation.donor_id == user.id)
+        .values(public_name=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
+    await session.execute(
+        update(Offer)
+        .where(Offer.owner_id == user.id, Offer.kind == OfferKind.pledge.value)
+        .values(description="", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()

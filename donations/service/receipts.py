@@ -3,9 +3,16 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import URL
+
+from core.errors import Conflict, Forbidden
 from core.i18n import _
+from core.models import Role, User
 from core.pdf import new_document
 from core.web import format_money
+from donations.service.donations import get_donation, public_donor_name, receipt_entry
+from recovery.service import get_incident, get_need, get_project
 
 
 @dataclass(frozen=True)
@@ -65,3 +72,38 @@ def render_receipt(data: ReceiptData) -> bytes:
         ),
     )
     return bytes(pdf.output())
+
+
+async def donation_receipt(
+    session: AsyncSession, *, donation_id: int, viewer: User, ledger_url: URL
+) -> bytes:
+    """The receipt PDF of a received donation, for its donor or an official; it points to
+    the public ledger page (`ledger_url`) of the donation's incident."""
+    donation = await get_donation(session, donation_id)
+    if viewer.role != Role.official and donation.donor_id != viewer.id:
+        raise Forbidden(_("This is another donor's receipt."))
+    if donation.status != "received":
+        raise Conflict(_("A receipt exists only once the money was received."))
+    incident = await get_incident(session, donation.incident_id)
+    if donation.project_id:
+        purpose = (await get_project(session, donation.project_id)).title
+    elif donation.need_id:
+        purpose = (await get_need(session, donation.need_id)).title
+    else:
+        purpose = _("General recovery funds")
+    entry = await receipt_entry(session, donation.id)
+    donor = await session.get(User, donation.donor_id)
+    data = ReceiptData(
+        number=f"RC-{donation.incident_id}-{donation.id}",
+        donor_name=donor.name if donor else public_donor_name(donation),
+        amount_minor=donation.amount_minor,
+        currency=donation.currency,
+        incident=incident.name,
+        purpose=purpose,
+        received_at=donation.received_at,
+        reference=donation.reference or "",
+        ledger_seq=entry.seq if entry else None,
+        ledger_hash=entry.hash if entry else None,
+        verify_url=str(ledger_url.include_query_params(incident_id=donation.incident_id)),
+    )
+    return render_receipt(data)

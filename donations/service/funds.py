@@ -1,4 +1,4 @@
-"""Public money figures per incident and project, and what an incident needs most right now.
+"""Money figures per incident and project: pledged, received, disbursed and the balance.
 
 Funds are reported in the deployment's currency (settings.currency) as `funds`; when money
 came in other currencies too, `funds_by_currency` lists every currency (never converted).
@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
 from donations.models import Disbursement, Donation, DonationStatus
-from recovery.models import PRIORITY_RANK, Priority
-from recovery.service import get_incident, get_project, open_needs
+from donations.service import donations, giving, ledger, spending
+from recovery.service import get_incident, get_project, incident_projects, open_needs
 
 
 @cache
@@ -102,36 +102,44 @@ async def projects_funds(session: AsyncSession, incident_id: int) -> dict[int, d
     return result
 
 
-async def most_needed(session: AsyncSession, incident_id: int, *, limit: int = 10) -> list[dict]:
-    """Open needs summed by category and unit, most urgent first: what to give now."""
-    await get_incident(session, incident_id)
-    groups: dict[tuple[str, str], dict] = {}
-    for need in await open_needs(session, incident_id):
-        key = (need.category, need.unit)
-        group = groups.setdefault(
-            key,
-            {
-                "category": need.category,
-                "unit": need.unit,
-                "quantity": 0,
-                "needs": 0,
-                "priority": need.priority,
-                "needed_by": need.needed_by,
-            },
-        )
-        group["quantity"] += need.quantity - need.quantity_met
-        group["needs"] += 1
-        if _rank(need.priority) < _rank(group["priority"]):
-            group["priority"] = need.priority
-        group["needed_by"] = min(group["needed_by"], need.needed_by)
-    ranked = sorted(
-        groups.values(), key=lambda g: (_rank(g["priority"]), g["needed_by"], -g["quantity"])
+async def incident_summary(session: AsyncSession, incident_id: int) -> dict:
+    """An incident's funds, overall and per project that has money attached (public)."""
+    incident = await get_incident(session, incident_id)
+    summary = await incident_funds(session, incident.id)
+    per_project = await projects_funds(session, incident.id)
+    summary["projects"] = [
+        {"project_id": project_id, "funds_by_currency": list(totals.values())}
+        for project_id, totals in per_project.items()
+    ]
+    return summary
+
+
+async def desk(session: AsyncSession, incident_id: int | None) -> dict:
+    """The officials' funds desk of an incident: pledges to receive, spending, corrections."""
+    view: dict = {
+        "incident_id": incident_id,
+        "pledges": [],
+        "disbursements": [],
+        "dont_send": [],
+        "projects": [],
+        "needs": [],
+        "figures": None,
+        "entries": [],
+        "reversed_seqs": set(),
+    }
+    if not incident_id:
+        return view
+    entries, _count = await ledger.entries(session, incident_id=incident_id)
+    pledges, _total = await donations.list_donations(
+        session, incident_id=incident_id, status="pledged", limit=200
     )
-    return ranked[:limit]
-
-
-def _rank(priority: str) -> int:
-    try:
-        return PRIORITY_RANK[Priority(priority)]
-    except ValueError:
-        return len(PRIORITY_RANK)
+    return view | {
+        "pledges": pledges,
+        "disbursements": await spending.list_disbursements(session, incident_id=incident_id),
+        "dont_send": await giving.dont_send_list(session, incident_id),
+        "projects": await incident_projects(session, incident_id),
+        "needs": await open_needs(session, incident_id),
+        "figures": await incident_funds(session, incident_id),
+        "entries": entries,
+        "reversed_seqs": {e.reverses_seq for e in entries if e.reverses_seq},
+    }

@@ -1,0 +1,105 @@
+"""Giving money: the donor's pledge form, their donations and receipts, the pledge API."""
+
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core import api
+from core.auth import require
+from core.db import get_session
+from core.forms import form_page
+from core.models import Role, User
+from core.web import render
+from donations.schemas import DonationCreate, DonationQuery, amount_fields
+from donations.service import donations, incidents, receipts
+from recovery.service import incident_projects, open_needs
+
+PLEDGE_FIELDS = ("incident_id", "need_id", "project_id", "currency", "public_name")
+
+
+async def _targets(session, incident_id: int | None) -> dict:
+    """The needs and projects a gift to the incident may go to."""
+    if not incident_id:
+        return {"needs": [], "projects": []}
+    return {
+        "needs": await open_needs(session, incident_id),
+        "projects": await incident_projects(session, incident_id),
+    }
+
+
+async def give(request: Request) -> Response:
+    user = await require(request, Role.donor)
+    session = get_session(request)
+    choices, incident_id = await incidents.choose(session, request.query_params.get("incident_id"))
+    currency = request.app.state.settings.currency
+    typed: dict = {}
+
+    def prepare(data: dict) -> dict:
+        typed.update(data)  # the re-rendered form shows the amount as typed, and keeps the key
+        return amount_fields(data, PLEDGE_FIELDS)
+
+    async def context(data: dict) -> dict:
+        chosen = incidents.as_id(data.get("incident_id")) or incident_id
+        return {"incidents": choices, "incident_id": incident_id, "currency": currency,
+                "form": typed, **await _targets(session, chosen)}  # fmt: skip
+
+    return await form_page(
+        request, "donations/give.html", block="form", schema=DonationCreate, user=user,
+        action=lambda session, body, user: donations.pledge(
+            session, donor=user, data=body, idempotency_key=typed.get("idempotency_key")
+        ),
+        success=lambda _answer: request.url_for("donations:mine"),
+        context=context, prepare=prepare,
+        initial={
+            "incident_id": incident_id,
+            "project_id": request.query_params.get("project_id"),
+            "need_id": request.query_params.get("need_id"),
+            "currency": currency,
+            # One key per rendered form: a double-submitted form pledges once.
+            "idempotency_key": secrets.token_urlsafe(16),
+        },
+    )  # fmt: skip
+
+
+async def mine(request: Request) -> Response:
+    user = await require(request, Role.donor)
+    session = get_session(request)
+    rows = await donations.donor_donations(session, user.id)
+    trail = await donations.money_trail(session, rows)
+    return await render(request, "donations/mine.html", {"donations": rows, "trail": trail})
+
+
+async def receipt_pdf(request: Request) -> Response:
+    user = await require(request, Role.donor, Role.official)
+    donation_id = request.path_params["id"]
+    pdf = await receipts.donation_receipt(
+        get_session(request),
+        donation_id=donation_id,
+        viewer=user,
+        ledger_url=request.url_for("donations:ledger"),
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="receipt-{donation_id}.pdf"'},
+    )
+
+
+async def create_donation(request: Request, body: DonationCreate, user: User):
+    """Pledge money; send an Idempotency-Key header so a retry never pledges twice."""
+    answer, replayed = await donations.pledge(
+        get_session(request),
+        donor=user,
+        data=body,
+        idempotency_key=request.headers.get("idempotency-key"),
+    )
+    return api.Answer(answer, headers={"Idempotent-Replayed": "true"} if replayed else {})
+
+
+async def list_donations(request: Request, query: DonationQuery, user: User):
+    """Donors see their own donations; officials see all (to record receipts)."""
+    rows, total = await donations.list_donations(
+        get_session(request), viewer=user, **query.model_dump()
+    )
+    return api.page(rows, total)

@@ -1,0 +1,105 @@
+"""Matches: officials accept or decline proposals, the offering side records deliveries."""
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from core import api
+from core.auth import require
+from core.db import get_session
+from core.errors import DomainError
+from core.forms import form_page
+from core.models import Role, User
+from core.web import is_fragment_request, render
+from donations.schemas import FulfilRequest, MatchQuery
+from donations.service import matches, matching
+
+OFFERING = (Role.ngo, Role.donor)
+DECISIONS = {"accept": matches.accept, "decline": matches.decline}
+
+
+async def match_decide(request: Request) -> Response:
+    """Accept or decline from the desk; under htmx the proposal's row comes back in place."""
+    user = await require(request, Role.official)
+    session = get_session(request)
+    decide = DECISIONS.get(request.path_params["action"])
+    if decide is None:
+        raise HTTPException(404)
+    match_id = request.path_params["id"]
+    try:
+        row = await decide(session, match_id=match_id, actor=user)
+    except DomainError as exc:
+        if not is_fragment_request(request):
+            raise
+        # 422 so htmx swaps the row in, and the request's transaction is rolled back.
+        view = await matching.proposal_view(session, await matches.get_match(session, match_id))
+        return await render(request, "donations/matching.html", view | {"error": exc.message},
+                            status_code=422, block="proposal")  # fmt: skip
+    if is_fragment_request(request):
+        view = await matching.proposal_view(session, row)
+        return await render(request, "donations/matching.html", view, block="proposal")
+    run = await matching.get_run(session, row.run_id)
+    target = request.url_for("donations:matching").include_query_params(incident_id=run.incident_id)
+    return RedirectResponse(target, status_code=303)
+
+
+async def _my_matches(request: Request, user: User) -> dict:
+    session = get_session(request)
+    rows = await matches.matches_for(session, user)
+    return {
+        "rows": rows,
+        "titles": await matching.need_titles(session, {m.need_id for m, _ in rows}),
+    }
+
+
+async def my_matches(request: Request) -> Response:
+    user = await require(request, *OFFERING)
+    return await render(
+        request, "donations/matches.html", await _my_matches(request, user) | {"errors": {}}
+    )
+
+
+async def match_fulfil(request: Request) -> Response:
+    user = await require(request, *OFFERING)
+    match_id = request.path_params["id"]
+
+    async def context(_data):
+        return await _my_matches(request, user) | {"failed": match_id}
+
+    return await form_page(
+        request, "donations/matches.html", block="matches", schema=FulfilRequest, user=user,
+        action=lambda session, body, user: matches.fulfil(
+            session, match_id=match_id, quantity=body.quantity, actor=user
+        ),
+        success=lambda _row: request.url_for("donations:matches"),
+        context=context,
+    )  # fmt: skip
+
+
+async def accept_match(request: Request, user: User):
+    """Accept a proposal; the offer's capacity is committed atomically."""
+    return await matches.accept(
+        get_session(request), match_id=request.path_params["id"], actor=user
+    )
+
+
+async def decline_match(request: Request, user: User):
+    """Decline a proposal."""
+    return await matches.decline(
+        get_session(request), match_id=request.path_params["id"], actor=user
+    )
+
+
+async def fulfil_match(request: Request, body: FulfilRequest, user: User):
+    """Report delivery on an accepted match; the need's quantity_met rises by `quantity`."""
+    return await matches.fulfil(
+        get_session(request), match_id=request.path_params["id"], quantity=body.quantity, actor=user
+    )
+
+
+async def list_my_matches(request: Request, query: MatchQuery, user: User):
+    """Accepted and fulfilled matches on your (organization's) offers."""
+    rows, total = await matches.my_matches(
+        get_session(request), user, status=query.status, limit=query.limit, offset=query.offset
+    )
+    return api.page(rows, total)
