@@ -2,7 +2,6 @@
 
 import asyncio
 import getpass
-import importlib
 
 import typer
 import uvicorn
@@ -103,18 +102,18 @@ def worker(
 ) -> None:
     """Run background jobs: the mail outbox and reminders."""
     from core.app import open_database
+    from volunteers.service import delivery
 
-    module = importlib.import_module("volunteers.worker")
-    asyncio.run(module.run(open_database(Settings()), once=once))
+    asyncio.run(delivery.run(open_database(Settings()), once=once))
 
 
 @app.command()
 def remind() -> None:
     """Queue reminders to responsible organizations about overdue work."""
     from core.app import open_database
+    from recovery.service import reminders
 
-    module = importlib.import_module("recovery.reminders")
-    count = asyncio.run(module.run(open_database(Settings())))
+    count = asyncio.run(reminders.run(open_database(Settings())))
     typer.echo(f"{count} reminder(s) queued")
 
 

@@ -129,6 +129,9 @@ class DBSessionMiddleware:
         scope.setdefault("state", {})
         scope["commons.database"] = self.database
         failed = False
+        # What the signed session held before the handler: restored when the commit fails, so
+        # a cookie never names a user or sign-in that was rolled back.
+        session_before = dict(scope["session"]) if "session" in scope else None
 
         async def send_after_commit(message: Message) -> None:
             nonlocal failed
@@ -145,6 +148,9 @@ class DBSessionMiddleware:
                     except Exception:
                         log.exception("commit failed on %s", scope.get("path"))
                         failed = True
+                        if session_before is not None:
+                            scope["session"].clear()
+                            scope["session"].update(session_before)
                         await _send_commit_failure(scope, send)
                         return
             await send(message)

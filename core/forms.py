@@ -54,8 +54,8 @@ def validate(model: type[M], data: Mapping[str, Any]) -> tuple[M | None, dict[st
 
 
 def refusal_fields(exc: DomainError) -> dict[str, str]:
-    """A refusal's per-field messages, or its message in the form-level slot."""
-    return dict(exc.fields) if exc.fields else {FORM: exc.message}
+    """A refusal's per-field messages, and its message in the form-level slot."""
+    return {**exc.fields, FORM: exc.message}
 
 
 async def form_page(
@@ -73,6 +73,7 @@ async def form_page(
     lists: Sequence[str] = (),
     drop_blank: bool = False,
     prepare: Callable[[dict[str, Any]], Any] | None = None,
+    keep_status: bool = False,
 ) -> Response:
     """One form's whole round trip, so a handler is a few lines.
 
@@ -80,8 +81,10 @@ async def form_page(
     validates it with `schema`, calls `action(session, body, user)` and answers with
     `success(result)`: a URL to redirect to (HX-Redirect under htmx) or a Response. Invalid
     input, or a refusal of the action, re-renders `block` (the page without htmx) with 422
-    and a message per field; a message naming no field goes to `errors["form"]`. Refusals
-    that are not about the input (not signed in, not allowed, not found) are raised.
+    and a message per field; the refusal's own message goes to `errors["form"]`. Refusals
+    that are not about the input (not signed in, not allowed, a missing object the URL
+    named) are raised. `keep_status` answers a refusal with its own status instead of 422
+    (sign-in: 401 for a wrong password, 429 when throttled, which clients back off on).
     `prepare(data)` may adjust the parsed fields (e.g. local times) before validation.
     """
     if user is None and roles is not None:
@@ -100,16 +103,24 @@ async def form_page(
     if request.method != "POST":
         return await render(request, template, page)
     body, errors = validate(schema, data)
+    status_code = 422
     if body is not None:
         try:
             result = await action(get_session(request), body, user)
-        except (NotAuthenticated, Forbidden, NotFound):
+        except (NotAuthenticated, Forbidden):
             raise
+        except NotFound as exc:
+            # A missing object the form named (an unknown need number) is a mistake in the
+            # input; a missing object the URL named is a 404 page.
+            if not exc.fields:
+                raise
+            errors, status_code = refusal_fields(exc), 422
         except DomainError as exc:
             errors = refusal_fields(exc)
+            status_code = exc.status_code if keep_status else 422
     if errors:
         page["errors"] = errors
-        return await render(request, template, page, status_code=422, block=block)
+        return await render(request, template, page, status_code=status_code, block=block)
     answer = success(result)
     if inspect.isawaitable(answer):
         answer = await answer

@@ -8,10 +8,8 @@ from core.accounts.errors import BadCredentials
 from core.accounts.schemas import TokenRequest, TokenResponse, UserPublic
 from core.auth import client_address, sign_in, sign_out, user_organization
 from core.db import get_session
-from core.errors import DomainError
-from core.forms import FORM, form_dict, validate
+from core.forms import form_dict, form_page
 from core.models import User
-from core.web import redirect, render
 
 
 def safe_next(value: str | None, default: str) -> str:
@@ -36,24 +34,24 @@ async def _authenticate(request: Request, email: str, password: str) -> User:
 
 
 async def login_page(request: Request) -> Response:
-    # Not form_page: a refused sign-in keeps its own status (401, or 429 when throttled).
     query = request.query_params
-    page = {"form": {}, "errors": {}, "next": query.get("next"), "reset": query.get("reset")}
-    if request.method != "POST":
-        return await render(request, "accounts/login.html", page)
-    data = await form_dict(request)
-    page.update(form=data, next=data.get("next"))
-    body, page["errors"] = validate(TokenRequest, data)
-    status = 422
-    if body is not None:
-        try:
-            user = await _authenticate(request, body.email, body.password)
-        except DomainError as exc:
-            page["errors"], status = {**exc.fields, FORM: exc.message}, exc.status_code
-    if page["errors"]:
-        return await render(request, "accounts/login.html", page, status_code=status, block="form")
-    sign_in(request, user)
-    return redirect(request, safe_next(data.get("next"), str(request.url_for("accounts:account"))))
+    data = await form_dict(request) if request.method == "POST" else {}
+    next_path = data.get("next") or query.get("next")
+
+    def signed_in(user: User) -> str:
+        sign_in(request, user)
+        return safe_next(next_path, str(request.url_for("accounts:account")))
+
+    return await form_page(
+        request,
+        "accounts/login.html",
+        block="form",
+        schema=TokenRequest,
+        action=lambda session, body, _user: _authenticate(request, body.email, body.password),
+        success=signed_in,
+        context={"next": next_path, "reset": query.get("reset")},
+        keep_status=True,
+    )
 
 
 async def logout(request: Request) -> Response:
