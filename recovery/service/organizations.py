@@ -1,4 +1,4 @@
-"""An organization's public profile: its verification and its track record on the platform."""
+"""Organizations as recovery sees them: public profiles, track records, who may take on work."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -123,3 +123,18 @@ async def projects_led(session: AsyncSession, org_id: int, *, limit: int = 20) -
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def organization_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+    )
+    return {org_id: name for org_id, name in rows.all()}
+
+
+async def assignable_organizations(session: AsyncSession) -> list[Organization]:
+    """Verified organizations, which may lead projects and be responsible for tasks."""
+    rows = await session.scalars(select(Organization).order_by(Organization.name))
+    return [org for org in rows if org.is_verified()]
