@@ -10,6 +10,7 @@ from core.db import get_session
 from core.models import OrgStatus
 from core.web import render
 from recovery.service import organizations as service
+from recovery.service.lookup import get_organization
 
 PAGE_SIZE = 50
 
@@ -21,7 +22,7 @@ def _today(request: Request):
 
 async def organization(request: Request) -> Response:
     session = get_session(request)
-    org = await service.get_public_organization(session, request.path_params["id"])
+    org = await get_organization(session, request.path_params["id"])
     today = _today(request)
     context = {
         "org": org,

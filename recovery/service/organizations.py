@@ -8,8 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.domain import gather
-from core.errors import NotFound
-from core.i18n import _
 from core.models import Organization, OrgStatus, User
 from recovery.models import Incident, Project, Task, TaskStatus
 
@@ -41,13 +39,6 @@ class WorkRow:
     status: str
     due_on: date
     overdue: bool
-
-
-async def get_public_organization(session: AsyncSession, org_id: int) -> Organization:
-    org = await session.get(Organization, org_id)
-    if org is None:
-        raise NotFound(_("No such organization."), fields={"id": _("not found")})
-    return org
 
 
 async def verification(session: AsyncSession, org: Organization) -> Verification:
