@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+from core import audit
 from core.domain import Domain
-from recovery import demo, routes
+from recovery import demo, labels, routes
 
 DOMAIN = Domain(
     name="recovery",
@@ -12,4 +13,12 @@ DOMAIN = Domain(
     api_routes=routes.api_routes,
     nav=routes.nav,
     demo=demo.load,
+    template_globals={
+        "L": labels.LABELS,
+        "label": labels.label,
+        "incident_options": labels.options,
+        "org_options": labels.options,
+        "zone_options": labels.zone_options,
+        "audit_changes": audit.changes,
+    },
 )

@@ -1,6 +1,8 @@
-"""Translated labels for the recovery domain's codes (categories, priorities, statuses)."""
+"""Translated names and colours for the recovery domain's codes, on every page and chart."""
 
 from core.i18n import lazy_gettext
+from core.models import OrgKind
+from recovery.models import NeedStatus, Priority
 
 CATEGORY = {
     "shelter": lazy_gettext("Shelter"),
@@ -35,7 +37,7 @@ TASK_STATUS = {
     "done": lazy_gettext("Done"),
 }
 INCIDENT_STATUS = {
-    "response": lazy_gettext("Response"),
+    "response": lazy_gettext("Emergency response"),
     "recovery": lazy_gettext("Recovery"),
     "closed": lazy_gettext("Closed"),
 }
@@ -76,6 +78,21 @@ FIELDS = {
     "starts_on": lazy_gettext("Starts on"),
 }
 
+ORG_KIND = {
+    OrgKind.government: lazy_gettext("Government agency"),
+    OrgKind.ngo: lazy_gettext("NGO"),
+    OrgKind.company: lazy_gettext("Company"),
+    OrgKind.community: lazy_gettext("Community group"),
+}
+# Keys of the volunteers domain's "incident.figures" contribution.
+VOLUNTEERS = {
+    "registered": lazy_gettext("Volunteers registered"),
+    "active": lazy_gettext("Active volunteers"),
+    "signups": lazy_gettext("Shift sign-ups"),
+    "shifts": lazy_gettext("Shifts"),
+    "hours": lazy_gettext("Hours given"),
+}
+
 # Keys other domains use in their "incident.figures" and "project.funds" contributions.
 FUNDS = {
     "pledged_minor": lazy_gettext("Pledged"),
@@ -98,4 +115,37 @@ LABELS = {
     "report_status": REPORT_STATUS,
     "import_status": IMPORT_STATUS,
     "field": FIELDS,
+    "org_kind": ORG_KIND,
+    "volunteers": VOLUNTEERS,
 }
+
+# Colours with at least 3:1 contrast against white (WCAG 1.4.11, graphical objects).
+NEED_STATUS_COLORS = {
+    NeedStatus.open: "#b3261e",
+    NeedStatus.partially_met: "#8a5a00",
+    NeedStatus.met: "#1e7b34",
+    NeedStatus.closed: "#555d66",
+}
+PRIORITY_COLORS = {
+    Priority.critical: "#b3261e",
+    Priority.high: "#c25400",
+    Priority.medium: "#7a6100",
+    Priority.low: "#3d6b8c",
+}
+
+
+def label(mapping: dict, code: str) -> str:
+    """The translated name of a code, or the code itself for values added later."""
+    found = mapping.get(code)
+    return str(found) if found is not None else code
+
+
+def options(rows) -> list[tuple[int, str]]:
+    """(id, name) pairs of incidents or organizations, for a select."""
+    return [(row.id, row.name) for row in rows]
+
+
+def zone_options(zones: tuple[str, ...], current: str | None) -> list[tuple[str, str]]:
+    """The usual time zones, plus the current one when it is not among them."""
+    names = list(zones) + ([current] if current and current not in zones else [])
+    return [(name, name) for name in names]

@@ -1,14 +1,26 @@
 """Request and response models of the recovery domain, shared by the API and the HTML forms."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 
 from core.api import Pagination
+from core.errors import fields_from_validation
+from core.i18n import _
 from recovery.models import AreaLevel, Category, IncidentStatus, Priority, TaskStatus
 
+M = TypeVar("M", bound=BaseModel)
 Lat = Field(ge=-90, le=90)
 Lon = Field(ge=-180, le=180)
 
@@ -23,6 +35,18 @@ def _check_zone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError("Unknown time zone") from exc
     return value
+
+
+def from_query(model: type[M], params: Mapping[str, str], **fixed: Any) -> tuple[M, dict[str, str]]:
+    """A list page's filters from its URL: values that do not validate are dropped (and
+    reported) rather than failing the page."""
+    data = {key: value for key, value in params.items() if value} | fixed
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        errors = fields_from_validation(exc)
+        kept = {key: value for key, value in data.items() if key not in errors}
+        return model.model_validate(kept), errors
 
 
 # ---- incidents and areas
@@ -340,6 +364,22 @@ class ReportQuery(Pagination):
     status: Literal["draft", "published"] | None = None
 
 
+class NeedImport(BaseModel):
+    """A spreadsheet of needs to check, from a multipart form (the page's and the API's)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    incident_id: int
+    file: Any = Field(None, validate_default=True)
+
+    @field_validator("file")
+    @classmethod
+    def _spreadsheet(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str) or not getattr(value, "filename", None):
+            raise ValueError(_("Choose a CSV or XLSX file."))
+        return value
+
+
 class ImportJobPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -352,3 +392,71 @@ class ImportJobPublic(BaseModel):
     created_count: int
     errors: list[dict[str, Any]] | None
     message: str | None
+
+
+# ---- open data
+
+
+class ExportQuery(BaseModel):
+    incident_id: int | None = Field(None, ge=1)
+
+
+class ExportPageQuery(ExportQuery):
+    limit: int = Field(1000, ge=1, le=10000)
+    offset: int = Field(0, ge=0)
+
+
+class NeedExport(BaseModel):
+    need_id: int
+    incident_id: int
+    incident: str
+    title: str
+    category: str
+    adm1: str
+    area: str
+    lat: float
+    lon: float
+    quantity: int
+    quantity_met: int
+    unit: str
+    priority: str
+    status: str
+    needed_by: date
+    updated_at: datetime
+
+    @field_serializer("updated_at")
+    def _iso(self, value: datetime) -> str:
+        # The same text as the CSV's column (an offset, not "Z").
+        return value.isoformat()
+
+
+class ThreeWExport(BaseModel):
+    organization: str
+    organization_type: str
+    role: str
+    sector: str
+    project_id: int
+    project: str
+    activity: str
+    incident_id: int
+    incident: str
+    adm1: str
+    area: str
+    lat: float | None
+    lon: float | None
+    start: date
+    end: date
+    status: str
+    progress: int
+
+
+class NeedExportPage(BaseModel):
+    items: list[NeedExport]
+    total: int
+    licence: str
+
+
+class ThreeWExportPage(BaseModel):
+    items: list[ThreeWExport]
+    total: int
+    licence: str

@@ -1,30 +1,51 @@
-"""HTTP routes of the recovery domain: official pages, public pages and /api/v1 operations."""
+"""The recovery domain's route table: its pages, its /api/v1 operations and its header links."""
 
 from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from recovery.public import routes as public
-from recovery.routes import api, api_work, imports, incidents, needs, projects, reports
+from recovery.routes import (
+    dashboard,
+    exports,
+    imports,
+    incidents,
+    needs,
+    organizations,
+    projects,
+    reports,
+    supervision,
+    tasks,
+)
 
 routes: list = [
-    *public.routes,
+    *dashboard.routes,
+    *organizations.routes,
+    *exports.routes,
     *incidents.routes,
     *needs.routes,
-    *projects.routes,
-    *reports.routes,
     *imports.routes,
+    *projects.routes,
+    *tasks.routes,
+    *reports.routes,
+    *supervision.routes,
 ]
-api_routes: list = [*public.api_routes, *api.api_routes, *api_work.api_routes]
+api_routes: list = [
+    *exports.api_routes,
+    *incidents.api_routes,
+    *imports.api_routes,
+    *needs.api_routes,
+    *projects.api_routes,
+    *tasks.api_routes,
+    *supervision.api_routes,
+    *reports.api_routes,
+]
+OFFICIALS = (Role.official,)
 nav: list = [
-    *public.nav,
     NavItem(lazy_gettext("Needs"), "recovery:needs", order=20),
-    NavItem(lazy_gettext("Projects"), "recovery:projects", roles=(Role.official,), order=21),
-    NavItem(lazy_gettext("Supervision"), "recovery:supervision", roles=(Role.official,), order=22),
+    NavItem(lazy_gettext("Projects"), "recovery:projects", roles=OFFICIALS, order=21),
+    NavItem(lazy_gettext("Supervision"), "recovery:supervision", roles=OFFICIALS, order=22),
     NavItem(lazy_gettext("Reports"), "recovery:reports", order=23),
     NavItem(
-        lazy_gettext("Manage incidents"),
-        "recovery:manage_incidents",
-        roles=(Role.official,),
-        order=24,
+        lazy_gettext("Manage incidents"), "recovery:manage_incidents", roles=OFFICIALS, order=24
     ),
+    NavItem(lazy_gettext("Open data"), "recovery:data", order=80),
 ]

@@ -1,24 +1,31 @@
-"""Spreadsheet import pages: template download, upload and preview, the run with progress."""
+"""Spreadsheet imports of needs: the template, upload and preview, the run with its progress,
+as pages for officials and as /api/v1 operations."""
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from core import api
 from core.db import get_session
-from core.errors import DomainError
+from core.errors import InvalidInput, NotFound
+from core.forms import form_dict, form_page, validate
 from core.i18n import _
-from core.web import redirect
-from recovery import imports
-from recovery.routes.common import incident_choices, int_param, official
-from recovery.routes.common import page as render
+from core.models import Role
+from core.web import redirect, render
+from recovery.schemas import ImportJobPublic, NeedImport
+from recovery.service import imports as service
+from recovery.service import spreadsheets
+from recovery.service.access import require_official
+from recovery.service.incidents import incident_choices
 from recovery.service.lookup import get_incident
 
+OFFICIALS = (Role.official,)
 TYPES = {
-    "csv": ("text/csv; charset=utf-8", imports.template_csv),
+    "csv": ("text/csv; charset=utf-8", spreadsheets.template_csv),
     "xlsx": (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        imports.template_xlsx,
+        spreadsheets.template_xlsx,
     ),
 }
 
@@ -27,7 +34,7 @@ async def template(request: Request) -> Response:
     """The empty spreadsheet to fill in, as CSV or XLSX."""
     kind = request.path_params["kind"]
     if kind not in TYPES:
-        raise DomainError(_("No such template."), 404, "not_found")
+        raise NotFound(_("No such template."))
     media_type, build = TYPES[kind]
     return Response(
         build(),
@@ -37,76 +44,85 @@ async def template(request: Request) -> Response:
 
 
 async def import_new(request: Request) -> Response:
-    user = await official(request)
-    session = get_session(request)
-    context = {
-        "incidents": await incident_choices(request),
-        "form": {"incident_id": int_param(request, "incident_id")},
-        "errors": {},
-    }
-    if request.method == "GET":
-        return await render(request, "recovery/import.html", context)
-    async with request.form() as form:
-        incident_id = str(form.get("incident_id") or "")
-        upload = form.get("file")
-        context["form"] = {"incident_id": incident_id}
-        errors = {}
-        if not incident_id.isdigit():
-            errors["incident_id"] = _("required")
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            errors["file"] = _("Choose a CSV or XLSX file.")
-        if not errors:
-            try:
-                job = await imports.preview(
-                    session,
-                    incident_id=int(incident_id),
-                    filename=upload.filename,
-                    data=await upload.read(),
-                    actor=user,
-                )
-            except DomainError as exc:
-                errors = exc.fields or {"file": exc.message}
-    if errors:
-        context["errors"] = errors
-        return await render(request, "recovery/import.html", context, status_code=422, block="form")
-    await session.commit()
-    return redirect(request, str(request.url_for("recovery:import_job", id=job.id)))
+    """Upload a spreadsheet; it is checked row by row before anything is saved."""
+    user = await require_official(request)
+    incidents = await incident_choices(get_session(request))
+    # Opened here so the uploaded file is closed when the page is answered.
+    async with request.form():
+        return await form_page(
+            request,
+            "recovery/import.html",
+            block="form",
+            schema=NeedImport,
+            user=user,
+            drop_blank=True,
+            initial={"incident_id": request.query_params.get("incident_id")},
+            context={"incidents": incidents},
+            action=lambda session, body, user: service.preview_upload(session, body, actor=user),
+            success=lambda job: request.url_for("recovery:import_job", id=job.id),
+        )
 
 
-async def _job_context(request: Request, job_id: int) -> dict:
+async def _job_page(request: Request, job_id: int, user) -> dict:
     session = get_session(request)
-    job = await imports.get_job(session, job_id)
+    job = await service.official_job(session, job_id, actor=user)
     return {
         "job": job,
         "incident": await get_incident(session, job.incident_id),
-        "processed": imports.processed(job),
+        "processed": service.processed(job),
     }
 
 
 async def import_job(request: Request) -> Response:
     """The preview (every error by row and column), then the progress and the result."""
-    await official(request)
-    context = await _job_context(request, request.path_params["id"])
+    user = await require_official(request)
+    context = await _job_page(request, request.path_params["id"], user)
     return await render(request, "recovery/import_job.html", context, block="status")
 
 
 async def import_run(request: Request) -> Response:
     """Start the import: in the background for htmx (the page polls), inline without JS."""
-    user = await official(request)
+    user = await require_official(request)
     session = get_session(request)
     job_id = request.path_params["id"]
-    await imports.start(session, job_id, actor=user)
-    context = await _job_context(request, job_id)
-    # Nothing may query after this commit: on SQLite the request's write session would take
-    # the write lock again and the import's own transaction would wait for it.
-    await session.commit()
+    if not request.headers.get("HX-Request"):
+        await service.run_now(session, job_id, actor=user)
+        return redirect(request, str(request.url_for("recovery:import_job", id=job_id)))
+    await service.start(session, job_id, actor=user)
+    context = await _job_page(request, job_id, user)
+    response = await render(request, "recovery/import_job.html", context, block="status")
+    # A background task runs once the response is sent, so after the request's transaction
+    # has committed the claim (on SQLite, after it has let go of the write lock).
     database = request.app.state.database
-    if request.headers.get("HX-Request"):
-        response = await render(request, "recovery/import_job.html", context, block="status")
-        response.background = BackgroundTask(imports.run, database, job_id, user.id)
-        return response
-    await imports.run(database, job_id, user.id)
-    return redirect(request, str(request.url_for("recovery:import_job", id=job_id)))
+    response.background = BackgroundTask(service.run, database, job_id, user.id)
+    return response
+
+
+async def import_needs(request: Request, user):
+    """Check a CSV or XLSX of needs (multipart: `incident_id`, `file`); nothing is written yet.
+
+    The answer lists every problem by row and column; a clean file's job is `ready` to run.
+    """
+    async with request.form():
+        upload, errors = validate(NeedImport, await form_dict(request))
+        if upload is None:
+            raise InvalidInput(_("Send an incident and a spreadsheet."), fields=errors)
+        job = await service.preview_upload(get_session(request), upload, actor=user)
+    return service.job_view(job)
+
+
+async def get_import(request: Request, user):
+    """An import job: its problems, or its progress and result."""
+    session = get_session(request)
+    return service.job_view(
+        await service.official_job(session, request.path_params["id"], actor=user)
+    )
+
+
+async def run_import(request: Request, user):
+    """Import a checked job's needs: all of them in one transaction, or none."""
+    session = get_session(request)
+    return service.job_view(await service.run_now(session, request.path_params["id"], actor=user))
 
 
 routes = [
@@ -114,4 +130,33 @@ routes = [
     Route("/manage/imports/template.{kind:str}", template, name="import_template"),
     Route("/manage/imports/{id:int}", import_job, name="import_job"),
     Route("/manage/imports/{id:int}/run", import_run, methods=["POST"], name="import_run"),
+]
+api_routes = [
+    api.ApiRoute(
+        "/needs/import",
+        import_needs,
+        methods=["POST"],
+        name="needs_import",
+        response=ImportJobPublic,
+        status_code=201,
+        roles=OFFICIALS,
+        tags=["needs"],
+    ),
+    api.ApiRoute(
+        "/imports/{id:int}",
+        get_import,
+        name="import",
+        response=ImportJobPublic,
+        roles=OFFICIALS,
+        tags=["needs"],
+    ),
+    api.ApiRoute(
+        "/imports/{id:int}/run",
+        run_import,
+        methods=["POST"],
+        name="import_run",
+        response=ImportJobPublic,
+        roles=OFFICIALS,
+        tags=["needs"],
+    ),
 ]

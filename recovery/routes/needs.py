@@ -1,38 +1,28 @@
-"""Need pages: the filterable list, each need's page with inline editing and history, logging."""
+"""Needs: the filterable list, each need's page with inline editing and history, logging a
+need, and the /api/v1 operations."""
 
 from urllib.parse import urlencode
 
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from core import api
 from core.db import get_session
 from core.domain import gather
-from core.errors import DomainError, fields_from_validation
-from core.forms import validate
-from core.web import redirect
+from core.forms import form_page
+from core.models import Role
+from core.web import render
 from recovery.models import Category, NeedStatus, Priority
-from recovery.routes.common import form_data, incident_choices, official, viewer_is_official
-from recovery.routes.common import page as render
-from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate
+from recovery.schemas import NeedCreate, NeedPublic, NeedQuery, NeedUpdate, from_query
 from recovery.service import incidents as incident_service
-from recovery.service import needs as need_service
+from recovery.service import needs as service
+from recovery.service.access import require_official, viewer_is_official
 from recovery.service.lookup import get_area, get_incident, get_need
 
 PAGE_SIZE = 50
-
-
-def _query(request: Request) -> tuple[NeedQuery, dict[str, str]]:
-    """The list's filters from the URL; unknown values are ignored rather than failing."""
-    params = {k: v for k, v in request.query_params.items() if v}
-    params["limit"] = str(PAGE_SIZE)
-    try:
-        return NeedQuery.model_validate(params), {}
-    except ValidationError as exc:
-        errors = fields_from_validation(exc)
-        kept = {k: v for k, v in params.items() if k not in errors}
-        return NeedQuery.model_validate(kept), errors
+OFFICIALS = (Role.official,)
+CHOICES = {"categories": list(Category), "priorities": list(Priority)}
 
 
 def _filter_url(request: Request, query: NeedQuery) -> str:
@@ -43,14 +33,9 @@ def _filter_url(request: Request, query: NeedQuery) -> str:
 
 async def needs_page(request: Request) -> Response:
     session = get_session(request)
-    query, errors = _query(request)
-    rows, total = await need_service.list_needs(session, query)
-    areas = []
-    if query.incident_id is not None:
-        areas = incident_service.area_tree(
-            await incident_service.list_areas(session, query.incident_id)
-        )
-    incidents = await incident_choices(request)
+    query, errors = from_query(NeedQuery, request.query_params, limit=PAGE_SIZE)
+    rows, total = await service.list_needs(session, query)
+    incidents = await incident_service.incident_choices(session)
     context = {
         "rows": rows,
         "total": total,
@@ -59,27 +44,25 @@ async def needs_page(request: Request) -> Response:
         "query": query,
         "errors": errors,
         "incidents": incidents,
-        "areas": areas,
-        "categories": list(Category),
-        "priorities": list(Priority),
+        "areas": await incident_service.area_choices(session, query.incident_id),
         "statuses": list(NeedStatus),
         "filter_url": _filter_url(request, query),
         "page_size": PAGE_SIZE,
         "can_edit": await viewer_is_official(request),
+        **CHOICES,
     }
     return await render(request, "recovery/needs.html", context, block="results")
 
 
-async def _need_context(request: Request, need_id: int) -> dict:
+async def _need_page(request: Request) -> dict:
     session = get_session(request)
-    need = await get_need(session, need_id)
+    need = await get_need(session, request.path_params["id"])
     incident = await get_incident(session, need.incident_id)
-    area = await get_area(session, need.area_id) if need.area_id else None
     return {
         "need": need,
         "incident": incident,
-        "area": area,
-        "history": await need_service.need_history(session, need),
+        "area": await get_area(session, need.area_id) if need.area_id else None,
+        "history": await service.need_history(session, need),
         "helpers": await gather("need.helpers", session, need.id),
         "can_edit": await viewer_is_official(request),
         "overdue": need.status in (NeedStatus.open, NeedStatus.partially_met)
@@ -88,81 +71,94 @@ async def _need_context(request: Request, need_id: int) -> dict:
 
 
 async def need_page(request: Request) -> Response:
-    context = await _need_context(request, request.path_params["id"])
+    context = await _need_page(request)
     return await render(request, "recovery/need.html", context, block="details")
 
 
 async def need_edit(request: Request) -> Response:
     """The inline edit form (htmx swaps it into the page) and its submission."""
-    user = await official(request)
-    session = get_session(request)
-    need_id = request.path_params["id"]
-    context = await _need_context(request, need_id)
-    context["areas"] = incident_service.area_tree(
-        await incident_service.list_areas(session, context["need"].incident_id)
+    user = await require_official(request)
+    page = await _need_page(request)
+    need = page["need"]
+
+    async def saved(need) -> Response | str:
+        if not request.headers.get("HX-Request"):
+            return str(request.url_for("recovery:need", id=need.id))
+        context = await _need_page(request)
+        return await render(request, "recovery/need.html", context, block="details")
+
+    return await form_page(
+        request,
+        "recovery/need.html",
+        block="details",
+        schema=NeedUpdate,
+        user=user,
+        drop_blank=True,
+        # A cleared area is sent as blank, and means "no area" rather than "unchanged".
+        prepare=lambda data: {"area_id": None} | data,
+        initial=need.model_dump(),
+        context=page
+        | {
+            "areas": await incident_service.area_choices(get_session(request), need.incident_id),
+            "editing": True,
+        }
+        | CHOICES,
+        action=lambda session, body, user: service.update_need(session, need.id, body, actor=user),
+        success=saved,
     )
-    context.update(categories=list(Category), priorities=list(Priority), editing=True)
-    if request.method == "GET":
-        context["form"] = context["need"].model_dump()
-        context["errors"] = {}
-        return await render(request, "recovery/need.html", context, block="details")
-    data = await form_data(request)
-    data.setdefault("area_id", None)
-    context["form"] = data
-    body, errors = validate(NeedUpdate, data)
-    if body is not None:
-        try:
-            await need_service.update_need(session, need_id, body, actor=user)
-        except DomainError as exc:
-            errors = exc.fields or {"form": exc.message}
-    if errors:
-        context["errors"] = errors
-        return await render(
-            request, "recovery/need.html", context, status_code=422, block="details"
-        )
-    await session.commit()
-    if request.headers.get("HX-Request"):
-        context = await _need_context(request, need_id)
-        return await render(request, "recovery/need.html", context, block="details")
-    return redirect(request, str(request.url_for("recovery:need", id=need_id)))
 
 
 async def need_new(request: Request) -> Response:
-    user = await official(request)
+    """Log a need; choosing another incident reloads the form with that incident's areas."""
+    user = await require_official(request)
     session = get_session(request)
-    incidents = await incident_choices(request)
-    data = await form_data(request) if request.method == "POST" else dict(request.query_params)
-    incident_id = data.get("incident_id")
-    if not incident_id and incidents:
-        incident_id = incidents[0].id
-    areas = []
-    if incident_id and str(incident_id).isdigit():
-        areas = incident_service.area_tree(
-            await incident_service.list_areas(session, int(incident_id))
-        )
-    context = {
-        "form": {"incident_id": incident_id, "priority": "medium", **data},
-        "errors": {},
-        "incidents": incidents,
-        "areas": areas,
-        "categories": list(Category),
-        "priorities": list(Priority),
-    }
-    if request.method == "GET":
-        return await render(request, "recovery/need_form.html", context)
-    body, errors = validate(NeedCreate, data)
-    if body is not None:
-        try:
-            need = await need_service.create_need(session, body, actor=user)
-        except DomainError as exc:
-            errors = exc.fields or {"form": exc.message}
-    if errors:
-        context["errors"] = errors
-        return await render(
-            request, "recovery/need_form.html", context, status_code=422, block="form"
-        )
-    await session.commit()
-    return redirect(request, str(request.url_for("recovery:need", id=need.id)))
+    incidents = await incident_service.incident_choices(session)
+
+    async def context(data: dict) -> dict:
+        incident_id = data.get("incident_id") or (incidents[0].id if incidents else None)
+        return {
+            "form": {"incident_id": incident_id, "priority": "medium"},
+            "incidents": incidents,
+            "areas": await incident_service.area_choices(session, incident_id),
+            **CHOICES,
+        }
+
+    return await form_page(
+        request,
+        "recovery/need_form.html",
+        block="form",
+        schema=NeedCreate,
+        user=user,
+        drop_blank=True,
+        initial=dict(request.query_params),
+        context=context,
+        action=lambda session, body, user: service.create_need(session, body, actor=user),
+        success=lambda need: request.url_for("recovery:need", id=need.id),
+    )
+
+
+async def create_need(request: Request, body: NeedCreate, user):
+    """Log a need."""
+    return await service.create_need(get_session(request), body, actor=user)
+
+
+async def list_needs(request: Request, query: NeedQuery):
+    """Needs, most urgent first; filter by incident, area (with sub-areas), category, priority,
+    status."""
+    rows, total = await service.list_needs(get_session(request), query)
+    return api.page([need for need, _area in rows], total)
+
+
+async def get_need_api(request: Request):
+    """One need with its quantity met and status."""
+    return await get_need(get_session(request), request.path_params["id"])
+
+
+async def update_need(request: Request, body: NeedUpdate, user):
+    """Edit a need; `status` may close, cancel or reopen it."""
+    return await service.update_need(
+        get_session(request), request.path_params["id"], body, actor=user
+    )
 
 
 routes = [
@@ -170,4 +166,36 @@ routes = [
     Route("/needs/{id:int}", need_page, name="need"),
     Route("/needs/{id:int}/edit", need_edit, methods=["GET", "POST"], name="need_edit"),
     Route("/manage/needs/new", need_new, methods=["GET", "POST"], name="need_new"),
+]
+api_routes = [
+    api.ApiRoute(
+        "/needs",
+        create_need,
+        methods=["POST"],
+        name="need_create",
+        body=NeedCreate,
+        response=NeedPublic,
+        status_code=201,
+        roles=OFFICIALS,
+        tags=["needs"],
+    ),
+    api.ApiRoute(
+        "/needs",
+        list_needs,
+        name="needs",
+        query=NeedQuery,
+        response=api.Page[NeedPublic],
+        tags=["needs"],
+    ),
+    api.ApiRoute("/needs/{id:int}", get_need_api, name="need", response=NeedPublic, tags=["needs"]),
+    api.ApiRoute(
+        "/needs/{id:int}",
+        update_need,
+        methods=["PATCH"],
+        name="need_update",
+        body=NeedUpdate,
+        response=NeedPublic,
+        roles=OFFICIALS,
+        tags=["needs"],
+    ),
 ]

@@ -1,286 +1,212 @@
-"""Project and task pages: projects with milestones and tasks, task updates by whoever is
-responsible, inline row editing with htmx."""
+"""Rebuilding projects and their milestones: the list, each project's page with its inline
+forms, a new project, and the /api/v1 operations."""
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core import audit
-from core.auth import current_user, require
+from core import api, audit
+from core.auth import current_user
 from core.db import get_session
 from core.domain import gather
-from core.errors import DomainError
-from core.forms import validate
-from core.web import redirect
-from recovery.routes.common import (
-    form_data,
-    incident_choices,
-    int_param,
-    official,
-    viewer_is_official,
-)
-from recovery.routes.common import page as render
+from core.forms import form_page
+from core.models import Role
+from core.web import redirect, render
 from recovery.schemas import (
     MilestoneCreate,
+    MilestonePublic,
     ProjectCreate,
+    ProjectPublic,
     ProjectQuery,
     ProjectUpdate,
-    TaskCreate,
-    TaskUpdate,
+    from_query,
 )
 from recovery.service import incidents as incident_service
 from recovery.service import projects as service
-from recovery.service.access import can_update_task
-from recovery.service.lookup import get_area, get_incident, get_project, get_task
+from recovery.service.access import can_update_task, require_official, viewer_is_official
+from recovery.service.lookup import get_area, get_incident, get_project
+from recovery.service.organizations import assignable_organizations, organization_names
+from recovery.service.tasks import project_tasks
+
+OFFICIALS = (Role.official,)
+TEMPLATE = "recovery/project.html"
 
 
 async def projects_page(request: Request) -> Response:
     session = get_session(request)
-    query = ProjectQuery(
-        incident_id=int_param(request, "incident_id"),
-        offset=int_param(request, "offset") or 0,
-        limit=50,
-    )
+    query, _errors = from_query(ProjectQuery, request.query_params, limit=50)
     rows, total = await service.list_projects(session, query)
     context = {
         "rows": rows,
         "total": total,
         "query": query,
-        "incidents": await incident_choices(request),
+        "incidents": await incident_service.incident_choices(session),
         "can_edit": await viewer_is_official(request),
     }
     return await render(request, "recovery/projects.html", context, block="results")
 
 
 async def project_new(request: Request) -> Response:
-    user = await official(request)
+    """Create a project; choosing another incident reloads the form with that incident's areas."""
+    user = await require_official(request)
     session = get_session(request)
-    incidents = await incident_choices(request)
-    data = await form_data(request) if request.method == "POST" else dict(request.query_params)
-    incident_id = data.get("incident_id") or (incidents[0].id if incidents else None)
-    areas = []
-    if incident_id and str(incident_id).isdigit():
-        areas = incident_service.area_tree(
-            await incident_service.list_areas(session, int(incident_id))
-        )
-    settings = request.app.state.settings
-    context = {
-        "form": {"incident_id": incident_id, "currency": settings.currency, **data},
-        "errors": {},
-        "incidents": incidents,
-        "areas": areas,
-        "organizations": await service.assignable_organizations(session),
-    }
-    if request.method == "GET":
-        return await render(request, "recovery/project_form.html", context)
-    body, errors = validate(ProjectCreate, data)
-    if body is not None:
-        try:
-            project = await service.create_project(session, body, actor=user)
-        except DomainError as exc:
-            errors = exc.fields or {"form": exc.message}
-    if errors:
-        context["errors"] = errors
-        return await render(
-            request, "recovery/project_form.html", context, status_code=422, block="form"
-        )
-    await session.commit()
-    return redirect(request, str(request.url_for("recovery:project", id=project.id)))
+    incidents = await incident_service.incident_choices(session)
+    currency = request.app.state.settings.currency
+
+    async def context(data: dict) -> dict:
+        incident_id = data.get("incident_id") or (incidents[0].id if incidents else None)
+        return {
+            "form": {"incident_id": incident_id, "currency": currency},
+            "incidents": incidents,
+            "areas": await incident_service.area_choices(session, incident_id),
+            "organizations": await assignable_organizations(session),
+        }
+
+    return await form_page(
+        request,
+        "recovery/project_form.html",
+        block="form",
+        schema=ProjectCreate,
+        user=user,
+        drop_blank=True,
+        initial=dict(request.query_params),
+        context=context,
+        action=lambda session, body, user: service.create_project(session, body, actor=user),
+        success=lambda project: request.url_for("recovery:project", id=project.id),
+    )
 
 
-async def _project_context(request: Request, project_id: int) -> dict:
+async def project_page_context(request: Request, project_id: int, **extra) -> dict:
+    """Everything the project page shows; `active` names the form a submission came from."""
     session = get_session(request)
     project = await get_project(session, project_id)
     incident = await get_incident(session, project.incident_id)
-    tasks = await service.project_tasks(session, project.id)
+    tasks = await project_tasks(session, project.id)
     user = await current_user(request)
-    names = await service.organization_names(
-        session, {project.lead_org_id, *(t.responsible_org_id for t in tasks)}
-    )
     is_official = await viewer_is_official(request)
     return {
         "project": project,
+        "project_values": project.model_dump(),
         "incident": incident,
         "area": await get_area(session, project.area_id) if project.area_id else None,
         "tasks": tasks,
-        "names": names,
+        "names": await organization_names(
+            session, {project.lead_org_id, *(t.responsible_org_id for t in tasks)}
+        ),
         "editable": {t.id for t in tasks if await can_update_task(session, user, t)},
         "milestones": await service.list_milestones(session, project.id),
         "funds": await gather("project.funds", session, project.id),
         "can_edit": is_official,
-        "organizations": await service.assignable_organizations(session) if is_official else [],
-        "areas": incident_service.area_tree(await incident_service.list_areas(session, incident.id))
-        if is_official
-        else [],
+        "organizations": await assignable_organizations(session) if is_official else [],
+        "areas": await incident_service.area_choices(session, incident.id) if is_official else [],
         "today": incident_service.incident_today(incident),
         "history": await audit.history(session, "projects", project.id),
-        "project_form": project.model_dump(),
-        "project_errors": {},
-        "task_form": {},
-        "task_errors": {},
-        "milestone_form": {},
-        "milestone_errors": {},
+        "active": None,
+        **extra,
     }
 
 
+async def project_block(request: Request, project_id: int, block: str) -> Response:
+    """After a change on the project page: the changed block for htmx, else the page again."""
+    if not request.headers.get("HX-Request"):
+        return redirect(request, str(request.url_for("recovery:project", id=project_id)))
+    context = await project_page_context(request, project_id)
+    return await render(request, TEMPLATE, context, block=block)
+
+
 async def project_page(request: Request) -> Response:
-    context = await _project_context(request, request.path_params["id"])
-    return await render(request, "recovery/project.html", context)
+    context = await project_page_context(request, request.path_params["id"])
+    return await render(request, TEMPLATE, context)
+
+
+async def project_form(request: Request, *, block: str, schema, active: str, act, **options):
+    """A form on the project page (its edit form, a milestone, a task): `act(session,
+    project_id, body, actor=...)` saves it, then the block is redrawn (or the page reloaded)."""
+    user = await require_official(request)
+    project_id = request.path_params["id"]
+    context = await project_page_context(
+        request, project_id, active=active, editing=active == "project"
+    )
+    return await form_page(
+        request,
+        TEMPLATE,
+        block=block,
+        schema=schema,
+        user=user,
+        drop_blank=True,
+        context=context,
+        action=lambda session, body, user: act(session, project_id, body, actor=user),
+        success=options.pop("success", lambda _saved: project_block(request, project_id, block)),
+        **options,
+    )
 
 
 async def project_edit(request: Request) -> Response:
-    user = await official(request)
-    session = get_session(request)
-    project_id = request.path_params["id"]
-    data = await form_data(request)
-    data.setdefault("area_id", None)
-    body, errors = validate(ProjectUpdate, data)
-    if body is not None:
-        try:
-            await service.update_project(session, project_id, body, actor=user)
-        except DomainError as exc:
-            errors = exc.fields or {"title": exc.message}
-    if errors:
-        context = await _project_context(request, project_id)
-        context.update(project_form=data, project_errors=errors, editing=True)
-        return await render(
-            request, "recovery/project.html", context, status_code=422, block="project_edit"
-        )
-    await session.commit()
-    return redirect(request, str(request.url_for("recovery:project", id=project_id)))
-
-
-async def task_new(request: Request) -> Response:
-    user = await official(request)
-    session = get_session(request)
-    project_id = request.path_params["id"]
-    data = await form_data(request)
-    body, errors = validate(TaskCreate, data)
-    if body is not None:
-        try:
-            await service.create_task(session, project_id, body, actor=user)
-        except DomainError as exc:
-            errors = exc.fields or {"title": exc.message}
-    if errors:
-        context = await _project_context(request, project_id)
-        context.update(task_form=data, task_errors=errors)
-        return await render(
-            request, "recovery/project.html", context, status_code=422, block="tasks"
-        )
-    await session.commit()
-    if request.headers.get("HX-Request"):
-        context = await _project_context(request, project_id)
-        return await render(request, "recovery/project.html", context, block="tasks")
-    return redirect(request, str(request.url_for("recovery:project", id=project_id)))
+    return await project_form(
+        request,
+        block="project_edit",
+        schema=ProjectUpdate,
+        active="project",
+        act=service.update_project,
+        # A cleared area is sent as blank, and means "no area" rather than "unchanged".
+        prepare=lambda data: {"area_id": None} | data,
+        success=lambda project: request.url_for("recovery:project", id=project.id),
+    )
 
 
 async def milestone_new(request: Request) -> Response:
-    user = await official(request)
-    session = get_session(request)
-    project_id = request.path_params["id"]
-    data = await form_data(request)
-    body, errors = validate(MilestoneCreate, data)
-    if body is not None:
-        await service.add_milestone(session, project_id, body, actor=user)
-        await session.commit()
-        if not request.headers.get("HX-Request"):
-            return redirect(request, str(request.url_for("recovery:project", id=project_id)))
-    context = await _project_context(request, project_id)
-    if errors:
-        context.update(milestone_form=data, milestone_errors=errors)
-    return await render(
+    return await project_form(
         request,
-        "recovery/project.html",
-        context,
-        status_code=422 if errors else 200,
         block="milestones",
+        schema=MilestoneCreate,
+        active="milestone",
+        act=service.add_milestone,
     )
 
 
 async def milestone_reach(request: Request) -> Response:
-    user = await official(request)
-    session = get_session(request)
-    reached = (await form_data(request)).get("reached", "1") == "1"
+    """Mark a milestone reached today (in the incident's calendar), or not reached after all."""
+    user = await require_official(request)
+    reached = (await request.form()).get("reached", "1") == "1"
     milestone = await service.reach_milestone(
-        session, request.path_params["id"], actor=user, reached=reached
+        get_session(request), request.path_params["id"], actor=user, reached=reached
     )
-    await session.commit()
-    if request.headers.get("HX-Request"):
-        context = await _project_context(request, milestone.project_id)
-        return await render(request, "recovery/project.html", context, block="milestones")
-    return redirect(request, str(request.url_for("recovery:project", id=milestone.project_id)))
+    return await project_block(request, milestone.project_id, "milestones")
 
 
-async def _task_context(request: Request, task_id: int) -> dict:
+async def create_project(request: Request, body: ProjectCreate, user):
+    """Create a rebuilding project, optionally with milestones."""
     session = get_session(request)
-    task = await get_task(session, task_id)
-    project = await get_project(session, task.project_id)
-    incident = await get_incident(session, project.incident_id)
-    user = await current_user(request)
-    is_official = await viewer_is_official(request)
-    history = await audit.history(session, "tasks", task.id)
-    # Reassignments show the organizations' names in the history, not their numbers.
-    org_ids = {task.responsible_org_id} | {
-        side.get("responsible_org_id")
-        for entry, _name in history
-        for side in (entry.before or {}, entry.after or {})
-        if side.get("responsible_org_id")
-    }
-    names = await service.organization_names(session, org_ids)
-    return {
-        "task": task,
-        "project": project,
-        "incident": incident,
-        "names": names,
-        "org_names": names,
-        "history": history,
-        "can_update": await can_update_task(session, user, task),
-        "can_edit": is_official,
-        "organizations": await service.assignable_organizations(session) if is_official else [],
-        "today": incident_service.incident_today(incident),
-        "form": task.model_dump(),
-        "errors": {},
-    }
+    project = await service.create_project(session, body, actor=user)
+    return await service.project_view(session, project)
 
 
-async def task_page(request: Request) -> Response:
-    """A task's page; POST updates it (the row on the project page, or the page's form)."""
-    task_id = request.path_params["id"]
-    if request.method == "GET":
-        context = await _task_context(request, task_id)
-        if request.query_params.get("fragment") == "row":
-            context["editing"] = request.query_params.get("edit") == "1"
-            return await render(request, "recovery/_task_row.html", context)
-        return await render(request, "recovery/task.html", context)
-    user = await require(request)
+async def list_projects(request: Request, query: ProjectQuery):
+    """Projects with their rolled-up progress."""
     session = get_session(request)
-    data = await form_data(request)
-    fragment = data.pop("fragment", None)
-    if not await viewer_is_official(request):
-        data = {k: v for k, v in data.items() if k in ("status", "progress", "blocked_reason")}
-    data.setdefault("blocked_reason", None)
-    body, errors = validate(TaskUpdate, data)
-    if body is not None:
-        try:
-            await service.update_task(session, task_id, body, actor=user)
-        except DomainError as exc:
-            if exc.status_code == 403:
-                raise
-            errors = exc.fields or {"status": exc.message}
-    if errors:
-        context = await _task_context(request, task_id)
-        context.update(form={**context["form"], **data}, errors=errors, editing=True)
-        if fragment == "row":
-            return await render(request, "recovery/_task_row.html", context, status_code=422)
-        return await render(request, "recovery/task.html", context, status_code=422, block="task")
-    await session.commit()
-    context = await _task_context(request, task_id)
-    if fragment == "row" and request.headers.get("HX-Request"):
-        return await render(request, "recovery/_task_row.html", context)
-    if request.headers.get("HX-Request"):
-        context["saved"] = True
-        return await render(request, "recovery/task.html", context, block="task")
-    return redirect(request, str(request.url_for("recovery:task", id=task_id)))
+    rows, total = await service.list_projects(session, query)
+    return api.page([await service.project_view(session, p) for p, _name in rows], total)
+
+
+async def get_project_api(request: Request):
+    """A project with its milestones, tasks and `progress` rolled up from the tasks."""
+    session = get_session(request)
+    project = await get_project(session, request.path_params["id"])
+    return await service.project_view(session, project)
+
+
+async def update_project(request: Request, body: ProjectUpdate, user):
+    """Correct a project's title, area, lead organization, budget or dates."""
+    session = get_session(request)
+    project = await service.update_project(session, request.path_params["id"], body, actor=user)
+    return await service.project_view(session, project)
+
+
+async def create_milestone(request: Request, body: MilestoneCreate, user):
+    """Add a milestone to a project."""
+    return await service.add_milestone(
+        get_session(request), request.path_params["id"], body, actor=user
+    )
 
 
 routes = [
@@ -288,18 +214,55 @@ routes = [
     Route("/manage/projects/new", project_new, methods=["GET", "POST"], name="project_new"),
     Route("/projects/{id:int}", project_page, name="project"),
     Route("/projects/{id:int}/edit", project_edit, methods=["POST"], name="project_edit"),
-    Route("/projects/{id:int}/tasks", task_new, methods=["POST"], name="task_new"),
-    Route(
+    Route("/projects/{id:int}/milestones", milestone_new, methods=["POST"], name="milestone_new"),
+    Route("/milestones/{id:int}/reach", milestone_reach, methods=["POST"], name="milestone_reach"),
+]
+api_routes = [
+    api.ApiRoute(
+        "/projects",
+        create_project,
+        methods=["POST"],
+        name="project_create",
+        body=ProjectCreate,
+        response=ProjectPublic,
+        status_code=201,
+        roles=OFFICIALS,
+        tags=["projects"],
+    ),
+    api.ApiRoute(
+        "/projects",
+        list_projects,
+        name="projects",
+        query=ProjectQuery,
+        response=api.Page[ProjectPublic],
+        tags=["projects"],
+    ),
+    api.ApiRoute(
+        "/projects/{id:int}",
+        get_project_api,
+        name="project",
+        response=ProjectPublic,
+        tags=["projects"],
+    ),
+    api.ApiRoute(
+        "/projects/{id:int}",
+        update_project,
+        methods=["PATCH"],
+        name="project_update",
+        body=ProjectUpdate,
+        response=ProjectPublic,
+        roles=OFFICIALS,
+        tags=["projects"],
+    ),
+    api.ApiRoute(
         "/projects/{id:int}/milestones",
-        milestone_new,
+        create_milestone,
         methods=["POST"],
-        name="milestone_new",
+        name="milestone_create",
+        body=MilestoneCreate,
+        response=MilestonePublic,
+        status_code=201,
+        roles=OFFICIALS,
+        tags=["projects"],
     ),
-    Route(
-        "/milestones/{id:int}/reach",
-        milestone_reach,
-        methods=["POST"],
-        name="milestone_reach",
-    ),
-    Route("/tasks/{id:int}", task_page, methods=["GET", "POST"], name="task"),
 ]

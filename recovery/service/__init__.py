@@ -1,6 +1,6 @@
 """The recovery domain's service functions; other domains call these, never the tables."""
 
-from recovery.service.incidents import list_incidents
+from recovery.service.incidents import incident_choices, incident_today, list_incidents
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
 from recovery.service.needs import derive_status, open_needs, record_fulfilment
 from recovery.service.projects import incident_projects
@@ -12,7 +12,9 @@ __all__ = [
     "get_need",
     "get_project",
     "get_task",
+    "incident_choices",
     "incident_projects",
+    "incident_today",
     "list_incidents",
     "open_needs",
     "record_fulfilment",

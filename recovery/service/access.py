@@ -1,7 +1,10 @@
 """Who may change what in the recovery domain, checked in the services themselves."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
+from core.auth import current_user, require
+from core.db import get_session
 from core.errors import Forbidden, InvalidInput, NotAuthenticated
 from core.i18n import _
 from core.models import Organization, OrgKind, Role, User
@@ -28,6 +31,17 @@ async def ensure_official(session: AsyncSession, user: User | None) -> User:
     if not await is_official(session, user):
         raise Forbidden(_("Only officials of a verified government organization may do this."))
     return user
+
+
+async def require_official(conn: HTTPConnection) -> User:
+    """The request's official of a verified government organization, else 401/403."""
+    user = await require(conn, Role.official)
+    return await ensure_official(get_session(conn), user)
+
+
+async def viewer_is_official(conn: HTTPConnection) -> bool:
+    """Whether the one asking may edit, to show or hide the officials' controls."""
+    return await is_official(get_session(conn), await current_user(conn))
 
 
 async def can_update_task(session: AsyncSession, user: User | None, task: Task) -> bool:

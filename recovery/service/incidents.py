@@ -17,12 +17,9 @@ from recovery.service.lookup import get_area, get_incident
 CHILD_LEVEL = {AreaLevel.county: AreaLevel.township, AreaLevel.township: AreaLevel.village}
 
 
-def incident_today(
-    incident: Incident | None, now: datetime | None = None, *, default_zone: str = "UTC"
-) -> date:
+def incident_today(incident: Incident, now: datetime | None = None) -> date:
     """Today's date where the incident happened: deadlines are the local calendar's."""
-    zone = clock.zone(incident.time_zone if incident else None, default_zone)
-    return (now or clock.utcnow()).astimezone(zone).date()
+    return (now or clock.utcnow()).astimezone(clock.zone(incident.time_zone)).date()
 
 
 async def create_incident(session: AsyncSession, data: IncidentCreate, *, actor: User) -> Incident:
@@ -68,6 +65,12 @@ async def list_incidents(
         query.order_by(Incident.started_on.desc(), Incident.id.desc()).limit(limit).offset(offset)
     )
     return list(rows), total or 0
+
+
+async def incident_choices(session: AsyncSession) -> list[Incident]:
+    """The incidents a form or a filter offers, most recent first."""
+    incidents, _total = await list_incidents(session, limit=200)
+    return incidents
 
 
 async def create_area(session: AsyncSession, data: AreaCreate, *, actor: User) -> Area:
@@ -138,6 +141,13 @@ def area_tree(areas: list[Area]) -> list[tuple[Area, int]]:
         if parent_id is not None and parent_id not in known:
             walk(parent_id, 0)
     return ordered
+
+
+async def area_choices(session: AsyncSession, incident_id: object) -> list[tuple[Area, int]]:
+    """An incident's areas as a tree for a picker; none until an incident is chosen."""
+    if incident_id is None or not str(incident_id).isdigit():
+        return []
+    return area_tree(await list_areas(session, int(incident_id)))
 
 
 async def area_with_descendants(session: AsyncSession, area_id: int) -> list[int]:

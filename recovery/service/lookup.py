@@ -3,7 +3,9 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound
 from core.i18n import _
+from core.models import Organization
 from recovery.errors import (
     AreaNotFound,
     IncidentNotFound,
@@ -19,6 +21,13 @@ async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
     if incident is None:
         raise IncidentNotFound(_("No such incident."), fields={"incident_id": _("not found")})
     return incident
+
+
+async def get_organization(session: AsyncSession, org_id: int) -> Organization:
+    org = await session.get(Organization, org_id)
+    if org is None:
+        raise NotFound(_("No such organization."), fields={"id": _("not found")})
+    return org
 
 
 async def get_area(session: AsyncSession, area_id: int) -> Area:

@@ -13,7 +13,7 @@ from core.i18n import _
 from core.models import User
 from recovery.errors import ReportNotFound
 from recovery.models import Need, NeedStatus, Project, Report, ReportStatus, Task, TaskStatus
-from recovery.schemas import ReportCreate, ReportPublic, ReportQuery, ReportUpdate
+from recovery.schemas import ReportCreate, ReportQuery, ReportUpdate
 from recovery.service.access import ensure_official, is_official
 from recovery.service.lookup import get_incident
 
@@ -183,8 +183,6 @@ async def list_reports(
     return list(rows), total or 0
 
 
-def report_public(report: Report) -> ReportPublic:
-    return ReportPublic(
-        **report.model_dump(exclude={"created_by_id"}),
-        body_html=render_markdown(report.body_markdown),
-    )
+def report_view(report: Report) -> dict:
+    """A report with its Markdown rendered, as the API shows it."""
+    return report.model_dump() | {"body_html": render_markdown(report.body_markdown)}

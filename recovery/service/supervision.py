@@ -12,7 +12,7 @@ from recovery.models import Incident, IncidentStatus, Need, NeedStatus, Project,
 from recovery.schemas import SupervisionBoard, SupervisionGroup, SupervisionItem
 from recovery.service.incidents import incident_today
 from recovery.service.lookup import get_incident
-from recovery.service.projects import organization_names
+from recovery.service.organizations import organization_names
 
 AT_RISK_DAYS = 7
 AT_RISK_PROGRESS = 50

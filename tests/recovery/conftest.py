@@ -6,6 +6,7 @@ import pytest_asyncio
 
 from core import clock
 from core.models import OrgKind, Role
+from tests.recovery.seed import seeded  # noqa: F401  (the public pages' fixture)
 
 
 class Setup:

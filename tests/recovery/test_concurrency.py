@@ -10,7 +10,7 @@ from recovery.models import Need, Project
 from recovery.schemas import NeedUpdate, TaskUpdate
 from recovery.service import record_fulfilment
 from recovery.service.needs import update_need
-from recovery.service.projects import update_task
+from recovery.service.tasks import update_task
 
 pytestmark = pytest.mark.asyncio
 

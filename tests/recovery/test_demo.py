@@ -7,7 +7,7 @@ from core.app import open_database
 from core.cli import load_demo as load
 from core.models import OutboxMessage
 from recovery.models import Incident, Need, Report, Task
-from recovery.reminders import run
+from recovery.service.reminders import run
 from recovery.service.supervision import board
 
 pytestmark = pytest.mark.asyncio

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.models import Role
-from recovery.imports import COLUMNS, get_job, preview, run, start
 from recovery.models import Need
+from recovery.service.imports import get_job, preview, run, start
+from recovery.service.spreadsheets import COLUMNS
 from tests.conftest import csrf_token, sign_in
 
 pytestmark = pytest.mark.asyncio
@@ -174,7 +175,7 @@ async def test_failed_import_writes_nothing(db, app, factory, setup, monkeypatch
     # Corrupt one stored row so the database refuses it half-way through.
     job.rows = [*job.rows[:20], {**job.rows[20], "quantity": -1}, *job.rows[21:]]
     await db.commit()
-    monkeypatch.setattr("recovery.imports.CHUNK", 10)
+    monkeypatch.setattr("recovery.service.imports.CHUNK", 10)
     await run(app.state.database, job.id, official.id)
     await db.refresh(job)
     assert job.status == "failed" and job.message
@@ -249,9 +250,9 @@ async def test_import_over_the_api(client, db, setup):
 
 
 async def test_progress_is_reported_per_chunk(db, setup, monkeypatch):
-    from recovery.imports import write_needs
+    from recovery.service.imports import write_needs
 
-    monkeypatch.setattr("recovery.imports.CHUNK", 10)
+    monkeypatch.setattr("recovery.service.imports.CHUNK", 10)
     job = await preview(
         db,
         incident_id=setup.incident["id"],

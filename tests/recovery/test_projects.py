@@ -7,7 +7,7 @@ import pytest
 from core import clock
 from core.models import Role
 from recovery.schemas import TaskUpdate
-from recovery.service.projects import update_task
+from recovery.service.tasks import update_task
 from tests.conftest import csrf_token, sign_in
 
 pytestmark = pytest.mark.asyncio

@@ -2,8 +2,11 @@
 
 import feedparser
 import pytest
+from sqlalchemy import select
 
+from core.cli import load_demo
 from core.models import Role
+from recovery.models import Report
 from tests.conftest import csrf_token, sign_in
 
 pytestmark = pytest.mark.asyncio
@@ -147,3 +150,27 @@ async def test_official_writes_and_publishes_in_the_browser(client, factory, set
     assert published.status_code == 303
     listing = await client.get(f"/reports?incident_id={setup.incident['id']}")
     assert "Month one" in listing.text and "Atom" in listing.text
+
+
+async def test_demo_and_web_app_freeze_the_same_snapshot_keys(settings, client, db, setup):
+    # The demo publishes its report through `commons demo`'s path, outside any request.
+    assert await load_demo(settings) is True
+    demo_snapshot = await db.scalar(select(Report.snapshot).where(Report.status == "published"))
+    await db.rollback()
+    draft = await report(setup)
+    published = await client.post(f"/api/v1/reports/{draft['id']}/publish", headers=setup.headers)
+    assert published.status_code == 200
+    web_snapshot = published.json()["snapshot"]
+    assert set(demo_snapshot) == set(web_snapshot)
+    # Every domain's figures are there, whichever way the report was published.
+    assert {
+        "as_of",
+        "needs",
+        "projects",
+        "tasks",
+        "funds",
+        "funds_by_currency",
+        "volunteers",
+    } <= set(web_snapshot)
+    for key in ("needs", "projects", "tasks", "funds", "volunteers"):
+        assert set(demo_snapshot[key]) == set(web_snapshot[key]), key

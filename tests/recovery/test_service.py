@@ -20,8 +20,9 @@ from recovery.schemas import (
 from recovery.service import derive_status
 from recovery.service.incidents import create_area, create_incident, incident_today
 from recovery.service.needs import create_need, update_need
-from recovery.service.projects import create_project, create_task, rolled_up_progress
+from recovery.service.projects import create_project
 from recovery.service.reports import create_report, get_visible_report
+from recovery.service.tasks import create_task, rolled_up_progress
 
 pytestmark = pytest.mark.asyncio
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from core import clock
 from core.app import open_database
 from core.models import OutboxMessage, Role
-from recovery.reminders import queue_reminders
+from recovery.service.reminders import queue_reminders
 from recovery.service.supervision import board
 from tests.conftest import sign_in
 
@@ -125,7 +125,7 @@ async def test_remind_queues_one_message_per_member_of_each_late_organization(
 
 
 async def test_remind_command_runs_against_the_database(client, factory, settings, setup):
-    from recovery.reminders import run
+    from recovery.service.reminders import run
 
     await late_work(client, factory, setup)
     assert await run(open_database(settings)) == 2

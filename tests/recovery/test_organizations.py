@@ -4,7 +4,7 @@ import pytest
 
 from core.accounts.service import verify_organization
 from core.models import Organization
-from tests.public.helpers import doc, number
+from tests.recovery.pages import doc, number
 
 pytestmark = pytest.mark.asyncio
 

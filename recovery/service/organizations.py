@@ -1,4 +1,4 @@
-"""An organization's public profile: its verification and its track record on the platform."""
+"""Organizations as recovery sees them: public profiles, track records, who may take on work."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -8,8 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.domain import gather
-from core.errors import NotFound
-from core.i18n import _
 from core.models import Organization, OrgStatus, User
 from recovery.models import Incident, Project, Task, TaskStatus
 
@@ -41,13 +39,6 @@ class WorkRow:
     status: str
     due_on: date
     overdue: bool
-
-
-async def get_public_organization(session: AsyncSession, org_id: int) -> Organization:
-    org = await session.get(Organization, org_id)
-    if org is None:
-        raise NotFound(_("No such organization."), fields={"id": _("not found")})
-    return org
 
 
 async def verification(session: AsyncSession, org: Organization) -> Verification:
@@ -123,3 +114,18 @@ async def projects_led(session: AsyncSession, org_id: int, *, limit: int = 20) -
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def organization_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Organization.id, Organization.name).where(Organization.id.in_(ids))
+    )
+    return {org_id: name for org_id, name in rows.all()}
+
+
+async def assignable_organizations(session: AsyncSession) -> list[Organization]:
+    """Verified organizations, which may lead projects and be responsible for tasks."""
+    rows = await session.scalars(select(Organization).order_by(Organization.name))
+    return [org for org in rows if org.is_verified()]

@@ -3,8 +3,8 @@
 import pytest
 from lxml import etree
 
-from recovery.public import charts
-from recovery.public.service.dashboard import MapData, MapPoint
+from recovery.service import charts
+from recovery.service.dashboard import MapData, MapPoint
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -6,7 +6,7 @@ from sqlalchemy import event, func, select
 from starlette.routing import NoMatchFound
 
 from recovery.models import Need, NeedStatus, Project, Report, Task, TaskStatus
-from tests.public.helpers import doc, number, stats, table_by_caption
+from tests.recovery.pages import doc, number, stats, table_by_caption
 
 pytestmark = pytest.mark.asyncio
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.public.helpers import doc
+from tests.recovery.pages import doc
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,12 +14,12 @@ from core.i18n import _, current_locale
 from core.models import Organization, OutboxMessage
 from core.settings import Settings
 from recovery import labels
-from recovery.routes import projects as project_pages
+from recovery.routes import tasks as task_routes
 from recovery.service.supervision import overdue_tasks_by_organization
 
 KIND = "recovery.overdue_tasks"
-# The task pages' routes, to reverse their URLs outside a request.
-_TASK_URLS = Router(routes=project_pages.routes)
+# The task page's route, so a reminder links to the same URL the site serves, outside a request.
+_TASK_URLS = Router(routes=task_routes.routes)
 
 
 def _body(org: Organization, items, settings: Settings) -> str:

@@ -5,8 +5,8 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from recovery.public.labels import PRIORITY_COLORS
-from recovery.public.service.dashboard import MapData
+from recovery.labels import PRIORITY_COLORS
+from recovery.service.dashboard import MapData
 
 WIDTH = 480
 LABEL_W = 215

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.public.conftest import EMAILS, PHONES
+from tests.recovery.seed import EMAILS, PHONES
 
 pytestmark = pytest.mark.asyncio
 

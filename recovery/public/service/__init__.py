@@ -1,1 +1,0 @@
-"""Read-only queries behind the public pages: dashboard aggregates, exports, trust signals."""

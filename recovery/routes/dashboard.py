@@ -1,0 +1,127 @@
+"""The public home page and each incident's dashboard with its charts and map, for anyone
+without signing in."""
+
+from babel import numbers as babel_numbers
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core.db import get_session
+from core.domain import gather
+from core.i18n import _, current_locale
+from core.web import render
+from recovery import labels
+from recovery.labels import NEED_STATUS_COLORS, PRIORITY_COLORS, label
+from recovery.service import charts, dashboard
+from recovery.service.incidents import incident_today
+from recovery.service.lookup import get_incident
+
+MAP_POINTS = 500
+# Short shared caching for what is the same for every visitor (never for HTML pages, which
+# carry the visitor's CSRF token and sign-in state); translated bodies vary by language.
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
+LOCALIZED_CACHE = PUBLIC_CACHE | {"Vary": "Accept-Language, Cookie"}
+
+
+def _number(value) -> str:
+    return babel_numbers.format_decimal(value, locale=current_locale.get())
+
+
+async def home(request: Request) -> Response:
+    summaries = await dashboard.incident_summaries(get_session(request))
+    return await render(request, "recovery/public/home.html", {"summaries": summaries})
+
+
+def _need_charts(figures: dashboard.NeedFigures) -> dict:
+    statuses = list(dashboard.CHART_STATUSES)
+    by_category = charts.stacked_bars(
+        "c-cat",
+        _("Needs by category"),
+        _("Number of needs in each category, split by status."),
+        [
+            (
+                label(labels.CATEGORY, row.category),
+                [(row.counts.get(s, 0), NEED_STATUS_COLORS[s]) for s in statuses],
+            )
+            for row in figures.by_category
+        ],
+        number=_number,
+    )
+    by_status = charts.bars(
+        "c-status",
+        _("Needs by status"),
+        _("Number of needs in each status."),
+        [
+            (label(labels.NEED_STATUS, s), figures.by_status.get(s, 0), NEED_STATUS_COLORS[s])
+            for s in statuses
+        ],
+        number=_number,
+    )
+    return {"chart_category": by_category, "chart_status": by_status, "statuses": statuses}
+
+
+async def incident(request: Request) -> Response:
+    session = get_session(request)
+    row = await get_incident(session, request.path_params["id"])
+    today = incident_today(row)
+    needs = await dashboard.need_figures(session, row.id)
+    context = {
+        "incident": row,
+        "needs": needs,
+        "urgent": await dashboard.urgent_needs(session, row.id),
+        "projects": await dashboard.project_figures(session, row.id),
+        "overdue": await dashboard.overdue_by_organization(session, row.id, today),
+        "reports": await dashboard.latest_reports(session, row.id),
+        "extra": await gather("incident.figures", session, row.id),
+        "map_shown": min(MAP_POINTS, needs.total),
+        "today": today,
+        "NEED_STATUS_COLORS": NEED_STATUS_COLORS,
+        "PRIORITY_COLORS": PRIORITY_COLORS,
+        **_need_charts(needs),
+    }
+    return await render(request, "recovery/public/incident.html", context)
+
+
+async def incident_map_svg(request: Request) -> Response:
+    session = get_session(request)
+    row = await get_incident(session, request.path_params["id"])
+    data = await dashboard.map_data(session, row.id, limit=MAP_POINTS)
+    title = _("Needs of %(incident)s by priority and status") % {"incident": row.name}
+    return Response(
+        charts.map_svg(data, title), media_type="image/svg+xml", headers=LOCALIZED_CACHE
+    )
+
+
+async def incident_map_points(request: Request) -> Response:
+    """GeoJSON of the same needs the offline map draws, for the interactive map."""
+    session = get_session(request)
+    row = await get_incident(session, request.path_params["id"])
+    data = await dashboard.map_data(session, row.id, limit=MAP_POINTS)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+            "properties": {
+                "id": p.id,
+                "title": p.title,
+                "category": label(labels.CATEGORY, p.category),
+                "priority": p.priority,
+                "priority_label": label(labels.PRIORITY, p.priority),
+                "status": p.status,
+                "status_label": label(labels.NEED_STATUS, p.status),
+                "color": PRIORITY_COLORS.get(p.priority, "#555d66"),
+                "url": str(request.url_for("recovery:need", id=p.id)),
+            },
+        }
+        for p in data.points
+    ]
+    body = {"type": "FeatureCollection", "features": features, "total": data.total}
+    return JSONResponse(body, headers=LOCALIZED_CACHE)
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/incidents/{id:int}", incident, name="incident"),
+    Route("/incidents/{id:int}/map.svg", incident_map_svg, name="incident_map"),
+    Route("/incidents/{id:int}/map.geojson", incident_map_points, name="incident_points"),
+]

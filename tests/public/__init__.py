@@ -1,1 +1,0 @@
-"""Tests of the public transparency pages and open data."""
