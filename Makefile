@@ -31,17 +31,14 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Extract every translatable string, one catalog per domain (core also holds platform/;
-# the public pages of recovery/ have their own catalog, `public`).
-CATALOGS := core recovery public volunteers donations
+# Extract every translatable string, one catalog per domain (core also holds platform/).
+CATALOGS := core recovery volunteers donations
 messages: $(STAMP)
 	@for d in $(CATALOGS); do \
-	  src="$$d"; ignore=""; \
+	  src="$$d"; \
 	  [ "$$d" = core ] && src="core platform"; \
-	  [ "$$d" = recovery ] && ignore="--ignore-dirs=public"; \
-	  [ "$$d" = public ] && src="recovery/public recovery/templates/recovery/public"; \
 	  $(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k lazy_gettext -k _ \
-	    $$ignore -o platform/translations/$$d.pot $$src >/dev/null && \
+	    -o platform/translations/$$d.pot $$src >/dev/null && \
 	  if [ -f platform/translations/zh_Hans/LC_MESSAGES/$$d.po ]; then \
 	    $(BIN)/pybabel update --no-fuzzy-matching -D $$d -l zh_Hans -d platform/translations \
 	      -i platform/translations/$$d.pot; \

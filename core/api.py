@@ -78,7 +78,6 @@ class ApiRoute(Route):
         summary: str | None = None,
         roles: Sequence[str] | None = None,
         verified: bool = True,
-        auth: str | None = None,  # TEMPORARY: removed once every domain declares roles
         tags: Sequence[str] = (),
         content_type: str = "application/json",
     ):
