@@ -134,11 +134,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings,
         nav,
         [d.template_dir for d in domains],
-        {name: value for d in domains for name, value in d.template_globals.items()},
+        _template_globals(domains),
     )
     app.state.login_throttle = LoginThrottle(settings)
     app.state.openapi = None
     return app
+
+
+def _template_globals(domains: list[Domain]) -> dict:
+    """Every domain's template globals; two domains claiming one name is a start-up error."""
+    merged: dict = {}
+    for domain in domains:
+        for name, value in domain.template_globals.items():
+            if name in merged:
+                raise RuntimeError(f"template global {name!r} is declared twice ({domain.name})")
+            merged[name] = value
+    return merged
 
 
 def _csrf_exempt(scope) -> bool:

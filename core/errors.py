@@ -3,6 +3,8 @@
 from pydantic import ValidationError
 from starlette.responses import JSONResponse, Response
 
+from core.i18n import gettext
+
 
 class DomainError(Exception):
     """A failure the user can act on; `fields` maps a field name to its message."""
@@ -63,7 +65,7 @@ def fields_from_validation(exc: ValidationError) -> dict[str, str]:
         loc = ".".join(str(part) for part in err["loc"] if part != "__root__") or "body"
         message = err["msg"]
         if err["type"] == "missing":
-            message = "This field is required"
+            message = gettext("This field is required")
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         fields.setdefault(loc, message)

@@ -1,8 +1,5 @@
 """Errors raised by the volunteers domain."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -36,15 +33,3 @@ class InvalidShift(InvalidInput):
 
 class InvalidAttendance(InvalidInput):
     code = "invalid_attendance"
-
-
-@contextmanager
-def named_in_form() -> Iterator[None]:
-    """A record named in a form field that does not exist is a mistake in the input: the form
-    shows it at the field (the API answers the NotFound itself, with the same fields)."""
-    try:
-        yield
-    except NotFound as exc:
-        if not exc.fields:
-            raise
-        raise InvalidInput(exc.message, fields=exc.fields) from exc

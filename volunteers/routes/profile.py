@@ -9,7 +9,6 @@ from core.db import get_session
 from core.forms import form_page
 from core.models import Role, User
 from core.web import render
-from volunteers.errors import named_in_form
 from volunteers.models import DAYS, PARTS, SKILLS
 from volunteers.schemas import ProfileUpdate
 from volunteers.service import (
@@ -67,8 +66,7 @@ async def me_page(request: Request) -> Response:
     user = await require(request, Role.volunteer)
 
     async def save(session, body: ProfileUpdate, user: User):
-        with named_in_form():
-            return await update_profile(session, user, body)
+        return await update_profile(session, user, body)
 
     async def saved(_profile) -> Response:
         page = {**await _page(request, user), "saved": True, "errors": {}}

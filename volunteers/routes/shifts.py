@@ -14,7 +14,6 @@ from core.forms import form_page, validate
 from core.models import Role, User
 from core.web import redirect, render
 from recovery.service import list_incidents
-from volunteers.errors import named_in_form
 from volunteers.models import SKILLS
 from volunteers.schemas import ShiftCreate, ShiftQuery, ShiftUpdate
 from volunteers.service import browse, roster, shifts, statuses_for
@@ -158,8 +157,7 @@ async def new_shift_page(request: Request) -> Response:
     incidents, _total = await list_incidents(get_session(request), limit=200)
 
     async def create(session, body: ShiftCreate, user: User):
-        with named_in_form():
-            return await shifts.create_shift(session, user=user, data=body)
+        return await shifts.create_shift(session, user=user, data=body)
 
     return await _shift_form(
         request,
