@@ -30,6 +30,9 @@ from core.models import ApiToken, Organization, OrgStatus, Role, User
 from core.settings import Settings
 
 PASSWORD = "correct horse battery"
+# Each pytest-xdist worker gets its own PostgreSQL database (and derived ones): test_gw0, ...
+if os.environ.get("TEST_DATABASE_URL") and os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["TEST_DATABASE_URL"] += "_" + os.environ["PYTEST_XDIST_WORKER"]
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # Every test starts at this instant, whatever the host's clock says (10:00 in Asia/Shanghai,
 # so UTC and the incidents' local calendars agree); the clock runs on from there. Set at
