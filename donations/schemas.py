@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from core.api import Pagination
 from donations.models import MAX_AMOUNT_MINOR, ledger_time
-from recovery.models import Category
+from recovery.service import Category
 
 ISO_CURRENCIES = frozenset(list_currencies())
 

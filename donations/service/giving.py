@@ -10,8 +10,7 @@ from core.models import User
 from donations.errors import NotWanted
 from donations.models import DontSendItem
 from donations.schemas import DontSendCreate
-from recovery.models import PRIORITY_RANK, Priority
-from recovery.service import get_incident, open_needs
+from recovery.service import PRIORITY_RANK, Priority, get_incident, open_needs
 
 
 async def most_needed(session: AsyncSession, incident_id: int, *, limit: int = 10) -> list[dict]:

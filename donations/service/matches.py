@@ -21,8 +21,7 @@ from donations.errors import (
 )
 from donations.models import Match, MatchStatus, NeedLock, Offer, OfferStatus
 from donations.service.offers import owns_offer
-from recovery.models import NeedStatus
-from recovery.service import get_incident, get_need, record_fulfilment
+from recovery.service import NeedStatus, get_incident, get_need, record_fulfilment
 
 PENDING = (MatchStatus.accepted.value,)
 CLOSED_NEED = (NeedStatus.closed.value, NeedStatus.cancelled.value)

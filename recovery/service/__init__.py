@@ -1,11 +1,19 @@
 """The recovery domain's service functions; other domains call these, never the tables."""
 
+from recovery.labels import CATEGORY as CATEGORY_LABELS
+from recovery.models import PRIORITY_RANK, Category, NeedStatus, Priority
 from recovery.service.incidents import incident_choices, incident_today, list_incidents
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
 from recovery.service.needs import derive_status, open_needs, record_fulfilment
 from recovery.service.projects import incident_projects
 
+# The vocabulary other domains share with needs (categories, priorities, statuses) comes too.
 __all__ = [
+    "CATEGORY_LABELS",
+    "PRIORITY_RANK",
+    "Category",
+    "NeedStatus",
+    "Priority",
     "derive_status",
     "get_area",
     "get_incident",

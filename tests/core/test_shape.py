@@ -120,3 +120,20 @@ def test_no_domain_reads_the_wall_clock():
                     if (name, node.func.attr) in {("date", "today"), ("datetime", "now")}:
                         offenders.append(f"{relative}:{node.lineno} {name}.{node.func.attr}()")
     assert not offenders, "read the time from core.clock:\n" + "\n".join(offenders)
+
+
+def test_domains_call_each_other_only_through_service():
+    """Another domain is reached through `<domain>.service` (its __init__), never its tables,
+    routes or service modules."""
+    offenders = []
+    for folder in DOMAIN_NAMES:
+        for path, tree in _sources(ROOT / folder):
+            relative = path.relative_to(ROOT).as_posix()
+            for module, node, _ in _imports(tree):
+                other = module.split(".")[0]
+                via_service = module == f"{other}.service" or (
+                    module == other and {a.name for a in node.names} == {"service"}
+                )
+                if other in DOMAIN_NAMES and other != folder and not via_service:
+                    offenders.append(f"{relative}:{node.lineno} imports {module}")
+    assert not offenders, "\n".join(offenders)
