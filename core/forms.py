@@ -5,7 +5,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -126,7 +125,7 @@ async def form_page(
         answer = await answer
     if isinstance(answer, Response):
         return answer
-    return redirect(request, str(answer) if isinstance(answer, URL) else answer)
+    return redirect(request, str(answer))
 
 
 async def _context(context: Context | None, data: dict[str, Any]) -> dict[str, Any]:
