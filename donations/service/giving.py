@@ -11,7 +11,7 @@ from donations.errors import NotWanted
 from donations.models import DontSendItem
 from donations.schemas import DontSendCreate
 from recovery.models import PRIORITY_RANK, Priority
-from recovery.service import get_incident, open_needs
+from recovery.service import ensure_can_act, get_incident, open_needs
 
 
 async def most_needed(session: AsyncSession, incident_id: int, *, limit: int = 10) -> list[dict]:
@@ -84,7 +84,7 @@ async def refuse_unwanted(session: AsyncSession, incident_id: int, category: str
 async def add_dont_send(
     session: AsyncSession, *, data: DontSendCreate, actor: User
 ) -> DontSendItem:
-    await get_incident(session, data.incident_id)
+    await ensure_can_act(session, actor, data.incident_id)
     exists = await session.scalar(
         select(DontSendItem.id).where(
             DontSendItem.incident_id == data.incident_id,
@@ -109,6 +109,7 @@ async def remove_dont_send(session: AsyncSession, *, item_id: int, actor: User) 
     item = await session.get(DontSendItem, item_id)
     if item is None:
         raise NotFound(_("No such entry."))
+    await ensure_can_act(session, actor, item.incident_id)
     before = audit.snapshot(item)
     await session.delete(item)
     await session.flush()

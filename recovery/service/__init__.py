@@ -1,11 +1,14 @@
 """The recovery domain's service functions; other domains call these, never the tables."""
 
+from recovery.service.access import can_act, ensure_can_act
 from recovery.service.incidents import incident_choices, incident_today, list_incidents
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
 from recovery.service.needs import derive_status, open_needs, record_fulfilment
 from recovery.service.projects import incident_projects
 
 __all__ = [
+    "can_act",
+    "ensure_can_act",
     "derive_status",
     "get_area",
     "get_incident",
