@@ -19,6 +19,7 @@ from recovery.schemas import (
     TaskCreate,
     TaskUpdate,
 )
+from recovery.service.agencies import grant_agency
 from recovery.service.incidents import create_area, create_incident
 from recovery.service.needs import create_need, record_fulfilment, update_need
 from recovery.service.projects import create_project, list_milestones, reach_milestone
@@ -428,6 +429,8 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
         ),
         actor=official,
     )
+    # The recovery office leads; the housing bureau logs the construction needs with it.
+    await grant_agency(session, incident.id, ctx.orgs["housing_bureau"].id, actor=official)
     areas = await _areas(session, ctx, incident.id)
     needs = await _needs(session, ctx, incident.id, areas, today)
     projects, tasks = await _projects(session, ctx, incident.id, areas, today)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -77,7 +77,25 @@ class Incident(SQLModel, table=True):
     status: str = Field(default=IncidentStatus.response, max_length=20)
     time_zone: str = Field(default="UTC", max_length=60)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # The government agency that leads the response: its officials act on the incident, and
+    # grant other agencies (IncidentAgency) the right to act on it too.
+    lead_org_id: int | None = Field(default=None, foreign_key="organizations.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class IncidentAgency(SQLModel, table=True):
+    """A government agency the lead agency (or an admin) let act on an incident."""
+
+    __tablename__ = "incident_agencies"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "organization_id", name="uq_incident_agencies_pair"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    granted_by_id: int | None = Field(default=None, foreign_key="users.id")
+    granted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Area(SQLModel, table=True):

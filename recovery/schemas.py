@@ -84,11 +84,28 @@ class IncidentPublic(BaseModel):
     description: str
     status: IncidentStatus
     time_zone: str
+    lead_org_id: int | None = None
     created_at: datetime
 
 
 class IncidentQuery(Pagination):
     status: IncidentStatus | None = None
+
+
+class AgencyGrant(_In):
+    """A government agency the lead agency lets act on its incident."""
+
+    organization_id: int
+
+
+class IncidentAgencyPublic(BaseModel):
+    """An agency acting on an incident: the lead agency, or one granted (with who and when)."""
+
+    organization_id: int
+    name: str
+    lead: bool = False
+    granted_by_id: int | None = None
+    granted_at: datetime | None = None
 
 
 class AreaCreate(_In):

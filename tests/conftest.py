@@ -228,6 +228,14 @@ class Factory:
         async with self.app.state.database.session() as session:
             return await session.get(Organization, user.organization_id)
 
+    async def lead(self, incident_id: int, user: User) -> None:
+        """Make the user's agency the incident's lead agency, so its officials act on it."""
+        from recovery.models import Incident
+
+        async with self.app.state.database.transaction() as session:
+            incident = await session.get(Incident, incident_id)
+            incident.lead_org_id = user.organization_id
+
     async def token(self, user: User) -> dict[str, str]:
         token, token_hash = new_token()
         async with self.app.state.database.transaction() as session:

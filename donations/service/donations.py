@@ -30,6 +30,7 @@ from donations.models import (
 from donations.schemas import DonationCreate, DonationPublic
 from donations.service import ledger, spending
 from donations.service.incidents import check_targets
+from recovery.service import ensure_can_act
 
 ANONYMOUS = "Anonymous"
 # What a client may send as Idempotency-Key: 1 to 200 visible ASCII characters.
@@ -164,6 +165,7 @@ async def receive(
 ) -> Donation:
     """pledged → received, once: a conditional update, then the balance and the ledger."""
     donation = await get_donation(session, donation_id)
+    await ensure_can_act(session, actor, donation.incident_id)
     before = audit.snapshot(donation)
     now = utcnow()
     changed = await session.execute(

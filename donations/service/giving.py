@@ -10,7 +10,7 @@ from core.models import User
 from donations.errors import NotWanted
 from donations.models import DontSendItem
 from donations.schemas import DontSendCreate
-from recovery.service import PRIORITY_RANK, Priority, get_incident, open_needs
+from recovery.service import PRIORITY_RANK, Priority, ensure_can_act, get_incident, open_needs
 
 
 async def most_needed(session: AsyncSession, incident_id: int, *, limit: int = 10) -> list[dict]:
@@ -83,7 +83,7 @@ async def refuse_unwanted(session: AsyncSession, incident_id: int, category: str
 async def add_dont_send(
     session: AsyncSession, *, data: DontSendCreate, actor: User
 ) -> DontSendItem:
-    await get_incident(session, data.incident_id)
+    await ensure_can_act(session, actor, data.incident_id)
     exists = await session.scalar(
         select(DontSendItem.id).where(
             DontSendItem.incident_id == data.incident_id,
@@ -108,6 +108,7 @@ async def remove_dont_send(session: AsyncSession, *, item_id: int, actor: User) 
     item = await session.get(DontSendItem, item_id)
     if item is None:
         raise NotFound(_("No such entry."))
+    await ensure_can_act(session, actor, item.incident_id)
     before = audit.snapshot(item)
     await session.delete(item)
     await session.flush()

@@ -21,7 +21,13 @@ from donations.errors import (
 )
 from donations.models import Match, MatchStatus, NeedLock, Offer, OfferStatus
 from donations.service.offers import owns_offer
-from recovery.service import NeedStatus, get_incident, get_need, record_fulfilment
+from recovery.service import (
+    NeedStatus,
+    ensure_can_act,
+    get_incident,
+    get_need,
+    record_fulfilment,
+)
 
 PENDING = (MatchStatus.accepted.value,)
 CLOSED_NEED = (NeedStatus.closed.value, NeedStatus.cancelled.value)
@@ -51,6 +57,7 @@ async def _decide(
     session: AsyncSession, match_id: int, status: MatchStatus, actor: User
 ) -> tuple[Match, dict]:
     row = await get_match(session, match_id)
+    await ensure_can_act(session, actor, (await get_need(session, row.need_id)).incident_id)
     before = audit.snapshot(row)
     changed = await session.execute(
         update(Match)

@@ -14,7 +14,7 @@ from core.models import Organization, User
 from donations.errors import RunNotFound
 from donations.models import Match, MatchingRun, MatchStatus, Offer, OfferStatus, UnmetLine
 from donations.service.matches import promised_by_need
-from recovery.service import get_incident, get_need, open_needs
+from recovery.service import ensure_can_act, get_need, open_needs
 
 
 async def inputs(
@@ -65,7 +65,7 @@ async def inputs(
 
 async def run(session: AsyncSession, *, incident_id: int, actor: User) -> MatchingRun:
     """Solve, store proposals and unmet lines; earlier undecided proposals are superseded."""
-    incident = await get_incident(session, incident_id)
+    incident = await ensure_can_act(session, actor, incident_id)
     # Offers run out by the incident's own calendar, as recovery's incident_today counts it.
     needs, offers = await inputs(session, incident_id, clock.today(incident.time_zone))
     started = time.perf_counter()

@@ -24,7 +24,7 @@ from donations.schemas import DisbursementCreate
 from donations.service import ledger
 from donations.service.incidents import check_targets
 from donations.service.scans import Scan
-from recovery.service import get_project
+from recovery.service import ensure_can_act, get_project
 
 
 async def available(session: AsyncSession, incident_id: int, currency: str) -> int:
@@ -47,6 +47,7 @@ async def disburse(
 
     A scanned receipt is written to disk last, once everything else is in place.
     """
+    await ensure_can_act(session, actor, data.incident_id)
     await check_targets(
         session, incident_id=data.incident_id, need_id=data.need_id, project_id=data.project_id
     )
@@ -129,6 +130,7 @@ async def reverse_entry(
 ) -> LedgerEntry:
     """Correct a receipt or disbursement by appending a reversing entry; nothing is edited."""
     original = await ledger.get_entry(session, entry_id)
+    await ensure_can_act(session, actor, original.incident_id)
     if original.kind == LedgerKind.receipt:
         await _undo_receipt(session, original)
     elif original.kind == LedgerKind.disbursement:

@@ -5,21 +5,25 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core import api
+from core.auth import current_user
 from core.db import get_session
 from core.forms import form_page
 from core.models import Role
 from core.web import render
 from recovery.schemas import (
+    AgencyGrant,
     AreaCreate,
     AreaPublic,
     AreaQuery,
+    IncidentAgencyPublic,
     IncidentCreate,
     IncidentPublic,
     IncidentQuery,
     IncidentUpdate,
 )
+from recovery.service import agencies
 from recovery.service import incidents as service
-from recovery.service.access import require_official
+from recovery.service.access import ensure_can_act, require_official
 from recovery.service.lookup import get_incident
 
 TIME_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Tokyo", "UTC")
@@ -48,18 +52,24 @@ async def _incident_page(request: Request, **extra) -> dict:
     """What the incident's management page shows besides the submitted form."""
     session = get_session(request)
     incident = await get_incident(session, request.path_params["id"])
+    can_grant = await agencies.can_grant(session, await current_user(request), incident)
+    grantable = await agencies.grantable_agencies(session, incident.id) if can_grant else []
     return {
         "incident": incident,
         "incident_values": incident.model_dump(),
         "areas": service.area_tree(await service.list_areas(session, incident.id)),
+        "agencies": await agencies.incident_agencies(session, incident.id),
+        "can_grant": can_grant,
+        "grantable": [(org.id, org.name) for org in grantable],
         "time_zones": TIME_ZONES,
         **extra,
     }
 
 
 async def manage_incident(request: Request) -> Response:
-    """An incident's settings form and its areas; the form saves in place."""
+    """An incident's settings form, its areas and its agencies; the form saves in place."""
     user = await require_official(request)
+    await ensure_can_act(get_session(request), user, request.path_params["id"])
     page = await _incident_page(request)
     template = "recovery/manage_incident.html"
 
@@ -111,6 +121,35 @@ async def area_new(request: Request) -> Response:
     )
 
 
+async def agency_new(request: Request) -> Response:
+    """Let another government agency act on the incident (officials of the lead agency)."""
+    user = await require_official(request)
+    incident_id = request.path_params["id"]
+    template = "recovery/manage_incident.html"
+
+    async def granted(_agency) -> Response | str:
+        if not request.headers.get("HX-Request"):
+            return str(request.url_for("recovery:manage_incident", id=incident_id))
+        context = await _incident_page(request, active="agency", granted=True)
+        return await render(
+            request, template, context | {"form": {}, "errors": {}}, block="agencies"
+        )
+
+    return await form_page(
+        request,
+        template,
+        block="agencies",
+        schema=AgencyGrant,
+        user=user,
+        drop_blank=True,
+        context=lambda _data: _incident_page(request, active="agency"),
+        action=lambda session, body, user: agencies.grant_agency(
+            session, incident_id, body.organization_id, actor=user
+        ),
+        success=granted,
+    )
+
+
 async def create_incident(request: Request, body: IncidentCreate, user):
     """Open an incident (officials of a verified government organization)."""
     return await service.create_incident(get_session(request), body, actor=user)
@@ -136,6 +175,19 @@ async def update_incident(request: Request, body: IncidentUpdate, user):
     )
 
 
+async def grant_agency(request: Request, body: AgencyGrant, user):
+    """Let a verified government agency act on the incident besides its lead agency."""
+    return await agencies.grant_agency(
+        get_session(request), request.path_params["id"], body.organization_id, actor=user
+    )
+
+
+async def list_agencies(request: Request):
+    """The agencies acting on an incident: the lead agency first, then those it granted."""
+    rows = await agencies.incident_agencies(get_session(request), request.path_params["id"])
+    return api.page(rows, len(rows))
+
+
 async def create_area(request: Request, body: AreaCreate, user):
     """Add an area; its level follows its parent (county → township → village)."""
     return await service.create_area(get_session(request), body, actor=user)
@@ -159,6 +211,7 @@ routes = [
         name="manage_incident",
     ),
     Route("/manage/incidents/{id:int}/areas", area_new, methods=["POST"], name="area_new"),
+    Route("/manage/incidents/{id:int}/agencies", agency_new, methods=["POST"], name="agency_new"),
 ]
 api_routes = [
     api.ApiRoute(
@@ -195,6 +248,24 @@ api_routes = [
         body=IncidentUpdate,
         response=IncidentPublic,
         roles=OFFICIALS,
+        tags=["incidents"],
+    ),
+    api.ApiRoute(
+        "/incidents/{id:int}/agencies",
+        grant_agency,
+        methods=["POST"],
+        name="incident_agency_grant",
+        body=AgencyGrant,
+        response=IncidentAgencyPublic,
+        status_code=201,
+        roles=(Role.official, Role.admin),
+        tags=["incidents"],
+    ),
+    api.ApiRoute(
+        "/incidents/{id:int}/agencies",
+        list_agencies,
+        name="incident_agencies",
+        response=api.Page[IncidentAgencyPublic],
         tags=["incidents"],
     ),
     api.ApiRoute(

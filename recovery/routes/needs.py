@@ -17,7 +17,12 @@ from recovery.models import Category, NeedStatus, Priority
 from recovery.schemas import NeedCreate, NeedPublic, NeedQuery, NeedUpdate, from_query
 from recovery.service import incidents as incident_service
 from recovery.service import needs as service
-from recovery.service.access import require_official, viewer_is_official
+from recovery.service.access import (
+    ensure_can_act,
+    require_official,
+    viewer_can_act,
+    viewer_is_official,
+)
 from recovery.service.lookup import get_area, get_incident, get_need
 
 PAGE_SIZE = 50
@@ -64,7 +69,7 @@ async def _need_page(request: Request) -> dict:
         "area": await get_area(session, need.area_id) if need.area_id else None,
         "history": await service.need_history(session, need),
         "helpers": await gather("need.helpers", session, need.id),
-        "can_edit": await viewer_is_official(request),
+        "can_edit": await viewer_can_act(request, incident.id),
         "overdue": need.status in (NeedStatus.open, NeedStatus.partially_met)
         and need.needed_by < incident_service.incident_today(incident),
     }
@@ -80,6 +85,7 @@ async def need_edit(request: Request) -> Response:
     user = await require_official(request)
     page = await _need_page(request)
     need = page["need"]
+    await ensure_can_act(get_session(request), user, need.incident_id)
 
     async def saved(need) -> Response | str:
         if not request.headers.get("HX-Request"):

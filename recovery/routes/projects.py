@@ -23,7 +23,12 @@ from recovery.schemas import (
 )
 from recovery.service import incidents as incident_service
 from recovery.service import projects as service
-from recovery.service.access import can_update_task, require_official, viewer_is_official
+from recovery.service.access import (
+    can_update_task,
+    require_official,
+    viewer_can_act,
+    viewer_is_official,
+)
 from recovery.service.lookup import get_area, get_incident, get_project
 from recovery.service.organizations import assignable_organizations, organization_names
 from recovery.service.tasks import project_tasks
@@ -83,7 +88,7 @@ async def project_page_context(request: Request, project_id: int, **extra) -> di
     incident = await get_incident(session, project.incident_id)
     tasks = await project_tasks(session, project.id)
     user = await current_user(request)
-    is_official = await viewer_is_official(request)
+    is_official = await viewer_can_act(request, incident.id)
     return {
         "project": project,
         "project_values": project.model_dump(),

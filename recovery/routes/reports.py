@@ -14,7 +14,7 @@ from core.web import redirect, render
 from recovery.models import ReportStatus
 from recovery.schemas import ReportCreate, ReportPublic, ReportQuery, ReportUpdate, from_query
 from recovery.service import reports as service
-from recovery.service.access import require_official, viewer_is_official
+from recovery.service.access import require_official, viewer_can_act, viewer_is_official
 from recovery.service.incidents import incident_choices
 from recovery.service.lookup import get_incident
 
@@ -56,7 +56,7 @@ async def _report_page(request: Request) -> dict:
     report = await service.get_visible_report(
         session, request.path_params["id"], await current_user(request)
     )
-    can_edit = await viewer_is_official(request)
+    can_edit = await viewer_can_act(request, report.incident_id)
     return {
         "report": report,
         "incident": await get_incident(session, report.incident_id),

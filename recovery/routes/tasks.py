@@ -14,11 +14,7 @@ from core.web import render
 from recovery.routes.projects import project_form
 from recovery.schemas import TaskCreate, TaskPublic, TaskUpdate
 from recovery.service import tasks as service
-from recovery.service.access import (
-    can_update_task,
-    is_official,
-    viewer_is_official,
-)
+from recovery.service.access import can_act, can_update_task, viewer_can_act
 from recovery.service.incidents import incident_today
 from recovery.service.lookup import get_incident, get_project, get_task
 from recovery.service.organizations import assignable_organizations, organization_names
@@ -35,7 +31,7 @@ async def _task_page(request: Request, **extra) -> dict:
     project = await get_project(session, task.project_id)
     incident = await get_incident(session, project.incident_id)
     user = await current_user(request)
-    official = await viewer_is_official(request)
+    official = await viewer_can_act(request, incident.id)
     history = await audit.history(session, "tasks", task.id)
     # Reassignments show the organizations' names in the history, not their numbers.
     org_ids = {task.responsible_org_id} | {
@@ -74,7 +70,10 @@ async def task_update(request: Request) -> Response:
     """Save a task's update from its page or from its row on the project page."""
     user = await require(request)
     row = (await request.form()).get("fragment") == "row"
-    official = await is_official(get_session(request), user)
+    session = get_session(request)
+    task = await get_task(session, request.path_params["id"])
+    project = await get_project(session, task.project_id)
+    official = await can_act(session, user, project.incident_id)
 
     def allowed(data: dict) -> dict:
         data.pop("fragment", None)

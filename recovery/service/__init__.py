@@ -2,6 +2,7 @@
 
 from recovery.labels import CATEGORY as CATEGORY_LABELS
 from recovery.models import PRIORITY_RANK, Category, NeedStatus, Priority
+from recovery.service.access import can_act, ensure_can_act
 from recovery.service.incidents import incident_choices, incident_today, list_incidents
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
 from recovery.service.needs import derive_status, open_needs, record_fulfilment
@@ -14,6 +15,8 @@ __all__ = [
     "Category",
     "NeedStatus",
     "Priority",
+    "can_act",
+    "ensure_can_act",
     "derive_status",
     "get_area",
     "get_incident",

@@ -16,9 +16,8 @@ from core.i18n import _
 from core.models import User
 from recovery.models import ImportJob, ImportStatus, Need, NeedStatus
 from recovery.schemas import NeedImport
-from recovery.service.access import ensure_official
+from recovery.service.access import ensure_can_act
 from recovery.service.incidents import list_areas
-from recovery.service.lookup import get_incident
 from recovery.service.spreadsheets import read_rows, validate_rows
 
 log = logging.getLogger("commons.imports")
@@ -33,8 +32,7 @@ async def preview(
     session: AsyncSession, *, incident_id: int, filename: str, data: bytes, actor: User
 ) -> ImportJob:
     """Read and check the whole file; nothing but the job itself is written."""
-    await ensure_official(session, actor)
-    await get_incident(session, incident_id)
+    await ensure_can_act(session, actor, incident_id)
     areas = await list_areas(session, incident_id)
 
     def check() -> tuple[list[dict], list[dict], int]:
@@ -76,9 +74,10 @@ async def get_job(session: AsyncSession, job_id: int) -> ImportJob:
 
 
 async def official_job(session: AsyncSession, job_id: int, *, actor: User) -> ImportJob:
-    """An import job, for the officials who run imports."""
-    await ensure_official(session, actor)
-    return await get_job(session, job_id)
+    """An import job, for the officials acting on its incident."""
+    job = await get_job(session, job_id)
+    await ensure_can_act(session, actor, job.incident_id)
+    return job
 
 
 def processed(job: ImportJob) -> int:
@@ -93,7 +92,7 @@ def job_view(job: ImportJob) -> dict:
 
 async def start(session: AsyncSession, job_id: int, *, actor: User) -> ImportJob:
     """Claim a ready job for importing, atomically, so a double submit cannot import twice."""
-    await ensure_official(session, actor)
+    await ensure_can_act(session, actor, (await get_job(session, job_id)).incident_id)
     claimed = await session.execute(
         update(ImportJob)
         .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.ready)

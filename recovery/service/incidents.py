@@ -11,8 +11,8 @@ from core.i18n import _
 from core.models import User
 from recovery.models import Area, AreaLevel, Incident
 from recovery.schemas import AreaCreate, IncidentCreate, IncidentUpdate
-from recovery.service.access import ensure_official
-from recovery.service.lookup import get_area, get_incident
+from recovery.service.access import ensure_can_act, ensure_official
+from recovery.service.lookup import get_area
 
 CHILD_LEVEL = {AreaLevel.county: AreaLevel.township, AreaLevel.township: AreaLevel.village}
 
@@ -24,7 +24,10 @@ def incident_today(incident: Incident, now: datetime | None = None) -> date:
 
 async def create_incident(session: AsyncSession, data: IncidentCreate, *, actor: User) -> Incident:
     await ensure_official(session, actor)
-    incident = Incident(**data.model_dump(), created_by_id=actor.id)
+    # The creator's agency leads the incident.
+    incident = Incident(
+        **data.model_dump(), created_by_id=actor.id, lead_org_id=actor.organization_id
+    )
     session.add(incident)
     await session.flush()
     await audit.record(
@@ -36,8 +39,7 @@ async def create_incident(session: AsyncSession, data: IncidentCreate, *, actor:
 async def update_incident(
     session: AsyncSession, incident_id: int, data: IncidentUpdate, *, actor: User
 ) -> Incident:
-    await ensure_official(session, actor)
-    incident = await get_incident(session, incident_id)
+    incident = await ensure_can_act(session, actor, incident_id)
     before = audit.snapshot(incident)
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is not None:
@@ -74,8 +76,7 @@ async def incident_choices(session: AsyncSession) -> list[Incident]:
 
 
 async def create_area(session: AsyncSession, data: AreaCreate, *, actor: User) -> Area:
-    await ensure_official(session, actor)
-    await get_incident(session, data.incident_id)
+    await ensure_can_act(session, actor, data.incident_id)
     level = data.level
     if data.parent_id is not None:
         parent = await session.get(Area, data.parent_id)

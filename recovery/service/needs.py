@@ -11,9 +11,9 @@ from core.models import AuditEntry, User
 from recovery.errors import OverFulfilment
 from recovery.models import PRIORITY_RANK, Area, Need, NeedStatus
 from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate
-from recovery.service.access import ensure_official
+from recovery.service.access import ensure_can_act
 from recovery.service.incidents import area_with_descendants
-from recovery.service.lookup import get_area, get_incident, get_need, lock_need
+from recovery.service.lookup import get_area, get_need, lock_need
 
 OFFICIAL_STATUSES = (NeedStatus.closed, NeedStatus.cancelled)
 
@@ -110,8 +110,7 @@ async def _placement(
 
 
 async def create_need(session: AsyncSession, data: NeedCreate, *, actor: User) -> Need:
-    await ensure_official(session, actor)
-    await get_incident(session, data.incident_id)
+    await ensure_can_act(session, actor, data.incident_id)
     lat, lon = await _placement(session, data.incident_id, data.area_id, data.lat, data.lon)
     now = utcnow()
     need = Need(
@@ -135,7 +134,7 @@ async def update_need(
     session: AsyncSession, need_id: int, data: NeedUpdate, *, actor: User
 ) -> Need:
     """An official's edit; the status follows the quantities unless closed or cancelled."""
-    await ensure_official(session, actor)
+    await ensure_can_act(session, actor, (await get_need(session, need_id)).incident_id)
     # Locked, so a fulfilment committed meanwhile cannot be overwritten or exceed the quantity.
     need = await lock_need(session, need_id)
     before = audit.snapshot(need)

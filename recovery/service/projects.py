@@ -9,9 +9,9 @@ from core.i18n import _
 from core.models import Organization, User
 from recovery.models import Milestone, Project
 from recovery.schemas import MilestoneCreate, ProjectCreate, ProjectQuery, ProjectUpdate
-from recovery.service.access import ensure_official, verified_organization
+from recovery.service.access import ensure_can_act, verified_organization
 from recovery.service.incidents import incident_today
-from recovery.service.lookup import get_area, get_incident, get_project, lock_project
+from recovery.service.lookup import get_area, get_project, lock_project
 from recovery.service.organizations import organization_names
 from recovery.service.tasks import project_tasks, task_view
 
@@ -25,8 +25,7 @@ async def incident_projects(session: AsyncSession, incident_id: int) -> list[Pro
 
 
 async def create_project(session: AsyncSession, data: ProjectCreate, *, actor: User) -> Project:
-    await ensure_official(session, actor)
-    await get_incident(session, data.incident_id)
+    await ensure_can_act(session, actor, data.incident_id)
     if data.area_id is not None:
         area = await get_area(session, data.area_id)
         if area.incident_id != data.incident_id:
@@ -50,7 +49,7 @@ async def update_project(
     session: AsyncSession, project_id: int, data: ProjectUpdate, *, actor: User
 ) -> Project:
     """An official's correction of a project's title, area, lead, budget or dates."""
-    await ensure_official(session, actor)
+    await ensure_can_act(session, actor, (await get_project(session, project_id)).incident_id)
     project = await lock_project(session, project_id)
     before = audit.snapshot(project)
     changes = data.model_dump(exclude_unset=True)
@@ -89,8 +88,8 @@ async def update_project(
 async def add_milestone(
     session: AsyncSession, project_id: int, data: MilestoneCreate, *, actor: User
 ) -> Milestone:
-    await ensure_official(session, actor)
-    await get_project(session, project_id)
+    project = await get_project(session, project_id)
+    await ensure_can_act(session, actor, project.incident_id)
     milestone = Milestone(project_id=project_id, title=data.title, due_on=data.due_on)
     session.add(milestone)
     await session.flush()
@@ -107,12 +106,11 @@ async def add_milestone(
 async def reach_milestone(
     session: AsyncSession, milestone_id: int, *, actor: User, reached: bool = True
 ) -> Milestone:
-    await ensure_official(session, actor)
     milestone = await session.get(Milestone, milestone_id)
     if milestone is None:
         raise InvalidInput(_("No such milestone."), fields={"milestone_id": _("not found")})
     project = await get_project(session, milestone.project_id)
-    incident = await get_incident(session, project.incident_id)
+    incident = await ensure_can_act(session, actor, project.incident_id)
     before = audit.snapshot(milestone)
     milestone.reached_on = incident_today(incident) if reached else None
     await session.flush()

@@ -14,8 +14,7 @@ from core.models import User
 from recovery.errors import ReportNotFound
 from recovery.models import Need, NeedStatus, Project, Report, ReportStatus, Task, TaskStatus
 from recovery.schemas import ReportCreate, ReportQuery, ReportUpdate
-from recovery.service.access import ensure_official, is_official
-from recovery.service.lookup import get_incident
+from recovery.service.access import ensure_can_act, is_official
 
 # Raw HTML in the source is shown as text, and nh3 cleans what Markdown itself produces.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -41,8 +40,7 @@ async def get_visible_report(session: AsyncSession, report_id: int, user: User |
 
 
 async def create_report(session: AsyncSession, data: ReportCreate, *, actor: User) -> Report:
-    await ensure_official(session, actor)
-    await get_incident(session, data.incident_id)
+    await ensure_can_act(session, actor, data.incident_id)
     now = utcnow()
     report = Report(**data.model_dump(), created_by_id=actor.id, created_at=now, updated_at=now)
     session.add(report)
@@ -56,8 +54,8 @@ async def create_report(session: AsyncSession, data: ReportCreate, *, actor: Use
 async def update_report(
     session: AsyncSession, report_id: int, data: ReportUpdate, *, actor: User
 ) -> Report:
-    await ensure_official(session, actor)
     report = await get_report(session, report_id)
+    await ensure_can_act(session, actor, report.incident_id)
     if report.status == ReportStatus.published:
         raise Conflict(
             _("A published report is part of the record and cannot be changed."),
@@ -133,8 +131,8 @@ async def incident_figures(session: AsyncSession, incident_id: int) -> dict:
 
 
 async def publish_report(session: AsyncSession, report_id: int, *, actor: User) -> Report:
-    await ensure_official(session, actor)
     report = await get_report(session, report_id)
+    await ensure_can_act(session, actor, report.incident_id)
     if report.status == ReportStatus.published:
         raise Conflict(_("This report is already published."), fields={"status": _("published")})
     before = audit.snapshot(report)

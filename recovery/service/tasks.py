@@ -11,13 +11,13 @@ from core.models import User
 from recovery.models import Project, Task, TaskStatus
 from recovery.schemas import OFFICIAL_TASK_FIELDS, TaskCreate, TaskUpdate
 from recovery.service.access import (
+    can_act,
     can_update_task,
-    ensure_official,
-    is_official,
+    ensure_can_act,
     verified_organization,
 )
 from recovery.service.incidents import incident_today
-from recovery.service.lookup import get_incident, lock_project, lock_task
+from recovery.service.lookup import get_incident, get_project, lock_project, lock_task
 from recovery.service.organizations import organization_names
 
 
@@ -45,7 +45,7 @@ async def refresh_progress(session: AsyncSession, project: Project) -> Project:
 async def create_task(
     session: AsyncSession, project_id: int, data: TaskCreate, *, actor: User
 ) -> Task:
-    await ensure_official(session, actor)
+    await ensure_can_act(session, actor, (await get_project(session, project_id)).incident_id)
     # The project is locked while its progress is recomputed, so concurrent task changes
     # cannot leave it rolled up from a stale set of tasks.
     project = await lock_project(session, project_id)
@@ -107,13 +107,13 @@ async def update_task(
         raise Forbidden(_("Only officials and the responsible organization may update this task."))
     changes = data.model_dump(exclude_unset=True)
     official_changes = OFFICIAL_TASK_FIELDS & set(changes)
-    if official_changes and not await is_official(session, actor):
+    project = await lock_project(session, task.project_id)
+    if official_changes and not await can_act(session, actor, project.incident_id):
         field = sorted(official_changes)[0]
         raise Forbidden(
             _("Only officials may change a task's title, description, assignee or due date."),
             fields={field: _("officials only")},
         )
-    project = await lock_project(session, task.project_id)
     incident = await get_incident(session, project.incident_id)
     before = audit.snapshot(task)
     for key in OFFICIAL_TASK_FIELDS & set(changes):

@@ -93,8 +93,10 @@ async def world(app, factory) -> World:
         donor2 = await _person(
             session, Role.donor, "Eastern Textiles", email="give@textiles.example"
         )
-        incident = Incident(name="Riverside flood", started_on=date(2026, 11, 1))
-        other = Incident(name="Hill fire", started_on=date(2026, 10, 1))
+        # The official's agency leads both incidents, so the official may act on them.
+        lead = official.organization_id
+        incident = Incident(name="Riverside flood", started_on=date(2026, 11, 1), lead_org_id=lead)
+        other = Incident(name="Hill fire", started_on=date(2026, 10, 1), lead_org_id=lead)
         session.add_all([incident, other])
         await session.flush()
         area = Area(incident_id=incident.id, name="Willow village", lat=30.01, lon=120.01)

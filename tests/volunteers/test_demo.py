@@ -17,7 +17,11 @@ async def test_demo_loads_shifts_hours_and_a_waitlist(app, settings):
     async with app.state.database.transaction() as session:
         ctx = DemoContext(settings=settings)
         await _kernel(session, ctx)
-        incident = Incident(name="Riverside flood", started_on=date(2026, 7, 1))
+        incident = Incident(
+            name="Riverside flood",
+            started_on=date(2026, 7, 1),
+            lead_org_id=ctx.orgs["recovery_office"].id,
+        )
         session.add(incident)
         await session.flush()
         areas = [

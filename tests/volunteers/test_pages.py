@@ -179,6 +179,7 @@ def shift_form(token: str, incident, **fields) -> dict:
 
 async def test_organizer_creates_and_edits_a_shift_in_the_browser(client, factory, incident):
     owner = await factory.user(Role.official, org="Recovery Office")
+    await factory.lead(incident.id, owner)
     await sign_in(client, owner.email)
     token = await csrf_token(client, "/volunteers/shifts/new")
     data = shift_form(token, incident, title="Debris clearing", skills=["construction"])

@@ -71,7 +71,10 @@ async def _check_links(session: AsyncSession, incident_id: int, data) -> None:
 async def create_shift(session: AsyncSession, *, user: User, data: ShiftCreate) -> Shift:
     if user.role not in (Role.official, Role.ngo) or user.organization_id is None:
         raise NotShiftOwner(_("Only officials and NGO members may create shifts."))
-    await recovery.get_incident(session, data.incident_id)
+    if user.role == Role.official:
+        await recovery.ensure_can_act(session, user, data.incident_id)
+    else:
+        await recovery.get_incident(session, data.incident_id)
     await _check_links(session, data.incident_id, data)
     if data.starts_at <= utcnow():
         raise InvalidShift(
