@@ -192,6 +192,7 @@ api_routes = [
         response=ReportPublic,
         roles=OFFICIALS,
         tags=["reports"],
+        errors=(409,),
     ),
     api.ApiRoute(
         "/reports/{id:int}/publish",
@@ -201,5 +202,6 @@ api_routes = [
         response=ReportPublic,
         roles=OFFICIALS,
         tags=["reports"],
+        errors=(409,),
     ),
 ]
