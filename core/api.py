@@ -321,7 +321,8 @@ def _parameters(route: ApiRoute, refs: dict, components: dict) -> list[dict]:
 
 def _path_schema(convertor: Any) -> dict:
     if isinstance(convertor, IntegerConvertor):
-        return {"type": "integer", "minimum": 1}
+        # Ids are the databases' 32-bit integer keys.
+        return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
     return {"type": "string"}
 
 

@@ -179,6 +179,7 @@ api_routes = [
         query=ReportQuery,
         response=api.Page[ReportPublic],
         tags=["reports"],
+        errors=(403,),  # drafts: officials only
     ),
     api.ApiRoute(
         "/reports/{id:int}", get_report_api, name="report", response=ReportPublic, tags=["reports"]

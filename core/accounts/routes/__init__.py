@@ -131,6 +131,7 @@ api_routes = [
         query=OrganizationQuery,
         response=api.Page[OrganizationPublic],
         tags=["organizations"],
+        errors=(403,),  # other statuses than verified: admins only
     ),
     api.ApiRoute(
         "/organizations/{id:int}/verify",
