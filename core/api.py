@@ -3,13 +3,14 @@
 import inspect
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
+from starlette.convertors import IntegerConvertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -80,6 +81,9 @@ class ApiRoute(Route):
         verified: bool = True,
         tags: Sequence[str] = (),
         content_type: str = "application/json",
+        errors: Sequence[int] = (),
+        headers: Mapping[str, str] | None = None,
+        form: type[BaseModel] | None = None,
     ):
         self.body_model = body
         self.query_model = query
@@ -89,6 +93,12 @@ class ApiRoute(Route):
         self.roles = tuple(roles) if roles is not None else None
         self.tags = list(tags)
         self.content_type = content_type
+        # Statuses beyond the ones the declaration implies (409 from a service, 429, ...),
+        # and the request headers the handler reads: name -> description.
+        self.errors = tuple(errors)
+        self.header_params = dict(headers or {})
+        # A multipart form (an upload) the handler reads itself; declared, not parsed here.
+        self.form_model = form
         handler = endpoint
         wants_user = "user" in inspect.signature(endpoint).parameters
 
@@ -180,6 +190,23 @@ def page(items: Sequence[Any], total: int) -> dict[str, Any]:
 
 
 _CONVERTOR = re.compile(r"{(\w+):\w+}")
+_REF = "#/components/schemas/{model}"
+# The middleware answers 413 for an oversized body on any method that may carry one.
+_BODYLESS = {"GET", "HEAD", "OPTIONS"}
+_STATUS_TEXT = {
+    200: "Success",
+    201: "Created",
+    202: "Accepted",
+    204: "Done; no content",
+    400: "Malformed request",
+    401: "Not signed in, or wrong credentials",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    422: "Invalid input",
+    429: "Too many attempts; try again later",
+}
 
 
 def _walk(routes: Sequence[BaseRoute], prefix: str = "") -> list[tuple[str, ApiRoute]]:
@@ -192,19 +219,29 @@ def _walk(routes: Sequence[BaseRoute], prefix: str = "") -> list[tuple[str, ApiR
     return found
 
 
+def _is_model(model: Any) -> bool:
+    return isinstance(model, type) and issubclass(model, BaseModel)
+
+
 def openapi_schema(routes: Sequence[BaseRoute], *, title: str, version: str) -> dict:
-    """The OpenAPI 3.1 document, built from the same models that validate requests."""
+    """The OpenAPI 3.1 document, built from the same models that validate requests.
+
+    Every model (bodies, queries, answers) goes through one `models_json_schema` call, so the
+    models they nest are hoisted once into `components/schemas` and every `$ref` resolves.
+    """
     api_routes = _walk(routes)
     models: list[tuple[Any, str]] = [(ErrorBody, "validation")]
     for _path, route in api_routes:
         for model, mode in (
             (route.body_model, "validation"),
+            (route.query_model, "validation"),
+            (route.form_model, "validation"),
             (route.response_model, "serialization"),
         ):
-            if isinstance(model, type) and issubclass(model, BaseModel):
+            if _is_model(model):
                 models.append((model, mode))
-    unique = list(dict.fromkeys(models))
-    refs, defs = models_json_schema(unique, ref_template="#/components/schemas/{model}")
+    refs, defs = models_json_schema(list(dict.fromkeys(models)), ref_template=_REF)
+    components = defs.get("$defs", {})
     paths: dict[str, dict] = {}
     for path, route in api_routes:
         for method in sorted(route.methods or []):
@@ -214,17 +251,24 @@ def openapi_schema(routes: Sequence[BaseRoute], *, title: str, version: str) -> 
                 "operationId": f"{method.lower()}_{route.name}",
                 "summary": route.summary,
                 "tags": route.tags,
-                "parameters": _parameters(route),
-                "responses": _responses(route, refs),
+                "parameters": _parameters(route, refs, components),
+                "responses": _responses(route, method, refs),
+                # Public operations say so: no credentials needed.
+                "security": [] if route.roles is None else [{"bearer": []}, {"session": []}],
             }
             if route.roles is not None:
-                op["security"] = [{"bearer": []}, {"session": []}]
-                op["x-roles"] = list(route.roles)
+                op["x-roles"] = [str(role) for role in route.roles]
             if route.body_model is not None:
                 schema = refs[(route.body_model, "validation")]
                 op["requestBody"] = {
                     "required": True,
                     "content": {"application/json": {"schema": schema}},
+                }
+            elif route.form_model is not None:
+                schema = refs[(route.form_model, "validation")]
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": schema}},
                 }
             paths.setdefault(path, {})[method.lower()] = op
     return {
@@ -232,7 +276,7 @@ def openapi_schema(routes: Sequence[BaseRoute], *, title: str, version: str) -> 
         "info": {"title": title, "version": version},
         "paths": paths,
         "components": {
-            "schemas": defs.get("$defs", {}),
+            "schemas": components,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "commons_session"},
@@ -241,42 +285,93 @@ def openapi_schema(routes: Sequence[BaseRoute], *, title: str, version: str) -> 
     }
 
 
-def _parameters(route: ApiRoute) -> list[dict]:
+def _component(refs: dict, components: dict, key: tuple[Any, str]) -> dict:
+    return components[refs[key]["$ref"].rsplit("/", 1)[1]]
+
+
+def _parameters(route: ApiRoute, refs: dict, components: dict) -> list[dict]:
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-        for name in route.param_convertors
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(convertor)}
+        for name, convertor in route.param_convertors.items()
     ]
     if route.query_model is not None:
-        schema = route.query_model.model_json_schema()
+        schema = _component(refs, components, (route.query_model, "validation"))
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             params.append(
-                {"name": name, "in": "query", "required": name in required, "schema": prop}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": prop if name in required else _absent_is_null(prop),
+                }
             )
+    for name, description in route.header_params.items():
+        params.append(
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "description": description,
+                "schema": {"type": "string"},
+            }
+        )
     return params
 
 
-def _responses(route: ApiRoute, refs: dict) -> dict:
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
-    responses: dict[str, Any] = {}
-    model = route.response_model
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        schema = refs[(model, "serialization")]
-        responses[str(route.status_code)] = {
-            "description": "Success",
-            "content": {route.content_type: {"schema": schema}},
-        }
-    else:
-        responses[str(route.status_code)] = {
-            "description": "Success",
-            "content": {route.content_type: {"schema": {}}},
-        }
-    for code, text in (
-        ("400", "Bad request"),
-        ("401", "Not signed in"),
-        ("403", "Forbidden"),
-        ("404", "Not found"),
-        ("422", "Invalid input"),
-    ):
-        responses[code] = {"description": text, "content": error}
+def _path_schema(convertor: Any) -> dict:
+    if isinstance(convertor, IntegerConvertor):
+        # Ids are the databases' 32-bit integer keys.
+        return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    return {"type": "string"}
+
+
+def _absent_is_null(prop: dict) -> dict:
+    """A query string cannot say null: an optional parameter's null is its absence."""
+    options = prop.get("anyOf")
+    if not options or {"type": "null"} not in options:
+        return prop
+    rest = [option for option in options if option != {"type": "null"}]
+    schema = {key: value for key, value in prop.items() if key != "anyOf"}
+    schema |= rest[0] if len(rest) == 1 else {"anyOf": rest}
+    if "default" in schema and schema["default"] is None:
+        del schema["default"]
+    return schema
+
+
+def error_statuses(route: ApiRoute, method: str) -> list[int]:
+    """Every error status an operation may answer: implied by its declaration, plus `errors`."""
+    codes = set(route.errors)
+    if route.body_model is not None or route.form_model is not None:
+        codes |= {400, 404, 422}
+    if route.query_model is not None:
+        codes.add(422)
+        # A query naming an object (`incident_id`, ...) answers 404 when there is none.
+        if any(name.endswith("_id") for name in route.query_model.model_fields):
+            codes.add(404)
+    if route.header_params:
+        codes.add(400)
+    if route.param_convertors:
+        codes.add(404)
+    if method not in _BODYLESS:
+        codes.add(413)
+    if route.roles is not None:
+        codes |= {401, 403}
+    return sorted(codes)
+
+
+def _responses(route: ApiRoute, method: str, refs: dict) -> dict:
+    success: dict[str, Any] = {"description": _STATUS_TEXT.get(route.status_code, "Success")}
+    if route.status_code != 204:
+        if _is_model(route.response_model):
+            schema = refs[(route.response_model, "serialization")]
+        elif route.content_type == "application/json":
+            schema = {}
+        else:  # CSV, XML, iCalendar, PDF: a document, not JSON
+            schema = {"type": "string"}
+        success["content"] = {route.content_type: {"schema": schema}}
+    responses: dict[str, Any] = {str(route.status_code): success}
+    error = {"application/json": {"schema": {"$ref": _REF.format(model="ErrorBody")}}}
+    for code in error_statuses(route, method):
+        responses[str(code)] = {"description": _STATUS_TEXT.get(code, "Error"), "content": error}
     return responses

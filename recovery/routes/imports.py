@@ -141,6 +141,7 @@ api_routes = [
         status_code=201,
         roles=OFFICIALS,
         tags=["needs"],
+        form=NeedImport,
     ),
     api.ApiRoute(
         "/imports/{id:int}",
@@ -158,5 +159,6 @@ api_routes = [
         response=ImportJobPublic,
         roles=OFFICIALS,
         tags=["needs"],
+        errors=(409,),
     ),
 ]

@@ -179,6 +179,7 @@ api_routes = [
         query=ReportQuery,
         response=api.Page[ReportPublic],
         tags=["reports"],
+        errors=(403,),  # drafts: officials only
     ),
     api.ApiRoute(
         "/reports/{id:int}", get_report_api, name="report", response=ReportPublic, tags=["reports"]
@@ -192,6 +193,7 @@ api_routes = [
         response=ReportPublic,
         roles=OFFICIALS,
         tags=["reports"],
+        errors=(409,),
     ),
     api.ApiRoute(
         "/reports/{id:int}/publish",
@@ -201,5 +203,6 @@ api_routes = [
         response=ReportPublic,
         roles=OFFICIALS,
         tags=["reports"],
+        errors=(409,),
     ),
 ]

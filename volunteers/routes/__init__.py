@@ -178,6 +178,7 @@ api_routes = [
         response=ShiftPublic,
         roles=ORGANIZERS,
         tags=TAGS,
+        errors=(409,),
     ),
     api.ApiRoute(
         "/shifts/{id:int}/cancel",
@@ -187,6 +188,7 @@ api_routes = [
         response=ShiftPublic,
         roles=ORGANIZERS,
         tags=TAGS,
+        errors=(409,),
     ),
     api.ApiRoute(
         "/shifts/{id:int}/signup",
@@ -196,6 +198,7 @@ api_routes = [
         response=SignupResult,
         roles=VOLUNTEER,
         tags=TAGS,
+        errors=(409,),
     ),
     api.ApiRoute(
         "/shifts/{id:int}/signup",
@@ -205,6 +208,7 @@ api_routes = [
         response=SignupResult,
         roles=VOLUNTEER,
         tags=TAGS,
+        errors=(409,),
     ),
     api.ApiRoute(
         "/shifts/{id:int}/signups",

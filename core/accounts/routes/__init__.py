@@ -74,6 +74,7 @@ api_routes = [
         response=UserPublic,
         status_code=201,
         tags=["auth"],
+        errors=(409,),
     ),
     api.ApiRoute(
         "/auth/token",
@@ -83,6 +84,7 @@ api_routes = [
         body=TokenRequest,
         response=TokenResponse,
         tags=["auth"],
+        errors=(401, 429),
     ),
     api.ApiRoute(
         "/auth/token",
@@ -129,6 +131,7 @@ api_routes = [
         query=OrganizationQuery,
         response=api.Page[OrganizationPublic],
         tags=["organizations"],
+        errors=(403,),  # other statuses than verified: admins only
     ),
     api.ApiRoute(
         "/organizations/{id:int}/verify",
