@@ -1,8 +1,10 @@
-"""Who is asking: passwords, browser sessions, bearer tokens, role checks, login throttling."""
+"""Who is asking: passwords, revocable browser sessions, bearer tokens, roles, login throttling."""
 
 import asyncio
 import hashlib
+import math
 import secrets
+from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -10,18 +12,24 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from limits import RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.clock import utcnow
 from core.db import get_session
-from core.errors import DomainError, Forbidden, NotAuthenticated, PendingVerification, error_json
+from core.errors import Forbidden, NotAuthenticated, PendingVerification, Throttled, error_json
 from core.i18n import _
-from core.models import ApiToken, Organization, Role, User
+from core.models import ApiToken, Organization, Role, User, UserSession
 from core.settings import Settings
 
 USER_KEY = "commons.user"
 ORG_KEY = "commons.organization"
+SESSION_KEY = "commons.user_session"
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+# How stale a session's last_seen_at may get before a request that writes anyway updates it.
+SEEN_EVERY = timedelta(minutes=5)
 
 
 @cache
@@ -72,7 +80,7 @@ def new_token() -> tuple[str, str]:
 
 
 async def current_user(conn: HTTPConnection) -> User | None:
-    """The signed-in user from a bearer token or the session cookie, cached per request."""
+    """The signed-in user from a bearer token or a live browser session, cached per request."""
     if USER_KEY in conn.scope:
         return conn.scope[USER_KEY]
     user = None
@@ -91,12 +99,40 @@ async def current_user(conn: HTTPConnection) -> User | None:
         user = found[0]
         conn.scope["commons.token_id"] = found[1].id
     elif "session" in conn.scope and conn.session.get("uid"):
-        user = await session.get(User, conn.session["uid"])
+        user = await _live_session_user(conn, session)
     if user is not None and not user.is_active:
         if "session" in conn.scope:
-            conn.session.clear()
+            _forget(conn)
         user = None
     conn.scope[USER_KEY] = user
+    return user
+
+
+async def _live_session_user(conn: HTTPConnection, session: AsyncSession) -> User | None:
+    """The cookie's user if its session id is one we issued and nobody has ended since."""
+    sid = conn.session.get("sid")
+    found = None
+    if isinstance(sid, str):
+        row = await session.execute(
+            select(User, UserSession)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                UserSession.sid_hash == hash_token(sid),
+                UserSession.revoked_at.is_(None),
+                User.id == conn.session["uid"],
+            )
+        )
+        found = row.first()
+    if found is None:
+        _forget(conn)
+        return None
+    user, user_session = found
+    conn.scope[SESSION_KEY] = user_session
+    now = utcnow()
+    writes = conn.scope.get("method") not in READ_METHODS
+    # Only requests that write anyway note the time, so reading a page stays a read.
+    if writes and now - user_session.last_seen_at > SEEN_EVERY:
+        user_session.last_seen_at = now
     return user
 
 
@@ -128,62 +164,135 @@ async def require(conn: HTTPConnection, *roles: str, verified: bool = True) -> U
     return user
 
 
-def sign_in(conn: HTTPConnection, user: User) -> None:
-    """Start a fresh session: everything but the language choice is dropped, with a new id."""
-    locale = conn.session.get("locale")
-    conn.session.clear()
+async def sign_in(conn: HTTPConnection, user: User) -> None:
+    """Start a fresh session: everything but the language choice is dropped, with a new id,
+    and the session it replaces (another sign-in in the same browser) ends."""
+    await sign_out(conn)
+    sid = secrets.token_urlsafe(32)
     conn.session["uid"] = user.id
-    conn.session["sid"] = secrets.token_urlsafe(16)
-    if locale:
-        conn.session["locale"] = locale
+    conn.session["sid"] = sid
+    user_agent = conn.headers.get("user-agent", "")[:300] or None
+    now = utcnow()
+    row = UserSession(
+        user_id=user.id,
+        sid_hash=hash_token(sid),
+        created_at=now,
+        last_seen_at=now,
+        user_agent=user_agent,
+    )
+    session = get_session(conn)
+    session.add(row)
+    await session.flush()
+    conn.scope[SESSION_KEY] = row
     conn.scope[USER_KEY] = user
 
 
-def sign_out(conn: HTTPConnection) -> None:
+async def sign_out(conn: HTTPConnection) -> None:
+    """End this browser's session, on the server too, so a copy of the cookie opens nothing."""
+    row: UserSession | None = conn.scope.pop(SESSION_KEY, None)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        await get_session(conn).flush()
+    _forget(conn)
+    conn.scope[USER_KEY] = None
+
+
+def _forget(conn: HTTPConnection) -> None:
     locale = conn.session.get("locale")
     conn.session.clear()
     if locale:
         conn.session["locale"] = locale
-    conn.scope[USER_KEY] = None
+
+
+async def end_sessions(session: AsyncSession, user_id: int) -> None:
+    """Every browser session and bearer token of the user stops working: a new password,
+    deactivation, a deleted account."""
+    now = utcnow()
+    await session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 class LoginThrottle:
-    """Counts failed sign-ins per account and per address in a moving window."""
+    """Slows down guessing without locking anyone else out.
+
+    Failed sign-ins are counted per account and address (per address alone when the email is
+    no account's), so one address's failures never refuse another address, nor another
+    account behind the same address. After `login_failures_allowed` failures each further
+    attempt of that pair waits twice as long as the one before, up to `login_delay_cap_seconds`;
+    a success forgets the pair's failures, and failures are forgotten
+    `login_failure_window_seconds` after the first. The counters live in the `limits` storage
+    (Redis when several workers share them); the waits are measured on core.clock.
+    """
 
     def __init__(self, settings: Settings):
-        self.item = RateLimitItemPerSecond(
-            settings.login_failures_allowed, settings.login_failure_window_seconds
+        self.allowed = settings.login_failures_allowed
+        self.window = settings.login_failure_window_seconds
+        self.cap = settings.login_delay_cap_seconds
+        self.reset_mails = RateLimitItemPerSecond(
+            settings.reset_mails_allowed, settings.reset_mail_window_seconds
         )
         uri = settings.rate_limit_storage
         # Redis (shared by every worker process) through redis-py's asyncio client.
         options = {"implementation": "redispy"} if uri.startswith(("redis", "rediss")) else {}
         self.limiter = MovingWindowRateLimiter(storage_from_string("async+" + uri, **options))
+        self.storage = self.limiter.storage
 
     async def close(self) -> None:
         """Release a Redis connection pool, if the storage has one."""
-        client = getattr(getattr(self.limiter.storage, "bridge", None), "storage", None)
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
         if client is not None:
             await client.aclose()
 
-    def _keys(self, email: str, address: str) -> list[tuple[str, str]]:
-        return [("login-account", email.strip().lower()), ("login-address", address)]
+    def _key(self, email: str, address: str, known: bool) -> str:
+        if known:
+            return f"login/account/{email.strip().lower()}/{address}"
+        return f"login/address/{address}"
 
-    async def check(self, email: str, address: str) -> None:
-        for kind, key in self._keys(email, address):
-            if not await self.limiter.test(self.item, kind, key):
-                raise DomainError(
-                    _("Too many failed sign-in attempts. Please wait 15 minutes and try again."),
-                    429,
-                    "rate_limited",
-                    {"email": _("too many failed attempts")},
-                )
+    async def check(self, email: str, address: str, *, known: bool) -> None:
+        """Refuse (429 with Retry-After) an attempt that comes before its wait is over."""
+        key = self._key(email, address, known)
+        failures = await self.storage.get(f"{key}/failures")
+        if failures < self.allowed:
+            return
+        wait_ms = await self.storage.get(f"{key}/until/{failures}") - _now_ms()
+        if wait_ms > 0:
+            seconds = math.ceil(wait_ms / 1000)
+            raise Throttled(
+                _("Too many failed sign-in attempts. Please try again in %(seconds)d s.")
+                % {"seconds": seconds},
+                retry_after=seconds,
+                fields={"email": _("too many failed attempts")},
+            )
 
-    async def failed(self, email: str, address: str) -> None:
-        for kind, key in self._keys(email, address):
-            await self.limiter.hit(self.item, kind, key)
+    async def failed(self, email: str, address: str, *, known: bool) -> None:
+        key = self._key(email, address, known)
+        failures = await self.storage.incr(f"{key}/failures", self.window)
+        if failures < self.allowed:
+            return
+        delay = min(2 ** min(failures - self.allowed, 32), self.cap)
+        # Each count is returned to one caller only, so this key has one writer.
+        until = f"{key}/until/{failures}"
+        await self.storage.clear(until)
+        await self.storage.incr(until, self.window, amount=_now_ms() + delay * 1000)
 
-    async def succeeded(self, email: str) -> None:
-        await self.limiter.clear(self.item, "login-account", email.strip().lower())
+    async def succeeded(self, email: str, address: str) -> None:
+        await self.storage.clear(f"{self._key(email, address, True)}/failures")
+
+    async def may_mail_reset(self, email: str) -> bool:
+        """Whether another password-reset mail may go to `email` now; counts it if so."""
+        return await self.limiter.hit(self.reset_mails, "password-reset", email.strip().lower())
+
+
+def _now_ms() -> int:
+    return int(utcnow().timestamp() * 1000)
 
 
 class AuthMiddleware:

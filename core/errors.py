@@ -7,10 +7,12 @@ from core.i18n import gettext
 
 
 class DomainError(Exception):
-    """A failure the user can act on; `fields` maps a field name to its message."""
+    """A failure the user can act on; `fields` maps a field name to its message, `headers`
+    go out with the answer (a 429's Retry-After)."""
 
     status_code = 400
     code = "bad_request"
+    headers: dict[str, str] = {}
 
     def __init__(
         self,
@@ -53,6 +55,16 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Throttled(DomainError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, fields: dict[str, str] | None = None):
+        super().__init__(message, fields=fields)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class InvalidInput(DomainError):
     status_code = 422
     code = "invalid"
@@ -78,6 +90,12 @@ def validation_error(exc: ValidationError) -> InvalidInput:
     return InvalidInput(f"Invalid input: {names}", fields=fields)
 
 
-def error_json(status_code: int, code: str, message: str, fields: dict | None = None) -> Response:
+def error_json(
+    status_code: int,
+    code: str,
+    message: str,
+    fields: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
-    return JSONResponse(body, status_code=status_code)
+    return JSONResponse(body, status_code=status_code, headers=headers or None)

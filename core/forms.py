@@ -103,6 +103,7 @@ async def form_page(
         return await render(request, template, page)
     body, errors = validate(schema, data)
     status_code = 422
+    headers: dict[str, str] = {}
     if body is not None:
         try:
             result = await action(get_session(request), body, user)
@@ -115,11 +116,13 @@ async def form_page(
                 raise
             errors, status_code = refusal_fields(exc), 422
         except DomainError as exc:
-            errors = refusal_fields(exc)
+            errors, headers = refusal_fields(exc), exc.headers
             status_code = exc.status_code if keep_status else 422
     if errors:
         page["errors"] = errors
-        return await render(request, template, page, status_code=status_code, block=block)
+        return await render(
+            request, template, page, status_code=status_code, block=block, headers=headers
+        )
     answer = success(result)
     if inspect.isawaitable(answer):
         answer = await answer

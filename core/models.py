@@ -1,4 +1,4 @@
-"""Kernel tables: organizations, users, API tokens, the audit log and the notifications outbox."""
+"""Kernel tables: organizations, users, their sessions and API tokens, the audit log, the outbox."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -79,6 +79,21 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser; the cookie carries a random id, only its SHA-256 hash is kept, and
+    a session ends (signing out, a new password, deactivation) by setting `revoked_at`."""
+
+    __tablename__ = "user_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    sid_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    user_agent: str | None = Field(default=None, max_length=300)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -23,8 +23,12 @@ class Settings(BaseSettings):
     currency: str = "CNY"
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "&copy; OpenStreetMap contributors"
+    # Failed sign-ins per account and address before each further attempt waits 1, 2, 4 … s.
     login_failures_allowed: int = 10
-    login_failure_window_seconds: int = 15 * 60
+    login_failure_window_seconds: int = 24 * 3600
+    login_delay_cap_seconds: int = 15 * 60
+    reset_mails_allowed: int = 10
+    reset_mail_window_seconds: int = 15 * 60
     rate_limit_storage: str = "memory://"
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024

@@ -194,23 +194,23 @@ def redirect(request: Request, url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
-def render_error(request: Request, template: str, status_code: int, message: str) -> Response:
+def render_error(
+    request: Request,
+    template: str,
+    status_code: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """An error page, or only its message when htmx asked for a fragment."""
     templates: Jinja2Blocks = request.app.state.templates
     request.scope.setdefault("commons.user", None)
-    if is_fragment_request(request):
-        return templates.TemplateResponse(
-            request,
-            template,
-            {"status_code": status_code, "message": message},
-            status_code=status_code,
-            block_name="message",
-        )
     return templates.TemplateResponse(
         request,
         template,
         {"status_code": status_code, "message": message},
         status_code=status_code,
+        headers=headers or None,
+        block_name="message" if is_fragment_request(request) else None,
     )
 
 
@@ -227,14 +227,14 @@ def is_api(request: Request) -> bool:
 async def handle_domain_error(request: Request, exc: DomainError) -> Response:
     """The one mapping of a refusal: the JSON error shape under /api/v1, a page elsewhere."""
     if is_api(request):
-        return error_json(exc.status_code, exc.code, exc.message, exc.fields)
+        return error_json(exc.status_code, exc.code, exc.message, exc.fields, exc.headers)
     if isinstance(exc, NotAuthenticated):
         login = request.url_for("accounts:login").include_query_params(next=request.url.path)
         if request.headers.get("HX-Request"):
             return Response(status_code=204, headers={"HX-Redirect": str(login)})
         return RedirectResponse(login, status_code=303)
     template = "pending.html" if isinstance(exc, PendingVerification) else "error.html"
-    return render_error(request, template, exc.status_code, exc.message)
+    return render_error(request, template, exc.status_code, exc.message, exc.headers)
 
 
 async def handle_http_exception(request: Request, exc: HTTPException) -> Response:

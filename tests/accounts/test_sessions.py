@@ -1,8 +1,17 @@
-"""Sign-in and sign-out, bearer tokens, CSRF on forms, and the sign-in throttle."""
+"""Sign-in and sign-out, sessions that end on the server, bearer tokens, CSRF on forms."""
 
+import base64
+import json
+from datetime import timedelta
+
+import httpx
 import pytest
+from sqlalchemy import select
 
-from core.models import Role
+from core.accounts.models import PasswordReset
+from core.auth import hash_token
+from core.clock import utcnow
+from core.models import Role, UserSession
 from tests.conftest import PASSWORD, csrf_token, sign_in
 
 pytestmark = pytest.mark.asyncio
@@ -64,62 +73,103 @@ async def test_htmx_request_with_csrf_header_is_accepted(client, factory):
     assert response.headers["HX-Redirect"] == "http://testserver/account"
 
 
-async def test_login_is_rate_limited_per_account(client, factory):
+async def _opens_account(app, cookie: str) -> bool:
+    """Whether a saved session cookie, sent from another browser, still opens /account."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        other.cookies.set("commons_session", cookie)
+        return (await other.get("/account")).status_code == 200
+
+
+async def _signed_in_cookie(client, user) -> str:
+    assert (await sign_in(client, user.email)).status_code == 303
+    return client.cookies["commons_session"]
+
+
+async def test_logout_ends_the_session_for_a_saved_copy_of_the_cookie(app, client, factory):
     user = await factory.user(Role.volunteer)
-    for _ in range(10):
-        response = await sign_in(client, user.email, "wrong password!")
-        assert response.status_code == 401
-    response = await sign_in(client, user.email, PASSWORD)
-    assert response.status_code == 429
-    assert "Too many failed sign-in attempts" in response.text
+    saved = await _signed_in_cookie(client, user)
+    assert await _opens_account(app, saved)
+    await client.post("/logout", data={"csrftoken": client.cookies["csrftoken"]})
+    assert not await _opens_account(app, saved)
+    async with app.state.database.session() as session:
+        rows = list(await session.scalars(select(UserSession)))
+    assert len(rows) == 1 and rows[0].revoked_at is not None and rows[0].user_id == user.id
 
 
-async def test_api_token_is_rate_limited(client, factory):
-    user = await factory.user(Role.donor)
-    for _ in range(10):
-        await client.post("/api/v1/auth/token", json={"email": user.email, "password": "nope!"})
-    response = await client.post(
-        "/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}
+async def test_a_session_is_stored_only_as_a_hash_with_the_browser(app, client, factory):
+    user = await factory.user(Role.volunteer)
+    await csrf_token(client)
+    await client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrftoken": client.cookies["csrftoken"]},
+        headers={"User-Agent": "Firefox/140"},
     )
-    assert response.status_code == 429
-    assert response.json()["error"]["code"] == "rate_limited"
+    async with app.state.database.session() as session:
+        row = await session.scalar(select(UserSession))
+    payload = client.cookies["commons_session"].split(".")[0]
+    sid = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))["sid"]
+    assert row.sid_hash == hash_token(sid) != sid
+    assert row.user_agent == "Firefox/140"
+    assert row.created_at == row.last_seen_at and row.revoked_at is None
 
 
-async def test_login_is_rate_limited_per_address_across_accounts(client, factory):
-    for index in range(10):
-        response = await sign_in(client, f"nobody{index}@example.org", "wrong password!")
-        assert response.status_code == 401
+async def test_signing_in_again_ends_the_session_it_replaces(app, client, factory):
+    first, second = await factory.user(Role.volunteer), await factory.user(Role.donor)
+    saved = await _signed_in_cookie(client, first)
+    await _signed_in_cookie(client, second)
+    assert not await _opens_account(app, saved)
+    assert await _opens_account(app, client.cookies["commons_session"])
+
+
+async def test_password_reset_ends_every_session_of_the_user(app, client, factory):
+    user, bystander = await factory.user(Role.volunteer), await factory.user(Role.volunteer)
+    saved = await _signed_in_cookie(client, user)
+    client.cookies.clear()
+    kept = await _signed_in_cookie(client, bystander)
+    async with app.state.database.transaction() as session:
+        reset = PasswordReset(
+            user_id=user.id,
+            token_hash=hash_token("reset-token"),
+            expires_at=utcnow() + timedelta(hours=1),
+        )
+        session.add(reset)
+    client.cookies.clear()
+    response = await client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": "reset-token", "password": "a brand new password"},
+    )
+    assert response.status_code == 204
+    assert not await _opens_account(app, saved)
+    assert await _opens_account(app, kept)
+
+
+async def test_deactivation_ends_sessions_for_good(app, client, factory):
+    member = await factory.user(Role.volunteer)
+    saved = await _signed_in_cookie(client, member)
+    client.cookies.clear()
+    admin = await factory.user(Role.admin)
+    await sign_in(client, admin.email)
+    for active in ("0", "1"):
+        response = await client.post(
+            f"/admin/users/{member.id}/active",
+            data={"csrftoken": client.cookies["csrftoken"], "active": active},
+        )
+        assert response.status_code == 303
+    # Reactivated, the account signs in afresh; the session from before stays ended.
+    assert not await _opens_account(app, saved)
+
+
+async def test_last_seen_is_noted_by_requests_that_write(app, client, factory, test_clock):
     user = await factory.user(Role.volunteer)
-    response = await sign_in(client, user.email, PASSWORD)
-    assert response.status_code == 429
-
-
-async def test_login_throttle_can_be_shared_through_redis(settings):
-    import os
-    import secrets
-
-    import redis.asyncio
-
-    from core.auth import LoginThrottle
-    from core.errors import DomainError
-
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        async with redis.asyncio.from_url(url) as probe:
-            await probe.ping()
-    except OSError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    shared = settings.model_copy(update={"rate_limit_storage": url})
-    email, address = f"{secrets.token_hex(6)}@example.org", secrets.token_hex(6)
-    first, second = LoginThrottle(shared), LoginThrottle(shared)  # as two worker processes
-    for _ in range(10):
-        await first.failed(email, address)
-    try:
-        with pytest.raises(DomainError) as refused:
-            await second.check(email, address)
-        assert refused.value.status_code == 429
-    finally:
-        await first.close()
-        await second.close()
+    await _signed_in_cookie(client, user)
+    async with app.state.database.session() as session:
+        signed_in_at = (await session.scalar(select(UserSession))).last_seen_at
+    test_clock.advance(timedelta(minutes=10))
+    await client.get("/account")
+    async with app.state.database.session() as session:
+        assert (await session.scalar(select(UserSession))).last_seen_at == signed_in_at
+    await client.post("/language", data={"csrftoken": client.cookies["csrftoken"], "locale": "en"})
+    async with app.state.database.session() as session:
+        seen = (await session.scalar(select(UserSession))).last_seen_at
+    assert seen - signed_in_at >= timedelta(minutes=10)

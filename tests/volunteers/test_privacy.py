@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.clock import utcnow
-from core.models import AuditEntry, OutboxMessage, Role, User
+from core.models import AuditEntry, OutboxMessage, Role, User, UserSession
 from tests.conftest import PASSWORD, csrf_token, sign_in
 from volunteers.models import Shift, Signup, VolunteerProfile
 
@@ -224,3 +224,20 @@ async def test_deletion_runs_every_domains_deletion_hook(app, client, volunteer)
     app.state.database.extensions.account_deletion.append(other_domain)
     assert (await client.delete("/api/v1/volunteers/me", headers=volunteer[1])).status_code == 204
     assert seen == [volunteer[0].id]
+
+
+async def test_deletion_ends_every_browser_session_of_the_account(app, client, factory):
+    user = await factory.user(Role.volunteer)
+    for _ in range(2):  # signed in from two browsers
+        client.cookies.clear()
+        assert (await sign_in(client, user.email)).status_code == 303
+    client.cookies.clear()
+    headers = await factory.token(user)
+    assert (await client.delete("/api/v1/volunteers/me", headers=headers)).status_code == 204
+    async with app.state.database.session() as session:
+        ended = list(
+            await session.scalars(
+                select(UserSession.revoked_at).where(UserSession.user_id == user.id)
+            )
+        )
+    assert len(ended) == 2 and all(at is not None for at in ended)

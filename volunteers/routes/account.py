@@ -43,8 +43,8 @@ async def delete_page(request: Request) -> Response:
             raise InvalidInput(_("The password is not right."), fields={"password": _("not right")})
         await delete_account(session, user)
 
-    def signed_out(_result) -> str:
-        sign_out(request)
+    async def signed_out(_result) -> str:
+        await sign_out(request)
         return str(request.url_for("recovery:home"))
 
     return await form_page(

@@ -6,10 +6,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.auth import end_sessions
 from core.clock import utcnow
 from core.domain import Extensions
 from core.models import (
-    ApiToken,
     AuditEntry,
     Organization,
     OutboxMessage,
@@ -146,11 +146,7 @@ async def delete_account(session: AsyncSession, user: User) -> None:
     user.password_hash = UNUSABLE_PASSWORD
     user.is_active = False
     user.locale = None
-    await session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    await end_sessions(session, user.id)
     # Mail addressed to them must not go out afterwards nor keep their address or name.
     await session.execute(
         update(OutboxMessage)

@@ -15,10 +15,9 @@ from core.i18n import _
 
 
 async def _request_reset(request: Request, session: AsyncSession, email: str) -> None:
-    # Mails per address share the sign-in throttle's window, so the form cannot flood an inbox;
-    # past the limit the answer is the same, only no mail goes out.
-    throttle = request.app.state.login_throttle
-    if await throttle.limiter.hit(throttle.item, "password-reset", email):
+    # Mails per address are limited, so the form cannot flood an inbox; past the limit the
+    # answer is the same, only no mail goes out.
+    if await request.app.state.login_throttle.may_mail_reset(email):
         await service.request_reset(session, email, base_url=request.app.state.settings.base_url)
 
 
@@ -71,6 +70,6 @@ async def api_request(request: Request, body: PasswordResetRequest) -> PasswordR
 
 
 async def api_confirm(request: Request, body: PasswordResetConfirm) -> Response:
-    """Choose a new password with a reset link's token; every bearer token is revoked."""
+    """Choose a new password with a reset link's token; every session and token is ended."""
     await service.confirm_reset(get_session(request), body.token, body.password)
     return Response(status_code=204)

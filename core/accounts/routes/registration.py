@@ -19,8 +19,8 @@ def _with_consent(data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def register_page(request: Request) -> Response:
-    def signed_in(registered: tuple[User, Organization | None]):
-        sign_in(request, registered[0])
+    async def signed_in(registered: tuple[User, Organization | None]):
+        await sign_in(request, registered[0])
         return request.url_for("accounts:account")
 
     return await form_page(

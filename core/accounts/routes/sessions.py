@@ -20,16 +20,19 @@ def safe_next(value: str | None, default: str) -> str:
 
 
 async def _authenticate(request: Request, email: str, password: str) -> User:
-    """The account, counting failures per account and per address against the throttle."""
+    """The account, counting failures per account and address (per address for an email that
+    is no account's) against the throttle."""
     throttle = request.app.state.login_throttle
     address = client_address(request)
-    await throttle.check(email, address)
+    session = get_session(request)
+    known = await service.find_user(session, email) is not None
+    await throttle.check(email, address, known=known)
     try:
-        user = await service.authenticate(get_session(request), email, password)
+        user = await service.authenticate(session, email, password)
     except BadCredentials:
-        await throttle.failed(email, address)
+        await throttle.failed(email, address, known=known)
         raise
-    await throttle.succeeded(email)
+    await throttle.succeeded(email, address)
     return user
 
 
@@ -38,8 +41,8 @@ async def login_page(request: Request) -> Response:
     data = await form_dict(request) if request.method == "POST" else {}
     next_path = data.get("next") or query.get("next")
 
-    def signed_in(user: User) -> str:
-        sign_in(request, user)
+    async def signed_in(user: User) -> str:
+        await sign_in(request, user)
         return safe_next(next_path, str(request.url_for("accounts:account")))
 
     return await form_page(
@@ -55,7 +58,7 @@ async def login_page(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    sign_out(request)
+    await sign_out(request)
     return RedirectResponse(request.url_for("recovery:home"), status_code=303)
 
 

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit, notifications
 from core.accounts.errors import ResetTokenInvalid
 from core.accounts.models import PasswordReset
-from core.accounts.service.users import find_user, revoke_all_tokens
-from core.auth import hash_password, hash_token
+from core.accounts.service.users import find_user
+from core.auth import end_sessions, hash_password, hash_token
 from core.clock import utcnow
 from core.i18n import _, using_locale
 from core.models import User
@@ -75,7 +75,8 @@ async def reset_for_token(session: AsyncSession, token: str) -> PasswordReset:
 
 
 async def confirm_reset(session: AsyncSession, token: str, password: str) -> User:
-    """Set the new password, use up the link (and any other open one), revoke every token."""
+    """Set the new password, use up the link (and any other open one), and end every session
+    and bearer token, so whoever knew the old password is signed out everywhere."""
     reset = await reset_for_token(session, token)
     user = await session.get(User, reset.user_id)
     if user is None or not user.is_active:
@@ -87,7 +88,7 @@ async def confirm_reset(session: AsyncSession, token: str, password: str) -> Use
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
         .values(used_at=now)
     )
-    await revoke_all_tokens(session, user)
+    await end_sessions(session, user.id)
     await session.flush()
     await audit.record(
         session, actor=user, action="user.password_reset", obj=user, after={"user_id": user.id}

@@ -1,14 +1,14 @@
 """Accounts as people: their status, finding them, the admin's list, deactivation, language."""
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.accounts.errors import SelfDeactivation, UserNotFound
 from core.accounts.schemas import UserPublic
-from core.clock import utcnow
+from core.auth import end_sessions
 from core.i18n import LOCALES, _
-from core.models import ORG_ROLES, ApiToken, Organization, User
+from core.models import ORG_ROLES, Organization, User
 
 
 def user_status(user: User, org: Organization | None) -> str:
@@ -34,19 +34,11 @@ async def find_user(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
-async def revoke_all_tokens(session: AsyncSession, user: User) -> None:
-    """Every bearer token of the user stops working, e.g. when the account is closed."""
-    await session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-
-
 async def set_user_active(
     session: AsyncSession, user_id: int, *, active: bool, admin: User
 ) -> tuple[User, Organization | None]:
-    """Deactivate (revoking the user's tokens) or reactivate an account; not one's own."""
+    """Deactivate (ending the user's sessions and tokens) or reactivate an account; not one's
+    own."""
     if user_id == admin.id and not active:
         raise SelfDeactivation(_("You cannot deactivate yourself."))
     user = await session.get(User, user_id)
@@ -55,7 +47,7 @@ async def set_user_active(
     before = audit.snapshot(user)
     user.is_active = active
     if not active:
-        await revoke_all_tokens(session, user)
+        await end_sessions(session, user.id)
     await session.flush()
     await audit.record(
         session,
