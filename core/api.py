@@ -17,6 +17,8 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from core.auth import require
 from core.errors import DomainError, validation_error
+from core.i18n import _
+from core.types import Input, Offset
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -37,11 +39,11 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class Pagination(BaseModel):
+class Pagination(Input):
     """Query parameters every list takes; domain list queries subclass it."""
 
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 Handler = Callable[..., Awaitable[Any]]
@@ -140,18 +142,49 @@ def serialize(model: Any, data: Any) -> Any:
     return adapter.dump_python(adapter.validate_python(data, from_attributes=True), mode="json")
 
 
+# No request model nests deeper than a few levels; json.loads recurses once per level.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects in `raw` nest deeper than `limit` (brackets inside strings
+    do not count); stops at the first level too deep."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 async def parse_body(request: Request, model: type[M]) -> M:
     raw = await request.body()
     if not raw:
         raise DomainError("A JSON body is required", 400, "malformed_json", {"body": "empty"})
+    if json_depth_exceeds(raw):
+        raise DomainError(
+            _("The body nests arrays or objects more than %(limit)s deep.")
+            % {"limit": MAX_JSON_DEPTH},
+            400,
+            "malformed_json",
+            {"body": _("nested too deeply")},
+        )
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise DomainError(
             f"The body is not valid JSON: {exc}", 400, "malformed_json", {"body": "invalid JSON"}
         ) from exc
     if not isinstance(data, dict):
-        raise DomainError("The body must be a JSON object", 400, "malformed_json")
+        raise DomainError(
+            "The body must be a JSON object", 400, "malformed_json", {"body": "not an object"}
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from asgi_csrf import asgi_csrf
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.convertors import IntegerConvertor, StringConvertor
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -22,6 +23,7 @@ from core.errors import error_json
 from core.i18n import LocaleMiddleware
 from core.middleware import BodyLimitMiddleware, MultipartCSRFCheck, SecurityHeadersMiddleware
 from core.settings import Settings
+from core.types import IdConvertor, TextConvertor
 from core.web import STATIC_DIR, HashedStaticFiles, exception_handlers, make_templates
 
 # The one place the kernel names the domains: each package declares its `DOMAIN`.
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(DBSessionMiddleware, database=database),
         Middleware(AuthMiddleware),
     ]
+    guard_path_params(routes)
     app = Starlette(
         debug=settings.debug,
         routes=routes,
@@ -150,6 +153,19 @@ def _template_globals(domains: list[Domain]) -> dict:
                 raise RuntimeError(f"template global {name!r} is declared twice ({domain.name})")
             merged[name] = value
     return merged
+
+
+def guard_path_params(routes: list[BaseRoute]) -> None:
+    """Every `{id:int}` takes ids the database holds and every `{name}` refuses control
+    characters, as a 404: the routes were compiled with Starlette's convertors, so theirs are
+    swapped here, once, rather than registered globally at import."""
+    swaps = {IntegerConvertor: IdConvertor(), StringConvertor: TextConvertor()}
+    for route in routes:
+        convertors = getattr(route, "param_convertors", {})
+        for name, convertor in convertors.items():
+            convertors[name] = swaps.get(type(convertor), convertor)
+        if isinstance(route, Mount):
+            guard_path_params(route.routes)
 
 
 def _csrf_exempt(scope) -> bool:

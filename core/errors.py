@@ -70,11 +70,24 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class FieldError(ValueError):
+    """A check across fields, raised in a model validator, that names the field to correct
+    (pydantic would report it under the whole model)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def fields_from_validation(exc: ValidationError) -> dict[str, str]:
     """Turn pydantic errors into {field: message}, the first message per field."""
     fields: dict[str, str] = {}
     for err in exc.errors():
-        loc = ".".join(str(part) for part in err["loc"] if part != "__root__") or "body"
+        parts = [str(part) for part in err["loc"] if part != "__root__"]
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, FieldError):
+            parts.append(cause.field)
+        loc = ".".join(parts) or "body"
         message = err["msg"]
         if err["type"] == "missing":
             message = gettext("This field is required")

@@ -16,6 +16,7 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments.starlette import Jinja2Blocks
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,6 +27,7 @@ from core.domain import NavItem
 from core.errors import DomainError, NotAuthenticated, PendingVerification, error_json
 from core.i18n import HTML_LANG, LOCALE_NAMES, LOCALES, current_locale, gettext, ngettext
 from core.settings import ROOT, Settings
+from core.types import printable
 
 log = logging.getLogger("commons")
 STATIC_DIR = ROOT / "static"
@@ -80,6 +82,7 @@ def make_templates(
         auto_reload=settings.debug,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_printable,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 
@@ -148,6 +151,16 @@ def make_templates(
         }
 
     return Jinja2Blocks(env=env, context_processors=[context])
+
+
+def _printable(value: Any) -> Any:
+    """Every value a template writes, without the control characters that make an Atom feed
+    or SVG unreadable XML (input refuses them; rows stored before may still hold them)."""
+    if isinstance(value, Markup):
+        return Markup(printable(str(value)))
+    if isinstance(value, str):
+        return printable(value)
+    return value
 
 
 def format_money(minor: int | None, currency: str = "CNY") -> str:

@@ -9,6 +9,9 @@ from babel.numbers import get_currency_precision, list_currencies
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from core.api import Pagination
+from core.errors import FieldError
+from core.i18n import _
+from core.types import DbId, Input
 from donations.models import MAX_AMOUNT_MINOR, ledger_time
 from recovery.service import Category
 
@@ -58,7 +61,7 @@ def _to_minor(amount: str, currency: str) -> str | None:
     return str(int(minor)) if minor.is_finite() and minor == minor.to_integral_value() else None
 
 
-class _In(BaseModel):
+class _In(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -66,7 +69,7 @@ class _In(BaseModel):
 
 
 class OfferCreate(_In):
-    incident_id: int
+    incident_id: DbId
     category: CategoryName
     quantity: Quantity
     unit: str = Field(min_length=1, max_length=40)
@@ -80,7 +83,7 @@ class OfferCreate(_In):
     @model_validator(mode="after")
     def _window(self):
         if self.available_until < self.available_from:
-            raise ValueError("available_until must not be before available_from")
+            raise FieldError("available_until", _("The offer cannot end before it is available."))
         return self
 
 
@@ -118,7 +121,7 @@ class OfferPublic(BaseModel):
 
 
 class OfferQuery(Pagination):
-    incident_id: int | None = None
+    incident_id: DbId | None = None
     status: Literal["open", "withdrawn"] | None = None
 
 
@@ -126,7 +129,7 @@ class OfferQuery(Pagination):
 
 
 class RunCreate(_In):
-    incident_id: int
+    incident_id: DbId
 
 
 class ProposalPublic(BaseModel):
@@ -171,9 +174,9 @@ class MatchQuery(Pagination):
 
 
 class DonationCreate(_In):
-    incident_id: int
-    need_id: int | None = None
-    project_id: int | None = None
+    incident_id: DbId
+    need_id: DbId | None = None
+    project_id: DbId | None = None
     amount_minor: AmountMinor
     currency: Currency
     public_name: str | None = Field(default=None, max_length=200)
@@ -198,7 +201,7 @@ class DonationPublic(BaseModel):
 
 
 class DonationQuery(Pagination):
-    incident_id: int | None = None
+    incident_id: DbId | None = None
     status: Literal["pledged", "received", "reversed"] | None = None
 
 
@@ -207,9 +210,9 @@ class ReceiveRequest(_In):
 
 
 class DisbursementCreate(_In):
-    incident_id: int
-    project_id: int | None = None
-    need_id: int | None = None
+    incident_id: DbId
+    project_id: DbId | None = None
+    need_id: DbId | None = None
     amount_minor: AmountMinor
     currency: Currency
     description: str = Field(min_length=1, max_length=2000)
@@ -258,11 +261,11 @@ class LedgerEntryPublic(BaseModel):
 
 
 class LedgerQuery(Pagination):
-    incident_id: int | None = None
+    incident_id: DbId | None = None
 
 
-class VerifyQuery(BaseModel):
-    incident_id: int | None = None
+class VerifyQuery(Input):
+    incident_id: DbId | None = None
 
 
 class LedgerBreak(BaseModel):
@@ -291,15 +294,15 @@ class ReverseRequest(_In):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class ExportQuery(BaseModel):
-    incident_id: int
+class ExportQuery(Input):
+    incident_id: DbId
 
 
 # ---- don't send
 
 
 class DontSendCreate(_In):
-    incident_id: int
+    incident_id: DbId
     category: CategoryName
     label: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)

@@ -18,6 +18,7 @@ from pydantic import (
 from core.api import Pagination
 from core.errors import fields_from_validation
 from core.i18n import _
+from core.types import DB_INT_MAX, DbId, Input, Offset
 from recovery.models import AreaLevel, Category, IncidentStatus, Priority, TaskStatus
 
 M = TypeVar("M", bound=BaseModel)
@@ -25,7 +26,7 @@ Lat = Field(ge=-90, le=90)
 Lon = Field(ge=-180, le=180)
 
 
-class _In(BaseModel):
+class _In(Input):
     model_config = ConfigDict(str_strip_whitespace=True)
 
 
@@ -109,9 +110,9 @@ class IncidentAgencyPublic(BaseModel):
 
 
 class AreaCreate(_In):
-    incident_id: int
+    incident_id: DbId
     name: str = Field(min_length=1, max_length=200)
-    parent_id: int | None = None
+    parent_id: DbId | None = None
     level: AreaLevel | None = None
     lat: float = Lat
     lon: float = Lon
@@ -130,7 +131,7 @@ class AreaPublic(BaseModel):
 
 
 class AreaQuery(Pagination):
-    incident_id: int
+    incident_id: DbId
     limit: int = Field(500, ge=1, le=2000)
 
 
@@ -138,8 +139,8 @@ class AreaQuery(Pagination):
 
 
 class NeedCreate(_In):
-    incident_id: int
-    area_id: int | None = None
+    incident_id: DbId
+    area_id: DbId | None = None
     title: str = Field(min_length=1, max_length=200)
     category: Category
     quantity: int = Field(gt=0, le=1_000_000_000)
@@ -153,11 +154,11 @@ class NeedCreate(_In):
 
 
 class NeedUpdate(_In):
-    area_id: int | None = None
+    area_id: DbId | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
     category: Category | None = None
     quantity: int | None = Field(None, gt=0, le=1_000_000_000)
-    quantity_met: int | None = Field(None, ge=0)
+    quantity_met: int | None = Field(None, ge=0, le=1_000_000_000)
     unit: str | None = Field(None, min_length=1, max_length=40)
     priority: Priority | None = None
     needed_by: date | None = None
@@ -190,8 +191,8 @@ class NeedPublic(BaseModel):
 
 
 class NeedQuery(Pagination):
-    incident_id: int | None = None
-    area_id: int | None = None
+    incident_id: DbId | None = None
+    area_id: DbId | None = None
     category: Category | None = None
     priority: Priority | None = None
     status: Literal["open", "partially_met", "met", "closed", "cancelled"] | None = None
@@ -216,12 +217,12 @@ class MilestonePublic(BaseModel):
 
 
 class ProjectCreate(_In):
-    incident_id: int
-    area_id: int | None = None
+    incident_id: DbId
+    area_id: DbId | None = None
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=20000)
-    lead_org_id: int
-    budget_minor: int = Field(ge=0, le=10**15)
+    lead_org_id: DbId
+    budget_minor: int = Field(ge=0, le=DB_INT_MAX)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     starts_on: date
     due_on: date
@@ -242,11 +243,11 @@ class ProjectCreate(_In):
 
 
 class ProjectUpdate(_In):
-    area_id: int | None = None
+    area_id: DbId | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=20000)
-    lead_org_id: int | None = None
-    budget_minor: int | None = Field(None, ge=0, le=10**15)
+    lead_org_id: DbId | None = None
+    budget_minor: int | None = Field(None, ge=0, le=DB_INT_MAX)
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
     starts_on: date | None = None
     due_on: date | None = None
@@ -260,7 +261,7 @@ class ProjectUpdate(_In):
 class TaskCreate(_In):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=20000)
-    responsible_org_id: int
+    responsible_org_id: DbId
     due_on: date
 
 
@@ -271,7 +272,7 @@ class TaskUpdate(_In):
     # Only officials may change what the task is, whom it is assigned to and when it is due.
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=20000)
-    responsible_org_id: int | None = None
+    responsible_org_id: DbId | None = None
     due_on: date | None = None
 
 
@@ -311,15 +312,15 @@ class ProjectPublic(BaseModel):
 
 
 class ProjectQuery(Pagination):
-    incident_id: int | None = None
-    lead_org_id: int | None = None
+    incident_id: DbId | None = None
+    lead_org_id: DbId | None = None
 
 
 # ---- supervision and reports
 
 
-class SupervisionQuery(BaseModel):
-    incident_id: int | None = None
+class SupervisionQuery(Input):
+    incident_id: DbId | None = None
 
 
 class SupervisionItem(BaseModel):
@@ -353,7 +354,7 @@ class SupervisionBoard(BaseModel):
 
 
 class ReportCreate(_In):
-    incident_id: int
+    incident_id: DbId
     title: str = Field(min_length=1, max_length=200)
     body_markdown: str = Field("", max_length=100_000)
 
@@ -377,16 +378,16 @@ class ReportPublic(BaseModel):
 
 
 class ReportQuery(Pagination):
-    incident_id: int | None = None
+    incident_id: DbId | None = None
     status: Literal["draft", "published"] | None = None
 
 
-class NeedImport(BaseModel):
+class NeedImport(Input):
     """A spreadsheet of needs to check, from a multipart form (the page's and the API's)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    incident_id: int
+    incident_id: DbId
     file: Any = Field(None, validate_default=True)
 
     @field_validator("file")
@@ -414,13 +415,13 @@ class ImportJobPublic(BaseModel):
 # ---- open data
 
 
-class ExportQuery(BaseModel):
-    incident_id: int | None = Field(None, ge=1)
+class ExportQuery(Input):
+    incident_id: DbId | None = None
 
 
 class ExportPageQuery(ExportQuery):
     limit: int = Field(1000, ge=1, le=10000)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class NeedExport(BaseModel):

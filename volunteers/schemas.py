@@ -6,6 +6,9 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.api import Pagination
+from core.errors import FieldError
+from core.i18n import _
+from core.types import DbId, Input
 
 Skill = Literal[
     "first_aid",
@@ -33,12 +36,12 @@ def _unique(values: list) -> list:
     return list(dict.fromkeys(values))
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     skills: list[Skill] = Field(default_factory=list, max_length=15)
     languages: list[str] = Field(default_factory=list, max_length=20)
-    area_id: int | None = None
+    area_id: DbId | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     phone: str | None = Field(default=None, max_length=40)
@@ -68,7 +71,10 @@ class ProfileUpdate(BaseModel):
     @model_validator(mode="after")
     def _both_coordinates(self):
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("Give both latitude and longitude, or neither")
+            raise FieldError(
+                "lon" if self.lon is None else "lat",
+                _("Give both latitude and longitude, or neither."),
+            )
         return self
 
 
@@ -90,7 +96,7 @@ class ProfilePublic(BaseModel):
     hours: float
 
 
-class ShiftFields(BaseModel):
+class ShiftFields(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=200)
@@ -117,19 +123,21 @@ class ShiftFields(BaseModel):
 
 def check_times(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at <= starts_at:
-        raise ValueError("The shift must end after it starts")
+        raise FieldError("ends_at", _("The shift must end after it starts."))
     if (ends_at - starts_at).total_seconds() > MAX_SHIFT_HOURS * 3600:
-        raise ValueError(f"A shift lasts at most {MAX_SHIFT_HOURS} hours")
+        raise FieldError(
+            "ends_at", _("A shift lasts at most %(hours)s hours.") % {"hours": MAX_SHIFT_HOURS}
+        )
 
 
 class ShiftCreate(ShiftFields):
-    incident_id: int
-    need_id: int | None = None
-    task_id: int | None = None
-    area_id: int | None = None
+    incident_id: DbId
+    need_id: DbId | None = None
+    task_id: DbId | None = None
+    area_id: DbId | None = None
 
 
-class ShiftUpdate(BaseModel):
+class ShiftUpdate(Input):
     """Only the fields given change; volunteers signed up are told."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -176,8 +184,8 @@ class ShiftPublic(BaseModel):
 
 
 class ShiftQuery(Pagination):
-    incident_id: int | None = None
-    area_id: int | None = None
+    incident_id: DbId | None = None
+    area_id: DbId | None = None
     skill: Skill | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -214,10 +222,10 @@ class RosterEntry(BaseModel):
     phone: str | None = None
 
 
-class AttendanceCreate(BaseModel):
+class AttendanceCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
-    volunteer_id: int
+    volunteer_id: DbId
     status: Literal["attended", "no_show"] = "attended"
     checked_in_at: AwareDatetime | None = None
     checked_out_at: AwareDatetime | None = None
@@ -225,12 +233,16 @@ class AttendanceCreate(BaseModel):
     @model_validator(mode="after")
     def _times(self):
         if self.status == "attended":
+            missing = "checked_in_at" if self.checked_in_at is None else "checked_out_at"
             if self.checked_in_at is None or self.checked_out_at is None:
-                raise ValueError("Attendance needs both check-in and check-out times")
+                raise FieldError(missing, _("Attendance needs both check-in and check-out times."))
             if self.checked_out_at <= self.checked_in_at:
-                raise ValueError("Check-out must come after check-in")
+                raise FieldError("checked_out_at", _("Check-out must come after check-in."))
             if (self.checked_out_at - self.checked_in_at).total_seconds() > MAX_SHIFT_HOURS * 3600:
-                raise ValueError(f"At most {MAX_SHIFT_HOURS} hours per shift")
+                raise FieldError(
+                    "checked_out_at",
+                    _("At most %(hours)s hours per shift.") % {"hours": MAX_SHIFT_HOURS},
+                )
         return self
 
 
@@ -248,7 +260,7 @@ class CalendarLink(BaseModel):
     url: str
 
 
-class AccountDeletion(BaseModel):
+class AccountDeletion(Input):
     """The browser's deletion form: the password, asked once more."""
 
     password: str

@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from core.models import ORG_ROLES, OrgKind, Role
+from core.types import Input, Offset
 
 PASSWORD_MIN = 10
 
@@ -30,7 +31,7 @@ NewPassword = Annotated[
 ]
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     email: EmailStr
@@ -64,7 +65,7 @@ class UserPublic(BaseModel):
     organization_id: int | None
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(Input):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     email: str = Field(min_length=3, max_length=254)
@@ -87,13 +88,13 @@ class OrganizationPublic(BaseModel):
     verified_until: datetime | None = None
 
 
-class OrganizationQuery(BaseModel):
+class OrganizationQuery(Input):
     status: Literal["pending", "verified", "rejected"] | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
-class PasswordResetRequest(BaseModel):
+class PasswordResetRequest(Input):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     email: EmailStr
@@ -108,7 +109,7 @@ class PasswordResetAccepted(BaseModel):
     message: str
 
 
-class PasswordResetConfirm(BaseModel):
+class PasswordResetConfirm(Input):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     token: str = Field(min_length=1, max_length=200)

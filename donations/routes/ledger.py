@@ -6,6 +6,7 @@ from starlette.responses import Response
 from core import api
 from core.db import get_session
 from core.models import User
+from core.types import as_offset
 from core.web import render
 from donations.schemas import ExportQuery, LedgerQuery, ReverseRequest, VerifyQuery
 from donations.service import incidents, ledger, spending
@@ -16,8 +17,7 @@ PAGE_SIZE = 50
 async def ledger_page(request: Request) -> Response:
     session = get_session(request)
     choices, incident_id = await incidents.choose(session, request.query_params.get("incident_id"))
-    offset = request.query_params.get("offset", "0")
-    offset = int(offset) if offset.isdigit() else 0
+    offset = as_offset(request.query_params.get("offset"))
     rows, total = await ledger.entries(
         session, incident_id=incident_id, limit=PAGE_SIZE, offset=offset
     )

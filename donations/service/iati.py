@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.models import Organization, OrgKind, User
+from core.types import printable
 from donations.models import Disbursement, Donation, DonationStatus
 from donations.service.donations import public_donor_name
 from recovery.service import get_area, get_incident, incident_projects
@@ -41,7 +42,8 @@ def org_ref(org: Organization) -> str:
 
 
 def _narrative(parent: etree._Element, text: str) -> None:
-    etree.SubElement(parent, "narrative").text = text
+    # Whatever a row holds, lxml refuses characters XML cannot carry: the file must still build.
+    etree.SubElement(parent, "narrative").text = printable(text)
 
 
 def _text(parent: etree._Element, tag: str, text: str) -> etree._Element:

@@ -4,13 +4,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
 from core.i18n import _
+from core.types import as_db_id
 from recovery.service import get_incident, get_need, get_project, list_incidents
 
 
 def as_id(value) -> int | None:
-    """A positive integer from a form or query value, or None (never an exception)."""
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    """An id from a form or query value, or None (never an exception)."""
+    return as_db_id(value)
 
 
 async def choose(session: AsyncSession, wanted) -> tuple[list, int | None]:

@@ -8,6 +8,7 @@ from core import clock
 from core.accounts.service import list_organizations
 from core.db import get_session
 from core.models import OrgStatus
+from core.types import as_offset
 from core.web import render
 from recovery.service import organizations as service
 from recovery.service.lookup import get_organization
@@ -37,10 +38,7 @@ async def organization(request: Request) -> Response:
 async def organization_list(request: Request) -> Response:
     """Verified organizations (expired ones too, marked), with what they owe right now."""
     session = get_session(request)
-    try:
-        offset = max(int(request.query_params.get("offset", 0)), 0)
-    except ValueError:
-        offset = 0
+    offset = as_offset(request.query_params.get("offset"))
     orgs, total = await list_organizations(
         session, status=OrgStatus.verified, limit=PAGE_SIZE, offset=offset
     )

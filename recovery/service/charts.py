@@ -3,8 +3,10 @@
 import math
 from collections.abc import Sequence
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+from markupsafe import escape as _escape
 
+from core.types import printable
 from recovery.labels import PRIORITY_COLORS
 from recovery.service.dashboard import MapData
 
@@ -14,6 +16,11 @@ ROW_H = 30
 BAR_H = 22
 FONT = 16
 MUTED = "#555d66"
+
+
+def escape(text: object) -> Markup:
+    """Escaped for SVG, which as XML cannot hold control characters a stored name may have."""
+    return _escape(printable(str(text)))
 
 
 def _fmt(value: float) -> str:

@@ -9,6 +9,7 @@ from core import audit, clock
 from core.errors import InvalidInput
 from core.i18n import _
 from core.models import User
+from core.types import as_db_id
 from recovery.models import Area, AreaLevel, Incident
 from recovery.schemas import AreaCreate, IncidentCreate, IncidentUpdate
 from recovery.service.access import ensure_can_act, ensure_official
@@ -146,9 +147,10 @@ def area_tree(areas: list[Area]) -> list[tuple[Area, int]]:
 
 async def area_choices(session: AsyncSession, incident_id: object) -> list[tuple[Area, int]]:
     """An incident's areas as a tree for a picker; none until an incident is chosen."""
-    if incident_id is None or not str(incident_id).isdigit():
+    wanted = as_db_id(incident_id)
+    if wanted is None:
         return []
-    return area_tree(await list_areas(session, int(incident_id)))
+    return area_tree(await list_areas(session, wanted))
 
 
 async def area_with_descendants(session: AsyncSession, area_id: int) -> list[int]:

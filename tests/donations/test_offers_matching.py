@@ -81,7 +81,7 @@ async def test_invalid_offers_name_their_fields(client, world):
         ({"category": "clothes"}, "category"),
         ({"quantity": 0}, "quantity"),
         ({"lat": 91}, "lat"),
-        ({"available_until": "2000-01-01"}, "body"),
+        ({"available_until": "2000-01-01"}, "available_until"),
     ):
         response = await post_offer(client, world, **overrides)
         assert response.status_code == 422

@@ -10,6 +10,7 @@ from core.errors import DomainError, Forbidden, NotAuthenticated
 from core.forms import form_dict
 from core.i18n import _
 from core.models import Role, User
+from core.types import as_db_id
 from core.web import is_fragment_request, redirect, render
 from volunteers.models import Attendance
 from volunteers.schemas import AttendanceCreate
@@ -30,10 +31,7 @@ async def _press(request: Request, user: User, shift_id: int) -> None:
     """One of the roster's buttons, as its form names it."""
     session = get_session(request)
     data = await form_dict(request)
-    try:
-        volunteer_id = int(data.get("volunteer_id") or 0)
-    except ValueError:
-        volunteer_id = 0
+    volunteer_id = as_db_id(data.get("volunteer_id")) or 0
     person = {"user": user, "shift_id": shift_id, "volunteer_id": volunteer_id}
     action = data.get("action")
     if action == "check_in":

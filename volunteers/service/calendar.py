@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.clock import utcnow
 from core.models import User
+from core.types import printable
 from volunteers.models import Shift, ShiftStatus, Signup, SignupStatus, VolunteerProfile
 from volunteers.service.profiles import ensure_profile
 from volunteers.service.signups import my_signups
@@ -38,13 +39,13 @@ def shifts_calendar(
         event.add("dtstamp", stamp)
         event.add("dtstart", shift.starts_at)
         event.add("dtend", shift.ends_at)
-        event.add("summary", shift.title)
+        event.add("summary", printable(shift.title))
         event.add("last-modified", shift.updated_at)
         if shift.location:
-            event.add("location", shift.location)
+            event.add("location", printable(shift.location))
         event.add("geo", (shift.lat, shift.lon))
         event.add("url", shift_url(shift.id))
-        event.add("description", shift.description or shift.title)
+        event.add("description", printable(shift.description or shift.title))
         if shift.status == ShiftStatus.cancelled or signup.status == SignupStatus.cancelled:
             event.add("status", "CANCELLED")
         elif signup.status == SignupStatus.waitlisted:

@@ -12,6 +12,7 @@ from core.auth import require
 from core.db import get_session
 from core.forms import form_dict
 from core.models import Role
+from core.types import as_offset
 from core.web import is_fragment_request, render
 
 PAGE = 50
@@ -21,10 +22,7 @@ Browse = Callable[[AsyncSession, str | None, int], Awaitable[tuple[list[Any], in
 
 
 def _offset(request: Request) -> int:
-    try:
-        return max(int(request.query_params.get("offset") or 0), 0)
-    except ValueError:
-        return 0
+    return as_offset(request.query_params.get("offset"))
 
 
 async def admin_list(request: Request, template: str, filter_name: str, browse: Browse) -> Response:
