@@ -17,6 +17,8 @@ from core.i18n import _
 # Every id column is an `integer`: 32 bits on PostgreSQL (64 on SQLite); ids and offsets
 # stay within what both hold.
 DB_INT_MAX = 2**31 - 1
+# Money columns are BIGINT; an amount (and a sum of many) stays far inside 2**63.
+MONEY_MINOR_MAX = 10**15
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 # C0 and C1 controls except tab, newline and carriage return, lone surrogates, U+FFFE and
 # U+FFFF: nobody types them, PostgreSQL refuses NUL and XML 1.0 cannot hold most of them.

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -173,7 +173,8 @@ class Project(SQLModel, table=True):
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_type=Text)
     lead_org_id: int = Field(foreign_key="organizations.id", index=True)
-    budget_minor: int = 0
+    # Money is BIGINT like every amount column: a reconstruction budget passes 2**31 fen.
+    budget_minor: int = Field(default=0, sa_type=BigInteger)
     currency: str = Field(max_length=3)
     starts_on: date
     due_on: date

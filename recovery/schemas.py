@@ -18,7 +18,7 @@ from pydantic import (
 from core.api import Pagination
 from core.errors import fields_from_validation
 from core.i18n import _
-from core.types import DB_INT_MAX, DbId, Input, Offset
+from core.types import MONEY_MINOR_MAX, DbId, Input, Offset
 from recovery.models import AreaLevel, Category, IncidentStatus, Priority, TaskStatus
 
 M = TypeVar("M", bound=BaseModel)
@@ -222,7 +222,7 @@ class ProjectCreate(_In):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=20000)
     lead_org_id: DbId
-    budget_minor: int = Field(ge=0, le=DB_INT_MAX)
+    budget_minor: int = Field(ge=0, le=MONEY_MINOR_MAX)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     starts_on: date
     due_on: date
@@ -247,7 +247,7 @@ class ProjectUpdate(_In):
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=20000)
     lead_org_id: DbId | None = None
-    budget_minor: int | None = Field(None, ge=0, le=DB_INT_MAX)
+    budget_minor: int | None = Field(None, ge=0, le=MONEY_MINOR_MAX)
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
     starts_on: date | None = None
     due_on: date | None = None

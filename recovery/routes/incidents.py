@@ -5,11 +5,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core import api
-from core.auth import current_user
+from core.auth import current_user, require
 from core.db import get_session
 from core.forms import form_page
 from core.models import Role
-from core.web import render
+from core.web import redirect, render
 from recovery.schemas import (
     AgencyGrant,
     AreaCreate,
@@ -150,6 +150,24 @@ async def agency_new(request: Request) -> Response:
     )
 
 
+async def agency_revoke(request: Request) -> Response:
+    """End a granted agency's right to act on the incident (officials of the lead agency)."""
+    user = await require(request, Role.official, Role.admin)
+    incident_id = request.path_params["id"]
+    await agencies.revoke_agency(
+        get_session(request), incident_id, request.path_params["org_id"], actor=user
+    )
+    if not request.headers.get("HX-Request"):
+        return redirect(request, str(request.url_for("recovery:manage_incident", id=incident_id)))
+    context = await _incident_page(request, revoked=True)
+    return await render(
+        request,
+        "recovery/manage_incident.html",
+        context | {"form": {}, "errors": {}},
+        block="agencies",
+    )
+
+
 async def create_incident(request: Request, body: IncidentCreate, user):
     """Open an incident (officials of a verified government organization)."""
     return await service.create_incident(get_session(request), body, actor=user)
@@ -182,6 +200,17 @@ async def grant_agency(request: Request, body: AgencyGrant, user):
     )
 
 
+async def revoke_agency(request: Request, user) -> Response:
+    """End a granted agency's right to act on the incident; the lead agency stays (409)."""
+    await agencies.revoke_agency(
+        get_session(request),
+        request.path_params["id"],
+        request.path_params["org_id"],
+        actor=user,
+    )
+    return Response(status_code=204)
+
+
 async def list_agencies(request: Request):
     """The agencies acting on an incident: the lead agency first, then those it granted."""
     rows = await agencies.incident_agencies(get_session(request), request.path_params["id"])
@@ -212,6 +241,12 @@ routes = [
     ),
     Route("/manage/incidents/{id:int}/areas", area_new, methods=["POST"], name="area_new"),
     Route("/manage/incidents/{id:int}/agencies", agency_new, methods=["POST"], name="agency_new"),
+    Route(
+        "/manage/incidents/{id:int}/agencies/{org_id:int}/revoke",
+        agency_revoke,
+        methods=["POST"],
+        name="agency_revoke",
+    ),
 ]
 api_routes = [
     api.ApiRoute(
@@ -260,6 +295,16 @@ api_routes = [
         status_code=201,
         roles=(Role.official, Role.admin),
         tags=["incidents"],
+    ),
+    api.ApiRoute(
+        "/incidents/{id:int}/agencies/{org_id:int}",
+        revoke_agency,
+        methods=["DELETE"],
+        name="incident_agency_revoke",
+        status_code=204,
+        roles=(Role.official, Role.admin),
+        tags=["incidents"],
+        errors=(409,),
     ),
     api.ApiRoute(
         "/incidents/{id:int}/agencies",

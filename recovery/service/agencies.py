@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from core.i18n import _
 from core.models import Organization, OrgKind, Role, User
 from recovery.models import Incident, IncidentAgency
@@ -71,6 +71,41 @@ async def grant_agency(
             after=audit.snapshot(grant),
         )
     return _view(grant, org.name)
+
+
+async def revoke_agency(
+    session: AsyncSession, incident_id: int, org_id: int, *, actor: User | None
+) -> None:
+    """End a granted agency's right to act on the incident (the lead's officials, admins).
+
+    A missing incident or an agency never granted is a 404; the lead agency cannot be
+    revoked (409): an incident always has one agency answerable for it."""
+    incident = await get_incident(session, incident_id)
+    if actor is None:
+        raise NotAuthenticated(_("Please sign in first."))
+    if not await can_grant(session, actor, incident):
+        raise Forbidden(_("Only officials of the lead agency and admins may revoke agencies."))
+    if org_id == incident.lead_org_id:
+        raise Conflict(
+            _("The lead agency cannot be revoked."),
+            fields={"organization_id": _("the lead agency")},
+        )
+    grant = await session.scalar(
+        select(IncidentAgency).where(
+            IncidentAgency.incident_id == incident.id, IncidentAgency.organization_id == org_id
+        )
+    )
+    if grant is None:
+        raise NotFound(
+            _("This agency was not granted this incident."),
+            fields={"organization_id": _("not granted")},
+        )
+    before = audit.snapshot(grant)
+    await session.delete(grant)
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="incident.agency_revoke", obj=grant, before=before
+    )
 
 
 def _view(grant: IncidentAgency, name: str) -> dict:

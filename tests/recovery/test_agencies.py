@@ -346,3 +346,119 @@ async def test_another_agency_cannot_run_money_matching_or_shifts_on_the_inciden
         f"/api/v1/matches/{proposal_id}/accept", headers=agencies.setup.headers
     )
     assert accepted.status_code == 200
+
+
+async def _audit_actions(app) -> list[tuple[str, dict | None]]:
+    from core.models import AuditEntry
+
+    async with app.state.database.session() as session:
+        rows = await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.like("incident.agency_%"))
+            .order_by(AuditEntry.id)
+        )
+        return [(row.action, row.before) for row in rows]
+
+
+async def test_the_lead_revokes_a_grant_and_the_agency_may_no_longer_act(agencies, app):
+    b_org = agencies.b.organization_id
+    assert (await agencies.grant(b_org)).status_code == 201
+    url = f"/api/v1/incidents/{agencies.incident_id}/agencies/{b_org}"
+    patched = await agencies.client.patch(
+        f"/api/v1/needs/{agencies.need['id']}", json={"quantity": 5}, headers=agencies.b_headers
+    )
+    assert patched.status_code == 200
+    revoked = await agencies.client.delete(url, headers=agencies.setup.headers)
+    assert revoked.status_code == 204 and revoked.content == b""
+    for method, path, body in agencies.writes():
+        response = await agencies.client.request(
+            method, path, json=body, headers=agencies.b_headers
+        )
+        assert response.status_code == 403, (method, path, response.text)
+    listed = await agencies.client.get(f"/api/v1/incidents/{agencies.incident_id}/agencies")
+    assert [a["name"] for a in listed.json()["items"]] == ["Recovery Office"]
+    actions = await _audit_actions(app)
+    assert [a for a, _ in actions] == ["incident.agency_grant", "incident.agency_revoke"]
+    assert actions[1][1]["organization_id"] == b_org
+    # Revoked already: nothing to revoke.
+    again = await agencies.client.delete(url, headers=agencies.setup.headers)
+    assert again.status_code == 404 and "organization_id" in again.json()["error"]["fields"]
+    # Granting again works after a revocation.
+    assert (await agencies.grant(b_org)).status_code == 201
+
+
+async def test_who_may_revoke_and_what_cannot_be_revoked(agencies, factory, app):
+    b_org = agencies.b.organization_id
+    lead_org = agencies.setup.official.organization_id
+    health = await factory.user(Role.official, org="Health Bureau", org_kind=OrgKind.government)
+    assert (await agencies.grant(b_org)).status_code == 201
+    assert (await agencies.grant(health.organization_id)).status_code == 201
+    base = f"/api/v1/incidents/{agencies.incident_id}/agencies"
+    client = agencies.client
+    assert (await client.delete(f"{base}/{health.organization_id}")).status_code == 401
+    # A granted agency cannot revoke another, nor itself; NGOs and volunteers cannot either.
+    assert (
+        await client.delete(f"{base}/{health.organization_id}", headers=agencies.b_headers)
+    ).status_code == 403
+    assert (await client.delete(f"{base}/{b_org}", headers=agencies.b_headers)).status_code == 403
+    ngo = await factory.user(Role.ngo, org="Red Cross")
+    volunteer = await factory.user(Role.volunteer)
+    for user in (ngo, volunteer):
+        response = await client.delete(f"{base}/{b_org}", headers=await factory.token(user))
+        assert response.status_code == 403
+    # The lead agency stays: 409, naming the organization.
+    lead = await client.delete(f"{base}/{lead_org}", headers=agencies.setup.headers)
+    assert lead.status_code == 409 and "organization_id" in lead.json()["error"]["fields"]
+    # Unknown incident, unknown or never-granted organization, id out of range: 404.
+    unknown = await client.delete(
+        f"/api/v1/incidents/999/agencies/{b_org}", headers=agencies.setup.headers
+    )
+    assert unknown.status_code == 404
+    assert (await client.delete(f"{base}/9999", headers=agencies.setup.headers)).status_code == 404
+    assert (
+        await client.delete(f"{base}/{2**63}", headers=agencies.setup.headers)
+    ).status_code == 404
+    assert [a for a, _ in await _audit_actions(app)] == ["incident.agency_grant"] * 2
+    # An admin revokes.
+    admin = await factory.user(Role.admin)
+    by_admin = await client.delete(f"{base}/{b_org}", headers=await factory.token(admin))
+    assert by_admin.status_code == 204
+    listed = await client.get(base)
+    assert [a["name"] for a in listed.json()["items"]] == ["Recovery Office", "Health Bureau"]
+
+
+async def test_the_lead_revokes_an_agency_on_the_incident_page(agencies):
+    client = agencies.client
+    b_org = agencies.b.organization_id
+    assert (await agencies.grant(b_org)).status_code == 201
+    await sign_in(client, agencies.setup.official.email)
+    page = await client.get(f"/manage/incidents/{agencies.incident_id}")
+    url = f"/manage/incidents/{agencies.incident_id}/agencies/{b_org}/revoke"
+    assert url in page.text
+    token = client.cookies["csrftoken"]
+    done = await client.post(url, data={"csrftoken": token}, headers={"HX-Request": "true"})
+    assert done.status_code == 200, done.text
+    assert 'id="agencies"' in done.text and "<html" not in done.text
+    assert "Housing Bureau" not in done.text.split('id="agencies"')[1].split("<form")[0]
+    assert "may no longer act" in done.text
+    patched = await client.patch(
+        f"/api/v1/needs/{agencies.need['id']}", json={"quantity": 5}, headers=agencies.b_headers
+    )
+    assert patched.status_code == 403
+    missing = await client.post(url, data={"csrftoken": token})
+    assert missing.status_code == 404
+    assert (await agencies.grant(b_org)).status_code == 201
+    plain = await client.post(url, data={"csrftoken": token})
+    assert plain.status_code == 303
+
+
+async def test_a_granted_agency_sees_no_revoke_button_and_cannot_post_one(agencies):
+    client = agencies.client
+    b_org = agencies.b.organization_id
+    assert (await agencies.grant(b_org)).status_code == 201
+    await sign_in(client, agencies.b.email)
+    page = await client.get(f"/manage/incidents/{agencies.incident_id}")
+    assert page.status_code == 200 and "/revoke" not in page.text
+    token = client.cookies["csrftoken"]
+    url = f"/manage/incidents/{agencies.incident_id}/agencies/{b_org}/revoke"
+    assert (await client.post(url, data={"csrftoken": token})).status_code == 403

@@ -268,3 +268,41 @@ async def test_project_edit_form_in_the_browser(client, factory, setup):
     assert done.status_code == 303
     shown = (await client.get(f"/api/v1/projects/{project['id']}")).json()
     assert shown["title"] == "Rebuild Willow school and clinic" and shown["currency"] == "CNY"
+
+
+async def test_a_budget_past_32_bits_is_stored_and_shown(client, setup):
+    """Budgets are BIGINT: 50 billion yuan in fen is kept exactly, on both engines."""
+    budget = 5_000_000_000_000
+    project = await setup.project(budget_minor=budget)
+    assert project["budget_minor"] == budget
+    shown = (await client.get(f"/api/v1/projects/{project['id']}")).json()
+    assert shown["budget_minor"] == budget
+    response = await client.patch(
+        f"/api/v1/projects/{project['id']}",
+        json={"budget_minor": budget * 2},
+        headers=setup.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert (await client.get(f"/api/v1/projects/{project['id']}")).json()["budget_minor"] == (
+        budget * 2
+    )
+    page = await client.get(f"/projects/{project['id']}")
+    assert "100,000,000,000" in page.text
+    response = await client.post(
+        "/api/v1/projects",
+        json={**(await _project_body(setup)), "budget_minor": 10**15 + 1},
+        headers=setup.headers,
+    )
+    assert response.status_code == 422 and "budget_minor" in response.json()["error"]["fields"]
+
+
+async def _project_body(setup) -> dict:
+    return {
+        "incident_id": setup.incident["id"],
+        "title": "Rebuild the bridge",
+        "lead_org_id": setup.official.organization_id,
+        "budget_minor": 1,
+        "currency": "CNY",
+        "starts_on": "2026-04-01",
+        "due_on": "2026-10-01",
+    }
