@@ -159,3 +159,24 @@ class Signup(SQLModel, table=True):
     checked_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     minutes: int = 0
     attendance_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class Certificate(SQLModel, table=True):
+    """A certificate of service as issued: its records are kept as they were shown, so the
+    public verification page shows exactly what the paper says, whatever changes later."""
+
+    __tablename__ = "volunteer_certificates"
+    __table_args__ = (CheckConstraint("total_minutes > 0", name="ck_certificates_minutes"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    volunteer_id: int = Field(foreign_key="users.id", index=True)
+    # The holder's name with all but its first characters hidden: enough to compare with the
+    # paper in hand, not enough to learn who volunteered.
+    holder: str = Field(max_length=200)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    total_minutes: int
+    # [{"date", "shift", "organization", "location", "minutes"}], dates in each incident's zone.
+    records: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )

@@ -264,3 +264,22 @@ class AccountDeletion(Input):
     """The browser's deletion form: the password, asked once more."""
 
     password: str
+
+
+class CertificateRecord(BaseModel):
+    date: date
+    shift: str
+    location: str
+    organization: str
+    hours: float
+
+
+class CertificatePublic(BaseModel):
+    """What a certificate of service shows, for anyone who holds its code; the holder's name
+    only as its first characters."""
+
+    code: str
+    holder: str
+    issued_at: datetime
+    hours: float
+    records: list[CertificateRecord]

@@ -11,7 +11,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, error_message
 from core.i18n import _
 from recovery.models import Area, Category, Priority
 from recovery.schemas import NeedCreate
@@ -168,8 +168,8 @@ def validate_rows(
             for err in exc.errors():
                 column = str(err["loc"][0]) if err["loc"] else "row"
                 column = "area" if column == "area_id" else column
-                message = _("required") if err["type"] == "missing" else err["msg"]
-                problems.setdefault(column, message.removeprefix("Value error, "))
+                message = _("required") if err["type"] == "missing" else error_message(err)
+                problems.setdefault(column, message)
             need = None
         if need is not None and (need.lat is None) != (need.lon is None):
             column = "lat" if need.lat is None else "lon"

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 import core.pdf
 from core.clock import utcnow
 from core.models import OutboxMessage, Role
-from volunteers.models import Shift
+from volunteers.models import Certificate, Shift
 
 pytestmark = pytest.mark.asyncio
 
@@ -108,26 +108,70 @@ async def test_calendar_feed_parses_and_subscription_token_can_be_replaced(
     assert (await client.get("/api/v1/volunteers/calendar/nonsense.ics")).status_code == 404
 
 
-async def test_certificate_is_a_pdf_with_hours(client, factory, shifts, organizer, db):
-    user = await factory.user(Role.volunteer, name="王芳")
-    headers = await factory.token(user)
-    shift = await shifts.make(capacity=2)
-    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=headers)
-    start = await _move_to_past(db, shift["id"])
-    await client.post(
-        f"/api/v1/shifts/{shift['id']}/attendance",
+async def _attend(client, db, shifts, organizer, headers, user, hours: int, **shift) -> None:
+    made = await shifts.make(capacity=2, **shift)
+    await client.post(f"/api/v1/shifts/{made['id']}/signup", headers=headers)
+    start = await _move_to_past(db, made["id"])
+    answer = await client.post(
+        f"/api/v1/shifts/{made['id']}/attendance",
         json={
             "volunteer_id": user.id,
             "checked_in_at": start.isoformat(),
-            "checked_out_at": (start + timedelta(hours=4)).isoformat(),
+            "checked_out_at": (start + timedelta(hours=hours)).isoformat(),
         },
         headers=organizer[1],
     )
+    assert answer.status_code == 200, answer.text
+
+
+def _code(pdf) -> str:
+    return pdf.headers["content-disposition"].split("volunteer-service-")[1].split(".pdf")[0]
+
+
+async def test_certificate_lists_the_service_and_anyone_can_check_its_code(
+    client, factory, shifts, organizer, db
+):
+    user = await factory.user(Role.volunteer, name="王芳")
+    headers = await factory.token(user)
+    none_yet = await client.get("/api/v1/volunteers/me/certificate.pdf", headers=headers)
+    assert none_yet.status_code == 409
+    assert "no attended hours" in none_yet.json()["error"]["message"]
+
+    await _attend(client, db, shifts, organizer, headers, user, 4, title="Sandbag filling",
+                  location="North levee")  # fmt: skip
     pdf = await client.get("/api/v1/volunteers/me/certificate.pdf", headers=headers)
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
-    assert pdf.content.startswith(b"%PDF-")
-    assert len(pdf.content) > 1000
+    assert pdf.content.startswith(b"%PDF-") and len(pdf.content) > 1000
+    code = _code(pdf)
+    assert len(code) == 12
+    again = await client.get("/api/v1/volunteers/me/certificate.pdf", headers=headers)
+    assert _code(again) == code, "nothing changed, so the same certificate"
+
+    typed = "-".join(code[i : i + 4] for i in range(0, 12, 4)).lower()
+    page = await client.get(f"/certificates/{typed}")
+    assert page.status_code == 200
+    for shown in ("王*", "Sandbag filling", "North levee", "Riverside Red Cross"):
+        assert shown in page.text
+    assert "王芳" not in page.text
+    checked = (await client.get(f"/api/v1/certificates/{code}")).json()
+    assert checked["holder"] == "王*" and checked["hours"] == 4
+    assert [r["shift"] for r in checked["records"]] == ["Sandbag filling"]
+    assert set(checked) == {"code", "holder", "issued_at", "hours", "records"}
+
+    await _attend(client, db, shifts, organizer, headers, user, 2, title="Kitchen", days=3)
+    newer = await client.get("/api/v1/volunteers/me/certificate.pdf", headers=headers)
+    assert _code(newer) != code
+    assert (await client.get(f"/api/v1/certificates/{_code(newer)}")).json()["hours"] == 6
+    # The first paper still checks out as it was printed.
+    assert (await client.get(f"/api/v1/certificates/{code}")).json()["hours"] == 4
+    assert (await client.get("/certificates/ZZZZZZZZZZZZ")).status_code == 404
+
+    exported = (await client.get("/api/v1/volunteers/me/export", headers=headers)).json()
+    assert {c["code"] for c in exported["certificates"]} == {code, _code(newer)}
+    gone = await client.delete("/api/v1/volunteers/me", headers=headers)
+    assert gone.status_code == 204, gone.text
+    assert (await client.get(f"/api/v1/certificates/{code}")).status_code == 404
 
 
 async def test_changing_a_shift_tells_volunteers_and_capacity_cannot_drop_below_filled(
@@ -188,11 +232,24 @@ async def test_certificate_without_a_cjk_font_still_renders(monkeypatch):
     from volunteers.service import certificate
 
     monkeypatch.setattr(core.pdf, "CJK_FONTS", ())
-    line = certificate.CertificateLine(
-        day=datetime(2026, 7, 3, tzinfo=UTC), shift="粮食分发", organization="Red Cross", hours=3.5
+    issued = Certificate(
+        code="ABCDEFGHJKMN",
+        volunteer_id=1,
+        holder="王*",
+        issued_at=datetime(2026, 7, 4, tzinfo=UTC),
+        total_minutes=210,
+        records=[
+            {
+                "date": "2026-07-03",
+                "shift": "粮食分发",
+                "organization": "Red Cross",
+                "location": "东门",
+                "minutes": 210,
+            }
+        ],
     )
     pdf = certificate.certificate_pdf(
-        name="王芳 (Wang Fang)", lines=[line], issued=datetime(2026, 7, 4, tzinfo=UTC)
+        issued, name="王芳 (Wang Fang)", verify_url="http://x/certificates/1", zone_name="UTC"
     )
     assert pdf.startswith(b"%PDF-") and b"Helvetica" in pdf
 

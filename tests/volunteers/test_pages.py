@@ -158,8 +158,10 @@ async def test_volunteer_page_profile_form_and_downloads(client, factory, shifts
     made = await client.post("/volunteers/me/calendar", data={"csrftoken": token})
     assert made.status_code == 303
     assert "/api/v1/volunteers/calendar/" in (await client.get("/volunteers/me")).text
+    # No hours attended yet: no certificate, and the page says why instead of offering one.
     pdf = await client.get("/volunteers/me/certificate.pdf")
-    assert pdf.content.startswith(b"%PDF-")
+    assert pdf.status_code == 409 and "no attended hours" in pdf.text
+    assert "certificate.pdf" not in (await client.get("/volunteers/me")).text
 
 
 def shift_form(token: str, incident, **fields) -> dict:

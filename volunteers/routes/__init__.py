@@ -11,6 +11,7 @@ from volunteers.schemas import (
     AttendanceCreate,
     AttendanceResult,
     CalendarLink,
+    CertificatePublic,
     MySignup,
     ProfilePublic,
     ProfileUpdate,
@@ -60,6 +61,7 @@ routes = [
     Route("/volunteers/me/shifts.ics", calendar.calendar_download, name="ics"),
     Route("/volunteers/me/certificate.pdf", account.certificate, name="certificate"),
     Route("/volunteers/me/export.json", account.export, name="export"),
+    Route("/certificates/{code:str}", account.certificate_check_page, name="certificate_check"),
     Route("/volunteers/me/delete", account.delete_page, methods=FORM, name="delete"),
 ]
 
@@ -146,6 +148,13 @@ api_routes = [
         roles=VOLUNTEER,
         tags=TAGS,
         content_type="application/pdf",
+    ),
+    api.ApiRoute(
+        "/certificates/{code:str}",
+        account.certificate_check,
+        name="certificate_check",
+        response=CertificatePublic,
+        tags=TAGS,
     ),
     api.ApiRoute(
         "/shifts",

@@ -3,26 +3,81 @@
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from core import api
 from core.auth import check_password_timing_safe, require, sign_out
 from core.db import get_session
 from core.errors import InvalidInput
 from core.forms import form_page
 from core.i18n import _
 from core.models import Role, User
-from volunteers.schemas import AccountDeletion
+from core.web import render
+from volunteers.schemas import AccountDeletion, CertificatePublic, CertificateRecord
 from volunteers.service import delete_account, export_data
-from volunteers.service.certificate import certificate_for
+from volunteers.service.certificate import (
+    certificate_lines,
+    certificate_pdf,
+    find_certificate,
+    issue_certificate,
+    shown_code,
+)
+from volunteers.service.profiles import hours
 
 
 async def certificate(request: Request) -> Response:
-    """A PDF certificate of the volunteer's hours."""
+    """A PDF certificate of the volunteer's service, with its verification code (409 while
+    there are no attended hours)."""
     user = await require(request, Role.volunteer)
-    tz = request.app.state.settings.time_zone
-    pdf = await certificate_for(get_session(request), user, time_zone=tz)
+    issued = await issue_certificate(get_session(request), user)
+    verify_url = str(request.url_for("volunteers:certificate_check", code=shown_code(issued.code)))
+    pdf = certificate_pdf(
+        issued,
+        name=user.name,
+        verify_url=verify_url,
+        zone_name=request.app.state.settings.time_zone,
+    )
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": 'attachment; filename="volunteer-hours.pdf"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="volunteer-service-{issued.code}.pdf"'
+        },
+    )
+
+
+async def certificate_check_page(request: Request) -> Response:
+    """Anyone holding a certificate checks it: what the paper says, nothing more."""
+    found = await find_certificate(get_session(request), request.path_params["code"])
+    return await render(
+        request,
+        "volunteers/certificate.html",
+        {
+            "certificate": found,
+            "code": shown_code(found.code),
+            "lines": certificate_lines(found),
+            "total_hours": hours(found.total_minutes),
+        },
+    )
+
+
+async def certificate_check(request: Request) -> Response:
+    found = await find_certificate(get_session(request), request.path_params["code"])
+    return api.ok(
+        CertificatePublic(
+            code=shown_code(found.code),
+            holder=found.holder,
+            issued_at=found.issued_at,
+            hours=hours(found.total_minutes),
+            records=[
+                CertificateRecord(
+                    date=line.day,
+                    shift=line.shift,
+                    location=line.location,
+                    organization=line.organization,
+                    hours=hours(line.minutes),
+                )
+                for line in certificate_lines(found)
+            ],
+        )
     )
 
 

@@ -17,7 +17,8 @@ from core.models import (
     Role,
     User,
 )
-from volunteers.models import ACTIVE, Shift, Signup, SignupStatus
+from volunteers.models import ACTIVE, Certificate, Shift, Signup, SignupStatus
+from volunteers.service.certificate import forget_certificates
 from volunteers.service.profiles import ensure_profile, hours, lock_volunteer, total_minutes
 from volunteers.service.signups import cancel_signup, my_signups
 
@@ -86,6 +87,21 @@ async def export_data(session: AsyncSession, user: User) -> dict:
             for signup, shift in signups
         ],
         "total_hours": hours(await total_minutes(session, user.id)),
+        "certificates": [
+            {
+                "code": c.code,
+                "issued_at": _iso(c.issued_at),
+                "hours": hours(c.total_minutes),
+                "records": c.records,
+            }
+            for c in (
+                await session.scalars(
+                    select(Certificate)
+                    .where(Certificate.volunteer_id == user.id)
+                    .order_by(Certificate.id)
+                )
+            ).all()
+        ],
         "messages": [
             {
                 "kind": m.kind,
@@ -132,6 +148,7 @@ async def erase_volunteer_data(session: AsyncSession, user: User) -> None:
     profile.availability = {}
     profile.calendar_token = None
     profile.deleted_at = now
+    await forget_certificates(session, user)
     await session.flush()
 
 
