@@ -1,7 +1,7 @@
 """volunteer certificates: issued certificates of service hours with a verification code
 
 Revision ID: w001_volunteer_certificates
-Revises: s002_user_sessions
+Revises: t001_money_bigint
 Create Date: 2026-12-02 19:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import core.db
 
 revision: str = "w001_volunteer_certificates"
-down_revision: str | Sequence[str] | None = "s002_user_sessions"
+down_revision: str | Sequence[str] | None = "t001_money_bigint"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
