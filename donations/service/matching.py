@@ -67,10 +67,11 @@ async def run(session: AsyncSession, *, incident_id: int, actor: User) -> Matchi
     """Solve, store proposals and unmet lines; earlier undecided proposals are superseded."""
     incident = await ensure_can_act(session, actor, incident_id)
     # Offers run out by the incident's own calendar, as recovery's incident_today counts it.
-    needs, offers = await inputs(session, incident_id, clock.today(incident.time_zone))
+    today = clock.today(incident.time_zone)
+    needs, offers = await inputs(session, incident_id, today)
     started = time.perf_counter()
     # The solver is CPU-bound; a worker thread keeps other requests flowing meanwhile.
-    result = await asyncio.to_thread(match, needs, offers)
+    result = await asyncio.to_thread(match, needs, offers, today=today)
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     earlier_runs = select(MatchingRun.id).where(MatchingRun.incident_id == incident_id)
     await session.execute(

@@ -262,3 +262,24 @@ async def test_proposal_for_a_closed_need_cannot_be_accepted(client, world, app)
     refused = await act(client, world, proposal["id"], "accept")
     assert refused.status_code == 409
     assert refused.json()["error"]["fields"] == {"need_id": "closed"}
+
+
+async def test_an_overdue_need_is_still_proposed_and_says_how_late(client, world, app):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from recovery.models import Need
+    from tests.donations.conftest import TODAY
+
+    async with app.state.database.transaction() as session:
+        await session.execute(
+            update(Need)
+            .where(Need.id == world.needs[0].id)
+            .values(needed_by=TODAY - timedelta(days=5))
+        )
+    offer = (await post_offer(client, world, quantity=200)).json()
+    result = await run(client, world)
+    (proposal,) = result["proposals"]
+    assert (proposal["need_id"], proposal["offer_id"]) == (world.needs[0].id, offer["id"])
+    assert any(reason.startswith("overdue by 5 days") for reason in proposal["reasons"])
