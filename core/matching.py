@@ -115,10 +115,25 @@ def _fmt_km(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _need_window(need: NeedInput) -> str:
+def _overdue_days(need: NeedInput, today: date | None) -> int:
+    """How many days past its needed-by date a need is (0 when not late, or no `today`)."""
+    return max(0, (today - need.needed_by).days) if today is not None else 0
+
+
+def _need_window(need: NeedInput, today: date | None = None) -> str:
+    if _overdue_days(need, today):
+        return f"since {need.needed_by.isoformat()}, overdue"
     if need.opens_on is None:
         return f"by {need.needed_by.isoformat()}"
     return f"{need.opens_on.isoformat()}..{need.needed_by.isoformat()}"
+
+
+def _deadline_reason(need: NeedInput, today: date | None) -> str:
+    late = _overdue_days(need, today)
+    if late:
+        word = "day" if late == 1 else "days"
+        return f"overdue by {late} {word} (needed by {need.needed_by.isoformat()})"
+    return f"needed by {need.needed_by.isoformat()}"
 
 
 @dataclass(slots=True)
@@ -147,8 +162,14 @@ def _validate(needs: Sequence[NeedInput], offers: Sequence[OfferInput]) -> None:
             raise ValueError(f"offer {o.id}: negative radius")
 
 
-def match(needs: Sequence[NeedInput], offers: Sequence[OfferInput]) -> MatchResult:
-    """Propose an optimal allocation of offers to needs, with reasons for every leftover."""
+def match(
+    needs: Sequence[NeedInput], offers: Sequence[OfferInput], *, today: date | None = None
+) -> MatchResult:
+    """Propose an optimal allocation of offers to needs, with reasons for every leftover.
+
+    With `today`, a need already past its needed-by date is still needed: only the offer's
+    own window limits when it can serve it, and it keeps its rank (priority, then the
+    earliest needed-by date, which is the latest need) ahead of needs that are not late."""
     _validate(needs, offers)
     # Sorting by id makes the output independent of input order as well as repeatable.
     open_needs = sorted((n for n in needs if n.quantity > 0), key=lambda n: n.id)
@@ -175,7 +196,7 @@ def match(needs: Sequence[NeedInput], offers: Sequence[OfferInput]) -> MatchResu
                 reason += f" (category {key[0]!r} is offered in: {', '.join(other_units)})"
             unmet.extend(Unmet(n.id, n.quantity, reason) for n in group_needs)
             continue
-        _match_group(group_needs, group_offers, proposals, unmet)
+        _match_group(group_needs, group_offers, proposals, unmet, today)
 
     proposals.sort(key=lambda p: (p.need_id, p.offer_id))
     unmet.sort(key=lambda u: u.need_id)
@@ -187,8 +208,9 @@ def _match_group(
     offers: list[OfferInput],
     proposals: list[Proposal],
     unmet: list[Unmet],
+    today: date | None = None,
 ) -> None:
-    edges, in_range, in_window = _eligible_edges(needs, offers)
+    edges, in_range, in_window = _eligible_edges(needs, offers, today)
     flows = _solve(needs, offers, edges)
 
     served = [0] * len(needs)
@@ -208,7 +230,7 @@ def _match_group(
                 distance_km=round(edge.distance_km, 3),
                 reasons=(
                     f"priority: {PRIORITIES[_PRIORITY_RANK[need.priority]]}",
-                    f"needed by {need.needed_by.isoformat()}",
+                    _deadline_reason(need, today),
                     f"distance {edge.distance_km:.1f} km within radius "
                     f"{_fmt_km(offer.radius_km)} km",
                     f"window overlap {edge.window_start.isoformat()}.."
@@ -226,7 +248,7 @@ def _match_group(
         if left <= 0:
             continue
         if i not in eligible:
-            reason = _ineligible_reason(need, offers, in_range[i], in_window[i])
+            reason = _ineligible_reason(need, offers, in_range[i], in_window[i], today)
         else:
             reason = _shortfall_reason(i, needs, offers, eligible[i], drawn_by)
         if served[i]:
@@ -237,7 +259,7 @@ def _match_group(
 
 
 def _eligible_edges(
-    needs: list[NeedInput], offers: list[OfferInput]
+    needs: list[NeedInput], offers: list[OfferInput], today: date | None = None
 ) -> tuple[list[_Edge], list[bool], list[bool]]:
     """Pairs within radius and window, plus per-need flags that explain missing pairs."""
     offer_geo = []
@@ -248,12 +270,17 @@ def _eligible_edges(
     in_range = [False] * len(needs)
     in_window = [False] * len(needs)
     for i, n in enumerate(needs):
+        overdue = _overdue_days(n, today) > 0
         phi_n = math.radians(n.lat)
         cos_n = math.cos(phi_n)
         lam_n = math.radians(n.lon)
         for j, o in enumerate(offers):
             start = o.available_from if n.opens_on is None else max(o.available_from, n.opens_on)
-            end = min(o.available_until, n.needed_by)
+            if overdue:
+                # Late already: it can be served from today until the offer's window closes.
+                start, end = max(start, today), o.available_until  # type: ignore[type-var]
+            else:
+                end = min(o.available_until, n.needed_by)
             window_ok = start <= end
             phi_o, cos_o, lam_o, max_dphi = offer_geo[j]
             # Great-circle distance is at least R * |latitude difference|, so this skips most
@@ -275,7 +302,11 @@ def _eligible_edges(
 
 
 def _ineligible_reason(
-    need: NeedInput, offers: list[OfferInput], any_in_range: bool, any_in_window: bool
+    need: NeedInput,
+    offers: list[OfferInput],
+    any_in_range: bool,
+    any_in_window: bool,
+    today: date | None = None,
 ) -> str:
     if not any_in_range:
         nearest = min(offers, key=lambda o: (haversine_km(need.lat, need.lon, o.lat, o.lon), o.id))
@@ -288,7 +319,7 @@ def _ineligible_reason(
         detail = "offers within range are available at other dates"
     else:
         detail = "no offer of this kind is available then"
-    return f"{REASON_NO_WINDOW} (needed {_need_window(need)}; {detail})"
+    return f"{REASON_NO_WINDOW} (needed {_need_window(need, today)}; {detail})"
 
 
 def _shortfall_reason(

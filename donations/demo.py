@@ -113,10 +113,18 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
 
     run = await matching.run(session, incident_id=incident.id, actor=official)
     _run, proposals, _unmet = await matching.run_details(session, run.id)
-    for proposal in proposals[:3]:
+    # One accepted match per offering party first, so each demo account has one to fulfil.
+    chosen, owners_seen = [], set()
+    for proposal in proposals:
+        owner_id = (await offers.get_offer(session, proposal.offer_id)).owner_id
+        if owner_id not in owners_seen:
+            owners_seen.add(owner_id)
+            chosen.append(proposal)
+    chosen += [p for p in proposals if p not in chosen][: max(0, 3 - len(chosen))]
+    for proposal in chosen:
         await matches.accept(session, match_id=proposal.id, actor=official)
-    if proposals:
-        first = proposals[0]
+    if chosen:
+        first = chosen[0]
         offer = await offers.get_offer(session, first.offer_id)
         fulfiller = {u.id: u for u in (ngo, ngo2, company)}[offer.owner_id]
         await matches.fulfil(

@@ -59,3 +59,7 @@ class NotWanted(InvalidInput):
 
 class BadReceiptFile(InvalidInput):
     code = "bad_receipt_file"
+
+
+class BulkDecisionRefused(Conflict):
+    code = "bulk_decision_refused"

@@ -154,6 +154,20 @@ class UnmetPublic(BaseModel):
     reason: str
 
 
+class BulkDecision(_In):
+    """Decide every undecided proposal of a run that fits the filter (all when none given)."""
+
+    action: Literal["accept", "decline"]
+    category: CategoryName | None = None
+    area_id: DbId | None = None
+    priority: Literal["critical", "high", "medium", "low"] | None = None
+
+
+class BulkDecisionResult(BaseModel):
+    action: str
+    decided: list[ProposalPublic]
+
+
 class RunPublic(BaseModel):
     id: int
     incident_id: int

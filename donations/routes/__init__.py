@@ -8,6 +8,8 @@ from core.i18n import lazy_gettext
 from core.models import Role
 from donations.routes import donations, exports, funds, ledger, matches, matching, offers
 from donations.schemas import (
+    BulkDecision,
+    BulkDecisionResult,
     DisbursementCreate,
     DisbursementPublic,
     DonationCreate,
@@ -51,6 +53,8 @@ routes = [
           name="offer_withdraw"),
     Route("/matching", matching.matching_desk, name="matching"),
     Route("/matching", matching.run_matching, methods=["POST"], name="matching_run"),
+    Route("/matching/runs/{id:int}/decisions", matching.decide_all_page, methods=["POST"],
+          name="matching_decide_all"),
     Route("/matching/matches/{id:int}/{action:str}", matches.match_decide, methods=["POST"],
           name="match_decide"),
     Route("/my-matches", matches.my_matches, name="matches"),
@@ -88,6 +92,9 @@ api_routes = [
     R("/matching/runs", matching.create_run, methods=["POST"], name="matching_runs_create",
       body=RunCreate, response=RunPublic, status_code=201, roles=OFFICIAL, tags=["matching"]),
     R("/matching/runs/{id:int}", matching.get_run, name="matching_runs_get", response=RunPublic,
+      roles=OFFICIAL, tags=["matching"]),
+    R("/matching/runs/{id:int}/decisions", matching.decide_all, methods=["POST"],
+      name="matching_runs_decide_all", body=BulkDecision, response=BulkDecisionResult,
       roles=OFFICIAL, tags=["matching"]),
     R("/matches", matches.list_my_matches, name="matches_mine", query=MatchQuery,
       response=api.Page[ProposalPublic], roles=OFFERING, tags=["matching"]),

@@ -5,11 +5,12 @@ from starlette.responses import RedirectResponse, Response
 
 from core.auth import require
 from core.db import get_session
-from core.forms import form_dict
+from core.errors import DomainError
+from core.forms import form_dict, validate
 from core.models import Role, User
 from core.web import render
-from donations.schemas import RunCreate
-from donations.service import incidents, matching
+from donations.schemas import BulkDecision, BulkDecisionResult, ProposalPublic, RunCreate
+from donations.service import incidents, matches, matching
 
 
 async def matching_desk(request: Request) -> Response:
@@ -38,6 +39,42 @@ async def create_run(request: Request, body: RunCreate, user: User):
     session = get_session(request)
     matching_run = await matching.run(session, incident_id=body.incident_id, actor=user)
     return await matching.run_report(session, matching_run.id)
+
+
+async def decide_all(request: Request, body: BulkDecision, user: User):
+    """Accept or decline, in one action, every undecided proposal fitting a filter."""
+    decided = await matches.decide_all(
+        get_session(request), run_id=request.path_params["id"], actor=user,
+        **body.model_dump(),
+    )  # fmt: skip
+    return BulkDecisionResult(
+        action=body.action, decided=[ProposalPublic.model_validate(row) for row in decided]
+    )
+
+
+async def decide_all_page(request: Request) -> Response:
+    """The desk's "decide all that fit" form; a refusal re-renders the desk saying which."""
+    user = await require(request, Role.official)
+    session = get_session(request)
+    run_id = request.path_params["id"]
+    run = await matching.get_run(session, run_id)
+    body, errors = validate(BulkDecision, await form_dict(request))
+    if body is not None:
+        try:
+            await matches.decide_all(session, run_id=run_id, actor=user, **body.model_dump())
+        except DomainError as exc:
+            errors = {"form": exc.message}
+    if errors:
+        choices, _chosen = await incidents.choose(session, run.incident_id)
+        view = await matching.desk(session, run.incident_id)
+        return await render(
+            request,
+            "donations/matching.html",
+            {"incidents": choices, "incident_id": run.incident_id, "bulk_errors": errors, **view},
+            status_code=422,
+        )
+    target = request.url_for("donations:matching").include_query_params(incident_id=run.incident_id)
+    return RedirectResponse(target, status_code=303)
 
 
 async def get_run(request: Request):

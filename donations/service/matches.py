@@ -10,19 +10,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit, clock
 from core.clock import utcnow
 from core.db import UTCDateTime
+from core.errors import DomainError
 from core.i18n import _
 from core.models import Organization, User
 from donations.errors import (
+    BulkDecisionRefused,
     InvalidState,
     MatchNotFound,
     NeedAlreadyCovered,
     NotOwner,
     OfferCapacityExceeded,
+    RunNotFound,
 )
-from donations.models import Match, MatchStatus, NeedLock, Offer, OfferStatus
+from donations.models import Match, MatchingRun, MatchStatus, NeedLock, Offer, OfferStatus
 from donations.service.offers import owns_offer
 from recovery.service import (
     NeedStatus,
+    area_with_descendants,
     ensure_can_act,
     get_incident,
     get_need,
@@ -268,3 +272,49 @@ async def organization_record(session: AsyncSession, organization_id: int) -> di
         "matches_fulfilled": counts["matches_fulfilled"],
         "matches_fulfilled_on_time": counts["matches_fulfilled_on_time"],
     }
+
+
+async def decide_all(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    action: str,
+    actor: User,
+    category: str | None = None,
+    area_id: int | None = None,
+    priority: str | None = None,
+) -> list[Match]:
+    """Accept or decline every undecided proposal of a run that fits the filter, each as if
+    decided alone (same checks, one audit row each). All or nothing: if one cannot be
+    decided, none is, and the refusal names it, so the official can set it aside first."""
+    matching_run = await session.get(MatchingRun, run_id)
+    if matching_run is None:
+        raise RunNotFound(_("No such matching run."))
+    await ensure_can_act(session, actor, matching_run.incident_id)
+    decide = accept if action == "accept" else decline
+    candidates = await session.scalars(
+        select(Match)
+        .where(Match.run_id == run_id, Match.status == MatchStatus.proposed.value)
+        .order_by(Match.id)
+    )
+    # An area includes the villages under it.
+    areas = set(await area_with_descendants(session, area_id)) if area_id else None
+    decided = []
+    for proposal in candidates.all():
+        need = await get_need(session, proposal.need_id)
+        if (category and need.category != category) or (priority and need.priority != priority):
+            continue
+        if areas is not None and need.area_id not in areas:
+            continue
+        try:
+            decided.append(await decide(session, match_id=proposal.id, actor=actor))
+        except DomainError as exc:
+            raise BulkDecisionRefused(
+                _(
+                    "The proposal for “%(need)s” cannot be decided: %(reason)s Nothing was "
+                    "changed; decide that one alone, then try again."
+                )
+                % {"need": need.title, "reason": exc.message},
+                fields={"proposals": str(proposal.id)},
+            ) from exc
+    return decided

@@ -12,9 +12,10 @@ from core.i18n import _
 from core.matching import NeedInput, OfferInput, match
 from core.models import Organization, User
 from donations.errors import RunNotFound
+from donations.labels import CATEGORY_CHOICES, PRIORITY_CHOICES
 from donations.models import Match, MatchingRun, MatchStatus, Offer, OfferStatus, UnmetLine
 from donations.service.matches import promised_by_need
-from recovery.service import ensure_can_act, get_need, open_needs
+from recovery.service import area_choices, ensure_can_act, get_need, open_needs
 
 
 async def inputs(
@@ -67,10 +68,11 @@ async def run(session: AsyncSession, *, incident_id: int, actor: User) -> Matchi
     """Solve, store proposals and unmet lines; earlier undecided proposals are superseded."""
     incident = await ensure_can_act(session, actor, incident_id)
     # Offers run out by the incident's own calendar, as recovery's incident_today counts it.
-    needs, offers = await inputs(session, incident_id, clock.today(incident.time_zone))
+    today = clock.today(incident.time_zone)
+    needs, offers = await inputs(session, incident_id, today)
     started = time.perf_counter()
     # The solver is CPU-bound; a worker thread keeps other requests flowing meanwhile.
-    result = await asyncio.to_thread(match, needs, offers)
+    result = await asyncio.to_thread(match, needs, offers, today=today)
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     earlier_runs = select(MatchingRun.id).where(MatchingRun.incident_id == incident_id)
     await session.execute(
@@ -170,8 +172,10 @@ async def need_titles(session: AsyncSession, need_ids: set[int]) -> dict[int, st
 
 async def proposal_view(session: AsyncSession, proposal: Match) -> dict:
     """What one proposal's row shows: the need's title and who offers what."""
+    matching_run = await get_run(session, proposal.run_id)
     return {
         "p": proposal,
+        "incident_id": matching_run.incident_id,
         "titles": await need_titles(session, {proposal.need_id}),
         "offer_labels": await offer_labels(session, {proposal.offer_id}),
     }
@@ -187,6 +191,10 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
     need_ids = {p.need_id for p in proposals} | {u.need_id for u in unmet}
     return {
         "run": matching_run,
+        "undecided": sum(p.status == MatchStatus.proposed.value for p in proposals),
+        "areas": await area_choices(session, incident_id),
+        "category_choices": CATEGORY_CHOICES,
+        "priority_choices": PRIORITY_CHOICES,
         "proposals": proposals,
         "unmet": unmet,
         "titles": await need_titles(session, need_ids),

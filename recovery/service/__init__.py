@@ -1,9 +1,16 @@
 """The recovery domain's service functions; other domains call these, never the tables."""
 
 from recovery.labels import CATEGORY as CATEGORY_LABELS
+from recovery.labels import PRIORITY as PRIORITY_LABELS
 from recovery.models import PRIORITY_RANK, Category, NeedStatus, Priority
 from recovery.service.access import can_act, ensure_can_act
-from recovery.service.incidents import incident_choices, incident_today, list_incidents
+from recovery.service.incidents import (
+    area_choices,
+    area_with_descendants,
+    incident_choices,
+    incident_today,
+    list_incidents,
+)
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
 from recovery.service.needs import derive_status, open_needs, record_fulfilment
 from recovery.service.projects import incident_projects
@@ -11,10 +18,13 @@ from recovery.service.projects import incident_projects
 # The vocabulary other domains share with needs (categories, priorities, statuses) comes too.
 __all__ = [
     "CATEGORY_LABELS",
+    "PRIORITY_LABELS",
     "PRIORITY_RANK",
     "Category",
     "NeedStatus",
     "Priority",
+    "area_choices",
+    "area_with_descendants",
     "can_act",
     "ensure_can_act",
     "derive_status",

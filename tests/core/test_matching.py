@@ -638,3 +638,45 @@ def test_deterministic_and_independent_of_input_order():
     rng.shuffle(shuffled_needs)
     rng.shuffle(shuffled_offers)
     assert match(shuffled_needs, shuffled_offers) == first
+
+
+# --- overdue needs ------------------------------------------------------------------------
+
+TODAY = date(2026, 12, 1)
+
+
+def test_an_overdue_need_is_still_matched_and_says_how_late_it_is():
+    tents = need(1, 5, priority="critical", needed_by=date(2026, 11, 25), category="shelter",
+                 unit="tent")  # fmt: skip
+    stock = offer(1, 5, category="shelter", unit="tent", available_from=date(2026, 11, 28),
+                  available_until=date(2026, 12, 20))  # fmt: skip
+    # Without today the engine only sees dates: the windows do not overlap.
+    assert unmet_of(match([tents], [stock]))[1].reason.startswith(REASON_NO_WINDOW)
+    result = match([tents], [stock], today=TODAY)
+    assert allocation(result) == {(1, 1): 5}
+    assert "overdue by 6 days (needed by 2026-11-25)" in result.proposals[0].reasons
+    assert result.proposals[0].reasons[-1] == "window overlap 2026-12-01..2026-12-20"
+
+
+def test_the_latest_need_ranks_first_within_its_priority():
+    needs = [
+        need(1, 10, needed_by=date(2026, 11, 30), lon=km(1)),
+        need(2, 10, needed_by=date(2026, 11, 10), lon=km(40)),
+        need(3, 10, needed_by=date(2026, 12, 5), lon=km(1)),
+        need(4, 10, priority="critical", needed_by=date(2026, 12, 9), lon=km(2)),
+    ]
+    supply = [offer(1, 20, available_until=date(2026, 12, 31))]
+    result = match(needs, supply, today=TODAY)
+    # Critical first, then the high need 21 days late, ahead of the one 1 day late.
+    assert allocation(result) == {(4, 1): 10, (2, 1): 10}
+    assert unmet_of(result)[1].reason == REASON_COMMITTED
+
+
+def test_only_the_offer_window_limits_an_overdue_need():
+    late = need(1, 10, needed_by=date(2026, 11, 20))
+    gone = offer(1, 10, available_from=date(2026, 11, 1), available_until=date(2026, 11, 30))
+    result = match([late], [gone], today=TODAY)
+    reason = unmet_of(result)[1].reason
+    assert reason.startswith(REASON_NO_WINDOW) and "overdue" in reason
+    later = offer(2, 10, available_from=date(2027, 1, 5), available_until=date(2027, 1, 9))
+    assert allocation(match([late], [gone, later], today=TODAY)) == {(1, 2): 10}

@@ -262,3 +262,103 @@ async def test_proposal_for_a_closed_need_cannot_be_accepted(client, world, app)
     refused = await act(client, world, proposal["id"], "accept")
     assert refused.status_code == 409
     assert refused.json()["error"]["fields"] == {"need_id": "closed"}
+
+
+async def test_an_overdue_need_is_still_proposed_and_says_how_late(client, world, app):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from recovery.models import Need
+    from tests.donations.conftest import TODAY
+
+    async with app.state.database.transaction() as session:
+        await session.execute(
+            update(Need)
+            .where(Need.id == world.needs[0].id)
+            .values(needed_by=TODAY - timedelta(days=5))
+        )
+    offer = (await post_offer(client, world, quantity=200)).json()
+    result = await run(client, world)
+    (proposal,) = result["proposals"]
+    assert (proposal["need_id"], proposal["offer_id"]) == (world.needs[0].id, offer["id"])
+    assert any(reason.startswith("overdue by 5 days") for reason in proposal["reasons"])
+
+
+async def test_officials_accept_every_proposal_of_a_filter_at_once(client, world, app):
+    from sqlalchemy import func, select
+
+    from core.models import AuditEntry
+
+    await post_offer(client, world, quantity=200)  # food, for the first need
+    await post_offer(client, world, category="shelter", unit="tents", quantity=40)
+    result = await run(client, world)
+    by_need = {p["need_id"]: p for p in result["proposals"]}
+    assert set(by_need) == {world.needs[0].id, world.needs[1].id}
+    url = f"/api/v1/matching/runs/{result['id']}/decisions"
+    official = world.headers["official"]
+
+    nothing = await client.post(url, json={"action": "accept", "category": "health"},
+                                headers=official)  # fmt: skip
+    assert nothing.status_code == 200 and nothing.json()["decided"] == []
+    bad = await client.post(url, json={"action": "maybe"}, headers=official)
+    assert bad.status_code == 422 and "action" in bad.json()["error"]["fields"]
+    assert (
+        await client.post(url, json={"action": "accept"}, headers=world.headers["ngo"])
+    ).status_code == 403
+
+    shelter = await client.post(url, json={"action": "accept", "category": "shelter"},
+                                headers=official)  # fmt: skip
+    assert shelter.status_code == 200, shelter.text
+    (accepted,) = shelter.json()["decided"]
+    assert accepted["need_id"] == world.needs[1].id and accepted["status"] == "accepted"
+    report = (await client.get(f"/api/v1/matching/runs/{result['id']}", headers=official)).json()
+    statuses = {p["need_id"]: p["status"] for p in report["proposals"]}
+    assert statuses == {world.needs[0].id: "proposed", world.needs[1].id: "accepted"}
+    async with app.state.database.session() as session:
+        audited = await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "match.accept")
+        )
+    assert audited == 1
+
+
+async def test_a_bulk_decision_is_all_or_nothing_and_names_the_refused_one(client, world, app):
+    from sqlalchemy import update
+
+    from donations.models import Offer
+
+    food = (await post_offer(client, world, quantity=200)).json()
+    await post_offer(client, world, category="shelter", unit="tents", quantity=40)
+    result = await run(client, world)
+    # The food offer is withdrawn behind the official's back: its proposal can't be accepted.
+    async with app.state.database.transaction() as session:
+        await session.execute(
+            update(Offer).where(Offer.id == food["id"]).values(status="withdrawn")
+        )
+    url = f"/api/v1/matching/runs/{result['id']}/decisions"
+    refused = await client.post(url, json={"action": "accept"}, headers=world.headers["official"])
+    assert refused.status_code == 409, refused.text
+    assert "Hot meals" in refused.json()["error"]["message"]
+    report = (
+        await client.get(f"/api/v1/matching/runs/{result['id']}", headers=world.headers["official"])
+    ).json()
+    assert {p["status"] for p in report["proposals"]} == {"proposed"}, "nothing half-written"
+
+
+async def test_the_desk_links_proposals_and_decides_by_filter(client, world):
+    from tests.conftest import csrf_token, sign_in
+
+    await post_offer(client, world, quantity=200)
+    result = await run(client, world)
+    await sign_in(client, world.official.email)
+    token = await csrf_token(client, "/matching")
+    desk = await client.get("/matching", params={"incident_id": world.incident.id})
+    assert f'href="http://testserver/needs/{world.needs[0].id}"' in desk.text
+    assert "#offer-" in desk.text and "Decide many at once" in desk.text
+    done = await client.post(
+        f"/matching/runs/{result['id']}/decisions",
+        data={"csrftoken": token, "action": "decline", "priority": "high", "category": ""},
+    )
+    assert done.status_code == 303
+    desk = await client.get("/matching", params={"incident_id": world.incident.id})
+    assert "Decide many at once" not in desk.text
