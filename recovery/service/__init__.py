@@ -2,10 +2,11 @@
 
 from recovery.labels import CATEGORY as CATEGORY_LABELS
 from recovery.models import PRIORITY_RANK, Category, NeedStatus, Priority
+from recovery.schemas import NeedCreate
 from recovery.service.access import can_act, ensure_can_act
 from recovery.service.incidents import incident_choices, incident_today, list_incidents
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
-from recovery.service.needs import derive_status, open_needs, record_fulfilment
+from recovery.service.needs import create_need, derive_status, open_needs, record_fulfilment
 from recovery.service.projects import incident_projects
 
 # The vocabulary other domains share with needs (categories, priorities, statuses) comes too.
@@ -13,9 +14,11 @@ __all__ = [
     "CATEGORY_LABELS",
     "PRIORITY_RANK",
     "Category",
+    "NeedCreate",
     "NeedStatus",
     "Priority",
     "can_act",
+    "create_need",
     "ensure_can_act",
     "derive_status",
     "get_area",
