@@ -97,3 +97,19 @@ class HelpRequestUpdate(SQLModel, table=True):
     # A message key with its parameters, translated when shown in the reader's language.
     message: str = Field(max_length=40)
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SmsMessage(SQLModel, table=True):
+    """An SMS to a requester, waiting for the gateway; written in the caller's transaction."""
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (Index("ix_sms_messages_pending", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int | None = Field(default=None, foreign_key="help_requests.id")
+    to_phone: str = Field(max_length=40)
+    text: str = Field(max_length=480)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

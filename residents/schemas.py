@@ -139,3 +139,13 @@ class RequestCount(BaseModel):
     category: str
     status: RequestStatus
     count: int
+
+
+class SmsInbound(Input):
+    sender: str = Field(alias="from", min_length=3, max_length=40)
+    text: str = Field(min_length=1, max_length=1600)
+    received_at: datetime | None = None
+
+
+class SmsReply(BaseModel):
+    reply: str

@@ -6,7 +6,7 @@ from core import api
 from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from residents.routes import requests, triage
+from residents.routes import requests, sms, triage
 from residents.schemas import (
     Confirmation,
     Convert,
@@ -18,6 +18,8 @@ from residents.schemas import (
     QueueQuery,
     Reject,
     RequestCount,
+    SmsInbound,
+    SmsReply,
     TrackView,
     TriageResult,
     Verify,
@@ -89,6 +91,17 @@ api_routes = [
         response=TrackView,
         tags=TAGS,
         errors=(409,),
+    ),
+    api.ApiRoute(
+        "/sms/inbound",
+        sms.inbound_api,
+        methods=POST,
+        name="sms_inbound",
+        body=SmsInbound,
+        response=SmsReply,
+        tags=TAGS,
+        errors=(401,),
+        headers={"X-Gateway-Secret": "the secret shared with the SMS gateway"},
     ),
     *(
         api.ApiRoute(

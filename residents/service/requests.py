@@ -13,7 +13,7 @@ from core.i18n import _, lazy_gettext
 from core.models import User
 from recovery.service import get_area, get_incident, get_need
 from residents.errors import HelpRequestNotFound, RequestClosed
-from residents.models import Channel, HelpRequest, HelpRequestUpdate, RequestStatus
+from residents.models import Channel, HelpRequest, HelpRequestUpdate, RequestStatus, SmsMessage
 from residents.schemas import Confirmation, HelpRequestCreate, TrackUpdate, TrackView
 
 # Update message keys -> the text the requester reads, in their language.
@@ -65,6 +65,12 @@ async def add_update(
             % {"reference": request.reference},
             body=message_text(update),
         )
+    if request.contact_phone and request.consent and request.erased_at is None:
+        text = f"[{request.reference}] {message_text(update)}"
+        session.add(
+            SmsMessage(request_id=request.id, to_phone=request.contact_phone, text=text[:480])
+        )
+        await session.flush()
     return update
 
 
@@ -136,7 +142,12 @@ async def track(session: AsyncSession, token: str) -> TrackView:
 
 async def confirm(session: AsyncSession, token: str, data: Confirmation) -> HelpRequest:
     """The requester says it was done (closed) or not (reopened, the responsible told)."""
-    request = await by_token(session, token)
+    return await confirm_request(session, await by_token(session, token), data)
+
+
+async def confirm_request(
+    session: AsyncSession, request: HelpRequest, data: Confirmation
+) -> HelpRequest:
     if request.status in (RequestStatus.duplicate, RequestStatus.rejected):
         raise RequestClosed("This request was closed by the coordinators.")
     before = audit.snapshot(request, exclude=_PERSONAL)
