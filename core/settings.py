@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     mail_dir: Path = ROOT / "var" / "mail"
     upload_dir: Path = ROOT / "var" / "uploads"
     base_url: str = "http://127.0.0.1:8000"
+    # The SMS gateway (residents/service/sms.py documents its HTTP format) and the secret
+    # both directions carry in the X-Gateway-Secret header; unset, SMS is off.
+    sms_gateway_url: str | None = None
+    sms_secret: str | None = None
     debug: bool = False
 
     @property

@@ -31,6 +31,7 @@ def test_every_string_is_translated_to_chinese(tmp_path):
             "recovery",
             "volunteers",
             "donations",
+            "residents",
         ],
         cwd=ROOT,
         check=True,

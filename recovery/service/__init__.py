@@ -3,6 +3,7 @@
 from recovery.labels import CATEGORY as CATEGORY_LABELS
 from recovery.labels import PRIORITY as PRIORITY_LABELS
 from recovery.models import PRIORITY_RANK, Category, NeedStatus, Priority
+from recovery.schemas import NeedCreate
 from recovery.service.access import can_act, ensure_can_act
 from recovery.service.incidents import (
     area_choices,
@@ -12,7 +13,7 @@ from recovery.service.incidents import (
     list_incidents,
 )
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
-from recovery.service.needs import derive_status, open_needs, record_fulfilment
+from recovery.service.needs import create_need, derive_status, open_needs, record_fulfilment
 from recovery.service.projects import incident_projects
 
 # The vocabulary other domains share with needs (categories, priorities, statuses) comes too.
@@ -21,11 +22,13 @@ __all__ = [
     "PRIORITY_LABELS",
     "PRIORITY_RANK",
     "Category",
+    "NeedCreate",
     "NeedStatus",
     "Priority",
     "area_choices",
     "area_with_descendants",
     "can_act",
+    "create_need",
     "ensure_can_act",
     "derive_status",
     "get_area",

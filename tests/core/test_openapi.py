@@ -179,6 +179,8 @@ CALLS = [
     ("donations", "/api/v1/incidents/{incident}/funds", None),
     ("ledger", "/api/v1/ledger", None),
     ("ledger", "/api/v1/ledger/verify", None),
+    ("residents", "/api/v1/help-requests?incident_id={incident}", "official"),
+    ("residents", "/api/v1/help-requests/counts?incident_id={incident}", None),
 ]
 
 

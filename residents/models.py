@@ -1,0 +1,115 @@
+"""Tables of the residents domain: affected people's help requests and each request's updates."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+from core.db import UTCDateTime
+from core.i18n import lazy_gettext
+
+
+class RequestStatus(StrEnum):
+    received = "received"
+    verified = "verified"
+    duplicate = "duplicate"
+    converted = "converted"
+    rejected = "rejected"
+    closed = "closed"
+    expired = "expired"
+
+
+class Channel(StrEnum):
+    web = "web"
+    phone = "phone"
+    sms = "sms"
+
+
+STATUS = {
+    "received": lazy_gettext("Received"),
+    "verified": lazy_gettext("Verified"),
+    "duplicate": lazy_gettext("Joined with another request"),
+    "converted": lazy_gettext("Help is being organized"),
+    "rejected": lazy_gettext("Not accepted"),
+    "closed": lazy_gettext("Done"),
+    "expired": lazy_gettext("Closed without answer"),
+}
+
+# Statuses a requester can still act on; the rest are final unless the requester reopens.
+OPEN_STATUSES = (RequestStatus.received, RequestStatus.verified, RequestStatus.converted)
+
+VULNERABLE = {
+    "elderly": lazy_gettext("Elderly"),
+    "disabled": lazy_gettext("Disabled"),
+    "children": lazy_gettext("Children"),
+    "pregnant": lazy_gettext("Pregnant"),
+    "chronically_ill": lazy_gettext("Chronically ill"),
+}
+
+
+class HelpRequest(SQLModel, table=True):
+    """A request for help from an affected household; the contact fields are personal data."""
+
+    __tablename__ = "help_requests"
+    __table_args__ = (Index("ix_help_requests_incident_status", "incident_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+    area_id: int | None = Field(default=None, foreign_key="areas.id")
+    category: str = Field(max_length=40)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    people_affected: int | None = None
+    vulnerable: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lat: float | None = None
+    lon: float | None = None
+    place: str | None = Field(default=None, max_length=300)
+    contact_name: str | None = Field(default=None, max_length=120)
+    contact_phone: str | None = Field(default=None, max_length=40, index=True)
+    contact_email: str | None = Field(default=None, max_length=254)
+    consent: bool = False
+    channel: str = Field(default=Channel.web, max_length=10)
+    status: str = Field(default=RequestStatus.received, max_length=20)
+    # Only the token's hash is kept: the follow-up link is the requester's alone.
+    token_hash: str = Field(max_length=64, unique=True)
+    reference: str = Field(max_length=12, unique=True)
+    duplicate_of_id: int | None = Field(default=None, foreign_key="help_requests.id")
+    need_id: int | None = Field(default=None, foreign_key="needs.id")
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class HelpRequestUpdate(SQLModel, table=True):
+    """One step the requester sees on the follow-up link: a status and a message."""
+
+    __tablename__ = "help_request_updates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="help_requests.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status: str = Field(max_length=20)
+    # A message key with its parameters, translated when shown in the reader's language.
+    message: str = Field(max_length=40)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SmsMessage(SQLModel, table=True):
+    """An SMS to a requester, waiting for the gateway; written in the caller's transaction."""
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (Index("ix_sms_messages_pending", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int | None = Field(default=None, foreign_key="help_requests.id")
+    to_phone: str = Field(max_length=40)
+    text: str = Field(max_length=480)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,127 @@
+"""The residents domain's one route table: pages, /api/v1 operations and header links."""
+
+from starlette.routing import Route
+
+from core import api
+from core.domain import NavItem
+from core.i18n import lazy_gettext
+from core.models import Role
+from residents.routes import requests, sms, triage
+from residents.schemas import (
+    Confirmation,
+    Convert,
+    CountsQuery,
+    HelpRequestCreate,
+    HelpRequestReceipt,
+    Merge,
+    QueueItem,
+    QueueQuery,
+    Reject,
+    RequestCount,
+    SmsInbound,
+    SmsReply,
+    TrackView,
+    TriageResult,
+    Verify,
+)
+
+OFFICIAL = (Role.official,)
+TRIAGE = (Role.official, Role.ngo)
+TAGS = ["residents"]
+POST = ["POST"]
+
+routes = [
+    Route("/help", requests.help_page, methods=["GET", "POST"], name="help"),
+    Route("/help/track/{token:str}", requests.track_page, name="track"),
+    Route("/help/track/{token:str}/confirm", requests.confirm_page, methods=POST, name="confirm"),
+]
+
+api_routes = [
+    api.ApiRoute(
+        "/help-requests",
+        requests.create_api,
+        methods=POST,
+        name="help_request_create",
+        body=HelpRequestCreate,
+        response=HelpRequestReceipt,
+        status_code=201,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/help-requests/operator",
+        requests.operator_create_api,
+        methods=POST,
+        name="help_request_operator",
+        body=HelpRequestCreate,
+        response=HelpRequestReceipt,
+        status_code=201,
+        roles=TRIAGE,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/help-requests",
+        triage.queue_api,
+        name="help_request_queue",
+        query=QueueQuery,
+        response=api.Page[QueueItem],
+        roles=TRIAGE,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/help-requests/counts",
+        requests.counts_api,
+        name="help_request_counts",
+        query=CountsQuery,
+        response=list[RequestCount],
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/help-requests/track/{token:str}",
+        requests.track_api,
+        name="help_request_track",
+        response=TrackView,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/help-requests/track/{token:str}/confirm",
+        requests.confirm_api,
+        methods=POST,
+        name="help_request_confirm",
+        body=Confirmation,
+        response=TrackView,
+        tags=TAGS,
+        errors=(409,),
+    ),
+    api.ApiRoute(
+        "/sms/inbound",
+        sms.inbound_api,
+        methods=POST,
+        name="sms_inbound",
+        body=SmsInbound,
+        response=SmsReply,
+        tags=TAGS,
+        errors=(401,),
+        headers={"X-Gateway-Secret": "the secret shared with the SMS gateway"},
+    ),
+    *(
+        api.ApiRoute(
+            f"/help-requests/{{id:int}}/{action}",
+            handler,
+            methods=POST,
+            name=f"help_request_{action}",
+            body=body,
+            response=TriageResult,
+            roles=OFFICIAL,
+            tags=TAGS,
+            errors=(409,),
+        )
+        for action, handler, body in (
+            ("verify", triage.verify_api, Verify),
+            ("reject", triage.reject_api, Reject),
+            ("merge", triage.merge_api, Merge),
+            ("convert", triage.convert_api, Convert),
+        )
+    ),
+]
+
+nav = [NavItem(lazy_gettext("Ask for help"), "residents:help", order=15)]

@@ -1,0 +1,151 @@
+"""Request and response models of the residents domain; the public ones carry no personal data."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field, model_validator
+
+from core.types import DbId, Input
+from recovery.service import Category, Priority
+from residents.models import VULNERABLE, RequestStatus
+
+
+class HelpRequestCreate(Input):
+    incident_id: DbId
+    category: Category
+    description: str = Field(min_length=1, max_length=4000)
+    people_affected: int | None = Field(None, ge=1, le=100_000)
+    vulnerable: list[str] = Field(default_factory=list, max_length=len(VULNERABLE))
+    area_id: DbId | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    place: str | None = Field(None, max_length=300)
+    contact_name: str | None = Field(None, max_length=120)
+    contact_phone: str | None = Field(None, max_length=40, pattern=r"^\+?[0-9 ()-]{3,40}$")
+    contact_email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    # Consent to use the contact data for this request only; required when a contact is given.
+    consent: bool = False
+
+    @model_validator(mode="after")
+    def _checks(self):
+        unknown = [v for v in self.vulnerable if v not in VULNERABLE]
+        if unknown:
+            raise ValueError(f"vulnerable: unknown kinds {unknown}")
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat: give both lat and lon, or neither")
+        contact = self.contact_name or self.contact_phone or self.contact_email
+        if contact and not self.consent:
+            raise ValueError("consent: consent is needed to keep the contact data")
+        return self
+
+
+class HelpRequestReceipt(BaseModel):
+    id: int
+    status: RequestStatus
+    reference: str
+    follow_up_url: str
+
+
+class TrackUpdate(BaseModel):
+    at: datetime
+    status: RequestStatus
+    message: str
+
+
+class TrackView(BaseModel):
+    """What the requester sees by the follow-up link: their request's progress, nothing more."""
+
+    reference: str
+    status: RequestStatus
+    category: str
+    need_status: str | None = None
+    updates: list[TrackUpdate]
+
+
+class Confirmation(Input):
+    done: bool
+    comment: str | None = Field(None, max_length=2000)
+
+
+class QueueQuery(Input):
+    incident_id: DbId
+    status: RequestStatus | None = None
+    limit: int = Field(100, ge=1, le=500)
+
+
+class QueueItem(BaseModel):
+    """A triage queue row for officials and verified NGOs: personal data, never public."""
+
+    id: int
+    reference: str
+    incident_id: int
+    area_id: int | None
+    category: str
+    description: str
+    people_affected: int | None
+    vulnerable: list[str]
+    place: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    channel: str
+    status: RequestStatus
+    need_id: int | None
+    duplicate_of_id: int | None
+    created_at: datetime
+    possible_duplicates: list[int]
+
+
+class Verify(Input):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class Reject(Input):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Merge(Input):
+    into_id: DbId
+
+
+class Convert(Input):
+    """Either the new need's fields or an existing need to attach the request to."""
+
+    need_id: DbId | None = None
+    title: str | None = Field(None, min_length=1, max_length=200)
+    quantity: int | None = Field(None, gt=0, le=1_000_000_000)
+    unit: str | None = Field(None, min_length=1, max_length=40)
+    priority: Priority | None = None
+    needed_by: date | None = None
+
+    @model_validator(mode="after")
+    def _either(self):
+        if self.need_id is None and None in (self.title, self.quantity, self.unit, self.needed_by):
+            raise ValueError("title: give need_id, or title, quantity, unit and needed_by")
+        return self
+
+
+class TriageResult(BaseModel):
+    id: int
+    status: RequestStatus
+    need_id: int | None = None
+    duplicate_of_id: int | None = None
+
+
+class CountsQuery(Input):
+    incident_id: DbId
+
+
+class RequestCount(BaseModel):
+    area_id: int | None
+    category: str
+    status: RequestStatus
+    count: int
+
+
+class SmsInbound(Input):
+    sender: str = Field(alias="from", min_length=3, max_length=40)
+    text: str = Field(min_length=1, max_length=1600)
+    received_at: datetime | None = None
+
+
+class SmsReply(BaseModel):
+    reply: str

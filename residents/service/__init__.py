@@ -1,0 +1,29 @@
+"""The residents domain's service functions; the only surface other domains may call."""
+
+from residents.service.counts import incident_figures, request_counts
+from residents.service.followup import erase_closed, follow_up
+from residents.service.requests import by_token, confirm, erase_contacts, submit, track
+from residents.service.sms import SmsGateway, handle_inbound, send_pending, send_sms
+from residents.service.triage import convert, duplicates_of, merge, queue, reject, verify
+
+__all__ = [
+    "SmsGateway",
+    "by_token",
+    "confirm",
+    "convert",
+    "duplicates_of",
+    "erase_closed",
+    "erase_contacts",
+    "follow_up",
+    "handle_inbound",
+    "incident_figures",
+    "merge",
+    "queue",
+    "reject",
+    "request_counts",
+    "send_pending",
+    "send_sms",
+    "submit",
+    "track",
+    "verify",
+]

@@ -1,0 +1,181 @@
+"""Help requests from affected people: taking them in, the follow-up link, the requester's word."""
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit, notifications
+from core.clock import utcnow
+from core.errors import InvalidInput
+from core.i18n import _, lazy_gettext
+from core.models import User
+from recovery.service import get_area, get_incident, get_need
+from residents.errors import HelpRequestNotFound, RequestClosed
+from residents.models import Channel, HelpRequest, HelpRequestUpdate, RequestStatus, SmsMessage
+from residents.schemas import Confirmation, HelpRequestCreate, TrackUpdate, TrackView
+
+# Update message keys -> the text the requester reads, in their language.
+MESSAGES = {
+    "received": lazy_gettext("We received your request."),
+    "verified": lazy_gettext("Your request was checked and confirmed."),
+    "rejected": lazy_gettext("Your request was not accepted: %(reason)s"),
+    "duplicate": lazy_gettext("Your request was joined with request %(reference)s."),
+    "converted": lazy_gettext("Your request became a need that organizations can take on."),
+    "still_needed": lazy_gettext("Is this still needed? Please tell us by this link."),
+    "expired": lazy_gettext("Your request was closed because we did not hear back."),
+    "closed": lazy_gettext("You confirmed that your request was done. Thank you."),
+    "reopened": lazy_gettext("You said the help did not arrive; the request is open again."),
+}
+# Letters and digits a caller can read out over the phone without confusion.
+_REFERENCE_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def message_text(update: HelpRequestUpdate) -> str:
+    return str(MESSAGES.get(update.message, update.message)) % (update.params or {})
+
+
+async def add_update(
+    session: AsyncSession, request: HelpRequest, status: str, message: str, **params
+) -> HelpRequestUpdate:
+    """Record a step the requester sees, and tell them by mail when they left an address."""
+    now = utcnow()
+    request.status = status
+    request.updated_at = now
+    update = HelpRequestUpdate(
+        request_id=request.id, at=now, status=status, message=message, params=params
+    )
+    session.add(update)
+    await session.flush()
+    if request.contact_email and request.consent and request.erased_at is None:
+        await notifications.queue(
+            session,
+            kind="residents.update",
+            to_email=request.contact_email,
+            subject=str(lazy_gettext("Your help request %(reference)s"))
+            % {"reference": request.reference},
+            body=message_text(update),
+        )
+    if request.contact_phone and request.consent and request.erased_at is None:
+        text = f"[{request.reference}] {message_text(update)}"
+        session.add(
+            SmsMessage(request_id=request.id, to_phone=request.contact_phone, text=text[:480])
+        )
+        await session.flush()
+    return update
+
+
+async def submit(
+    session: AsyncSession,
+    data: HelpRequestCreate,
+    *,
+    channel: str = Channel.web,
+    actor: User | None = None,
+) -> tuple[HelpRequest, str]:
+    """Take a request in; answers the row and the raw follow-up token (shown once)."""
+    await get_incident(session, data.incident_id)
+    if data.area_id is not None:
+        area = await get_area(session, data.area_id)
+        if area.incident_id != data.incident_id:
+            raise InvalidInput(
+                _("No such area in this incident."), fields={"area_id": _("not found")}
+            )
+    token = secrets.token_urlsafe(24)
+    request = HelpRequest(
+        **data.model_dump(),
+        channel=channel,
+        token_hash=token_hash(token),
+        reference=new_reference(),
+        created_by_id=actor.id if actor else None,
+    )
+    session.add(request)
+    await session.flush()
+    await add_update(session, request, RequestStatus.received, "received")
+    return request, token
+
+
+async def by_token(session: AsyncSession, token: str) -> HelpRequest:
+    request = (
+        await session.execute(
+            select(HelpRequest).where(HelpRequest.token_hash == token_hash(token))
+        )
+    ).scalar_one_or_none()
+    if request is None:
+        raise HelpRequestNotFound("No help request has this follow-up link.")
+    return request
+
+
+async def updates(session: AsyncSession, request_id: int) -> list[HelpRequestUpdate]:
+    rows = await session.execute(
+        select(HelpRequestUpdate)
+        .where(HelpRequestUpdate.request_id == request_id)
+        .order_by(HelpRequestUpdate.at, HelpRequestUpdate.id)
+    )
+    return list(rows.scalars())
+
+
+async def track(session: AsyncSession, token: str) -> TrackView:
+    request = await by_token(session, token)
+    need_status = None
+    if request.need_id is not None:
+        need_status = (await get_need(session, request.need_id)).status
+    return TrackView(
+        reference=request.reference,
+        status=request.status,
+        category=request.category,
+        need_status=need_status,
+        updates=[
+            TrackUpdate(at=u.at, status=u.status, message=message_text(u))
+            for u in await updates(session, request.id)
+        ],
+    )
+
+
+async def confirm(session: AsyncSession, token: str, data: Confirmation) -> HelpRequest:
+    """The requester says it was done (closed) or not (reopened, the responsible told)."""
+    return await confirm_request(session, await by_token(session, token), data)
+
+
+async def confirm_request(
+    session: AsyncSession, request: HelpRequest, data: Confirmation
+) -> HelpRequest:
+    if request.status in (RequestStatus.duplicate, RequestStatus.rejected):
+        raise RequestClosed("This request was closed by the coordinators.")
+    before = audit.snapshot(request, exclude=_PERSONAL)
+    if data.done:
+        request.closed_at = utcnow()
+        await add_update(session, request, RequestStatus.closed, "closed")
+    else:
+        request.closed_at = None
+        status = RequestStatus.converted if request.need_id else RequestStatus.received
+        await add_update(session, request, status, "reopened")
+    await audit.record(
+        session,
+        actor=None,
+        action="help_request.confirm",
+        obj=request,
+        before=before,
+        after={**audit.snapshot(request, exclude=_PERSONAL), "comment": data.comment},
+    )
+    return request
+
+
+_PERSONAL = {"contact_name", "contact_phone", "contact_email", "token_hash", "description"}
+
+
+async def erase_contacts(session: AsyncSession, request: HelpRequest) -> None:
+    """Erase the personal contact fields; the audit keeps that the request existed."""
+    request.contact_name = request.contact_phone = request.contact_email = None
+    request.lat = request.lon = None
+    request.erased_at = utcnow()
+    await session.flush()
+    await audit.record(session, actor=None, action="help_request.erase", obj=request)
