@@ -1,7 +1,7 @@
 """help requests: affected people's requests for help and the updates they follow
 
 Revision ID: h001_help_requests
-Revises: s002_user_sessions
+Revises: w001_volunteer_certificates
 Create Date: 2026-12-02 20:13:47.178569
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import core.db
 
 revision: str = "h001_help_requests"
-down_revision: str | Sequence[str] | None = "s002_user_sessions"
+down_revision: str | Sequence[str] | None = "w001_volunteer_certificates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
