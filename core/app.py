@@ -11,6 +11,7 @@ from starlette.convertors import IntegerConvertor, StringConvertor
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -58,8 +59,16 @@ async def api_not_found(request: Request) -> Response:
     return error_json(404, "not_found", f"No API operation at {request.url.path}")
 
 
+class ProductionSettingsError(RuntimeError):
+    """COMMONS_ENV=production with a setting that is only safe in development."""
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    problems = settings.production_problems()
+    if problems:
+        # Refuse to start rather than serve production with forgeable sessions.
+        raise ProductionSettingsError("COMMONS_ENV=production refuses: " + "; ".join(problems))
     domains = load_domains()
     database = open_database(settings, domains)
 
@@ -106,6 +115,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
 
     middleware = [
+        *(
+            [Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)]
+            if settings.allowed_hosts
+            else []
+        ),
         Middleware(SecurityHeadersMiddleware, settings=settings),
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(BodyLimitMiddleware, settings=settings),

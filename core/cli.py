@@ -1,7 +1,8 @@
-"""The `commons` command line: serve, migrate, create an admin, load demo data, run jobs."""
+"""The `commons` command line: serve, migrate, back up, create an admin, load demo data, jobs."""
 
 import asyncio
 import getpass
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -39,6 +40,34 @@ def db_upgrade(revision: str = typer.Argument("heads", help="Target revision."))
 
     upgrade(Settings().database_url, revision)
     typer.echo("database is up to date")
+
+
+@app.command()
+def backup(path: Path = typer.Argument(..., help="File to write the backup to.")) -> None:
+    """Back up the whole database while the app runs (SQLite file copy or pg_dump -Fc)."""
+    from core.backup import BackupError
+    from core.backup import backup as run
+
+    try:
+        run(Settings().database_url, path)
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"backup written to {path}")
+
+
+@app.command()
+def restore(path: Path = typer.Argument(..., help="Backup file made by `commons backup`.")) -> None:
+    """Replace the database's contents with a backup (stop web and worker first)."""
+    from core.backup import BackupError
+    from core.backup import restore as run
+
+    try:
+        run(Settings().database_url, path)
+    except BackupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"database restored from {path}")
 
 
 @app.command("create-admin")

@@ -5,6 +5,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC
+from uuid import uuid4
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import make_url
@@ -50,6 +51,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
+    elif settings.pgbouncer:
+        # PgBouncer in transaction mode hands each transaction a different server connection,
+        # so prepared statements must not outlive one: no caches, and unique statement names.
+        engine = create_async_engine(
+            url.update_query_dict({"prepared_statement_cache_size": "0"}),
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            connect_args={
+                "statement_cache_size": 0,
+                "prepared_statement_name_func": lambda: f"__commons_{uuid4().hex}__",
+            },
+        )
     else:
         engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     return engine

@@ -6,6 +6,7 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-insecure-change-me"
 
 
 class Settings(BaseSettings):
@@ -15,7 +16,9 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./commons.db",
         validation_alias=AliasChoices("DATABASE_URL", "COMMONS_DATABASE_URL"),
     )
-    secret_key: str = "dev-insecure-change-me"
+    # "production" makes start-up refuse the development defaults below (check_production).
+    env: str = "development"
+    secret_key: str = DEV_SECRET_KEY
     secure_cookies: bool = False
     session_max_age: int = 14 * 24 * 3600
     default_locale: str = "en"
@@ -51,6 +54,25 @@ class Settings(BaseSettings):
     sms_gateway_url: str | None = None
     sms_secret: str | None = None
     debug: bool = False
+    # Host names the app answers to (COMMONS_ALLOWED_HOSTS='["example.org"]'); empty = any.
+    allowed_hosts: list[str] = []
+    # True when DATABASE_URL points at PgBouncer in transaction mode (asyncpg caches off).
+    pgbouncer: bool = False
+
+    def production_problems(self) -> list[str]:
+        """Each setting that is unsafe in production, named; empty outside production."""
+        if self.env != "production":
+            return []
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append("COMMONS_SECRET_KEY is the development key or shorter than 32 chars")
+        if not self.secure_cookies:
+            problems.append("COMMONS_SECURE_COOKIES must be true (cookies only over HTTPS)")
+        if not self.allowed_hosts:
+            problems.append("COMMONS_ALLOWED_HOSTS is missing (the host names to answer to)")
+        if self.debug:
+            problems.append("COMMONS_DEBUG must be false")
+        return problems
 
     @property
     def is_sqlite(self) -> bool:
