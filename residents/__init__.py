@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from core.domain import Domain
-from residents import demo, routes
+from residents import demo, routes, service
 from residents.models import STATUS
 
 DOMAIN = Domain(
@@ -12,6 +12,7 @@ DOMAIN = Domain(
     routes=routes.routes,
     api_routes=routes.api_routes,
     nav=routes.nav,
+    providers={"organization.record": [service.organization_record]},
     demo=demo.load,
     template_globals={"statuses": STATUS},
 )

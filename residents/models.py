@@ -113,3 +113,33 @@ class SmsMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ComplaintAbout(StrEnum):
+    task = "task"
+    project = "project"
+    organization = "organization"
+    need = "need"
+    platform = "platform"
+
+
+class Complaint(SQLModel, table=True):
+    """A complaint or feedback, anonymous if the complainant wishes; the contact is personal."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_org_status", "responsible_org_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    about_kind: str = Field(max_length=20)
+    about_id: int | None = None
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    contact: str | None = Field(default=None, max_length=254)
+    responsible_org_id: int | None = Field(default=None, foreign_key="organizations.id")
+    status: str = Field(default="open", max_length=20)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from core.types import DbId, Input
 from recovery.service import Category, Priority
-from residents.models import VULNERABLE, RequestStatus
+from residents.models import VULNERABLE, ComplaintAbout, RequestStatus
 
 
 class HelpRequestCreate(Input):
@@ -149,3 +149,61 @@ class SmsInbound(Input):
 
 class SmsReply(BaseModel):
     reply: str
+
+
+class ComplaintCreate(Input):
+    incident_id: DbId
+    about_kind: ComplaintAbout
+    about_id: DbId | None = None
+    text: str = Field(min_length=1, max_length=4000)
+    contact: str | None = Field(None, max_length=254)
+
+    @model_validator(mode="after")
+    def _about(self):
+        if self.about_kind != ComplaintAbout.platform and self.about_id is None:
+            raise ValueError("about_id: say which one the complaint is about")
+        return self
+
+
+class ComplaintReceipt(BaseModel):
+    id: int
+    follow_up_url: str
+
+
+class ComplaintQuery(Input):
+    incident_id: DbId
+
+
+class ComplaintItem(BaseModel):
+    id: int
+    incident_id: int
+    about_kind: str
+    about_id: int | None
+    text: str
+    contact: str | None
+    responsible_org_id: int | None
+    status: str
+    due_at: datetime
+    escalated_at: datetime | None
+    resolution: str | None
+    resolved_at: datetime | None
+
+
+class ComplaintView(BaseModel):
+    """What the complainant sees by the follow-up link."""
+
+    status: str
+    due_at: datetime
+    resolution: str | None
+    resolved_at: datetime | None
+
+
+class Resolve(Input):
+    resolution: str = Field(min_length=1, max_length=4000)
+
+
+class Accountability(BaseModel):
+    complaints_received: int
+    resolved_in_time: int
+    resolved_late: int
+    open: int

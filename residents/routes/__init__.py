@@ -6,8 +6,14 @@ from core import api
 from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from residents.routes import requests, sms, triage
+from residents.routes import complaints, requests, sms, triage
 from residents.schemas import (
+    Accountability,
+    ComplaintCreate,
+    ComplaintItem,
+    ComplaintQuery,
+    ComplaintReceipt,
+    ComplaintView,
     Confirmation,
     Convert,
     CountsQuery,
@@ -18,6 +24,7 @@ from residents.schemas import (
     QueueQuery,
     Reject,
     RequestCount,
+    Resolve,
     SmsInbound,
     SmsReply,
     TrackView,
@@ -91,6 +98,49 @@ api_routes = [
         response=TrackView,
         tags=TAGS,
         errors=(409,),
+    ),
+    api.ApiRoute(
+        "/complaints",
+        complaints.create_api,
+        methods=POST,
+        name="complaint_create",
+        body=ComplaintCreate,
+        response=ComplaintReceipt,
+        status_code=201,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/complaints",
+        complaints.list_api,
+        name="complaint_list",
+        query=ComplaintQuery,
+        response=api.Page[ComplaintItem],
+        roles=OFFICIAL,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/complaints/{id:int}/resolve",
+        complaints.resolve_api,
+        methods=POST,
+        name="complaint_resolve",
+        body=Resolve,
+        response=ComplaintItem,
+        roles=TRIAGE,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/complaints/track/{token:str}",
+        complaints.track_api,
+        name="complaint_track",
+        response=ComplaintView,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/organizations/{id:int}/accountability",
+        complaints.accountability_api,
+        name="organization_accountability",
+        response=Accountability,
+        tags=TAGS,
     ),
     api.ApiRoute(
         "/sms/inbound",

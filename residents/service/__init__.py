@@ -1,5 +1,14 @@
 """The residents domain's service functions; the only surface other domains may call."""
 
+from residents.service.complaints import (
+    accountability,
+    complaint_view,
+    escalate_overdue,
+    file_complaint,
+    list_complaints,
+    organization_record,
+    resolve,
+)
 from residents.service.counts import incident_figures, request_counts
 from residents.service.followup import erase_closed, follow_up
 from residents.service.requests import by_token, confirm, erase_contacts, submit, track
@@ -7,6 +16,13 @@ from residents.service.sms import SmsGateway, handle_inbound, send_pending, send
 from residents.service.triage import convert, duplicates_of, merge, queue, reject, verify
 
 __all__ = [
+    "accountability",
+    "complaint_view",
+    "escalate_overdue",
+    "file_complaint",
+    "list_complaints",
+    "organization_record",
+    "resolve",
     "SmsGateway",
     "by_token",
     "confirm",

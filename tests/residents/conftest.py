@@ -80,4 +80,6 @@ class Residents:
 async def residents(client, factory) -> Residents:
     setup = await Setup(client, factory).start()
     ngo = await factory.user(Role.ngo, org="Riverside Red Cross")
-    return Residents(client, setup, await factory.token(ngo))
+    found = Residents(client, setup, await factory.token(ngo))
+    found.ngo_user = ngo
+    return found
