@@ -22,6 +22,8 @@ RegisterHook = Callable[..., Awaitable[None]]
 DeletionHook = Callable[..., Awaitable[None]]
 # `async def load(session, ctx)`: the domain's part of the demo data set.
 DemoLoader = Callable[..., Awaitable[None]]
+# `async def handler(session, payload: dict)`: one background job, run in its own transaction.
+JobHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Domain:
     demo: DemoLoader | None = None
     # Names every template may use (e.g. the domain's translated labels), as Jinja globals.
     template_globals: Mapping[str, Any] = field(default_factory=dict)
+    # Background jobs by name ("domain.name"), run by core.jobs.
+    jobs: Mapping[str, JobHandler] = field(default_factory=dict)
 
     @property
     def template_dir(self) -> Path:
@@ -68,6 +72,12 @@ class Extensions:
                 self.providers.setdefault(kind, []).extend(providers)
         self.after_register = [h for d in self.domains for h in d.after_register]
         self.account_deletion = [h for d in self.domains for h in d.account_deletion]
+        self.jobs: dict[str, JobHandler] = {}
+        for domain in self.domains:
+            for name, handler in domain.jobs.items():
+                if name in self.jobs:
+                    raise ValueError(f"job {name!r} registered twice")
+                self.jobs[name] = handler
 
     @classmethod
     def of(cls, session: AsyncSession) -> "Extensions":
