@@ -191,7 +191,11 @@ async def test_changing_a_shift_tells_volunteers_and_capacity_cannot_drop_below_
     moved = await client.patch(url, json={"location": "North gate"}, headers=organizer[1])
     assert moved.status_code == 200 and moved.json()["location"] == "North gate"
     kinds = (
-        await db.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == people[2].id))
+        await db.scalars(
+            select(OutboxMessage.kind)
+            .where(OutboxMessage.user_id == people[2].id)
+            .order_by(OutboxMessage.id)
+        )
     ).all()
     assert kinds == ["volunteers.waitlisted", "volunteers.promoted", "volunteers.changed"]
     await db.rollback()
