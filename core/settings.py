@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = []
     # True when DATABASE_URL points at PgBouncer in transaction mode (asyncpg caches off).
     pgbouncer: bool = False
+    # Background jobs in the web process: None means yes on SQLite (so `make run` alone
+    # delivers mail), no on PostgreSQL (run `commons worker`).
+    jobs_in_process: bool | None = None
+    # A job whose worker stopped beating for this long is picked up by another worker.
+    job_heartbeat_seconds: float = 30.0
+    # The job workers' direct database URL when DATABASE_URL goes through PgBouncer.
+    queue_database_url: str | None = None
 
     def production_problems(self) -> list[str]:
         """Each setting that is unsafe in production, named; empty outside production."""
