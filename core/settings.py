@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = []
     # True when DATABASE_URL points at PgBouncer in transaction mode (asyncpg caches off).
     pgbouncer: bool = False
+    # Bearer token that unlocks GET /metrics; unset, /metrics answers 404.
+    metrics_token: str | None = None
+    # "json" (one JSON object a line, with the request id) or "text"; for serve and worker.
+    log_format: str = "json"
+    log_level: str = "INFO"
 
     def production_problems(self) -> list[str]:
         """Each setting that is unsafe in production, named; empty outside production."""
