@@ -1,5 +1,6 @@
 """Async database engine, one session per request, and column types shared by every domain."""
 
+import html
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.domain import Extensions
+from core.logs import request_id_of
 from core.settings import Settings
 
 SCOPE_KEY = "commons.db_session"
@@ -181,12 +183,16 @@ class DBSessionMiddleware:
 
 async def _send_commit_failure(scope: Scope, send: Send) -> None:
     message = "The change could not be saved. Please try again."
+    reference = request_id_of(scope) or ""
     if scope.get("path", "").startswith("/api/"):
-        error = {"code": "server_error", "message": message, "fields": {}}
+        error = {"code": "server_error", "message": message, "fields": {}, "reference": reference}
         body = json.dumps({"error": error}).encode()
         content_type = b"application/json"
     else:
-        body = f"<!doctype html><title>500</title><h1>500</h1><p>{message}</p>".encode()
+        body = (
+            f"<!doctype html><title>500</title><h1>500</h1><p>{message}</p>"
+            f"<p>Reference: {html.escape(reference)}</p>"
+        ).encode()
         content_type = b"text/html; charset=utf-8"
     await send(
         {"type": "http.response.start", "status": 500, "headers": [(b"content-type", content_type)]}
