@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.domain import Extensions
+from core.events import HUB_KEY, EventHub
 from core.settings import Settings
 
 SCOPE_KEY = "commons.db_session"
@@ -99,7 +100,9 @@ class Database:
         # Every session carries the domains' extensions, so services reach the providers and
         # hooks the same way in a request, the CLI, a worker or a test.
         self.extensions = extensions or Extensions()
-        info = {Extensions.INFO_KEY: self.extensions}
+        # This process's open live-update streams, which commits on SQLite wake directly.
+        self.events = EventHub(settings)
+        info = {Extensions.INFO_KEY: self.extensions, HUB_KEY: self.events}
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writes = async_sessionmaker(
             self.engine.execution_options(commons_write=True), expire_on_commit=False, info=info
@@ -120,6 +123,7 @@ class Database:
                 raise
 
     async def dispose(self) -> None:
+        await self.events.close()
         await self.engine.dispose()
 
 

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = []
     # True when DATABASE_URL points at PgBouncer in transaction mode (asyncpg caches off).
     pgbouncer: bool = False
+    # Live updates: event streams one web worker holds at most (503 beyond), and a direct
+    # PostgreSQL URL for LISTEN when DATABASE_URL goes through PgBouncer (it cannot LISTEN).
+    live_max_connections: int = 500
+    listen_database_url: str | None = None
 
     def production_problems(self) -> list[str]:
         """Each setting that is unsafe in production, named; empty outside production."""
