@@ -21,6 +21,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.domain import Extensions
+from core.events import HUB_KEY, EventHub
 from core.logs import request_id_of
 from core.settings import Settings
 
@@ -102,7 +103,9 @@ class Database:
         # Every session carries the domains' extensions, so services reach the providers and
         # hooks the same way in a request, the CLI, a worker or a test.
         self.extensions = extensions or Extensions()
-        info = {Extensions.INFO_KEY: self.extensions, SETTINGS_KEY: settings}
+        # This process's open live-update streams, which commits on SQLite wake directly.
+        self.events = EventHub(settings)
+        info = {Extensions.INFO_KEY: self.extensions, SETTINGS_KEY: settings, HUB_KEY: self.events}
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writes = async_sessionmaker(
             self.engine.execution_options(commons_write=True), expire_on_commit=False, info=info
@@ -123,6 +126,7 @@ class Database:
                 raise
 
     async def dispose(self) -> None:
+        await self.events.close()
         await self.engine.dispose()
 
 
