@@ -217,6 +217,7 @@ _NO_DATE = -1  # ordinal before any real date: "no opening date"
 _SLACK = 1e-8
 _SMALL_GROUP = 1 << 14  # below this many pairs, comparing all of them is cheapest
 _CHUNK = 1 << 20  # candidate pairs checked at once
+_BANDS = 8  # needed-by date bands in the spatial index
 
 
 @dataclass(slots=True)
@@ -334,8 +335,11 @@ def _candidate_pairs(n: _NeedArrays, o: _OfferArrays) -> Iterator[tuple[np.ndarr
     row_base = math.floor(lat_min / height)
     need_row = np.floor(n.phi / height).astype(np.int64) - row_base
     rows = int(need_row.max()) + 1
+    # Bands by needed-by date (late needs apart): an offer that starts after a band's last
+    # date cannot serve any need in it, so it never looks there.
+    band_top, need_band = _date_bands(n)
     # Longitude plus pi lies in [0, 2 pi] < 8, so rows never overlap in the key.
-    key = need_row * 8.0 + (_wrap(n.lam) + math.pi)
+    key = (need_band * rows + need_row) * 8.0 + (_wrap(n.lam) + math.pi)
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
 
@@ -351,21 +355,33 @@ def _candidate_pairs(n: _NeedArrays, o: _OfferArrays) -> Iterator[tuple[np.ndarr
     # Up to two longitude intervals per offer: the cap, and its part across the date line.
     first_low = np.where(full, -math.pi, np.maximum(low, -math.pi))
     first_high = np.where(full, math.pi, np.minimum(high, math.pi))
-    wraps_west, wraps_east = ~full & (low < -math.pi), ~full & (high > math.pi)
-    west, east = np.flatnonzero(wraps_west), np.flatnonzero(wraps_east)
+    west = np.flatnonzero(~full & (low < -math.pi))
+    east = np.flatnonzero(~full & (high > math.pi))
     owner = np.concatenate([np.arange(count_o), west, east])
     lon_low = np.concatenate([first_low, low[west] + 2 * math.pi, np.full(len(east), -math.pi)])
     lon_high = np.concatenate([first_high, np.full(len(west), math.pi), high[east] - 2 * math.pi])
-    row_from, row_to = low_row[owner], high_row[owner]
 
-    per_interval = np.maximum(row_to - row_from + 1, 0)
-    interval = np.repeat(np.arange(len(owner)), per_interval)
-    row = row_from[interval] + _offsets(per_interval)
+    # Each interval is looked up in every band the offer could serve: the bands whose last
+    # date is on or after the offer's start, and the late band.
+    first_band = 1 + np.searchsorted(band_top, o.start[owner], "left")
+    dated = len(band_top) + 1 - first_band
+    late = bool(n.late.any())
+    per_interval = dated + late
+    lookup = np.repeat(np.arange(len(owner)), per_interval)
+    band = first_band[lookup] + _offsets(per_interval)
+    if late:
+        band[np.cumsum(per_interval) - 1] = 0
+    band_owner, band_low, band_high = owner[lookup], lon_low[lookup], lon_high[lookup]
+    row_from, row_to = low_row[band_owner], high_row[band_owner]
+
+    per_band = np.maximum(row_to - row_from + 1, 0)
+    interval = np.repeat(np.arange(len(band_owner)), per_band)
+    row = (band[interval] * rows + row_from[interval] + _offsets(per_band)) * 8.0
     # Float addition is monotone, so a key inside an interval stays inside its bounds.
-    begin = np.searchsorted(sorted_key, row * 8.0 + (lon_low[interval] + math.pi), "left")
-    stop = np.searchsorted(sorted_key, row * 8.0 + (lon_high[interval] + math.pi), "right")
+    begin = np.searchsorted(sorted_key, row + (band_low[interval] + math.pi), "left")
+    stop = np.searchsorted(sorted_key, row + (band_high[interval] + math.pi), "right")
     found = stop - begin
-    pair_owner = owner[interval]
+    pair_owner = band_owner[interval]
     # Chunks of about _CHUNK pairs bound the memory, whatever the size of the group.
     ends = np.cumsum(found)
     cuts = np.searchsorted(ends, np.arange(_CHUNK, int(ends[-1]) if len(ends) else 0, _CHUNK))
@@ -377,6 +393,16 @@ def _candidate_pairs(n: _NeedArrays, o: _OfferArrays) -> Iterator[tuple[np.ndarr
         query = np.repeat(np.arange(lo, hi), counts)
         position = begin[query] + _offsets(counts)
         yield order[position], pair_owner[query]
+
+
+def _date_bands(n: _NeedArrays) -> tuple[np.ndarray, np.ndarray]:
+    """The last needed-by date of each band, and each need's band (0 for late needs)."""
+    dues = np.sort(n.due[~n.late])
+    if len(dues) == 0:
+        return np.zeros(0, np.int64), np.zeros(len(n.due), np.int64)
+    cut = np.ceil(np.arange(1, _BANDS + 1) * len(dues) / _BANDS).astype(np.int64) - 1
+    top = np.unique(dues[cut])
+    return top, np.where(n.late, 0, 1 + np.searchsorted(top, n.due, "left"))
 
 
 def _offsets(counts: np.ndarray) -> np.ndarray:

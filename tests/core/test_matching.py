@@ -701,8 +701,10 @@ def _spread_instance(seed: int, lat0: float, lon0: float, spread: float, max_rad
     offers = []
     for j in range(200):
         lat, lon = place()
+        begin = D0 + timedelta(days=rng.randint(0, 20))
         offers.append(offer(j, rng.randint(1, 60), lat=lat, lon=lon,
-                            radius_km=rng.uniform(1, max_radius)))  # fmt: skip
+                            radius_km=rng.uniform(1, max_radius), available_from=begin,
+                            available_until=begin + timedelta(days=rng.randint(0, 5))))  # fmt: skip
     return needs, offers
 
 
@@ -716,21 +718,28 @@ PLACES = [
 
 
 @pytest.mark.parametrize("place", PLACES)
-def test_spatial_index_keeps_every_pair_in_range(place):
+def test_spatial_index_keeps_every_pair_in_range_and_window(place):
 
     from core import matching
 
     needs, offers = _spread_instance(5, *place)
-    n, o = matching._need_arrays(needs, None), matching._offer_arrays(offers)
+    today = D0 + timedelta(days=4)
+    n, o = matching._need_arrays(needs, today), matching._offer_arrays(offers)
     assert len(needs) * len(offers) > matching._SMALL_GROUP, "must exercise the index"
     found = set()
     for ni, oj in matching._candidate_pairs(n, o):
         found.update(zip(ni.tolist(), oj.tolist(), strict=True))
+
+    def window_ok(nd: NeedInput, of: OfferInput) -> bool:
+        if nd.needed_by < today:  # late: from today until the offer's window closes
+            return max(of.available_from, today) <= of.available_until
+        return of.available_from <= min(of.available_until, nd.needed_by)
+
     in_range = {
         (i, j)
         for i, nd in enumerate(needs)
         for j, of in enumerate(offers)
-        if haversine_km(of.lat, of.lon, nd.lat, nd.lon) <= of.radius_km
+        if haversine_km(of.lat, of.lon, nd.lat, nd.lon) <= of.radius_km and window_ok(nd, of)
     }
     assert in_range, "instance should not be degenerate"
     assert in_range <= found
