@@ -42,6 +42,9 @@ ROWS = [
     row("POST /api/v1/reports/{id:int}/publish", OFFICIAL_A, id='report'),
     row("GET /", PUBLIC),
     row("GET /incidents/{id:int}", PUBLIC, id='incident'),
+    # A live stream never ends, so the matrix asks for a missing incident; the stream itself
+    # is public (tests/recovery/test_live_updates.py).
+    row("GET /incidents/{id:int}/events", "N N N N N N N N N N N N", id='=999999'),
     row("GET /incidents/{id:int}/map.svg", PUBLIC, id='incident'),
     row("GET /incidents/{id:int}/map.geojson", PUBLIC, id='incident'),
     row("GET /organizations", PUBLIC),
