@@ -41,6 +41,8 @@ def to_major(minor: int | None, currency: str) -> str:
         return ""
     digits = get_currency_precision(currency.upper()) if len(currency or "") == 3 else 2
     return f"{Decimal(minor).scaleb(-digits):f}"
+
+
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 # C0 and C1 controls except tab, newline and carriage return, lone surrogates, U+FFFE and
 # U+FFFF: nobody types them, PostgreSQL refuses NUL and XML 1.0 cannot hold most of them.

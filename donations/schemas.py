@@ -50,7 +50,6 @@ def amount_fields(data: Mapping[str, Any], names: Sequence[str]) -> dict[str, An
     return fields
 
 
-
 class _In(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

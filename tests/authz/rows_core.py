@@ -7,7 +7,7 @@ from tests.authz.matrix import ADMIN, PUBLIC, SIGNED_IN, row
 ROWS = [
     row("GET /healthz", PUBLIC),
     row("GET /readyz", PUBLIC),
-    # Without COMMONS_METRICS_TOKEN the metrics are not served at all (tests/core/test_metrics_workers.py).
+    # Without COMMONS_METRICS_TOKEN, /metrics is not served (tests/core/test_metrics_workers.py).
     row("GET /metrics", "N N N N N N N N N N N N"),
     row("GET /openapi.json", PUBLIC),
     row("GET /static/{path:path}", PUBLIC, path='=css/app.css'),
