@@ -70,8 +70,8 @@ def workers(pg_only, tmp_path):
     pool.stop()
 
 
-async def _until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
+async def _until(check, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if await check():
             return
