@@ -1,5 +1,7 @@
 """The app factory: the composition root that wires settings, database, domains and middleware."""
 
+import asyncio
+import contextlib
 import importlib
 import json
 from contextlib import asynccontextmanager
@@ -15,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from core import api
+from core import api, jobs
 from core.auth import AuthMiddleware, LoginThrottle
 from core.db import Database, DBSessionMiddleware
 from core.domain import Domain, Extensions, Namespace
@@ -92,7 +94,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
+        in_process = settings.jobs_in_process
+        if in_process is None:
+            in_process = settings.is_sqlite
+        # SQLite has no `commons worker` of its own in `make run`: the web process runs jobs.
+        worker = asyncio.create_task(jobs.run_in_process(database)) if in_process else None
         yield
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         await app.state.login_throttle.close()
         await database.dispose()
         mark_process_dead()

@@ -133,16 +133,16 @@ def demo() -> None:
 
 @app.command()
 def worker(
-    once: bool = typer.Option(False, help="Process what is due now, then exit."),
+    once: bool = typer.Option(False, help="Run what is due now, then exit."),
 ) -> None:
-    """Run background jobs: the mail outbox and reminders."""
+    """Run background jobs (mail, SMS, reminders, sweeps, matching) until stopped."""
+    from core import worker as jobs_worker
     from core.app import open_database
     from core.logs import configure_logging
-    from volunteers.service import delivery
 
     configure_logging(Settings())
 
-    asyncio.run(delivery.run(open_database(Settings()), once=once))
+    asyncio.run(jobs_worker.run(open_database(Settings()), once=once))
 
 
 @app.command()
