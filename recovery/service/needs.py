@@ -84,6 +84,32 @@ async def open_needs(session: AsyncSession, incident_id: int) -> list[Need]:
     return list(rows)
 
 
+async def open_need_rows(session: AsyncSession, incident_id: int) -> list:
+    """The same needs as `open_needs`, as light rows of the columns matching reads: tens of
+    thousands of them load in a fraction of the time ORM objects take."""
+    rows = await session.execute(
+        select(
+            Need.id,
+            Need.category,
+            Need.unit,
+            Need.quantity,
+            Need.quantity_met,
+            Need.priority,
+            Need.needed_by,
+            Need.lat,
+            Need.lon,
+            Need.area_id,
+        )
+        .where(
+            Need.incident_id == incident_id,
+            Need.status.in_([NeedStatus.open.value, NeedStatus.partially_met.value]),
+            Need.quantity_met < Need.quantity,
+        )
+        .order_by(Need.id)
+    )
+    return list(rows)
+
+
 async def _placement(
     session: AsyncSession,
     incident_id: int,
