@@ -57,7 +57,7 @@ ROWS = [
     row("GET /give", DONOR),
     row("POST /give", DONOR),
     row("GET /my-donations", DONOR),
-    row("GET /my-donations/{id:int}/receipt.pdf", "L F F A F F F F F A A F", id='donation'),
+    row("GET /my-donations/{id:int}/receipt.pdf", "L F F A F F F F F A F F", id='donation'),
     row("GET /funds", OFFICIAL),
     row("POST /funds/donations/{id:int}/receive", OFFICIAL_A, id='donation', body=b.receive),
     row("POST /funds/disbursements", OFFICIAL_A, body=b.disbursement_form),
