@@ -19,6 +19,8 @@ from sqlalchemy.types import TypeDecorator
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Imported for its session listeners: every write bumps the public versions it changes.
+from core import cache as _cache
 from core.domain import Extensions
 from core.settings import Settings
 
@@ -99,7 +101,8 @@ class Database:
         # Every session carries the domains' extensions, so services reach the providers and
         # hooks the same way in a request, the CLI, a worker or a test.
         self.extensions = extensions or Extensions()
-        info = {Extensions.INFO_KEY: self.extensions}
+        # One dict of this database's caches (core.cache.local), shared by its sessions.
+        info = {Extensions.INFO_KEY: self.extensions, _cache.CACHES_KEY: {}}
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writes = async_sessionmaker(
             self.engine.execution_options(commons_write=True), expire_on_commit=False, info=info
