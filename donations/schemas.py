@@ -209,7 +209,13 @@ class DonationPublic(BaseModel):
     amount_minor: int
     currency: str
     public_name: str | None
+    channel: str
     reference: str | None
+    received_minor: int | None
+    allocated_minor: int
+    refunded_minor: int
+    unspent_minor: int
+    verification_code: str | None
     created_at: datetime
     received_at: datetime | None
 
@@ -221,6 +227,48 @@ class DonationQuery(Pagination):
 
 class ReceiveRequest(_In):
     reference: str = Field(min_length=1, max_length=200)
+    # What actually arrived, when it differs from the pledge.
+    amount_minor: AmountMinor | None = None
+
+
+class ReceiptCreate(_In):
+    """Money that came without a pledge; restricted when it names a project or need."""
+
+    incident_id: DbId
+    amount_minor: AmountMinor
+    currency: Currency
+    reference: str = Field(min_length=1, max_length=200)
+    channel: Literal["bank_transfer", "cash"] = "bank_transfer"
+    project_id: DbId | None = None
+    need_id: DbId | None = None
+    # Kept for the officials' books only; `public_name` is what the public may see.
+    donor_name: str | None = Field(default=None, max_length=200)
+    public_name: str | None = Field(default=None, max_length=200)
+
+
+class TrailAllocation(BaseModel):
+    disbursement_id: int
+    amount_minor: int
+    purpose: str
+    project_id: int | None
+    need_id: int | None
+    description: str
+    on: date
+
+
+class TrailPublic(BaseModel):
+    """Which spending one gift paid for, and what of it is still unspent."""
+
+    donation_id: int
+    incident_id: int
+    currency: str
+    purpose: str
+    public_name: str
+    status: str
+    received_minor: int
+    refunded_minor: int
+    allocations: list[TrailAllocation]
+    unspent_minor: int
 
 
 class DisbursementCreate(_In):
@@ -231,6 +279,8 @@ class DisbursementCreate(_In):
     currency: Currency
     description: str = Field(min_length=1, max_length=2000)
     receipt_reference: str | None = Field(default=None, max_length=200)
+    # Once the funds restricted to the purpose run out, may it draw on the general fund?
+    allow_general_fund: bool = True
 
 
 class DisbursementPublic(BaseModel):
@@ -245,6 +295,7 @@ class DisbursementPublic(BaseModel):
     description: str
     receipt_reference: str | None
     has_receipt_file: bool = False
+    allow_general_fund: bool
     reversed: bool
     created_at: datetime
 

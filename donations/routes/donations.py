@@ -6,13 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core import api
-from core.auth import require
+from core.auth import current_user, require
 from core.db import get_session
 from core.forms import form_page
 from core.models import Role, User
 from core.web import render
 from donations.schemas import DonationCreate, DonationQuery, amount_fields
-from donations.service import donations, incidents, receipts
+from donations.service import donations, incidents, receipts, trail
 from recovery.service import incident_projects, open_needs
 
 PLEDGE_FIELDS = ("incident_id", "need_id", "project_id", "currency", "public_name")
@@ -66,8 +66,32 @@ async def mine(request: Request) -> Response:
     user = await require(request, Role.donor)
     session = get_session(request)
     rows = await donations.donor_donations(session, user.id)
-    trail = await donations.money_trail(session, rows)
-    return await render(request, "donations/mine.html", {"donations": rows, "trail": trail})
+    trails = await trail.trails(session, rows)
+    return await render(request, "donations/mine.html", {"donations": rows, "trails": trails})
+
+
+async def gift_page(request: Request) -> Response:
+    """One gift's trail: what it paid for and what is unspent (the donor's, or a named gift)."""
+    session = get_session(request)
+    viewer = await current_user(request)
+    donation = await trail.visible_donation(session, request.path_params["id"], viewer)
+    return await render(
+        request,
+        "donations/gift.html",
+        {
+            "donation": donation,
+            "trail": await trail.gift_trail(session, donation),
+            "own": viewer is not None and donation.donor_id == viewer.id,
+        },
+    )
+
+
+async def donation_trail(request: Request):
+    """Which spending this gift paid for; the donor's own, or anyone's when it is named."""
+    session = get_session(request)
+    viewer = await current_user(request)
+    donation = await trail.visible_donation(session, request.path_params["id"], viewer)
+    return await trail.gift_trail(session, donation)
 
 
 async def receipt_pdf(request: Request) -> Response:

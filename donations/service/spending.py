@@ -1,4 +1,4 @@
-"""Spending: disbursements against the incident's received balance, and reversing entries."""
+"""Spending: disbursements drawn from gifts (see allocations), refunds, and reversing entries."""
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from donations.models import (
     LedgerKind,
 )
 from donations.schemas import DisbursementCreate
-from donations.service import ledger
+from donations.service import allocations, ledger
 from donations.service.incidents import check_targets
 from donations.service.scans import Scan
 from recovery.service import ensure_can_act, get_project
@@ -79,6 +79,7 @@ async def disburse(
         receipt_reference=data.receipt_reference,
         receipt_file=scan.name if scan else None,
         receipt_content_type=scan.content_type if scan else None,
+        allow_general_fund=data.allow_general_fund,
         created_by_id=actor.id,
     )
     session.add(disbursement)
@@ -96,12 +97,17 @@ async def disburse(
         need_id=data.need_id,
         disbursement_id=disbursement.id,
     )
+    drawn = await allocations.allocate(session, disbursement)
     await audit.record(
         session,
         actor=actor,
         action="disbursement.create",
         obj=disbursement,
-        after=audit.snapshot(disbursement) | {"ledger_seq": entry.seq},
+        after=audit.snapshot(disbursement)
+        | {
+            "ledger_seq": entry.seq,
+            "allocations": [[a.donation_id, a.amount_minor] for a in drawn],
+        },
     )
     if scan is not None:
         scan.save()
@@ -135,6 +141,8 @@ async def reverse_entry(
         await _undo_receipt(session, original)
     elif original.kind == LedgerKind.disbursement:
         await _undo_disbursement(session, original)
+    elif original.kind == LedgerKind.allocation:
+        raise InvalidState(_("An allocation is reversed with its disbursement."))
     else:
         raise InvalidState(_("A reversal cannot itself be reversed; record a new entry."))
     entry = await ledger.append(
@@ -152,6 +160,8 @@ async def reverse_entry(
         disbursement_id=original.disbursement_id,
         reverses_seq=original.seq,
     )
+    if original.kind == LedgerKind.disbursement:
+        await allocations.release(session, original.disbursement_id, reason)
     await audit.record(
         session,
         actor=actor,
@@ -163,11 +173,23 @@ async def reverse_entry(
 
 
 async def _undo_receipt(session: AsyncSession, original: LedgerEntry) -> None:
+    donation = await session.get(Donation, original.donation_id, populate_existing=True)
+    if (
+        donation is not None
+        and donation.status == DonationStatus.received
+        and (donation.allocated_minor or donation.refunded_minor)
+    ):
+        raise InsufficientFunds(
+            _("This gift already paid for disbursements; reverse those first."),
+            fields={"amount_minor": _("already spent")},
+        )
     undone = await session.execute(
         update(Donation)
         .where(
             Donation.id == original.donation_id,
             Donation.status == DonationStatus.received.value,
+            Donation.allocated_minor == 0,
+            Donation.refunded_minor == 0,
         )
         .values(status=DonationStatus.reversed.value)
         .returning(Donation.id)
