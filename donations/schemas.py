@@ -246,6 +246,51 @@ class ReceiptCreate(_In):
     public_name: str | None = Field(default=None, max_length=200)
 
 
+class RefundRequest(_In):
+    amount_minor: AmountMinor
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PaymentInstructionsSet(_In):
+    account_holder: str = Field(min_length=1, max_length=200)
+    bank: str = Field(min_length=1, max_length=200)
+    account_number: str = Field(min_length=1, max_length=100)
+    reference_hint: str = Field(default="", max_length=200)
+    text_en: str = Field(default="", max_length=5000)
+    text_zh: str = Field(default="", max_length=5000)
+
+
+class PaymentInstructionsPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    incident_id: int
+    account_holder: str
+    bank: str
+    account_number: str
+    reference_hint: str
+    text_en: str
+    text_zh: str
+    updated_at: datetime
+
+
+class ReceiptCheckQuery(Input):
+    code: str = Field(min_length=1, max_length=40)
+
+
+class ReceiptCheck(BaseModel):
+    """What the public verification page confirms about a receipt: no donor identity."""
+
+    valid: bool
+    donation_id: int | None = None
+    incident_id: int | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+    received_on: date | None = None
+    purpose: str | None = None
+    public_name: str | None = None
+    status: str | None = None
+
+
 class TrailAllocation(BaseModel):
     disbursement_id: int
     amount_minor: int

@@ -9,6 +9,7 @@ from core.models import Organization, User
 from core.web import format_money
 from donations.errors import (
     DisbursementNotFound,
+    DonationNotFound,
     InsufficientFunds,
     InvalidState,
 )
@@ -143,6 +144,8 @@ async def reverse_entry(
         await _undo_disbursement(session, original)
     elif original.kind == LedgerKind.allocation:
         raise InvalidState(_("An allocation is reversed with its disbursement."))
+    elif original.kind == LedgerKind.refund:
+        raise InvalidState(_("A refund cannot be reversed; record the money as a new receipt."))
     else:
         raise InvalidState(_("A reversal cannot itself be reversed; record a new entry."))
     entry = await ledger.append(
@@ -245,3 +248,61 @@ async def list_disbursements(
     if project_id is not None:
         query = query.where(Disbursement.project_id == project_id)
     return list(await session.scalars(query.order_by(Disbursement.id.desc())))
+
+
+async def refund(
+    session: AsyncSession, *, donation_id: int, amount_minor: int, reason: str, actor: User
+) -> LedgerEntry:
+    """Return unspent money of a received gift to its donor: a `refund` entry, never an edit."""
+    donation = await session.get(Donation, donation_id, populate_existing=True)
+    if donation is None:
+        raise DonationNotFound(_("No such donation."))
+    await ensure_can_act(session, actor, donation.incident_id)
+    unspent = Donation.received_minor - Donation.allocated_minor - Donation.refunded_minor
+    taken = await session.execute(
+        update(Donation)
+        .where(
+            Donation.id == donation_id,
+            Donation.status == DonationStatus.received.value,
+            unspent >= amount_minor,
+        )
+        .values(refunded_minor=Donation.refunded_minor + amount_minor)
+        .returning(Donation.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.scalar_one_or_none() is None:
+        raise InsufficientFunds(
+            _("Only %(unspent)s of this gift is unspent and can be refunded.")
+            % {"unspent": format_money(donation.unspent_minor, donation.currency)},
+            fields={"amount_minor": _("more than the unspent part of the gift")},
+        )
+    await session.execute(
+        update(FundBalance)
+        .where(
+            FundBalance.incident_id == donation.incident_id,
+            FundBalance.currency == donation.currency,
+        )
+        .values(received_minor=FundBalance.received_minor - amount_minor)
+        .execution_options(synchronize_session=False)
+    )
+    entry = await ledger.append(
+        session,
+        incident_id=donation.incident_id,
+        kind=LedgerKind.refund,
+        amount_minor=amount_minor,
+        currency=donation.currency,
+        counterparty=donation.public_name or "Anonymous",
+        reference=donation.reference or "",
+        description=reason,
+        project_id=donation.project_id,
+        need_id=donation.need_id,
+        donation_id=donation.id,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="donation.refund",
+        obj=donation,
+        after={"amount_minor": amount_minor, "reason": reason, "ledger_seq": entry.seq},
+    )
+    return entry
