@@ -9,7 +9,7 @@ from core.models import User
 from core.types import as_offset
 from core.web import render
 from donations.schemas import ExportQuery, LedgerQuery, ReverseRequest, VerifyQuery
-from donations.service import incidents, ledger, spending
+from donations.service import incidents, ledger, spending, trail
 
 PAGE_SIZE = 50
 
@@ -21,6 +21,7 @@ async def ledger_page(request: Request) -> Response:
     rows, total = await ledger.entries(
         session, incident_id=incident_id, limit=PAGE_SIZE, offset=offset
     )
+    drawn = await trail.drawn_from(session, rows)
     return await render(
         request,
         "donations/ledger.html",
@@ -31,6 +32,11 @@ async def ledger_page(request: Request) -> Response:
             "total": total,
             "offset": offset,
             "verdict": await ledger.verify(session, incident_id) if incident_id else None,
+            "names": await trail.entry_names(session, rows),
+            "drawn": drawn,
+            "named": await trail.named_gift_ids(
+                session, [g["donation_id"] for gifts in drawn.values() for g in gifts]
+            ),
             "snippet": ledger.VERIFY_SNIPPET,
         },
     )
