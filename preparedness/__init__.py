@@ -1,0 +1,17 @@
+"""Preparedness: rescue and relief teams, deployments by zone, reserves and early warning."""
+
+from pathlib import Path
+
+from core.domain import Domain
+from preparedness import routes, service
+from preparedness.labels import CAPABILITIES, DEPLOYMENT_STATUS
+
+DOMAIN = Domain(
+    name="preparedness",
+    package_dir=Path(__file__).parent,
+    routes=routes.routes,
+    api_routes=routes.api_routes,
+    nav=routes.nav,
+    template_globals={"capabilities": CAPABILITIES, "deployment_statuses": DEPLOYMENT_STATUS},
+    jobs={"preparedness.remind_certifications": service.remind_certifications},
+)

@@ -1,0 +1,133 @@
+"""The preparedness domain's one route table: pages and /api/v1 operations."""
+
+from starlette.routing import Route
+
+from core import api
+from core.models import Role
+from preparedness.routes import deployments, teams
+from preparedness.schemas import (
+    CapabilityOut,
+    CheckOut,
+    DailyReportIn,
+    DailyReportOut,
+    DeploymentCreate,
+    DeploymentOut,
+    DeploymentQuery,
+    Position,
+    TeamList,
+    TeamOut,
+    TeamProfile,
+    TeamQuery,
+    ZoneIn,
+    ZoneOut,
+)
+
+OFFICIAL = (Role.official,)
+MEMBER = (Role.ngo, Role.official)
+TAGS = ["preparedness"]
+POST = ["POST"]
+
+routes = [
+    Route("/teams/{id:int}", teams.team_page, name="team"),
+    Route("/incidents/{id:int}/coordination", deployments.coordination_page, name="coordination"),
+]
+
+api_routes = [
+    api.ApiRoute(
+        "/organizations/{id:int}/team",
+        teams.save_api,
+        methods=["PUT"],
+        name="team_save",
+        body=TeamProfile,
+        response=TeamOut,
+        roles=MEMBER,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/organizations/{id:int}/team",
+        teams.view_api,
+        name="team_view",
+        response=TeamOut,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/teams/capabilities",
+        teams.capabilities_api,
+        name="team_capabilities",
+        response=list[CapabilityOut],
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/teams",
+        teams.search_api,
+        name="team_search",
+        query=TeamQuery,
+        response=TeamList,
+        roles=OFFICIAL,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/areas/{id:int}/zone",
+        deployments.zone_api,
+        methods=["PUT"],
+        name="zone_set",
+        body=ZoneIn,
+        response=ZoneOut,
+        roles=OFFICIAL,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/deployments",
+        deployments.create_api,
+        methods=POST,
+        name="deployment_create",
+        body=DeploymentCreate,
+        response=DeploymentOut,
+        status_code=201,
+        roles=OFFICIAL,
+        tags=TAGS,
+        errors=(409,),
+    ),
+    api.ApiRoute(
+        "/deployments",
+        deployments.list_api,
+        name="deployment_list",
+        query=DeploymentQuery,
+        response=api.Page[DeploymentOut],
+        roles=OFFICIAL,
+        tags=TAGS,
+    ),
+    *(
+        api.ApiRoute(
+            f"/deployments/{{id:int}}/{action}",
+            handler,
+            methods=POST,
+            name=f"deployment_{action.replace('-', '_')}",
+            body=body,
+            response=DeploymentOut,
+            roles=MEMBER,
+            tags=TAGS,
+            errors=(409,),
+        )
+        for action, handler, body in (
+            ("accept", deployments.accept_api, None),
+            ("decline", deployments.decline_api, None),
+            ("check-in", deployments.check_in_api, Position),
+            ("check-out", deployments.check_out_api, CheckOut),
+        )
+    ),
+    api.ApiRoute(
+        "/deployments/{id:int}/reports",
+        deployments.report_api,
+        methods=POST,
+        name="deployment_report",
+        body=DailyReportIn,
+        response=DailyReportOut,
+        status_code=201,
+        roles=MEMBER,
+        tags=TAGS,
+        errors=(409,),
+    ),
+]
+
+nav = []

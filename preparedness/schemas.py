@@ -1,0 +1,173 @@
+"""Request and response models of the preparedness domain; public ones carry no personal data."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+from core.errors import FieldError
+from core.i18n import _
+from core.types import DbId, Input
+from preparedness.labels import CAPABILITIES
+from recovery.service import Category
+
+Capability = StrEnum("Capability", {code: code for code in CAPABILITIES})
+
+
+# ---- teams
+
+
+class EquipmentItem(Input):
+    name: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
+class CertificationIn(Input):
+    name: str = Field(min_length=1, max_length=200)
+    issuer: str = Field(min_length=1, max_length=200)
+    expires_on: date
+    capability: Capability | None = None
+
+
+class TeamProfile(Input):
+    capabilities: list[Capability] = Field(min_length=1, max_length=len(CAPABILITIES))
+    members: int = Field(ge=1, le=100_000)
+    equipment: list[EquipmentItem] = Field(default_factory=list, max_length=200)
+    certifications: list[CertificationIn] = Field(default_factory=list, max_length=100)
+    base_lat: float = Field(ge=-90, le=90)
+    base_lon: float = Field(ge=-180, le=180)
+    response_radius_km: float = Field(ge=0, le=5000)
+
+    @model_validator(mode="after")
+    def _covered(self):
+        for cert in self.certifications:
+            if cert.capability is not None and cert.capability not in self.capabilities:
+                raise FieldError(
+                    "certifications",
+                    _("%(name)s covers a capability the team does not list.") % {"name": cert.name},
+                )
+        return self
+
+
+class CertificationOut(BaseModel):
+    name: str
+    issuer: str
+    expires_on: date
+    capability: str | None
+
+
+class TeamOut(BaseModel):
+    organization_id: int
+    name: str
+    capabilities: list[str]
+    members: int
+    equipment: list[dict]
+    certifications: list[CertificationOut]
+    base_lat: float
+    base_lon: float
+    response_radius_km: float
+
+
+class TeamQuery(Input):
+    capability: Capability
+    incident_id: DbId | None = None
+    area_id: DbId | None = None
+
+
+class TeamMatch(BaseModel):
+    organization_id: int
+    name: str
+    capabilities: list[str]
+    members: int
+    distance_km: float | None
+    within_radius: bool
+
+
+class CapabilityOut(BaseModel):
+    code: str
+    label: str
+
+
+class TeamList(BaseModel):
+    items: list[TeamMatch]
+
+
+# ---- zones and deployments
+
+
+class ZoneIn(Input):
+    max_teams: int = Field(ge=0, le=10_000)
+
+
+class ZoneOut(BaseModel):
+    area_id: int
+    max_teams: int
+
+
+class DeploymentCreate(Input):
+    incident_id: DbId
+    team_org_id: DbId
+    area_id: DbId
+    capability: Capability
+    starts_on: date
+    ends_on: date
+    task_id: DbId | None = None
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.ends_on < self.starts_on:
+            raise FieldError("ends_on", _("The end comes before the start."))
+        return self
+
+
+class DeploymentQuery(Input):
+    incident_id: DbId
+
+
+class Position(Input):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class CheckOut(Input):
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+
+class DeploymentOut(BaseModel):
+    id: int
+    incident_id: int
+    team_org_id: int
+    area_id: int
+    capability: str
+    starts_on: date
+    ends_on: date
+    task_id: int | None
+    status: str
+    requested_at: datetime
+    decided_at: datetime | None
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+
+
+class LogisticsNeed(Input):
+    category: Category
+    quantity: int = Field(gt=0, le=1_000_000_000)
+    unit: str = Field(min_length=1, max_length=40)
+    title: str | None = Field(None, min_length=1, max_length=200)
+
+
+class DailyReportIn(Input):
+    on: date | None = None
+    work_done: str = Field(min_length=1, max_length=4000)
+    people_helped: int = Field(0, ge=0, le=10_000_000)
+    needs: list[LogisticsNeed] = Field(default_factory=list, max_length=20)
+
+
+class DailyReportOut(BaseModel):
+    id: int
+    deployment_id: int
+    on: date
+    work_done: str
+    people_helped: int
+    need_ids: list[int]

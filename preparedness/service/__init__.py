@@ -1,0 +1,39 @@
+"""The preparedness domain's service functions; the only surface other domains may call."""
+
+from preparedness.service.deployments import (
+    accept,
+    check_in,
+    check_out,
+    decline,
+    get_deployment,
+    hours,
+    list_deployments,
+    request_deployment,
+    set_zone,
+)
+from preparedness.service.reports import coordination, file_report, team_record
+from preparedness.service.teams import (
+    remind_certifications,
+    save_team,
+    search_teams,
+    team_view,
+)
+
+__all__ = [
+    "accept",
+    "check_in",
+    "check_out",
+    "coordination",
+    "decline",
+    "file_report",
+    "get_deployment",
+    "hours",
+    "list_deployments",
+    "remind_certifications",
+    "request_deployment",
+    "save_team",
+    "search_teams",
+    "set_zone",
+    "team_record",
+    "team_view",
+]
