@@ -13,5 +13,14 @@ DOMAIN = Domain(
     api_routes=routes.api_routes,
     nav=routes.nav,
     template_globals={"capabilities": CAPABILITIES, "deployment_statuses": DEPLOYMENT_STATUS},
-    jobs={"preparedness.remind_certifications": service.remind_certifications},
+    providers={
+        "matching.offers": [service.sync_offers],
+        "offer.source": [service.offer_source],
+        "match.accepted": [service.hold_for_match],
+        "match.fulfilled": [service.issue_for_match],
+    },
+    jobs={
+        "preparedness.remind_certifications": service.remind_certifications,
+        "preparedness.stock_alerts": service.stock_alerts,
+    },
 )

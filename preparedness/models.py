@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -118,3 +118,103 @@ class DailyReport(SQLModel, table=True):
     need_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     filed_by_id: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Warehouse(SQLModel, table=True):
+    """A government or NGO store of relief material."""
+
+    __tablename__ = "warehouses"
+    __table_args__ = (
+        CheckConstraint("lat >= -90 AND lat <= 90", name="ck_warehouses_lat"),
+        CheckConstraint("lon >= -180 AND lon <= 180", name="ck_warehouses_lon"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    name: str = Field(max_length=200)
+    lat: float
+    lon: float
+    area_id: int | None = Field(default=None, foreign_key="areas.id")
+    # How far the warehouse delivers: the radius of the offers its stock makes to matching.
+    radius_km: float = 300.0
+    # {category: quantity}: below it, the owner is told stock runs low.
+    low_stock: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    alerted: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StockLot(SQLModel, table=True):
+    """Stock on hand of one category, unit, lot and expiry in one warehouse."""
+
+    __tablename__ = "stock_lots"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="ck_stock_lots_quantity"),
+        Index("ix_stock_lots_item", "warehouse_id", "category", "unit"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    warehouse_id: int = Field(foreign_key="warehouses.id")
+    category: str = Field(max_length=40)
+    unit: str = Field(max_length=40)
+    lot: str = Field(default="", max_length=100)
+    expires_on: date | None = None
+    quantity: int = 0
+    expiry_alerted_on: date | None = None
+
+
+class StockMovement(SQLModel, table=True):
+    """One audited change of stock: received, issued, transferred or adjusted."""
+
+    __tablename__ = "stock_movements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    warehouse_id: int = Field(foreign_key="warehouses.id", index=True)
+    kind: str = Field(max_length=20)
+    category: str = Field(max_length=40)
+    unit: str = Field(max_length=40)
+    lot: str = Field(default="", max_length=100)
+    expires_on: date | None = None
+    # Signed: what the warehouse gained (+) or lost (-).
+    quantity: int
+    to_warehouse_id: int | None = Field(default=None, foreign_key="warehouses.id")
+    need_id: int | None = Field(default=None, foreign_key="needs.id")
+    match_id: int | None = None
+    reason: str | None = Field(default=None, sa_type=Text)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReserveOffer(SQLModel, table=True):
+    """The matching offer a warehouse's stock of one category and unit makes to an incident."""
+
+    __tablename__ = "reserve_offers"
+    __table_args__ = (
+        UniqueConstraint(
+            "warehouse_id", "incident_id", "category", "unit", name="uq_reserve_offers_item"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    offer_id: int = Field(foreign_key="offers.id", unique=True)
+    warehouse_id: int = Field(foreign_key="warehouses.id")
+    incident_id: int = Field(foreign_key="incidents.id")
+    category: str = Field(max_length=40)
+    unit: str = Field(max_length=40)
+
+
+class Reservation(SQLModel, table=True):
+    """Stock held for an accepted match until it is issued."""
+
+    __tablename__ = "stock_reservations"
+    __table_args__ = (
+        CheckConstraint("issued >= 0 AND issued <= quantity", name="ck_reservations_issued"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(unique=True)
+    warehouse_id: int = Field(foreign_key="warehouses.id", index=True)
+    category: str = Field(max_length=40)
+    unit: str = Field(max_length=40)
+    quantity: int
+    issued: int = 0

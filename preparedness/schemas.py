@@ -9,6 +9,7 @@ from core.errors import FieldError
 from core.i18n import _
 from core.types import DbId, Input
 from preparedness.labels import CAPABILITIES
+from preparedness.models import MovementKind
 from recovery.service import Category
 
 Capability = StrEnum("Capability", {code: code for code in CAPABILITIES})
@@ -171,3 +172,82 @@ class DailyReportOut(BaseModel):
     work_done: str
     people_helped: int
     need_ids: list[int]
+
+
+# ---- reserves
+
+
+class WarehouseCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    area_id: DbId | None = None
+    radius_km: float = Field(300, ge=0, le=5000)
+    low_stock: dict[Category, int] = Field(default_factory=dict)
+
+
+class WarehouseOut(BaseModel):
+    id: int
+    organization_id: int
+    name: str
+    lat: float
+    lon: float
+    area_id: int | None
+    radius_km: float
+    low_stock: dict[str, int]
+
+
+class MovementIn(Input):
+    kind: MovementKind
+    category: Category
+    unit: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(ge=-1_000_000_000, le=1_000_000_000)
+    lot: str | None = Field(None, max_length=100)
+    expires_on: date | None = None
+    to_warehouse_id: DbId | None = None
+    need_id: DbId | None = None
+    reason: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _checks(self):
+        if self.quantity == 0 or (self.kind != MovementKind.adjust and self.quantity < 0):
+            raise FieldError("quantity", _("Give a quantity above zero."))
+        if self.kind == MovementKind.adjust and not self.reason:
+            raise FieldError("reason", _("An adjustment needs a reason."))
+        if self.kind == MovementKind.transfer and self.to_warehouse_id is None:
+            raise FieldError("to_warehouse_id", _("Name the warehouse to transfer to."))
+        return self
+
+
+class MovementOut(BaseModel):
+    id: int
+    warehouse_id: int
+    kind: str
+    category: str
+    unit: str
+    lot: str
+    expires_on: date | None
+    quantity: int
+    to_warehouse_id: int | None
+    need_id: int | None
+    reason: str | None
+    at: datetime
+
+
+class StockLevel(BaseModel):
+    category: str
+    unit: str
+    lot: str
+    expires_on: date | None
+    quantity: int
+    reserved: int = 0
+
+
+class StockList(BaseModel):
+    items: list[StockLevel]
+
+
+class ReserveTotal(BaseModel):
+    category: str
+    unit: str
+    quantity: int

@@ -3,8 +3,10 @@
 from starlette.routing import Route
 
 from core import api
+from core.domain import NavItem
+from core.i18n import lazy_gettext
 from core.models import Role
-from preparedness.routes import deployments, teams
+from preparedness.routes import deployments, reserves, teams
 from preparedness.schemas import (
     CapabilityOut,
     CheckOut,
@@ -13,11 +15,17 @@ from preparedness.schemas import (
     DeploymentCreate,
     DeploymentOut,
     DeploymentQuery,
+    MovementIn,
+    MovementOut,
     Position,
+    ReserveTotal,
+    StockList,
     TeamList,
     TeamOut,
     TeamProfile,
     TeamQuery,
+    WarehouseCreate,
+    WarehouseOut,
     ZoneIn,
     ZoneOut,
 )
@@ -28,6 +36,7 @@ TAGS = ["preparedness"]
 POST = ["POST"]
 
 routes = [
+    Route("/reserves", reserves.totals_page, name="reserves"),
     Route("/teams/{id:int}", teams.team_page, name="team"),
     Route("/incidents/{id:int}/coordination", deployments.coordination_page, name="coordination"),
 ]
@@ -130,4 +139,45 @@ api_routes = [
     ),
 ]
 
-nav = []
+api_routes += [
+    api.ApiRoute(
+        "/warehouses",
+        reserves.create_api,
+        methods=POST,
+        name="warehouse_create",
+        body=WarehouseCreate,
+        response=WarehouseOut,
+        status_code=201,
+        roles=MEMBER,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/warehouses/{id:int}/stock",
+        reserves.stock_api,
+        name="warehouse_stock",
+        response=StockList,
+        roles=MEMBER,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/warehouses/{id:int}/movements",
+        reserves.movement_api,
+        methods=POST,
+        name="warehouse_movement",
+        body=MovementIn,
+        response=list[MovementOut],
+        status_code=201,
+        roles=MEMBER,
+        tags=TAGS,
+        errors=(409,),
+    ),
+    api.ApiRoute(
+        "/reserves/totals",
+        reserves.totals_api,
+        name="reserve_totals",
+        response=list[ReserveTotal],
+        tags=TAGS,
+    ),
+]
+
+nav = [NavItem(lazy_gettext("Reserves"), "preparedness:reserves", order=70)]

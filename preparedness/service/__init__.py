@@ -12,6 +12,19 @@ from preparedness.service.deployments import (
     set_zone,
 )
 from preparedness.service.reports import coordination, file_report, team_record
+from preparedness.service.reserves import (
+    create_warehouse,
+    move,
+    public_totals,
+    stock,
+    stock_alerts,
+)
+from preparedness.service.stock_offers import (
+    hold_for_match,
+    issue_for_match,
+    offer_source,
+    sync_offers,
+)
 from preparedness.service.teams import (
     remind_certifications,
     save_team,
@@ -20,6 +33,15 @@ from preparedness.service.teams import (
 )
 
 __all__ = [
+    "create_warehouse",
+    "hold_for_match",
+    "issue_for_match",
+    "move",
+    "offer_source",
+    "public_totals",
+    "stock",
+    "stock_alerts",
+    "sync_offers",
     "accept",
     "check_in",
     "check_out",
