@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,17 @@ DeletionHook = Callable[..., Awaitable[None]]
 # `async def load(session, ctx)`: the domain's part of the demo data set.
 DemoLoader = Callable[..., Awaitable[None]]
 # `async def handler(session, payload: dict)`: one background job, run in its own transaction.
-JobHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+JobHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job enqueued every `every` (aligned to multiples of it since the epoch, in UTC), by
+    exactly one worker however many run."""
+
+    job: str
+    every: timedelta
+    payload: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,8 @@ class Domain:
     template_globals: Mapping[str, Any] = field(default_factory=dict)
     # Background jobs by name ("domain.name"), run by core.jobs.
     jobs: Mapping[str, JobHandler] = field(default_factory=dict)
+    # Jobs the workers enqueue on a schedule (each must be one of some domain's `jobs`).
+    periodic: Sequence[Periodic] = ()
 
     @property
     def template_dir(self) -> Path:
@@ -82,6 +95,7 @@ class Extensions:
                 if name in self.jobs:
                     raise ValueError(f"job {name!r} registered twice")
                 self.jobs[name] = handler
+        self.periodic = [p for d in self.domains for p in d.periodic]
 
     @classmethod
     def of(cls, session: AsyncSession) -> "Extensions":

@@ -135,3 +135,49 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+
+
+class QueuedJob(SQLModel, table=True):
+    """A background job on SQLite's queue; on PostgreSQL jobs live in pgqueuer's own table."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "status", "run_after"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=JobStatus.queued, max_length=20)
+    attempts: int = 0
+    run_after: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A running job whose worker died is taken again once this has passed.
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class FailedJob(SQLModel, table=True):
+    """A job that failed every attempt, kept with its error until an admin retries it."""
+
+    __tablename__ = "failed_jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str = Field(sa_type=Text)
+    attempts: int = 0
+    failed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    retried_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retried_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class JobSchedule(SQLModel, table=True):
+    """When each periodic job is next due; a worker fires it by moving this forward first."""
+
+    __tablename__ = "job_schedules"
+
+    name: str = Field(primary_key=True, max_length=100)
+    next_run_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,11 +1,14 @@
-"""The notifications outbox: mail queued in the caller's transaction, sent by `commons worker`."""
+"""The notifications outbox: mail queued in the caller's transaction, each delivered by a
+`core.send_mail` job (core/mail.py) once that transaction commits."""
 
 from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import mail
 from core.i18n import using_locale
+from core.jobs import enqueue
 from core.models import OutboxMessage, User
 
 
@@ -29,6 +32,7 @@ async def queue(
     )
     session.add(message)
     await session.flush()
+    await enqueue(session, mail.JOB, {"id": message.id})
     return message
 
 

@@ -19,13 +19,14 @@ from jinja2_fragments.starlette import Jinja2Blocks
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from core.domain import NavItem
 from core.errors import DomainError, NotAuthenticated, PendingVerification, error_json
 from core.i18n import HTML_LANG, LOCALE_NAMES, LOCALES, current_locale, gettext, ngettext
+from core.logs import request_id_of
 from core.settings import ROOT, Settings
 from core.types import printable
 
@@ -213,6 +214,7 @@ def render_error(
     status_code: int,
     message: str,
     headers: dict[str, str] | None = None,
+    reference: str | None = None,
 ) -> Response:
     """An error page, or only its message when htmx asked for a fragment."""
     templates: Jinja2Blocks = request.app.state.templates
@@ -220,7 +222,7 @@ def render_error(
     return templates.TemplateResponse(
         request,
         template,
-        {"status_code": status_code, "message": message},
+        {"status_code": status_code, "message": message, "reference": reference},
         status_code=status_code,
         headers=headers or None,
         block_name="message" if is_fragment_request(request) else None,
@@ -261,9 +263,14 @@ async def handle_http_exception(request: Request, exc: HTTPException) -> Respons
 async def handle_server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext("Something went wrong on our side.")
+    # This handler answers outside the middleware, so it names the request id itself: the
+    # reference a person reads out is the one in the log line above.
+    reference = request_id_of(request.scope)
+    headers = {"X-Request-ID": reference} if reference else None
     if is_api(request):
-        return error_json(500, "server_error", message)
-    return render_error(request, "error.html", 500, message)
+        error = {"code": "server_error", "message": message, "fields": {}, "reference": reference}
+        return JSONResponse({"error": error}, status_code=500, headers=headers)
+    return render_error(request, "error.html", 500, message, headers, reference=reference)
 
 
 exception_handlers = {

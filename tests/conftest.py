@@ -149,6 +149,8 @@ def settings(database_url, tmp_path) -> Settings:
         mail_dir=tmp_path / "mail",
         upload_dir=tmp_path / "uploads",
         login_failures_allowed=10,
+        # Tests run jobs when they mean to (tests/core/test_jobs.py starts workers).
+        jobs_in_process=False,
     )
 
 

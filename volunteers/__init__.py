@@ -1,8 +1,9 @@
-"""Volunteers: profiles, shifts, sign-ups and waitlists, attendance, calendar, mail delivery."""
+"""Volunteers: profiles, shifts, sign-ups and waitlists, attendance, calendar, reminders."""
 
+from datetime import timedelta
 from pathlib import Path
 
-from core.domain import Domain
+from core.domain import Domain, Periodic
 from volunteers import demo, routes, service
 
 DOMAIN = Domain(
@@ -18,4 +19,6 @@ DOMAIN = Domain(
     after_register=[service.on_register],
     account_deletion=[service.erase_volunteer_data],
     demo=demo.load,
+    jobs={"volunteers.remind_shifts": service.remind_shifts},
+    periodic=[Periodic("volunteers.remind_shifts", timedelta(minutes=15))],
 )

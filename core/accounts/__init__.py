@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from core import mail
 from core.accounts import routes
 from core.domain import Domain
 
@@ -11,4 +12,5 @@ DOMAIN = Domain(
     routes=routes.routes,
     api_routes=routes.api_routes,
     nav=routes.nav,
+    jobs={mail.JOB: mail.send_mail},
 )

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
+from core.events import publish
 from core.i18n import _
 from donations.errors import LedgerEntryNotFound
 from donations.models import GENESIS_HASH, LedgerEntry, LedgerHead, ledger_time
@@ -144,6 +145,8 @@ async def append(
         .values(hash=entry.hash)
         .execution_options(synchronize_session=False)
     )
+    # Money received or spent: the public funds figures move.
+    publish(session, incident_id, "donation")
     return entry
 
 

@@ -4,13 +4,13 @@ import asyncio
 import time
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock
 from core.domain import gather
 from core.i18n import _
-from core.matching import NeedInput, OfferInput, match
+from core.matching import MatchResult, NeedInput, OfferInput, match
 from core.models import Organization, User
 from donations.errors import RunNotFound
 from donations.labels import CATEGORY_CHOICES, PRIORITY_CHOICES
@@ -93,24 +93,7 @@ async def run(session: AsyncSession, *, incident_id: int, actor: User) -> Matchi
     )
     session.add(matching_run)
     await session.flush()
-    needed_by = {n.id: n.needed_by for n in needs}
-    session.add_all(
-        Match(
-            run_id=matching_run.id,
-            need_id=p.need_id,
-            offer_id=p.offer_id,
-            quantity=p.quantity,
-            distance_km=p.distance_km,
-            needed_by=needed_by[p.need_id],
-            reasons=list(p.reasons),
-        )
-        for p in result.proposals
-    )
-    session.add_all(
-        UnmetLine(run_id=matching_run.id, need_id=u.need_id, quantity=u.quantity, reason=u.reason)
-        for u in result.unmet
-    )
-    await session.flush()
+    await store_result(session, matching_run.id, needs, result)
     await audit.record(
         session,
         actor=actor,
@@ -120,6 +103,41 @@ async def run(session: AsyncSession, *, incident_id: int, actor: User) -> Matchi
         | {"proposals": len(result.proposals), "unmet": len(result.unmet)},
     )
     return matching_run
+
+
+async def store_result(
+    session: AsyncSession, run_id: int, needs: list[NeedInput], result: MatchResult
+) -> None:
+    """Proposals and unmet lines of a run, written in bulk (one executemany per table)."""
+    needed_by = {n.id: n.needed_by for n in needs}
+    now = clock.utcnow()
+    if result.proposals:
+        await session.execute(
+            insert(Match),
+            [
+                {
+                    "run_id": run_id,
+                    "need_id": p.need_id,
+                    "offer_id": p.offer_id,
+                    "quantity": p.quantity,
+                    "quantity_fulfilled": 0,
+                    "distance_km": p.distance_km,
+                    "needed_by": needed_by[p.need_id],
+                    "reasons": list(p.reasons),
+                    "status": MatchStatus.proposed.value,
+                    "created_at": now,
+                }
+                for p in result.proposals
+            ],
+        )
+    if result.unmet:
+        await session.execute(
+            insert(UnmetLine),
+            [
+                {"run_id": run_id, "need_id": u.need_id, "quantity": u.quantity, "reason": u.reason}
+                for u in result.unmet
+            ],
+        )
 
 
 async def get_run(session: AsyncSession, run_id: int) -> MatchingRun:

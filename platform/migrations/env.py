@@ -34,10 +34,16 @@ def run_offline() -> None:
         context.run_migrations()
 
 
+def _ours(name, type_, parent_names) -> bool:
+    # pgqueuer's tables (q001) belong to the library: autogenerate must not drop them.
+    return not (type_ == "table" and (name or "").startswith("pgqueuer"))
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=_ours,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

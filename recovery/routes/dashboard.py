@@ -8,6 +8,8 @@ from starlette.routing import Route
 
 from core.db import get_session
 from core.domain import gather
+from core.errors import error_json
+from core.events import LiveFull, LiveResponse
 from core.i18n import _, current_locale
 from core.web import render
 from recovery import labels
@@ -119,8 +121,27 @@ async def incident_map_points(request: Request) -> Response:
     return JSONResponse(body, headers=LOCALIZED_CACHE)
 
 
+async def incident_events(request: Request) -> Response:
+    """Server-sent events: `figures` (the dashboard's numbers, JSON) now and on every change."""
+    row = await get_incident(get_session(request), request.path_params["id"])
+    database = request.app.state.database
+    try:
+        subscription = await database.events.subscribe(row.id)
+    except LiveFull:
+        message = _("Too many live connections; the page still works, reload it for news.")
+        return error_json(503, "live_full", message, headers={"Retry-After": "30"})
+
+    async def read() -> dict:
+        # A short read of its own each time: the stream holds no connection while it waits.
+        async with database.session(write=False) as session:
+            return await dashboard.public_figures(session, row, incident_today(row))
+
+    return LiveResponse(database.events, subscription, read)
+
+
 routes = [
     Route("/", home, name="home"),
+    Route("/incidents/{id:int}/events", incident_events, name="incident_events"),
     Route("/incidents/{id:int}", incident, name="incident"),
     Route("/incidents/{id:int}/map.svg", incident_map_svg, name="incident_map"),
     Route("/incidents/{id:int}/map.geojson", incident_map_points, name="incident_points"),

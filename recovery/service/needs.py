@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.clock import utcnow
 from core.errors import InvalidInput
+from core.events import publish
 from core.i18n import _
 from core.models import AuditEntry, User
 from recovery.errors import OverFulfilment
@@ -65,6 +66,7 @@ async def record_fulfilment(
         before=before,
         after=audit.snapshot(need) | {"source": source, "quantity_added": quantity},
     )
+    publish(session, need.incident_id, "need")
     return need
 
 
@@ -127,6 +129,7 @@ async def create_need(session: AsyncSession, data: NeedCreate, *, actor: User) -
     await audit.record(
         session, actor=actor, action="need.create", obj=need, after=audit.snapshot(need)
     )
+    publish(session, need.incident_id, "need")
     return need
 
 
@@ -175,6 +178,7 @@ async def update_need(
         before=before,
         after=audit.snapshot(need),
     )
+    publish(session, need.incident_id, "need")
     return need
 
 

@@ -1,19 +1,18 @@
-"""The outbox: written in the change's transaction, delivered by the worker, retried, reminders."""
+"""The outbox: written in the change's transaction, delivered by a queued job, retried."""
 
-import asyncio
 from datetime import timedelta
 from email import message_from_bytes
 
 import aiosmtplib
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
+from core import jobs, mail, worker
 from core.app import open_database
 from core.clock import utcnow
-from core.models import OutboxMessage, Role, User
+from core.models import OutboxMessage, QueuedJob, Role, User
 from volunteers import service
 from volunteers.models import Shift, Signup
-from volunteers.service import delivery
 
 pytestmark = pytest.mark.asyncio
 
@@ -35,8 +34,7 @@ async def test_rolled_back_signup_leaves_no_mail(app, shifts, volunteer):
 async def test_worker_writes_mail_files_without_smtp(app, settings, client, shifts, volunteer):
     shift = await shifts.make(capacity=1, title="Water distribution")
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
-    counts = await delivery.run_once(app.state.database, settings)
-    assert counts["sent"] == 1
+    await worker.drain(app.state.database)
     files = list(settings.mail_dir.glob("*.eml"))
     assert len(files) == 1 and files[0].name.endswith("volunteers.confirmed.eml")
     mail = message_from_bytes(files[0].read_bytes())
@@ -45,61 +43,66 @@ async def test_worker_writes_mail_files_without_smtp(app, settings, client, shif
     async with app.state.database.session() as session:
         row = await session.scalar(select(OutboxMessage))
         assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
-    again = await delivery.run_once(app.state.database, settings)
-    assert again["sent"] == 0 and len(list(settings.mail_dir.glob("*.eml"))) == 1
+        assert await jobs.queue_depth(session) == 0
+    # Running the same job again (as after a worker that seemed dead) sends nothing twice.
+    async with app.state.database.transaction() as session:
+        await jobs.enqueue(session, "core.send_mail", {"id": row.id})
+    await worker.drain(app.state.database)
+    assert len(list(settings.mail_dir.glob("*.eml"))) == 1
+    async with app.state.database.session() as session:
+        assert (await session.scalar(select(OutboxMessage))).attempts == 1
 
 
-async def test_failed_smtp_delivery_is_retried_with_backoff(
+async def test_failed_smtp_delivery_is_retried_by_the_queue(
     app, settings, client, shifts, volunteer, monkeypatch
 ):
     shift = await shifts.make(capacity=1)
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
     smtp = settings.model_copy(update={"smtp_host": "mail.invalid", "smtp_port": 2525})
+    database = open_database(smtp)
     sent = []
 
     async def failing(message, **kwargs):
         raise aiosmtplib.SMTPConnectError("connection refused")
 
-    monkeypatch.setattr(delivery.aiosmtplib, "send", failing)
-    counts = await delivery.run_once(app.state.database, smtp)
-    assert counts == {"reminders": 0, "sent": 0, "failed": 1}
-    async with app.state.database.session() as session:
-        row = await session.scalar(select(OutboxMessage))
-        assert row.status == "pending" and row.attempts == 1
-        assert "connection refused" in row.last_error
-        assert row.next_attempt_at > utcnow() + timedelta(seconds=20)
-    # Not due yet: nothing happens; once due, the next attempt succeeds.
-    assert (await delivery.run_once(app.state.database, smtp))["failed"] == 0
+    try:
+        monkeypatch.setattr(mail.aiosmtplib, "send", failing)
+        await worker.drain(database)
+        async with database.session() as session:
+            row = await session.scalar(select(OutboxMessage))
+            assert row.status == "pending"
+            # Still queued, for a later try after the back-off.
+            assert await jobs.queue_depth(session) == 1
+        await worker.drain(database)
 
-    async def working(message, **kwargs):
-        sent.append((message, kwargs))
+        async def working(message, **kwargs):
+            sent.append((message, kwargs))
 
-    monkeypatch.setattr(delivery.aiosmtplib, "send", working)
-    async with app.state.database.transaction() as session:
-        await session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
-    assert (await delivery.run_once(app.state.database, smtp))["sent"] == 1
-    assert sent[0][1]["hostname"] == "mail.invalid" and sent[0][1]["port"] == 2525
-    assert sent[0][0]["To"] == volunteer[0].email
-    async with app.state.database.session() as session:
-        row = await session.scalar(select(OutboxMessage))
-        assert row.status == "sent" and row.attempts == 2
+        monkeypatch.setattr(mail.aiosmtplib, "send", working)
+        await _due_now(database)
+        await worker.drain(database)
+        assert sent[0][1]["hostname"] == "mail.invalid" and sent[0][1]["port"] == 2525
+        assert sent[0][0]["To"] == volunteer[0].email
+        async with database.session() as session:
+            row = await session.scalar(select(OutboxMessage))
+            assert row.status == "sent" and await jobs.queue_depth(session) == 0
+    finally:
+        await database.dispose()
+
+
+async def _due_now(database):
+    """Make every queued job due now (the back-off elapsed), on either engine."""
+    async with database.transaction() as session:
+        if database.settings.is_sqlite:
+            await session.execute(update(QueuedJob).values(run_after=utcnow()))
+        else:
+            await session.execute(text("UPDATE pgqueuer SET execute_after = now()"))
 
 
 async def test_backoff_grows_and_is_capped():
-    assert delivery.backoff(1) == timedelta(seconds=30)
-    assert delivery.backoff(3) == timedelta(minutes=2)
-    assert delivery.backoff(40) == delivery.MAX_DELAY
-
-
-async def test_a_message_is_claimed_by_one_worker_only(app, client, shifts, volunteer):
-    shift = await shifts.make(capacity=1)
-    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
-    first = await delivery.claim(app.state.database)
-    second = await delivery.claim(app.state.database)
-    assert len(first) == 1 and second == []
-    # A worker that died holding the lease: the message becomes due again afterwards.
-    later = await delivery.claim(app.state.database, now=utcnow() + delivery.LEASE * 2)
-    assert [c.id for c in later] == [first[0].id] and later[0].attempts == 2
+    assert jobs.backoff(1) == timedelta(seconds=30)
+    assert jobs.backoff(3) == timedelta(minutes=2)
+    assert jobs.backoff(40) == jobs.MAX_DELAY
 
 
 async def test_reminders_are_queued_once_per_signup(app, client, shifts, factory):
@@ -136,21 +139,8 @@ async def test_mail_is_written_in_the_recipients_language(app, client, shifts, v
 async def test_worker_run_once_entry_point(settings, client, shifts, volunteer):
     shift = await shifts.make(capacity=1)
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
-    await delivery.run(open_database(settings), once=True)
+    await worker.run(open_database(settings), once=True)
     assert len(list(settings.mail_dir.glob("*.eml"))) == 1
-
-
-async def test_two_workers_never_claim_the_same_message(app):
-    from core import notifications
-
-    async with app.state.database.transaction() as session:
-        for i in range(30):
-            await notifications.queue(
-                session, kind="test", to_email=f"p{i}@example.org", subject="s", body="b"
-            )
-    batches = await asyncio.gather(*(delivery.claim(app.state.database) for _ in range(4)))
-    ids = [c.id for batch in batches for c in batch]
-    assert len(ids) == len(set(ids)) == 30
 
 
 async def test_a_malformed_message_fails_alone(app, settings):
@@ -163,8 +153,7 @@ async def test_a_malformed_message_fails_alone(app, settings):
         await notifications.queue(
             session, kind="test", to_email="good@example.org", subject="s", body="b"
         )
-    counts = await delivery.run_once(app.state.database, settings)
-    assert counts["sent"] == 1 and counts["failed"] == 1
+    await worker.drain(app.state.database)
     async with app.state.database.session() as session:
         statuses = dict(
             (await session.execute(select(OutboxMessage.to_email, OutboxMessage.status))).all()

@@ -5,9 +5,9 @@ from email import message_from_bytes
 import pytest
 from icalendar import Calendar
 
+from core import jobs, worker
 from core.models import Role
 from tests.conftest import PASSWORD, csrf_token, sign_in
-from volunteers.service import delivery
 
 pytestmark = pytest.mark.asyncio
 
@@ -51,7 +51,8 @@ async def test_volunteer_journey_from_registration_to_hours(app, client, factory
     )
     assert "You're in" in signed.text
 
-    await delivery.run_once(app.state.database, settings)
+    await jobs.run_job(app.state.database, "volunteers.remind_shifts", {})
+    await worker.drain(app.state.database)
     mails = [message_from_bytes(p.read_bytes()) for p in settings.mail_dir.glob("*.eml")]
     # The shift starts within the hour, so the 24-hour reminder goes out too.
     kinds = sorted(m["X-Commons-Kind"] for m in mails)

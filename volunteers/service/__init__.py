@@ -17,7 +17,7 @@ from volunteers.service.profiles import (
     update_profile,
 )
 from volunteers.service.recommend import rank, score
-from volunteers.service.reminders import queue_reminders
+from volunteers.service.reminders import queue_reminders, remind_shifts
 from volunteers.service.roster import roster
 from volunteers.service.shifts import (
     can_manage,
@@ -58,6 +58,7 @@ __all__ = [
     "profile_view",
     "queue_position",
     "queue_reminders",
+    "remind_shifts",
     "rank",
     "record_attendance",
     "roster",

@@ -45,3 +45,8 @@ async def queue_reminders(session: AsyncSession, *, now: datetime | None = None)
         await mail.notify(session, kind="reminder", user=user, shift=shift)
         count += 1
     return count
+
+
+async def remind_shifts(session: AsyncSession, payload: dict) -> dict:
+    """Job `volunteers.remind_shifts`, every 15 minutes: the 24-hour reminders now due."""
+    return {"queued": await queue_reminders(session)}

@@ -1,0 +1,133 @@
+"""Several `commons worker` processes on PostgreSQL: 1,000 mails each sent exactly once, and a
+job whose worker is SIGKILLed mid-job finished by the other."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from core import jobs, notifications
+from core.models import OutboxMessage
+from core.settings import ROOT
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def pg_only(database_url):
+    # The PostgreSQL pass of CI sets TEST_DATABASE_URL (and .ci/run fails without a server);
+    # on the SQLite pass these run there instead.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+    return database_url
+
+
+class Workers:
+    def __init__(self, url, tmp_path):
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "COMMONS_MAIL_DIR": str(tmp_path / "mail"),
+            "COMMONS_JOB_HEARTBEAT_SECONDS": "1",
+            "JOB_TEST_SENDS": str(tmp_path / "sends.log"),
+        }
+        self.sends = tmp_path / "sends.log"
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.core.job_worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def workers(pg_only, tmp_path):
+    pool = Workers(pg_only, tmp_path)
+    yield pool
+    pool.stop()
+
+
+async def _until(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_two_workers_send_each_of_1000_mails_exactly_once(app, workers):
+    database = app.state.database
+    async with database.transaction() as session:
+        for i in range(1000):
+            await notifications.queue(
+                session, kind="test.bulk", to_email=f"p{i}@example.org", subject="s", body="b"
+            )
+    workers.start()
+    workers.start()
+
+    async def all_sent():
+        async with database.session() as session:
+            pending = await session.scalar(
+                select(func.count()).where(OutboxMessage.status != "sent")
+            )
+        return pending == 0
+
+    await _until(all_sent, 120, "1,000 mails sent")
+    lines = workers.sends.read_text().split()
+    pids, ids = lines[0::2], lines[1::2]
+    assert len(ids) == 1000 and len(set(ids)) == 1000, Counter(ids).most_common(3)
+    # Both processes took part.
+    assert len(set(pids)) == 2
+    assert len(list((workers.sends.parent / "mail").glob("*.eml"))) == 1000
+    await _until(lambda: _depth_is_zero(database), 10, "an empty queue")
+
+
+async def _depth_is_zero(database) -> bool:
+    async with database.session() as session:
+        return await jobs.queue_depth(session) == 0
+
+
+async def test_job_of_a_killed_worker_is_finished_by_the_other(app, workers, tmp_path):
+    database = app.state.database
+    first = workers.start()
+    async with database.transaction() as session:
+        await jobs.enqueue(session, "t.slow", {"folder": str(tmp_path), "seconds": 2})
+
+    async def started():
+        return (tmp_path / f"started-{first.pid}").exists()
+
+    await _until(started, 30, "the first worker to start the job")
+    second = workers.start()
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+
+    async def finished():
+        return (tmp_path / f"done-{second.pid}").exists()
+
+    await _until(finished, 30, "the second worker to finish the job")
+    assert not (tmp_path / f"done-{first.pid}").exists()
+    await _until(lambda: _depth_is_zero(database), 10, "an empty queue")
