@@ -1,8 +1,9 @@
 """Preparedness: rescue and relief teams, deployments by zone, reserves and early warning."""
 
+from datetime import timedelta
 from pathlib import Path
 
-from core.domain import Domain
+from core.domain import Domain, Periodic
 from preparedness import routes, service
 from preparedness.labels import CAPABILITIES, DEPLOYMENT_STATUS
 
@@ -23,4 +24,8 @@ DOMAIN = Domain(
         "preparedness.remind_certifications": service.remind_certifications,
         "preparedness.stock_alerts": service.stock_alerts,
     },
+    periodic=[
+        Periodic("preparedness.remind_certifications", timedelta(days=1)),
+        Periodic("preparedness.stock_alerts", timedelta(days=1)),
+    ],
 )
