@@ -23,6 +23,7 @@ DOMAIN = Domain(
     jobs={
         "preparedness.remind_certifications": service.remind_certifications,
         "preparedness.stock_alerts": service.stock_alerts,
+        "preparedness.send_alert": service.send_alert,
     },
     periodic=[
         Periodic("preparedness.remind_certifications", timedelta(days=1)),

@@ -218,3 +218,50 @@ class Reservation(SQLModel, table=True):
     unit: str = Field(max_length=40)
     quantity: int
     issued: int = 0
+
+
+class Alert(SQLModel, table=True):
+    """An early-warning message, published as CAP 1.2 with an English and a Chinese info."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_current", "status", "expires"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    identifier: str = Field(max_length=200, unique=True)
+    incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
+    organization_id: int = Field(foreign_key="organizations.id")
+    status: str = Field(max_length=20)  # Actual, Exercise, Test
+    msg_type: str = Field(default="Alert", max_length=20)  # Alert, Update, Cancel
+    references_id: int | None = Field(default=None, foreign_key="alerts.id")
+    # Set on an alert an Update or a Cancel replaced: it is no longer current.
+    superseded_by_id: int | None = Field(default=None)
+    category: str = Field(max_length=20)
+    urgency: str = Field(max_length=20)
+    severity: str = Field(max_length=20)
+    certainty: str = Field(max_length=20)
+    # {"en": {event, headline, description, instruction}, "zh": {...}}
+    texts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # [{area_id, name, circle?, polygon?}]: the shapes as published.
+    areas: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    area_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires: datetime = Field(sa_type=UTCDateTime)
+    created_by_id: int = Field(foreign_key="users.id")
+
+
+class AlertSubscription(SQLModel, table=True):
+    """A mail address that asked for an area's alerts; active once the link was followed."""
+
+    __tablename__ = "alert_subscriptions"
+    __table_args__ = (Index("ix_alert_subscriptions_area", "area_id", "confirmed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    area_id: int = Field(foreign_key="areas.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    locale: str | None = Field(default=None, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -251,3 +252,77 @@ class ReserveTotal(BaseModel):
     category: str
     unit: str
     quantity: int
+
+
+# ---- alerts (CAP 1.2 vocabularies)
+
+AlertStatus = Literal["Actual", "Exercise", "Test"]
+MsgType = Literal["Alert", "Update", "Cancel"]
+CapCategory = Literal[
+    "Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra",
+    "CBRNE", "Other",
+]  # fmt: skip
+Urgency = Literal["Immediate", "Expected", "Future", "Past", "Unknown"]
+Severity = Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"]
+Certainty = Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"]
+
+
+class AlertText(Input):
+    event: str = Field(min_length=1, max_length=200)
+    headline: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=8000)
+    instruction: str | None = Field(None, max_length=8000)
+
+
+class AlertCreate(Input):
+    incident_id: DbId | None = None
+    event: str = Field(min_length=1, max_length=200)
+    category: CapCategory
+    urgency: Urgency
+    severity: Severity
+    certainty: Certainty
+    headline: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=8000)
+    instruction: str | None = Field(None, max_length=8000)
+    # The Chinese info block; without it the English text is repeated under zh-CN.
+    zh: AlertText | None = None
+    area_ids: list[DbId] = Field(min_length=1, max_length=200)
+    # Circles around the areas' positions; a polygon [[lat, lon], ...] may be given instead.
+    radius_km: float = Field(5, gt=0, le=1000)
+    polygon: list[tuple[float, float]] | None = Field(None, min_length=4, max_length=500)
+    expires: datetime
+    status: AlertStatus = "Actual"
+    msg_type: MsgType = "Alert"
+    references_id: DbId | None = None
+
+    @model_validator(mode="after")
+    def _checks(self):
+        if self.expires.tzinfo is None:
+            raise FieldError("expires", _("Give the time zone, e.g. 2026-03-16T18:00:00+08:00."))
+        if (self.msg_type == "Alert") != (self.references_id is None):
+            raise FieldError(
+                "references_id", _("An update or a cancellation names the alert it replaces.")
+            )
+        if self.polygon is not None and tuple(self.polygon[0]) != tuple(self.polygon[-1]):
+            raise FieldError("polygon", _("A polygon ends where it starts."))
+        if self.polygon is not None and any(
+            not (-90 <= lat <= 90 and -180 <= lon <= 180) for lat, lon in self.polygon
+        ):
+            raise FieldError("polygon", _("Give latitudes and longitudes within range."))
+        return self
+
+
+class AlertReceipt(BaseModel):
+    id: int
+    identifier: str
+    status: str
+    msg_type: str
+
+
+class AlertSubscribe(Input):
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    area_id: DbId
+
+
+class SubscriptionReceipt(BaseModel):
+    status: str

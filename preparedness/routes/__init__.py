@@ -6,8 +6,11 @@ from core import api
 from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from preparedness.routes import deployments, reserves, teams
+from preparedness.routes import alerts, deployments, reserves, teams
 from preparedness.schemas import (
+    AlertCreate,
+    AlertReceipt,
+    AlertSubscribe,
     CapabilityOut,
     CheckOut,
     DailyReportIn,
@@ -20,6 +23,7 @@ from preparedness.schemas import (
     Position,
     ReserveTotal,
     StockList,
+    SubscriptionReceipt,
     TeamList,
     TeamOut,
     TeamProfile,
@@ -36,6 +40,15 @@ TAGS = ["preparedness"]
 POST = ["POST"]
 
 routes = [
+    Route("/alerts", alerts.alerts_page, name="alerts"),
+    Route("/alerts.atom", alerts.atom, name="alerts_atom"),
+    Route("/alerts/{id:int}.cap", alerts.cap_document, name="alert_cap"),
+    Route(
+        "/alerts/subscriptions/{token:str}",
+        alerts.confirm_page,
+        methods=["GET", "POST"],
+        name="alert_confirm",
+    ),
     Route("/reserves", reserves.totals_page, name="reserves"),
     Route("/teams/{id:int}", teams.team_page, name="team"),
     Route("/incidents/{id:int}/coordination", deployments.coordination_page, name="coordination"),
@@ -180,4 +193,32 @@ api_routes += [
     ),
 ]
 
-nav = [NavItem(lazy_gettext("Reserves"), "preparedness:reserves", order=70)]
+api_routes += [
+    api.ApiRoute(
+        "/alerts",
+        alerts.create_api,
+        methods=POST,
+        name="alert_create",
+        body=AlertCreate,
+        response=AlertReceipt,
+        status_code=201,
+        roles=OFFICIAL,
+        tags=TAGS,
+        errors=(409,),
+    ),
+    api.ApiRoute(
+        "/alert-subscriptions",
+        alerts.subscribe_api,
+        methods=POST,
+        name="alert_subscribe",
+        body=AlertSubscribe,
+        response=SubscriptionReceipt,
+        status_code=202,
+        tags=TAGS,
+    ),
+]
+
+nav = [
+    NavItem(lazy_gettext("Alerts"), "preparedness:alerts", order=68),
+    NavItem(lazy_gettext("Reserves"), "preparedness:reserves", order=70),
+]

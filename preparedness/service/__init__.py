@@ -1,5 +1,7 @@
 """The preparedness domain's service functions; the only surface other domains may call."""
 
+from preparedness.service import alerts
+from preparedness.service.alerts import send_alert
 from preparedness.service.deployments import (
     accept,
     check_in,
@@ -33,6 +35,8 @@ from preparedness.service.teams import (
 )
 
 __all__ = [
+    "alerts",
+    "send_alert",
     "create_warehouse",
     "hold_for_match",
     "issue_for_match",

@@ -44,7 +44,11 @@ class Prep:
 
     async def call(self, method, path, body=None, headers=None, status=200, **params):
         response = await self.client.request(
-            method, path, json=body, params=params or None, headers=headers or self.official
+            method,
+            path,
+            json=body,
+            params=params or None,
+            headers=self.official if headers is None else headers,
         )
         assert response.status_code == status, response.text
         return response.json()
