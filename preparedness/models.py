@@ -265,3 +265,46 @@ class AlertSubscription(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Plan(SQLModel, table=True):
+    """An emergency plan for a type of incident, with the tasks each response level starts."""
+
+    __tablename__ = "plans"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    incident_type: str = Field(max_length=100)
+    organization_id: int = Field(foreign_key="organizations.id")
+    created_by_id: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PlanTask(SQLModel, table=True):
+    __tablename__ = "plan_tasks"
+    __table_args__ = (
+        CheckConstraint("level >= 1 AND level <= 4", name="ck_plan_tasks_level"),
+        CheckConstraint("due_offset_days >= 0", name="ck_plan_tasks_offset"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    level: int
+    title: str = Field(max_length=200)
+    responsible_org_id: int = Field(foreign_key="organizations.id")
+    due_offset_days: int
+
+
+class PlanActivation(SQLModel, table=True):
+    """A plan set going for an incident at a level (raising the level is another row)."""
+
+    __tablename__ = "plan_activations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plans.id", index=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    level: int
+    project_id: int = Field(foreign_key="projects.id")
+    task_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    activated_by_id: int = Field(foreign_key="users.id")
+    activated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -326,3 +326,60 @@ class AlertSubscribe(Input):
 
 class SubscriptionReceipt(BaseModel):
     status: str
+
+
+# ---- plans and graded response
+
+
+class PlanTaskIn(Input):
+    title: str = Field(min_length=1, max_length=200)
+    responsible_org_id: DbId
+    due_offset_days: int = Field(ge=0, le=3650)
+
+
+class PlanLevelIn(Input):
+    level: int = Field(ge=1, le=4)
+    tasks: list[PlanTaskIn] = Field(min_length=1, max_length=200)
+
+
+class PlanCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    incident_type: str = Field(min_length=1, max_length=100)
+    levels: list[PlanLevelIn] = Field(min_length=1, max_length=4)
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        levels = [level.level for level in self.levels]
+        if len(set(levels)) != len(levels):
+            raise FieldError("levels", _("Give each level once."))
+        return self
+
+
+class Activate(Input):
+    plan_id: DbId
+    level: int = Field(ge=1, le=4)
+
+
+class ActivatedTask(BaseModel):
+    id: int
+    title: str
+    responsible_org_id: int
+    due_on: date
+
+
+class ActivationOut(BaseModel):
+    id: int
+    plan_id: int
+    incident_id: int
+    level: int
+    project_id: int
+    activated_at: datetime
+    tasks: list[ActivatedTask]
+
+
+class PlanOut(BaseModel):
+    id: int
+    name: str
+    incident_type: str
+    levels: list[dict]
+    activations: list[dict]

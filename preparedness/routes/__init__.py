@@ -6,8 +6,10 @@ from core import api
 from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from preparedness.routes import alerts, deployments, reserves, teams
+from preparedness.routes import alerts, deployments, plans, reserves, teams
 from preparedness.schemas import (
+    Activate,
+    ActivationOut,
     AlertCreate,
     AlertReceipt,
     AlertSubscribe,
@@ -20,6 +22,8 @@ from preparedness.schemas import (
     DeploymentQuery,
     MovementIn,
     MovementOut,
+    PlanCreate,
+    PlanOut,
     Position,
     ReserveTotal,
     StockList,
@@ -215,6 +219,40 @@ api_routes += [
         response=SubscriptionReceipt,
         status_code=202,
         tags=TAGS,
+    ),
+]
+
+api_routes += [
+    api.ApiRoute(
+        "/plans",
+        plans.create_api,
+        methods=POST,
+        name="plan_create",
+        body=PlanCreate,
+        response=PlanOut,
+        status_code=201,
+        roles=OFFICIAL,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/plans/{id:int}",
+        plans.view_api,
+        name="plan_view",
+        response=PlanOut,
+        roles=OFFICIAL,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/incidents/{id:int}/activate-plan",
+        plans.activate_api,
+        methods=POST,
+        name="plan_activate",
+        body=Activate,
+        response=ActivationOut,
+        status_code=201,
+        roles=OFFICIAL,
+        tags=TAGS,
+        errors=(409,),
     ),
 ]
 

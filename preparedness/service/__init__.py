@@ -1,6 +1,6 @@
 """The preparedness domain's service functions; the only surface other domains may call."""
 
-from preparedness.service import alerts
+from preparedness.service import alerts, plans
 from preparedness.service.alerts import send_alert
 from preparedness.service.deployments import (
     accept,
@@ -36,6 +36,7 @@ from preparedness.service.teams import (
 
 __all__ = [
     "alerts",
+    "plans",
     "send_alert",
     "create_warehouse",
     "hold_for_match",
