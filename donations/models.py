@@ -22,6 +22,7 @@ def ledger_time(value: datetime) -> str:
 class OfferKind(StrEnum):
     capacity = "capacity"  # an organization's capacity (NGO, company, community group)
     pledge = "pledge"  # a donor's in-kind pledge
+    reserve = "reserve"  # stock on hand in a warehouse (kept by preparedness)
 
 
 class OfferStatus(StrEnum):

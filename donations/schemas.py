@@ -133,6 +133,8 @@ class ProposalPublic(BaseModel):
     distance_km: float
     reasons: list[str]
     status: str
+    offer_kind: str | None = None
+    warehouse_id: int | None = None
 
 
 class UnmetPublic(BaseModel):

@@ -46,6 +46,8 @@ from donations.schemas import (
 
 OFFERING = (Role.ngo, Role.donor)
 OFFICIAL = (Role.official,)
+# A government warehouse's reserve stock is delivered by the agency's officials.
+FULFILLING = (*OFFERING, Role.official)
 IDEMPOTENCY_KEY = (
     "1 to 200 visible ASCII characters; the same key again answers the same donation "
     "(with `Idempotent-Replayed: true`) instead of pledging twice"
@@ -114,7 +116,7 @@ api_routes = [
       name="matches_decline", response=ProposalPublic, roles=OFFICIAL, tags=["matching"],
       errors=(409,)),
     R("/matches/{id:int}/fulfil", matches.fulfil_match, methods=["POST"], name="matches_fulfil",
-      body=FulfilRequest, response=ProposalPublic, roles=OFFERING, tags=["matching"],
+      body=FulfilRequest, response=ProposalPublic, roles=FULFILLING, tags=["matching"],
       errors=(409,)),
     R("/donations", donations.create_donation, methods=["POST"], name="donations_create",
       body=DonationCreate, response=DonationPublic, status_code=201, roles=(Role.donor,),

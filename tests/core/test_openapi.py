@@ -181,6 +181,7 @@ CALLS = [
     ("ledger", "/api/v1/ledger/verify", None),
     ("residents", "/api/v1/help-requests?incident_id={incident}", "official"),
     ("residents", "/api/v1/help-requests/counts?incident_id={incident}", None),
+    ("preparedness", "/api/v1/teams/capabilities", None),
 ]
 
 
