@@ -2,7 +2,7 @@
 payment instructions
 
 Revision ID: d003_money_trail
-Revises: h003_complaints
+Revises: u001_public_versions
 Create Date: 2026-12-02 22:20:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import core.db
 
 revision: str = "d003_money_trail"
-down_revision: str | Sequence[str] | None = "h003_complaints"
+down_revision: str | Sequence[str] | None = "u001_public_versions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

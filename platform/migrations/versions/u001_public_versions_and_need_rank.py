@@ -1,7 +1,7 @@
 """public versions and need priority rank: cache keys for public pages, an index for the lists
 
 Revision ID: u001_public_versions
-Revises: h003_complaints
+Revises: q001_job_queue
 Create Date: 2026-12-02 23:00:00
 """
 
@@ -17,7 +17,7 @@ PRIORITY_RANK_SQL = (
 )
 
 revision: str = "u001_public_versions"
-down_revision: str | Sequence[str] | None = "h003_complaints"
+down_revision: str | Sequence[str] | None = "q001_job_queue"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
