@@ -170,7 +170,8 @@ class Need(SQLModel, table=True):
     # PRIORITY_RANK[priority], computed by the database (stored on PostgreSQL, virtual on
     # SQLite) so every writer, bulk inserts included, keeps it right; indexed for the lists.
     priority_rank: int | None = Field(
-        default=None, sa_column=Column(Integer, Computed(PRIORITY_RANK_SQL), nullable=True)
+        default=None,
+        sa_column=Column(Integer, Computed(PRIORITY_RANK_SQL, persisted=True), nullable=True),
     )
     needed_by: date
     lat: float
