@@ -51,8 +51,9 @@ messages: $(STAMP)
 # Front-end files come from pinned npm packages and are committed under static/vendor.
 vendor:
 	npm ci --no-audit --no-fund
-	mkdir -p static/vendor/htmx static/vendor/leaflet/images
+	mkdir -p static/vendor/htmx static/vendor/htmx-ext-sse static/vendor/leaflet/images
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/htmx.org/LICENSE static/vendor/htmx/
+	cp node_modules/htmx-ext-sse/dist/sse.min.js node_modules/htmx-ext-sse/LICENSE static/vendor/htmx-ext-sse/
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE static/vendor/leaflet/
 	cp node_modules/leaflet/dist/images/* static/vendor/leaflet/images/
 

@@ -7,7 +7,6 @@ import json
 from contextlib import asynccontextmanager
 
 from asgi_csrf import asgi_csrf
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.convertors import IntegerConvertor, StringConvertor
 from starlette.middleware import Middleware
@@ -20,10 +19,18 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from core import api, jobs
 from core.auth import AuthMiddleware, LoginThrottle
-from core.db import Database, DBSessionMiddleware, get_session
+from core.db import Database, DBSessionMiddleware
 from core.domain import Domain, Extensions, Namespace
 from core.errors import error_json
+from core.health import healthz, readyz
 from core.i18n import LocaleMiddleware
+from core.metrics import (
+    Metrics,
+    ObserveMiddleware,
+    RouteMarker,
+    mark_process_dead,
+    metrics_endpoint,
+)
 from core.middleware import BodyLimitMiddleware, MultipartCSRFCheck, SecurityHeadersMiddleware
 from core.settings import Settings
 from core.types import IdConvertor, TextConvertor
@@ -41,20 +48,6 @@ def load_domains() -> list[Domain]:
 def open_database(settings: Settings, domains: list[Domain] | None = None) -> Database:
     """The database with every domain's providers and hooks, for the app, the CLI and workers."""
     return Database(settings, Extensions(domains if domains is not None else load_domains()))
-
-
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
-
-
-async def readyz(request: Request) -> Response:
-    try:
-        await get_session(request).execute(text("SELECT 1"))
-    except Exception as exc:  # any driver failure means "not ready", reported not raised
-        return error_json(
-            503, "database_unavailable", f"Database unreachable: {type(exc).__name__}"
-        )
-    return JSONResponse({"status": "ready", "database": "ok"})
 
 
 async def api_not_found(request: Request) -> Response:
@@ -92,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, name="healthz"),
         Route("/readyz", readyz, name="readyz"),
+        Route("/metrics", metrics_endpoint, name="metrics"),
         Route("/openapi.json", openapi, name="openapi"),
         Mount("/static", app=HashedStaticFiles(directory=STATIC_DIR), name="static"),
         Mount("/api/v1", routes=api_routes, name="api"),
@@ -112,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await worker
         await app.state.login_throttle.close()
         await database.dispose()
+        mark_process_dead()
 
     def csrf(app):
         return asgi_csrf(
@@ -125,7 +120,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             send_csrf_failed=_csrf_failed,
         )
 
+    metrics = Metrics()
+    metrics.watch_pool(database.engine)
     middleware = [
+        Middleware(ObserveMiddleware, metrics=metrics),
         *(
             [Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)]
             if settings.allowed_hosts
@@ -147,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(DBSessionMiddleware, database=database),
         Middleware(AuthMiddleware),
+        Middleware(RouteMarker),
     ]
     guard_path_params(routes)
     app = Starlette(
@@ -158,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.metrics = metrics
     app.state.templates = make_templates(
         settings,
         nav,

@@ -302,7 +302,12 @@ class AuthMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        # /metrics checks its own bearer token (COMMONS_METRICS_TOKEN), not an account's.
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith("/static/")
+            or (scope["path"] == "/metrics")
+        ):
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)

@@ -21,7 +21,12 @@ def serve(
     workers: int = typer.Option(1, help="Worker processes."),
     reload: bool = typer.Option(False, help="Restart on code changes (development)."),
 ) -> None:
-    """Serve the web application."""
+    """Serve the web application (JSON log lines; PROMETHEUS_MULTIPROC_DIR for /metrics with
+    several workers)."""
+    from core.logs import log_config
+    from core.metrics import clear_multiprocess_dir
+
+    clear_multiprocess_dir()
     uvicorn.run(
         "core.app:create_app",
         factory=True,
@@ -30,6 +35,7 @@ def serve(
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        log_config=log_config(Settings()),
     )
 
 
@@ -132,6 +138,9 @@ def worker(
     """Run background jobs (mail, SMS, reminders, sweeps, matching) until stopped."""
     from core import worker as jobs_worker
     from core.app import open_database
+    from core.logs import configure_logging
+
+    configure_logging(Settings())
 
     asyncio.run(jobs_worker.run(open_database(Settings()), once=once))
 

@@ -1,5 +1,6 @@
 """Async database engine, one session per request, and column types shared by every domain."""
 
+import html
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -19,7 +20,11 @@ from sqlalchemy.types import TypeDecorator
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Imported for its session listeners: every write bumps the public versions it changes.
+from core import cache as _cache
 from core.domain import Extensions
+from core.events import HUB_KEY, EventHub
+from core.logs import request_id_of
 from core.settings import Settings
 
 SCOPE_KEY = "commons.db_session"
@@ -100,7 +105,15 @@ class Database:
         # Every session carries the domains' extensions, so services reach the providers and
         # hooks the same way in a request, the CLI, a worker or a test.
         self.extensions = extensions or Extensions()
-        info = {Extensions.INFO_KEY: self.extensions, SETTINGS_KEY: settings}
+        # This process's open live-update streams, which commits on SQLite wake directly;
+        # and one dict of this database's caches (core.cache.local), shared by its sessions.
+        self.events = EventHub(settings)
+        info = {
+            Extensions.INFO_KEY: self.extensions,
+            SETTINGS_KEY: settings,
+            HUB_KEY: self.events,
+            _cache.CACHES_KEY: {},
+        }
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writes = async_sessionmaker(
             self.engine.execution_options(commons_write=True), expire_on_commit=False, info=info
@@ -121,6 +134,7 @@ class Database:
                 raise
 
     async def dispose(self) -> None:
+        await self.events.close()
         await self.engine.dispose()
 
 
@@ -181,12 +195,16 @@ class DBSessionMiddleware:
 
 async def _send_commit_failure(scope: Scope, send: Send) -> None:
     message = "The change could not be saved. Please try again."
+    reference = request_id_of(scope) or ""
     if scope.get("path", "").startswith("/api/"):
-        error = {"code": "server_error", "message": message, "fields": {}}
+        error = {"code": "server_error", "message": message, "fields": {}, "reference": reference}
         body = json.dumps({"error": error}).encode()
         content_type = b"application/json"
     else:
-        body = f"<!doctype html><title>500</title><h1>500</h1><p>{message}</p>".encode()
+        body = (
+            f"<!doctype html><title>500</title><h1>500</h1><p>{message}</p>"
+            f"<p>Reference: {html.escape(reference)}</p>"
+        ).encode()
         content_type = b"text/html; charset=utf-8"
     await send(
         {"type": "http.response.start", "status": 500, "headers": [(b"content-type", content_type)]}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 from ortools.graph.python import min_cost_flow
 
 __all__ = [
@@ -18,13 +21,16 @@ __all__ = [
     "REASON_NOT_ENOUGH",
     "REASON_OUT_OF_RANGE",
     "REASON_SHARED",
+    "FlowNetwork",
     "MatchResult",
     "NeedInput",
     "OfferInput",
     "Proposal",
     "Unmet",
+    "flow_networks",
     "haversine_km",
     "match",
+    "solve_network",
 ]
 
 EARTH_RADIUS_KM = 6371.0088
@@ -56,6 +62,7 @@ class NeedInput:
     lat: float
     lon: float
     opens_on: date | None = None
+    area_id: int | None = None  # the township, for the fairness bound between areas
 
 
 @dataclass(frozen=True)
@@ -136,15 +143,6 @@ def _deadline_reason(need: NeedInput, today: date | None) -> str:
     return f"needed by {need.needed_by.isoformat()}"
 
 
-@dataclass(slots=True)
-class _Edge:
-    need: int  # index into the group's need list
-    offer: int  # index into the group's offer list
-    distance_km: float
-    window_start: date
-    window_end: date
-
-
 def _validate(needs: Sequence[NeedInput], offers: Sequence[OfferInput]) -> None:
     if len({n.id for n in needs}) != len(needs):
         raise ValueError("duplicate need ids")
@@ -163,18 +161,42 @@ def _validate(needs: Sequence[NeedInput], offers: Sequence[OfferInput]) -> None:
 
 
 def match(
-    needs: Sequence[NeedInput], offers: Sequence[OfferInput], *, today: date | None = None
+    needs: Sequence[NeedInput],
+    offers: Sequence[OfferInput],
+    *,
+    today: date | None = None,
+    stats: dict | None = None,
 ) -> MatchResult:
     """Propose an optimal allocation of offers to needs, with reasons for every leftover.
 
     With `today`, a need already past its needed-by date is still needed: only the offer's
     own window limits when it can serve it, and it keeps its rank (priority, then the
-    earliest needed-by date, which is the latest need) ahead of needs that are not late."""
+    earliest needed-by date, which is the latest need) ahead of needs that are not late.
+    `stats`, when given, receives the number of arcs and the seconds spent per phase."""
     _validate(needs, offers)
+    if stats is not None:
+        stats.update(arcs=0, candidates_s=0.0, solve_s=0.0)
+    proposals: list[Proposal] = []
+    unmet: list[Unmet] = []
+    for key, group_needs, group_offers, other_units in _groups(needs, offers):
+        if not group_offers:
+            reason = REASON_NO_CATEGORY
+            if other_units:
+                reason += f" (category {key[0]!r} is offered in: {', '.join(other_units)})"
+            unmet.extend(Unmet(n.id, n.quantity, reason) for n in group_needs)
+            continue
+        _match_group(group_needs, group_offers, proposals, unmet, today, stats)
+    proposals.sort(key=lambda p: (p.need_id, p.offer_id))
+    unmet.sort(key=lambda u: u.need_id)
+    return MatchResult(proposals=proposals, unmet=unmet)
+
+
+def _groups(needs: Sequence[NeedInput], offers: Sequence[OfferInput]):
+    """Per category and unit: its open needs and live offers (by id), and the category's
+    other offered units."""
     # Sorting by id makes the output independent of input order as well as repeatable.
     open_needs = sorted((n for n in needs if n.quantity > 0), key=lambda n: n.id)
     live_offers = sorted((o for o in offers if o.quantity > 0), key=lambda o: o.id)
-
     offers_by_group: dict[tuple[str, str], list[OfferInput]] = defaultdict(list)
     units_by_category: dict[str, set[str]] = defaultdict(set)
     for o in live_offers:
@@ -183,184 +205,302 @@ def match(
     needs_by_group: dict[tuple[str, str], list[NeedInput]] = defaultdict(list)
     for n in open_needs:
         needs_by_group[(n.category, n.unit)].append(n)
-
-    proposals: list[Proposal] = []
-    unmet: list[Unmet] = []
     for key in sorted(needs_by_group):
-        group_needs = needs_by_group[key]
-        group_offers = offers_by_group.get(key)
-        if not group_offers:
-            other_units = sorted(units_by_category.get(key[0], ()))
-            reason = REASON_NO_CATEGORY
-            if other_units:
-                reason += f" (category {key[0]!r} is offered in: {', '.join(other_units)})"
-            unmet.extend(Unmet(n.id, n.quantity, reason) for n in group_needs)
+        group_offers = offers_by_group.get(key, [])
+        yield key, needs_by_group[key], group_offers, sorted(units_by_category.get(key[0], ()))
+
+
+# --- arrays -----------------------------------------------------------------------------
+
+_NO_DATE = -1  # ordinal before any real date: "no opening date"
+# Radians added to every bound of the spatial index, far above float rounding (1e-16) and
+# far below any distance that matters (6 cm), so the index never drops an eligible pair.
+_SLACK = 1e-8
+_SMALL_GROUP = 1 << 14  # below this many pairs, comparing all of them is cheapest
+_CHUNK = 1 << 20  # candidate pairs checked at once
+_BANDS = 8  # needed-by date bands in the spatial index
+
+
+@dataclass(slots=True)
+class _NeedArrays:
+    ids: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    phi: np.ndarray
+    lam: np.ndarray
+    cos: np.ndarray
+    qty: np.ndarray
+    opens: np.ndarray
+    due: np.ndarray
+    late: np.ndarray
+    key: np.ndarray  # rank of (priority, needed_by): smaller is served first
+
+
+@dataclass(slots=True)
+class _OfferArrays:
+    ids: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    phi: np.ndarray
+    lam: np.ndarray
+    cos: np.ndarray
+    qty: np.ndarray
+    radius: np.ndarray
+    start: np.ndarray
+    until: np.ndarray
+
+
+def _floats(items: Sequence, attr: str) -> np.ndarray:
+    return np.fromiter((getattr(x, attr) for x in items), np.float64, len(items))
+
+
+def _ints(values, count: int) -> np.ndarray:
+    return np.fromiter(values, np.int64, count)
+
+
+def _need_arrays(needs: Sequence[NeedInput], today: date | None) -> _NeedArrays:
+    count = len(needs)
+    lat, lon = _floats(needs, "lat"), _floats(needs, "lon")
+    phi = np.radians(lat)
+    due = _ints((n.needed_by.toordinal() for n in needs), count)
+    opens = _ints((n.opens_on.toordinal() if n.opens_on else _NO_DATE for n in needs), count)
+    late = due < today.toordinal() if today is not None else np.zeros(count, bool)
+    rank = _ints((_PRIORITY_RANK[n.priority] for n in needs), count)
+    return _NeedArrays(
+        ids=_ints((n.id for n in needs), count),
+        lat=lat,
+        lon=lon,
+        phi=phi,
+        lam=np.radians(lon),
+        cos=np.cos(phi),
+        qty=_ints((n.quantity for n in needs), count),
+        opens=opens,
+        due=due,
+        late=late,
+        key=rank * 10_000_000 + due,
+    )
+
+
+def _offer_arrays(offers: Sequence[OfferInput]) -> _OfferArrays:
+    count = len(offers)
+    lat, lon = _floats(offers, "lat"), _floats(offers, "lon")
+    phi = np.radians(lat)
+    return _OfferArrays(
+        ids=_ints((o.id for o in offers), count),
+        lat=lat,
+        lon=lon,
+        phi=phi,
+        lam=np.radians(lon),
+        cos=np.cos(phi),
+        qty=_ints((o.quantity for o in offers), count),
+        radius=_floats(offers, "radius_km"),
+        start=_ints((o.available_from.toordinal() for o in offers), count),
+        until=_ints((o.available_until.toordinal() for o in offers), count),
+    )
+
+
+def _haversine_arrays(phi1, cos1, lam1, phi2, cos2, lam2) -> np.ndarray:
+    # The same formula, term for term, as _haversine_rad.
+    a = np.sin((phi2 - phi1) / 2) ** 2 + cos1 * cos2 * np.sin((lam2 - lam1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+def _math_km(n: _NeedArrays, i: int, o: _OfferArrays, j: int) -> float:
+    """The scalar haversine of one pair, exactly as haversine_km computes it."""
+    return haversine_km(float(o.lat[j]), float(o.lon[j]), float(n.lat[i]), float(n.lon[i]))
+
+
+def _wrap(lam: np.ndarray) -> np.ndarray:
+    return np.mod(lam + math.pi, 2 * math.pi) - math.pi
+
+
+# --- candidate generation ---------------------------------------------------------------
+
+
+def _candidate_pairs(n: _NeedArrays, o: _OfferArrays) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(need, offer) index pairs, in chunks, that include every pair within the offer's radius.
+
+    A latitude-row index: needs are sorted by (row, longitude); each offer looks up, row by
+    row, the longitude interval that bounds its spherical cap (Matuschek's bounding
+    coordinates), so far pairs are never compared and the work grows with the arcs."""
+    count_n, count_o = len(n.phi), len(o.phi)
+    sane = bool(np.all(np.abs(n.phi) <= math.pi / 2) and np.all(np.abs(o.phi) <= math.pi / 2))
+    if count_n * count_o <= _SMALL_GROUP or not sane:
+        yield (
+            np.repeat(np.arange(count_n, dtype=np.int64), count_o),
+            np.tile(np.arange(count_o, dtype=np.int64), count_n),
+        )
+        return
+    rho = o.radius / EARTH_RADIUS_KM + _SLACK
+    lat_min = float(n.phi.min())
+    span = float(n.phi.max()) - lat_min
+    # Rows a quarter of the typical radius high: little overshoot, few lookups per offer;
+    # the floors bound the lookups for huge radii and keep the float keys precise.
+    height = max(float(np.median(rho)) / 4, float(rho.max()) / 64, span / 65536, 1e-7)
+    row_base = math.floor(lat_min / height)
+    need_row = np.floor(n.phi / height).astype(np.int64) - row_base
+    rows = int(need_row.max()) + 1
+    # Bands by needed-by date (late needs apart): an offer that starts after a band's last
+    # date cannot serve any need in it, so it never looks there.
+    band_top, need_band = _date_bands(n)
+    # Longitude plus pi lies in [0, 2 pi] < 8, so rows never overlap in the key.
+    key = (need_band * rows + need_row) * 8.0 + (_wrap(n.lam) + math.pi)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+
+    low_row = np.maximum(np.floor((o.phi - rho) / height).astype(np.int64) - row_base, 0)
+    high_row = np.minimum(np.floor((o.phi + rho) / height).astype(np.int64) - row_base, rows - 1)
+    polar = np.abs(o.phi) + rho >= math.pi / 2  # the cap holds a pole: every longitude
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.sin(np.minimum(rho, math.pi / 2)) / o.cos
+        half = np.where(polar, 4.0, np.arcsin(np.minimum(1.0, ratio)) + _SLACK)
+    centre = _wrap(o.lam)
+    low, high = centre - half, centre + half
+    full = half >= math.pi
+    # Up to two longitude intervals per offer: the cap, and its part across the date line.
+    first_low = np.where(full, -math.pi, np.maximum(low, -math.pi))
+    first_high = np.where(full, math.pi, np.minimum(high, math.pi))
+    west = np.flatnonzero(~full & (low < -math.pi))
+    east = np.flatnonzero(~full & (high > math.pi))
+    owner = np.concatenate([np.arange(count_o), west, east])
+    lon_low = np.concatenate([first_low, low[west] + 2 * math.pi, np.full(len(east), -math.pi)])
+    lon_high = np.concatenate([first_high, np.full(len(west), math.pi), high[east] - 2 * math.pi])
+
+    # Each interval is looked up in every band the offer could serve: the bands whose last
+    # date is on or after the offer's start, and the late band.
+    first_band = 1 + np.searchsorted(band_top, o.start[owner], "left")
+    dated = len(band_top) + 1 - first_band
+    late = bool(n.late.any())
+    per_interval = dated + late
+    lookup = np.repeat(np.arange(len(owner)), per_interval)
+    band = first_band[lookup] + _offsets(per_interval)
+    if late:
+        band[np.cumsum(per_interval) - 1] = 0
+    band_owner, band_low, band_high = owner[lookup], lon_low[lookup], lon_high[lookup]
+    row_from, row_to = low_row[band_owner], high_row[band_owner]
+
+    per_band = np.maximum(row_to - row_from + 1, 0)
+    interval = np.repeat(np.arange(len(band_owner)), per_band)
+    row = (band[interval] * rows + row_from[interval] + _offsets(per_band)) * 8.0
+    # Float addition is monotone, so a key inside an interval stays inside its bounds.
+    begin = np.searchsorted(sorted_key, row + (band_low[interval] + math.pi), "left")
+    stop = np.searchsorted(sorted_key, row + (band_high[interval] + math.pi), "right")
+    found = stop - begin
+    pair_owner = band_owner[interval]
+    # Chunks of about _CHUNK pairs bound the memory, whatever the size of the group.
+    ends = np.cumsum(found)
+    cuts = np.searchsorted(ends, np.arange(_CHUNK, int(ends[-1]) if len(ends) else 0, _CHUNK))
+    bounds = [0, *sorted(set((cuts + 1).tolist())), len(found)]
+    for lo, hi in itertools.pairwise(bounds):
+        if lo >= hi:
             continue
-        _match_group(group_needs, group_offers, proposals, unmet, today)
+        counts = found[lo:hi]
+        query = np.repeat(np.arange(lo, hi), counts)
+        position = begin[query] + _offsets(counts)
+        yield order[position], pair_owner[query]
 
-    proposals.sort(key=lambda p: (p.need_id, p.offer_id))
-    unmet.sort(key=lambda u: u.need_id)
-    return MatchResult(proposals=proposals, unmet=unmet)
+
+def _date_bands(n: _NeedArrays) -> tuple[np.ndarray, np.ndarray]:
+    """The last needed-by date of each band, and each need's band (0 for late needs)."""
+    dues = np.sort(n.due[~n.late])
+    if len(dues) == 0:
+        return np.zeros(0, np.int64), np.zeros(len(n.due), np.int64)
+    cut = np.ceil(np.arange(1, _BANDS + 1) * len(dues) / _BANDS).astype(np.int64) - 1
+    top = np.unique(dues[cut])
+    return top, np.where(n.late, 0, 1 + np.searchsorted(top, n.due, "left"))
 
 
-def _match_group(
-    needs: list[NeedInput],
-    offers: list[OfferInput],
-    proposals: list[Proposal],
-    unmet: list[Unmet],
-    today: date | None = None,
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    """0..c-1 for every count c, concatenated."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    starts = np.cumsum(counts) - counts
+    return np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
+
+
+@dataclass(slots=True)
+class _Arcs:
+    need: np.ndarray  # index into the group's needs
+    offer: np.ndarray  # index into the group's offers
+    km: np.ndarray
+    start: np.ndarray  # window overlap, as date ordinals
+    end: np.ndarray
+
+
+def _eligible_arcs(n: _NeedArrays, o: _OfferArrays, today: date | None) -> _Arcs:
+    """Pairs within window and radius, sorted by (need, offer)."""
+    today_ordinal = today.toordinal() if today is not None else 0
+    parts = []
+    for ni, oj in _candidate_pairs(n, o):
+        # The window first: integer compares are cheaper than the distance.
+        start = np.maximum(o.start[oj], n.opens[ni])
+        late = n.late[ni]
+        if late.any():
+            # Late already: it can be served from today until the offer's window closes.
+            start = np.where(late, np.maximum(start, today_ordinal), start)
+        until = o.until[oj]
+        end = np.where(late, until, np.minimum(until, n.due[ni]))
+        ok = start <= end
+        ni, oj, start, end = ni[ok], oj[ok], start[ok], end[ok]
+        km = _haversine_arrays(o.phi[oj], o.cos[oj], o.lam[oj], n.phi[ni], n.cos[ni], n.lam[ni])
+        _scalar_at_edges(km, o.radius[oj], n, ni, o, oj)
+        near = km <= o.radius[oj]
+        parts.append((ni[near], oj[near], km[near], start[near], end[near]))
+    if not parts:
+        empty = np.zeros(0, np.int64)
+        return _Arcs(empty, empty, np.zeros(0), empty, empty)
+    ni, oj, km, start, end = (np.concatenate(column) for column in zip(*parts, strict=True))
+    order = np.lexsort((oj, ni))
+    return _Arcs(ni[order], oj[order], km[order], start[order], end[order])
+
+
+def _scalar_at_edges(
+    km: np.ndarray,
+    radius: np.ndarray,
+    n: _NeedArrays,
+    ni: np.ndarray,
+    o: _OfferArrays,
+    oj: np.ndarray,
 ) -> None:
-    edges, in_range, in_window = _eligible_edges(needs, offers, today)
-    flows = _solve(needs, offers, edges)
-
-    served = [0] * len(needs)
-    # Per offer, which needs actually drew from it; used to explain shortfalls.
-    drawn_by: dict[int, list[int]] = defaultdict(list)
-    for edge, flow in zip(edges, flows, strict=True):
-        if flow <= 0:
-            continue
-        need, offer = needs[edge.need], offers[edge.offer]
-        served[edge.need] += flow
-        drawn_by[edge.offer].append(edge.need)
-        proposals.append(
-            Proposal(
-                need_id=need.id,
-                offer_id=offer.id,
-                quantity=flow,
-                distance_km=round(edge.distance_km, 3),
-                reasons=(
-                    f"priority: {PRIORITIES[_PRIORITY_RANK[need.priority]]}",
-                    _deadline_reason(need, today),
-                    f"distance {edge.distance_km:.1f} km within radius "
-                    f"{_fmt_km(offer.radius_km)} km",
-                    f"window overlap {edge.window_start.isoformat()}.."
-                    f"{edge.window_end.isoformat()}",
-                ),
-            )
-        )
-
-    eligible: dict[int, list[int]] = defaultdict(list)
-    for edge in edges:
-        eligible[edge.need].append(edge.offer)
-
-    for i, need in enumerate(needs):
-        left = need.quantity - served[i]
-        if left <= 0:
-            continue
-        if i not in eligible:
-            reason = _ineligible_reason(need, offers, in_range[i], in_window[i], today)
-        else:
-            reason = _shortfall_reason(i, needs, offers, eligible[i], drawn_by)
-        if served[i]:
-            reason = (
-                f"partially served ({served[i]} of {need.quantity}); {left} left unmet: {reason}"
-            )
-        unmet.append(Unmet(need.id, left, reason))
+    """Where vector and scalar maths could round differently (at the radius, at half a
+    metre), let the scalar haversine decide, so results equal the scalar engine's."""
+    metres = km * 1000
+    close = np.abs(km - radius) <= 1e-9 * np.maximum(radius, 1.0)
+    close |= np.abs(metres - np.floor(metres) - 0.5) < 1e-6
+    for k in np.flatnonzero(close).tolist():
+        km[k] = _math_km(n, int(ni[k]), o, int(oj[k]))
 
 
-def _eligible_edges(
-    needs: list[NeedInput], offers: list[OfferInput], today: date | None = None
-) -> tuple[list[_Edge], list[bool], list[bool]]:
-    """Pairs within radius and window, plus per-need flags that explain missing pairs."""
-    offer_geo = []
-    for o in offers:
-        phi = math.radians(o.lat)
-        offer_geo.append((phi, math.cos(phi), math.radians(o.lon), o.radius_km / EARTH_RADIUS_KM))
-    edges: list[_Edge] = []
-    in_range = [False] * len(needs)
-    in_window = [False] * len(needs)
-    for i, n in enumerate(needs):
-        overdue = _overdue_days(n, today) > 0
-        phi_n = math.radians(n.lat)
-        cos_n = math.cos(phi_n)
-        lam_n = math.radians(n.lon)
-        for j, o in enumerate(offers):
-            start = o.available_from if n.opens_on is None else max(o.available_from, n.opens_on)
-            if overdue:
-                # Late already: it can be served from today until the offer's window closes.
-                start, end = max(start, today), o.available_until  # type: ignore[type-var]
-            else:
-                end = min(o.available_until, n.needed_by)
-            window_ok = start <= end
-            phi_o, cos_o, lam_o, max_dphi = offer_geo[j]
-            # Great-circle distance is at least R * |latitude difference|, so this skips most
-            # far pairs before any trigonometry; the slack keeps boundary pairs for haversine.
-            if abs(phi_n - phi_o) > max_dphi + 1e-12:
-                in_window[i] |= window_ok
-                continue
-            if not window_ok and in_range[i]:
-                continue
-            distance = _haversine_rad(phi_o, cos_o, lam_o, phi_n, cos_n, lam_n)
-            if distance > o.radius_km:
-                in_window[i] |= window_ok
-                continue
-            in_range[i] = True
-            if window_ok:
-                in_window[i] = True
-                edges.append(_Edge(i, j, distance, start, end))
-    return edges, in_range, in_window
+# --- the flow network -------------------------------------------------------------------
 
 
-def _ineligible_reason(
-    need: NeedInput,
-    offers: list[OfferInput],
-    any_in_range: bool,
-    any_in_window: bool,
-    today: date | None = None,
-) -> str:
-    if not any_in_range:
-        nearest = min(offers, key=lambda o: (haversine_km(need.lat, need.lon, o.lat, o.lon), o.id))
-        distance = haversine_km(need.lat, need.lon, nearest.lat, nearest.lon)
-        return (
-            f"{REASON_OUT_OF_RANGE} (nearest offer {nearest.id} is {distance:.1f} km away, "
-            f"radius {_fmt_km(nearest.radius_km)} km)"
-        )
-    if any_in_window:
-        detail = "offers within range are available at other dates"
-    else:
-        detail = "no offer of this kind is available then"
-    return f"{REASON_NO_WINDOW} (needed {_need_window(need, today)}; {detail})"
+@dataclass(slots=True)
+class FlowNetwork:
+    """One group's min-cost flow instance; its first `arcs` arcs are the need-offer pairs."""
+
+    tails: np.ndarray
+    heads: np.ndarray
+    capacities: np.ndarray
+    costs: np.ndarray
+    supplies: np.ndarray
+    arcs: int
+    need_ids: np.ndarray  # the need of each need node, in node order (after the offers)
+    offer_ids: np.ndarray  # the offer of each offer node
 
 
-def _shortfall_reason(
-    i: int,
-    needs: list[NeedInput],
-    offers: list[OfferInput],
-    eligible_offers: list[int],
-    drawn_by: dict[int, list[int]],
-) -> str:
-    # An optimal flow saturates every eligible offer of an under-served need, and never
-    # gives such an offer to a strictly lower class, so the competitors are all we need.
-    own = _need_class(needs[i])
-    competitors = {k for j in eligible_offers for k in drawn_by.get(j, ()) if k != i}
-    if any(_need_class(needs[k]) < own for k in competitors):
-        return REASON_COMMITTED
-    if competitors:
-        return REASON_SHARED
-    capacity = sum(offers[j].quantity for j in eligible_offers)
-    return f"{REASON_NOT_ENOUGH} ({capacity} {needs[i].unit} in total)"
-
-
-def _need_class(need: NeedInput) -> tuple[int, date]:
-    return (_PRIORITY_RANK[need.priority], need.needed_by)
-
-
-def _solve(needs: list[NeedInput], offers: list[OfferInput], edges: list[_Edge]) -> list[int]:
-    """Optimal flow per edge for one category+unit group."""
-    if not edges:
-        return []
-    need_ids = sorted({e.need for e in edges})
-    offer_ids = sorted({e.offer for e in edges})
-    offer_node = {j: k for k, j in enumerate(offer_ids)}
-    need_node = {i: len(offer_ids) + k for k, i in enumerate(need_ids)}
-    spill = len(offer_ids) + len(need_ids)  # absorbs unused supply and feeds unmet demand
+def _network(n: _NeedArrays, o: _OfferArrays, arcs: _Arcs) -> FlowNetwork:
+    need_ids = np.unique(arcs.need)
+    offer_ids = np.unique(arcs.offer)
+    n_off, n_need = len(offer_ids), len(need_ids)
+    spill = n_off + n_need  # absorbs unused supply and feeds unmet demand
     num_nodes = spill + 1
-
-    classes = sorted({_need_class(needs[i]) for i in need_ids})
-    class_index = {c: k for k, c in enumerate(classes)}
-    total_demand = sum(needs[i].quantity for i in need_ids)
-    total_supply = sum(offers[j].quantity for j in offer_ids)
-    max_metres = max(round(e.distance_km * 1000) for e in edges)
+    class_keys, class_of = np.unique(n.key[need_ids], return_inverse=True)
+    classes = len(class_keys)
+    need_qty, offer_qty = n.qty[need_ids], o.qty[offer_ids]
+    total_demand, total_supply = int(need_qty.sum()), int(offer_qty.sum())
+    metres = np.rint(arcs.km * 1000).astype(np.int64)
+    max_metres = int(metres.max())
 
     # Cost encoding: leaving a unit of need class k (classes sorted by priority, then
     # needed_by) unmet costs w_k = (K - k) * G; shipping costs its distance. Any change to
@@ -373,8 +513,8 @@ def _solve(needs: list[NeedInput], offers: list[OfferInput], edges: list[_Edge])
     metres_per_unit = 1
     while True:
         unit_cost = -(-max_metres // metres_per_unit)
-        gap = 2 * min(len(need_ids), len(offer_ids)) * unit_cost + 1
-        top = len(classes) * gap
+        gap = 2 * min(n_need, n_off) * unit_cost + 1
+        top = classes * gap
         worst_total = top * total_demand + unit_cost * total_supply
         if top * (num_nodes + 1) < _INT_LIMIT and worst_total < _INT_LIMIT:
             break
@@ -382,33 +522,184 @@ def _solve(needs: list[NeedInput], offers: list[OfferInput], edges: list[_Edge])
             raise ValueError("quantities too large for an exact integer min-cost flow")
         metres_per_unit *= 10
 
-    tails: list[int] = []
-    heads: list[int] = []
-    caps: list[int] = []
-    costs: list[int] = []
-    for e in edges:
-        tails.append(offer_node[e.offer])
-        heads.append(need_node[e.need])
-        caps.append(min(offers[e.offer].quantity, needs[e.need].quantity))
-        costs.append(round(e.distance_km * 1000) // metres_per_unit)
-    for j in offer_ids:
-        tails.append(offer_node[j])
-        heads.append(spill)
-        caps.append(offers[j].quantity)
-        costs.append(0)
-    for i in need_ids:
-        tails.append(spill)
-        heads.append(need_node[i])
-        caps.append(needs[i].quantity)
-        costs.append((len(classes) - class_index[_need_class(needs[i])]) * gap)
+    offer_node = np.searchsorted(offer_ids, arcs.offer)
+    need_node = n_off + np.searchsorted(need_ids, arcs.need)
+    tails = np.concatenate([offer_node, np.arange(n_off), np.full(n_need, spill)])
+    heads = np.concatenate([need_node, np.full(n_off, spill), n_off + np.arange(n_need)])
+    capacities = np.concatenate(
+        [np.minimum(o.qty[arcs.offer], n.qty[arcs.need]), offer_qty, need_qty]
+    )
+    costs = np.concatenate(
+        [metres // metres_per_unit, np.zeros(n_off, np.int64), (classes - class_of) * gap]
+    )
+    supplies = np.concatenate([offer_qty, -need_qty, [total_demand - total_supply]])
+    return FlowNetwork(
+        tails.astype(np.int64),
+        heads.astype(np.int64),
+        capacities.astype(np.int64),
+        costs.astype(np.int64),
+        supplies.astype(np.int64),
+        len(arcs.need),
+        n.ids[need_ids],
+        o.ids[offer_ids],
+    )
 
+
+def solve_network(network: FlowNetwork) -> np.ndarray:
+    """Optimal flow on each need-offer arc of a network."""
     solver = min_cost_flow.SimpleMinCostFlow()
-    arcs = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    supplies = [offers[j].quantity for j in offer_ids]
-    supplies += [-needs[i].quantity for i in need_ids]
-    supplies.append(total_demand - total_supply)
-    solver.set_nodes_supplies(list(range(num_nodes)), supplies)
+    arc_ids = solver.add_arcs_with_capacity_and_unit_cost(
+        network.tails, network.heads, network.capacities, network.costs
+    )
+    solver.set_nodes_supplies(np.arange(len(network.supplies)), network.supplies)
     status = solver.solve()
     if status != solver.OPTIMAL:
         raise RuntimeError(f"min-cost flow solver failed with status {status}")
-    return [int(f) for f in solver.flows(arcs[: len(edges)]).tolist()]
+    return np.asarray(solver.flows(arc_ids[: network.arcs]), dtype=np.int64)
+
+
+def flow_networks(
+    needs: Sequence[NeedInput], offers: Sequence[OfferInput], *, today: date | None = None
+) -> list[FlowNetwork]:
+    """The networks match() solves, one per category and unit (for benchmarks and checks)."""
+    _validate(needs, offers)
+    networks = []
+    for _key, group_needs, group_offers, _units in _groups(needs, offers):
+        if group_offers:
+            n, o = _need_arrays(group_needs, today), _offer_arrays(group_offers)
+            arcs = _eligible_arcs(n, o, today)
+            if len(arcs.need):
+                networks.append(_network(n, o, arcs))
+    return networks
+
+
+# --- one group --------------------------------------------------------------------------
+
+
+def _match_group(
+    needs: list[NeedInput],
+    offers: list[OfferInput],
+    proposals: list[Proposal],
+    unmet: list[Unmet],
+    today: date | None = None,
+    stats: dict | None = None,
+) -> None:
+    started = time.perf_counter()
+    n, o = _need_arrays(needs, today), _offer_arrays(offers)
+    arcs = _eligible_arcs(n, o, today)
+    generated = time.perf_counter()
+    flows = solve_network(_network(n, o, arcs)) if len(arcs.need) else np.zeros(0, np.int64)
+    if stats is not None:
+        stats["arcs"] += len(arcs.need)
+        stats["candidates_s"] += generated - started
+        stats["solve_s"] += time.perf_counter() - generated
+
+    used = np.flatnonzero(flows > 0)
+    served = np.zeros(len(needs), np.int64)
+    np.add.at(served, arcs.need[used], flows[used])
+    for k in used.tolist():
+        i, j = int(arcs.need[k]), int(arcs.offer[k])
+        need, offer = needs[i], offers[j]
+        distance = _math_km(n, i, o, j)
+        proposals.append(
+            Proposal(
+                need_id=need.id,
+                offer_id=offer.id,
+                quantity=int(flows[k]),
+                distance_km=round(distance, 3),
+                reasons=(
+                    f"priority: {PRIORITIES[_PRIORITY_RANK[need.priority]]}",
+                    _deadline_reason(need, today),
+                    f"distance {distance:.1f} km within radius {_fmt_km(offer.radius_km)} km",
+                    f"window overlap {date.fromordinal(int(arcs.start[k])).isoformat()}.."
+                    f"{date.fromordinal(int(arcs.end[k])).isoformat()}",
+                ),
+            )
+        )
+
+    left = n.qty - served
+    if not (left > 0).any():
+        return
+    shortfall = _shortfall_reasons(n, o, arcs, flows, left, needs[0].unit)
+    for i in np.flatnonzero(left > 0).tolist():
+        need = needs[i]
+        reason = shortfall.get(i)
+        if reason is None:
+            reason = _ineligible_reason(need, n, i, offers, o, today)
+        if served[i]:
+            reason = (
+                f"partially served ({served[i]} of {need.quantity}); {left[i]} left unmet: {reason}"
+            )
+        unmet.append(Unmet(need.id, int(left[i]), reason))
+
+
+def _shortfall_reasons(
+    n: _NeedArrays,
+    o: _OfferArrays,
+    arcs: _Arcs,
+    flows: np.ndarray,
+    left: np.ndarray,
+    unit: str,
+) -> dict[int, str]:
+    """Why each under-served need that has eligible offers did not get more."""
+    # An optimal flow saturates every eligible offer of an under-served need, and never
+    # gives such an offer to a strictly lower class, so the competitors are all we need.
+    mine = left[arcs.need] > 0
+    if not mine.any():
+        return {}
+    drew = flows > 0
+    lowest = np.full(len(o.qty), np.iinfo(np.int64).max)
+    np.minimum.at(lowest, arcs.offer[drew], n.key[arcs.need[drew]])
+    drawers = np.bincount(arcs.offer[drew], minlength=len(o.qty))
+    need, offer = arcs.need[mine], arcs.offer[mine]
+    committed = lowest[offer] < n.key[need]
+    shared = drawers[offer] - drew[mine] > 0
+    capacity = np.zeros(len(n.qty), np.int64)
+    np.add.at(capacity, need, o.qty[offer])
+    size = len(n.qty)
+    any_committed = np.bincount(need, weights=committed, minlength=size) > 0
+    any_shared = np.bincount(need, weights=shared, minlength=size) > 0
+    reasons = {}
+    for i in np.unique(need).tolist():
+        if any_committed[i]:
+            reasons[i] = REASON_COMMITTED
+        elif any_shared[i]:
+            reasons[i] = REASON_SHARED
+        else:
+            reasons[i] = f"{REASON_NOT_ENOUGH} ({capacity[i]} {unit} in total)"
+    return reasons
+
+
+def _ineligible_reason(
+    need: NeedInput,
+    n: _NeedArrays,
+    i: int,
+    offers: list[OfferInput],
+    o: _OfferArrays,
+    today: date | None = None,
+) -> str:
+    km = _haversine_arrays(o.phi, o.cos, o.lam, n.phi[i], n.cos[i], n.lam[i])
+    everyone = np.arange(len(km))
+    _scalar_at_edges(km, o.radius, n, np.full(len(km), i), o, everyone)
+    if not (km <= o.radius).any():
+        # The vector maths only shortlists; the scalar haversine and the id break ties.
+        tied = np.flatnonzero(km <= km.min() * (1 + 1e-9) + 1e-9).tolist()
+        nearest = min(
+            (offers[j] for j in tied),
+            key=lambda x: (haversine_km(need.lat, need.lon, x.lat, x.lon), x.id),
+        )
+        distance = haversine_km(need.lat, need.lon, nearest.lat, nearest.lon)
+        return (
+            f"{REASON_OUT_OF_RANGE} (nearest offer {nearest.id} is {distance:.1f} km away, "
+            f"radius {_fmt_km(nearest.radius_km)} km)"
+        )
+    start = np.maximum(o.start, n.opens[i])
+    if n.late[i]:
+        start, end = np.maximum(start, today.toordinal()), o.until  # type: ignore[union-attr]
+    else:
+        end = np.minimum(o.until, n.due[i])
+    if (start <= end).any():
+        detail = "offers within range are available at other dates"
+    else:
+        detail = "no offer of this kind is available then"
+    return f"{REASON_NO_WINDOW} (needed {_need_window(need, today)}; {detail})"

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     job_heartbeat_seconds: float = 30.0
     # The job workers' direct database URL when DATABASE_URL goes through PgBouncer.
     queue_database_url: str | None = None
+    # Bearer token that unlocks GET /metrics; unset, /metrics answers 404.
+    metrics_token: str | None = None
+    # "json" (one JSON object a line, with the request id) or "text"; for serve and worker.
+    log_format: str = "json"
+    log_level: str = "INFO"
+    # Live updates: event streams one web worker holds at most (503 beyond), and a direct
+    # PostgreSQL URL for LISTEN when DATABASE_URL goes through PgBouncer (it cannot LISTEN).
+    live_max_connections: int = 500
+    listen_database_url: str | None = None
 
     def production_problems(self) -> list[str]:
         """Each setting that is unsafe in production, named; empty outside production."""

@@ -2,16 +2,15 @@
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import list_currencies
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from core.api import Pagination
 from core.errors import FieldError
 from core.i18n import _
-from core.types import DbId, Input
+from core.types import DbId, Input, to_minor
 from donations.models import MAX_AMOUNT_MINOR, ledger_time
 from recovery.service import Category
 
@@ -47,18 +46,8 @@ def amount_fields(data: Mapping[str, Any], names: Sequence[str]) -> dict[str, An
     `amount_minor` (1250); what does not parse is left for validation to refuse."""
     fields = {name: data.get(name) for name in names}
     if data.get("amount"):
-        fields["amount_minor"] = _to_minor(str(data["amount"]), str(data.get("currency") or ""))
+        fields["amount_minor"] = to_minor(str(data["amount"]), str(data.get("currency") or ""))
     return fields
-
-
-def _to_minor(amount: str, currency: str) -> str | None:
-    try:
-        value = Decimal(amount.replace(",", "").strip())
-        digits = get_currency_precision(currency.upper()) if len(currency) == 3 else 2
-    except (InvalidOperation, ValueError):
-        return None
-    minor = value.scaleb(digits)
-    return str(int(minor)) if minor.is_finite() and minor == minor.to_integral_value() else None
 
 
 class _In(Input):

@@ -1,7 +1,7 @@
 """The public ledger: its page, entries, verification and downloads; reversing entries (API)."""
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from core import api
 from core.db import get_session
@@ -57,20 +57,18 @@ async def ledger_reverse(request: Request, body: ReverseRequest, user: User):
 
 
 async def ledger_json(request: Request, query: ExportQuery) -> Response:
-    """The incident's whole chain as JSON, ready for the verification snippet."""
-    rows, _total = await ledger.entries(get_session(request), incident_id=query.incident_id)
-    return Response(
-        ledger.to_json(rows, query.incident_id),
+    """The incident's whole chain as JSON, ready for the verification snippet (streamed)."""
+    return StreamingResponse(
+        ledger.json_chunks(get_session(request), query.incident_id),
         media_type="application/json",
         headers=attachment(f"ledger-incident-{query.incident_id}.json"),
     )
 
 
 async def ledger_csv(request: Request, query: ExportQuery) -> Response:
-    """The incident's chain as CSV."""
-    rows, _total = await ledger.entries(get_session(request), incident_id=query.incident_id)
-    return Response(
-        ledger.to_csv(rows),
+    """The incident's chain as CSV (streamed)."""
+    return StreamingResponse(
+        ledger.csv_chunks(get_session(request), query.incident_id),
         media_type="text/csv; charset=utf-8",
         headers=attachment(f"ledger-incident-{query.incident_id}.csv"),
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.clock import utcnow
 from core.errors import Conflict, DomainError
+from core.events import publish
 from core.i18n import _
 from core.models import Role, User
 from donations.errors import DonationNotFound, IdempotencyMismatch, InvalidState
@@ -100,6 +101,7 @@ async def pledge(
     await audit.record(
         session, actor=donor, action="donation.pledge", obj=donation, after=audit.snapshot(donation)
     )
+    publish(session, donation.incident_id, "donation")
     return answer, False
 
 

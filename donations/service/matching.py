@@ -4,25 +4,25 @@ import asyncio
 import time
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock
 from core.i18n import _
-from core.matching import NeedInput, OfferInput, match
+from core.matching import MatchResult, NeedInput, OfferInput, match
 from core.models import Organization, User
 from donations.errors import RunNotFound
 from donations.labels import CATEGORY_CHOICES, PRIORITY_CHOICES
 from donations.models import Match, MatchingRun, MatchStatus, Offer, OfferStatus, UnmetLine
-from donations.service.matches import promised_by_need
-from recovery.service import area_choices, ensure_can_act, get_need, open_needs
+from donations.service.matches import promised_in_incident
+from recovery.service import area_choices, ensure_can_act, get_need, open_need_rows
 
 
 async def inputs(
     session: AsyncSession, incident_id: int, today: date
 ) -> tuple[list[NeedInput], list[OfferInput]]:
-    needs = await open_needs(session, incident_id)
-    pending = await promised_by_need(session, [n.id for n in needs])
+    needs = await open_need_rows(session, incident_id)
+    pending = await promised_in_incident(session, incident_id)
     need_inputs = []
     for n in needs:
         remaining = n.quantity - n.quantity_met - pending.get(n.id, 0)
@@ -37,10 +37,23 @@ async def inputs(
                     needed_by=n.needed_by,
                     lat=n.lat,
                     lon=n.lon,
+                    area_id=n.area_id,
                 )
             )
-    offers = await session.scalars(
-        select(Offer).where(
+    # Plain rows, not ORM objects: a province has tens of thousands of offers.
+    offers = await session.execute(
+        select(
+            Offer.id,
+            Offer.category,
+            Offer.unit,
+            Offer.quantity,
+            Offer.quantity_committed,
+            Offer.lat,
+            Offer.lon,
+            Offer.radius_km,
+            Offer.available_from,
+            Offer.available_until,
+        ).where(
             Offer.incident_id == incident_id,
             Offer.status == OfferStatus.open.value,
             Offer.available_until >= today,
@@ -48,18 +61,8 @@ async def inputs(
         )
     )
     offer_inputs = [
-        OfferInput(
-            id=o.id,
-            category=o.category,
-            unit=o.unit,
-            quantity=o.quantity - o.quantity_committed,
-            lat=o.lat,
-            lon=o.lon,
-            radius_km=o.radius_km,
-            available_from=o.available_from,
-            available_until=o.available_until,
-        )
-        for o in offers
+        OfferInput(id, category, unit, quantity - committed, lat, lon, radius, start, until)
+        for id, category, unit, quantity, committed, lat, lon, radius, start, until in offers
     ]
     return need_inputs, offer_inputs
 
@@ -90,24 +93,7 @@ async def run(session: AsyncSession, *, incident_id: int, actor: User) -> Matchi
     )
     session.add(matching_run)
     await session.flush()
-    needed_by = {n.id: n.needed_by for n in needs}
-    session.add_all(
-        Match(
-            run_id=matching_run.id,
-            need_id=p.need_id,
-            offer_id=p.offer_id,
-            quantity=p.quantity,
-            distance_km=p.distance_km,
-            needed_by=needed_by[p.need_id],
-            reasons=list(p.reasons),
-        )
-        for p in result.proposals
-    )
-    session.add_all(
-        UnmetLine(run_id=matching_run.id, need_id=u.need_id, quantity=u.quantity, reason=u.reason)
-        for u in result.unmet
-    )
-    await session.flush()
+    await store_result(session, matching_run.id, needs, result)
     await audit.record(
         session,
         actor=actor,
@@ -117,6 +103,41 @@ async def run(session: AsyncSession, *, incident_id: int, actor: User) -> Matchi
         | {"proposals": len(result.proposals), "unmet": len(result.unmet)},
     )
     return matching_run
+
+
+async def store_result(
+    session: AsyncSession, run_id: int, needs: list[NeedInput], result: MatchResult
+) -> None:
+    """Proposals and unmet lines of a run, written in bulk (one executemany per table)."""
+    needed_by = {n.id: n.needed_by for n in needs}
+    now = clock.utcnow()
+    if result.proposals:
+        await session.execute(
+            insert(Match.__table__),
+            [
+                {
+                    "run_id": run_id,
+                    "need_id": p.need_id,
+                    "offer_id": p.offer_id,
+                    "quantity": p.quantity,
+                    "quantity_fulfilled": 0,
+                    "distance_km": p.distance_km,
+                    "needed_by": needed_by[p.need_id],
+                    "reasons": list(p.reasons),
+                    "status": MatchStatus.proposed.value,
+                    "created_at": now,
+                }
+                for p in result.proposals
+            ],
+        )
+    if result.unmet:
+        await session.execute(
+            insert(UnmetLine.__table__),
+            [
+                {"run_id": run_id, "need_id": u.need_id, "quantity": u.quantity, "reason": u.reason}
+                for u in result.unmet
+            ],
+        )
 
 
 async def get_run(session: AsyncSession, run_id: int) -> MatchingRun:

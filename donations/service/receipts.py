@@ -12,7 +12,7 @@ from core.models import Role, User
 from core.pdf import new_document
 from core.web import format_money
 from donations.service.donations import get_donation, public_donor_name, receipt_entry
-from recovery.service import get_incident, get_need, get_project
+from recovery.service import ensure_can_act, get_incident, get_need, get_project
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,14 @@ def render_receipt(data: ReceiptData) -> bytes:
 async def donation_receipt(
     session: AsyncSession, *, donation_id: int, viewer: User, ledger_url: URL
 ) -> bytes:
-    """The receipt PDF of a received donation, for its donor or an official; it points to
-    the public ledger page (`ledger_url`) of the donation's incident."""
+    """The receipt PDF of a received donation, for its donor or an official acting on its
+    incident; it points to the public ledger page (`ledger_url`) of the donation's incident."""
     donation = await get_donation(session, donation_id)
-    if viewer.role != Role.official and donation.donor_id != viewer.id:
-        raise Forbidden(_("This is another donor's receipt."))
+    if donation.donor_id != viewer.id:
+        if viewer.role != Role.official:
+            raise Forbidden(_("This is another donor's receipt."))
+        # It names the donor: only officials of an agency acting on the incident see it.
+        await ensure_can_act(session, viewer, donation.incident_id)
     if donation.status != "received":
         raise Conflict(_("A receipt exists only once the money was received."))
     incident = await get_incident(session, donation.incident_id)

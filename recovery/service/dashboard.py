@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.domain import gather
 from core.models import Organization
 from recovery.models import (
     Area,
@@ -324,3 +325,28 @@ async def map_data(session: AsyncSession, incident_id: int, *, limit: int = 500)
         total=total or 0,
         areas=[tuple(row) for row in areas.all()],
     )
+
+
+async def public_figures(session: AsyncSession, incident: Incident, today: date) -> dict:
+    """The numbers the dashboard shows, as the JSON the live-update stream sends."""
+    needs = await need_figures(session, incident.id)
+    projects = await project_figures(session, incident.id, limit=0)
+    overdue = await overdue_by_organization(session, incident.id, today)
+    extra = await gather("incident.figures", session, incident.id)
+    return {
+        "incident_id": incident.id,
+        "needs": {
+            "total": needs.total,
+            "cancelled": needs.cancelled,
+            "percent_met": needs.percent_met,
+            "by_status": needs.by_status,
+            "by_category": {row.category: row.counts for row in needs.by_category},
+        },
+        "projects": {
+            "total": projects.total,
+            "completed": projects.completed,
+            "average_progress": projects.average_progress,
+        },
+        "overdue_tasks": sum(row.overdue for row in overdue),
+        **extra,
+    }

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.errors import InvalidInput
+from core.events import publish
 from core.i18n import _
 from core.models import Organization, User
 from recovery.models import Milestone, Project
@@ -42,6 +43,7 @@ async def create_project(session: AsyncSession, data: ProjectCreate, *, actor: U
     )
     for milestone in data.milestones:
         await add_milestone(session, project.id, milestone, actor=actor)
+    publish(session, project.incident_id, "project")
     return project
 
 
@@ -82,6 +84,7 @@ async def update_project(
         before=before,
         after=audit.snapshot(project),
     )
+    publish(session, project.incident_id, "project")
     return project
 
 

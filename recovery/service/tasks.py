@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.clock import utcnow
 from core.errors import Forbidden, InvalidInput
+from core.events import publish
 from core.i18n import _
 from core.models import User
 from recovery.models import Project, Task, TaskStatus
@@ -39,6 +40,8 @@ async def project_tasks(session: AsyncSession, project_id: int) -> list[Task]:
 async def refresh_progress(session: AsyncSession, project: Project) -> Project:
     project.progress = rolled_up_progress(await project_tasks(session, project.id))
     await session.flush()
+    # Every task change ends here: the project's progress and the overdue counts may move.
+    publish(session, project.incident_id, "task")
     return project
 
 

@@ -16,10 +16,25 @@ document.addEventListener("htmx:responseError", (event) => {
   }
   const doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
   const found = doc.querySelector("[data-error-message]");
-  flash.textContent = (found ? found.textContent : xhr.statusText || String(xhr.status)).trim();
+  const fallback = xhr.status >= 500 ? flash.dataset.serverError : xhr.statusText || String(xhr.status);
+  showFlash(flash, found ? found.textContent : fallback);
+});
+
+// A request that never got an answer (offline, timeout) must not look like success.
+for (const name of ["htmx:sendError", "htmx:timeout"]) {
+  document.addEventListener(name, () => {
+    const flash = document.getElementById("flash");
+    if (flash) {
+      showFlash(flash, flash.dataset.offline);
+    }
+  });
+}
+
+function showFlash(flash, text) {
+  flash.textContent = (text || "").trim();
   flash.hidden = false;
   flash.scrollIntoView({ block: "nearest" });
-});
+}
 document.addEventListener("htmx:beforeRequest", () => {
   const flash = document.getElementById("flash");
   if (flash) {

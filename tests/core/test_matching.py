@@ -680,3 +680,96 @@ def test_only_the_offer_window_limits_an_overdue_need():
     assert reason.startswith(REASON_NO_WINDOW) and "overdue" in reason
     later = offer(2, 10, available_from=date(2027, 1, 5), available_until=date(2027, 1, 9))
     assert allocation(match([late], [gone, later], today=TODAY)) == {(1, 2): 10}
+
+
+# --- the spatial index ----------------------------------------------------------------------
+
+
+def _spread_instance(seed: int, lat0: float, lon0: float, spread: float, max_radius: float):
+    """Enough pairs to go through the spatial index, around a chosen place."""
+    rng = random.Random(seed)
+
+    def place() -> tuple[float, float]:
+        lat = max(-90.0, min(90.0, lat0 + rng.uniform(-spread, spread)))
+        return lat, (lon0 + rng.uniform(-spread, spread) + 180) % 360 - 180
+
+    needs = []
+    for i in range(300):
+        lat, lon = place()
+        needs.append(need(i, rng.randint(1, 30), priority=rng.choice(PRIORITIES), lat=lat,
+                          lon=lon, needed_by=D0 + timedelta(days=rng.randint(0, 15))))  # fmt: skip
+    offers = []
+    for j in range(200):
+        lat, lon = place()
+        begin = D0 + timedelta(days=rng.randint(0, 20))
+        offers.append(offer(j, rng.randint(1, 60), lat=lat, lon=lon,
+                            radius_km=rng.uniform(1, max_radius), available_from=begin,
+                            available_until=begin + timedelta(days=rng.randint(0, 5))))  # fmt: skip
+    return needs, offers
+
+
+PLACES = [
+    (30.0, 120.0, 1.5, 100.0),  # a province
+    (0.0, 179.8, 1.0, 150.0),  # across the date line
+    (89.0, 0.0, 2.0, 300.0),  # around the north pole
+    (-89.5, -179.0, 3.0, 500.0),  # the south pole and the date line
+    (45.0, 10.0, 60.0, 20000.0),  # radii larger than the Earth
+]
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_spatial_index_keeps_every_pair_in_range_and_window(place):
+
+    from core import matching
+
+    needs, offers = _spread_instance(5, *place)
+    today = D0 + timedelta(days=4)
+    n, o = matching._need_arrays(needs, today), matching._offer_arrays(offers)
+    assert len(needs) * len(offers) > matching._SMALL_GROUP, "must exercise the index"
+    found = set()
+    for ni, oj in matching._candidate_pairs(n, o):
+        found.update(zip(ni.tolist(), oj.tolist(), strict=True))
+
+    def window_ok(nd: NeedInput, of: OfferInput) -> bool:
+        if nd.needed_by < today:  # late: from today until the offer's window closes
+            return max(of.available_from, today) <= of.available_until
+        return of.available_from <= min(of.available_until, nd.needed_by)
+
+    in_range = {
+        (i, j)
+        for i, nd in enumerate(needs)
+        for j, of in enumerate(offers)
+        if haversine_km(of.lat, of.lon, nd.lat, nd.lon) <= of.radius_km and window_ok(nd, of)
+    }
+    assert in_range, "instance should not be degenerate"
+    assert in_range <= found
+    # Far pairs are mostly never compared (for the province, where radii are local).
+    if place[3] <= 100:
+        assert len(found) < 0.5 * len(needs) * len(offers)
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_spatial_index_gives_the_same_result_as_comparing_all_pairs(place, monkeypatch):
+    from core import matching
+
+    needs, offers = _spread_instance(11, *place)
+    indexed = match(needs, offers, today=D0 + timedelta(days=5))
+    monkeypatch.setattr(matching, "_SMALL_GROUP", 10**9)
+    assert match(needs, offers, today=D0 + timedelta(days=5)) == indexed
+    assert indexed.proposals
+
+
+def test_candidates_come_in_bounded_chunks(monkeypatch):
+    from core import matching
+
+    monkeypatch.setattr(matching, "_CHUNK", 1000)
+    needs, offers = _spread_instance(3, *PLACES[0])
+    n, o = matching._need_arrays(needs, None), matching._offer_arrays(offers)
+    chunks = list(matching._candidate_pairs(n, o))
+    assert len(chunks) > 3
+    # A chunk overshoots only by the pairs of its last query (one offer and latitude row).
+    assert max(len(ni) for ni, _ in chunks) < 1000 + len(needs)
+    monkeypatch.setattr(matching, "_CHUNK", 1 << 20)
+    small = match(needs, offers)
+    monkeypatch.setattr(matching, "_CHUNK", 1000)
+    assert match(needs, offers) == small

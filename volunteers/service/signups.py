@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import utcnow
+from core.events import publish
 from core.i18n import _
 from core.models import User
 from volunteers.errors import (
@@ -151,6 +152,7 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
         before=before,
         after=audit.snapshot(signup),
     )
+    publish(session, shift.incident_id, "signup")
     return signup, position
 
 
@@ -188,6 +190,7 @@ async def cancel_signup(
     if was_confirmed:
         await fill_from_waitlist(session, shift, actor=actor or user)
     await session.refresh(shift)
+    publish(session, shift.incident_id, "signup")
     return signup
 
 

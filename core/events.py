@@ -1,0 +1,247 @@
+"""Live updates: an incident's change is published once its transaction commits and fanned out
+to the open event streams of every web worker (PostgreSQL LISTEN/NOTIFY, in-process on SQLite)."""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sse_starlette import EventSourceResponse
+from starlette.types import Receive, Scope, Send
+
+from core.settings import Settings
+
+CHANNEL = "commons_events"
+HUB_KEY = "commons.events.hub"
+PENDING_KEY = "commons.events.pending"
+# What an incident-wide subscriber (every incident) listens under.
+ALL_INCIDENTS = 0
+log = logging.getLogger("commons")
+
+
+def publish(session: AsyncSession, incident_id: int, kind: str) -> None:
+    """Say that an incident's figures changed (`kind`: "need", "signup", "donation", "task" …).
+
+    Nothing is sent before the transaction commits, and nothing at all when it rolls back: on
+    PostgreSQL the NOTIFY is part of the transaction; on SQLite delivery follows the commit."""
+    sync = session.sync_session
+    pending = sync.info.get(PENDING_KEY)
+    if pending is None:
+        pending = sync.info[PENDING_KEY] = set()
+        event.listen(sync, "before_commit", _notify_in_transaction)
+        event.listen(sync, "after_commit", _deliver_in_process)
+        event.listen(sync, "after_rollback", _forget)
+    pending.add((int(incident_id), str(kind)))
+
+
+def _is_postgres(sync: Session) -> bool:
+    bind = sync.get_bind()
+    return bind.dialect.name == "postgresql"
+
+
+def _notify_in_transaction(sync: Session) -> None:
+    pending = sync.info.get(PENDING_KEY)
+    if not pending or not _is_postgres(sync):
+        return
+    for incident_id, kind in sorted(pending):
+        sync.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": CHANNEL, "payload": f"{incident_id}:{kind}"},
+        )
+
+
+def _deliver_in_process(sync: Session) -> None:
+    pending = sync.info.get(PENDING_KEY)
+    if not pending:
+        return
+    sync.info[PENDING_KEY] = set()
+    hub: EventHub | None = sync.info.get(HUB_KEY)
+    if hub is None or _is_postgres(sync):
+        return
+    for incident_id, kind in sorted(pending):
+        hub.deliver(incident_id, kind)
+
+
+def _forget(sync: Session) -> None:
+    sync.info[PENDING_KEY] = set()
+
+
+class LiveFull(Exception):
+    """This worker already holds its allowed number of event streams."""
+
+
+class Subscription:
+    """One open event stream: woken when its incident changes, or told the feed was lost."""
+
+    def __init__(self, incident_id: int):
+        self.incident_id = incident_id
+        self.kinds: set[str] = set()
+        self.lost = False
+        self._changed = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+
+    def _wake(self, kind: str | None) -> None:
+        if kind is None:
+            self.lost = True
+        else:
+            self.kinds.add(kind)
+        self._changed.set()
+
+    def wake(self, kind: str | None) -> None:
+        self._loop.call_soon_threadsafe(self._wake, kind)
+
+    async def wait(self) -> set[str]:
+        """The kinds of change since the last wait."""
+        await self._changed.wait()
+        self._changed.clear()
+        kinds, self.kinds = self.kinds, set()
+        return kinds
+
+
+class EventHub:
+    """A worker's open event streams by incident; on PostgreSQL, fed by one dedicated LISTEN
+    connection that opens with the first stream."""
+
+    def __init__(self, settings: Settings):
+        self.max_streams = settings.live_max_connections
+        url = make_url(settings.listen_database_url or settings.database_url)
+        self.postgres = url.get_backend_name() == "postgresql"
+        self._dsn = url.set(drivername="postgresql").render_as_string(False)
+        if self.postgres and settings.pgbouncer and not settings.listen_database_url:
+            log.warning(
+                "COMMONS_PGBOUNCER is on without COMMONS_LISTEN_DATABASE_URL: PgBouncer in "
+                "transaction mode cannot hold LISTEN, so live updates need a direct URL"
+            )
+        self._streams: dict[int, set[Subscription]] = {}
+        self._count = 0
+        self._listener: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def open_streams(self) -> int:
+        return self._count
+
+    async def subscribe(self, incident_id: int) -> Subscription:
+        """A new stream, or LiveFull when this worker holds its allowed number already."""
+        if self._count >= self.max_streams:
+            raise LiveFull
+        subscription = Subscription(incident_id)
+        self._count += 1
+        self._streams.setdefault(incident_id, set()).add(subscription)
+        try:
+            if self.postgres:
+                await self._listen()
+        except BaseException:
+            self.unsubscribe(subscription)
+            raise
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        streams = self._streams.get(subscription.incident_id)
+        if streams is not None and subscription in streams:
+            streams.discard(subscription)
+            self._count -= 1
+            if not streams:
+                del self._streams[subscription.incident_id]
+
+    def deliver(self, incident_id: int, kind: str) -> None:
+        """Wake every stream of this incident (and those following every incident)."""
+        for key in {incident_id, ALL_INCIDENTS}:
+            for subscription in list(self._streams.get(key, ())):
+                subscription.wake(kind)
+
+    async def _listen(self) -> None:
+        async with self._lock:
+            if self._listener is not None and not self._listener.is_closed():
+                return
+            connection = await asyncpg.connect(self._dsn)
+            await connection.add_listener(CHANNEL, self._on_notify)
+            connection.add_termination_listener(self._on_lost)
+            self._listener = connection
+
+    def _on_notify(self, _connection, _pid, _channel, payload: str) -> None:
+        incident, _, kind = payload.partition(":")
+        try:
+            self.deliver(int(incident), kind or "change")
+        except ValueError:
+            log.warning("ignoring malformed live-update notification %r", payload)
+
+    def _on_lost(self, _connection) -> None:
+        # Notifications sent while no one listens are gone: end every stream, so each client
+        # reconnects (EventSource does so by itself) and first gets the current figures.
+        log.warning("the live-update LISTEN connection was lost")
+        self._listener = None
+        for streams in list(self._streams.values()):
+            for subscription in list(streams):
+                subscription.wake(None)
+
+    async def close(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            await listener.close()
+
+
+Figures = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+
+
+async def figure_events(
+    hub: EventHub,
+    subscription: Subscription,
+    read: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    coalesce_seconds: float = 0.1,
+):
+    """The stream's events: the current figures at once (so a reconnecting client is never
+    behind), then `figures` again whenever they change, and `changed` for every change that
+    official pages (needs list, supervision board) refresh on even when the figures are equal."""
+    try:
+        last = await read()
+        yield {"event": "figures", "data": json.dumps(last, sort_keys=True), "retry": 2000}
+        while True:
+            kinds = await subscription.wait()
+            if subscription.lost:
+                return
+            # A burst of writes (an import, a matching run) becomes one update.
+            await asyncio.sleep(coalesce_seconds)
+            kinds |= subscription.kinds
+            subscription.kinds = set()
+            yield {"event": "changed", "data": json.dumps({"kinds": sorted(kinds)})}
+            figures = await read()
+            if figures != last:
+                last = figures
+                yield {"event": "figures", "data": json.dumps(figures, sort_keys=True)}
+    finally:
+        hub.unsubscribe(subscription)
+
+
+class LiveResponse(EventSourceResponse):
+    """An incident's event stream; gives its place back to the hub however the stream ends
+    (even when the client left before the first event)."""
+
+    def __init__(
+        self,
+        hub: EventHub,
+        subscription: Subscription,
+        read: Callable[[], Awaitable[dict[str, Any]]],
+        *,
+        ping_seconds: float = 15,
+    ):
+        super().__init__(
+            figure_events(hub, subscription, read),
+            ping=ping_seconds,
+            headers={"Cache-Control": "no-cache"},
+        )
+        self.hub = hub
+        self.subscription = subscription
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.hub.unsubscribe(self.subscription)

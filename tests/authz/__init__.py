@@ -1,0 +1,1 @@
+"""The authorization matrix: every route × twelve role states, and object-level checks."""
