@@ -56,9 +56,22 @@ async def enqueue(
 ) -> None:
     """Queue job `name` in the session's transaction: it exists only if that transaction
     commits. `run_after` (aware) delays it; the payload must be JSON."""
+    await enqueue_many(session, name, [payload or {}], run_after=run_after)
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    name: str,
+    payloads: list[dict[str, Any]],
+    *,
+    run_after: datetime | None = None,
+) -> None:
+    """Queue one job `name` per payload, in one statement, in the session's transaction."""
     if run_after is not None and run_after.tzinfo is None:
         raise ValueError("run_after must be an aware datetime")
-    body = json.dumps(payload or {})
+    if not payloads:
+        return
+    bodies = [json.dumps(payload) for payload in payloads]
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
         raw = (await conn.get_raw_connection()).driver_connection
@@ -66,9 +79,17 @@ async def enqueue(
             # SQLAlchemy begins lazily; the job must ride on the caller's transaction.
             await conn.exec_driver_sql("SELECT 1")
         delay = max(run_after - utcnow(), timedelta(0)) if run_after else None
-        await Queries(AsyncpgDriver(raw)).enqueue(name, body.encode(), execute_after=delay)
+        await Queries(AsyncpgDriver(raw)).enqueue(
+            [name] * len(bodies),
+            [body.encode() for body in bodies],
+            [0] * len(bodies),
+            [delay] * len(bodies),
+        )
         return
-    session.add(QueuedJob(name=name, payload=json.loads(body), run_after=run_after or utcnow()))
+    due = run_after or utcnow()
+    session.add_all(
+        [QueuedJob(name=name, payload=json.loads(body), run_after=due) for body in bodies]
+    )
     await session.flush()
     if not session.info.get(_WAKE_KEY):
         session.info[_WAKE_KEY] = True

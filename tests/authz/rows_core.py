@@ -40,5 +40,10 @@ ROWS = [
     row("GET /admin/users", ADMIN),
     row("POST /admin/users/{id:int}/active", ADMIN, id='user_volunteer1'),
     row("GET /admin/audit", ADMIN),
+    # The world has no failed job: past the check, an admin is told there is none to retry.
+    row("GET /admin/jobs", ADMIN),
+    row("POST /admin/jobs/{id:int}/retry", "L F F F F F F F F F F N", id='=999999'),
+    row("GET /api/v1/admin/jobs/failed", ADMIN),
+    row("POST /api/v1/admin/jobs/failed/{id:int}/retry", "L F F F F F F F F F F N", id='=999999'),
 ]
 # fmt: on

@@ -178,3 +178,12 @@ async def test_periodic_job_without_handler_refused():
     lonely = Domain(name="l", package_dir=Path("."), periodic=[Periodic("l.x", timedelta(1))])
     with pytest.raises(ValueError, match="l.x"):
         Extensions([lonely])
+
+
+async def test_many_jobs_queued_at_once_run_each(database):
+    async with database.transaction() as session:
+        await jobs.enqueue_many(session, "t.record", [{"n": i} for i in range(5)])
+        assert await jobs.queue_depth(session) == 5
+    if database.settings.is_sqlite:
+        assert await jobs.run_due(database) == 5
+        assert sorted(c["n"] for c in calls) == [0, 1, 2, 3, 4]

@@ -102,3 +102,21 @@ async def test_a_refused_send_is_kept_for_the_next_run(residents, app):
         message = (await session.execute(select(SmsMessage))).scalar_one()
         assert message.sent_at is None and message.attempts == 1 and "401" in message.last_error
     assert await _deliver(app, gateway) == 1
+
+
+async def test_a_queued_reply_is_sent_by_the_queue(residents, app, monkeypatch):
+    from core import jobs, worker
+    from residents.service import sms
+
+    gateway = FakeGateway()
+    monkeypatch.setattr(
+        sms.SmsGateway, "from_settings", classmethod(lambda cls, s: gateway.adapter())
+    )
+    await _inbound(residents.client, "HELP food at the school")
+    async with app.state.database.session() as session:
+        assert await jobs.queue_depth(session) >= 1
+    await worker.drain(app.state.database)
+    assert len(gateway.texts()) == 1 and gateway.texts()[0].startswith("[")
+    async with app.state.database.session() as session:
+        assert (await session.execute(select(SmsMessage))).scalar_one().sent_at is not None
+        assert await jobs.queue_depth(session) == 0
