@@ -2,7 +2,7 @@
 
 import logging
 import logging.config
-import os
+import random
 import re
 from contextvars import ContextVar
 from typing import Any
@@ -21,7 +21,9 @@ current_request_id: ContextVar[str | None] = ContextVar("commons_request_id", de
 
 
 def new_request_id() -> str:
-    return os.urandom(16).hex()
+    # Not a secret, only unique: 128 random bits without urandom's system call per request
+    # (the random module reseeds itself in a forked worker).
+    return f"{random.getrandbits(128):032x}"
 
 
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:

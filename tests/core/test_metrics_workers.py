@@ -28,7 +28,8 @@ def _free_port() -> int:
 
 async def _wait_ready(base: str, process: asyncio.subprocess.Process) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(300):
+        # Two workers importing everything take a while on a busy two-core machine.
+        for _ in range(900):
             if process.returncode is not None:
                 raise RuntimeError("the server exited")
             try:
@@ -94,8 +95,13 @@ async def test_two_workers_report_one_sum_and_log_json(database_url, tmp_path):
         assert len(list(metrics_dir.glob("gauge_livesum_*.db"))) == 2
     finally:
         process.terminate()
-        async with asyncio.timeout(15):
+        try:
+            async with asyncio.timeout(30):
+                await process.wait()
+        except TimeoutError:
+            process.kill()
             await process.wait()
+            raise
     lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
     access = {line.get("request_id"): line for line in lines if line["logger"] == "uvicorn.access"}
     for request_id in ids:
