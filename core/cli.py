@@ -22,6 +22,15 @@ def serve(
     reload: bool = typer.Option(False, help="Restart on code changes (development)."),
 ) -> None:
     """Serve the web application."""
+    from core.db import PoolBudgetExceeded, check_connection_budget
+
+    try:
+        fits = asyncio.run(check_connection_budget(Settings(), workers))
+    except PoolBudgetExceeded as exc:
+        typer.echo(f"commons serve: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if fits:
+        typer.echo(f"database pools: {fits}")
     uvicorn.run(
         "core.app:create_app",
         factory=True,

@@ -17,6 +17,7 @@ from babel import numbers as babel_numbers
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments.starlette import Jinja2Blocks
 from markupsafe import Markup
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -303,6 +304,8 @@ async def handle_http_exception(request: Request, exc: HTTPException) -> Respons
 
 
 async def handle_server_error(request: Request, exc: Exception) -> Response:
+    if _out_of_connections(exc):  # raised before the routes, e.g. in the auth middleware
+        return await handle_database_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext("Something went wrong on our side.")
     if is_api(request):
@@ -310,8 +313,29 @@ async def handle_server_error(request: Request, exc: Exception) -> Response:
     return render_error(request, "error.html", 500, message)
 
 
+def _out_of_connections(exc: Exception) -> bool:
+    if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection free in time
+        return True
+    # PostgreSQL refusing a new connection: "sorry, too many clients already".
+    return isinstance(exc, sa_exc.DBAPIError) and "too many clients" in str(exc.orig).lower()
+
+
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """Out of database connections is overload, not a bug: 503 with Retry-After, never 500."""
+    if not _out_of_connections(exc):
+        return await handle_server_error(request, exc)
+    log.warning("no database connection for %s %s: %s", request.method, request.url.path, exc)
+    message = gettext("The service is busy. Please try again in a moment.")
+    headers = {"Retry-After": "2"}
+    if is_api(request):
+        return error_json(503, "unavailable", message, headers=headers)
+    return render_error(request, "error.html", 503, message, headers)
+
+
 exception_handlers = {
     DomainError: handle_domain_error,
+    sa_exc.TimeoutError: handle_database_error,
+    sa_exc.DBAPIError: handle_database_error,
     HTTPException: handle_http_exception,
     Exception: handle_server_error,
 }
