@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from ortools.graph.python import min_cost_flow
-
 __all__ = [
     "PRIORITIES",
     "REASON_COMMITTED",
@@ -401,6 +399,9 @@ def _solve(needs: list[NeedInput], offers: list[OfferInput], edges: list[_Edge])
         heads.append(need_node[i])
         caps.append(needs[i].quantity)
         costs.append((len(classes) - class_index[_need_class(needs[i])]) * gap)
+
+    # Imported here: OR-Tools costs a web worker tens of MB it never needs for a page.
+    from ortools.graph.python import min_cost_flow
 
     solver = min_cost_flow.SimpleMinCostFlow()
     arcs = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
