@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = 4
     db_connection_reserve: int = 20
     # Seconds a request waits for a pooled connection before it is answered 503.
-    db_pool_timeout: float = 5.0
+    db_pool_timeout: float = 30.0
     # True when DATABASE_URL points at PgBouncer in transaction mode (asyncpg caches off).
     pgbouncer: bool = False
 
