@@ -8,6 +8,7 @@ those versions, so a page is never served after a later write committed. The bum
 just before COMMIT, so the version row is locked only for the commit itself.
 """
 
+import random
 from collections import OrderedDict
 from typing import Any
 
@@ -39,13 +40,20 @@ PRIVATE_TABLES = frozenset(
     }
 )
 
+# Each transaction bumps one of SHARDS rows per incident, chosen at random, so concurrent
+# writers to one incident (a sign-up storm) rarely wait for each other's commit; a reader
+# sums the shards, and every commit raises that sum.
+SHARDS = 8
 _BUMP = text(
-    "INSERT INTO public_versions (incident_id, version) VALUES (:id, 1) "
-    "ON CONFLICT (incident_id) DO UPDATE SET version = public_versions.version + 1"
+    "INSERT INTO public_versions (incident_id, shard, version) VALUES (:id, :shard, 1) "
+    "ON CONFLICT (incident_id, shard) DO UPDATE SET version = public_versions.version + 1"
 )
 # Every version at once, for a platform-wide figure: any write anywhere changes it.
 ALL_VERSIONS = text("SELECT count(*), coalesce(sum(version), 0) FROM public_versions")
-_READ = text("SELECT incident_id, version FROM public_versions WHERE incident_id IN (0, :id)")
+_READ = text(
+    "SELECT incident_id, sum(version) FROM public_versions WHERE incident_id IN (0, :id) "
+    "GROUP BY incident_id"
+)
 
 
 def touch(session: AsyncSession | Session, incident_id: int | None = None) -> None:
@@ -77,9 +85,10 @@ def _bulk(state: ORMExecuteState) -> None:
     # sees their rows: the incident is unknown, and every public page is invalidated.
     if not (state.is_insert or state.is_update or state.is_delete):
         return
+    # A statement may name its incident: .execution_options(public_incident=incident_id).
     table = getattr(state.statement, "table", None)
     if table is not None and table.name not in PRIVATE_TABLES:
-        touch(state.session, None)
+        touch(state.session, state.execution_options.get("public_incident"))
 
 
 @event.listens_for(Session, "before_commit")
@@ -88,9 +97,11 @@ def _before_commit(session: Session) -> None:
     session.flush()
     touched = session.info.pop(INFO_KEY, None)
     if touched:
-        # Sorted, so two transactions bumping the same rows lock them in the same order.
+        # Sorted, so two transactions lock the version rows in the same order; last of all
+        # the transaction's statements, so they are held only while it commits.
+        shard = random.randrange(SHARDS)
         for incident_id in sorted(touched):
-            session.execute(_BUMP, {"id": incident_id})
+            session.execute(_BUMP, {"id": incident_id, "shard": shard})
         session.info.pop(INFO_KEY, None)
 
 
@@ -102,7 +113,7 @@ def _after_rollback(session: Session) -> None:
 async def versions(session: AsyncSession, incident_id: int) -> tuple[int, int]:
     """(global version, incident version): a cache key part that every write changes."""
     found = dict((await session.execute(_READ, {"id": incident_id})).all())
-    return found.get(GLOBAL, 0), found.get(incident_id, 0)
+    return int(found.get(GLOBAL, 0)), int(found.get(incident_id, 0))
 
 
 class LRU:

@@ -23,10 +23,18 @@ def serve(
 ) -> None:
     """Serve the web application (JSON log lines; PROMETHEUS_MULTIPROC_DIR for /metrics with
     several workers)."""
+    from core.db import PoolBudgetExceeded, check_connection_budget
     from core.logs import log_config
     from core.metrics import clear_multiprocess_dir
 
     clear_multiprocess_dir()
+    try:
+        fits = asyncio.run(check_connection_budget(Settings(), workers))
+    except PoolBudgetExceeded as exc:
+        typer.echo(f"commons serve: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if fits:
+        typer.echo(f"database pools: {fits}")
     uvicorn.run(
         "core.app:create_app",
         factory=True,

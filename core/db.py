@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC
 from uuid import uuid4
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -62,17 +63,53 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # so prepared statements must not outlive one: no caches, and unique statement names.
         engine = create_async_engine(
             url.update_query_dict({"prepared_statement_cache_size": "0"}),
-            pool_size=10,
-            max_overflow=20,
-            pool_pre_ping=True,
+            **_pool_options(settings),
             connect_args={
                 "statement_cache_size": 0,
                 "prepared_statement_name_func": lambda: f"__commons_{uuid4().hex}__",
             },
         )
     else:
-        engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = create_async_engine(url, **_pool_options(settings))
     return engine
+
+
+def _pool_options(settings: Settings) -> dict:
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        "pool_pre_ping": True,
+    }
+
+
+class PoolBudgetExceeded(Exception):
+    """The web workers' pools could exhaust PostgreSQL's connections."""
+
+
+async def check_connection_budget(settings: Settings, workers: int) -> str | None:
+    """Refuse a configuration whose pools could open more connections than the server allows
+    (the "too many clients already" failure under load); returns a summary when it fits."""
+    if settings.is_sqlite:
+        return None
+    per_worker = settings.db_pool_size + settings.db_max_overflow
+    engine = create_async_engine(make_url(settings.database_url), poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            allowed = int(await conn.scalar(text("SHOW max_connections")))
+    finally:
+        await engine.dispose()
+    budget = allowed - settings.db_connection_reserve
+    wanted = workers * per_worker
+    if wanted >= budget:
+        raise PoolBudgetExceeded(
+            f"{workers} worker(s) × (COMMONS_DB_POOL_SIZE {settings.db_pool_size} + "
+            f"COMMONS_DB_MAX_OVERFLOW {settings.db_max_overflow}) = {wanted} connections, but "
+            f"PostgreSQL allows {allowed} minus a reserve of "
+            f"{settings.db_connection_reserve} (COMMONS_DB_CONNECTION_RESERVE) = {budget}. "
+            "Use fewer workers, smaller pools, or PgBouncer."
+        )
+    return f"{wanted} of {budget} PostgreSQL connections"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -8,6 +8,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy
@@ -40,6 +41,17 @@ def translations(locale: str) -> _gettext.NullTranslations:
         else:
             merged = part
     return merged
+
+
+@cache
+def babel_locale(code: str) -> Locale:
+    """The parsed Babel Locale, once per code: Babel parses a string locale on every call."""
+    return Locale.parse(code)
+
+
+def locale_object() -> Locale:
+    """The request's locale as a Babel Locale, for format_decimal and friends."""
+    return babel_locale(current_locale.get())
 
 
 def gettext(message: str) -> str:

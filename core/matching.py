@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 __all__ = [
     "PRIORITIES",
@@ -547,6 +546,9 @@ def _network(n: _NeedArrays, o: _OfferArrays, arcs: _Arcs) -> FlowNetwork:
 
 def solve_network(network: FlowNetwork) -> np.ndarray:
     """Optimal flow on each need-offer arc of a network."""
+    # Imported here: OR-Tools costs a web worker tens of MB it never needs for a page.
+    from ortools.graph.python import min_cost_flow
+
     solver = min_cost_flow.SimpleMinCostFlow()
     arc_ids = solver.add_arcs_with_capacity_and_unit_cost(
         network.tails, network.heads, network.capacities, network.costs

@@ -190,4 +190,6 @@ class PublicVersion(SQLModel, table=True):
     __tablename__ = "public_versions"
 
     incident_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # One of core.cache.SHARDS rows per incident, so concurrent writers rarely share one.
+    shard: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     version: int = Field(default=0, sa_type=BigInteger)

@@ -1,9 +1,13 @@
 """PDF documents (fpdf2) that show Chinese text when the machine has a CJK font."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 # Debian's CJK fonts (CI installs fonts-noto-cjk); the number picks Simplified Chinese in a
 # collection.
@@ -38,6 +42,9 @@ def new_document(*, margin: float = 18) -> tuple[FPDF, str, Callable[[str], str]
     Without a CJK font the built-in Helvetica only knows Latin-1, so other characters become
     "?" instead of failing the whole document.
     """
+    # Imported here, so only a process that writes a PDF loads fpdf2.
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=margin)
     pdf.add_page()

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     debug: bool = False
     # Host names the app answers to (COMMONS_ALLOWED_HOSTS='["example.org"]'); empty = any.
     allowed_hosts: list[str] = []
+    # Connections per web or job worker process: pool + overflow, never more. `commons serve`
+    # refuses to start when workers × (pool + overflow) would reach PostgreSQL's
+    # max_connections minus the reserve (kept for job workers, migrations and psql).
+    db_pool_size: int = 8
+    db_max_overflow: int = 4
+    db_connection_reserve: int = 20
+    # Seconds a request waits for a pooled connection before it is answered 503.
+    db_pool_timeout: float = 30.0
     # True when DATABASE_URL points at PgBouncer in transaction mode (asyncpg caches off).
     pgbouncer: bool = False
     # Background jobs in the web process: None means yes on SQLite (so `make run` alone

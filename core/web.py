@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2_fragments.starlette import Jinja2Blocks
 from markupsafe import Markup
+from sqlalchemy import exc as sa_exc
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -25,7 +27,14 @@ from starlette.types import Scope
 
 from core.domain import NavItem
 from core.errors import DomainError, NotAuthenticated, PendingVerification, error_json
-from core.i18n import HTML_LANG, LOCALE_NAMES, LOCALES, current_locale, gettext, ngettext
+from core.i18n import (
+    HTML_LANG,
+    LOCALE_NAMES,
+    LOCALES,
+    gettext,
+    locale_object,
+    ngettext,
+)
 from core.logs import request_id_of
 from core.settings import ROOT, Settings
 from core.types import printable
@@ -92,7 +101,7 @@ def make_templates(
             return ""
         if isinstance(value, datetime):
             value = value.astimezone(_zone(settings, tz)).date()
-        return babel_dates.format_date(value, format=format, locale=current_locale.get())
+        return babel_dates.format_date(value, format=format, locale=locale_object())
 
     def fmt_datetime(value: datetime | None, format: str = "medium", tz: str | None = None):
         if value is None:
@@ -100,19 +109,19 @@ def make_templates(
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return babel_dates.format_datetime(
-            value, format=format, tzinfo=_zone(settings, tz), locale=current_locale.get()
+            value, format=format, tzinfo=_zone(settings, tz), locale=locale_object()
         )
 
     def fmt_number(value: int | float | None) -> str:
         if value is None:
             return ""
-        return babel_numbers.format_decimal(value, locale=current_locale.get())
+        return babel_numbers.format_decimal(value, locale=locale_object())
 
     def fmt_percent(value: float | None, digits: int = 0) -> str:
         if value is None:
             return ""
         pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
-        return babel_numbers.format_percent(value, pattern, locale=current_locale.get())
+        return babel_numbers.format_percent(value, pattern, locale=locale_object())
 
     env.filters.update(
         date=fmt_date,
@@ -125,6 +134,7 @@ def make_templates(
     macros = env.get_template("_macros.html").module
     env.globals.update({name: getattr(macros, name) for name in MACROS})
     env.globals.update(template_globals or {})
+    env.globals["url_for"] = _url_for
     env.globals.update(
         static=static_path,
         settings=settings,
@@ -154,6 +164,32 @@ def make_templates(
     return Jinja2Blocks(env=env, context_processors=[context])
 
 
+_MARK_BASE = 7_913_000_000_000
+
+
+@pass_context
+def _url_for(context: dict[str, Any], name: str, /, **params: Any) -> URL:
+    """request.url_for without its cost: Starlette tries every route and mount in turn, each
+    miss raising NoMatchFound, on every call. The path is looked up once per route name and
+    parameter names, with numbers marking where the values go, then filled in."""
+    request: Request = context["request"]
+    router = request.app.router
+    reverse: dict = router.__dict__.setdefault("_commons_reverse", {})
+    key = (name, tuple(sorted(params)))
+    found = reverse.get(key)
+    if found is None:
+        marks = {k: str(_MARK_BASE + i) for i, k in enumerate(key[1])}
+        path = router.url_path_for(name, **{k: int(v) for k, v in marks.items()})
+        found = reverse[key] = (str(path), marks)
+    path, marks = found
+    for param, mark in marks.items():
+        value = str(params[param])
+        if "/" in value or "?" in value or "#" in value:
+            return request.url_for(name, **params)  # Starlette's own checks and errors
+        path = path.replace(mark, value)
+    return URL(str(request.base_url).rstrip("/") + path)
+
+
 def _printable(value: Any) -> Any:
     """Every value a template writes, without the control characters that make an Atom feed
     or SVG unreadable XML (input refuses them; rows stored before may still hold them)."""
@@ -170,7 +206,7 @@ def format_money(minor: int | None, currency: str = "CNY") -> str:
         return ""
     digits = babel_numbers.get_currency_precision(currency)
     amount = Decimal(minor).scaleb(-digits)
-    return babel_numbers.format_currency(amount, currency, locale=current_locale.get())
+    return babel_numbers.format_currency(amount, currency, locale=locale_object())
 
 
 def is_fragment_request(request: Request) -> bool:
@@ -305,6 +341,8 @@ async def handle_http_exception(request: Request, exc: HTTPException) -> Respons
 
 
 async def handle_server_error(request: Request, exc: Exception) -> Response:
+    if _out_of_connections(exc):  # raised before the routes, e.g. in the auth middleware
+        return await handle_database_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext("Something went wrong on our side.")
     # This handler answers outside the middleware, so it names the request id itself: the
@@ -317,8 +355,29 @@ async def handle_server_error(request: Request, exc: Exception) -> Response:
     return render_error(request, "error.html", 500, message, headers, reference=reference)
 
 
+def _out_of_connections(exc: Exception) -> bool:
+    if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection free in time
+        return True
+    # PostgreSQL refusing a new connection: "sorry, too many clients already".
+    return isinstance(exc, sa_exc.DBAPIError) and "too many clients" in str(exc.orig).lower()
+
+
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """Out of database connections is overload, not a bug: 503 with Retry-After, never 500."""
+    if not _out_of_connections(exc):
+        return await handle_server_error(request, exc)
+    log.warning("no database connection for %s %s: %s", request.method, request.url.path, exc)
+    message = gettext("The service is busy. Please try again in a moment.")
+    headers = {"Retry-After": "2"}
+    if is_api(request):
+        return error_json(503, "unavailable", message, headers=headers)
+    return render_error(request, "error.html", 503, message, headers)
+
+
 exception_handlers = {
     DomainError: handle_domain_error,
+    sa_exc.TimeoutError: handle_database_error,
+    sa_exc.DBAPIError: handle_database_error,
     HTTPException: handle_http_exception,
     Exception: handle_server_error,
 }

@@ -11,7 +11,7 @@ from core.db import get_session
 from core.domain import Extensions, gather
 from core.errors import error_json
 from core.events import LiveFull, LiveResponse
-from core.i18n import _, current_locale
+from core.i18n import _, locale_object
 from core.web import render, render_parts, shared_page_key, shared_response
 from recovery import labels
 from recovery.labels import NEED_STATUS_COLORS, PRIORITY_COLORS, label
@@ -27,7 +27,7 @@ LOCALIZED_CACHE = PUBLIC_CACHE | {"Vary": "Accept-Language, Cookie"}
 
 
 def _number(value) -> str:
-    return babel_numbers.format_decimal(value, locale=current_locale.get())
+    return babel_numbers.format_decimal(value, locale=locale_object())
 
 
 async def home(request: Request) -> Response:

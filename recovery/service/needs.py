@@ -50,7 +50,7 @@ async def record_fulfilment(
             updated_at=utcnow(),
         )
         .returning(Need.id)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, public_incident=before["incident_id"])
     )
     if result.scalar_one_or_none() is None:
         raise OverFulfilment(

@@ -10,7 +10,7 @@ from starlette.routing import Router
 from core import audit, notifications
 from core.clock import utcnow, zone
 from core.db import Database, settings_of
-from core.i18n import _, current_locale
+from core.i18n import _, locale_object
 from core.models import Organization, OutboxMessage
 from core.settings import Settings
 from recovery import labels
@@ -41,7 +41,7 @@ def _body(org: Organization, items, settings: Settings) -> str:
                 "task": task.title,
                 "project": project.title,
                 "incident": incident.name,
-                "due": format_date(task.due_on, "medium", locale=current_locale.get()),
+                "due": format_date(task.due_on, "medium", locale=locale_object()),
                 "late": late,
                 "progress": task.progress,
                 "status": str(labels.TASK_STATUS.get(task.status, task.status)),

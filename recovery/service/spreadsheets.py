@@ -6,9 +6,6 @@ from datetime import date, datetime
 from typing import Any
 from zipfile import BadZipFile
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
 from core.errors import InvalidInput, error_message
@@ -53,6 +50,10 @@ def template_csv() -> bytes:
 
 
 def template_xlsx() -> bytes:
+    # openpyxl is imported where a spreadsheet is made or read, not by every web worker.
+    from openpyxl import Workbook
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "needs"
@@ -86,6 +87,9 @@ def _cell(value: Any) -> Any:
 
 def read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
     """(row number as the spreadsheet shows it, {column: value}) for every non-blank row."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     name = filename.lower()
     try:
         if name.endswith(".xlsx"):

@@ -7,7 +7,6 @@ from datetime import date
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from fpdf.enums import XPos, YPos
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +45,8 @@ class _Writer:
         self.pdf, self.family, self.text = new_document(margin=18)
 
     def line(self, value: str, size: float = 11, height: float = 7, align: str = "L") -> None:
+        from fpdf.enums import XPos, YPos  # only a process writing a PDF loads fpdf2
+
         self.pdf.set_font(self.family, size=size)
         self.pdf.multi_cell(
             0, height, self.text(value), align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT

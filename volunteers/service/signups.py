@@ -56,20 +56,21 @@ async def find_signup(session: AsyncSession, shift_id: int, user_id: int) -> Sig
     )
 
 
-async def _take_place(session: AsyncSession, shift_id: int, *conditions) -> bool:
+async def _take_place(session: AsyncSession, shift: Shift, *conditions) -> bool:
     """Take one free place on an open shift, if there is one: a conditional UPDATE, so two
     takers can never both get the last place."""
     taken = await session.execute(
         update(Shift)
         .where(
-            Shift.id == shift_id,
+            Shift.id == shift.id,
             Shift.status == ShiftStatus.open,
             Shift.filled < Shift.capacity,
             *conditions,
         )
         .values(filled=Shift.filled + 1)
         .returning(Shift.filled)
-        .execution_options(synchronize_session=False)
+        # Names the incident whose public figures change (core.cache), not every incident's.
+        .execution_options(synchronize_session=False, public_incident=shift.incident_id)
     )
     return taken.first() is not None
 
@@ -111,13 +112,13 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
             _("You are already signed up for a shift at that time: %(title)s") % {"title": overlap}
         )
     status, seq = SignupStatus.confirmed, None
-    if not await _take_place(session, shift.id):
+    if not await _take_place(session, shift):
         waiting = await session.execute(
             update(Shift)
             .where(Shift.id == shift.id, Shift.status == ShiftStatus.open)
             .values(waitlist_seq=Shift.waitlist_seq + 1)
             .returning(Shift.waitlist_seq)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, public_incident=shift.incident_id)
         )
         row = waiting.first()
         if row is None:
@@ -177,7 +178,7 @@ async def cancel_signup(
             update(Shift)
             .where(Shift.id == shift.id, Shift.filled > 0)
             .values(filled=Shift.filled - 1)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, public_incident=shift.incident_id)
         )
     await audit.record(
         session,
@@ -199,7 +200,7 @@ async def fill_from_waitlist(session: AsyncSession, shift: Shift, *, actor: User
     promoted: list[Signup] = []
     waiting = exists().where(Signup.shift_id == shift.id, Signup.status == SignupStatus.waitlisted)
     while True:
-        if not await _take_place(session, shift.id, waiting):
+        if not await _take_place(session, shift, waiting):
             break
         first = await session.scalar(
             select(Signup)
