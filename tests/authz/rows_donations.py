@@ -49,6 +49,7 @@ ROWS = [
     row("POST /offers/{id:int}/withdraw", NGO_A, id='offer'),
     row("GET /matching", OFFICIAL),
     row("POST /matching", "L F F F F F F F F N N F"),
+    row("GET /matching/runs/{id:int}", OFFICIAL, id="run"),
     row("POST /matching/runs/{id:int}/decisions", OFFICIAL, id='run'),
     row("POST /matching/matches/{id:int}/{action:str}", OFFICIAL_A, id='match', action='=accept'),
     row("GET /my-matches", OFFERING),
