@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DOMAINS := core recovery volunteers donations residents
+DOMAINS := core recovery volunteers donations residents preparedness
 
 .PHONY: run test lint format install messages vendor clean bench
 
@@ -32,7 +32,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 # Extract every translatable string, one catalog per domain (core also holds platform/).
-CATALOGS := core recovery volunteers donations residents
+CATALOGS := core recovery volunteers donations residents preparedness
 messages: $(STAMP)
 	@for d in $(CATALOGS); do \
 	  src="$$d"; \

@@ -37,7 +37,7 @@ from core.types import IdConvertor, TextConvertor
 from core.web import STATIC_DIR, HashedStaticFiles, exception_handlers, make_templates
 
 # The one place the kernel names the domains: each package declares its `DOMAIN`.
-DOMAINS = ("core.accounts", "recovery", "volunteers", "donations", "residents")
+DOMAINS = ("core.accounts", "recovery", "volunteers", "donations", "residents", "preparedness")
 VERSION = "0.1.0"
 
 

@@ -16,6 +16,10 @@ from starlette.types import Scope
 # - "need.helpers": per need, e.g. {"organizations": [...names]}, {"volunteer_count": n}.
 # - "project.funds": per project, e.g. {"funds": {...}}.
 # - "organization.record": per organization, its track record, e.g. {"matches_accepted": n}.
+# - "matching.offers": per incident, before a matching run: bring other domains' offers (a
+#   warehouse's stock, from preparedness) up to date; answers {}.
+# - "offer.source": per offer, where it comes from, e.g. {"warehouse_id": n}.
+# - "match.accepted" / "match.fulfilled": per match, after it was accepted or delivered on.
 Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
 # `async def hook(session, user, data)`: runs in the registration's transaction.
 RegisterHook = Callable[..., Awaitable[None]]
@@ -92,6 +96,9 @@ class Extensions:
                     raise ValueError(f"job {name!r} registered twice")
                 self.jobs[name] = handler
         self.periodic = [p for d in self.domains for p in d.periodic]
+        for item in self.periodic:
+            if item.job not in self.jobs:
+                raise ValueError(f"periodic job {item.job!r} has no handler")
 
     @classmethod
     def of(cls, session: AsyncSession) -> "Extensions":

@@ -32,6 +32,7 @@ def test_every_string_is_translated_to_chinese(tmp_path):
             "volunteers",
             "donations",
             "residents",
+            "preparedness",
         ],
         cwd=ROOT,
         check=True,

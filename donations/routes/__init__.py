@@ -28,17 +28,26 @@ from donations.schemas import (
     OfferPublic,
     OfferQuery,
     OfferUpdate,
+    PaymentInstructionsPublic,
+    PaymentInstructionsSet,
     ProposalPublic,
+    ReceiptCheck,
+    ReceiptCheckQuery,
+    ReceiptCreate,
     ReceiveRequest,
+    RefundRequest,
     ReverseRequest,
     RunCreate,
     RunPublic,
+    TrailPublic,
     VerifyQuery,
     VerifyResult,
 )
 
 OFFERING = (Role.ngo, Role.donor)
 OFFICIAL = (Role.official,)
+# A government warehouse's reserve stock is delivered by the agency's officials.
+FULFILLING = (*OFFERING, Role.official)
 IDEMPOTENCY_KEY = (
     "1 to 200 visible ASCII characters; the same key again answers the same donation "
     "(with `Idempotent-Replayed: true`) instead of pledging twice"
@@ -64,6 +73,8 @@ routes = [
     Route("/give", donations.give, methods=["GET", "POST"], name="give"),
     Route("/my-donations", donations.mine, name="mine"),
     Route("/my-donations/{id:int}/receipt.pdf", donations.receipt_pdf, name="receipt"),
+    Route("/donations/{id:int}", donations.gift_page, name="gift"),
+    Route("/receipts/verify", donations.receipt_check_page, name="receipt_check"),
     Route("/funds", funds.funds_desk, name="funds"),
     Route("/funds/donations/{id:int}/receive", funds.receive_pledge, methods=["POST"],
           name="receive"),
@@ -106,7 +117,7 @@ api_routes = [
       name="matches_decline", response=ProposalPublic, roles=OFFICIAL, tags=["matching"],
       errors=(409,)),
     R("/matches/{id:int}/fulfil", matches.fulfil_match, methods=["POST"], name="matches_fulfil",
-      body=FulfilRequest, response=ProposalPublic, roles=OFFERING, tags=["matching"],
+      body=FulfilRequest, response=ProposalPublic, roles=FULFILLING, tags=["matching"],
       errors=(409,)),
     R("/donations", donations.create_donation, methods=["POST"], name="donations_create",
       body=DonationCreate, response=DonationPublic, status_code=201, roles=(Role.donor,),
@@ -117,6 +128,21 @@ api_routes = [
     R("/donations/{id:int}/receive", funds.receive_donation, methods=["POST"],
       name="donations_receive", body=ReceiveRequest, response=DonationPublic,
       roles=OFFICIAL, tags=["donations"], errors=(409,)),
+    R("/donations/{id:int}/trail", donations.donation_trail, name="donations_trail",
+      response=TrailPublic, tags=["donations"], errors=(401, 403, 404)),
+    R("/receipts", funds.create_receipt, methods=["POST"], name="receipts_create",
+      body=ReceiptCreate, response=DonationPublic, status_code=201, roles=OFFICIAL,
+      tags=["donations"], errors=(409,)),
+    R("/receipts/verify", donations.check_receipt, name="receipts_verify",
+      query=ReceiptCheckQuery, response=ReceiptCheck, tags=["donations"]),
+    R("/donations/{id:int}/refund", donations.refund_donation, methods=["POST"],
+      name="donations_refund", body=RefundRequest, response=LedgerEntryPublic,
+      status_code=201, roles=OFFICIAL, tags=["donations"], errors=(409,)),
+    R("/incidents/{id:int}/payment-instructions", donations.put_instructions,
+      methods=["PUT"], name="payment_instructions_set", body=PaymentInstructionsSet,
+      response=PaymentInstructionsPublic, roles=OFFICIAL, tags=["donations"]),
+    R("/incidents/{id:int}/payment-instructions", donations.get_instructions,
+      name="payment_instructions", response=PaymentInstructionsPublic, tags=["donations"]),
     R("/disbursements", funds.create_disbursement, methods=["POST"],
       name="disbursements_create", body=DisbursementCreate, response=DisbursementPublic,
       status_code=201, roles=OFFICIAL, tags=["donations"], errors=(409,)),

@@ -7,12 +7,15 @@ Modules: offers, matching (runs), matches (decisions, deliveries, track records)
 
 from donations.service.donations import forget_donor
 from donations.service.funds import incident_funds, project_funds
-from donations.service.matches import need_helpers, organization_record
+from donations.service.matches import get_match, need_helpers, organization_record
+from donations.service.offers import put_reserve_offer
 
 __all__ = [
     "forget_donor",
+    "get_match",
     "incident_funds",
     "need_helpers",
     "organization_record",
     "project_funds",
+    "put_reserve_offer",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit, clock
 from core.clock import utcnow
 from core.db import UTCDateTime
+from core.domain import gather
 from core.errors import DomainError
 from core.i18n import _
 from core.models import Organization, User
@@ -141,6 +142,8 @@ async def accept(session: AsyncSession, *, match_id: int, actor: User) -> Match:
             fields={"quantity": _("more than the offer has left")},
         )
     await session.refresh(row)
+    # Other domains act on the acceptance (preparedness holds the warehouse stock).
+    await gather("match.accepted", session, row.id)
     await audit.record(
         session,
         actor=actor,
@@ -206,6 +209,8 @@ async def fulfil(session: AsyncSession, *, match_id: int, quantity: int, actor: 
         )
     await record_fulfilment(session, row.need_id, quantity, actor=actor, source=f"match:{row.id}")
     await session.refresh(row)
+    # Other domains act on the delivery (preparedness issues the warehouse stock).
+    await gather("match.fulfilled", session, row.id)
     await audit.record(
         session,
         actor=actor,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock
 from core.db import side_transaction
+from core.domain import gather
 from core.errors import DomainError
 from core.i18n import _
 from core.jobs import enqueue
@@ -55,6 +56,8 @@ async def inputs(
                     area_id=n.area_id,
                 )
             )
+    # Other domains bring their offers up to date first (preparedness: warehouse stock).
+    await gather("matching.offers", session, incident_id)
     # Plain rows, not ORM objects: a province has tens of thousands of offers.
     offers = await session.execute(
         select(
@@ -473,6 +476,12 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
 async def run_report(session: AsyncSession, run_id: int) -> dict:
     """A run with its proposals and unmet lines, as the API answers it."""
     matching_run, proposals, unmet = await run_details(session, run_id)
+    described = []
+    for p in proposals:
+        offer = await session.get(Offer, p.offer_id)
+        # What another domain knows of the offer's source, e.g. {"warehouse_id": n}.
+        source = await gather("offer.source", session, p.offer_id)
+        described.append(p.model_dump() | {"offer_kind": offer.kind if offer else None} | source)
     return {
         "id": matching_run.id,
         "incident_id": matching_run.incident_id,
@@ -483,6 +492,6 @@ async def run_report(session: AsyncSession, run_id: int) -> dict:
         "error": matching_run.error,
         "max_area_gap_pct": matching_run.max_area_gap_pct,
         "summary": matching_run.summary,
-        "proposals": proposals,
+        "proposals": described,
         "unmet": unmet,
     }

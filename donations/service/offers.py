@@ -21,7 +21,7 @@ def owns_offer(user: User, offer: Offer) -> bool:
     if offer.owner_id == user.id:
         return True
     return (
-        user.role == Role.ngo
+        user.role in (Role.ngo, Role.official)
         and offer.organization_id is not None
         and offer.organization_id == user.organization_id
     )
@@ -166,3 +166,56 @@ async def list_offers(
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Offer.id.desc()).limit(limit).offset(offset))
     return list(rows), total or 0
+
+
+async def put_reserve_offer(
+    session: AsyncSession,
+    *,
+    offer_id: int | None,
+    incident_id: int,
+    owner_id: int,
+    organization_id: int | None,
+    category: str,
+    unit: str,
+    available: int,
+    lat: float,
+    lon: float,
+    radius_km: float,
+    available_from,
+    available_until,
+    description: str,
+) -> int | None:
+    """Create or refresh the offer of a warehouse's stock to an incident: what is on hand and
+    not held, on top of what accepted matches already committed. None when nothing is left."""
+    offer = await session.get(Offer, offer_id) if offer_id is not None else None
+    committed = offer.quantity_committed if offer is not None else 0
+    quantity = committed + max(available, 0)
+    if offer is None:
+        if available <= 0:
+            return None
+        offer = Offer(
+            incident_id=incident_id,
+            kind=OfferKind.reserve,
+            owner_id=owner_id,
+            organization_id=organization_id,
+            category=category,
+            unit=unit,
+            quantity=quantity,
+            lat=lat,
+            lon=lon,
+            radius_km=radius_km,
+            available_from=available_from,
+            available_until=available_until,
+            description=description,
+        )
+        session.add(offer)
+    elif quantity <= 0:
+        offer.status = OfferStatus.withdrawn
+    else:
+        offer.quantity = quantity
+        offer.status = OfferStatus.open
+        offer.lat, offer.lon = lat, lon
+        offer.available_from, offer.available_until = available_from, available_until
+        offer.updated_at = utcnow()
+    await session.flush()
+    return offer.id

@@ -3,7 +3,7 @@
 from recovery.labels import CATEGORY as CATEGORY_LABELS
 from recovery.labels import PRIORITY as PRIORITY_LABELS
 from recovery.models import PRIORITY_RANK, Category, NeedStatus, Priority
-from recovery.schemas import NeedCreate
+from recovery.schemas import NeedCreate, ProjectCreate, TaskCreate
 from recovery.service.access import can_act, ensure_can_act
 from recovery.service.incidents import (
     area_choices,
@@ -20,7 +20,8 @@ from recovery.service.needs import (
     open_needs,
     record_fulfilment,
 )
-from recovery.service.projects import incident_projects
+from recovery.service.projects import create_project, incident_projects
+from recovery.service.tasks import create_task
 
 # The vocabulary other domains share with needs (categories, priorities, statuses) comes too.
 __all__ = [
@@ -30,11 +31,15 @@ __all__ = [
     "Category",
     "NeedCreate",
     "NeedStatus",
+    "ProjectCreate",
+    "TaskCreate",
     "Priority",
     "area_choices",
     "area_with_descendants",
     "can_act",
     "create_need",
+    "create_project",
+    "create_task",
     "ensure_can_act",
     "derive_status",
     "get_area",

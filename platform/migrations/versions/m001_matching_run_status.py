@@ -1,7 +1,7 @@
 """matching runs off the request path: status, progress, error, fairness bound and summary
 
 Revision ID: m001_matching_run_status
-Revises: q001_job_queue
+Revises: p104_plans
 Create Date: 2026-12-02 23:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import core.db
 
 revision: str = "m001_matching_run_status"
-down_revision: str | Sequence[str] | None = "q001_job_queue"
+down_revision: str | Sequence[str] | None = "p104_plans"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,27 @@
+"""Translated labels of the fixed vocabularies: team capabilities, deployment statuses."""
+
+from core.i18n import lazy_gettext
+
+# The first six follow the parts of the Ministry of Emergency Management's basic specification
+# for social emergency forces (YJ/T 1.1-1.6: collapsed buildings, mountain, water, diving,
+# emergency medical); the rest are the support roles relief teams fill in Chinese floods.
+CAPABILITIES = {
+    "collapsed_structure_sar": lazy_gettext("Search and rescue in collapsed structures"),
+    "mountain_sar": lazy_gettext("Mountain search and rescue"),
+    "water_rescue": lazy_gettext("Water search and rescue"),
+    "diving_rescue": lazy_gettext("Diving rescue"),
+    "medical_first_aid": lazy_gettext("Emergency medical first aid"),
+    "psychological_support": lazy_gettext("Psychological support"),
+    "logistics_transport": lazy_gettext("Logistics and transport"),
+    "communications": lazy_gettext("Emergency communications"),
+    "sanitation_disinfection": lazy_gettext("Sanitation and disinfection"),
+    "heavy_machinery": lazy_gettext("Heavy machinery"),
+}
+
+DEPLOYMENT_STATUS = {
+    "requested": lazy_gettext("requested"),
+    "accepted": lazy_gettext("accepted"),
+    "declined": lazy_gettext("declined"),
+    "on_site": lazy_gettext("on site"),
+    "completed": lazy_gettext("completed"),
+}

@@ -1,0 +1,69 @@
+"""Early-warning alerts: composed by officials, published as CAP and Atom, mailed to subscribers."""
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core import api
+from core.db import get_session
+from core.i18n import current_locale
+from core.models import User
+from core.web import redirect, render
+from preparedness.schemas import AlertCreate, AlertReceipt, AlertSubscribe, SubscriptionReceipt
+from preparedness.service import alerts
+
+
+async def create_api(request: Request, body: AlertCreate, user: User):
+    """Publish an alert, or an update or cancellation naming the original (`references_id`)."""
+    alert = await alerts.publish(
+        get_session(request), body, actor=user, base_url=str(request.base_url)
+    )
+    return api.Answer(AlertReceipt.model_validate(alert, from_attributes=True), status_code=201)
+
+
+async def cap_document(request: Request) -> Response:
+    body = await alerts.cap_xml(get_session(request), request.path_params["id"])
+    return Response(body, media_type="application/cap+xml")
+
+
+async def atom(request: Request) -> Response:
+    body = await alerts.atom_feed(
+        get_session(request),
+        feed_url=str(request.url_for("preparedness:alerts_atom")),
+        cap_url=lambda alert_id: str(request.url_for("preparedness:alert_cap", id=alert_id)),
+    )
+    return Response(body, media_type="application/atom+xml")
+
+
+async def alerts_page(request: Request) -> Response:
+    session = get_session(request)
+    current = await alerts.current_alerts(session)
+    by_area: dict[str, list] = {}
+    for alert in current:
+        for shape in alert.areas:
+            by_area.setdefault(shape["name"], []).append(alert)
+    language = "zh" if current_locale.get() == "zh_Hans" else "en"
+    return await render(
+        request,
+        "preparedness/alerts.html",
+        {"by_area": sorted(by_area.items()), "language": language},
+    )
+
+
+async def subscribe_api(request: Request, body: AlertSubscribe):
+    """Ask for an area's alerts by mail; they start once the mailed link is followed."""
+    await alerts.subscribe(
+        get_session(request),
+        body,
+        locale=current_locale.get(),
+        confirm_url=lambda token: str(request.url_for("preparedness:alert_confirm", token=token)),
+    )
+    return api.Answer(SubscriptionReceipt(status="pending"), status_code=202)
+
+
+async def confirm_page(request: Request) -> Response:
+    """The mailed link shows a button, so a mail scanner following links confirms nothing."""
+    token = request.path_params["token"]
+    if request.method == "POST":
+        await alerts.confirm_subscription(get_session(request), token)
+        return redirect(request, str(request.url_for("preparedness:alerts")) + "?confirmed=1")
+    return await render(request, "preparedness/alert_confirm.html", {"token": token})

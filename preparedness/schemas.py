@@ -1,0 +1,385 @@
+"""Request and response models of the preparedness domain; public ones carry no personal data."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from core.errors import FieldError
+from core.i18n import _
+from core.types import DbId, Input
+from preparedness.labels import CAPABILITIES
+from preparedness.models import MovementKind
+from recovery.service import Category
+
+Capability = StrEnum("Capability", {code: code for code in CAPABILITIES})
+
+
+# ---- teams
+
+
+class EquipmentItem(Input):
+    name: str = Field(min_length=1, max_length=200)
+    quantity: int = Field(ge=1, le=1_000_000)
+
+
+class CertificationIn(Input):
+    name: str = Field(min_length=1, max_length=200)
+    issuer: str = Field(min_length=1, max_length=200)
+    expires_on: date
+    capability: Capability | None = None
+
+
+class TeamProfile(Input):
+    capabilities: list[Capability] = Field(min_length=1, max_length=len(CAPABILITIES))
+    members: int = Field(ge=1, le=100_000)
+    equipment: list[EquipmentItem] = Field(default_factory=list, max_length=200)
+    certifications: list[CertificationIn] = Field(default_factory=list, max_length=100)
+    base_lat: float = Field(ge=-90, le=90)
+    base_lon: float = Field(ge=-180, le=180)
+    response_radius_km: float = Field(ge=0, le=5000)
+
+    @model_validator(mode="after")
+    def _covered(self):
+        for cert in self.certifications:
+            if cert.capability is not None and cert.capability not in self.capabilities:
+                raise FieldError(
+                    "certifications",
+                    _("%(name)s covers a capability the team does not list.") % {"name": cert.name},
+                )
+        return self
+
+
+class CertificationOut(BaseModel):
+    name: str
+    issuer: str
+    expires_on: date
+    capability: str | None
+
+
+class TeamOut(BaseModel):
+    organization_id: int
+    name: str
+    capabilities: list[str]
+    members: int
+    equipment: list[dict]
+    certifications: list[CertificationOut]
+    base_lat: float
+    base_lon: float
+    response_radius_km: float
+
+
+class TeamQuery(Input):
+    capability: Capability
+    incident_id: DbId | None = None
+    area_id: DbId | None = None
+
+
+class TeamMatch(BaseModel):
+    organization_id: int
+    name: str
+    capabilities: list[str]
+    members: int
+    distance_km: float | None
+    within_radius: bool
+
+
+class CapabilityOut(BaseModel):
+    code: str
+    label: str
+
+
+class TeamList(BaseModel):
+    items: list[TeamMatch]
+
+
+# ---- zones and deployments
+
+
+class ZoneIn(Input):
+    max_teams: int = Field(ge=0, le=10_000)
+
+
+class ZoneOut(BaseModel):
+    area_id: int
+    max_teams: int
+
+
+class DeploymentCreate(Input):
+    incident_id: DbId
+    team_org_id: DbId
+    area_id: DbId
+    capability: Capability
+    starts_on: date
+    ends_on: date
+    task_id: DbId | None = None
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.ends_on < self.starts_on:
+            raise FieldError("ends_on", _("The end comes before the start."))
+        return self
+
+
+class DeploymentQuery(Input):
+    incident_id: DbId
+
+
+class Position(Input):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class CheckOut(Input):
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+
+class DeploymentOut(BaseModel):
+    id: int
+    incident_id: int
+    team_org_id: int
+    area_id: int
+    capability: str
+    starts_on: date
+    ends_on: date
+    task_id: int | None
+    status: str
+    requested_at: datetime
+    decided_at: datetime | None
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+
+
+class LogisticsNeed(Input):
+    category: Category
+    quantity: int = Field(gt=0, le=1_000_000_000)
+    unit: str = Field(min_length=1, max_length=40)
+    title: str | None = Field(None, min_length=1, max_length=200)
+
+
+class DailyReportIn(Input):
+    on: date | None = None
+    work_done: str = Field(min_length=1, max_length=4000)
+    people_helped: int = Field(0, ge=0, le=10_000_000)
+    needs: list[LogisticsNeed] = Field(default_factory=list, max_length=20)
+
+
+class DailyReportOut(BaseModel):
+    id: int
+    deployment_id: int
+    on: date
+    work_done: str
+    people_helped: int
+    need_ids: list[int]
+
+
+# ---- reserves
+
+
+class WarehouseCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    area_id: DbId | None = None
+    radius_km: float = Field(300, ge=0, le=5000)
+    low_stock: dict[Category, int] = Field(default_factory=dict)
+
+
+class WarehouseOut(BaseModel):
+    id: int
+    organization_id: int
+    name: str
+    lat: float
+    lon: float
+    area_id: int | None
+    radius_km: float
+    low_stock: dict[str, int]
+
+
+class MovementIn(Input):
+    kind: MovementKind
+    category: Category
+    unit: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(ge=-1_000_000_000, le=1_000_000_000)
+    lot: str | None = Field(None, max_length=100)
+    expires_on: date | None = None
+    to_warehouse_id: DbId | None = None
+    need_id: DbId | None = None
+    reason: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _checks(self):
+        if self.quantity == 0 or (self.kind != MovementKind.adjust and self.quantity < 0):
+            raise FieldError("quantity", _("Give a quantity above zero."))
+        if self.kind == MovementKind.adjust and not self.reason:
+            raise FieldError("reason", _("An adjustment needs a reason."))
+        if self.kind == MovementKind.transfer and self.to_warehouse_id is None:
+            raise FieldError("to_warehouse_id", _("Name the warehouse to transfer to."))
+        return self
+
+
+class MovementOut(BaseModel):
+    id: int
+    warehouse_id: int
+    kind: str
+    category: str
+    unit: str
+    lot: str
+    expires_on: date | None
+    quantity: int
+    to_warehouse_id: int | None
+    need_id: int | None
+    reason: str | None
+    at: datetime
+
+
+class StockLevel(BaseModel):
+    category: str
+    unit: str
+    lot: str
+    expires_on: date | None
+    quantity: int
+    reserved: int = 0
+
+
+class StockList(BaseModel):
+    items: list[StockLevel]
+
+
+class ReserveTotal(BaseModel):
+    category: str
+    unit: str
+    quantity: int
+
+
+# ---- alerts (CAP 1.2 vocabularies)
+
+AlertStatus = Literal["Actual", "Exercise", "Test"]
+MsgType = Literal["Alert", "Update", "Cancel"]
+CapCategory = Literal[
+    "Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra",
+    "CBRNE", "Other",
+]  # fmt: skip
+Urgency = Literal["Immediate", "Expected", "Future", "Past", "Unknown"]
+Severity = Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"]
+Certainty = Literal["Observed", "Likely", "Possible", "Unlikely", "Unknown"]
+
+
+class AlertText(Input):
+    event: str = Field(min_length=1, max_length=200)
+    headline: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=8000)
+    instruction: str | None = Field(None, max_length=8000)
+
+
+class AlertCreate(Input):
+    incident_id: DbId | None = None
+    event: str = Field(min_length=1, max_length=200)
+    category: CapCategory
+    urgency: Urgency
+    severity: Severity
+    certainty: Certainty
+    headline: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=8000)
+    instruction: str | None = Field(None, max_length=8000)
+    # The Chinese info block; without it the English text is repeated under zh-CN.
+    zh: AlertText | None = None
+    area_ids: list[DbId] = Field(min_length=1, max_length=200)
+    # Circles around the areas' positions; a polygon [[lat, lon], ...] may be given instead.
+    radius_km: float = Field(5, gt=0, le=1000)
+    polygon: list[tuple[float, float]] | None = Field(None, min_length=4, max_length=500)
+    expires: datetime
+    status: AlertStatus = "Actual"
+    msg_type: MsgType = "Alert"
+    references_id: DbId | None = None
+
+    @model_validator(mode="after")
+    def _checks(self):
+        if self.expires.tzinfo is None:
+            raise FieldError("expires", _("Give the time zone, e.g. 2026-03-16T18:00:00+08:00."))
+        if (self.msg_type == "Alert") != (self.references_id is None):
+            raise FieldError(
+                "references_id", _("An update or a cancellation names the alert it replaces.")
+            )
+        if self.polygon is not None and tuple(self.polygon[0]) != tuple(self.polygon[-1]):
+            raise FieldError("polygon", _("A polygon ends where it starts."))
+        if self.polygon is not None and any(
+            not (-90 <= lat <= 90 and -180 <= lon <= 180) for lat, lon in self.polygon
+        ):
+            raise FieldError("polygon", _("Give latitudes and longitudes within range."))
+        return self
+
+
+class AlertReceipt(BaseModel):
+    id: int
+    identifier: str
+    status: str
+    msg_type: str
+
+
+class AlertSubscribe(Input):
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    area_id: DbId
+
+
+class SubscriptionReceipt(BaseModel):
+    status: str
+
+
+# ---- plans and graded response
+
+
+class PlanTaskIn(Input):
+    title: str = Field(min_length=1, max_length=200)
+    responsible_org_id: DbId
+    due_offset_days: int = Field(ge=0, le=3650)
+
+
+class PlanLevelIn(Input):
+    level: int = Field(ge=1, le=4)
+    tasks: list[PlanTaskIn] = Field(min_length=1, max_length=200)
+
+
+class PlanCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    incident_type: str = Field(min_length=1, max_length=100)
+    levels: list[PlanLevelIn] = Field(min_length=1, max_length=4)
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        levels = [level.level for level in self.levels]
+        if len(set(levels)) != len(levels):
+            raise FieldError("levels", _("Give each level once."))
+        return self
+
+
+class Activate(Input):
+    plan_id: DbId
+    level: int = Field(ge=1, le=4)
+
+
+class ActivatedTask(BaseModel):
+    id: int
+    title: str
+    responsible_org_id: int
+    due_on: date
+
+
+class ActivationOut(BaseModel):
+    id: int
+    plan_id: int
+    incident_id: int
+    level: int
+    project_id: int
+    activated_at: datetime
+    tasks: list[ActivatedTask]
+
+
+class PlanOut(BaseModel):
+    id: int
+    name: str
+    incident_type: str
+    levels: list[dict]
+    activations: list[dict]

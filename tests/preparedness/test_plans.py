@@ -1,0 +1,87 @@
+"""Emergency plans: activating level II starts the tasks of IV, III and II with responsible
+organizations and due dates; raising to I adds only the extra tasks; history is kept."""
+
+from datetime import timedelta
+
+import pytest
+
+from core.models import OrgKind, Role
+from tests.preparedness.conftest import TODAY
+
+pytestmark = pytest.mark.asyncio
+
+
+def _level(level, title, org_id, days):
+    return {
+        "level": level,
+        "tasks": [{"title": title, "responsible_org_id": org_id, "due_offset_days": days}],
+    }
+
+
+async def _plan(prep, housing, health):
+    official_org = prep.setup.official.organization_id
+    return await prep.call(
+        "POST",
+        "/api/v1/plans",
+        {
+            "name": "Flood plan",
+            "incident_type": "flood",
+            "levels": [
+                _level(4, "Open shelters", official_org, 1),
+                _level(3, "Inspect dikes", housing, 2),
+                _level(2, "Field hospital", health, 3),
+                _level(1, "Call the army", official_org, 0),
+            ],
+        },
+        status=201,
+    )
+
+
+async def _orgs(prep):
+    housing = await prep.factory.user(
+        Role.official, org="Housing Bureau", org_kind=OrgKind.government
+    )
+    health = await prep.factory.user(Role.ngo, org="Red Cross", org_kind=OrgKind.ngo)
+    return housing.organization_id, health.organization_id
+
+
+async def test_level_two_creates_the_tasks_of_four_three_and_two(prep):
+    housing, health = await _orgs(prep)
+    plan = await _plan(prep, housing, health)
+    path = f"/api/v1/incidents/{prep.incident_id}/activate-plan"
+    activation = await prep.call("POST", path, {"plan_id": plan["id"], "level": 2}, status=201)
+    tasks = {t["title"]: t for t in activation["tasks"]}
+    assert set(tasks) == {"Open shelters", "Inspect dikes", "Field hospital"}
+    assert tasks["Inspect dikes"]["responsible_org_id"] == housing
+    assert tasks["Field hospital"]["responsible_org_id"] == health
+    assert tasks["Field hospital"]["due_on"] == (TODAY + timedelta(days=3)).isoformat()
+    project = await prep.call("GET", f"/api/v1/projects/{activation['project_id']}")
+    assert project["incident_id"] == prep.incident_id
+    # The same level again is refused; raising to I adds only the extra task, same project.
+    await prep.call("POST", path, {"plan_id": plan["id"], "level": 2}, status=409)
+    raised = await prep.call("POST", path, {"plan_id": plan["id"], "level": 1}, status=201)
+    assert [t["title"] for t in raised["tasks"]] == ["Call the army"]
+    assert raised["project_id"] == activation["project_id"]
+    history = await prep.call("GET", f"/api/v1/plans/{plan['id']}")
+    assert [a["level"] for a in history["activations"]] == [2, 1]
+    assert [a["tasks_created"] for a in history["activations"]] == [3, 1]
+
+
+async def test_plans_are_for_officials_and_levels_are_one_to_four(prep):
+    _, health = await _orgs(prep)
+    ngo = await prep.factory.user(Role.ngo, org="Some NGO", org_kind=OrgKind.ngo)
+    body = {
+        "name": "P",
+        "incident_type": "flood",
+        "levels": [
+            {
+                "level": 5,
+                "tasks": [{"title": "x", "responsible_org_id": health, "due_offset_days": 1}],
+            }
+        ],
+    }
+    await prep.call(
+        "POST", "/api/v1/plans", body, headers=await prep.factory.token(ngo), status=403
+    )
+    error = await prep.call("POST", "/api/v1/plans", body, status=422)
+    assert "levels" in str(error["error"]["fields"])
