@@ -249,6 +249,20 @@ async def _send_commit_failure(scope: Scope, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+@asynccontextmanager
+async def side_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A second, short write transaction beside `session`'s (same engine, same extensions),
+    committed on exit: a long job reports its progress through it while its own transaction
+    stays open (on SQLite only while that one has not written yet: it holds the lock)."""
+    async with AsyncSession(session.bind, expire_on_commit=False, info=session.info) as side:
+        try:
+            yield side
+            await side.commit()
+        except BaseException:
+            await side.rollback()
+            raise
+
+
 def settings_of(session: AsyncSession) -> Settings:
     """The settings of the database a session belongs to (a job handler has no request)."""
     return session.info.get(SETTINGS_KEY) or Settings()

@@ -6,7 +6,7 @@ import itertools
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -165,26 +165,35 @@ def match(
     *,
     today: date | None = None,
     stats: dict | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> MatchResult:
     """Propose an optimal allocation of offers to needs, with reasons for every leftover.
 
     With `today`, a need already past its needed-by date is still needed: only the offer's
     own window limits when it can serve it, and it keeps its rank (priority, then the
     earliest needed-by date, which is the latest need) ahead of needs that are not late.
-    `stats`, when given, receives the number of arcs and the seconds spent per phase."""
+    `stats`, when given, receives the number of arcs and the seconds spent per phase;
+    `progress` is called with the fraction done (0..1) after each category and unit."""
     _validate(needs, offers)
     if stats is not None:
         stats.update(arcs=0, candidates_s=0.0, solve_s=0.0)
     proposals: list[Proposal] = []
     unmet: list[Unmet] = []
-    for key, group_needs, group_offers, other_units in _groups(needs, offers):
-        if not group_offers:
+    groups = list(_groups(needs, offers))
+    # Work grows with a group's needs times offers, so progress is counted in those.
+    work = [max(len(g[1]) * len(g[2]), 1) for g in groups]
+    total, done = sum(work), 0
+    for (key, group_needs, group_offers, other_units), size in zip(groups, work, strict=True):
+        if group_offers:
+            _match_group(group_needs, group_offers, proposals, unmet, today, stats)
+        else:
             reason = REASON_NO_CATEGORY
             if other_units:
                 reason += f" (category {key[0]!r} is offered in: {', '.join(other_units)})"
             unmet.extend(Unmet(n.id, n.quantity, reason) for n in group_needs)
-            continue
-        _match_group(group_needs, group_offers, proposals, unmet, today, stats)
+        done += size
+        if progress is not None:
+            progress(done / total)
     proposals.sort(key=lambda p: (p.need_id, p.offer_id))
     unmet.sort(key=lambda u: u.need_id)
     return MatchResult(proposals=proposals, unmet=unmet)

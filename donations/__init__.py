@@ -4,6 +4,7 @@ from pathlib import Path
 
 from core.domain import Domain
 from donations import demo, routes, service
+from donations.service import matching
 
 DOMAIN = Domain(
     name="donations",
@@ -19,4 +20,5 @@ DOMAIN = Domain(
     },
     account_deletion=[service.forget_donor],
     demo=demo.load,
+    jobs={matching.JOB: matching.run_job},
 )

@@ -31,6 +31,10 @@ class NotOwner(Forbidden):
     code = "not_owner"
 
 
+class RunInProgress(Conflict):
+    code = "matching_run_in_progress"
+
+
 class InvalidState(Conflict):
     code = "invalid_state"
 

@@ -4,7 +4,16 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -95,8 +104,30 @@ class Offer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+ACTIVE_RUN = "status IN ('queued', 'running')"
+
+
 class MatchingRun(SQLModel, table=True):
+    """One matching run: queued, run by a worker (`phase`, `percent`), then done or failed."""
+
     __tablename__ = "matching_runs"
+    __table_args__ = (
+        # At most one queued or running run per incident: the database refuses the second.
+        Index(
+            "ux_matching_runs_active",
+            "incident_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_RUN),
+            postgresql_where=text(ACTIVE_RUN),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incidents.id", index=True)
@@ -104,6 +135,15 @@ class MatchingRun(SQLModel, table=True):
     needs_considered: int = 0
     offers_considered: int = 0
     duration_ms: int = 0
+    status: str = Field(default=RunStatus.done, max_length=20)
+    phase: str = Field(default="done", max_length=20)  # queued, reading, matching, writing, done
+    percent: int = 100
+    error: str | None = Field(default=None, sa_type=Text)
+    max_area_gap_pct: float | None = None
+    # Total served and the worst-served area's share, with and without the fairness bound.
+    summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # last progress
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

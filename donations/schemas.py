@@ -119,6 +119,9 @@ class OfferQuery(Pagination):
 
 class RunCreate(_In):
     incident_id: DbId
+    # Fairness between areas: no area's covered share more than this many points below the
+    # incident-wide share while supply that could serve it goes elsewhere.
+    max_area_gap_pct: float | None = Field(default=None, ge=0, le=100)
 
 
 class ProposalPublic(BaseModel):
@@ -163,6 +166,16 @@ class RunPublic(BaseModel):
     id: int
     incident_id: int
     created_at: datetime
+    status: Literal["queued", "running", "done", "failed"]
+    progress: int = Field(ge=0, le=100, description="percent done")
+    phase: str = Field(description="queued, reading, matching, writing, done or failed")
+    error: str | None = Field(default=None, description="why a failed run failed")
+    max_area_gap_pct: float | None = None
+    summary: dict[str, Any] | None = Field(
+        default=None,
+        description="total served and the worst-served area's share, with and without the "
+        "fairness bound",
+    )
     proposals: list[ProposalPublic]
     unmet: list[UnmetPublic]
 

@@ -3,10 +3,12 @@
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from core.api import Answer
 from core.auth import require
 from core.db import get_session
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from core.forms import form_dict, validate
+from core.i18n import _
 from core.models import Role, User
 from core.web import render
 from donations.schemas import BulkDecision, BulkDecisionResult, ProposalPublic, RunCreate
@@ -27,19 +29,45 @@ async def matching_desk(request: Request) -> Response:
 
 
 async def run_matching(request: Request) -> Response:
-    """The desk's one button: run now for the incident on the page."""
+    """The desk's one button: queue a run for the incident on the page, then watch it."""
     user = await require(request, Role.official)
-    incident_id = incidents.as_id((await form_dict(request)).get("incident_id")) or 0
-    await matching.run(get_session(request), incident_id=incident_id, actor=user)
-    target = request.url_for("donations:matching").include_query_params(incident_id=incident_id)
+    form = await form_dict(request)
+    incident_id = incidents.as_id(form.get("incident_id")) or 0
+    bound = form.get("max_area_gap_pct") or None
+    # An unknown incident is the service's 404; only the bound is checked here.
+    body, errors = validate(RunCreate, {"incident_id": incident_id or 1, "max_area_gap_pct": bound})
+    if body is None:
+        raise InvalidInput(_("Check the run's settings."), fields=errors)
+    matching_run = await matching.start_run(
+        get_session(request), incident_id=incident_id, actor=user,
+        max_area_gap_pct=body.max_area_gap_pct,
+    )  # fmt: skip
+    target = request.url_for("donations:matching_run_page", id=matching_run.id)
     return RedirectResponse(target, status_code=303)
 
 
-async def create_run(request: Request, body: RunCreate, user: User):
-    """Match open offers to open needs of an incident; proposals wait for an official."""
+async def run_page(request: Request) -> Response:
+    """One run: a progress bar (polled by htmx) until it is done, then what it found."""
+    await require(request, Role.official)
     session = get_session(request)
-    matching_run = await matching.run(session, incident_id=body.incident_id, actor=user)
-    return await matching.run_report(session, matching_run.id)
+    view = await matching.run_progress(session, request.path_params["id"])
+    template = "donations/_run_progress.html" if "HX-Request" in request.headers else None
+    return await render(request, template or "donations/run.html", view)
+
+
+async def create_run(request: Request, body: RunCreate, user: User):
+    """Queue a matching run (202): it goes through the job queue; poll its `Location`."""
+    session = get_session(request)
+    matching_run = await matching.start_run(
+        session, incident_id=body.incident_id, actor=user,
+        max_area_gap_pct=body.max_area_gap_pct,
+    )  # fmt: skip
+    location = str(request.url_for("api:matching_runs_get", id=matching_run.id))
+    return Answer(
+        await matching.run_report(session, matching_run.id),
+        status_code=202,
+        headers={"Location": location},
+    )
 
 
 async def decide_all(request: Request, body: BulkDecision, user: User):

@@ -1,22 +1,37 @@
 """Matching runs: feed open needs and open offers to the engine, store what it proposes."""
 
 import asyncio
+import logging
 import time
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock
+from core.db import side_transaction
 from core.domain import gather
+from core.errors import DomainError
 from core.i18n import _
+from core.jobs import enqueue
 from core.matching import MatchResult, NeedInput, OfferInput, match
 from core.models import Organization, User
-from donations.errors import RunNotFound
+from donations.errors import RunInProgress, RunNotFound
 from donations.labels import CATEGORY_CHOICES, PRIORITY_CHOICES
-from donations.models import Match, MatchingRun, MatchStatus, Offer, OfferStatus, UnmetLine
+from donations.models import (
+    Match,
+    MatchingRun,
+    MatchStatus,
+    Offer,
+    OfferStatus,
+    RunStatus,
+    UnmetLine,
+)
 from donations.service.matches import promised_in_incident
-from recovery.service import area_choices, ensure_can_act, get_need, open_need_rows
+from recovery.service import area_choices, ensure_can_act, get_incident, get_need, open_need_rows
+
+log = logging.getLogger("commons.matching")
 
 
 async def inputs(
@@ -70,8 +85,19 @@ async def inputs(
     return need_inputs, offer_inputs
 
 
-async def run(session: AsyncSession, *, incident_id: int, actor: User) -> MatchingRun:
-    """Solve, store proposals and unmet lines; earlier undecided proposals are superseded."""
+JOB = "matching.run"
+STALE = timedelta(minutes=15)
+
+
+async def run(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    actor: User,
+    max_area_gap_pct: float | None = None,
+) -> MatchingRun:
+    """A whole run inside this transaction (the demo, the CLI); requests queue one instead.
+    Earlier undecided proposals are superseded."""
     incident = await ensure_can_act(session, actor, incident_id)
     # Offers run out by the incident's own calendar, as recovery's incident_today counts it.
     today = clock.today(incident.time_zone)
@@ -80,23 +106,195 @@ async def run(session: AsyncSession, *, incident_id: int, actor: User) -> Matchi
     # The solver is CPU-bound; a worker thread keeps other requests flowing meanwhile.
     result = await asyncio.to_thread(match, needs, offers, today=today)
     elapsed_ms = round((time.perf_counter() - started) * 1000)
-    earlier_runs = select(MatchingRun.id).where(MatchingRun.incident_id == incident_id)
+    matching_run = MatchingRun(
+        incident_id=incident_id, created_by_id=actor.id, max_area_gap_pct=max_area_gap_pct
+    )
+    session.add(matching_run)
+    await session.flush()
+    await _finish(session, matching_run, actor, needs, offers, result, elapsed_ms)
+    return matching_run
+
+
+async def start_run(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    actor: User,
+    max_area_gap_pct: float | None = None,
+) -> MatchingRun:
+    """Queue a run for the job worker; refused while another run of the incident is queued
+    or running."""
+    await ensure_can_act(session, actor, incident_id)
+    active = MatchingRun.status.in_([RunStatus.queued.value, RunStatus.running.value])
+    # A run whose worker stopped reports nothing any more; after STALE it no longer blocks.
+    await session.execute(
+        update(MatchingRun)
+        .where(
+            MatchingRun.incident_id == incident_id,
+            active,
+            MatchingRun.updated_at < clock.utcnow() - STALE,
+        )
+        .values(
+            status=RunStatus.failed.value,
+            phase="failed",
+            error="The worker running it stopped.",
+            finished_at=clock.utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    busy = await session.scalar(
+        select(MatchingRun.id).where(MatchingRun.incident_id == incident_id, active)
+    )
+    if busy is not None:
+        raise RunInProgress(_("A matching run of this incident is already under way."))
+    matching_run = MatchingRun(
+        incident_id=incident_id,
+        created_by_id=actor.id,
+        max_area_gap_pct=max_area_gap_pct,
+        status=RunStatus.queued.value,
+        phase="queued",
+        percent=0,
+        updated_at=clock.utcnow(),
+    )
+    try:
+        # Two requests at once both pass the check above; the partial unique index stops one.
+        async with session.begin_nested():
+            session.add(matching_run)
+            await session.flush()
+    except IntegrityError:
+        raise RunInProgress(_("A matching run of this incident is already under way.")) from None
+    await audit.record(
+        session, actor=actor, action="matching.start", obj=matching_run,
+        after=audit.snapshot(matching_run),
+    )  # fmt: skip
+    await enqueue(session, JOB, {"run_id": matching_run.id})
+    return matching_run
+
+
+async def run_job(session: AsyncSession, payload: dict) -> None:
+    """The "matching.run" job: read, match, write, reporting each phase as it goes.
+
+    Until the last phase it reads and reports through side transactions and leaves its own
+    untouched, so on SQLite it holds the write lock only while it writes the result; a
+    failure is recorded on the run (with why) instead of retried."""
+    run_id = int(payload["run_id"])
+    async with side_transaction(session) as side:
+        # Claimed by a conditional update: one worker runs it, a repeated job does nothing.
+        claimed = await side.execute(
+            update(MatchingRun)
+            .where(MatchingRun.id == run_id, MatchingRun.status == RunStatus.queued.value)
+            .values(status=RunStatus.running.value, phase="reading", percent=5,
+                    updated_at=clock.utcnow())
+            .returning(MatchingRun.incident_id, MatchingRun.created_by_id)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        row = claimed.first()
+        if row is None:
+            return
+        incident_id = row.incident_id
+        actor = await side.get(User, row.created_by_id) if row.created_by_id else None
+    try:
+        async with side_transaction(session) as side:
+            incident = await get_incident(side, incident_id)
+            today = clock.today(incident.time_zone)
+            needs, offers = await inputs(side, incident_id, today)
+        await _report(session, run_id, "matching", 15)
+        started = time.perf_counter()
+        result = await _match_reporting(session, run_id, needs, offers, today)
+        elapsed_ms = round((time.perf_counter() - started) * 1000)
+        await _report(session, run_id, "writing", 90)
+    except Exception as exc:
+        await _fail(session, run_id, exc)
+        return
+    matching_run = await session.get(MatchingRun, run_id)
+    try:
+        async with session.begin_nested():
+            await _finish(session, matching_run, actor, needs, offers, result, elapsed_ms)
+    except Exception as exc:
+        # The savepoint is gone; this transaction (the worker's) records the failure.
+        await _fail(session, run_id, exc, side=False)
+
+
+async def _match_reporting(session, run_id, needs, offers, today) -> MatchResult:
+    """match() in a thread; its progress reaches the run row every half second."""
+    done = [0.0]
+    task = asyncio.ensure_future(
+        asyncio.to_thread(
+            match, needs, offers, today=today, progress=lambda f: done.__setitem__(0, f)
+        )
+    )
+    reported = 0.0
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.5)
+        if done[0] > reported and not task.done():
+            reported = done[0]
+            await _report(session, run_id, "matching", 15 + round(75 * reported))
+    return task.result()
+
+
+async def _report(session: AsyncSession, run_id: int, phase: str, percent: int) -> None:
+    async with side_transaction(session) as side:
+        await side.execute(
+            update(MatchingRun)
+            .where(MatchingRun.id == run_id)
+            .values(phase=phase, percent=percent, updated_at=clock.utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def _fail(session: AsyncSession, run_id: int, exc: Exception, *, side: bool = True) -> None:
+    log.warning("matching run %s failed: %s", run_id, exc, exc_info=exc)
+    message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+    values = {
+        "status": RunStatus.failed.value,
+        "phase": "failed",
+        "error": str(message)[:2000],
+        "finished_at": clock.utcnow(),
+    }
+    statement = (
+        update(MatchingRun)
+        .where(MatchingRun.id == run_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not side:
+        await session.execute(statement)
+        return
+    async with side_transaction(session) as writer:
+        await writer.execute(statement)
+
+
+async def _finish(
+    session: AsyncSession,
+    matching_run: MatchingRun,
+    actor: User | None,
+    needs: list[NeedInput],
+    offers: list[OfferInput],
+    result: MatchResult,
+    elapsed_ms: int,
+) -> None:
+    """Store a run's result: supersede the incident's earlier undecided proposals, write
+    proposals and unmet lines in bulk, mark the run done, audit."""
+    earlier_runs = select(MatchingRun.id).where(
+        MatchingRun.incident_id == matching_run.incident_id, MatchingRun.id != matching_run.id
+    )
     await session.execute(
         update(Match)
         .where(Match.run_id.in_(earlier_runs), Match.status == MatchStatus.proposed.value)
         .values(status=MatchStatus.superseded.value)
         .execution_options(synchronize_session=False)
     )
-    matching_run = MatchingRun(
-        incident_id=incident_id,
-        created_by_id=actor.id,
-        needs_considered=len(needs),
-        offers_considered=len(offers),
-        duration_ms=elapsed_ms,
-    )
+    await store_result(session, matching_run.id, needs, result)
+    matching_run.status = RunStatus.done.value
+    matching_run.phase = "done"
+    matching_run.percent = 100
+    matching_run.error = None
+    matching_run.needs_considered = len(needs)
+    matching_run.offers_considered = len(offers)
+    matching_run.duration_ms = elapsed_ms
+    matching_run.finished_at = clock.utcnow()
     session.add(matching_run)
     await session.flush()
-    await store_result(session, matching_run.id, needs, result)
     await audit.record(
         session,
         actor=actor,
@@ -105,7 +303,6 @@ async def run(session: AsyncSession, *, incident_id: int, actor: User) -> Matchi
         after=audit.snapshot(matching_run)
         | {"proposals": len(result.proposals), "unmet": len(result.unmet)},
     )
-    return matching_run
 
 
 async def store_result(
@@ -151,12 +348,60 @@ async def get_run(session: AsyncSession, run_id: int) -> MatchingRun:
 
 
 async def latest_run(session: AsyncSession, incident_id: int) -> MatchingRun | None:
+    """The incident's latest finished run: its proposals are the ones to decide on."""
     return await session.scalar(
         select(MatchingRun)
-        .where(MatchingRun.incident_id == incident_id)
+        .where(MatchingRun.incident_id == incident_id, MatchingRun.status == RunStatus.done.value)
         .order_by(MatchingRun.id.desc())
         .limit(1)
     )
+
+
+async def active_run(session: AsyncSession, incident_id: int) -> MatchingRun | None:
+    """The incident's queued or running run, if any."""
+    return await session.scalar(
+        select(MatchingRun).where(
+            MatchingRun.incident_id == incident_id,
+            MatchingRun.status.in_([RunStatus.queued.value, RunStatus.running.value]),
+        )
+    )
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        RunStatus.queued.value: _("queued"),
+        RunStatus.running.value: _("running"),
+        RunStatus.done.value: _("done"),
+        RunStatus.failed.value: _("failed"),
+    }
+
+
+def phase_labels() -> dict[str, str]:
+    return {
+        "queued": _("waiting for a worker"),
+        "reading": _("reading needs and offers"),
+        "matching": _("matching"),
+        "writing": _("writing proposals"),
+    }
+
+
+async def run_progress(session: AsyncSession, run_id: int) -> dict:
+    """What the run page shows: status, phase and percent, then counts and the fairness."""
+    matching_run = await get_run(session, run_id)
+    proposals = await session.scalar(
+        select(func.count()).select_from(Match).where(Match.run_id == run_id)
+    )
+    unmet = await session.scalar(
+        select(func.count()).select_from(UnmetLine).where(UnmetLine.run_id == run_id)
+    )
+    return {
+        "run": matching_run,
+        "active": matching_run.status in (RunStatus.queued.value, RunStatus.running.value),
+        "proposals": proposals or 0,
+        "unmet": unmet or 0,
+        "status_labels": status_labels(),
+        "phase_labels": phase_labels(),
+    }
 
 
 async def run_details(
@@ -207,7 +452,8 @@ async def proposal_view(session: AsyncSession, proposal: Match) -> dict:
 
 async def desk(session: AsyncSession, incident_id: int | None) -> dict:
     """The matching desk of an incident: its latest run, proposals and unmet needs."""
-    view: dict = {"run": None}
+    active = await active_run(session, incident_id) if incident_id else None
+    view: dict = {"run": None, "active_run": active}
     latest = await latest_run(session, incident_id) if incident_id else None
     if latest is None:
         return view
@@ -215,6 +461,7 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
     need_ids = {p.need_id for p in proposals} | {u.need_id for u in unmet}
     return {
         "run": matching_run,
+        "active_run": active,
         "undecided": sum(p.status == MatchStatus.proposed.value for p in proposals),
         "areas": await area_choices(session, incident_id),
         "category_choices": CATEGORY_CHOICES,
@@ -239,6 +486,12 @@ async def run_report(session: AsyncSession, run_id: int) -> dict:
         "id": matching_run.id,
         "incident_id": matching_run.incident_id,
         "created_at": matching_run.created_at,
+        "status": matching_run.status,
+        "progress": matching_run.percent,
+        "phase": matching_run.phase,
+        "error": matching_run.error,
+        "max_area_gap_pct": matching_run.max_area_gap_pct,
+        "summary": matching_run.summary,
         "proposals": described,
         "unmet": unmet,
     }

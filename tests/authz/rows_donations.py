@@ -50,6 +50,7 @@ ROWS = [
     row("POST /offers/{id:int}/withdraw", NGO_A, id='offer'),
     row("GET /matching", OFFICIAL),
     row("POST /matching", OFFICIAL_A, body=b.incident_only),
+    row("GET /matching/runs/{id:int}", OFFICIAL, id="run"),
     row("POST /matching/runs/{id:int}/decisions", OFFICIAL_A, id='run', body=b.decide),
     row("POST /matching/matches/{id:int}/{action:str}", OFFICIAL_A, id='match', action='=accept'),
     row("GET /my-matches", OFFERING),

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from core import clock
+from core import clock, jobs
 from core.app import create_app
 from core.models import OrgKind, Role
 from core.settings import Settings
@@ -195,6 +195,8 @@ async def build_world(app, client: httpx.AsyncClient) -> World:  # noqa: PLR0915
         json={"incident_id": ids["incident"]},
     )  # fmt: skip
     ids["run"] = run["id"]
+    # The run is a job: run it here as a worker would (a repeated run of it does nothing).
+    await jobs.run_job(app.state.database, "matching.run", {"run_id": run["id"]})
     for _ in range(100):
         if run.get("status", "done") in ("done", "failed"):
             break

@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import pytest_asyncio
 
+from core import jobs
 from core.auth import hash_password
 from core.clock import utcnow
 from core.models import Organization, OrgStatus, Role, User
@@ -25,6 +27,7 @@ class World:
     donor: User
     donor2: User
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    database: Any = None
 
 
 TODAY = utcnow().date()
@@ -138,6 +141,7 @@ async def world(app, factory) -> World:
         session.add(project)
         await session.flush()
     w = World(incident, other, area, needs, project, official, ngo, ngo2, donor, donor2)
+    w.database = app.state.database
     for name in ("official", "ngo", "ngo2", "donor", "donor2"):
         w.headers[name] = await factory.token(getattr(w, name))
     return w
@@ -158,3 +162,19 @@ def offer_body(incident_id: int, **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+async def run_matching(client, world, *, who: str = "official", **body) -> dict:
+    """POST a matching run (202), run its job as a worker would, answer the finished run."""
+    response = await client.post(
+        "/api/v1/matching/runs",
+        json={"incident_id": world.incident.id, **body},
+        headers=world.headers[who],
+    )
+    assert response.status_code == 202, response.text
+    queued = response.json()
+    assert queued["status"] == "queued"
+    await jobs.run_job(world.database, "matching.run", {"run_id": queued["id"]})
+    done = await client.get(response.headers["location"], headers=world.headers[who])
+    assert done.status_code == 200
+    return done.json()

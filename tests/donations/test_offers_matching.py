@@ -6,7 +6,7 @@ import pytest
 
 from core.domain import gather
 from recovery.service import get_need
-from tests.donations.conftest import offer_body
+from tests.donations.conftest import offer_body, run_matching
 
 pytestmark = pytest.mark.asyncio
 
@@ -20,13 +20,7 @@ async def post_offer(client, world, who="ngo", **overrides):
 
 
 async def run(client, world):
-    response = await client.post(
-        "/api/v1/matching/runs",
-        json={"incident_id": world.incident.id},
-        headers=world.headers["official"],
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+    return await run_matching(client, world)
 
 
 async def act(client, world, match_id, action, who="official", **body):

@@ -3,9 +3,10 @@
 import pytest
 
 import core.pdf
+from core import jobs
 from donations.service import receipts
 from tests.conftest import csrf_token, sign_in
-from tests.donations.conftest import offer_body
+from tests.donations.conftest import offer_body, run_matching
 from tests.donations.test_money import disburse, pledge, receive
 
 pytestmark = pytest.mark.asyncio
@@ -48,6 +49,17 @@ async def test_official_runs_matching_and_accepts_with_htmx(client, world):
         "/matching", data={"incident_id": str(world.incident.id), "csrftoken": token}
     )
     assert ran.status_code == 303
+    assert ran.headers["location"].endswith("/matching/runs/1")
+    watching = await client.get("/matching/runs/1")
+    assert 'data-run-status="queued"' in watching.text
+    assert 'hx-trigger="every 1s"' in watching.text and "<progress" in watching.text
+    desk = await client.get(f"/matching?incident_id={world.incident.id}")
+    assert "A run is under way" in desk.text
+    await jobs.run_job(world.database, "matching.run", {"run_id": 1})
+    done = await client.get("/matching/runs/1", headers={"HX-Request": "true"})
+    assert 'data-run-status="done"' in done.text and "hx-trigger" not in done.text
+    assert "<html" not in done.text  # the fragment alone, swapped in by htmx
+    assert "See the proposals" in done.text
     page = await client.get(f"/matching?incident_id={world.incident.id}")
     assert "Hot meals" in page.text
     assert "no offer in this category" in page.text  # the tents need is unmet, with why
@@ -268,12 +280,7 @@ async def test_delivery_form_refuses_more_than_is_left_in_place(client, world):
         "/api/v1/offers", json=offer_body(world.incident.id, quantity=200),
         headers=world.headers["ngo"],
     )  # fmt: skip
-    run = await client.post(
-        "/api/v1/matching/runs",
-        json={"incident_id": world.incident.id},
-        headers=world.headers["official"],
-    )
-    proposal = run.json()["proposals"][0]
+    proposal = (await run_matching(client, world))["proposals"][0]
     await client.post(f"/api/v1/matches/{proposal['id']}/accept", headers=world.headers["official"])
     token = await browser(client, world.ngo, "/my-matches")
     url = f"/my-matches/{proposal['id']}/fulfil"
