@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -107,7 +108,9 @@ def test_sign_up_in_one_browser_updates_the_dashboard_in_another(
     )
     signed_up = time.monotonic()
 
-    WebDriverWait(browser, 1.0, poll_frequency=0.05).until(lambda d: _filled(d) == before + 1)
+    WebDriverWait(
+        browser, 1.0, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]
+    ).until(lambda d: _filled(d) == before + 1)
     assert time.monotonic() - signed_up < 1.0
     # Updated in place: the page was not reloaded.
     assert browser.execute_script("return window.notReloaded === true")
