@@ -16,6 +16,9 @@ from tests.live import EventReader, demo_workers, free_port, fresh_pg_database
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 DEPLOY = ROOT / "platform" / "deploy"
+# Started by root (as in CI), nginx's workers would run as nobody, who cannot enter pytest's
+# private temporary folder; in production the run directory belongs to nginx's user.
+_GLOBALS = "daemon on;" + (" user root;" if os.geteuid() == 0 else "")
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +48,12 @@ def behind_nginx(tmp_path_factory):
             assert not re.search("@@[A-Z_]+@@", text), name
             (folder / name).write_text(text)
         config = str(folder / "nginx.conf")
-        check = subprocess.run([NGINX, "-t", "-c", config, "-p", str(folder)], capture_output=True)
+        check = subprocess.run(
+            [NGINX, "-t", "-c", config, "-p", str(folder), "-g", _GLOBALS], capture_output=True
+        )
         assert check.returncode == 0, check.stderr.decode()
         subprocess.run(
-            [NGINX, "-c", config, "-p", str(folder), "-g", "daemon on;"], check=True, timeout=30
+            [NGINX, "-c", config, "-p", str(folder), "-g", _GLOBALS], check=True, timeout=30
         )
         try:
             yield f"http://127.0.0.1:{port}", bases
