@@ -3,7 +3,7 @@
 import asyncio
 import json
 import socket
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 import uvicorn
@@ -110,3 +110,48 @@ def wait_ready(base: str, process=None, seconds: float = 90) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"the server at {base} did not become ready")
+
+
+@contextmanager
+def demo_workers(url: str, folder, count: int = 2):
+    """`commons db upgrade` and `demo` on `url`, then `count` `commons serve` processes, each on
+    its own port (so a test knows which worker it talks to); yields their base URLs."""
+    import os
+    import subprocess
+    import sys
+
+    from core.settings import ROOT
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "COMMONS_SECRET_KEY": "e2e-secret",
+        "COMMONS_MAIL_DIR": str(folder / "mail"),
+        "COMMONS_UPLOAD_DIR": str(folder / "uploads"),
+        "COMMONS_TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",
+    }
+    commons = [sys.executable, "-m", "core.cli"]
+    subprocess.run([*commons, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*commons, "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    processes, bases = [], []
+    try:
+        for _ in range(count):
+            port = free_port()
+            processes.append(
+                subprocess.Popen(
+                    [*commons, "serve", "--port", str(port)],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            bases.append(f"http://127.0.0.1:{port}")
+        for base, process in zip(bases, processes, strict=True):
+            wait_ready(base, process)
+        yield bases
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)

@@ -4,10 +4,10 @@ the public dashboard open in the other within a second, without a reload."""
 import os
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -105,9 +105,10 @@ def test_sign_up_in_one_browser_updates_the_dashboard_in_another(
     WebDriverWait(volunteer, 10).until(
         ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signup"), "You're in")
     )
-    signed_up = time.monotonic()
 
-    WebDriverWait(browser, 1.0, poll_frequency=0.05).until(lambda d: _filled(d) == before + 1)
-    assert time.monotonic() - signed_up < 1.0
+    # Within a second of the volunteer seeing the confirmation (WebDriverWait's own clock).
+    WebDriverWait(
+        browser, 1.0, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]
+    ).until(lambda d: _filled(d) == before + 1)
     # Updated in place: the page was not reloaded.
     assert browser.execute_script("return window.notReloaded === true")
