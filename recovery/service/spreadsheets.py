@@ -85,6 +85,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _xlsx_rows(data: bytes) -> list[tuple]:
+    """The first sheet's rows. openpyxl lets whatever its XML and zip readers raise escape
+    (lxml's XMLSyntaxError, ParseError, IndexError …) on a damaged file: all mean unreadable."""
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            return list(workbook.worksheets[0].iter_rows(values_only=True))
+        finally:
+            workbook.close()
+    except Exception as exc:  # any failure to parse an uploaded file is the file's fault
+        raise ValueError("unreadable workbook") from exc
+
+
 def read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
     """(row number as the spreadsheet shows it, {column: value}) for every non-blank row."""
     from openpyxl import load_workbook
@@ -93,9 +106,7 @@ def read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
     name = filename.lower()
     try:
         if name.endswith(".xlsx"):
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            raw = list(workbook.worksheets[0].iter_rows(values_only=True))
-            workbook.close()
+            raw = _xlsx_rows(data)
         elif name.endswith(".csv"):
             text = data.decode("utf-8-sig")
             raw = list(csv.reader(io.StringIO(text)))
