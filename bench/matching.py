@@ -1,106 +1,256 @@
-"""Times matching 2,000 needs against 500 offers: the engine alone, then a stored run on SQLite."""
+"""Matching at province scale: match() beside a raw OR-Tools solve of the same arcs, greedy, memory,
+stored runs on SQLite and PostgreSQL, and the fairness curve.
 
+    .venv/bin/python bench/matching.py [--sizes 1,2,5,10] [--no-postgres]
+
+The instance is seeded: a 300 x 300 km region with 25 towns, 8 category/unit groups, offers
+with radii of 10-100 km; k thousand needs against 5k offers. Every ratio is against a
+baseline measured in the same run.
+"""
+
+import argparse
 import asyncio
+import math
+import os
 import random
+import resource
+import subprocess
+import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from core.db import Database
-from core.matching import NeedInput, OfferInput, match
-from core.migrate import upgrade
-from core.models import Role, User
-from core.settings import Settings
-from donations.models import Offer
-from donations.service import matching
-from recovery.models import Incident, Need
+import numpy as np
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-CATEGORIES = [("food", "meals"), ("shelter", "tents"), ("water_sanitation", "litres"),
-              ("health", "kits"), ("debris_removal", "excavators")]  # fmt: skip
-PRIORITIES = ("critical", "high", "medium", "low")
-START = date.today()
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.clock import utcnow  # noqa: E402
+from core.db import Database  # noqa: E402
+from core.matching import (  # noqa: E402
+    PRIORITIES,
+    NeedInput,
+    OfferInput,
+    flow_networks,
+    match,
+    solve_network,
+)
+from core.migrate import upgrade  # noqa: E402
+from core.models import Organization, OrgKind, OrgStatus, Role, User  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from donations.models import Offer  # noqa: E402
+from donations.service import matching  # noqa: E402
+from recovery.models import Area, Incident, Need  # noqa: E402
+
+GROUPS = [("food", "meals"), ("food", "rice kg"), ("shelter", "tents"), ("shelter", "blankets"),
+          ("water_sanitation", "litres"), ("health", "kits"), ("health", "hygiene kits"),
+          ("debris_removal", "excavators")]  # fmt: skip
+TODAY = date(2026, 12, 1)
+LAT0, LON0 = 30.0, 120.0
+KM_PER_DEG = 111.19508
+# Priority weights for the greedy comparison: a unit of critical need counts four low ones.
+WEIGHT = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
-def inputs(seed: int = 7) -> tuple[list[NeedInput], list[OfferInput]]:
+def instance(thousands: int, seed: int = 12) -> tuple[list[NeedInput], list[OfferInput], list]:
+    """k thousand needs and 5k offers around 25 towns; needs name their town (area)."""
     rng = random.Random(seed)
+    towns = [(rng.uniform(0, 300), rng.uniform(0, 300)) for _ in range(25)]
+    km_per_lon = KM_PER_DEG * math.cos(math.radians(LAT0))
+
+    def place() -> tuple[int, float, float]:
+        town = rng.randrange(len(towns))
+        x = min(300.0, max(0.0, rng.gauss(towns[town][0], 25)))
+        y = min(300.0, max(0.0, rng.gauss(towns[town][1], 25)))
+        return town, LAT0 + y / KM_PER_DEG, LON0 + x / km_per_lon
+
     needs = []
-    for i in range(2000):
-        category, unit = rng.choice(CATEGORIES)
-        needs.append(
-            NeedInput(
-                i + 1,
-                category,
-                unit,
-                rng.randint(1, 500),
-                rng.choice(PRIORITIES),
-                START + timedelta(days=rng.randint(1, 60)),
-                30 + rng.uniform(-1, 1),
-                120 + rng.uniform(-1, 1),
-            )  # fmt: skip
-        )
+    for i in range(1000 * thousands):
+        category, unit = rng.choice(GROUPS)
+        town, lat, lon = place()
+        needs.append(NeedInput(
+            i + 1, category, unit, rng.randint(1, 200), rng.choice(PRIORITIES),
+            TODAY + timedelta(days=rng.randint(-2, 20)), lat, lon, area_id=town + 1,
+        ))  # fmt: skip
     offers = []
-    for j in range(500):
-        category, unit = rng.choice(CATEGORIES)
-        begin = START + timedelta(days=rng.randint(0, 30))
-        offers.append(
-            OfferInput(
-                j + 1,
-                category,
-                unit,
-                rng.randint(10, 2000),
-                30 + rng.uniform(-1, 1),
-                120 + rng.uniform(-1, 1),
-                rng.uniform(10, 120),
-                begin,
-                begin + timedelta(days=rng.randint(5, 60)),
-            )  # fmt: skip
-        )
-    return needs, offers
+    for j in range(5000 * thousands):
+        category, unit = rng.choice(GROUPS)
+        _town, lat, lon = place()
+        begin = TODAY + timedelta(days=rng.randint(0, 120))
+        offers.append(OfferInput(
+            j + 1, category, unit, rng.randint(5, 100), lat, lon, rng.uniform(10, 100),
+            begin, begin + timedelta(days=rng.randint(0, 10)),
+        ))  # fmt: skip
+    return needs, offers, towns
 
 
-async def stored_run(needs: list[NeedInput], offers: list[OfferInput]) -> tuple[float, int]:
+def raw_solve(needs, offers) -> tuple[float, int]:
+    """The baseline: OR-Tools on the same arcs, given as numpy arrays (build + solve)."""
+    networks = flow_networks(needs, offers, today=TODAY)
+    started = time.perf_counter()
+    for network in networks:
+        solve_network(network)
+    return time.perf_counter() - started, sum(n.arcs for n in networks)
+
+
+def weighted_served(needs, served: dict[int, int]) -> tuple[int, int]:
+    """Priority-weighted quantity served, and the quantity served to high-priority needs."""
+    total = sum(WEIGHT[n.priority] * served.get(n.id, 0) for n in needs)
+    high = sum(served.get(n.id, 0) for n in needs if n.priority in ("critical", "high"))
+    return total, high
+
+
+def greedy(needs, offers) -> dict[int, int]:
+    """First come, first served: needs in the order they were logged, nearest offer first."""
+    served: dict[int, int] = defaultdict(int)
+    left = {o.id: o.quantity for o in offers}
+    wanted = {n.id: n.quantity for n in needs}
+    for network in flow_networks(needs, offers, today=TODAY):
+        arcs = network.arcs
+        offer = network.offer_ids[network.tails[:arcs]]
+        need = network.need_ids[network.heads[:arcs] - len(network.offer_ids)]
+        order = np.lexsort((network.costs[:arcs], need))
+        for k in order.tolist():
+            i, j = int(need[k]), int(offer[k])
+            take = min(wanted[i] - served[i], left[j])
+            if take > 0:
+                served[i] += take
+                left[j] -= take
+    return served
+
+
+def child_memory(thousands: int) -> None:
+    """Peak resident memory of one match() in a fresh process (printed in MB)."""
+    needs, offers, _towns = instance(thousands)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    match(needs, offers, today=TODAY)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"{after / 1024:.0f} {before / 1024:.0f}")
+
+
+def peak_memory(thousands: int) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(thousands)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    peak, before = out.stdout.split()
+    return float(peak), float(before)
+
+
+async def stored_run(url: str, needs, offers) -> tuple[float, int, int]:
+    """Seed an incident, then time the service's run: read, match, write rows, audit."""
+    await asyncio.to_thread(upgrade, url)
+    database = Database(Settings(database_url=url))
+    try:
+        async with database.transaction() as session:
+            office = Organization(name="Bench office", kind=OrgKind.government,
+                                  status=OrgStatus.verified, verified_at=utcnow())  # fmt: skip
+            session.add(office)
+            await session.flush()
+            official = User(email="bench@example.org", name="Bench", password_hash="x",
+                            role=Role.official, organization_id=office.id)  # fmt: skip
+            incident = Incident(name="Bench", started_on=TODAY - timedelta(days=10),
+                                lead_org_id=office.id)  # fmt: skip
+            session.add_all([official, incident])
+            await session.flush()
+            areas = sorted({n.area_id for n in needs if n.area_id})
+            await session.execute(insert(Area), [
+                {"id": a, "incident_id": incident.id, "name": f"Town {a}", "lat": LAT0,
+                 "lon": LON0} for a in areas
+            ])  # fmt: skip
+            await session.execute(insert(Need), [
+                {"id": n.id, "incident_id": incident.id, "area_id": n.area_id,
+                 "title": f"need {n.id}", "category": n.category, "unit": n.unit,
+                 "quantity": n.quantity, "quantity_met": 0, "priority": n.priority,
+                 "needed_by": n.needed_by, "lat": n.lat, "lon": n.lon, "description": "",
+                 "status": "open"} for n in needs
+            ])  # fmt: skip
+            await session.execute(insert(Offer), [
+                {"id": o.id, "incident_id": incident.id, "kind": "capacity",
+                 "owner_id": official.id, "category": o.category, "unit": o.unit,
+                 "quantity": o.quantity, "quantity_committed": 0, "lat": o.lat, "lon": o.lon,
+                 "radius_km": o.radius_km, "available_from": o.available_from,
+                 "available_until": o.available_until, "description": "", "status": "open"}
+                for o in offers
+            ])  # fmt: skip
+        async with database.transaction() as session:
+            started = time.perf_counter()
+            run = await matching.run(session, incident_id=incident.id, actor=official)
+        seconds = time.perf_counter() - started
+        async with database.transaction() as session:
+            _run, proposals, unmet = await matching.run_details(session, run.id)
+        return seconds, len(proposals), len(unmet)
+    finally:
+        await database.dispose()
+
+
+async def sqlite_run(needs, offers):
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        await asyncio.to_thread(upgrade, url)
-        database = Database(Settings(database_url=url))
-        try:
-            async with database.transaction() as session:
-                official = User(email="bench@example.org", name="Bench", password_hash="x",
-                                role=Role.official)  # fmt: skip
-                incident = Incident(name="Bench", started_on=START)
-                session.add_all([official, incident])
-                await session.flush()
-                session.add_all(
-                    Need(id=n.id, incident_id=incident.id, title=f"need {n.id}",
-                         category=n.category, unit=n.unit, quantity=n.quantity,
-                         priority=n.priority, needed_by=n.needed_by, lat=n.lat, lon=n.lon)
-                    for n in needs
-                )  # fmt: skip
-                session.add_all(
-                    Offer(id=o.id, incident_id=incident.id, kind="capacity", owner_id=official.id,
-                          category=o.category, unit=o.unit, quantity=o.quantity, lat=o.lat,
-                          lon=o.lon, radius_km=o.radius_km, available_from=o.available_from,
-                          available_until=o.available_until)
-                    for o in offers
-                )  # fmt: skip
-            async with database.transaction() as session:
-                started = time.perf_counter()
-                run = await matching.run(session, incident_id=incident.id, actor=official)
-                _run, proposals, _unmet = await matching.run_details(session, run.id)
-                return time.perf_counter() - started, len(proposals)
-        finally:
-            await database.dispose()
+        return await stored_run(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", needs, offers)
+
+
+async def postgres_run(needs, offers):
+    server = os.environ.get("BENCH_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+    admin = create_async_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text("DROP DATABASE IF EXISTS match_bench"))
+        await conn.execute(text("CREATE DATABASE match_bench"))
+    await admin.dispose()
+    return await stored_run(f"{server}/match_bench", needs, offers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1,2,5,10")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-stored", action="store_true")
+    parser.add_argument("--memory-child", type=int)
+    args = parser.parse_args()
+    if args.memory_child:
+        child_memory(args.memory_child)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"instance: 300 x 300 km, 25 towns, {len(GROUPS)} groups, radii 10-100 km, today "
+          f"{TODAY}; k thousand needs x 5k offers")  # fmt: skip
+    print("| needs x offers | arcs | match() | candidate gen | raw OR-Tools solve | ratio "
+          "| peak memory |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    largest = None
+    for k in sizes:
+        needs, offers, _towns = instance(k)
+        stats: dict = {}
+        started = time.perf_counter()
+        result = match(needs, offers, today=TODAY, stats=stats)
+        elapsed = time.perf_counter() - started
+        raw, arcs = raw_solve(needs, offers)
+        assert arcs == stats["arcs"]
+        peak, before = peak_memory(k)
+        print(f"| {k}k x {5 * k}k | {arcs:,} | {elapsed:.2f} s | {stats['candidates_s']:.2f} s "
+              f"| {raw:.2f} s | {elapsed / raw:.2f}x | {peak:.0f} MB ({before:.0f} MB before "
+              f"match) |")  # fmt: skip
+        largest = (k, needs, offers, result)
+    k, needs, offers, result = largest
+    optimal: dict[int, int] = defaultdict(int)
+    for p in result.proposals:
+        optimal[p.need_id] += p.quantity
+    best, best_high = weighted_served(needs, optimal)
+    first_come, first_high = weighted_served(needs, greedy(needs, offers))
+    print(f"\ngreedy first-come (nearest offer first) at {k}k x {5 * k}k: the optimum covers "
+          f"{100 * (best / first_come - 1):+.1f} % priority-weighted quantity, "
+          f"{100 * (best_high / first_high - 1):+.1f} % for critical and high")  # fmt: skip
+    if args.no_stored:
+        return
+    seconds, proposals, unmet = asyncio.run(sqlite_run(needs, offers))
+    print(f"stored run on SQLite at {k}k x {5 * k}k (read, match, write, audit): "
+          f"{seconds:.2f} s, {proposals:,} proposals, {unmet:,} unmet lines")  # fmt: skip
+    if not args.no_postgres:
+        seconds, proposals, unmet = asyncio.run(postgres_run(needs, offers))
+        print(f"stored run on PostgreSQL at {k}k x {5 * k}k: {seconds:.2f} s, {proposals:,} "
+              f"proposals, {unmet:,} unmet lines")  # fmt: skip
 
 
 if __name__ == "__main__":
-    needs, offers = inputs()
-    started = time.perf_counter()
-    result = match(needs, offers)
-    elapsed = time.perf_counter() - started
-    print(
-        f"engine, 2,000 needs x 500 offers: {elapsed:.2f} s, "
-        f"{len(result.proposals)} proposals, {len(result.unmet)} unmet lines"
-    )
-    seconds, stored = asyncio.run(stored_run(needs, offers))
-    print(f"stored run on SQLite (read, solve, write, audit): {seconds:.2f} s, {stored} proposals")
+    main()

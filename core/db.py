@@ -20,6 +20,8 @@ from sqlalchemy.types import TypeDecorator
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Imported for its session listeners: every write bumps the public versions it changes.
+from core import cache as _cache
 from core.domain import Extensions
 from core.events import HUB_KEY, EventHub
 from core.logs import request_id_of
@@ -103,9 +105,15 @@ class Database:
         # Every session carries the domains' extensions, so services reach the providers and
         # hooks the same way in a request, the CLI, a worker or a test.
         self.extensions = extensions or Extensions()
-        # This process's open live-update streams, which commits on SQLite wake directly.
+        # This process's open live-update streams, which commits on SQLite wake directly;
+        # and one dict of this database's caches (core.cache.local), shared by its sessions.
         self.events = EventHub(settings)
-        info = {Extensions.INFO_KEY: self.extensions, SETTINGS_KEY: settings, HUB_KEY: self.events}
+        info = {
+            Extensions.INFO_KEY: self.extensions,
+            SETTINGS_KEY: settings,
+            HUB_KEY: self.events,
+            _cache.CACHES_KEY: {},
+        }
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writes = async_sessionmaker(
             self.engine.execution_options(commons_write=True), expire_on_commit=False, info=info

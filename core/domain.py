@@ -96,6 +96,9 @@ class Extensions:
                     raise ValueError(f"job {name!r} registered twice")
                 self.jobs[name] = handler
         self.periodic = [p for d in self.domains for p in d.periodic]
+        for item in self.periodic:
+            if item.job not in self.jobs:
+                raise ValueError(f"periodic job {item.job!r} has no handler")
 
     @classmethod
     def of(cls, session: AsyncSession) -> "Extensions":

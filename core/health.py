@@ -1,18 +1,16 @@
 """Liveness and readiness: /healthz answers while the process runs, /readyz checks what it needs."""
 
 import asyncio
-import importlib
-import importlib.util
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from core import jobs
 from core.db import get_session
 from core.errors import error_json
-from core.models import OutboxMessage
 from core.settings import Settings
 
 CHECK_TIMEOUT = 2.0
@@ -24,18 +22,14 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def outbox_check(session: AsyncSession) -> None:
-    """The outbox table answers: the queue mail goes through until core.jobs has its own."""
-    await session.execute(select(OutboxMessage.id).limit(1))
+async def queue_check(session: AsyncSession) -> None:
+    """The job queue's table answers (pgqueuer's on PostgreSQL, `jobs` on SQLite)."""
+    await jobs.queue_depth(session)
 
 
 def default_queue_check() -> QueueCheck:
-    """core.jobs' `readiness(session)` when the queue provides one, else the outbox table."""
-    if importlib.util.find_spec("core.jobs") is not None:
-        check = getattr(importlib.import_module("core.jobs"), "readiness", None)
-        if check is not None:
-            return check
-    return outbox_check
+    """core.jobs' own `readiness(session)` if it grows one, else the queue's table."""
+    return getattr(jobs, "readiness", None) or queue_check
 
 
 def redis_url(settings: Settings) -> str | None:

@@ -19,10 +19,11 @@ from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.clock import utcnow
 from core.db import Database
 from core.domain import Periodic
-from core.models import FailedJob, JobSchedule, JobStatus, QueuedJob
+from core.models import FailedJob, JobSchedule, JobStatus, QueuedJob, User
 
 log = logging.getLogger("commons.jobs")
 
@@ -119,12 +120,12 @@ async def failed_jobs(session: AsyncSession, *, limit: int = 50, offset: int = 0
     return list(rows), total or 0
 
 
-async def retry_failed(session: AsyncSession, failed_id: int, *, actor_id: int | None) -> bool:
-    """Queue a failed job again with its payload; False when there is none to retry."""
+async def retry_failed(session: AsyncSession, failed_id: int, *, actor: User | None) -> bool:
+    """Queue a failed job again with its payload; False when there is none left to retry."""
     claimed = await session.execute(
         update(FailedJob)
         .where(FailedJob.id == failed_id, FailedJob.retried_at.is_(None))
-        .values(retried_at=utcnow(), retried_by_id=actor_id)
+        .values(retried_at=utcnow(), retried_by_id=actor.id if actor else None)
         .returning(FailedJob.name, FailedJob.payload)
         .execution_options(synchronize_session=False)
     )
@@ -132,6 +133,14 @@ async def retry_failed(session: AsyncSession, failed_id: int, *, actor_id: int |
     if row is None:
         return False
     await enqueue(session, row.name, row.payload)
+    await audit.record(
+        session,
+        actor=actor,
+        action="job.retry",
+        object_type="failed_job",
+        object_id=failed_id,
+        after={"name": row.name},
+    )
     return True
 
 

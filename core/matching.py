@@ -62,6 +62,7 @@ class NeedInput:
     lat: float
     lon: float
     opens_on: date | None = None
+    area_id: int | None = None  # the township, for the fairness bound between areas
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ _BANDS = 8  # needed-by date bands in the spatial index
 
 @dataclass(slots=True)
 class _NeedArrays:
+    ids: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
     phi: np.ndarray
@@ -236,6 +238,7 @@ class _NeedArrays:
 
 @dataclass(slots=True)
 class _OfferArrays:
+    ids: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
     phi: np.ndarray
@@ -264,6 +267,7 @@ def _need_arrays(needs: Sequence[NeedInput], today: date | None) -> _NeedArrays:
     late = due < today.toordinal() if today is not None else np.zeros(count, bool)
     rank = _ints((_PRIORITY_RANK[n.priority] for n in needs), count)
     return _NeedArrays(
+        ids=_ints((n.id for n in needs), count),
         lat=lat,
         lon=lon,
         phi=phi,
@@ -282,6 +286,7 @@ def _offer_arrays(offers: Sequence[OfferInput]) -> _OfferArrays:
     lat, lon = _floats(offers, "lat"), _floats(offers, "lon")
     phi = np.radians(lat)
     return _OfferArrays(
+        ids=_ints((o.id for o in offers), count),
         lat=lat,
         lon=lon,
         phi=phi,
@@ -480,6 +485,8 @@ class FlowNetwork:
     costs: np.ndarray
     supplies: np.ndarray
     arcs: int
+    need_ids: np.ndarray  # the need of each need node, in node order (after the offers)
+    offer_ids: np.ndarray  # the offer of each offer node
 
 
 def _network(n: _NeedArrays, o: _OfferArrays, arcs: _Arcs) -> FlowNetwork:
@@ -533,6 +540,8 @@ def _network(n: _NeedArrays, o: _OfferArrays, arcs: _Arcs) -> FlowNetwork:
         costs.astype(np.int64),
         supplies.astype(np.int64),
         len(arcs.need),
+        n.ids[need_ids],
+        o.ids[offer_ids],
     )
 
 

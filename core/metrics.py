@@ -5,8 +5,6 @@ With several uvicorn workers set PROMETHEUS_MULTIPROC_DIR (an empty directory, o
 GET /metrics reports the sum of all of them. Without it each worker reports only its own.
 """
 
-import importlib
-import importlib.util
 import os
 import re
 import secrets
@@ -31,11 +29,12 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core import jobs
 from core.clock import utcnow
 from core.db import get_session
 from core.logs import SCOPE_KEY as REQUEST_ID_KEY
 from core.logs import current_request_id, request_id_from
-from core.models import OutboxMessage, OutboxStatus
+from core.models import FailedJob, OutboxMessage, OutboxStatus, QueuedJob
 
 STATE_KEY = "commons.observe"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -53,24 +52,33 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-async def outbox_queue(session: AsyncSession) -> list[tuple[str, str, int]]:
-    """The mail outbox as the job queue, until core.jobs offers `queue_stats`."""
-    states = {OutboxStatus.pending: "queued", OutboxStatus.failed: "failed"}
-    rows = await session.execute(
-        select(OutboxMessage.kind, OutboxMessage.status, func.count())
-        .where(OutboxMessage.status.in_(list(states)))
-        .group_by(OutboxMessage.kind, OutboxMessage.status)
+async def job_queue(session: AsyncSession) -> list[tuple[str, str, int]]:
+    """core.jobs' queue by job name and state: pgqueuer's table on PostgreSQL (queued,
+    picked), the `jobs` table on SQLite (queued, running), and failed jobs waiting for an
+    admin's retry on both."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = await conn.exec_driver_sql(
+            "SELECT entrypoint, status::text, count(*) FROM pgqueuer GROUP BY 1, 2"
+        )
+    else:
+        rows = await session.execute(
+            select(QueuedJob.name, QueuedJob.status, func.count()).group_by(
+                QueuedJob.name, QueuedJob.status
+            )
+        )
+    found = [(name, state, count) for name, state, count in rows]
+    failed = await session.execute(
+        select(FailedJob.name, func.count())
+        .where(FailedJob.retried_at.is_(None))
+        .group_by(FailedJob.name)
     )
-    return [(kind, states[status], count) for kind, status, count in rows]
+    return found + [(name, "failed", count) for name, count in failed]
 
 
 def default_queue_probe() -> QueueProbe:
-    """core.jobs' `queue_stats(session)` when the queue provides one, else the outbox."""
-    if importlib.util.find_spec("core.jobs") is not None:
-        probe = getattr(importlib.import_module("core.jobs"), "queue_stats", None)
-        if probe is not None:
-            return probe
-    return outbox_queue
+    """core.jobs' own `queue_stats(session)` if it grows one, else the tables read here."""
+    return getattr(jobs, "queue_stats", None) or job_queue
 
 
 async def outbox_backlog(session: AsyncSession) -> tuple[int, float]:

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -181,3 +181,13 @@ class JobSchedule(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=100)
     next_run_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PublicVersion(SQLModel, table=True):
+    """How often an incident's public figures changed (incident 0: a change of unknown scope);
+    bumped by core.cache in the writing transaction, read as a cache key."""
+
+    __tablename__ = "public_versions"
+
+    incident_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    version: int = Field(default=0, sa_type=BigInteger)

@@ -4,9 +4,11 @@ without control characters, and numbers and booleans kept apart."""
 import re
 import types
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin
 
+from babel.numbers import get_currency_precision
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from starlette.convertors import Convertor, IntegerConvertor
@@ -19,6 +21,28 @@ from core.i18n import _
 DB_INT_MAX = 2**31 - 1
 # Money columns are BIGINT; an amount (and a sum of many) stays far inside 2**63.
 MONEY_MINOR_MAX = 10**15
+
+
+def to_minor(amount: str, currency: str) -> str | None:
+    """An amount typed in major units ("2,500.50") in minor units ("250050"), or None when it
+    does not parse or has more decimals than the currency, so validation refuses it by name."""
+    try:
+        value = Decimal(amount.replace(",", "").strip())
+        digits = get_currency_precision(currency.upper()) if len(currency) == 3 else 2
+    except (InvalidOperation, ValueError):
+        return None
+    minor = value.scaleb(digits)
+    return str(int(minor)) if minor.is_finite() and minor == minor.to_integral_value() else None
+
+
+def to_major(minor: int | None, currency: str) -> str:
+    """Minor units as the plain major-unit text a money field shows back ("2500.50")."""
+    if minor is None:
+        return ""
+    digits = get_currency_precision(currency.upper()) if len(currency or "") == 3 else 2
+    return f"{Decimal(minor).scaleb(-digits):f}"
+
+
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 # C0 and C1 controls except tab, newline and carriage return, lone surrogates, U+FFFE and
 # U+FFFF: nobody types them, PostgreSQL refuses NUL and XML 1.0 cannot hold most of them.

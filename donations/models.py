@@ -47,7 +47,17 @@ class DonationStatus(StrEnum):
 class LedgerKind(StrEnum):
     receipt = "receipt"
     disbursement = "disbursement"
+    allocation = "allocation"  # how much of one gift one disbursement drew
+    refund = "refund"  # received money returned to its donor
     reversal = "reversal"
+
+
+class Channel(StrEnum):
+    """How a gift's money arrived: against a pledge, or without one."""
+
+    pledge = "pledge"
+    bank_transfer = "bank_transfer"
+    cash = "cash"
 
 
 class Offer(SQLModel, table=True):
@@ -164,11 +174,24 @@ class DontSendItem(SQLModel, table=True):
 
 
 class Donation(SQLModel, table=True):
+    """A gift: pledged, then received (perhaps a different amount), or received unpledged.
+
+    A gift with a project or need is restricted to it; one with neither is the incident's
+    general fund. `allocated_minor` is what disbursements drew from it, `refunded_minor` what
+    went back to the donor; the CHECK keeps both within what was received.
+    """
+
     __tablename__ = "donations"
     __table_args__ = (
         CheckConstraint(
             f"amount_minor > 0 AND amount_minor <= {MAX_AMOUNT_MINOR}", name="ck_donations_amount"
         ),
+        CheckConstraint(
+            "allocated_minor >= 0 AND refunded_minor >= 0 AND "
+            "allocated_minor + refunded_minor <= COALESCE(received_minor, 0)",
+            name="ck_donations_spent",
+        ),
+        UniqueConstraint("verification_code", name="uq_donations_verification_code"),
         Index("ix_donations_incident_status", "incident_id", "status"),
     )
 
@@ -176,15 +199,30 @@ class Donation(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incidents.id")
     need_id: int | None = Field(default=None, foreign_key="needs.id", index=True)
     project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
-    donor_id: int = Field(foreign_key="users.id", index=True)
+    # None for money that came without a pledge (a bank transfer, cash at a collection point).
+    donor_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     amount_minor: int = Field(sa_type=BigInteger)
     currency: str = Field(max_length=3)
     public_name: str | None = Field(default=None, max_length=200)
+    # The name an official noted for unpledged money: personal data, never public.
+    donor_name: str | None = Field(default=None, max_length=200)
+    channel: str = Field(default=Channel.pledge, max_length=20)
     status: str = Field(default=DonationStatus.pledged, max_length=20)
     reference: str | None = Field(default=None, max_length=200)
+    received_minor: int | None = Field(default=None, sa_type=BigInteger)
+    allocated_minor: int = Field(default=0, sa_type=BigInteger)
+    refunded_minor: int = Field(default=0, sa_type=BigInteger)
+    # Printed on the receipt PDF and checked at the public verification page.
+    verification_code: str | None = Field(default=None, max_length=32)
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     received_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def unspent_minor(self) -> int:
+        if self.status != DonationStatus.received:
+            return 0
+        return (self.received_minor or 0) - self.allocated_minor - self.refunded_minor
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -222,6 +260,8 @@ class Disbursement(SQLModel, table=True):
     receipt_reference: str | None = Field(default=None, max_length=200)
     receipt_file: str | None = Field(default=None, max_length=100)
     receipt_content_type: str | None = Field(default=None, max_length=60)
+    # Whether the official let it draw on the general fund once restricted funds ran out.
+    allow_general_fund: bool = True
     reversed: bool = False
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -229,6 +269,41 @@ class Disbursement(SQLModel, table=True):
     @property
     def has_receipt_file(self) -> bool:
         return bool(self.receipt_file)
+
+
+class Allocation(SQLModel, table=True):
+    """How much of one gift one disbursement drew; mirrored by an `allocation` ledger entry."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="ck_allocations_amount"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    disbursement_id: int = Field(foreign_key="disbursements.id", index=True)
+    donation_id: int = Field(foreign_key="donations.id", index=True)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    ledger_seq: int
+    reversed: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PaymentInstructions(SQLModel, table=True):
+    """How to pay an incident's recovery funds; shown after pledging and on the receipt."""
+
+    __tablename__ = "payment_instructions"
+
+    incident_id: int = Field(
+        foreign_key="incidents.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    account_holder: str = Field(max_length=200)
+    bank: str = Field(max_length=200)
+    account_number: str = Field(max_length=100)
+    reference_hint: str = Field(default="", max_length=200)
+    text_en: str = Field(default="", sa_type=Text)
+    text_zh: str = Field(default="", sa_type=Text)
+    updated_by_id: int | None = Field(default=None, foreign_key="users.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class FundBalance(SQLModel, table=True):

@@ -2,16 +2,15 @@
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import list_currencies
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from core.api import Pagination
 from core.errors import FieldError
 from core.i18n import _
-from core.types import DbId, Input
+from core.types import DbId, Input, to_minor
 from donations.models import MAX_AMOUNT_MINOR, ledger_time
 from recovery.service import Category
 
@@ -47,18 +46,8 @@ def amount_fields(data: Mapping[str, Any], names: Sequence[str]) -> dict[str, An
     `amount_minor` (1250); what does not parse is left for validation to refuse."""
     fields = {name: data.get(name) for name in names}
     if data.get("amount"):
-        fields["amount_minor"] = _to_minor(str(data["amount"]), str(data.get("currency") or ""))
+        fields["amount_minor"] = to_minor(str(data["amount"]), str(data.get("currency") or ""))
     return fields
-
-
-def _to_minor(amount: str, currency: str) -> str | None:
-    try:
-        value = Decimal(amount.replace(",", "").strip())
-        digits = get_currency_precision(currency.upper()) if len(currency) == 3 else 2
-    except (InvalidOperation, ValueError):
-        return None
-    minor = value.scaleb(digits)
-    return str(int(minor)) if minor.is_finite() and minor == minor.to_integral_value() else None
 
 
 class _In(Input):
@@ -211,7 +200,13 @@ class DonationPublic(BaseModel):
     amount_minor: int
     currency: str
     public_name: str | None
+    channel: str
     reference: str | None
+    received_minor: int | None
+    allocated_minor: int
+    refunded_minor: int
+    unspent_minor: int
+    verification_code: str | None
     created_at: datetime
     received_at: datetime | None
 
@@ -223,6 +218,93 @@ class DonationQuery(Pagination):
 
 class ReceiveRequest(_In):
     reference: str = Field(min_length=1, max_length=200)
+    # What actually arrived, when it differs from the pledge.
+    amount_minor: AmountMinor | None = None
+
+
+class ReceiptCreate(_In):
+    """Money that came without a pledge; restricted when it names a project or need."""
+
+    incident_id: DbId
+    amount_minor: AmountMinor
+    currency: Currency
+    reference: str = Field(min_length=1, max_length=200)
+    channel: Literal["bank_transfer", "cash"] = "bank_transfer"
+    project_id: DbId | None = None
+    need_id: DbId | None = None
+    # Kept for the officials' books only; `public_name` is what the public may see.
+    donor_name: str | None = Field(default=None, max_length=200)
+    public_name: str | None = Field(default=None, max_length=200)
+
+
+class RefundRequest(_In):
+    amount_minor: AmountMinor
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PaymentInstructionsSet(_In):
+    account_holder: str = Field(min_length=1, max_length=200)
+    bank: str = Field(min_length=1, max_length=200)
+    account_number: str = Field(min_length=1, max_length=100)
+    reference_hint: str = Field(default="", max_length=200)
+    text_en: str = Field(default="", max_length=5000)
+    text_zh: str = Field(default="", max_length=5000)
+
+
+class PaymentInstructionsPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    incident_id: int
+    account_holder: str
+    bank: str
+    account_number: str
+    reference_hint: str
+    text_en: str
+    text_zh: str
+    updated_at: datetime
+
+
+class ReceiptCheckQuery(Input):
+    code: str = Field(min_length=1, max_length=40)
+
+
+class ReceiptCheck(BaseModel):
+    """What the public verification page confirms about a receipt: no donor identity."""
+
+    valid: bool
+    donation_id: int | None = None
+    incident_id: int | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+    received_on: date | None = None
+    purpose: str | None = None
+    public_name: str | None = None
+    status: str | None = None
+
+
+class TrailAllocation(BaseModel):
+    disbursement_id: int
+    amount_minor: int
+    purpose: str
+    project_id: int | None
+    need_id: int | None
+    description: str
+    on: date
+
+
+class TrailPublic(BaseModel):
+    """Which spending one gift paid for, and what of it is still unspent."""
+
+    donation_id: int
+    incident_id: int
+    currency: str
+    purpose: str
+    public_name: str
+    status: str
+    received_minor: int
+    refunded_minor: int
+    allocations: list[TrailAllocation]
+    unspent_minor: int
 
 
 class DisbursementCreate(_In):
@@ -233,6 +315,8 @@ class DisbursementCreate(_In):
     currency: Currency
     description: str = Field(min_length=1, max_length=2000)
     receipt_reference: str | None = Field(default=None, max_length=200)
+    # Once the funds restricted to the purpose run out, may it draw on the general fund?
+    allow_general_fund: bool = True
 
 
 class DisbursementPublic(BaseModel):
@@ -247,6 +331,7 @@ class DisbursementPublic(BaseModel):
     description: str
     receipt_reference: str | None
     has_receipt_file: bool = False
+    allow_general_fund: bool
     reversed: bool
     created_at: datetime
 

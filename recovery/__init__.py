@@ -1,10 +1,12 @@
 """Recovery: incidents, areas, needs, projects and tasks, supervision, reports, public pages."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from core import audit
-from core.domain import Domain
+from core.domain import Domain, Periodic
 from recovery import demo, labels, routes
+from recovery.service import reminders
 
 DOMAIN = Domain(
     name="recovery",
@@ -21,4 +23,7 @@ DOMAIN = Domain(
         "zone_options": labels.zone_options,
         "audit_changes": audit.changes,
     },
+    jobs={"recovery.morning_reminders": reminders.morning_reminders},
+    # Hourly, so each incident's zone gets its mail in its own morning hour.
+    periodic=[Periodic("recovery.morning_reminders", timedelta(hours=1))],
 )

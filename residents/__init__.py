@@ -1,8 +1,9 @@
 """Residents: affected people's help requests, their triage and the follow-up to the end."""
 
+from datetime import timedelta
 from pathlib import Path
 
-from core.domain import Domain
+from core.domain import Domain, Periodic
 from residents import demo, routes, service
 from residents.models import STATUS
 
@@ -15,4 +16,18 @@ DOMAIN = Domain(
     providers={"organization.record": [service.organization_record]},
     demo=demo.load,
     template_globals={"statuses": STATUS},
+    jobs={
+        "residents.follow_up": service.follow_up,
+        "residents.erase_contacts": service.erase_closed,
+        "residents.escalate_complaints": service.escalate_overdue,
+        "residents.send_sms": service.send_sms,
+    },
+    # Each sweep acts only on what is due, so a run more or less is harmless; send_sms here
+    # picks up texts an earlier failure left behind.
+    periodic=[
+        Periodic("residents.follow_up", timedelta(hours=1)),
+        Periodic("residents.escalate_complaints", timedelta(hours=1)),
+        Periodic("residents.erase_contacts", timedelta(days=1)),
+        Periodic("residents.send_sms", timedelta(minutes=5)),
+    ],
 )

@@ -74,3 +74,39 @@ async def events(base: str, incident_id: int):
         assert response.status_code == 200, response.status_code
         assert response.headers["content-type"].startswith("text/event-stream")
         yield EventReader(response)
+
+
+def fresh_pg_database(url: str) -> str:
+    """Drop and create the PostgreSQL database `url` names (for servers run as processes)."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(False)
+
+    async def run() -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{parsed.database}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    return url
+
+
+def wait_ready(base: str, process=None, seconds: float = 90) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server at {base} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server at {base} did not become ready")

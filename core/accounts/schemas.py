@@ -114,3 +114,21 @@ class PasswordResetConfirm(Input):
 
     token: str = Field(min_length=1, max_length=200)
     password: NewPassword
+
+
+class FailedJobPublic(BaseModel):
+    """A background job that failed every try, for administrators."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    payload: dict
+    error: str
+    attempts: int
+    failed_at: datetime
+
+
+class JobRetried(BaseModel):
+    id: int
+    status: Literal["queued"] = "queued"

@@ -6,13 +6,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core import api
-from core.auth import require
+from core.auth import current_user, require
 from core.db import get_session
+from core.errors import NotFound
 from core.forms import form_page
+from core.i18n import _
 from core.models import Role, User
 from core.web import render
-from donations.schemas import DonationCreate, DonationQuery, amount_fields
-from donations.service import donations, incidents, receipts
+from donations.schemas import (
+    DonationCreate,
+    DonationQuery,
+    PaymentInstructionsSet,
+    ReceiptCheckQuery,
+    RefundRequest,
+    amount_fields,
+)
+from donations.service import donations, incidents, instructions, receipts, spending, trail
 from recovery.service import incident_projects, open_needs
 
 PLEDGE_FIELDS = ("incident_id", "need_id", "project_id", "currency", "public_name")
@@ -49,7 +58,8 @@ async def give(request: Request) -> Response:
         action=lambda session, body, user: donations.pledge(
             session, donor=user, data=body, idempotency_key=typed.get("idempotency_key")
         ),
-        success=lambda _answer: request.url_for("donations:mine"),
+        # The gift's page shows where to send the money.
+        success=lambda answer: request.url_for("donations:gift", id=answer[0]["id"]),
         context=context, prepare=prepare,
         initial={
             "incident_id": incident_id,
@@ -66,8 +76,74 @@ async def mine(request: Request) -> Response:
     user = await require(request, Role.donor)
     session = get_session(request)
     rows = await donations.donor_donations(session, user.id)
-    trail = await donations.money_trail(session, rows)
-    return await render(request, "donations/mine.html", {"donations": rows, "trail": trail})
+    trails = await trail.trails(session, rows)
+    return await render(request, "donations/mine.html", {"donations": rows, "trails": trails})
+
+
+async def gift_page(request: Request) -> Response:
+    """One gift's trail: what it paid for and what is unspent (the donor's, or a named gift)."""
+    session = get_session(request)
+    viewer = await current_user(request)
+    donation = await trail.visible_donation(session, request.path_params["id"], viewer)
+    return await render(
+        request,
+        "donations/gift.html",
+        {
+            "donation": donation,
+            "trail": await trail.gift_trail(session, donation),
+            "own": viewer is not None and donation.donor_id == viewer.id,
+            "instructions": await instructions.get_instructions(session, donation.incident_id),
+            "instruction_text": instructions.local_text(
+                await instructions.get_instructions(session, donation.incident_id)
+            ),
+        },
+    )
+
+
+async def receipt_check_page(request: Request) -> Response:
+    """Anyone checks a receipt's verification code; the answer names no donor."""
+    code = request.query_params.get("code", "")
+    result = await receipts.check_code(get_session(request), code) if code else None
+    return await render(request, "donations/receipt_check.html", {"code": code, "result": result})
+
+
+async def check_receipt(request: Request, query: ReceiptCheckQuery):
+    """Is this verification code on a genuine receipt? Amount, date and purpose if so."""
+    return await receipts.check_code(get_session(request), query.code)
+
+
+async def refund_donation(request: Request, body: RefundRequest, user: User):
+    """Return unspent money of a gift to its donor, as a refund entry in the ledger."""
+    return await spending.refund(
+        get_session(request),
+        donation_id=request.path_params["id"],
+        amount_minor=body.amount_minor,
+        reason=body.reason,
+        actor=user,
+    )
+
+
+async def put_instructions(request: Request, body: PaymentInstructionsSet, user: User):
+    """Set where donors send money for this incident (shown after pledging, on receipts)."""
+    return await instructions.set_instructions(
+        get_session(request), incident_id=request.path_params["id"], data=body, actor=user
+    )
+
+
+async def get_instructions(request: Request):
+    """Where donors send money for this incident."""
+    row = await instructions.get_instructions(get_session(request), request.path_params["id"])
+    if row is None:
+        raise NotFound(_("No payment instructions for this incident yet."))
+    return row
+
+
+async def donation_trail(request: Request):
+    """Which spending this gift paid for; the donor's own, or anyone's when it is named."""
+    session = get_session(request)
+    viewer = await current_user(request)
+    donation = await trail.visible_donation(session, request.path_params["id"], viewer)
+    return await trail.gift_trail(session, donation)
 
 
 async def receipt_pdf(request: Request) -> Response:
@@ -78,6 +154,7 @@ async def receipt_pdf(request: Request) -> Response:
         donation_id=donation_id,
         viewer=user,
         ledger_url=request.url_for("donations:ledger"),
+        check_url=request.url_for("donations:receipt_check"),
     )
     return Response(
         pdf,

@@ -15,11 +15,21 @@ from donations.schemas import (
     DisbursementCreate,
     DontSendCreate,
     ExportQuery,
+    ReceiptCreate,
     ReceiveRequest,
     ReverseRequest,
     amount_fields,
 )
-from donations.service import donations, funds, giving, incidents, ledger, scans, spending
+from donations.service import (
+    donations,
+    funds,
+    giving,
+    incidents,
+    ledger,
+    scans,
+    spending,
+    trail,
+)
 from recovery.service import get_incident, incident_projects
 
 DISBURSEMENT_FIELDS = (
@@ -73,7 +83,8 @@ def _row_form(kind: str, block: str, schema, load, act):
 receive_pledge = _row_form(
     "receive", "pledges", ReceiveRequest, donations.get_donation,
     lambda session, donation, body, user: donations.receive(
-        session, donation_id=donation.id, reference=body.reference, actor=user
+        session, donation_id=donation.id, reference=body.reference, actor=user,
+        amount_minor=body.amount_minor,
     ),
 )  # fmt: skip
 # From the funds desk: correct an entry with a reversing one, giving the reason.
@@ -155,6 +166,7 @@ async def giving_page(request: Request) -> Response:
             "projects": projects,
             **await giving.board(session, incident.id),
             "entries": latest,
+            "names": await trail.entry_names(session, latest),
             "labels": CATEGORY_LABELS,
         },
     )
@@ -167,7 +179,13 @@ async def receive_donation(request: Request, body: ReceiveRequest, user: User):
         donation_id=request.path_params["id"],
         reference=body.reference,
         actor=user,
+        amount_minor=body.amount_minor,
     )
+
+
+async def create_receipt(request: Request, body: ReceiptCreate, user: User):
+    """Record money that came without a pledge (bank transfer, cash at a collection point)."""
+    return await donations.record_receipt(get_session(request), data=body, actor=user)
 
 
 async def create_disbursement(request: Request, body: DisbursementCreate, user: User):

@@ -1,7 +1,7 @@
 """The public ledger: its page, entries, verification and downloads; reversing entries (API)."""
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from core import api
 from core.db import get_session
@@ -9,7 +9,7 @@ from core.models import User
 from core.types import as_offset
 from core.web import render
 from donations.schemas import ExportQuery, LedgerQuery, ReverseRequest, VerifyQuery
-from donations.service import incidents, ledger, spending
+from donations.service import incidents, ledger, spending, trail
 
 PAGE_SIZE = 50
 
@@ -21,6 +21,7 @@ async def ledger_page(request: Request) -> Response:
     rows, total = await ledger.entries(
         session, incident_id=incident_id, limit=PAGE_SIZE, offset=offset
     )
+    drawn = await trail.drawn_from(session, rows)
     return await render(
         request,
         "donations/ledger.html",
@@ -31,6 +32,11 @@ async def ledger_page(request: Request) -> Response:
             "total": total,
             "offset": offset,
             "verdict": await ledger.verify(session, incident_id) if incident_id else None,
+            "names": await trail.entry_names(session, rows),
+            "drawn": drawn,
+            "named": await trail.named_gift_ids(
+                session, [g["donation_id"] for gifts in drawn.values() for g in gifts]
+            ),
             "snippet": ledger.VERIFY_SNIPPET,
         },
     )
@@ -57,20 +63,18 @@ async def ledger_reverse(request: Request, body: ReverseRequest, user: User):
 
 
 async def ledger_json(request: Request, query: ExportQuery) -> Response:
-    """The incident's whole chain as JSON, ready for the verification snippet."""
-    rows, _total = await ledger.entries(get_session(request), incident_id=query.incident_id)
-    return Response(
-        ledger.to_json(rows, query.incident_id),
+    """The incident's whole chain as JSON, ready for the verification snippet (streamed)."""
+    return StreamingResponse(
+        ledger.json_chunks(get_session(request), query.incident_id),
         media_type="application/json",
         headers=attachment(f"ledger-incident-{query.incident_id}.json"),
     )
 
 
 async def ledger_csv(request: Request, query: ExportQuery) -> Response:
-    """The incident's chain as CSV."""
-    rows, _total = await ledger.entries(get_session(request), incident_id=query.incident_id)
-    return Response(
-        ledger.to_csv(rows),
+    """The incident's chain as CSV (streamed)."""
+    return StreamingResponse(
+        ledger.csv_chunks(get_session(request), query.incident_id),
         media_type="text/csv; charset=utf-8",
         headers=attachment(f"ledger-incident-{query.incident_id}.csv"),
     )

@@ -11,6 +11,7 @@ from core.models import Role, User
 from core.web import render
 from donations.schemas import BulkDecision, BulkDecisionResult, ProposalPublic, RunCreate
 from donations.service import incidents, matches, matching
+from recovery.service import ensure_can_act
 
 
 async def matching_desk(request: Request) -> Response:
@@ -58,6 +59,8 @@ async def decide_all_page(request: Request) -> Response:
     session = get_session(request)
     run_id = request.path_params["id"]
     run = await matching.get_run(session, run_id)
+    # Refused before the form is read: another agency's official gets a 403, not the desk.
+    await ensure_can_act(session, user, run.incident_id)
     body, errors = validate(BulkDecision, await form_dict(request))
     if body is not None:
         try:

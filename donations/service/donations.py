@@ -3,6 +3,7 @@
 import hashlib
 import json
 import re
+import secrets
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -18,7 +19,6 @@ from core.i18n import _
 from core.models import Role, User
 from donations.errors import DonationNotFound, IdempotencyMismatch, InvalidState
 from donations.models import (
-    Disbursement,
     Donation,
     DonationStatus,
     FundBalance,
@@ -28,14 +28,15 @@ from donations.models import (
     Offer,
     OfferKind,
 )
-from donations.schemas import DonationCreate, DonationPublic
-from donations.service import ledger, spending
+from donations.schemas import DonationCreate, DonationPublic, ReceiptCreate
+from donations.service import ledger
 from donations.service.incidents import check_targets
 from recovery.service import ensure_can_act
 
 ANONYMOUS = "Anonymous"
 # What a client may send as Idempotency-Key: 1 to 200 visible ASCII characters.
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def public_donor_name(donation: Donation) -> str:
@@ -163,21 +164,31 @@ async def _ensure_balance(session: AsyncSession, incident_id: int, currency: str
 
 
 async def receive(
-    session: AsyncSession, *, donation_id: int, reference: str, actor: User
+    session: AsyncSession,
+    *,
+    donation_id: int,
+    reference: str,
+    actor: User,
+    amount_minor: int | None = None,
 ) -> Donation:
-    """pledged → received, once: a conditional update, then the balance and the ledger."""
+    """pledged → received, once: a conditional update, then the balance and the ledger.
+
+    `amount_minor` is what actually arrived when it differs from the pledge (a bank fee, a
+    donor who gave more); the gift then holds and may spend what arrived.
+    """
     donation = await get_donation(session, donation_id)
     await ensure_can_act(session, actor, donation.incident_id)
     before = audit.snapshot(donation)
-    now = utcnow()
     changed = await session.execute(
         update(Donation)
         .where(Donation.id == donation_id, Donation.status == DonationStatus.pledged.value)
         .values(
             status=DonationStatus.received.value,
             reference=reference,
-            received_at=now,
+            received_minor=amount_minor or donation.amount_minor,
+            received_at=utcnow(),
             received_by_id=actor.id,
+            verification_code=new_verification_code(),
         )
         .returning(Donation.id)
         .execution_options(synchronize_session=False)
@@ -189,30 +200,7 @@ async def receive(
             fields={"status": donation.status},
         )
     await session.refresh(donation)
-    await _ensure_balance(session, donation.incident_id, donation.currency)
-    await session.execute(
-        update(FundBalance)
-        .where(
-            FundBalance.incident_id == donation.incident_id,
-            FundBalance.currency == donation.currency,
-        )
-        .values(received_minor=FundBalance.received_minor + donation.amount_minor)
-        .execution_options(synchronize_session=False)
-    )
-    entry = await ledger.append(
-        session,
-        incident_id=donation.incident_id,
-        kind=LedgerKind.receipt,
-        amount_minor=donation.amount_minor,
-        currency=donation.currency,
-        counterparty=public_donor_name(donation),
-        reference=reference,
-        # The purpose is in project_id / need_id; pages word it in the reader's language.
-        description="",
-        project_id=donation.project_id,
-        need_id=donation.need_id,
-        donation_id=donation.id,
-    )
+    entry = await _credit(session, donation)
     await audit.record(
         session,
         actor=actor,
@@ -222,6 +210,76 @@ async def receive(
         after=audit.snapshot(donation) | {"ledger_seq": entry.seq},
     )
     return donation
+
+
+async def record_receipt(session: AsyncSession, *, data: ReceiptCreate, actor: User) -> Donation:
+    """Money that came without a pledge: a bank transfer with its reference, or cash counted
+    at a collection point; optionally restricted to a project or need, optionally named."""
+    await ensure_can_act(session, actor, data.incident_id)
+    await check_targets(
+        session, incident_id=data.incident_id, need_id=data.need_id, project_id=data.project_id
+    )
+    donation = Donation(
+        incident_id=data.incident_id,
+        need_id=data.need_id,
+        project_id=data.project_id,
+        donor_id=None,
+        donor_name=data.donor_name or None,
+        public_name=data.public_name or None,
+        channel=data.channel,
+        amount_minor=data.amount_minor,
+        received_minor=data.amount_minor,
+        currency=data.currency,
+        status=DonationStatus.received,
+        reference=data.reference,
+        received_at=utcnow(),
+        received_by_id=actor.id,
+        verification_code=new_verification_code(),
+    )
+    session.add(donation)
+    await session.flush()
+    entry = await _credit(session, donation)
+    await audit.record(
+        session,
+        actor=actor,
+        action="donation.record_receipt",
+        obj=donation,
+        after=audit.snapshot(donation) | {"ledger_seq": entry.seq},
+    )
+    return donation
+
+
+def new_verification_code() -> str:
+    """Twelve characters from an alphabet without look-alikes, printed on the receipt."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+
+
+async def _credit(session: AsyncSession, donation: Donation) -> LedgerEntry:
+    """What arrived enters the incident's balance and the ledger."""
+    await _ensure_balance(session, donation.incident_id, donation.currency)
+    await session.execute(
+        update(FundBalance)
+        .where(
+            FundBalance.incident_id == donation.incident_id,
+            FundBalance.currency == donation.currency,
+        )
+        .values(received_minor=FundBalance.received_minor + donation.received_minor)
+        .execution_options(synchronize_session=False)
+    )
+    return await ledger.append(
+        session,
+        incident_id=donation.incident_id,
+        kind=LedgerKind.receipt,
+        amount_minor=donation.received_minor,
+        currency=donation.currency,
+        counterparty=public_donor_name(donation),
+        reference=donation.reference or "",
+        # The purpose is in project_id / need_id; pages word it in the reader's language.
+        description="",
+        project_id=donation.project_id,
+        need_id=donation.need_id,
+        donation_id=donation.id,
+    )
 
 
 async def donor_donations(session: AsyncSession, donor_id: int) -> list[Donation]:
@@ -251,23 +309,6 @@ async def list_donations(
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Donation.id.desc()).limit(limit).offset(offset))
     return list(rows), total or 0
-
-
-async def money_trail(
-    session: AsyncSession, donations: list[Donation]
-) -> dict[int, list[Disbursement]]:
-    """Per received donation, the disbursements made from the pool it went to."""
-    trail = {}
-    for donation in donations:
-        if donation.status != DonationStatus.received:
-            continue
-        spent = await spending.list_disbursements(session, incident_id=donation.incident_id)
-        if donation.project_id:
-            spent = [d for d in spent if d.project_id == donation.project_id]
-        elif donation.need_id:
-            spent = [d for d in spent if d.need_id == donation.need_id]
-        trail[donation.id] = [d for d in spent if not d.reversed]
-    return trail
 
 
 async def receipt_entry(session: AsyncSession, donation_id: int) -> LedgerEntry | None:

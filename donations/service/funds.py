@@ -3,7 +3,8 @@
 Funds are reported in the deployment's currency (settings.currency) as `funds`; when money
 came in other currencies too, `funds_by_currency` lists every currency (never converted).
 For a project, `funds` is in the project's own currency. `pledged_minor` counts every pledge
-not reversed (received ones included), `received_minor` what officials recorded as received,
+not reversed (received ones included; money that came without a pledge is not a pledge),
+`received_minor` what officials recorded as received (the amount that arrived, less refunds),
 `disbursed_minor` what was spent, and `balance_minor` = received - disbursed. Money is pooled
 per incident, so a project's balance may be negative when general funds paid for it.
 """
@@ -15,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
-from donations.models import Disbursement, Donation, DonationStatus
-from donations.service import donations, giving, ledger, spending
+from donations.models import Channel, Disbursement, Donation, DonationStatus
+from donations.service import donations, giving, ledger, spending, trail
 from recovery.service import get_incident, get_project, incident_projects, open_needs
 
 
@@ -37,18 +38,27 @@ def _empty(currency: str) -> dict:
 
 async def _totals(session: AsyncSession, *conditions) -> dict[str, dict]:
     by_currency: dict[str, dict] = defaultdict(dict)
-    donations = await session.execute(
-        select(Donation.currency, Donation.status, func.sum(Donation.amount_minor))
+    gifts = await session.execute(
+        select(
+            Donation.currency,
+            Donation.status,
+            Donation.channel,
+            func.sum(Donation.amount_minor),
+            func.sum(func.coalesce(Donation.received_minor, 0) - Donation.refunded_minor),
+        )
         .where(*[c(Donation) for c in conditions])
-        .group_by(Donation.currency, Donation.status)
+        .group_by(Donation.currency, Donation.status, Donation.channel)
     )
-    for currency, status, total in donations:
+    for currency, status, channel, pledged, received in gifts:
         row = by_currency[currency] or _empty(currency)
         by_currency[currency] = row
-        if status in (DonationStatus.pledged, DonationStatus.received):
-            row["pledged_minor"] += int(total)
+        if channel == Channel.pledge and status in (
+            DonationStatus.pledged,
+            DonationStatus.received,
+        ):
+            row["pledged_minor"] += int(pledged)
         if status == DonationStatus.received:
-            row["received_minor"] += int(total)
+            row["received_minor"] += int(received)
     spent = await session.execute(
         select(Disbursement.currency, func.sum(Disbursement.amount_minor))
         .where(Disbursement.reversed.is_(False), *[c(Disbursement) for c in conditions])
@@ -125,6 +135,7 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
         "needs": [],
         "figures": None,
         "entries": [],
+        "names": {"projects": {}, "needs": {}},
         "reversed_seqs": set(),
     }
     if not incident_id:
@@ -141,5 +152,6 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
         "needs": await open_needs(session, incident_id),
         "figures": await incident_funds(session, incident_id),
         "entries": entries,
+        "names": await trail.entry_names(session, entries),
         "reversed_seqs": {e.reverses_seq for e in entries if e.reverses_seq},
     }

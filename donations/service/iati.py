@@ -7,6 +7,7 @@ so the whole money trail is published and the file always holds the one activity
 requires. Reversed receipts and disbursements are left out: IATI has no reversal transaction.
 """
 
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -35,6 +36,8 @@ TX_INCOMING, TX_DISBURSEMENT = "1", "3"
 SECTOR_VOCABULARY, SECTOR_CODE = "1", "73010"
 WGS84 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 PLATFORM_REF, PLATFORM_NAME = "XI-RC-0", "Recovery Commons"
+# Rows per server-side cursor batch of a streamed export.
+TX_BATCH = 500
 
 
 def org_ref(org: Organization) -> str:
@@ -67,16 +70,74 @@ async def _organization(session: AsyncSession, org_id: int | None) -> Organizati
 
 
 async def activities_xml(session: AsyncSession, incident_id: int, *, currency: str) -> bytes:
+    chunks = await activities_chunks(session, incident_id, currency=currency)
+    return b"".join([chunk async for chunk in chunks])
+
+
+async def activities_chunks(
+    session: AsyncSession, incident_id: int, *, currency: str
+) -> AsyncIterator[bytes]:
+    """The document as a stream, for an incident that exists (a 404 comes before any byte)."""
     incident = await get_incident(session, incident_id)
-    root = etree.Element(
+    return _chunks(session, incident, currency)
+
+
+async def _chunks(session: AsyncSession, incident, currency: str) -> AsyncIterator[bytes]:
+    """The same bytes lxml's pretty print of the whole tree gives: each activity's head,
+    then its transactions a batch at a time, so no tree of the whole money trail is held."""
+    root = _root()
+    head = etree.tostring(
+        _nest(root, 1), xml_declaration=True, encoding="UTF-8", pretty_print=True
+    ).split(b"\n")
+    yield b"\n".join(head[:2]) + b"\n"
+    async for activity, transactions in activities(session, incident, currency):
+        lines = _fragment(activity, 1).split(b"\n")
+        # The activity up to its closing tag, which follows its transactions.
+        yield b"\n".join(lines[:-2]) + b"\n"
+        chunk: list[bytes] = []
+        async for tx in transactions:
+            chunk.append(_fragment(tx, 2))
+            if len(chunk) >= 200:
+                yield b"".join(chunk)
+                chunk = []
+        yield b"".join(chunk) + lines[-2] + b"\n"
+    yield b"</iati-activities>\n"
+
+
+def _root() -> etree._Element:
+    return etree.Element(
         "iati-activities",
         version=IATI_VERSION,
         **{"generated-datetime": _stamp(utcnow())},
     )
-    await _fund_activity(session, root, incident, currency)
+
+
+def _nest(parent: etree._Element, depth: int) -> etree._Element:
+    """`parent` with `depth` levels of placeholders below it; returns the top."""
+    top = parent
+    for _ in range(depth):
+        parent = etree.SubElement(parent, "placeholder")
+    return top
+
+
+def _fragment(element: etree._Element, depth: int) -> bytes:
+    """`element` serialized as it would be inside a pretty-printed document at `depth`:
+    libxml2's indentation follows the depth, so it is printed inside placeholders."""
+    holder = etree.Element("placeholder")
+    inner = holder
+    for _ in range(depth - 1):
+        inner = etree.SubElement(inner, "placeholder")
+    inner.append(element)
+    lines = etree.tostring(holder, encoding="UTF-8", pretty_print=True).split(b"\n")
+    # Drop the placeholders' opening and closing lines (and the final empty one).
+    return b"\n".join(lines[depth : -depth - 1]) + b"\n"
+
+
+async def activities(session: AsyncSession, incident, currency: str):
+    """Each activity without its transactions, with an async iterator of those."""
+    yield await _fund_activity(session, incident, currency)
     for project in await incident_projects(session, incident.id):
-        await _activity(session, root, incident, project)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+        yield await _activity(session, incident, project)
 
 
 async def _reporter(session: AsyncSession, created_by_id: int | None) -> Organization | None:
@@ -84,9 +145,8 @@ async def _reporter(session: AsyncSession, created_by_id: int | None) -> Organiz
     return await _organization(session, creator.organization_id if creator else None)
 
 
-def _open_activity(root, reporter: Organization | None, identifier: str, currency: str, **extra):
-    activity = etree.SubElement(
-        root,
+def _open_activity(reporter: Organization | None, identifier: str, currency: str, **extra):
+    activity = etree.Element(
         "iati-activity",
         humanitarian="1",
         **{"default-currency": currency, "last-updated-datetime": _stamp(utcnow())} | extra,
@@ -99,13 +159,11 @@ def _open_activity(root, reporter: Organization | None, identifier: str, currenc
     return activity
 
 
-async def _fund_activity(session: AsyncSession, root, incident, currency: str) -> None:
+async def _fund_activity(session: AsyncSession, incident, currency: str):
     """Money given to the incident or a need, or spent without a project."""
     reporter = await _reporter(session, incident.created_by_id)
     # Donations arrive as they come: a rapid-onset crisis has no budget (BudgetNotProvided 3).
-    activity = _open_activity(
-        root, reporter, f"I{incident.id}", currency, **{"budget-not-provided": "3"}
-    )
+    activity = _open_activity(reporter, f"I{incident.id}", currency, **{"budget-not-provided": "3"})
     _text(activity, "title", f"{incident.name}: general recovery fund")
     _text(activity, "description", incident.description or incident.name)
     _participant(activity, ROLE_FUNDING, None, "Public donors through Recovery Commons")
@@ -114,13 +172,13 @@ async def _fund_activity(session: AsyncSession, root, incident, currency: str) -
     etree.SubElement(activity, "activity-status", code="2")
     etree.SubElement(activity, "activity-date", type="2", **{"iso-date": str(incident.started_on)})
     _sector(activity)
-    await _transactions(session, activity, incident.id, None, None)
+    return activity, _transactions(session, incident.id, None, None)
 
 
-async def _activity(session: AsyncSession, root, incident, project) -> None:
+async def _activity(session: AsyncSession, incident, project):
     lead = await _organization(session, project.lead_org_id)
     reporter = await _reporter(session, project.created_by_id) or lead
-    activity = _open_activity(root, reporter, f"I{incident.id}-P{project.id}", project.currency)
+    activity = _open_activity(reporter, f"I{incident.id}-P{project.id}", project.currency)
     _text(activity, "title", project.title)
     _text(activity, "description", project.description or project.title)
     _participant(activity, ROLE_FUNDING, None, "Public donors through Recovery Commons")
@@ -141,7 +199,7 @@ async def _activity(session: AsyncSession, root, incident, project) -> None:
     etree.SubElement(budget, "period-start", **{"iso-date": str(project.starts_on)})
     etree.SubElement(budget, "period-end", **{"iso-date": str(project.due_on)})
     _value(budget, "value", project.budget_minor, project.currency, project.starts_on)
-    await _transactions(session, activity, incident.id, project.id, lead)
+    return activity, _transactions(session, incident.id, project.id, lead)
 
 
 def _sector(activity) -> None:
@@ -167,9 +225,10 @@ def _status(project) -> str:
 
 
 async def _transactions(
-    session: AsyncSession, activity, incident_id: int, project_id: int | None, lead
-) -> None:
-    donations = await session.scalars(
+    session: AsyncSession, incident_id: int, project_id: int | None, lead
+) -> AsyncIterator[etree._Element]:
+    """The activity's transactions, each a detached element, read from server-side cursors."""
+    donations = await session.stream_scalars(
         select(Donation)
         .where(
             Donation.incident_id == incident_id,
@@ -179,16 +238,18 @@ async def _transactions(
             Donation.status == DonationStatus.received,
         )
         .order_by(Donation.received_at, Donation.id)
+        .execution_options(yield_per=TX_BATCH)
     )
-    for donation in donations:
+    async for donation in donations:
         when = donation.received_at.date()
-        tx = etree.SubElement(activity, "transaction", ref=f"RC-DON-{donation.id}")
+        tx = etree.Element("transaction", ref=f"RC-DON-{donation.id}")
         etree.SubElement(tx, "transaction-type", code=TX_INCOMING)
         etree.SubElement(tx, "transaction-date", **{"iso-date": when.isoformat()})
         _value(tx, "value", donation.amount_minor, donation.currency, when)
         _text(tx, "description", f"Donation received, reference {donation.reference}")
         _text(tx, "provider-org", public_donor_name(donation))
-    disbursements = await session.scalars(
+        yield tx
+    disbursements = await session.stream_scalars(
         select(Disbursement)
         .where(
             Disbursement.incident_id == incident_id,
@@ -198,10 +259,11 @@ async def _transactions(
             Disbursement.reversed.is_(False),
         )
         .order_by(Disbursement.created_at, Disbursement.id)
+        .execution_options(yield_per=TX_BATCH)
     )
-    for row in disbursements:
+    async for row in disbursements:
         when = row.created_at.date()
-        tx = etree.SubElement(activity, "transaction", ref=f"RC-DIS-{row.id}")
+        tx = etree.Element("transaction", ref=f"RC-DIS-{row.id}")
         etree.SubElement(tx, "transaction-type", code=TX_DISBURSEMENT)
         etree.SubElement(tx, "transaction-date", **{"iso-date": when.isoformat()})
         _value(tx, "value", row.amount_minor, row.currency, when)
@@ -209,3 +271,4 @@ async def _transactions(
         if lead is not None:
             receiver = etree.SubElement(tx, "receiver-org", ref=org_ref(lead))
             _narrative(receiver, lead.name)
+        yield tx

@@ -10,7 +10,8 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Sequence
+import textwrap
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -264,6 +265,58 @@ def to_csv(rows: Sequence[LedgerEntry]) -> str:
         data = public_entry(row)
         writer.writerow([_cell(data[name]) for name in EXPORT_FIELDS])
     return buffer.getvalue()
+
+
+# Entries per query batch and per chunk of a streamed download.
+EXPORT_BATCH = 500
+
+
+async def stream_entries(
+    session: AsyncSession, incident_id: int, *, batch: int | None = None
+) -> AsyncIterator[Sequence[LedgerEntry]]:
+    """One incident's chain in order, a batch at a time from a server-side cursor."""
+    batch = batch or EXPORT_BATCH
+    query = (
+        select(LedgerEntry)
+        .where(LedgerEntry.incident_id == incident_id)
+        .order_by(LedgerEntry.incident_id, LedgerEntry.seq)
+        .execution_options(yield_per=batch)
+    )
+    result = await session.stream_scalars(query)
+    async for page in result.partitions(batch):
+        yield page
+
+
+async def json_chunks(session: AsyncSession, incident_id: int) -> AsyncIterator[bytes]:
+    """The bytes of `to_json`, streamed: no list of the whole chain is held."""
+    empty = to_json((), incident_id)
+    # `to_json` ends with the entries list, empty here: write it open and fill it as we go.
+    opening, closing = empty[: -len("]\n}")], "\n ]\n}"
+    yield opening.encode("utf-8")
+    separator = "\n"
+    async for page in stream_entries(session, incident_id):
+        parts = []
+        for row in page:
+            text = json.dumps(public_entry(row), ensure_ascii=False, indent=1)
+            parts.append(separator + textwrap.indent(text, "  "))
+            separator = ",\n"
+        yield "".join(parts).encode("utf-8")
+    yield (closing if separator == ",\n" else "]\n}").encode("utf-8")
+
+
+async def csv_chunks(session: AsyncSession, incident_id: int) -> AsyncIterator[bytes]:
+    """The bytes of `to_csv`, streamed a batch at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EXPORT_FIELDS)
+    async for page in stream_entries(session, incident_id):
+        for row in page:
+            data = public_entry(row)
+            writer.writerow([_cell(data[name]) for name in EXPORT_FIELDS])
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
 def _cell(value: Any) -> Any:

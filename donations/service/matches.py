@@ -51,6 +51,17 @@ async def promised_by_need(session: AsyncSession, need_ids: list[int]) -> dict[i
     return {need_id: int(total or 0) for need_id, total in rows}
 
 
+async def promised_in_incident(session: AsyncSession, incident_id: int) -> dict[int, int]:
+    """`promised_by_need` for every need of an incident at once (no list of ids to send)."""
+    runs = select(MatchingRun.id).where(MatchingRun.incident_id == incident_id)
+    rows = await session.execute(
+        select(Match.need_id, func.sum(Match.quantity - Match.quantity_fulfilled))
+        .where(Match.run_id.in_(runs), Match.status.in_(PENDING))
+        .group_by(Match.need_id)
+    )
+    return {need_id: int(total or 0) for need_id, total in rows}
+
+
 async def get_match(session: AsyncSession, match_id: int) -> Match:
     row = await session.get(Match, match_id)
     if row is None:

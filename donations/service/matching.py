@@ -15,15 +15,15 @@ from core.models import Organization, User
 from donations.errors import RunNotFound
 from donations.labels import CATEGORY_CHOICES, PRIORITY_CHOICES
 from donations.models import Match, MatchingRun, MatchStatus, Offer, OfferStatus, UnmetLine
-from donations.service.matches import promised_by_need
-from recovery.service import area_choices, ensure_can_act, get_need, open_needs
+from donations.service.matches import promised_in_incident
+from recovery.service import area_choices, ensure_can_act, get_need, open_need_rows
 
 
 async def inputs(
     session: AsyncSession, incident_id: int, today: date
 ) -> tuple[list[NeedInput], list[OfferInput]]:
-    needs = await open_needs(session, incident_id)
-    pending = await promised_by_need(session, [n.id for n in needs])
+    needs = await open_need_rows(session, incident_id)
+    pending = await promised_in_incident(session, incident_id)
     need_inputs = []
     for n in needs:
         remaining = n.quantity - n.quantity_met - pending.get(n.id, 0)
@@ -38,12 +38,25 @@ async def inputs(
                     needed_by=n.needed_by,
                     lat=n.lat,
                     lon=n.lon,
+                    area_id=n.area_id,
                 )
             )
     # Other domains bring their offers up to date first (preparedness: warehouse stock).
     await gather("matching.offers", session, incident_id)
-    offers = await session.scalars(
-        select(Offer).where(
+    # Plain rows, not ORM objects: a province has tens of thousands of offers.
+    offers = await session.execute(
+        select(
+            Offer.id,
+            Offer.category,
+            Offer.unit,
+            Offer.quantity,
+            Offer.quantity_committed,
+            Offer.lat,
+            Offer.lon,
+            Offer.radius_km,
+            Offer.available_from,
+            Offer.available_until,
+        ).where(
             Offer.incident_id == incident_id,
             Offer.status == OfferStatus.open.value,
             Offer.available_until >= today,
@@ -51,18 +64,8 @@ async def inputs(
         )
     )
     offer_inputs = [
-        OfferInput(
-            id=o.id,
-            category=o.category,
-            unit=o.unit,
-            quantity=o.quantity - o.quantity_committed,
-            lat=o.lat,
-            lon=o.lon,
-            radius_km=o.radius_km,
-            available_from=o.available_from,
-            available_until=o.available_until,
-        )
-        for o in offers
+        OfferInput(id, category, unit, quantity - committed, lat, lon, radius, start, until)
+        for id, category, unit, quantity, committed, lat, lon, radius, start, until in offers
     ]
     return need_inputs, offer_inputs
 
@@ -113,7 +116,7 @@ async def store_result(
     now = clock.utcnow()
     if result.proposals:
         await session.execute(
-            insert(Match),
+            insert(Match.__table__),
             [
                 {
                     "run_id": run_id,
@@ -132,7 +135,7 @@ async def store_result(
         )
     if result.unmet:
         await session.execute(
-            insert(UnmetLine),
+            insert(UnmetLine.__table__),
             [
                 {"run_id": run_id, "need_id": u.need_id, "quantity": u.quantity, "reason": u.reason}
                 for u in result.unmet

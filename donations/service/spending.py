@@ -1,4 +1,4 @@
-"""Spending: disbursements against the incident's received balance, and reversing entries."""
+"""Spending: disbursements drawn from gifts (see allocations), refunds, and reversing entries."""
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +9,7 @@ from core.models import Organization, User
 from core.web import format_money
 from donations.errors import (
     DisbursementNotFound,
+    DonationNotFound,
     InsufficientFunds,
     InvalidState,
 )
@@ -21,7 +22,7 @@ from donations.models import (
     LedgerKind,
 )
 from donations.schemas import DisbursementCreate
-from donations.service import ledger
+from donations.service import allocations, ledger
 from donations.service.incidents import check_targets
 from donations.service.scans import Scan
 from recovery.service import ensure_can_act, get_project
@@ -79,6 +80,7 @@ async def disburse(
         receipt_reference=data.receipt_reference,
         receipt_file=scan.name if scan else None,
         receipt_content_type=scan.content_type if scan else None,
+        allow_general_fund=data.allow_general_fund,
         created_by_id=actor.id,
     )
     session.add(disbursement)
@@ -96,12 +98,17 @@ async def disburse(
         need_id=data.need_id,
         disbursement_id=disbursement.id,
     )
+    drawn = await allocations.allocate(session, disbursement)
     await audit.record(
         session,
         actor=actor,
         action="disbursement.create",
         obj=disbursement,
-        after=audit.snapshot(disbursement) | {"ledger_seq": entry.seq},
+        after=audit.snapshot(disbursement)
+        | {
+            "ledger_seq": entry.seq,
+            "allocations": [[a.donation_id, a.amount_minor] for a in drawn],
+        },
     )
     if scan is not None:
         scan.save()
@@ -135,6 +142,10 @@ async def reverse_entry(
         await _undo_receipt(session, original)
     elif original.kind == LedgerKind.disbursement:
         await _undo_disbursement(session, original)
+    elif original.kind == LedgerKind.allocation:
+        raise InvalidState(_("An allocation is reversed with its disbursement."))
+    elif original.kind == LedgerKind.refund:
+        raise InvalidState(_("A refund cannot be reversed; record the money as a new receipt."))
     else:
         raise InvalidState(_("A reversal cannot itself be reversed; record a new entry."))
     entry = await ledger.append(
@@ -152,6 +163,8 @@ async def reverse_entry(
         disbursement_id=original.disbursement_id,
         reverses_seq=original.seq,
     )
+    if original.kind == LedgerKind.disbursement:
+        await allocations.release(session, original.disbursement_id, reason)
     await audit.record(
         session,
         actor=actor,
@@ -163,11 +176,23 @@ async def reverse_entry(
 
 
 async def _undo_receipt(session: AsyncSession, original: LedgerEntry) -> None:
+    donation = await session.get(Donation, original.donation_id, populate_existing=True)
+    if (
+        donation is not None
+        and donation.status == DonationStatus.received
+        and (donation.allocated_minor or donation.refunded_minor)
+    ):
+        raise InsufficientFunds(
+            _("This gift already paid for disbursements; reverse those first."),
+            fields={"amount_minor": _("already spent")},
+        )
     undone = await session.execute(
         update(Donation)
         .where(
             Donation.id == original.donation_id,
             Donation.status == DonationStatus.received.value,
+            Donation.allocated_minor == 0,
+            Donation.refunded_minor == 0,
         )
         .values(status=DonationStatus.reversed.value)
         .returning(Donation.id)
@@ -223,3 +248,61 @@ async def list_disbursements(
     if project_id is not None:
         query = query.where(Disbursement.project_id == project_id)
     return list(await session.scalars(query.order_by(Disbursement.id.desc())))
+
+
+async def refund(
+    session: AsyncSession, *, donation_id: int, amount_minor: int, reason: str, actor: User
+) -> LedgerEntry:
+    """Return unspent money of a received gift to its donor: a `refund` entry, never an edit."""
+    donation = await session.get(Donation, donation_id, populate_existing=True)
+    if donation is None:
+        raise DonationNotFound(_("No such donation."))
+    await ensure_can_act(session, actor, donation.incident_id)
+    unspent = Donation.received_minor - Donation.allocated_minor - Donation.refunded_minor
+    taken = await session.execute(
+        update(Donation)
+        .where(
+            Donation.id == donation_id,
+            Donation.status == DonationStatus.received.value,
+            unspent >= amount_minor,
+        )
+        .values(refunded_minor=Donation.refunded_minor + amount_minor)
+        .returning(Donation.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.scalar_one_or_none() is None:
+        raise InsufficientFunds(
+            _("Only %(unspent)s of this gift is unspent and can be refunded.")
+            % {"unspent": format_money(donation.unspent_minor, donation.currency)},
+            fields={"amount_minor": _("more than the unspent part of the gift")},
+        )
+    await session.execute(
+        update(FundBalance)
+        .where(
+            FundBalance.incident_id == donation.incident_id,
+            FundBalance.currency == donation.currency,
+        )
+        .values(received_minor=FundBalance.received_minor - amount_minor)
+        .execution_options(synchronize_session=False)
+    )
+    entry = await ledger.append(
+        session,
+        incident_id=donation.incident_id,
+        kind=LedgerKind.refund,
+        amount_minor=amount_minor,
+        currency=donation.currency,
+        counterparty=donation.public_name or "Anonymous",
+        reference=donation.reference or "",
+        description=reason,
+        project_id=donation.project_id,
+        need_id=donation.need_id,
+        donation_id=donation.id,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="donation.refund",
+        obj=donation,
+        after={"amount_minor": amount_minor, "reason": reason, "ledger_seq": entry.seq},
+    )
+    return entry

@@ -6,12 +6,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from core import cache, clock
 from core.db import get_session
-from core.domain import gather
+from core.domain import Extensions, gather
 from core.errors import error_json
 from core.events import LiveFull, LiveResponse
 from core.i18n import _, current_locale
-from core.web import render
+from core.web import render, render_parts, shared_page_key, shared_response
 from recovery import labels
 from recovery.labels import NEED_STATUS_COLORS, PRIORITY_COLORS, label
 from recovery.service import charts, dashboard
@@ -62,12 +63,9 @@ def _need_charts(figures: dashboard.NeedFigures) -> dict:
     return {"chart_category": by_category, "chart_status": by_status, "statuses": statuses}
 
 
-async def incident(request: Request) -> Response:
-    session = get_session(request)
-    row = await get_incident(session, request.path_params["id"])
-    today = incident_today(row)
+async def _dashboard_context(session, row, today) -> dict:
     needs = await dashboard.need_figures(session, row.id)
-    context = {
+    return {
         "incident": row,
         "needs": needs,
         "urgent": await dashboard.urgent_needs(session, row.id),
@@ -81,7 +79,32 @@ async def incident(request: Request) -> Response:
         "PRIORITY_COLORS": PRIORITY_COLORS,
         **_need_charts(needs),
     }
-    return await render(request, "recovery/public/incident.html", context)
+
+
+async def incident(request: Request) -> Response:
+    session = get_session(request)
+    incident_id = request.path_params["id"]
+    # The versions first: whatever is read after them is at least as new as they say.
+    versions = await cache.versions(session, incident_id)
+    providers = tuple(map(id, Extensions.of(session).providers.get("incident.figures", ())))
+    key = shared_page_key(request, ("dashboard", incident_id, *versions, providers))
+    # Rendered dashboards per (incident, versions, providers, locale, URL), each with the
+    # incident's time zone and the local day it was rendered on (overdue work changes then).
+    pages = cache.local(session, "dashboard")
+    if key is not None:
+        hit = pages.get(key)
+        if hit is not None:
+            parts, time_zone, day = hit
+            if clock.utcnow().astimezone(clock.zone(time_zone)).date() == day:
+                return shared_response(request, key, parts)
+    row = await get_incident(session, incident_id)
+    today = incident_today(row)
+    context = await _dashboard_context(session, row, today)
+    if key is None:
+        return await render(request, "recovery/public/incident.html", context)
+    parts = render_parts(request, "recovery/public/incident.html", context)
+    pages.put(key, (parts, row.time_zone, today))
+    return shared_response(request, key, parts)
 
 
 async def incident_map_svg(request: Request) -> Response:

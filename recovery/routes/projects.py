@@ -11,6 +11,7 @@ from core.db import get_session
 from core.domain import gather
 from core.forms import form_page
 from core.models import Role
+from core.types import to_major, to_minor
 from core.web import redirect, render
 from recovery.schemas import (
     MilestoneCreate,
@@ -74,11 +75,21 @@ async def project_new(request: Request) -> Response:
         schema=ProjectCreate,
         user=user,
         drop_blank=True,
+        prepare=budget_in_major_units,
         initial=dict(request.query_params),
         context=context,
         action=lambda session, body, user: service.create_project(session, body, actor=user),
         success=lambda project: request.url_for("recovery:project", id=project.id),
     )
+
+
+def budget_in_major_units(data: dict) -> dict:
+    """The budget is typed in yuan like every other money field; the schema keeps minor units."""
+    if "budget" not in data:
+        return data
+    data = dict(data)  # "budget" stays, so a refused form shows back what was typed
+    data["budget_minor"] = to_minor(str(data["budget"]), str(data.get("currency") or "CNY"))
+    return data
 
 
 async def project_page_context(request: Request, project_id: int, **extra) -> dict:
@@ -91,7 +102,8 @@ async def project_page_context(request: Request, project_id: int, **extra) -> di
     is_official = await viewer_can_act(request, incident.id)
     return {
         "project": project,
-        "project_values": project.model_dump(),
+        "project_values": project.model_dump()
+        | {"budget": to_major(project.budget_minor, project.currency)},
         "incident": incident,
         "area": await get_area(session, project.area_id) if project.area_id else None,
         "tasks": tasks,
@@ -154,7 +166,7 @@ async def project_edit(request: Request) -> Response:
         active="project",
         act=service.update_project,
         # A cleared area is sent as blank, and means "no area" rather than "unchanged".
-        prepare=lambda data: {"area_id": None} | data,
+        prepare=lambda data: {"area_id": None} | budget_in_major_units(data),
         success=lambda project: request.url_for("recovery:project", id=project.id),
     )
 

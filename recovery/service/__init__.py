@@ -13,7 +13,13 @@ from recovery.service.incidents import (
     list_incidents,
 )
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
-from recovery.service.needs import create_need, derive_status, open_needs, record_fulfilment
+from recovery.service.needs import (
+    create_need,
+    derive_status,
+    open_need_rows,
+    open_needs,
+    record_fulfilment,
+)
 from recovery.service.projects import create_project, incident_projects
 from recovery.service.tasks import create_task
 
@@ -45,6 +51,7 @@ __all__ = [
     "incident_projects",
     "incident_today",
     "list_incidents",
+    "open_need_rows",
     "open_needs",
     "record_fulfilment",
 ]

@@ -3,14 +3,14 @@
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
+from core import audit, cache
 from core.clock import utcnow
 from core.errors import InvalidInput
 from core.events import publish
 from core.i18n import _
 from core.models import AuditEntry, User
 from recovery.errors import OverFulfilment
-from recovery.models import PRIORITY_RANK, Area, Need, NeedStatus
+from recovery.models import Area, Need, NeedStatus
 from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate
 from recovery.service.access import ensure_can_act
 from recovery.service.incidents import area_with_descendants
@@ -74,6 +74,32 @@ async def open_needs(session: AsyncSession, incident_id: int) -> list[Need]:
     """Needs of an incident that still lack something, for matching."""
     rows = await session.scalars(
         select(Need)
+        .where(
+            Need.incident_id == incident_id,
+            Need.status.in_([NeedStatus.open.value, NeedStatus.partially_met.value]),
+            Need.quantity_met < Need.quantity,
+        )
+        .order_by(Need.id)
+    )
+    return list(rows)
+
+
+async def open_need_rows(session: AsyncSession, incident_id: int) -> list:
+    """The same needs as `open_needs`, as light rows of the columns matching reads: tens of
+    thousands of them load in a fraction of the time ORM objects take."""
+    rows = await session.execute(
+        select(
+            Need.id,
+            Need.category,
+            Need.unit,
+            Need.quantity,
+            Need.quantity_met,
+            Need.priority,
+            Need.needed_by,
+            Need.lat,
+            Need.lon,
+            Need.area_id,
+        )
         .where(
             Need.incident_id == incident_id,
             Need.status.in_([NeedStatus.open.value, NeedStatus.partially_met.value]),
@@ -202,15 +228,35 @@ async def list_needs(
     if query.q:
         conditions.append(Need.title.ilike(f"%{query.q}%"))
     stmt = stmt.where(*conditions)
-    total = await session.scalar(select(func.count()).select_from(Need).where(*conditions))
-    rank = case(
-        *((Need.priority == p.value, r) for p, r in PRIORITY_RANK.items()),
-        else_=len(PRIORITY_RANK),
-    )
+    if len(conditions) == (query.incident_id is not None):
+        # Only the incident (or nothing) filters: the count is cached under the public
+        # version, so a busy list never counts the whole table per request.
+        total = await cached_need_count(session, query.incident_id)
+    else:
+        total = await session.scalar(select(func.count()).select_from(Need).where(*conditions))
+    # The stored rank, so (incident_id, priority_rank, needed_by, id) serves the order.
     rows = await session.execute(
-        stmt.order_by(rank, Need.needed_by, Need.id).limit(query.limit).offset(query.offset)
+        stmt.order_by(Need.priority_rank, Need.needed_by, Need.id)
+        .limit(query.limit)
+        .offset(query.offset)
     )
     return [(need, area) for need, area in rows.all()], total or 0
+
+
+async def cached_need_count(session: AsyncSession, incident_id: int | None) -> int:
+    """How many needs the incident (None: the platform) has, counted once per version."""
+    if incident_id is None:
+        key = (None, *(await session.execute(cache.ALL_VERSIONS)).one())
+        where = ()
+    else:
+        key = (incident_id, *await cache.versions(session, incident_id))
+        where = (Need.incident_id == incident_id,)
+    counts = cache.local(session, "need_counts", 512)
+    total = counts.get(key)
+    if total is None:
+        total = await session.scalar(select(func.count()).select_from(Need).where(*where)) or 0
+        counts.put(key, total)
+    return total
 
 
 async def need_history(session: AsyncSession, need: Need) -> list[tuple[AuditEntry, str | None]]:

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Router
 
 from core import audit, notifications
-from core.clock import utcnow
-from core.db import Database
+from core.clock import utcnow, zone
+from core.db import Database, settings_of
 from core.i18n import _, current_locale
 from core.models import Organization, OutboxMessage
 from core.settings import Settings
@@ -18,6 +18,7 @@ from recovery.routes import tasks as task_routes
 from recovery.service.supervision import overdue_tasks_by_organization
 
 KIND = "recovery.overdue_tasks"
+MORNING_HOUR = 8
 # The task page's route, so a reminder links to the same URL the site serves, outside a request.
 _TASK_URLS = Router(routes=task_routes.routes)
 
@@ -65,9 +66,27 @@ def _subject(org: Organization, items) -> str:
     }
 
 
-async def queue_reminders(session: AsyncSession, settings: Settings) -> int:
-    """Queue reminders; an organization reminded in the last 20 hours is not reminded again."""
+async def queue_reminders(
+    session: AsyncSession, settings: Settings, *, morning_only: bool = False
+) -> int:
+    """Queue reminders; an organization reminded in the last 20 hours is not reminded again.
+
+    `morning_only` keeps the tasks of incidents where it is now the reminder hour (08:00 to
+    08:59 in the incident's own time zone): the hourly job mails each zone at its morning."""
     found = await overdue_tasks_by_organization(session)
+    if morning_only:
+        now = utcnow()
+        found = {
+            org_id: kept
+            for org_id, items in found.items()
+            if (
+                kept := [
+                    item
+                    for item in items
+                    if now.astimezone(zone(item[2].time_zone)).hour == MORNING_HOUR
+                ]
+            )
+        }
     recent = set(
         await session.scalars(
             select(OutboxMessage.organization_id).where(
@@ -102,6 +121,12 @@ async def queue_reminders(session: AsyncSession, settings: Settings) -> int:
             )
         queued += len(messages)
     return queued
+
+
+async def morning_reminders(session: AsyncSession, payload: dict) -> dict:
+    """Job `recovery.morning_reminders`, hourly: the overdue-work mail of each incident whose
+    morning it is."""
+    return {"queued": await queue_reminders(session, settings_of(session), morning_only=True)}
 
 
 async def run(database: Database) -> int:

@@ -10,6 +10,7 @@ from core import audit, notifications
 from core.clock import utcnow
 from core.errors import InvalidInput
 from core.i18n import _, lazy_gettext
+from core.jobs import enqueue
 from core.models import User
 from recovery.service import get_area, get_incident, get_need
 from residents.errors import HelpRequestNotFound, RequestClosed
@@ -71,6 +72,7 @@ async def add_update(
             SmsMessage(request_id=request.id, to_phone=request.contact_phone, text=text[:480])
         )
         await session.flush()
+        await enqueue(session, "residents.send_sms", {})
     return update
 
 

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
+from core.db import settings_of
+from core.jobs import enqueue
 from core.settings import Settings
 from recovery.service import incident_choices
 from residents.models import Channel, HelpRequest, SmsMessage
@@ -24,6 +26,7 @@ from residents.schemas import Confirmation, HelpRequestCreate
 from residents.service.requests import confirm_request, submit
 
 HEADER = "X-Gateway-Secret"
+SEND_JOB = "residents.send_sms"
 # First keyword found in the text picks the category; an official corrects it in triage.
 KEYWORDS = {
     "water": "water_sanitation",
@@ -75,9 +78,17 @@ def _category(text: str) -> str:
     return next((cat for word, cat in KEYWORDS.items() if word in lowered), DEFAULT_CATEGORY)
 
 
-async def _reply(session: AsyncSession, to: str, text: str, request_id: int | None = None) -> str:
+async def queue_sms(
+    session: AsyncSession, to: str, text: str, request_id: int | None = None
+) -> None:
+    """An outgoing SMS, sent by the `residents.send_sms` job once this transaction commits."""
     session.add(SmsMessage(request_id=request_id, to_phone=to, text=text[:480]))
     await session.flush()
+    await enqueue(session, SEND_JOB, {})
+
+
+async def _reply(session: AsyncSession, to: str, text: str, request_id: int | None = None) -> str:
+    await queue_sms(session, to, text, request_id)
     return text
 
 
@@ -124,12 +135,17 @@ async def handle_inbound(session: AsyncSession, sender: str, text: str) -> str:
 
 async def send_pending(session: AsyncSession, gateway: SmsGateway, limit: int = 100) -> int:
     """Hand queued SMS to the gateway; a failure is kept for the next run."""
-    rows = await session.execute(
+    query = (
         select(SmsMessage)
         .where(SmsMessage.sent_at.is_(None), SmsMessage.attempts < 10)
         .order_by(SmsMessage.id)
         .limit(limit)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # Two workers sending at once each take other messages (SQLite's BEGIN IMMEDIATE
+        # already runs one writer at a time).
+        query = query.with_for_update(skip_locked=True)
+    rows = await session.execute(query)
     sent = 0
     for message in rows.scalars().all():
         message.attempts += 1
@@ -145,6 +161,7 @@ async def send_pending(session: AsyncSession, gateway: SmsGateway, limit: int = 
 
 
 async def send_sms(session: AsyncSession, payload: dict) -> dict:
-    """Job `residents.send_sms`: the worker's settings name the gateway."""
-    gateway = SmsGateway.from_settings(Settings())
+    """Job `residents.send_sms`: the worker's settings name the gateway; queued with each new
+    SMS and every few minutes for those a failure left behind."""
+    gateway = SmsGateway.from_settings(settings_of(session))
     return {"sent": await send_pending(session, gateway) if gateway else 0}

@@ -7,6 +7,8 @@ from tests.authz.matrix import ADMIN, PUBLIC, SIGNED_IN, row
 ROWS = [
     row("GET /healthz", PUBLIC),
     row("GET /readyz", PUBLIC),
+    # Without COMMONS_METRICS_TOKEN, /metrics is not served (tests/core/test_metrics_workers.py).
+    row("GET /metrics", "N N N N N N N N N N N N"),
     row("GET /openapi.json", PUBLIC),
     row("GET /static/{path:path}", PUBLIC, path='=css/app.css'),
     row("DELETE /api/v1/{rest:path}", "N N N N N N N N N N N N", rest='=no/such/operation'),

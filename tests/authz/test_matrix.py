@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from starlette.routing import Mount
 
+from tests.authz import bodies as b
 from tests.authz import rows_core, rows_donations, rows_recovery, rows_residents, rows_volunteers
 from tests.authz.matrix import Row
 from tests.authz.world import ROLES, DryRun, World, build_world, database_for_module, make_app
@@ -147,3 +148,72 @@ async def test_route_answers_each_role_as_its_row_says(matrix, row: Row):
 async def test_matrix_size():
     """The closing note's figure: every row is checked for all twelve role states."""
     assert len(ROWS) * len(ROLES) >= 2_500
+
+
+# ---- object-level checks, spelled out: side B (and the other person) against side A's objects
+
+
+async def _as(m: Matrix, role: str, method: str, path: str, json: dict | None = None):
+    m.client.cookies.clear()
+    return await m.client.request(method, path, headers=m.world.headers[role], json=json)
+
+
+async def test_a_member_of_b_cannot_touch_as_offer_task_shift_match_or_attendance(matrix):
+    ids = matrix.world.ids
+    attempts = [
+        ("GET", f"/offers/{ids['offer']}/edit", None),
+        ("PATCH", f"/api/v1/offers/{ids['offer']}", {"quantity": 1}),
+        ("POST", f"/api/v1/offers/{ids['offer']}/withdraw", None),
+        ("PATCH", f"/api/v1/tasks/{ids['task']}", {"status": "done", "progress": 100}),
+        ("PATCH", f"/api/v1/shifts/{ids['shift_open']}", {"title": "Taken over"}),
+        ("POST", f"/api/v1/shifts/{ids['shift_open']}/cancel", None),
+        ("GET", f"/api/v1/shifts/{ids['shift']}/signups", None),
+        ("GET", f"/volunteers/shifts/{ids['shift']}/edit", None),
+        ("POST", f"/api/v1/matches/{ids['match']}/fulfil", {"quantity": 1}),
+        ("POST", f"/api/v1/shifts/{ids['shift']}/attendance", b.attendance(ids)),
+    ]
+    for method, path, body in attempts:
+        response = await _as(matrix, "ngo_b", method, path, body)
+        assert response.status_code in (403, 404), (method, path, response.text)
+        assert "NGO A's tents" not in response.text and "volunteer1@" not in response.text
+
+
+async def test_a_donor_cannot_read_another_donors_pledge_or_donation(matrix):
+    ids = matrix.world.ids
+    for path in (f"/api/v1/offers/{ids['pledge']}", f"/offers/{ids['pledge']}/edit"):
+        response = await _as(matrix, "donor2", "GET", path)
+        assert response.status_code == 403, path
+        assert "Tents in my garage" not in response.text and "30.0456" not in response.text
+    listed = (await _as(matrix, "donor2", "GET", "/api/v1/donations")).json()
+    assert ids["donation"] not in [item["id"] for item in listed["items"]]
+    offers = (await _as(matrix, "donor2", "GET", "/api/v1/offers")).json()
+    assert ids["pledge"] not in [item["id"] for item in offers["items"]]
+    receipt = await _as(matrix, "donor2", "GET", f"/my-donations/{ids['donation']}/receipt.pdf")
+    assert receipt.status_code == 403
+    mine = await _as(matrix, "donor1", "GET", f"/my-donations/{ids['donation']}/receipt.pdf")
+    assert mine.status_code == 200 and mine.content.startswith(b"%PDF")
+
+
+async def test_another_agencys_official_cannot_read_a_donors_receipt(matrix):
+    ids = matrix.world.ids
+    path = f"/my-donations/{ids['donation']}/receipt.pdf"
+    assert (await _as(matrix, "official_b", "GET", path)).status_code == 403
+    assert (await _as(matrix, "official_a", "GET", path)).status_code == 200
+
+
+async def test_a_volunteer_reads_only_their_own_profile_calendar_and_export(matrix):
+    ids = matrix.world.ids
+    export = await _as(matrix, "volunteer2", "GET", "/api/v1/volunteers/me/export")
+    assert export.status_code == 200
+    assert "volunteer2@authz.org" in export.text and "volunteer1@authz.org" not in export.text
+    profile = (await _as(matrix, "volunteer2", "GET", "/api/v1/volunteers/me")).json()
+    assert profile.get("user_id", ids["user_volunteer2"]) == ids["user_volunteer2"]
+    page = await _as(matrix, "volunteer2", "GET", "/volunteers/me/export.json")
+    assert "volunteer1@authz.org" not in page.text
+    roster = await _as(matrix, "volunteer2", "GET", f"/api/v1/shifts/{ids['shift']}/signups")
+    assert roster.status_code == 403
+    # A calendar feed opens only by its own secret token; a guessed one opens nothing.
+    guessed = await _as(matrix, "volunteer2", "GET", "/api/v1/volunteers/calendar/guess.ics")
+    assert guessed.status_code == 404
+    certificate = await _as(matrix, "volunteer2", "GET", "/api/v1/volunteers/me/certificate.pdf")
+    assert certificate.status_code == 409  # volunteer 1's attended hours are not theirs

@@ -245,6 +245,12 @@ async def build_world(app, client: httpx.AsyncClient) -> World:  # noqa: PLR0915
     )  # fmt: skip
     ids["help_request"] = help_request["id"]
     ids["help_token"] = help_request["follow_up_url"].rstrip("/").rsplit("/", 1)[-1]
+    second = await call(
+        "POST", "/api/v1/help-requests", "anonymous",
+        json={"incident_id": ids["incident"], "category": "shelter",
+              "description": "Roof gone at number 5"},
+    )  # fmt: skip
+    ids["help_request2"] = second["id"]
     complaint = await call(
         "POST", "/api/v1/complaints", "anonymous",
         json={"incident_id": ids["incident"], "about_kind": "task", "about_id": ids["task"],

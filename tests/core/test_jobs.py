@@ -97,8 +97,8 @@ async def test_failing_job_retried_then_kept_with_its_error_and_retried_by_admin
         assert failed[0].name == "t.explode" and failed[0].payload == {"n": 5}
         assert failed[0].attempts == jobs.MAX_ATTEMPTS
         assert "RuntimeError: boom 5" in failed[0].error
-        assert await jobs.retry_failed(session, failed[0].id, actor_id=None)
-        assert not await jobs.retry_failed(session, failed[0].id, actor_id=None)
+        assert await jobs.retry_failed(session, failed[0].id, actor=None)
+        assert not await jobs.retry_failed(session, failed[0].id, actor=None)
     async with database.transaction() as session:
         assert (await jobs.failed_jobs(session))[1] == 0
         assert await jobs.queue_depth(session) == 1
@@ -154,3 +154,27 @@ async def test_failed_job_rows_keep_payload(database):
     async with database.transaction() as session:
         row = await session.scalar(select(FailedJob))
     assert (row.payload, row.attempts, row.error) == ({"n": 7}, 3, "Error: x")
+
+
+async def test_domains_register_the_background_jobs_and_their_schedules():
+    from core.app import load_domains
+
+    extensions = Extensions(load_domains())
+    assert {
+        "core.send_mail",
+        "volunteers.remind_shifts",
+        "recovery.morning_reminders",
+        "residents.follow_up",
+        "residents.erase_contacts",
+        "residents.escalate_complaints",
+        "residents.send_sms",
+    } <= set(extensions.jobs)
+    every = {p.job: p.every for p in extensions.periodic}
+    assert every["recovery.morning_reminders"] == timedelta(hours=1)
+    assert every["residents.erase_contacts"] == timedelta(days=1)
+
+
+async def test_periodic_job_without_handler_refused():
+    lonely = Domain(name="l", package_dir=Path("."), periodic=[Periodic("l.x", timedelta(1))])
+    with pytest.raises(ValueError, match="l.x"):
+        Extensions([lonely])

@@ -11,9 +11,11 @@ import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.routing import Route
 
-from core import notifications
+from core import jobs, notifications
 from core.app import create_app
+from core.clock import utcnow
 from core.logs import RequestIdFilter, log_config
+from core.models import FailedJob
 from core.settings import Settings
 
 pytestmark = pytest.mark.asyncio
@@ -98,14 +100,22 @@ async def test_server_errors_are_counted_with_their_template(observed):
 async def test_outbox_backlog_and_queue_depth_are_reported(observed):
     async with observed.app.state.database.transaction() as session:
         for n in range(3):
+            # Each mail is an outbox row and a core.send_mail job.
             await notifications.queue(
                 session, kind="welcome", to_email=f"a{n}@example.org", subject="s", body="b"
             )
+        await jobs.enqueue(session, "residents.follow_up", {"id": 1})
+        session.add(FailedJob(name="core.send_mail", payload={"id": 9}, error="SMTP down"))
+        session.add(FailedJob(name="x.retried", payload={}, error="e", retried_at=utcnow()))
     text = (await observed.get("/metrics", headers=AUTH)).text
     assert value(text, "commons_outbox_pending") == 3
     assert value(text, "commons_outbox_oldest_pending_seconds") >= 0
-    assert value(text, "commons_jobs", name="welcome", state="queued") == 3
-    assert value(text, "commons_jobs_failed") == 0
+    assert value(text, "commons_jobs", name="core.send_mail", state="queued") == 3
+    assert value(text, "commons_jobs", name="residents.follow_up", state="queued") == 1
+    assert value(text, "commons_jobs", name="core.send_mail", state="failed") == 1
+    # A failed job an admin already retried is no longer a failure.
+    assert value(text, "commons_jobs", name="x.retried") is None
+    assert value(text, "commons_jobs_failed") == 1
 
 
 async def test_db_pool_usage_is_reported_and_returns_to_zero(observed):

@@ -39,8 +39,8 @@ async def test_restore_brings_back_every_row_and_the_ledger(
     await money_flow(client, world)
     before = await table_counts(app)
     verdict = await ledger_verdict(app)
-    assert verdict["ok"] and verdict["entries"] == 3
-    assert before["ledger_entries"] == 3 and before["users"] > 0
+    assert verdict["ok"] and verdict["entries"] == 5
+    assert before["ledger_entries"] == 5 and before["users"] > 0
     path = tmp_path / "commons.backup"
     assert "backup written" in commons(settings, monkeypatch, "backup", str(path))
     assert path.stat().st_size > 0
@@ -49,7 +49,7 @@ async def test_restore_brings_back_every_row_and_the_ledger(
     donation = (await pledge(client, world, amount_minor=9_999)).json()
     assert (await receive(client, world, donation["id"], "BANK-AFTER")).status_code == 200
     changed = await table_counts(app)
-    assert changed["ledger_entries"] == 4 and changed != before
+    assert changed["ledger_entries"] == 6 and changed != before
 
     await app.state.database.engine.dispose()  # restore wants the app stopped
     assert "restored" in commons(settings, monkeypatch, "restore", str(path))

@@ -37,7 +37,7 @@ async def test_demo_loads_money_offers_and_a_matching_run(app, world, factory, s
         verdict = await ledger.verify(session, world.incident.id)
     assert money["received_minor"] == 5_250_000
     assert money["disbursed_minor"] == 1_500_000
-    assert verdict["ok"] and verdict["entries"] == 4
+    assert verdict["ok"] and verdict["entries"] == 5
 
 
 async def test_demo_without_recovery_data_does_nothing(app, settings):

@@ -35,15 +35,21 @@ async def test_entries_form_a_chain_and_verify(client, world):
     await money_flow(client, world)
     listing = (await client.get(f"/api/v1/ledger?incident_id={world.incident.id}")).json()
     entries = listing["items"]
-    assert listing["total"] == 3
-    assert [e["kind"] for e in entries] == ["receipt", "receipt", "disbursement"]
+    assert listing["total"] == 5
+    kinds = ["receipt", "receipt", "disbursement", "allocation", "allocation"]
+    assert [e["kind"] for e in entries] == kinds
     assert entries[0]["prev_hash"] == "0" * 64
-    assert entries[1]["prev_hash"] == entries[0]["hash"]
-    assert entries[2]["prev_hash"] == entries[1]["hash"]
+    for before, after in zip(entries, entries[1:], strict=False):
+        assert after["prev_hash"] == before["hash"]
     assert [e["counterparty"] for e in entries[:2]] == ["Ma Lin", "Anonymous"]
+    # The project's own gift pays first, the general fund the rest.
+    assert [(e["counterparty"], e["amount_minor"]) for e in entries[3:]] == [
+        ("Anonymous", 40_000),
+        ("Ma Lin", 10_000),
+    ]
     verdict = (await client.get("/api/v1/ledger/verify")).json()
     assert verdict["ok"] is True
-    assert verdict["entries"] == 3
+    assert verdict["entries"] == 5
     assert verdict["first_break"] is None
 
 
@@ -117,10 +123,10 @@ async def test_rehashed_entry_breaks_the_next_link(client, world, app):
 
 async def test_deleted_last_entry_is_noticed(client, world, app):
     await money_flow(client, world)
-    await _tamper(app, "DELETE FROM ledger_entries WHERE seq = 3")
+    await _tamper(app, "DELETE FROM ledger_entries WHERE seq = 5")
     verdict = (await client.get("/api/v1/ledger/verify")).json()
     assert verdict["ok"] is False
-    assert verdict["first_break"]["seq"] == 3
+    assert verdict["first_break"]["seq"] == 5
     assert "missing" in verdict["first_break"]["reason"]
 
 
@@ -168,7 +174,7 @@ async def test_downloaded_json_verifies_with_the_published_snippet(client, world
     (tmp_path / "verify.py").write_text(VERIFY_SNIPPET)
     ok = await asyncio.to_thread(_run_snippet, tmp_path)
     assert ok.returncode == 0, ok.stderr
-    assert "3 entries" in ok.stdout
+    assert "5 entries" in ok.stdout
     data = json.loads(download.content)
     data["entries"][0]["amount_minor"] += 1
     (tmp_path / "ledger.json").write_text(json.dumps(data))
@@ -184,7 +190,7 @@ async def test_csv_download_has_every_entry(client, world):
     assert response.headers["content-type"].startswith("text/csv")
     lines = response.text.strip().splitlines()
     assert lines[0].startswith("id,seq,incident_id,kind")
-    assert len(lines) == 4
+    assert len(lines) == 6
 
 
 async def test_public_outputs_never_show_donor_emails(client, world):

@@ -105,7 +105,7 @@ async def test_receipt_pdf_for_the_donor_only_once_received(client, world):
     assert response.content.startswith(b"%PDF")
     assert b"/Font" in response.content
     mine = await client.get("/my-donations")
-    assert "Where the money went" in mine.text
+    assert "What this gift paid for" in mine.text
 
 
 async def test_another_donor_cannot_read_a_receipt(client, world):

@@ -78,8 +78,7 @@ def server(browser_required, tmp_path_factory):
         process.wait(timeout=10)
 
 
-@pytest.fixture
-def browser(browser_required):
+def _chromium():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -100,6 +99,22 @@ def browser(browser_required):
     options.add_argument("--lang=en-US")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture
+def browser(browser_required):
+    driver = _chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def second_browser(browser_required):
+    """Another person's browser: its own cookies, at the same time as `browser`."""
+    driver = _chromium()
     try:
         yield driver
     finally:

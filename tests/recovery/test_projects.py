@@ -253,21 +253,27 @@ async def test_project_edit_form_in_the_browser(client, factory, setup):
         "csrftoken": token,
         "title": "Rebuild Willow school and clinic",
         "lead_org_id": str(setup.official.organization_id),
-        "budget_minor": "100",
+        "budget": "2,500.50",
         "currency": "cny",
         "starts_on": project["starts_on"],
         "due_on": project["due_on"],
     }
-    bad = await client.post(
-        f"/projects/{project['id']}/edit",
-        data=data | {"budget_minor": "-1"},
-        headers={"HX-Request": "true"},
-    )
-    assert bad.status_code == 422 and "e-budget_minor" in bad.text and "<html" not in bad.text
+    # The budget is typed in yuan; what is refused is named on the field and shown back.
+    for typed in ("-1", "12.345", "lots"):
+        bad = await client.post(
+            f"/projects/{project['id']}/edit",
+            data=data | {"budget": typed},
+            headers={"HX-Request": "true"},
+        )
+        assert bad.status_code == 422 and "e-budget" in bad.text and "<html" not in bad.text
+        assert f'value="{typed}"' in bad.text
     done = await client.post(f"/projects/{project['id']}/edit", data=data)
     assert done.status_code == 303
     shown = (await client.get(f"/api/v1/projects/{project['id']}")).json()
     assert shown["title"] == "Rebuild Willow school and clinic" and shown["currency"] == "CNY"
+    assert shown["budget_minor"] == 250_050
+    page = await client.get(f"/projects/{project['id']}")
+    assert 'name="budget"' in page.text and 'value="2500.50"' in page.text
 
 
 async def test_a_budget_past_32_bits_is_stored_and_shown(client, setup):

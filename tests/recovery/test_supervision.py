@@ -143,3 +143,28 @@ async def test_reminders_are_written_in_each_members_language(client, db, factor
     assert "逾期" in messages["zh@example.org"].subject
     assert "past their due date" in messages["b@example.org"].body
     assert "逾期" not in messages["b@example.org"].body
+
+
+async def test_morning_job_mails_each_incident_at_eight_in_its_own_zone(
+    app, client, factory, setup, test_clock
+):
+    from datetime import UTC, datetime
+
+    from core import jobs
+
+    await late_work(client, factory, setup)
+    # 10:00 in Asia/Shanghai (the incident's zone): not its reminder hour.
+    await jobs.run_job(app.state.database, "recovery.morning_reminders", {})
+    assert await _outbox(app) == []
+    # 08:20 there (00:20 UTC): the morning mail goes out, once.
+    test_clock.set_clock(datetime(2026, 3, 16, 0, 20, tzinfo=UTC))
+    await jobs.run_job(app.state.database, "recovery.morning_reminders", {})
+    await jobs.run_job(app.state.database, "recovery.morning_reminders", {})
+    sent = await _outbox(app)
+    assert {m.to_email for m in sent} == {"b@example.org", "s@example.org"}
+    assert len(sent) == 2
+
+
+async def _outbox(app):
+    async with app.state.database.session(write=False) as session:
+        return (await session.scalars(select(OutboxMessage))).all()

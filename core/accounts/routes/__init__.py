@@ -6,6 +6,7 @@ from core import api
 from core.accounts.routes import (
     account,
     audit,
+    jobs,
     organizations,
     password_reset,
     registration,
@@ -13,6 +14,8 @@ from core.accounts.routes import (
     users,
 )
 from core.accounts.schemas import (
+    FailedJobPublic,
+    JobRetried,
     OrganizationPublic,
     OrganizationQuery,
     PasswordResetAccepted,
@@ -62,9 +65,30 @@ routes = [
         name="admin_user_active",
     ),
     Route("/admin/audit", audit.admin_audit, name="admin_audit"),
+    Route("/admin/jobs", jobs.admin_jobs, name="admin_jobs"),
+    Route("/admin/jobs/{id:int}/retry", jobs.admin_retry, methods=POST, name="admin_job_retry"),
 ]
 
 api_routes = [
+    api.ApiRoute(
+        "/admin/jobs/failed",
+        jobs.api_failed_jobs,
+        name="failed_jobs",
+        query=api.Pagination,
+        response=api.Page[FailedJobPublic],
+        roles=(Role.admin,),
+        tags=["jobs"],
+    ),
+    api.ApiRoute(
+        "/admin/jobs/failed/{id:int}/retry",
+        jobs.api_retry,
+        methods=POST,
+        name="retry_failed_job",
+        response=JobRetried,
+        status_code=202,
+        roles=(Role.admin,),
+        tags=["jobs"],
+    ),
     api.ApiRoute(
         "/auth/register",
         registration.api_register,
@@ -155,4 +179,5 @@ nav = [
     ),
     NavItem(lazy_gettext("Users"), "accounts:admin_users", roles=(Role.admin,), order=11),
     NavItem(lazy_gettext("Audit log"), "accounts:admin_audit", roles=(Role.admin,), order=12),
+    NavItem(lazy_gettext("Failed jobs"), "accounts:admin_jobs", roles=(Role.admin,), order=13),
 ]

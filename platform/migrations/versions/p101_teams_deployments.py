@@ -1,7 +1,7 @@
 """preparedness: teams, certifications, zones, deployments, daily reports
 
 Revision ID: p101_teams_deployments
-Revises: q001_job_queue
+Revises: d003_money_trail
 Create Date: 2026-12-02 22:33:31.970033
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import core.db
 
 revision: str = "p101_teams_deployments"
-down_revision: str | Sequence[str] | None = "q001_job_queue"
+down_revision: str | Sequence[str] | None = "d003_money_trail"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
