@@ -383,3 +383,33 @@ class PlanOut(BaseModel):
     incident_type: str
     levels: list[dict]
     activations: list[dict]
+
+
+class StepTimes(BaseModel):
+    deployment_id: int
+    status: str
+    hours_to_acceptance: float | None
+    hours_to_check_in: float | None
+    hours_to_completion: float | None
+
+
+class TaskOutcome(BaseModel):
+    task_id: int
+    title: str
+    due_on: date
+    completed_on: date | None
+    status: str
+
+
+class OrganizationReview(BaseModel):
+    organization_id: int
+    name: str
+    deployments: list[StepTimes]
+    tasks: list[TaskOutcome]
+    late: list[str]
+
+
+class AfterAction(BaseModel):
+    incident_id: int
+    status: str
+    organizations: list[OrganizationReview]

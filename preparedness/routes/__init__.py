@@ -10,6 +10,7 @@ from preparedness.routes import alerts, deployments, plans, reserves, teams
 from preparedness.schemas import (
     Activate,
     ActivationOut,
+    AfterAction,
     AlertCreate,
     AlertReceipt,
     AlertSubscribe,
@@ -253,6 +254,14 @@ api_routes += [
         roles=OFFICIAL,
         tags=TAGS,
         errors=(409,),
+    ),
+    api.ApiRoute(
+        "/incidents/{id:int}/after-action",
+        plans.after_action_api,
+        name="after_action",
+        response=AfterAction,
+        roles=OFFICIAL,
+        tags=TAGS,
     ),
 ]
 

@@ -6,7 +6,7 @@ from core import api
 from core.db import get_session
 from core.models import User
 from preparedness.schemas import Activate, PlanCreate
-from preparedness.service import plans
+from preparedness.service import after_action, plans
 
 
 async def create_api(request: Request, body: PlanCreate, user: User):
@@ -27,3 +27,9 @@ async def activate_api(request: Request, body: Activate, user: User):
         get_session(request), request.path_params["id"], body, actor=user
     )
     return api.Answer(activation, status_code=201)
+
+
+async def after_action_api(request: Request, user: User):
+    """Per organization: hours from request to acceptance, check-in and completion; what was
+    late. Meant for a drill once it closes; it reads any incident."""
+    return await after_action(get_session(request), request.path_params["id"], actor=user)

@@ -1,6 +1,7 @@
 """The preparedness domain's service functions; the only surface other domains may call."""
 
 from preparedness.service import alerts, plans
+from preparedness.service.after_action import after_action
 from preparedness.service.alerts import send_alert
 from preparedness.service.deployments import (
     accept,
@@ -35,6 +36,7 @@ from preparedness.service.teams import (
 )
 
 __all__ = [
+    "after_action",
     "alerts",
     "plans",
     "send_alert",
