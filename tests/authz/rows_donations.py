@@ -68,5 +68,15 @@ ROWS = [
     row("POST /funds/ledger/{id:int}/reverse", OFFICIAL_A, id='ledger_entry', body=b.reverse),
     row("GET /incidents/{id:int}/giving", PUBLIC, id='incident'),
     row("GET /ledger", PUBLIC),
+    row("GET /api/v1/donations/{id:int}/trail", "A A A A A A A A A A A A", id='donation'),
+    row("POST /api/v1/receipts", "L F F F F F F F F A A F"),
+    row("GET /api/v1/receipts/verify", "A A A A A A A A A A A A", query='?code=NOSUCHCODE'),
+    row("POST /api/v1/donations/{id:int}/refund", "L F F F F F F F F A A F", id='donation'),
+    row("PUT /api/v1/incidents/{id:int}/payment-instructions", "L F F F F F F F F A A F",
+        id='incident'),
+    row("GET /api/v1/incidents/{id:int}/payment-instructions", "N N N N N N N N N N N N",
+        id='incident'),
+    row("GET /donations/{id:int}", "A A A A A A A A A A A A", id='donation'),
+    row("GET /receipts/verify", "A A A A A A A A A A A A", query='?code=NOSUCHCODE'),
 ]
 # fmt: on

@@ -16,7 +16,14 @@ import pytest_asyncio
 from starlette.routing import Mount
 
 from tests.authz import bodies as b
-from tests.authz import rows_core, rows_donations, rows_recovery, rows_residents, rows_volunteers
+from tests.authz import (
+    rows_core,
+    rows_donations,
+    rows_preparedness,
+    rows_recovery,
+    rows_residents,
+    rows_volunteers,
+)
 from tests.authz.matrix import Row
 from tests.authz.world import ROLES, DryRun, World, build_world, database_for_module, make_app
 
@@ -28,6 +35,7 @@ ROWS: list[Row] = [
     *rows_volunteers.ROWS,
     *rows_donations.ROWS,
     *rows_residents.ROWS,
+    *rows_preparedness.ROWS,
 ]
 BY_KEY = {r.key: r for r in ROWS}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
