@@ -15,6 +15,8 @@ from starlette.types import Scope
 # - "need.helpers": per need, e.g. {"organizations": [...names]}, {"volunteer_count": n}.
 # - "project.funds": per project, e.g. {"funds": {...}}.
 # - "organization.record": per organization, its track record, e.g. {"matches_accepted": n}.
+# - "supervision.items": per incident, more late work for the supervision board and reminders,
+#   e.g. {"overdue_disclosures": [{organization_id, kind, id, title, due_on, days_late, ...}]}.
 Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
 # `async def hook(session, user, data)`: runs in the registration's transaction.
 RegisterHook = Callable[..., Awaitable[None]]
