@@ -20,6 +20,8 @@ from starlette.types import Scope
 #   warehouse's stock, from preparedness) up to date; answers {}.
 # - "offer.source": per offer, where it comes from, e.g. {"warehouse_id": n}.
 # - "match.accepted" / "match.fulfilled": per match, after it was accepted or delivered on.
+# - "supervision.items": per incident, more late work for the supervision board and reminders,
+#   e.g. {"overdue_disclosures": [{organization_id, kind, id, title, due_on, days_late, ...}]}.
 Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
 # `async def hook(session, user, data)`: runs in the registration's transaction.
 RegisterHook = Callable[..., Awaitable[None]]

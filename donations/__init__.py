@@ -17,6 +17,7 @@ DOMAIN = Domain(
         "project.funds": [service.project_funds],
         "need.helpers": [service.need_helpers],
         "organization.record": [service.organization_record],
+        "supervision.items": [service.overdue_disclosures],
     },
     account_deletion=[service.forget_donor],
     demo=demo.load,

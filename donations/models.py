@@ -402,3 +402,26 @@ class LedgerEntry(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=UTCDateTime)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class Disclosure(SQLModel, table=True):
+    """A published public disclosure of one project's money over a period, figures frozen
+    from the ledger; a correction is a new row naming the one it corrects."""
+
+    __tablename__ = "disclosures"
+    __table_args__ = (
+        CheckConstraint("period_start <= period_end", name="ck_disclosures_period"),
+        Index("ix_disclosures_project_period", "project_id", "period_end"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    project_id: int = Field(foreign_key="projects.id")
+    period_start: date
+    period_end: date
+    body_markdown: str = Field(default="", sa_type=Text)
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    corrects_id: int | None = Field(default=None, foreign_key="disclosures.id")
+    published_on: date
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -470,3 +470,59 @@ class IncidentFundsPublic(BaseModel):
     funds: FundsPublic
     funds_by_currency: list[FundsPublic]
     projects: list[ProjectFundsPublic]
+
+
+# ---- disclosures
+
+
+class DisclosureCreate(_In):
+    period_start: date
+    period_end: date
+    body_markdown: str = Field(default="", max_length=100_000)
+    # A correction names the disclosure it corrects.
+    corrects_id: DbId | None = None
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.period_end < self.period_start:
+            raise FieldError("period_end", _("The period cannot end before it starts."))
+        return self
+
+
+class DisclosurePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    project_id: int
+    period_start: date
+    period_end: date
+    body_markdown: str
+    figures: dict[str, Any]
+    corrects_id: int | None
+    published_on: date
+
+
+class CorrectionPublic(BaseModel):
+    id: int
+    corrects_id: int
+    published_on: date
+
+
+class DisclosureRow(BaseModel):
+    """One project's place in the disclosure calendar."""
+
+    project_id: int
+    project_title: str
+    organization_id: int
+    disclosure_id: int | None
+    period_end: date | None
+    published_on: date | None
+    due_on: date | None
+    status: Literal["due", "overdue", "published"]
+    final: bool
+    corrections: list[CorrectionPublic]
+
+
+class DisclosureQuery(Pagination):
+    incident_id: DbId

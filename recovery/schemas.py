@@ -324,7 +324,7 @@ class SupervisionQuery(Input):
 
 
 class SupervisionItem(BaseModel):
-    kind: Literal["task", "need"]
+    kind: Literal["task", "need", "disclosure"]
     id: int
     title: str
     incident_id: int
@@ -344,6 +344,8 @@ class SupervisionGroup(BaseModel):
     at_risk_tasks: list[SupervisionItem]
     blocked_tasks: list[SupervisionItem]
     overdue_needs: list[SupervisionItem]
+    # Late work other domains report through "supervision.items" (e.g. overdue disclosures).
+    overdue_disclosures: list[SupervisionItem] = []
 
 
 class SupervisionBoard(BaseModel):

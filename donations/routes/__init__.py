@@ -6,12 +6,25 @@ from core import api
 from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from donations.routes import donations, exports, funds, ledger, matches, matching, offers
+from donations.routes import (
+    disclosures,
+    donations,
+    exports,
+    funds,
+    ledger,
+    matches,
+    matching,
+    offers,
+)
 from donations.schemas import (
     BulkDecision,
     BulkDecisionResult,
     DisbursementCreate,
     DisbursementPublic,
+    DisclosureCreate,
+    DisclosurePublic,
+    DisclosureQuery,
+    DisclosureRow,
     DonationCreate,
     DonationPublic,
     DonationQuery,
@@ -86,6 +99,9 @@ routes = [
     Route("/funds/ledger/{id:int}/reverse", funds.reverse, methods=["POST"], name="reverse"),
     Route("/incidents/{id:int}/giving", funds.giving_page, name="giving"),
     Route("/ledger", ledger.ledger_page, name="ledger"),
+    Route("/incidents/{id:int}/disclosures", disclosures.disclosures_page, name="disclosures"),
+    Route("/projects/{id:int}/disclosures", disclosures.disclosure_publish, methods=["POST"],
+          name="disclosure_publish"),
 ]  # fmt: skip
 
 R = api.ApiRoute
@@ -143,6 +159,13 @@ api_routes = [
       response=PaymentInstructionsPublic, roles=OFFICIAL, tags=["donations"]),
     R("/incidents/{id:int}/payment-instructions", donations.get_instructions,
       name="payment_instructions", response=PaymentInstructionsPublic, tags=["donations"]),
+    R("/projects/{id:int}/disclosures", disclosures.create_disclosure, methods=["POST"],
+      name="disclosures_create", body=DisclosureCreate, response=DisclosurePublic,
+      status_code=201, roles=OFFICIAL, tags=["donations"]),
+    R("/disclosures", disclosures.list_disclosures, name="disclosures_list",
+      query=DisclosureQuery, response=api.Page[DisclosureRow], tags=["donations"]),
+    R("/disclosures/{id:int}", disclosures.get_disclosure, name="disclosures_get",
+      response=DisclosurePublic, tags=["donations"]),
     R("/disbursements", funds.create_disbursement, methods=["POST"],
       name="disbursements_create", body=DisbursementCreate, response=DisbursementPublic,
       status_code=201, roles=OFFICIAL, tags=["donations"], errors=(409,)),

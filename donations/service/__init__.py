@@ -2,9 +2,11 @@
 
 Modules: offers, matching (runs), matches (decisions, deliveries, track records), donations
 (pledges and their receipt), spending (disbursements, reversals), funds (figures), giving
-(most needed, don't send), ledger, receipts, scans, iati, incidents (picking, targets).
+(most needed, don't send), ledger, receipts, scans, iati, incidents (picking, targets),
+allocations (which gifts paid), trail (the donor's view), instructions, disclosures.
 """
 
+from donations.service.disclosures import overdue_items as overdue_disclosures
 from donations.service.donations import forget_donor
 from donations.service.funds import incident_funds, project_funds
 from donations.service.matches import get_match, need_helpers, organization_record
@@ -15,6 +17,7 @@ __all__ = [
     "get_match",
     "incident_funds",
     "need_helpers",
+    "overdue_disclosures",
     "organization_record",
     "project_funds",
     "put_reserve_offer",

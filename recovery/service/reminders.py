@@ -1,4 +1,5 @@
-"""`commons remind`: queue one reminder per responsible organization about its overdue tasks."""
+"""`commons remind`: queue one reminder per responsible organization about its overdue tasks
+and the other late work domains report (such as overdue public disclosures)."""
 
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from core.models import Organization, OutboxMessage
 from core.settings import Settings
 from recovery import labels
 from recovery.routes import tasks as task_routes
-from recovery.service.supervision import overdue_tasks_by_organization
+from recovery.service.supervision import overdue_tasks_by_organization, provided_by_organization
 
 KIND = "recovery.overdue_tasks"
 MORNING_HOUR = 8
@@ -23,13 +24,13 @@ MORNING_HOUR = 8
 _TASK_URLS = Router(routes=task_routes.routes)
 
 
-def _body(org: Organization, items, settings: Settings) -> str:
-    lines = [
-        _("Dear %(organization)s,") % {"organization": org.name},
-        "",
-        _("These recovery tasks your organization is responsible for are past their due date:"),
-        "",
-    ]
+def _body(org: Organization, items, settings: Settings, provided=()) -> str:
+    lines = [_("Dear %(organization)s,") % {"organization": org.name}, ""]
+    if items:
+        lines += [
+            _("These recovery tasks your organization is responsible for are past their due date:"),
+            "",
+        ]
     for task, project, incident, late in items:
         lines.append(
             "- "
@@ -49,6 +50,19 @@ def _body(org: Organization, items, settings: Settings) -> str:
         )
         path = _TASK_URLS.url_path_for("task", id=task.id)
         lines.append(f"  {settings.base_url.rstrip('/')}{path}")
+    if provided:
+        lines += ["", _("These public disclosures of your projects are overdue:"), ""]
+    for _kind, item, incident in provided:
+        lines.append(
+            "- "
+            + _("Disclosure of %(project)s (%(incident)s): due %(due)s, %(late)s day(s) late")
+            % {
+                "project": item.title,
+                "incident": incident.name,
+                "due": format_date(item.due_on, "medium", locale=current_locale.get()),
+                "late": item.days_late,
+            }
+        )
     lines += [
         "",
         _(
@@ -59,7 +73,12 @@ def _body(org: Organization, items, settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def _subject(org: Organization, items) -> str:
+def _subject(org: Organization, items, provided=()) -> str:
+    if not items:
+        return _("%(count)s overdue public disclosure(s) for %(organization)s") % {
+            "count": len(provided),
+            "organization": org.name,
+        }
     return _("%(count)s overdue recovery task(s) for %(organization)s") % {
         "count": len(items),
         "organization": org.name,
@@ -87,6 +106,7 @@ async def queue_reminders(
                 ]
             )
         }
+    provided = await provided_by_organization(session)
     recent = set(
         await session.scalars(
             select(OutboxMessage.organization_id).where(
@@ -96,7 +116,8 @@ async def queue_reminders(
         )
     )
     queued = 0
-    for org_id, items in sorted(found.items()):
+    for org_id in sorted(set(found) | set(provided)):
+        items, extra = found.get(org_id, []), provided.get(org_id, [])
         if org_id in recent:
             continue
         org = await session.get(Organization, org_id)
@@ -106,9 +127,9 @@ async def queue_reminders(
             session,
             organization_id=org_id,
             kind=KIND,
-            compose=lambda org=org, items=items: (
-                _subject(org, items),
-                _body(org, items, settings),
+            compose=lambda org=org, items=items, extra=extra: (
+                _subject(org, items, extra),
+                _body(org, items, settings, extra),
             ),
         )
         if messages:
@@ -117,7 +138,11 @@ async def queue_reminders(
                 actor=None,
                 action="task.remind",
                 obj=org,
-                after={"tasks": [task.id for task, *_rest in items], "messages": len(messages)},
+                after={
+                    "tasks": [task.id for task, *_rest in items],
+                    "disclosures": [item.project_id for _kind, item, _i in extra],
+                    "messages": len(messages),
+                },
             )
         queued += len(messages)
     return queued

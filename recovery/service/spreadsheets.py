@@ -100,7 +100,6 @@ def _xlsx_rows(data: bytes) -> list[tuple]:
 
 def read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
     """(row number as the spreadsheet shows it, {column: value}) for every non-blank row."""
-    from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     name = filename.lower()

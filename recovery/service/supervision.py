@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.domain import gather
 from core.i18n import _
 from core.models import User
 from recovery.models import Incident, IncidentStatus, Need, NeedStatus, Project, Task, TaskStatus
@@ -16,7 +17,9 @@ from recovery.service.organizations import organization_names
 
 AT_RISK_DAYS = 7
 AT_RISK_PROGRESS = 50
-KINDS = ("overdue_tasks", "at_risk_tasks", "blocked_tasks", "overdue_needs")
+KINDS = ("overdue_tasks", "at_risk_tasks", "blocked_tasks", "overdue_needs", "overdue_disclosures")
+# Kinds that other domains add through the "supervision.items" providers.
+PROVIDED = ("overdue_disclosures",)
 
 
 async def _incidents(session: AsyncSession, incident_id: int | None) -> list[Incident]:
@@ -102,6 +105,9 @@ async def board(
                     status=need.status,
                 ),
             )
+        for incident in incidents:
+            for kind, org_id, item in await provided_items(session, incident.id):
+                add(org_id, kind, item)
     names = await organization_names(session, {k for k in groups if k is not None})
     result = [
         SupervisionGroup(
@@ -118,6 +124,20 @@ async def board(
     return SupervisionBoard(
         incident_id=incident_id, as_of=as_of, totals=totals, organizations=result
     )
+
+
+async def provided_items(
+    session: AsyncSession, incident_id: int
+) -> list[tuple[str, int | None, SupervisionItem]]:
+    """What other domains report as late for this incident, each with its organization."""
+    found = await gather("supervision.items", session, incident_id)
+    items = []
+    for kind in PROVIDED:
+        for raw in found.get(kind, []):
+            data = dict(raw)
+            org_id = data.pop("organization_id", None)
+            items.append((kind, org_id, SupervisionItem(**data)))
+    return items
 
 
 async def overdue_tasks_by_organization(
@@ -139,4 +159,16 @@ async def overdue_tasks_by_organization(
         late = (incident_today(incident) - task.due_on).days
         if late > 0:
             found.setdefault(task.responsible_org_id, []).append((task, project, incident, late))
+    return found
+
+
+async def provided_by_organization(
+    session: AsyncSession,
+) -> dict[int, list[tuple[str, SupervisionItem, Incident]]]:
+    """Every open incident's late work reported by other domains, by organization."""
+    found: dict[int, list[tuple[str, SupervisionItem, Incident]]] = {}
+    for incident in await _incidents(session, None):
+        for kind, org_id, item in await provided_items(session, incident.id):
+            if org_id is not None:
+                found.setdefault(org_id, []).append((kind, item, incident))
     return found

@@ -63,6 +63,7 @@ async def test_board_groups_late_work_by_responsible_organization(client, factor
         "at_risk_tasks": 1,
         "blocked_tasks": 1,
         "overdue_needs": 0,
+        "overdue_disclosures": 0,
     }
     assert [t["title"] for t in builders["overdue_tasks"]] == ["Overdue"]
     assert builders["overdue_tasks"][0]["days_late"] == 3

@@ -1,0 +1,246 @@
+"""Public disclosures on the Charity Law's calendar: per project, one at least every three
+months while it runs and a final one within three months of its end; figures are frozen from
+the ledger when published, and a correction is a new disclosure naming the one it corrects.
+
+The next disclosure is due three months after the project starts or after the period the
+last one covered, and never later than three months after the project ends. "Today" is the
+incident's calendar day, from core.clock.
+"""
+
+import calendar
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.errors import InvalidInput, NotFound
+from core.i18n import _
+from core.models import User
+from donations.models import Disclosure, Donation, LedgerEntry, LedgerHead, LedgerKind
+from recovery.service import (
+    ensure_can_act,
+    get_incident,
+    get_project,
+    incident_projects,
+    incident_today,
+)
+
+PERIOD_MONTHS = 3
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+async def publish(session: AsyncSession, *, project_id: int, data, actor: User) -> Disclosure:
+    """Publish a disclosure of one project's money for a period, with its figures frozen."""
+    project = await get_project(session, project_id)
+    incident = await get_incident(session, project.incident_id)
+    await ensure_can_act(session, actor, project.incident_id)
+    today = incident_today(incident)
+    if data.period_end > today:
+        raise InvalidInput(
+            _("A disclosure covers a period that has ended."),
+            fields={"period_end": _("in the future")},
+        )
+    if data.corrects_id is not None:
+        corrected = await session.get(Disclosure, data.corrects_id)
+        if corrected is None or corrected.project_id != project.id:
+            raise InvalidInput(
+                _("A correction names a disclosure of the same project."),
+                fields={"corrects_id": _("not a disclosure of this project")},
+            )
+    row = Disclosure(
+        incident_id=project.incident_id,
+        project_id=project.id,
+        period_start=data.period_start,
+        period_end=data.period_end,
+        body_markdown=data.body_markdown,
+        figures=await frozen_figures(
+            session, project.incident_id, project.id, data.period_start, data.period_end
+        ),
+        corrects_id=data.corrects_id,
+        published_on=today,
+        created_by_id=actor.id,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="disclosure.publish", obj=row, after=audit.snapshot(row)
+    )
+    return row
+
+
+async def frozen_figures(
+    session: AsyncSession, incident_id: int, project_id: int, start: date, end: date
+) -> dict:
+    """The project's money in the period and to its end, summed from the ledger entries,
+    with the chain's head at publication so anyone can tie the figures to the chain."""
+    rows = list(
+        await session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.incident_id == incident_id)
+            .order_by(LedgerEntry.seq)
+        )
+    )
+    kinds = {e.seq: e.kind for e in rows}
+    general = set(
+        await session.scalars(
+            select(Donation.id).where(
+                Donation.incident_id == incident_id,
+                Donation.project_id.is_(None),
+                Donation.need_id.is_(None),
+            )
+        )
+    )
+    by_currency: dict[str, dict] = {}
+    for entry in rows:
+        if entry.project_id != project_id:
+            continue
+        day = entry.recorded_at.date()
+        if day > end:
+            continue
+        kind, sign = entry.kind, 1
+        if kind == LedgerKind.reversal:
+            kind, sign = kinds.get(entry.reverses_seq, ""), -1
+        if kind == LedgerKind.refund:
+            kind, sign = LedgerKind.receipt, -1
+        figure = {
+            LedgerKind.receipt: "received_minor",
+            LedgerKind.disbursement: "disbursed_minor",
+            LedgerKind.allocation: (
+                "from_general_fund_minor"
+                if entry.donation_id in general
+                else "from_restricted_minor"
+            ),
+        }.get(kind)
+        if figure is None:
+            continue
+        totals = by_currency.setdefault(
+            entry.currency,
+            {
+                "currency": entry.currency,
+                "received_minor": 0,
+                "disbursed_minor": 0,
+                "from_restricted_minor": 0,
+                "from_general_fund_minor": 0,
+                "received_to_date_minor": 0,
+                "disbursed_to_date_minor": 0,
+            },
+        )
+        if figure in ("received_minor", "disbursed_minor"):
+            totals[figure.replace("_minor", "_to_date_minor")] += sign * entry.amount_minor
+        if day >= start:
+            totals[figure] += sign * entry.amount_minor
+    head = await session.get(LedgerHead, incident_id)
+    return {
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "by_currency": [by_currency[c] for c in sorted(by_currency)],
+        "ledger_seq": head.seq if head else 0,
+        "ledger_hash": head.hash if head else None,
+    }
+
+
+async def get_disclosure(session: AsyncSession, disclosure_id: int) -> Disclosure:
+    row = await session.get(Disclosure, disclosure_id)
+    if row is None:
+        raise NotFound(_("No such disclosure."))
+    return row
+
+
+async def project_disclosures(session: AsyncSession, project_id: int) -> list[Disclosure]:
+    rows = await session.scalars(
+        select(Disclosure)
+        .where(Disclosure.project_id == project_id)
+        .order_by(Disclosure.period_end, Disclosure.id)
+    )
+    return list(rows)
+
+
+def schedule_row(project, rows: list[Disclosure], today: date) -> dict:
+    """Where one project stands: its latest disclosure and the next one due."""
+    regular = [r for r in rows if r.corrects_id is None]
+    latest = regular[-1] if regular else None
+    final = latest is not None and latest.period_end >= project.due_on
+    due_on = None
+    if not final:
+        start = latest.period_end if latest else project.starts_on
+        due_on = min(add_months(start, PERIOD_MONTHS), add_months(project.due_on, PERIOD_MONTHS))
+    if due_on is not None and due_on < today:
+        status = "overdue"
+    elif latest is not None:
+        status = "published"
+    else:
+        status = "due"
+    return {
+        "project_id": project.id,
+        "project_title": project.title,
+        "organization_id": project.lead_org_id,
+        "disclosure_id": latest.id if latest else None,
+        "period_end": latest.period_end if latest else None,
+        "published_on": latest.published_on if latest else None,
+        "due_on": due_on,
+        "status": status,
+        "final": final,
+        "corrections": [
+            {"id": r.id, "corrects_id": r.corrects_id, "published_on": r.published_on}
+            for r in rows
+            if r.corrects_id is not None
+        ],
+    }
+
+
+async def calendar_rows(session: AsyncSession, incident_id: int) -> list[dict]:
+    """A row for every project of the incident (public)."""
+    incident = await get_incident(session, incident_id)
+    today = incident_today(incident)
+    rows = []
+    for project in await incident_projects(session, incident_id):
+        rows.append(schedule_row(project, await project_disclosures(session, project.id), today))
+    return rows
+
+
+async def overdue_items(session: AsyncSession, incident_id: int) -> dict:
+    """Provider "supervision.items": overdue disclosures, each under the project's lead
+    organization, for the supervision board and the reminders."""
+    incident = await get_incident(session, incident_id)
+    today = incident_today(incident)
+    items = []
+    for row in await calendar_rows(session, incident_id):
+        if row["status"] != "overdue":
+            continue
+        items.append(
+            {
+                "organization_id": row["organization_id"],
+                "kind": "disclosure",
+                "id": row["project_id"],
+                "title": row["project_title"],
+                "incident_id": incident_id,
+                "project_id": row["project_id"],
+                "due_on": row["due_on"],
+                "days_late": (today - row["due_on"]).days,
+                "status": "overdue",
+            }
+        )
+    return {"overdue_disclosures": items}
+
+
+def period_after(project, rows: list[Disclosure], today: date) -> tuple[date, date]:
+    """The period the next disclosure should cover, for the form's defaults."""
+    regular = [r for r in rows if r.corrects_id is None]
+    start = regular[-1].period_end + timedelta(days=1) if regular else project.starts_on
+    end = min(add_months(start, PERIOD_MONTHS) - timedelta(days=1), today)
+    return start, max(start, end)
+
+
+async def incident_disclosures(session: AsyncSession, incident_id: int) -> list[Disclosure]:
+    rows = await session.scalars(
+        select(Disclosure)
+        .where(Disclosure.incident_id == incident_id)
+        .order_by(Disclosure.project_id, Disclosure.period_end, Disclosure.id)
+    )
+    return list(rows)
