@@ -11,7 +11,7 @@ from starlette.routing import Router
 from core import audit, notifications
 from core.clock import utcnow, zone
 from core.db import Database, settings_of
-from core.i18n import _, locale_object
+from core.i18n import _, current_locale, locale_object
 from core.models import Organization, OutboxMessage
 from core.settings import Settings
 from recovery import labels

@@ -88,6 +88,8 @@ def _cell(value: Any) -> Any:
 def _xlsx_rows(data: bytes) -> list[tuple]:
     """The first sheet's rows. openpyxl lets whatever its XML and zip readers raise escape
     (lxml's XMLSyntaxError, ParseError, IndexError …) on a damaged file: all mean unreadable."""
+    from openpyxl import load_workbook
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:

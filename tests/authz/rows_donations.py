@@ -78,5 +78,10 @@ ROWS = [
         id='incident'),
     row("GET /donations/{id:int}", "A A A A A A A A A A A A", id='donation'),
     row("GET /receipts/verify", "A A A A A A A A A A A A", query='?code=NOSUCHCODE'),
+    row("POST /api/v1/projects/{id:int}/disclosures", "L F F F F F F F F A A F", id='project'),
+    row("GET /api/v1/disclosures", "A A A A A A A A A A A A", query='?incident_id={incident}'),
+    row("GET /api/v1/disclosures/{id:int}", "N N N N N N N N N N N N", id='=999999'),
+    row("GET /incidents/{id:int}/disclosures", "A A A A A A A A A A A A", id='incident'),
+    row("POST /projects/{id:int}/disclosures", "L F F F F F F F F A A F", id='project'),
 ]
 # fmt: on
