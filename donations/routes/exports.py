@@ -10,7 +10,17 @@ from donations.service import iati
 
 async def iati_export(request: Request, query: ExportQuery) -> Response:
     """The incident's projects as IATI 2.03 activities with their transactions."""
-    chunks = await iati.activities_chunks(
-        get_session(request), query.incident_id, currency=request.app.state.settings.currency
-    )
-    return StreamingResponse(chunks, media_type="application/xml")
+    currency = request.app.state.settings.currency
+    # The 404 for an unknown incident comes from the request's session, before any byte.
+    await iati.activities_chunks(get_session(request), query.incident_id, currency=currency)
+    database = request.app.state.database
+
+    async def body():
+        # The body is sent after the request's session has ended: it reads in one of its own.
+        async with database.session(write=False) as session:
+            async for chunk in await iati.activities_chunks(
+                session, query.incident_id, currency=currency
+            ):
+                yield chunk
+
+    return StreamingResponse(body(), media_type="application/xml")

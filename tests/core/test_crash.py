@@ -87,13 +87,15 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_write(database_url, tmp_
         await _wait_ready(base)
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             # The server runs on the real clock, not the tests' fixed one.
-            today = datetime.now(UTC).date()
+            today = datetime.fromtimestamp(time.time(), UTC).date()
             incident = await client.post(
                 "/api/v1/incidents", headers=headers["official"],
                 json={"name": "Crash floods", "started_on": str(today), "description": ""},
             )  # fmt: skip
             incident_id = incident.json()["id"]
-            starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+            starts = datetime.fromtimestamp(time.time(), UTC).replace(microsecond=0) + timedelta(
+                days=2
+            )
             shift = await client.post(
                 "/api/v1/shifts", headers=headers["ngo"],
                 json={"incident_id": incident_id, "title": "Sandbags",

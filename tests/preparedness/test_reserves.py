@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.models import AuditEntry, OrgKind, OutboxMessage, Role
 from preparedness.service import stock_alerts
+from tests.helpers import finished_run
 from tests.preparedness.conftest import TODAY
 
 pytestmark = pytest.mark.asyncio
@@ -16,6 +17,13 @@ pytestmark = pytest.mark.asyncio
 async def _warehouse(prep, headers, **overrides):
     body = {"name": "County depot", "lat": 30.61, "lon": 114.31, **overrides}
     return await prep.call("POST", "/api/v1/warehouses", body, headers=headers, status=201)
+
+
+async def _matching_run(prep, app) -> dict:
+    response = await prep.client.post(
+        "/api/v1/matching/runs", json={"incident_id": prep.incident_id}, headers=prep.official
+    )
+    return await finished_run(prep.client, app, response, headers=prep.official)
 
 
 async def _move(prep, warehouse_id, headers, status=201, **body):
@@ -150,7 +158,7 @@ async def test_owner_is_told_of_expiring_lots_and_low_stock(prep, app):
     assert kinds.count("stock.low") == 1
 
 
-async def test_team_fuel_need_is_matched_to_reserve_stock_and_issued(prep):
+async def test_team_fuel_need_is_matched_to_reserve_stock_and_issued(prep, app):
     """The issue's chain: a team on site needs fuel, the depot's fuel is proposed as a reserve
     offer, accepted (held), fulfilled (issued)."""
     _, team_headers, team_org = await prep.team("Blue Sky Rescue")
@@ -179,9 +187,7 @@ async def test_team_fuel_need_is_matched_to_reserve_stock_and_issued(prep):
         prep, depot["id"], prep.official, kind="receive", category="logistics", unit="litres",
         quantity=500, lot="D1", expires_on=(TODAY + timedelta(days=200)).isoformat(),
     )  # fmt: skip
-    run = await prep.call(
-        "POST", "/api/v1/matching/runs", {"incident_id": prep.incident_id}, status=201
-    )
+    run = await _matching_run(prep, app)
     proposals = [p for p in run["proposals"] if p["need_id"] == need_id]
     assert len(proposals) == 1
     proposal = proposals[0]
@@ -190,9 +196,7 @@ async def test_team_fuel_need_is_matched_to_reserve_stock_and_issued(prep):
     assert proposal["quantity"] == 120
     await prep.call("POST", f"/api/v1/matches/{proposal['id']}/accept")
     # Held stock is not offered again.
-    second = await prep.call(
-        "POST", "/api/v1/matching/runs", {"incident_id": prep.incident_id}, status=201
-    )
+    second = await _matching_run(prep, app)
     assert not [p for p in second["proposals"] if p["need_id"] == need_id]
     await prep.call("POST", f"/api/v1/matches/{proposal['id']}/fulfil", {"quantity": 120})
     levels = await _stock(prep, depot["id"], prep.official)
@@ -201,14 +205,12 @@ async def test_team_fuel_need_is_matched_to_reserve_stock_and_issued(prep):
     assert need["status"] == "met" and need["quantity_met"] == 120
 
 
-async def test_accepting_a_reserve_match_after_the_stock_left_is_refused(prep):
+async def test_accepting_a_reserve_match_after_the_stock_left_is_refused(prep, app):
     need = await prep.setup.need(category="food", unit="boxes", quantity=50)
     depot = await _warehouse(prep, prep.official)
     fuel = {"category": "food", "unit": "boxes"}
     await _move(prep, depot["id"], prep.official, kind="receive", quantity=50, **fuel)
-    run = await prep.call(
-        "POST", "/api/v1/matching/runs", {"incident_id": prep.incident_id}, status=201
-    )
+    run = await _matching_run(prep, app)
     proposal = next(p for p in run["proposals"] if p["need_id"] == need["id"])
     await _move(prep, depot["id"], prep.official, kind="issue", quantity=45, **fuel)
     error = await prep.call("POST", f"/api/v1/matches/{proposal['id']}/accept", status=409)

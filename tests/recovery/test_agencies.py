@@ -11,6 +11,7 @@ from core.models import OrgKind, Role
 from recovery.models import Need
 from recovery.service.imports import preview
 from tests.conftest import csrf_token, sign_in
+from tests.helpers import finished_run
 from tests.recovery.test_imports import csv_bytes, good_row
 
 pytestmark = pytest.mark.asyncio
@@ -268,7 +269,7 @@ async def test_the_lead_grants_an_agency_on_the_incident_page(agencies, factory)
 
 
 async def test_another_agency_cannot_run_money_matching_or_shifts_on_the_incident(
-    agencies, factory
+    agencies, factory, app
 ):
     client, incident_id = agencies.client, agencies.incident_id
     donor = await factory.user(Role.donor)
@@ -299,7 +300,8 @@ async def test_another_agency_cannot_run_money_matching_or_shifts_on_the_inciden
     run = await client.post(
         "/api/v1/matching/runs", json={"incident_id": incident_id}, headers=agencies.setup.headers
     )
-    proposal_id = run.json()["proposals"][0]["id"]
+    run = await finished_run(client, app, run, headers=agencies.setup.headers)
+    proposal_id = run["proposals"][0]["id"]
     start = clock.utcnow().replace(microsecond=0) + timedelta(days=2)
     refused = [
         ("/api/v1/matching/runs", {"incident_id": incident_id}),
