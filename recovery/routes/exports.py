@@ -21,28 +21,27 @@ async def data_page(request: Request) -> Response:
     context = {
         "incidents": await incident_choices(get_session(request)),
         "datasets": [
-            ("needs", _("Needs"), service.NEED_COLUMNS, "export_needs_csv", "export_needs_json"),
-            (
-                "3w",
-                _("Who does what where (3W)"),
-                service.THREE_W_COLUMNS,
-                "export_3w_csv",
-                "export_3w_json",
-            ),
+            ("needs", _("Needs"), service.NEED_COLUMNS),
+            ("3w", _("Who does what where (3W)"), service.THREE_W_COLUMNS),
         ],
         "licence_url": service.LICENCE_URL,
     }
     return await render(request, "recovery/public/data.html", context)
 
 
-async def _csv(request: Request, dataset: str, query: ExportQuery, filename: str) -> Response:
+async def _download(
+    request: Request, dataset: str, query: ExportQuery, filename: str, *, form: str
+) -> Response:
+    """A whole dataset, streamed: the CSV or the HXL JSON (no page limit, flat memory)."""
     session = get_session(request)
     if query.incident_id is not None:
         await get_incident(session, query.incident_id)
         filename = f"incident-{query.incident_id}-{filename}"
+    chunks = service.csv_chunks if form == "csv" else service.json_chunks
+    media_type = "text/csv; charset=utf-8" if form == "csv" else "application/json"
     return StreamingResponse(
-        service.csv_chunks(session, dataset, query.incident_id),
-        media_type="text/csv; charset=utf-8",
+        chunks(session, dataset, query.incident_id),
+        media_type=media_type,
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Link": f'<{service.LICENCE_URL}>; rel="license"',
@@ -64,12 +63,22 @@ async def _page(request: Request, dataset: str, query: ExportPageQuery) -> dict:
 
 async def export_needs_csv(request: Request, query: ExportQuery) -> Response:
     """Needs as HXL-tagged CSV (CC BY 4.0); no personal data."""
-    return await _csv(request, "needs", query, "needs.csv")
+    return await _download(request, "needs", query, "needs.csv", form="csv")
 
 
 async def export_3w_csv(request: Request, query: ExportQuery) -> Response:
     """Who does what where (3W) as HXL-tagged CSV (CC BY 4.0)."""
-    return await _csv(request, "3w", query, "3w.csv")
+    return await _download(request, "3w", query, "3w.csv", form="csv")
+
+
+async def export_needs_hxl_json(request: Request, query: ExportQuery) -> Response:
+    """Every need as HXL JSON (arrays: headers, hashtags, rows), streamed; CC BY 4.0."""
+    return await _download(request, "needs", query, "needs.hxl.json", form="json")
+
+
+async def export_3w_hxl_json(request: Request, query: ExportQuery) -> Response:
+    """The whole 3W as HXL JSON (arrays: headers, hashtags, rows), streamed; CC BY 4.0."""
+    return await _download(request, "3w", query, "3w.hxl.json", form="json")
 
 
 async def export_needs_json(request: Request, query: ExportPageQuery):
@@ -107,6 +116,22 @@ api_routes = [
         query=ExportQuery,
         tags=TAGS,
         content_type="text/csv",
+    ),
+    api.ApiRoute(
+        "/export/needs.hxl.json",
+        export_needs_hxl_json,
+        name="export_needs_hxl_json",
+        query=ExportQuery,
+        tags=TAGS,
+        content_type="application/json",
+    ),
+    api.ApiRoute(
+        "/export/3w.hxl.json",
+        export_3w_hxl_json,
+        name="export_3w_hxl_json",
+        query=ExportQuery,
+        tags=TAGS,
+        content_type="application/json",
     ),
     api.ApiRoute(
         "/export/3w.json",

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -301,12 +302,23 @@ async def rows(
     return [to_row(row, areas) for row in (await session.execute(query)).all()]
 
 
+async def stream_rows(
+    session: AsyncSession, dataset: str, incident_id: int | None, *, batch: int = 2000
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row of the dataset, a batch at a time from a server-side cursor: the whole
+    table is never held, however large."""
+    _columns, build, to_row = DATASETS[dataset]
+    areas = await _areas(session, incident_id)
+    result = await session.stream(build(incident_id).execution_options(yield_per=batch))
+    async for page in result.partitions(batch):
+        yield [to_row(row, areas) for row in page]
+
+
 async def csv_chunks(
     session: AsyncSession, dataset: str, incident_id: int | None, *, batch: int = 2000
 ) -> AsyncIterator[bytes]:
     """The HXL-tagged CSV: a header row, the hashtag row, then the data, streamed in batches."""
-    columns, build, to_row = DATASETS[dataset]
-    areas = await _areas(session, incident_id)
+    columns = DATASETS[dataset][0]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.header for c in columns])
@@ -314,11 +326,30 @@ async def csv_chunks(
     yield buffer.getvalue().encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
-    result = await session.stream(build(incident_id).execution_options(yield_per=batch))
-    async for page in result.partitions(batch):
-        for row in page:
-            data = to_row(row, areas)
+    async for page in stream_rows(session, dataset, incident_id, batch=batch):
+        for data in page:
             writer.writerow([_cell(c.key, data[c.key]) for c in columns])
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
+
+
+async def json_chunks(
+    session: AsyncSession, dataset: str, incident_id: int | None, *, batch: int = 2000
+) -> AsyncIterator[bytes]:
+    """HXL JSON, the CSV's shape as arrays: `[[headers], [hashtags], [row], …]`, streamed.
+
+    Values keep their JSON types and text is not quoted against spreadsheets (that is the
+    CSV's concern); libhxl and HXL Proxy read this form as they read the CSV."""
+    columns = DATASETS[dataset][0]
+    yield (
+        "[\n"
+        + json.dumps([c.header for c in columns], ensure_ascii=False)
+        + ",\n"
+        + json.dumps([c.hxl for c in columns], ensure_ascii=False)
+    ).encode("utf-8")
+    async for page in stream_rows(session, dataset, incident_id, batch=batch):
+        yield "".join(
+            ",\n" + json.dumps([data[c.key] for c in columns], ensure_ascii=False) for data in page
+        ).encode("utf-8")
+    yield b"\n]\n"

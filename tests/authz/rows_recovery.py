@@ -10,6 +10,8 @@ ROWS = [
     row("GET /api/v1/export/needs.json", PUBLIC),
     row("GET /api/v1/export/3w.csv", PUBLIC),
     row("GET /api/v1/export/3w.json", PUBLIC),
+    row("GET /api/v1/export/needs.hxl.json", PUBLIC),
+    row("GET /api/v1/export/3w.hxl.json", PUBLIC),
     row("POST /api/v1/incidents", OFFICIAL),
     row("GET /api/v1/incidents", PUBLIC),
     row("GET /api/v1/incidents/{id:int}", PUBLIC, id='incident'),

@@ -1,12 +1,14 @@
 """Open data: HXL-tagged CSV read by libhxl, the JSON twins, filters and the data page."""
 
 import io
+import json
 
 import hxl
 import pytest
 from sqlalchemy import func, select
 
 from recovery.models import Need, Project, Task
+from recovery.service import exports
 
 pytestmark = pytest.mark.asyncio
 
@@ -108,7 +110,7 @@ async def test_exports_refuse_bad_filters_with_json_errors(client, seeded):
 
 async def test_exports_are_documented_in_openapi(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
-    for path in ("needs.csv", "needs.json", "3w.csv", "3w.json"):
+    for path in ("needs.csv", "needs.json", "needs.hxl.json", "3w.csv", "3w.json", "3w.hxl.json"):
         assert f"/api/v1/export/{path}" in paths
 
 
@@ -121,6 +123,7 @@ async def test_data_page_lists_exports_licence_and_dictionary(client, seeded):
         assert tag in text
     assert f"/api/v1/export/needs.csv?incident_id={seeded.incident.id}" in text
     assert "/api/v1/export/3w.json" in text
+    assert f"/api/v1/export/3w.hxl.json?incident_id={seeded.incident.id}" in text
 
 
 async def test_csv_cells_that_would_run_as_spreadsheet_formulas_are_quoted(app, client, seeded):
@@ -134,3 +137,61 @@ async def test_csv_cells_that_would_run_as_spreadsheet_formulas_are_quoted(app, 
     assert float(rows[need.id].get("#geo+lon")) == pytest.approx(need.lon)
     json_items = (await client.get("/api/v1/export/needs.json?limit=1")).json()["items"]
     assert json_items[0]["title"] == need.title
+    # The HXL JSON is no spreadsheet: its text stays exact.
+    hxl_json = (await client.get("/api/v1/export/needs.hxl.json")).json()
+    assert hxl_json[2][0] == need.id and hxl_json[2][3] == need.title
+
+
+@pytest.mark.parametrize(("dataset", "csv_path"), [("needs", "needs.csv"), ("3w", "3w.csv")])
+async def test_hxl_json_is_the_whole_csv_table_as_arrays(client, seeded, dataset, csv_path):
+    query = f"?incident_id={seeded.incident.id}"
+    response = await client.get(f"/api/v1/export/{dataset}.hxl.json{query}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    disposition = response.headers["content-disposition"]
+    assert f"incident-{seeded.incident.id}-{dataset}.hxl.json" in disposition
+    assert "creativecommons.org/licenses/by/4.0" in response.headers["link"]
+    table = response.json()
+    columns = exports.DATASETS[dataset][0]
+    assert table[0] == [c.header for c in columns]
+    assert table[1] == [c.hxl for c in columns]
+    # libhxl reads it as it reads the CSV, row for row and cell for cell.
+    from_json = read_hxl(response.content)
+    from_csv = read_hxl((await client.get(f"/api/v1/export/{csv_path}{query}")).content)
+    assert [c.display_tag for c in from_json.columns] == [c.display_tag for c in from_csv.columns]
+    json_rows, csv_rows = [r.values for r in from_json], [r.values for r in from_csv]
+    assert len(json_rows) == len(csv_rows) == len(table) - 2 > 0
+    for json_row, csv_row in zip(json_rows, csv_rows, strict=True):
+        assert [_number(v) for v in json_row] == [_number(v) for v in csv_row]
+
+
+def _number(value: str):
+    # The CSV writes floats through str(); JSON keeps their shortest form: compare as numbers.
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+async def test_whole_exports_stream_in_batches_and_have_no_page_limit(app, seeded):
+    """Every row comes out in batches from one cursor, past the paged JSON's 10,000 cap."""
+    async with app.state.database.session(write=False) as session:
+        total = await exports.count_rows(session, "needs", None)
+        json_chunks = [c async for c in exports.json_chunks(session, "needs", None, batch=7)]
+        csv_chunks = [c async for c in exports.csv_chunks(session, "needs", None, batch=7)]
+    # The opening (headers and hashtags), one chunk per batch of 7, and the closing.
+    assert len(json_chunks) == 1 + -(-total // 7) + 1
+    assert len(csv_chunks) == 1 + -(-total // 7)
+    table = json.loads(b"".join(json_chunks))
+    ids = [row[0] for row in table[2:]]
+    assert ids == sorted(ids) and len(set(ids)) == total == 31
+    assert b"".join(csv_chunks).count(b"\r\n") == total + 2
+
+
+async def test_whole_exports_refuse_an_unknown_incident_before_any_byte(client, seeded):
+    for path in ("needs.hxl.json", "3w.hxl.json"):
+        missing = await client.get(f"/api/v1/export/{path}?incident_id=9999")
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "incident_not_found"
+        bad = await client.get(f"/api/v1/export/{path}?incident_id=x")
+        assert bad.status_code == 422 and "incident_id" in bad.json()["error"]["fields"]
