@@ -83,7 +83,9 @@ async def run_postgresql(
     schedules = asyncio.create_task(_fire_schedules_every(database, schedule_seconds))
     try:
         await manager.run(
-            dequeue_timeout=timedelta(seconds=10),
+            # An idle worker looks again at least once a heartbeat, so the job of a worker that
+            # died is taken over within about two heartbeats (NOTIFY wakes it for new jobs).
+            dequeue_timeout=min(timedelta(seconds=10), heartbeat),
             batch_size=BATCH,
             max_concurrent_tasks=2 * BATCH,
             heartbeat_timeout=heartbeat,

@@ -1,5 +1,8 @@
 """Several `commons worker` processes on PostgreSQL: 1,000 mails each sent exactly once, and a
-job whose worker is SIGKILLed mid-job finished by the other."""
+job whose worker is SIGKILLed mid-job finished by the other.
+
+The same two workers serve both tests (the kill comes last): starting a worker costs seconds,
+and they run from the suite's migrated database, emptied between the tests like any other."""
 
 import asyncio
 import os
@@ -19,13 +22,13 @@ from core.settings import ROOT
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.fixture
-def pg_only(database_url):
+@pytest.fixture(scope="module")
+def pg_only(migrated_url):
     # The PostgreSQL pass of CI sets TEST_DATABASE_URL (and .ci/run fails without a server);
     # on the SQLite pass these run there instead.
-    if not database_url.startswith("postgresql"):
+    if not migrated_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
-    return database_url
+    return migrated_url
 
 
 class Workers:
@@ -63,27 +66,28 @@ class Workers:
                 proc.wait()
 
 
-@pytest.fixture
-def workers(pg_only, tmp_path):
-    pool = Workers(pg_only, tmp_path)
+@pytest.fixture(scope="module")
+def workers(pg_only, tmp_path_factory):
+    pool = Workers(pg_only, tmp_path_factory.mktemp("workers"))
+    # Started before the first test's app, so their start-up overlaps its set-up.
+    pool.start()
+    pool.start()
     yield pool
     pool.stop()
 
 
-async def _until(check, seconds: float, what: str):
+async def _until(check, seconds: float, what: str, every: float = 0.1):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if await check():
             return
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_two_workers_send_each_of_1000_mails_exactly_once(app, workers):
     database = app.state.database
-    # Started first, so their start-up overlaps the queueing.
-    workers.start()
-    workers.start()
+    assert all(proc.poll() is None for proc in workers.procs)
     async with database.transaction() as session:
         messages = [
             OutboxMessage(kind="test.bulk", to_email=f"p{i}@example.org", subject="s", body="b")
@@ -101,7 +105,7 @@ async def test_two_workers_send_each_of_1000_mails_exactly_once(app, workers):
             )
         return pending == 0
 
-    await _until(all_sent, 240, "1,000 mails sent")
+    await _until(all_sent, 240, "1,000 mails sent", every=0.5)
     lines = workers.sends.read_text().split()
     pids, ids = lines[0::2], lines[1::2]
     assert len(ids) == 1000 and len(set(ids)) == 1000, Counter(ids).most_common(3)
@@ -118,7 +122,8 @@ async def _depth_is_zero(database) -> bool:
 
 async def test_job_of_a_killed_worker_is_finished_by_the_other(app, workers, tmp_path):
     database = app.state.database
-    procs = {proc.pid: proc for proc in (workers.start(), workers.start())}
+    procs = {proc.pid: proc for proc in workers.procs}
+    assert len(procs) == 2 and all(proc.poll() is None for proc in procs.values())
     async with database.transaction() as session:
         await jobs.enqueue(session, "t.slow", {"folder": str(tmp_path), "seconds": 3})
 
