@@ -10,7 +10,13 @@ from core.matching import haversine_km
 from core.models import Organization
 from donations.service import get_match, put_reserve_offer
 from preparedness.models import MovementKind, Reservation, ReserveOffer, Warehouse
-from preparedness.service.reserves import _log, _short, _take_first_expiring, available
+from preparedness.service.reserves import (
+    _log,
+    _short,
+    _take_first_expiring,
+    available,
+    lock_warehouse,
+)
 from recovery.service import area_choices, get_incident, incident_today
 
 # Reserve offers stand for a year from the run; the lots' own expiry is checked on each run.
@@ -96,6 +102,7 @@ async def hold_for_match(session: AsyncSession, match_id: int) -> dict:
     link = await _link(session, match.offer_id)
     if link is None:
         return {}
+    await lock_warehouse(session, link.warehouse_id)
     warehouse = await session.get(Warehouse, link.warehouse_id)
     incident = await get_incident(session, link.incident_id)
     free = (await available(session, warehouse, incident_today(incident))).get(
