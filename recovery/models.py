@@ -25,6 +25,8 @@ class IncidentStatus(StrEnum):
     response = "response"
     recovery = "recovery"
     closed = "closed"
+    # A drill: everything works, and it is left out of public figures, exports and feeds.
+    exercise = "exercise"
 
 
 class AreaLevel(StrEnum):
@@ -90,6 +92,9 @@ class Incident(SQLModel, table=True):
     started_on: date
     description: str = Field(default="", sa_type=Text)
     status: str = Field(default=IncidentStatus.response, max_length=20)
+    # Set when the status is (or once was) `exercise`: a drill stays a drill once it closes,
+    # so its figures never join the public ones.
+    exercise: bool = Field(default=False, index=True)
     time_zone: str = Field(default="UTC", max_length=60)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     # The government agency that leads the response: its officials act on the incident, and

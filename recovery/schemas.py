@@ -84,6 +84,7 @@ class IncidentPublic(BaseModel):
     started_on: date
     description: str
     status: IncidentStatus
+    exercise: bool = False
     time_zone: str
     lead_org_id: int | None = None
     created_at: datetime
@@ -91,6 +92,8 @@ class IncidentPublic(BaseModel):
 
 class IncidentQuery(Pagination):
     status: IncidentStatus | None = None
+    # Drills are left out unless asked for (or `status=exercise` asks for them alone).
+    include_exercises: bool = False
 
 
 class AgencyGrant(_In):

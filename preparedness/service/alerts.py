@@ -19,12 +19,11 @@ from core.models import User
 from core.types import printable
 from preparedness.models import Alert, AlertSubscription
 from preparedness.schemas import AlertCreate, AlertSubscribe
-from recovery.service import ensure_can_act, get_area, get_incident
+from recovery.service import ensure_can_act, get_area
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 LANGUAGES = (("en", "en-US"), ("zh", "zh-CN"))
-EXERCISE = "exercise"
 # Unsubscribe links are signed, not stored: any alert mail's link stops its subscription.
 UNSUBSCRIBE_SALT = "preparedness.alert-unsubscribe"
 
@@ -95,7 +94,7 @@ async def publish(session: AsyncSession, data: AlertCreate, *, actor: User, base
         incident_id=incident_id,
         organization_id=actor.organization_id,
         # A drill's alerts say so, whatever was asked.
-        status="Exercise" if incident.status == EXERCISE else data.status,
+        status="Exercise" if incident.exercise else data.status,
         msg_type=data.msg_type,
         references_id=data.references_id,
         category=data.category,
@@ -355,7 +354,3 @@ async def send_alert(session: AsyncSession, payload: dict) -> None:
         await notifications.queue(
             session, kind="alert.new", to_email=subscription.email, subject=subject, body=body
         )
-
-
-async def incident_is_exercise(session: AsyncSession, incident_id: int) -> bool:
-    return (await get_incident(session, incident_id)).status == EXERCISE

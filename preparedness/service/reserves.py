@@ -67,7 +67,7 @@ async def reserved_by_item(session: AsyncSession, warehouse_id: int) -> dict[tup
             Reservation.unit,
             func.sum(Reservation.quantity - Reservation.issued),
         )
-        .where(Reservation.warehouse_id == warehouse_id)
+        .where(Reservation.warehouse_id == warehouse_id, Reservation.exercise.is_(False))
         .group_by(Reservation.category, Reservation.unit)
     )
     return {(c, u): int(q or 0) for c, u, q in rows}

@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.i18n import _
 from core.matching import haversine_km
 from core.models import Organization
@@ -117,6 +118,7 @@ async def hold_for_match(session: AsyncSession, match_id: int) -> dict:
             category=link.category,
             unit=link.unit,
             quantity=match.quantity,
+            exercise=incident.exercise,
         )
     )
     await session.flush()
@@ -133,6 +135,18 @@ async def issue_for_match(session: AsyncSession, match_id: int) -> dict:
     if delta <= 0:
         return {}
     warehouse = await session.get(Warehouse, reservation.warehouse_id)
+    if reservation.exercise:
+        # A drill's delivery is recorded, and the real reserve keeps its stock.
+        reservation.issued += delta
+        await session.flush()
+        await audit.record(
+            session,
+            actor=None,
+            action="stock.exercise_issue",
+            obj=reservation,
+            after={"match_id": match.id, "quantity": delta, "warehouse_id": warehouse.id},
+        )
+        return {}
     taken = await _take_first_expiring(
         session, warehouse.id, reservation.category, reservation.unit, delta
     )

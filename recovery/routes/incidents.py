@@ -33,7 +33,9 @@ OFFICIALS = (Role.official,)
 async def manage_incidents(request: Request) -> Response:
     """The incidents with the form that opens one."""
     user = await require_official(request)
-    incidents, total = await service.list_incidents(get_session(request), limit=200)
+    incidents, total = await service.list_incidents(
+        get_session(request), include_exercises=True, limit=200
+    )
     return await form_page(
         request,
         "recovery/manage_incidents.html",
@@ -176,7 +178,11 @@ async def create_incident(request: Request, body: IncidentCreate, user):
 async def list_incidents(request: Request, query: IncidentQuery):
     """Incidents, most recent first."""
     rows, total = await service.list_incidents(
-        get_session(request), status=query.status, limit=query.limit, offset=query.offset
+        get_session(request),
+        status=query.status,
+        include_exercises=query.include_exercises,
+        limit=query.limit,
+        offset=query.offset,
     )
     return api.page(rows, total)
 

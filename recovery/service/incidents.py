@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.i18n import _
 from core.models import User
 from core.types import as_db_id
-from recovery.models import Area, AreaLevel, Incident
+from recovery.models import Area, AreaLevel, Incident, IncidentStatus
 from recovery.schemas import AreaCreate, IncidentCreate, IncidentUpdate
 from recovery.service.access import ensure_can_act, ensure_official
 from recovery.service.lookup import get_area
@@ -27,7 +27,10 @@ async def create_incident(session: AsyncSession, data: IncidentCreate, *, actor:
     await ensure_official(session, actor)
     # The creator's agency leads the incident.
     incident = Incident(
-        **data.model_dump(), created_by_id=actor.id, lead_org_id=actor.organization_id
+        **data.model_dump(),
+        exercise=data.status == IncidentStatus.exercise,
+        created_by_id=actor.id,
+        lead_org_id=actor.organization_id,
     )
     session.add(incident)
     await session.flush()
@@ -42,9 +45,21 @@ async def update_incident(
 ) -> Incident:
     incident = await ensure_can_act(session, actor, incident_id)
     before = audit.snapshot(incident)
+    if (
+        incident.exercise
+        and data.status is not None
+        and data.status not in (IncidentStatus.exercise, IncidentStatus.closed)
+    ):
+        # Its needs, matches and deployments were a rehearsal: they must not become real.
+        raise Conflict(
+            _("A drill stays a drill: it can only be closed."),
+            fields={"status": _("a drill cannot become a real incident")},
+        )
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(incident, key, value)
+    if incident.status == IncidentStatus.exercise:
+        incident.exercise = True
     await session.flush()
     await audit.record(
         session,
@@ -58,11 +73,23 @@ async def update_incident(
 
 
 async def list_incidents(
-    session: AsyncSession, *, status: str | None = None, limit: int = 50, offset: int = 0
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    include_exercises: bool = False,
+    exercises_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[Incident], int]:
+    """Incidents, newest first; drills only when asked for (the public never sees them mixed
+    with real incidents)."""
     query = select(Incident)
     if status:
         query = query.where(Incident.status == status)
+    if exercises_only:
+        query = query.where(Incident.exercise.is_(True))
+    elif not include_exercises and status != IncidentStatus.exercise:
+        query = query.where(Incident.exercise.is_(False))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(
         query.order_by(Incident.started_on.desc(), Incident.id.desc()).limit(limit).offset(offset)
@@ -70,9 +97,14 @@ async def list_incidents(
     return list(rows), total or 0
 
 
-async def incident_choices(session: AsyncSession) -> list[Incident]:
-    """The incidents a form or a filter offers, most recent first."""
-    incidents, _total = await list_incidents(session, limit=200)
+async def incident_choices(
+    session: AsyncSession, *, include_exercises: bool = False
+) -> list[Incident]:
+    """The incidents a form or a filter offers, most recent first; officials' forms pass
+    `include_exercises`, public ones leave drills out."""
+    incidents, _total = await list_incidents(
+        session, include_exercises=include_exercises, limit=200
+    )
     return incidents
 
 
