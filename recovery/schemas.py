@@ -119,6 +119,7 @@ class AreaCreate(_In):
     level: AreaLevel | None = None
     lat: float = Lat
     lon: float = Lon
+    responsible_org_id: DbId | None = None
 
 
 class AreaPublic(BaseModel):
@@ -131,6 +132,13 @@ class AreaPublic(BaseModel):
     level: AreaLevel
     lat: float
     lon: float
+    responsible_org_id: int | None = None
+
+
+class AreaAgency(_In):
+    """The government agency answerable for an area (null: none of its own)."""
+
+    organization_id: DbId | None
 
 
 class AreaQuery(Pagination):
@@ -337,6 +345,10 @@ class SupervisionItem(BaseModel):
     status: str
     progress: int | None = None
     blocked_reason: str | None = None
+    # The agency the item was last escalated to, up the territory, and at which step.
+    escalated_to_id: int | None = None
+    escalated_to: str | None = None
+    escalation_level: int | None = None
 
 
 class SupervisionGroup(BaseModel):

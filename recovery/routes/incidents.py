@@ -12,6 +12,7 @@ from core.models import Role
 from core.web import redirect, render
 from recovery.schemas import (
     AgencyGrant,
+    AreaAgency,
     AreaCreate,
     AreaPublic,
     AreaQuery,
@@ -228,6 +229,13 @@ async def create_area(request: Request, body: AreaCreate, user):
     return await service.create_area(get_session(request), body, actor=user)
 
 
+async def set_area_agency(request: Request, body: AreaAgency, user):
+    """Name the government agency answerable for the area: overdue work there escalates to it."""
+    return await service.set_area_agency(
+        get_session(request), request.path_params["id"], body.organization_id, actor=user
+    )
+
+
 async def list_areas(request: Request, query: AreaQuery):
     """An incident's areas in hierarchy order."""
     session = get_session(request)
@@ -336,6 +344,16 @@ api_routes = [
         name="areas",
         query=AreaQuery,
         response=api.Page[AreaPublic],
+        tags=["areas"],
+    ),
+    api.ApiRoute(
+        "/areas/{id:int}/agency",
+        set_area_agency,
+        methods=["PUT"],
+        name="area_agency",
+        body=AreaAgency,
+        response=AreaPublic,
+        roles=OFFICIALS,
         tags=["areas"],
     ),
 ]

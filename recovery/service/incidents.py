@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit, clock
 from core.errors import Conflict, InvalidInput
 from core.i18n import _
-from core.models import User
+from core.models import Organization, OrgKind, User
 from core.types import as_db_id
 from recovery.models import Area, AreaLevel, Incident, IncidentStatus
 from recovery.schemas import AreaCreate, IncidentCreate, IncidentUpdate
@@ -133,6 +133,8 @@ async def create_area(session: AsyncSession, data: AreaCreate, *, actor: User) -
                 fields={"level": _("must be %(level)s") % {"level": child}},
             )
         level = child
+    if data.responsible_org_id is not None:
+        await _answerable_agency(session, data.responsible_org_id)
     area = Area(
         incident_id=data.incident_id,
         parent_id=data.parent_id,
@@ -140,11 +142,47 @@ async def create_area(session: AsyncSession, data: AreaCreate, *, actor: User) -
         level=level or AreaLevel.county,
         lat=data.lat,
         lon=data.lon,
+        responsible_org_id=data.responsible_org_id,
     )
     session.add(area)
     await session.flush()
     await audit.record(
         session, actor=actor, action="area.create", obj=area, after=audit.snapshot(area)
+    )
+    return area
+
+
+async def _answerable_agency(
+    session: AsyncSession, org_id: int, field: str = "responsible_org_id"
+) -> Organization:
+    org = await session.get(Organization, org_id)
+    if org is None or org.kind != OrgKind.government or not org.is_verified():
+        raise InvalidInput(
+            _("Only a verified government agency can be responsible for an area."),
+            fields={field: _("not a verified government agency")},
+        )
+    return org
+
+
+async def set_area_agency(
+    session: AsyncSession, area_id: int, org_id: int | None, *, actor: User
+) -> Area:
+    """Name the government agency answerable for an area (territorial management); overdue
+    work there is escalated to it."""
+    area = await get_area(session, area_id)
+    await ensure_can_act(session, actor, area.incident_id)
+    if org_id is not None:
+        await _answerable_agency(session, org_id, "organization_id")
+    before = audit.snapshot(area)
+    area.responsible_org_id = org_id
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="area.agency",
+        obj=area,
+        before=before,
+        after=audit.snapshot(area),
     )
     return area
 
