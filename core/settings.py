@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
     verification_valid_days: int = 365
+    # Days overdue work waits at each step before it is escalated up the territory: to the
+    # agency responsible for its area, then to the parent area's agency, and so on.
+    escalation_days: int = Field(3, ge=1)
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     password_time_cost: int = 3
     password_memory_cost: int = 65536

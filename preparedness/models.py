@@ -218,6 +218,8 @@ class Reservation(SQLModel, table=True):
     unit: str = Field(max_length=40)
     quantity: int
     issued: int = 0
+    # A drill's hold: the match runs through, the stock stays where it is.
+    exercise: bool = False
 
 
 class Alert(SQLModel, table=True):

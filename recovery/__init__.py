@@ -6,7 +6,7 @@ from pathlib import Path
 from core import audit
 from core.domain import Domain, Periodic
 from recovery import demo, labels, routes
-from recovery.service import reminders
+from recovery.service import escalation, reminders
 
 DOMAIN = Domain(
     name="recovery",
@@ -23,7 +23,13 @@ DOMAIN = Domain(
         "zone_options": labels.zone_options,
         "audit_changes": audit.changes,
     },
-    jobs={"recovery.morning_reminders": reminders.morning_reminders},
+    jobs={
+        "recovery.morning_reminders": reminders.morning_reminders,
+        "recovery.escalate_tasks": escalation.escalate_overdue_tasks,
+    },
     # Hourly, so each incident's zone gets its mail in its own morning hour.
-    periodic=[Periodic("recovery.morning_reminders", timedelta(hours=1))],
+    periodic=[
+        Periodic("recovery.morning_reminders", timedelta(hours=1)),
+        Periodic("recovery.escalate_tasks", timedelta(hours=1)),
+    ],
 )

@@ -40,6 +40,7 @@ INCIDENT_STATUS = {
     "response": lazy_gettext("Emergency response"),
     "recovery": lazy_gettext("Recovery"),
     "closed": lazy_gettext("Closed"),
+    "exercise": lazy_gettext("Exercise"),
 }
 AREA_LEVEL = {
     "county": lazy_gettext("County"),

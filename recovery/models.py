@@ -25,6 +25,8 @@ class IncidentStatus(StrEnum):
     response = "response"
     recovery = "recovery"
     closed = "closed"
+    # A drill: everything works, and it is left out of public figures, exports and feeds.
+    exercise = "exercise"
 
 
 class AreaLevel(StrEnum):
@@ -90,6 +92,9 @@ class Incident(SQLModel, table=True):
     started_on: date
     description: str = Field(default="", sa_type=Text)
     status: str = Field(default=IncidentStatus.response, max_length=20)
+    # Set when the status is (or once was) `exercise`: a drill stays a drill once it closes,
+    # so its figures never join the public ones.
+    exercise: bool = Field(default=False, index=True)
     time_zone: str = Field(default="UTC", max_length=60)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     # The government agency that leads the response: its officials act on the incident, and
@@ -127,6 +132,8 @@ class Area(SQLModel, table=True):
     level: str = Field(default=AreaLevel.county, max_length=20)
     lat: float
     lon: float
+    # The government agency answerable for the area: overdue work there is escalated to it.
+    responsible_org_id: int | None = Field(default=None, foreign_key="organizations.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -238,6 +245,27 @@ class Task(SQLModel, table=True):
     completed_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Escalation(SQLModel, table=True):
+    """Overdue work handed up the territory, one row per step: level 1 went to the agency of
+    its area (or the nearest area above with one), level 2 to the next agency up, and so on."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("kind", "object_id", "level", name="uq_escalations_step"),
+        Index("ix_escalations_object", "kind", "object_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # task, complaint
+    object_id: int
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    level: int
+    organization_id: int = Field(foreign_key="organizations.id")
+    area_id: int | None = Field(default=None, foreign_key="areas.id")
+    days_late: int
+    escalated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Report(SQLModel, table=True):

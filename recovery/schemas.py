@@ -84,6 +84,7 @@ class IncidentPublic(BaseModel):
     started_on: date
     description: str
     status: IncidentStatus
+    exercise: bool = False
     time_zone: str
     lead_org_id: int | None = None
     created_at: datetime
@@ -91,6 +92,8 @@ class IncidentPublic(BaseModel):
 
 class IncidentQuery(Pagination):
     status: IncidentStatus | None = None
+    # Drills are left out unless asked for (or `status=exercise` asks for them alone).
+    include_exercises: bool = False
 
 
 class AgencyGrant(_In):
@@ -116,6 +119,7 @@ class AreaCreate(_In):
     level: AreaLevel | None = None
     lat: float = Lat
     lon: float = Lon
+    responsible_org_id: DbId | None = None
 
 
 class AreaPublic(BaseModel):
@@ -128,6 +132,13 @@ class AreaPublic(BaseModel):
     level: AreaLevel
     lat: float
     lon: float
+    responsible_org_id: int | None = None
+
+
+class AreaAgency(_In):
+    """The government agency answerable for an area (null: none of its own)."""
+
+    organization_id: DbId | None
 
 
 class AreaQuery(Pagination):
@@ -334,6 +345,10 @@ class SupervisionItem(BaseModel):
     status: str
     progress: int | None = None
     blocked_reason: str | None = None
+    # The agency the item was last escalated to, up the territory, and at which step.
+    escalated_to_id: int | None = None
+    escalated_to: str | None = None
+    escalation_level: int | None = None
 
 
 class SupervisionGroup(BaseModel):

@@ -54,6 +54,12 @@ routes = [
         methods=["GET", "POST"],
         name="alert_confirm",
     ),
+    Route(
+        "/alerts/unsubscribe/{token:str}",
+        alerts.unsubscribe_page,
+        methods=["GET", "POST"],
+        name="alert_unsubscribe",
+    ),
     Route("/reserves", reserves.totals_page, name="reserves"),
     Route("/teams/{id:int}", teams.team_page, name="team"),
     Route("/incidents/{id:int}/coordination", deployments.coordination_page, name="coordination"),

@@ -10,6 +10,7 @@ from core.models import User
 from core.web import redirect, render
 from preparedness.schemas import AlertCreate, AlertReceipt, AlertSubscribe, SubscriptionReceipt
 from preparedness.service import alerts
+from recovery.service import get_area
 
 
 async def create_api(request: Request, body: AlertCreate, user: User):
@@ -67,3 +68,19 @@ async def confirm_page(request: Request) -> Response:
         await alerts.confirm_subscription(get_session(request), token)
         return redirect(request, str(request.url_for("preparedness:alerts")) + "?confirmed=1")
     return await render(request, "preparedness/alert_confirm.html", {"token": token})
+
+
+async def unsubscribe_page(request: Request) -> Response:
+    """The link in every alert mail: no login; a button, so a link scanner stops nothing."""
+    session = get_session(request)
+    token = request.path_params["token"]
+    if request.method == "POST":
+        subscription = await alerts.unsubscribe(session, token)
+    else:
+        subscription = await alerts.subscription_by_unsubscribe_token(session, token)
+    area = await get_area(session, subscription.area_id)
+    return await render(
+        request,
+        "preparedness/alert_unsubscribe.html",
+        {"token": token, "area": area, "stopped": subscription.stopped_at is not None},
+    )

@@ -5,11 +5,13 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock, notifications
+from core.db import settings_of
 from core.errors import Conflict, NotFound
 from core.i18n import _, using_locale
 from core.jobs import enqueue
@@ -17,12 +19,13 @@ from core.models import User
 from core.types import printable
 from preparedness.models import Alert, AlertSubscription
 from preparedness.schemas import AlertCreate, AlertSubscribe
-from recovery.service import ensure_can_act, get_area, get_incident
+from recovery.service import ensure_can_act, get_area
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 LANGUAGES = (("en", "en-US"), ("zh", "zh-CN"))
-EXERCISE = "exercise"
+# Unsubscribe links are signed, not stored: any alert mail's link stops its subscription.
+UNSUBSCRIBE_SALT = "preparedness.alert-unsubscribe"
 
 
 def cap_time(value: datetime) -> str:
@@ -91,7 +94,7 @@ async def publish(session: AsyncSession, data: AlertCreate, *, actor: User, base
         incident_id=incident_id,
         organization_id=actor.organization_id,
         # A drill's alerts say so, whatever was asked.
-        status="Exercise" if incident.status == EXERCISE else data.status,
+        status="Exercise" if incident.exercise else data.status,
         msg_type=data.msg_type,
         references_id=data.references_id,
         category=data.category,
@@ -260,6 +263,46 @@ async def confirm_subscription(session: AsyncSession, token: str) -> AlertSubscr
     return subscription
 
 
+def _unsubscribe_signer(session: AsyncSession) -> URLSafeSerializer:
+    return URLSafeSerializer(settings_of(session).secret_key, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(session: AsyncSession, subscription: AlertSubscription) -> str:
+    return _unsubscribe_signer(session).dumps(subscription.id)
+
+
+async def subscription_by_unsubscribe_token(session: AsyncSession, token: str) -> AlertSubscription:
+    """The subscription an unsubscribe link names; 404 for a link that was not signed by us."""
+    try:
+        subscription_id = _unsubscribe_signer(session).loads(token)
+    except BadSignature:
+        subscription_id = None
+    subscription = (
+        await session.get(AlertSubscription, subscription_id)
+        if isinstance(subscription_id, int)
+        else None
+    )
+    if subscription is None:
+        raise NotFound(_("This unsubscribe link is not valid."), fields={"token": _("unknown")})
+    return subscription
+
+
+async def unsubscribe(session: AsyncSession, token: str) -> AlertSubscription:
+    """Stop the subscription: no login, the signed link is the proof. Stopping twice is fine."""
+    subscription = await subscription_by_unsubscribe_token(session, token)
+    if subscription.stopped_at is None:
+        subscription.stopped_at = clock.utcnow()
+        await session.flush()
+        await audit.record(
+            session,
+            actor=None,
+            action="alert_subscription.stop",
+            obj=subscription,
+            after={"stopped_at": subscription.stopped_at.isoformat()},
+        )
+    return subscription
+
+
 async def _with_ancestors(session: AsyncSession, area_ids: list[int]) -> set[int]:
     """The areas and every area containing them: a county's subscriber hears of its villages."""
     found: set[int] = set()
@@ -282,7 +325,8 @@ async def send_alert(session: AsyncSession, payload: dict) -> None:
             AlertSubscription.stopped_at.is_(None),
         )
     )
-    link = f"{payload.get('base_url', '').rstrip('/')}/alerts/{alert.id}.cap"
+    base = payload.get("base_url", "").rstrip("/")
+    link = f"{base}/alerts/{alert.id}.cap"
     sent: set[str] = set()
     for subscription in subscribers:
         if subscription.email in sent:
@@ -299,13 +343,14 @@ async def send_alert(session: AsyncSession, payload: dict) -> None:
                     text.get("instruction") or "",
                     _("Expires: %(at)s") % {"at": cap_time(alert.expires)},
                     link,
+                    _("To receive no more alerts for this area, open %(link)s")
+                    % {
+                        "link": f"{base}/alerts/unsubscribe/"
+                        + unsubscribe_token(session, subscription)
+                    },
                 )
                 if part
             )
         await notifications.queue(
             session, kind="alert.new", to_email=subscription.email, subject=subject, body=body
         )
-
-
-async def incident_is_exercise(session: AsyncSession, incident_id: int) -> bool:
-    return (await get_incident(session, incident_id)).status == EXERCISE

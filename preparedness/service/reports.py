@@ -132,7 +132,7 @@ async def team_record(session: AsyncSession, org_id: int) -> dict:
     items = []
     for d in rows:
         incident = await get_incident(session, d.incident_id)
-        if incident.status == "exercise":
+        if incident.exercise:
             continue
         area = await get_area(session, d.area_id)
         items.append({"deployment": d, "incident": incident, "area": area, "hours": hours(d, now)})

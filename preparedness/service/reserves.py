@@ -47,6 +47,15 @@ async def get_warehouse(session: AsyncSession, warehouse_id: int, field: str = "
     return warehouse
 
 
+async def lock_warehouse(session: AsyncSession, warehouse_id: int) -> None:
+    """Serialize what takes or holds a warehouse's stock: on PostgreSQL a row lock, so a
+    manual issue and a match's hold cannot both count the same free stock; on SQLite the write
+    transaction (BEGIN IMMEDIATE) already runs alone."""
+    await session.execute(
+        select(Warehouse.id).where(Warehouse.id == warehouse_id).with_for_update()
+    )
+
+
 def _owns(user: User, warehouse: Warehouse) -> bool:
     return user.organization_id == warehouse.organization_id
 
@@ -58,7 +67,7 @@ async def reserved_by_item(session: AsyncSession, warehouse_id: int) -> dict[tup
             Reservation.unit,
             func.sum(Reservation.quantity - Reservation.issued),
         )
-        .where(Reservation.warehouse_id == warehouse_id)
+        .where(Reservation.warehouse_id == warehouse_id, Reservation.exercise.is_(False))
         .group_by(Reservation.category, Reservation.unit)
     )
     return {(c, u): int(q or 0) for c, u, q in rows}
@@ -143,6 +152,30 @@ async def _give(session: AsyncSession, lot: StockLot, quantity: int) -> None:
     await session.refresh(lot)
 
 
+async def _ensure_not_held(
+    session: AsyncSession, warehouse_id: int, category: str, unit: str, amount: int
+) -> None:
+    """A manual issue or transfer may not take stock held for accepted matches (409). A
+    negative adjustment may: it records stock that is physically gone, held or not."""
+    on_hand = await session.scalar(
+        select(func.coalesce(func.sum(StockLot.quantity), 0)).where(
+            StockLot.warehouse_id == warehouse_id,
+            StockLot.category == category,
+            StockLot.unit == unit,
+        )
+    )
+    held = (await reserved_by_item(session, warehouse_id)).get((category, unit), 0)
+    if amount > int(on_hand) - held:
+        raise StockShort(
+            _(
+                "Only %(free)s of %(on_hand)s on hand are free: "
+                "%(held)s are held for accepted matches."
+            )
+            % {"free": max(int(on_hand) - held, 0), "on_hand": int(on_hand), "held": held},
+            fields={"quantity": _("more than is free of holds")},
+        )
+
+
 def _short(available: int) -> StockShort:
     return StockShort(
         _("Not enough stock: %(n)s on hand.") % {"n": available},
@@ -217,6 +250,9 @@ async def move(
             )
         ]  # fmt: skip
     amount = abs(data.quantity)
+    await lock_warehouse(session, warehouse.id)
+    if data.kind in (MovementKind.issue, MovementKind.transfer):
+        await _ensure_not_held(session, warehouse.id, data.category, data.unit, amount)
     if data.lot is not None or data.expires_on is not None:
         lot = await _lot(session, warehouse.id, data, create=False)
         if lot is None or not await _take(session, lot, amount):

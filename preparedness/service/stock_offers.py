@@ -5,12 +5,19 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.i18n import _
 from core.matching import haversine_km
 from core.models import Organization
 from donations.service import get_match, put_reserve_offer
 from preparedness.models import MovementKind, Reservation, ReserveOffer, Warehouse
-from preparedness.service.reserves import _log, _short, _take_first_expiring, available
+from preparedness.service.reserves import (
+    _log,
+    _short,
+    _take_first_expiring,
+    available,
+    lock_warehouse,
+)
 from recovery.service import area_choices, get_incident, incident_today
 
 # Reserve offers stand for a year from the run; the lots' own expiry is checked on each run.
@@ -96,6 +103,7 @@ async def hold_for_match(session: AsyncSession, match_id: int) -> dict:
     link = await _link(session, match.offer_id)
     if link is None:
         return {}
+    await lock_warehouse(session, link.warehouse_id)
     warehouse = await session.get(Warehouse, link.warehouse_id)
     incident = await get_incident(session, link.incident_id)
     free = (await available(session, warehouse, incident_today(incident))).get(
@@ -110,6 +118,7 @@ async def hold_for_match(session: AsyncSession, match_id: int) -> dict:
             category=link.category,
             unit=link.unit,
             quantity=match.quantity,
+            exercise=incident.exercise,
         )
     )
     await session.flush()
@@ -126,6 +135,18 @@ async def issue_for_match(session: AsyncSession, match_id: int) -> dict:
     if delta <= 0:
         return {}
     warehouse = await session.get(Warehouse, reservation.warehouse_id)
+    if reservation.exercise:
+        # A drill's delivery is recorded, and the real reserve keeps its stock.
+        reservation.issued += delta
+        await session.flush()
+        await audit.record(
+            session,
+            actor=None,
+            action="stock.exercise_issue",
+            obj=reservation,
+            after={"match_id": match.id, "quantity": delta, "warehouse_id": warehouse.id},
+        )
+        return {}
     taken = await _take_first_expiring(
         session, warehouse.id, reservation.category, reservation.unit, delta
     )

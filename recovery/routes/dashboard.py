@@ -31,8 +31,11 @@ def _number(value) -> str:
 
 
 async def home(request: Request) -> Response:
-    summaries = await dashboard.incident_summaries(get_session(request))
-    return await render(request, "recovery/public/home.html", {"summaries": summaries})
+    exercises = request.query_params.get("exercises") == "1"
+    summaries = await dashboard.incident_summaries(get_session(request), exercises=exercises)
+    return await render(
+        request, "recovery/public/home.html", {"summaries": summaries, "exercises": exercises}
+    )
 
 
 def _need_charts(figures: dashboard.NeedFigures) -> dict:

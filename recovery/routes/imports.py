@@ -46,7 +46,7 @@ async def template(request: Request) -> Response:
 async def import_new(request: Request) -> Response:
     """Upload a spreadsheet; it is checked row by row before anything is saved."""
     user = await require_official(request)
-    incidents = await incident_choices(get_session(request))
+    incidents = await incident_choices(get_session(request), include_exercises=True)
     # Opened here so the uploaded file is closed when the page is answered.
     async with request.form():
         return await form_page(

@@ -12,6 +12,7 @@ from core.models import Role
 from core.web import redirect, render
 from recovery.schemas import (
     AgencyGrant,
+    AreaAgency,
     AreaCreate,
     AreaPublic,
     AreaQuery,
@@ -33,7 +34,9 @@ OFFICIALS = (Role.official,)
 async def manage_incidents(request: Request) -> Response:
     """The incidents with the form that opens one."""
     user = await require_official(request)
-    incidents, total = await service.list_incidents(get_session(request), limit=200)
+    incidents, total = await service.list_incidents(
+        get_session(request), include_exercises=True, limit=200
+    )
     return await form_page(
         request,
         "recovery/manage_incidents.html",
@@ -176,7 +179,11 @@ async def create_incident(request: Request, body: IncidentCreate, user):
 async def list_incidents(request: Request, query: IncidentQuery):
     """Incidents, most recent first."""
     rows, total = await service.list_incidents(
-        get_session(request), status=query.status, limit=query.limit, offset=query.offset
+        get_session(request),
+        status=query.status,
+        include_exercises=query.include_exercises,
+        limit=query.limit,
+        offset=query.offset,
     )
     return api.page(rows, total)
 
@@ -220,6 +227,13 @@ async def list_agencies(request: Request):
 async def create_area(request: Request, body: AreaCreate, user):
     """Add an area; its level follows its parent (county → township → village)."""
     return await service.create_area(get_session(request), body, actor=user)
+
+
+async def set_area_agency(request: Request, body: AreaAgency, user):
+    """Name the government agency answerable for the area: overdue work there escalates to it."""
+    return await service.set_area_agency(
+        get_session(request), request.path_params["id"], body.organization_id, actor=user
+    )
 
 
 async def list_areas(request: Request, query: AreaQuery):
@@ -330,6 +344,16 @@ api_routes = [
         name="areas",
         query=AreaQuery,
         response=api.Page[AreaPublic],
+        tags=["areas"],
+    ),
+    api.ApiRoute(
+        "/areas/{id:int}/agency",
+        set_area_agency,
+        methods=["PUT"],
+        name="area_agency",
+        body=AreaAgency,
+        response=AreaPublic,
+        roles=OFFICIALS,
         tags=["areas"],
     ),
 ]

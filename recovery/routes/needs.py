@@ -118,7 +118,7 @@ async def need_new(request: Request) -> Response:
     """Log a need; choosing another incident reloads the form with that incident's areas."""
     user = await require_official(request)
     session = get_session(request)
-    incidents = await incident_service.incident_choices(session)
+    incidents = await incident_service.incident_choices(session, include_exercises=True)
 
     async def context(data: dict) -> dict:
         incident_id = data.get("incident_id") or (incidents[0].id if incidents else None)

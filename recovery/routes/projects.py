@@ -56,7 +56,7 @@ async def project_new(request: Request) -> Response:
     """Create a project; choosing another incident reloads the form with that incident's areas."""
     user = await require_official(request)
     session = get_session(request)
-    incidents = await incident_service.incident_choices(session)
+    incidents = await incident_service.incident_choices(session, include_exercises=True)
     currency = request.app.state.settings.currency
 
     async def context(data: dict) -> dict:

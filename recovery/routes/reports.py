@@ -45,7 +45,7 @@ async def report_new(request: Request) -> Response:
         user=await require_official(request),
         drop_blank=True,
         initial=dict(request.query_params),
-        context={"incidents": await incident_choices(get_session(request))},
+        context={"incidents": await incident_choices(get_session(request), include_exercises=True)},
         action=lambda session, body, user: service.create_report(session, body, actor=user),
         success=lambda report: request.url_for("recovery:report", id=report.id),
     )

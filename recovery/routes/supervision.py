@@ -21,7 +21,7 @@ async def supervision_page(request: Request) -> Response:
     query, _errors = from_query(SupervisionQuery, request.query_params)
     context = {
         "board": await service.board(session, query.incident_id),
-        "incidents": await incident_choices(session),
+        "incidents": await incident_choices(session, include_exercises=True),
         "incident_id": query.incident_id,
     }
     return await render(request, "recovery/supervision.html", context, block="board")

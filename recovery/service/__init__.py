@@ -5,6 +5,7 @@ from recovery.labels import PRIORITY as PRIORITY_LABELS
 from recovery.models import PRIORITY_RANK, Category, NeedStatus, Priority
 from recovery.schemas import NeedCreate, ProjectCreate, TaskCreate
 from recovery.service.access import can_act, ensure_can_act
+from recovery.service.escalation import escalate
 from recovery.service.incidents import (
     area_choices,
     area_with_descendants,
@@ -41,6 +42,7 @@ __all__ = [
     "create_project",
     "create_task",
     "ensure_can_act",
+    "escalate",
     "derive_status",
     "get_area",
     "get_incident",

@@ -247,9 +247,12 @@ class IncidentSummary:
     projects: int
 
 
-async def incident_summaries(session: AsyncSession, *, limit: int = 50) -> list[IncidentSummary]:
-    """The incidents for the home page, newest first, each with its headline figures."""
-    incidents, _total = await list_incidents(session, limit=limit)
+async def incident_summaries(
+    session: AsyncSession, *, limit: int = 50, exercises: bool = False
+) -> list[IncidentSummary]:
+    """The incidents for the home page, newest first, each with its headline figures; drills
+    only on their own list (`exercises`), never among the real incidents."""
+    incidents, _total = await list_incidents(session, exercises_only=exercises, limit=limit)
     if not incidents:
         return []
     ids = [i.id for i in incidents]

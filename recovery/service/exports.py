@@ -169,6 +169,8 @@ def _needs_query(incident_id: int | None) -> Select:
         Need.needed_by,
         Need.updated_at,
     ).join(Incident, Incident.id == Need.incident_id)
+    # Drills are never in the open data, asked for by id or not.
+    query = query.where(Incident.exercise.is_(False))
     if incident_id is not None:
         query = query.where(Need.incident_id == incident_id)
     return query.order_by(Need.id)
@@ -244,6 +246,8 @@ def _three_w_query(incident_id: int | None) -> Select:
         .join(Organization, Organization.id == Task.responsible_org_id)
         .join(Incident, Incident.id == Project.incident_id)
     )
+    leads = leads.where(Incident.exercise.is_(False))
+    tasks = tasks.where(Incident.exercise.is_(False))
     if incident_id is not None:
         leads = leads.where(Project.incident_id == incident_id)
         tasks = tasks.where(Project.incident_id == incident_id)

@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.i18n import _
-from core.models import User
+from core.models import Organization, OrgKind, User
 from core.types import as_db_id
-from recovery.models import Area, AreaLevel, Incident
+from recovery.models import Area, AreaLevel, Incident, IncidentStatus
 from recovery.schemas import AreaCreate, IncidentCreate, IncidentUpdate
 from recovery.service.access import ensure_can_act, ensure_official
 from recovery.service.lookup import get_area
@@ -27,7 +27,10 @@ async def create_incident(session: AsyncSession, data: IncidentCreate, *, actor:
     await ensure_official(session, actor)
     # The creator's agency leads the incident.
     incident = Incident(
-        **data.model_dump(), created_by_id=actor.id, lead_org_id=actor.organization_id
+        **data.model_dump(),
+        exercise=data.status == IncidentStatus.exercise,
+        created_by_id=actor.id,
+        lead_org_id=actor.organization_id,
     )
     session.add(incident)
     await session.flush()
@@ -42,9 +45,21 @@ async def update_incident(
 ) -> Incident:
     incident = await ensure_can_act(session, actor, incident_id)
     before = audit.snapshot(incident)
+    if (
+        incident.exercise
+        and data.status is not None
+        and data.status not in (IncidentStatus.exercise, IncidentStatus.closed)
+    ):
+        # Its needs, matches and deployments were a rehearsal: they must not become real.
+        raise Conflict(
+            _("A drill stays a drill: it can only be closed."),
+            fields={"status": _("a drill cannot become a real incident")},
+        )
     for key, value in data.model_dump(exclude_unset=True).items():
         if value is not None:
             setattr(incident, key, value)
+    if incident.status == IncidentStatus.exercise:
+        incident.exercise = True
     await session.flush()
     await audit.record(
         session,
@@ -58,11 +73,23 @@ async def update_incident(
 
 
 async def list_incidents(
-    session: AsyncSession, *, status: str | None = None, limit: int = 50, offset: int = 0
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    include_exercises: bool = False,
+    exercises_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> tuple[list[Incident], int]:
+    """Incidents, newest first; drills only when asked for (the public never sees them mixed
+    with real incidents)."""
     query = select(Incident)
     if status:
         query = query.where(Incident.status == status)
+    if exercises_only:
+        query = query.where(Incident.exercise.is_(True))
+    elif not include_exercises and status != IncidentStatus.exercise:
+        query = query.where(Incident.exercise.is_(False))
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(
         query.order_by(Incident.started_on.desc(), Incident.id.desc()).limit(limit).offset(offset)
@@ -70,9 +97,14 @@ async def list_incidents(
     return list(rows), total or 0
 
 
-async def incident_choices(session: AsyncSession) -> list[Incident]:
-    """The incidents a form or a filter offers, most recent first."""
-    incidents, _total = await list_incidents(session, limit=200)
+async def incident_choices(
+    session: AsyncSession, *, include_exercises: bool = False
+) -> list[Incident]:
+    """The incidents a form or a filter offers, most recent first; officials' forms pass
+    `include_exercises`, public ones leave drills out."""
+    incidents, _total = await list_incidents(
+        session, include_exercises=include_exercises, limit=200
+    )
     return incidents
 
 
@@ -101,6 +133,8 @@ async def create_area(session: AsyncSession, data: AreaCreate, *, actor: User) -
                 fields={"level": _("must be %(level)s") % {"level": child}},
             )
         level = child
+    if data.responsible_org_id is not None:
+        await _answerable_agency(session, data.responsible_org_id)
     area = Area(
         incident_id=data.incident_id,
         parent_id=data.parent_id,
@@ -108,11 +142,47 @@ async def create_area(session: AsyncSession, data: AreaCreate, *, actor: User) -
         level=level or AreaLevel.county,
         lat=data.lat,
         lon=data.lon,
+        responsible_org_id=data.responsible_org_id,
     )
     session.add(area)
     await session.flush()
     await audit.record(
         session, actor=actor, action="area.create", obj=area, after=audit.snapshot(area)
+    )
+    return area
+
+
+async def _answerable_agency(
+    session: AsyncSession, org_id: int, field: str = "responsible_org_id"
+) -> Organization:
+    org = await session.get(Organization, org_id)
+    if org is None or org.kind != OrgKind.government or not org.is_verified():
+        raise InvalidInput(
+            _("Only a verified government agency can be responsible for an area."),
+            fields={field: _("not a verified government agency")},
+        )
+    return org
+
+
+async def set_area_agency(
+    session: AsyncSession, area_id: int, org_id: int | None, *, actor: User
+) -> Area:
+    """Name the government agency answerable for an area (territorial management); overdue
+    work there is escalated to it."""
+    area = await get_area(session, area_id)
+    await ensure_can_act(session, actor, area.incident_id)
+    if org_id is not None:
+        await _answerable_agency(session, org_id, "organization_id")
+    before = audit.snapshot(area)
+    area.responsible_org_id = org_id
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="area.agency",
+        obj=area,
+        before=before,
+        after=audit.snapshot(area),
     )
     return area
 

@@ -10,7 +10,7 @@ from core.events import publish
 from core.i18n import _
 from core.models import AuditEntry, User
 from recovery.errors import OverFulfilment
-from recovery.models import Area, Need, NeedStatus
+from recovery.models import Area, Incident, Need, NeedStatus
 from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate
 from recovery.service.access import ensure_can_act
 from recovery.service.incidents import area_with_descendants
@@ -228,11 +228,16 @@ async def list_needs(
     if query.q:
         conditions.append(Need.title.ilike(f"%{query.q}%"))
     stmt = stmt.where(*conditions)
+    if query.incident_id is None:
+        # The platform-wide list leaves drills out (a drill's own list shows its needs).
+        stmt = stmt.where(Need.incident_id.not_in(_drills()))
     if len(conditions) == (query.incident_id is not None):
         # Only the incident (or nothing) filters: the count is cached under the public
         # version, so a busy list never counts the whole table per request.
         total = await cached_need_count(session, query.incident_id)
     else:
+        if query.incident_id is None:
+            conditions.append(Need.incident_id.not_in(_drills()))
         total = await session.scalar(select(func.count()).select_from(Need).where(*conditions))
     # The stored rank, so (incident_id, priority_rank, needed_by, id) serves the order.
     rows = await session.execute(
@@ -243,11 +248,15 @@ async def list_needs(
     return [(need, area) for need, area in rows.all()], total or 0
 
 
+def _drills():
+    return select(Incident.id).where(Incident.exercise.is_(True))
+
+
 async def cached_need_count(session: AsyncSession, incident_id: int | None) -> int:
     """How many needs the incident (None: the platform) has, counted once per version."""
     if incident_id is None:
         key = (None, *(await session.execute(cache.ALL_VERSIONS)).one())
-        where = ()
+        where = (Need.incident_id.not_in(_drills()),)
     else:
         key = (incident_id, *await cache.versions(session, incident_id))
         where = (Need.incident_id == incident_id,)

@@ -8,8 +8,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.domain import gather
 from core.i18n import _
-from core.models import User
-from recovery.models import Incident, IncidentStatus, Need, NeedStatus, Project, Task, TaskStatus
+from core.models import Organization, User
+from recovery.models import (
+    Escalation,
+    Incident,
+    IncidentStatus,
+    Need,
+    NeedStatus,
+    Project,
+    Task,
+    TaskStatus,
+)
 from recovery.schemas import SupervisionBoard, SupervisionGroup, SupervisionItem
 from recovery.service.incidents import incident_today
 from recovery.service.lookup import get_incident
@@ -108,6 +117,9 @@ async def board(
         for incident in incidents:
             for kind, org_id, item in await provided_items(session, incident.id):
                 add(org_id, kind, item)
+    await _mark_escalated_items(
+        session, [item for kinds in groups.values() for items in kinds.values() for item in items]
+    )
     names = await organization_names(session, {k for k in groups if k is not None})
     result = [
         SupervisionGroup(
@@ -124,6 +136,32 @@ async def board(
     return SupervisionBoard(
         incident_id=incident_id, as_of=as_of, totals=totals, organizations=result
     )
+
+
+async def latest_escalations(
+    session: AsyncSession, kind: str, object_ids: list[int]
+) -> dict[int, tuple[Escalation, str]]:
+    """The highest step each object has reached, with the agency's name."""
+    if not object_ids:
+        return {}
+    rows = await session.execute(
+        select(Escalation, Organization.name)
+        .join(Organization, Organization.id == Escalation.organization_id)
+        .where(Escalation.kind == kind, Escalation.object_id.in_(object_ids))
+        .order_by(Escalation.level)
+    )
+    return {step.object_id: (step, name) for step, name in rows.all()}
+
+
+async def _mark_escalated_items(session: AsyncSession, items: list[SupervisionItem]) -> None:
+    """Show on each task how far up the territory it has been escalated."""
+    steps = await latest_escalations(session, "task", [i.id for i in items if i.kind == "task"])
+    for item in items:
+        if item.kind == "task" and item.id in steps:
+            step, name = steps[item.id]
+            item.escalated_to_id = step.organization_id
+            item.escalated_to = name
+            item.escalation_level = step.level
 
 
 async def provided_items(

@@ -11,7 +11,14 @@ from core.clock import utcnow
 from core.errors import Forbidden, NotFound
 from core.i18n import _
 from core.models import User
-from recovery.service import can_act, get_incident, get_need, get_project, get_task
+from recovery.service import (
+    can_act,
+    escalate,
+    get_incident,
+    get_need,
+    get_project,
+    get_task,
+)
 from residents.models import Complaint, ComplaintAbout
 from residents.schemas import Accountability, ComplaintCreate, ComplaintView
 from residents.service.requests import token_hash
@@ -141,26 +148,75 @@ def _overdue_mail(complaint: Complaint, incident_name: str):
     return compose
 
 
-async def escalate_overdue(session: AsyncSession, payload: dict) -> dict:
-    """Job `residents.escalate_complaints`: overdue complaints go to the lead agency."""
-    rows = await session.execute(
-        select(Complaint).where(
-            Complaint.status == "open",
-            Complaint.escalated_at.is_(None),
-            Complaint.due_at < utcnow(),
-        )
-    )
-    escalated = 0
-    for complaint in rows.scalars().all():
-        complaint.escalated_at = utcnow()
-        incident = await get_incident(session, complaint.incident_id)
-        if incident.lead_org_id is not None:
-            await notifications.queue_for_organization(
-                session,
-                organization_id=incident.lead_org_id,
-                kind="residents.complaint_overdue",
-                compose=_overdue_mail(complaint, incident.name),
+async def _area_of(session: AsyncSession, complaint: Complaint) -> int | None:
+    """The area the complaint is about, so it can climb that area's agencies."""
+    if complaint.about_id is None:
+        return None
+    if complaint.about_kind == ComplaintAbout.task:
+        task = await get_task(session, complaint.about_id)
+        return (await get_project(session, task.project_id)).area_id
+    if complaint.about_kind == ComplaintAbout.project:
+        return (await get_project(session, complaint.about_id)).area_id
+    if complaint.about_kind == ComplaintAbout.need:
+        return (await get_need(session, complaint.about_id)).area_id
+    return None
+
+
+def _escalation_mail(complaint: Complaint, incident_name: str, days_late: int):
+    def compose(level: int, area_name: str | None) -> tuple[str, str]:
+        params = {
+            "id": complaint.id,
+            "incident": incident_name,
+            "due": f"{complaint.due_at:%Y-%m-%d}",
+            "late": days_late,
+            "area": area_name or incident_name,
+        }
+        return (
+            _("Escalated to you: complaint %(id)s is %(late)s day(s) overdue") % params,
+            _(
+                "Complaint %(id)s on %(incident)s was due %(due)s and is not resolved. It was "
+                "reminded to the organization responsible and is now escalated to your agency, "
+                "responsible for %(area)s."
             )
-        escalated += 1
+            % params,
+        )
+
+    return compose
+
+
+async def escalate_overdue(session: AsyncSession, payload: dict) -> dict:
+    """Job `residents.escalate_complaints`: an overdue complaint is first reminded to its
+    responsible organization (the lead agency when none), then climbs the territory's agencies
+    (recovery's escalation: its area's agency, the parent area's, the lead agency)."""
+    now = utcnow()
+    rows = await session.execute(
+        select(Complaint).where(Complaint.status == "open", Complaint.due_at < now)
+    )
+    reminded = escalated = 0
+    for complaint in rows.scalars().all():
+        incident = await get_incident(session, complaint.incident_id)
+        if complaint.escalated_at is None:
+            complaint.escalated_at = now
+            target = complaint.responsible_org_id or incident.lead_org_id
+            if target is not None:
+                await notifications.queue_for_organization(
+                    session,
+                    organization_id=target,
+                    kind="residents.complaint_overdue",
+                    compose=_overdue_mail(complaint, incident.name),
+                )
+            reminded += 1
+        days_late = (now - complaint.due_at).days
+        steps = await escalate(
+            session,
+            kind="complaint",
+            object_id=complaint.id,
+            incident=incident,
+            area_id=await _area_of(session, complaint),
+            days_late=days_late,
+            responsible_org_id=complaint.responsible_org_id,
+            compose=_escalation_mail(complaint, incident.name, days_late),
+        )
+        escalated += len(steps)
     await session.flush()
-    return {"escalated": escalated}
+    return {"reminded": reminded, "escalated": escalated}

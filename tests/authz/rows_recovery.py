@@ -23,6 +23,8 @@ ROWS = [
     row("GET /api/v1/incidents/{id:int}/agencies", PUBLIC, id='incident'),
     row("POST /api/v1/areas", OFFICIAL_A, body=b.area),
     row("GET /api/v1/areas", PUBLIC),
+    row("PUT /api/v1/areas/{id:int}/agency", OFFICIAL_A, id='area',
+        body=lambda i: {"organization_id": i["org_official_a"]}),
     row("POST /api/v1/needs/import", OFFICIAL_A, body=b.incident_only, files=b.spreadsheet),
     row("GET /api/v1/imports/{id:int}", OFFICIAL_A, id='import'),
     row("POST /api/v1/imports/{id:int}/run", OFFICIAL_A, id='import'),

@@ -16,6 +16,7 @@ from core import clock, jobs
 from core.app import create_app
 from core.models import OrgKind, Role
 from core.settings import Settings
+from tests.authz import world_preparedness
 from tests.conftest import Factory
 
 GOV = OrgKind.government
@@ -260,6 +261,7 @@ async def build_world(app, client: httpx.AsyncClient) -> World:  # noqa: PLR0915
     )  # fmt: skip
     ids["complaint"] = complaint["id"]
     ids["complaint_token"] = complaint["follow_up_url"].rstrip("/").rsplit("/", 1)[-1]
+    await world_preparedness.build(app, call, ids)
     return world
 
 

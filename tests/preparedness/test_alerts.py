@@ -3,6 +3,7 @@ alerts, updates and cancellations naming the original, double opt-in mail to sub
 
 import email
 import email.policy
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +18,10 @@ from core.models import OutboxMessage
 pytestmark = pytest.mark.asyncio
 
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
-SCHEMA = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "schema" / "CAP-v1.2.xsd")))
+XSD = Path(__file__).parent / "schema" / "CAP-v1.2.xsd"
+# The OASIS file as published (see schema/NOTICE.md): pinned, so it cannot be loosened.
+XSD_SHA256 = "f6c6ed7537a463968b7b36110f7e8bba1f86ad2257a8b84619d7dce530e57401"
+SCHEMA = etree.XMLSchema(etree.parse(str(XSD)))
 
 
 def alert_body(prep, **overrides) -> dict:
@@ -50,6 +54,18 @@ async def _cap(client, alert_id) -> etree._Element:
     document = etree.fromstring(response.content)
     SCHEMA.assertValid(document)
     return document
+
+
+async def test_the_schema_is_the_official_oasis_file_and_it_rejects_a_broken_alert():
+    assert hashlib.sha256(XSD.read_bytes()).hexdigest() == XSD_SHA256
+    assert b"Copyright OASIS Open 2010" in XSD.read_bytes()
+    broken = etree.fromstring(
+        b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>x</identifier>'
+        b"<sender>s</sender><sent>2026-01-01T00:00:00Z</sent><status>Actual</status>"
+        b"<msgType>Alert</msgType><scope>Public</scope></alert>"
+    )
+    # CAP wants an explicit offset: "Z" is refused, as are unknown statuses.
+    assert not SCHEMA.validate(broken)
 
 
 async def test_alert_is_valid_cap_with_an_english_and_a_chinese_info(prep, client):
@@ -171,7 +187,25 @@ async def test_subscriber_confirms_and_receives_new_alerts_by_mail(prep, client,
     assert len(delivered) == 1
     assert delivered[0]["To"] == "li@example.org"
     assert "River over its banks" in delivered[0]["Subject"]
-    assert "Move to the school" in delivered[0].get_body().get_content()
+    content = delivered[0].get_body().get_content()
+    assert "Move to the school" in content
+    # Every alert mail carries a signed unsubscribe link that works without signing in.
+    unsubscribe = content.split("/alerts/unsubscribe/", 1)[1].split()[0]
+    stop_path = f"/alerts/unsubscribe/{unsubscribe}"
+    client.cookies.clear()
+    page = await client.get(stop_path)
+    assert page.status_code == 200 and "Riverside County" in page.text
+    forged = await client.get(f"/alerts/unsubscribe/{unsubscribe[:-2]}xx")
+    assert forged.status_code == 404
+    stopped = await client.post(stop_path, data={"csrftoken": client.cookies.get("csrftoken", "")})
+    assert stopped.status_code == 200 and "no more alerts" in stopped.text
+    again = await prep.call("POST", "/api/v1/alerts", alert_body(prep), status=201)
+    await jobs.run_job(app.state.database, "preparedness.send_alert", {"alert_id": again["id"]})
+    async with app.state.database.session() as session:
+        mails = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "alert.new"))
+        )
+    assert len(mails) == 1
 
 
 def _mailbox(folder) -> list:

@@ -215,3 +215,29 @@ async def test_accepting_a_reserve_match_after_the_stock_left_is_refused(prep, a
     await _move(prep, depot["id"], prep.official, kind="issue", quantity=45, **fuel)
     error = await prep.call("POST", f"/api/v1/matches/{proposal['id']}/accept", status=409)
     assert error["error"]["code"] == "stock_short"
+
+
+async def test_a_manual_issue_cannot_take_stock_held_for_an_accepted_match(prep, app):
+    need = await prep.setup.need(category="food", unit="boxes", quantity=30)
+    depot = await _warehouse(prep, prep.official)
+    food = {"category": "food", "unit": "boxes"}
+    await _move(prep, depot["id"], prep.official, kind="receive", quantity=50, **food)
+    run = await _matching_run(prep, app)
+    proposal = next(p for p in run["proposals"] if p["need_id"] == need["id"])
+    await prep.call("POST", f"/api/v1/matches/{proposal['id']}/accept")
+    # 30 of the 50 are held: issuing 21 by hand would leave the match short.
+    error = await _move(
+        prep, depot["id"], prep.official, status=409, kind="issue", quantity=21, **food
+    )
+    assert error["error"]["code"] == "stock_short" and "quantity" in error["error"]["fields"]
+    other = await _warehouse(prep, prep.official, name="Township depot")
+    await _move(
+        prep, depot["id"], prep.official, status=409, kind="transfer", quantity=21,
+        to_warehouse_id=other["id"], **food,
+    )  # fmt: skip
+    assert [s["quantity"] for s in await _stock(prep, depot["id"], prep.official)] == [50]
+    assert await _stock(prep, other["id"], prep.official) == []
+    await _move(prep, depot["id"], prep.official, kind="issue", quantity=20, **food)
+    # The held 30 are still there for the delivery.
+    await prep.call("POST", f"/api/v1/matches/{proposal['id']}/fulfil", {"quantity": 30})
+    assert await _stock(prep, depot["id"], prep.official) == []

@@ -79,17 +79,26 @@ async def test_only_the_responsible_or_an_official_resolves_and_the_public_sees_
     assert TEXT not in page.text and "13799998888" not in page.text
 
 
-async def test_an_overdue_complaint_escalates_to_the_lead_agency(residents, app):
+async def test_an_overdue_complaint_is_reminded_then_escalates_to_the_lead_agency(residents, app):
     task = await _task(residents)
     receipt = await _file(residents, about_kind="task", about_id=task["id"])
     async with app.state.database.transaction() as session:
-        assert await service.escalate_overdue(session, {}) == {"escalated": 0}
+        assert await service.escalate_overdue(session, {}) == {"reminded": 0, "escalated": 0}
     clock.advance(timedelta(days=15))
     async with app.state.database.transaction() as session:
-        assert await service.escalate_overdue(session, {}) == {"escalated": 1}
-        assert await service.escalate_overdue(session, {}) == {"escalated": 0}
+        # A day late: the responsible organization (the task's) is reminded.
+        assert await service.escalate_overdue(session, {}) == {"reminded": 1, "escalated": 0}
+        assert await service.escalate_overdue(session, {}) == {"reminded": 0, "escalated": 0}
         mail = await session.scalars(
             select(OutboxMessage).where(OutboxMessage.kind == "residents.complaint_overdue")
+        )
+        assert [m.to_email for m in mail] == [residents.ngo_user.email]
+    clock.advance(timedelta(days=3))
+    async with app.state.database.transaction() as session:
+        # No area agency on the way up: the step goes to the incident's lead agency.
+        assert await service.escalate_overdue(session, {}) == {"reminded": 0, "escalated": 1}
+        mail = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "recovery.escalation")
         )
         assert [m.to_email for m in mail] == [residents.setup.official.email]
     await residents.client.post(
