@@ -24,6 +24,7 @@ from donations.service import (
     donations,
     funds,
     giving,
+    in_kind,
     incidents,
     ledger,
     scans,
@@ -163,6 +164,7 @@ async def giving_page(request: Request) -> Response:
         {
             "incident": incident,
             "figures": await funds.incident_funds(session, incident.id),
+            "in_kind": await in_kind.incident_in_kind(session, incident.id),
             "projects": projects,
             **await giving.board(session, incident.id),
             "entries": latest,
