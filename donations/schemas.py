@@ -46,7 +46,9 @@ def amount_fields(data: Mapping[str, Any], names: Sequence[str]) -> dict[str, An
     `amount_minor` (1250); what does not parse is left for validation to refuse."""
     fields = {name: data.get(name) for name in names}
     if data.get("amount"):
-        fields["amount_minor"] = to_minor(str(data["amount"]), str(data.get("currency") or ""))
+        typed = str(data["amount"])
+        # Text that does not parse stays as typed, so validation refuses it by name.
+        fields["amount_minor"] = to_minor(typed, str(data.get("currency") or "")) or typed
     return fields
 
 

@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
 from donations.models import Channel, Disbursement, Donation, DonationStatus
-from donations.service import donations, giving, in_kind, ledger, spending, trail
+from donations.service import (
+    donations,
+    giving,
+    in_kind,
+    instructions,
+    ledger,
+    spending,
+    trail,
+)
 from recovery.service import get_incident, get_project, incident_projects, open_needs
 
 
@@ -131,6 +139,8 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
     view: dict = {
         "incident_id": incident_id,
         "pledges": [],
+        "received": [],
+        "instructions": None,
         "disbursements": [],
         "dont_send": [],
         "projects": [],
@@ -146,8 +156,13 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
     pledges, _total = await donations.list_donations(
         session, incident_id=incident_id, status="pledged", limit=200
     )
+    received, _total = await donations.list_donations(
+        session, incident_id=incident_id, status="received", limit=200
+    )
     return view | {
         "pledges": pledges,
+        "received": received,
+        "instructions": await instructions.get_instructions(session, incident_id),
         "disbursements": await spending.list_disbursements(session, incident_id=incident_id),
         "dont_send": await giving.dont_send_list(session, incident_id),
         "projects": await incident_projects(session, incident_id),

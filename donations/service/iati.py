@@ -304,7 +304,11 @@ async def _transactions(
         .execution_options(yield_per=TX_BATCH)
     )
     async for donation in donations:
-        net = (donation.received_minor or 0) - donation.refunded_minor
+        # A received gift with no amount recorded was received in full (as d003 backfilled).
+        received = (
+            donation.amount_minor if donation.received_minor is None else donation.received_minor
+        )
+        net = received - donation.refunded_minor
         if net <= 0:
             continue
         when = donation.received_at.date()
