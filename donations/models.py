@@ -81,6 +81,12 @@ class Offer(SQLModel, table=True):
         CheckConstraint("lat >= -90 AND lat <= 90", name="ck_offers_lat"),
         CheckConstraint("lon >= -180 AND lon <= 180", name="ck_offers_lon"),
         CheckConstraint("available_from <= available_until", name="ck_offers_window"),
+        CheckConstraint(
+            "(value_minor IS NULL AND value_currency IS NULL) OR "
+            f"(value_minor > 0 AND value_minor <= {MAX_AMOUNT_MINOR} "
+            "AND value_currency IS NOT NULL)",
+            name="ck_offers_value",
+        ),
         Index("ix_offers_incident_status", "incident_id", "status"),
     )
 
@@ -99,6 +105,9 @@ class Offer(SQLModel, table=True):
     available_from: date
     available_until: date
     description: str = Field(default="", sa_type=Text)
+    # The giver's estimate of what the whole offer is worth: in kind, never cash.
+    value_minor: int | None = Field(default=None, sa_type=BigInteger)
+    value_currency: str | None = Field(default=None, max_length=3)
     status: str = Field(default=OfferStatus.open, max_length=20)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -157,6 +166,7 @@ class Match(SQLModel, table=True):
             "quantity_fulfilled >= 0 AND quantity_fulfilled <= quantity",
             name="ck_matches_fulfilled",
         ),
+        CheckConstraint("value_delivered_minor >= 0", name="ck_matches_value_delivered"),
         Index("ix_matches_need_status", "need_id", "status"),
         Index("ix_matches_offer_status", "offer_id", "status"),
     )
@@ -167,6 +177,8 @@ class Match(SQLModel, table=True):
     offer_id: int = Field(foreign_key="offers.id")
     quantity: int
     quantity_fulfilled: int = 0
+    # The estimated value of what was delivered so far, in the offer's value currency.
+    value_delivered_minor: int = Field(default=0, sa_type=BigInteger)
     distance_km: float
     needed_by: date  # the need's date when proposed, so the on-time record needs no join
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -46,7 +46,9 @@ def amount_fields(data: Mapping[str, Any], names: Sequence[str]) -> dict[str, An
     `amount_minor` (1250); what does not parse is left for validation to refuse."""
     fields = {name: data.get(name) for name in names}
     if data.get("amount"):
-        fields["amount_minor"] = to_minor(str(data["amount"]), str(data.get("currency") or ""))
+        typed = str(data["amount"])
+        # Text that does not parse stays as typed, so validation refuses it by name.
+        fields["amount_minor"] = to_minor(typed, str(data.get("currency") or "")) or typed
     return fields
 
 
@@ -68,12 +70,24 @@ class OfferCreate(_In):
     available_from: date
     available_until: date
     description: str | None = Field(default=None, max_length=5000)
+    # An estimate of what the goods or service are worth; shown as in kind, never as cash.
+    value_minor: AmountMinor | None = None
+    value_currency: Currency | None = None
 
     @model_validator(mode="after")
     def _window(self):
         if self.available_until < self.available_from:
             raise FieldError("available_until", _("The offer cannot end before it is available."))
-        return self
+        return _valued(self)
+
+
+def _valued(offer):
+    """An estimated value names its currency, and a currency alone means nothing."""
+    if offer.value_minor is not None and offer.value_currency is None:
+        raise FieldError("value_currency", _("Name the currency of the estimated value."))
+    if offer.value_currency is not None and offer.value_minor is None:
+        raise FieldError("value_minor", _("Give the estimated value, or leave both empty."))
+    return offer
 
 
 class OfferUpdate(_In):
@@ -86,6 +100,8 @@ class OfferUpdate(_In):
     available_from: date | None = None
     available_until: date | None = None
     description: str | None = Field(default=None, max_length=5000)
+    value_minor: AmountMinor | None = None
+    value_currency: Currency | None = None
 
 
 class OfferPublic(BaseModel):
@@ -105,6 +121,8 @@ class OfferPublic(BaseModel):
     available_from: date
     available_until: date
     description: str
+    value_minor: int | None
+    value_currency: str | None
     status: str
     created_at: datetime
 
@@ -133,6 +151,7 @@ class ProposalPublic(BaseModel):
     offer_id: int
     quantity: int
     quantity_fulfilled: int
+    value_delivered_minor: int = 0
     distance_km: float
     reasons: list[str]
     status: str
@@ -182,6 +201,8 @@ class RunPublic(BaseModel):
 
 class FulfilRequest(_In):
     quantity: Quantity
+    # The estimated value of this delivery when it differs from the offer's value pro rata.
+    value_minor: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_MINOR)
 
 
 class MatchQuery(Pagination):
@@ -464,12 +485,24 @@ class ProjectFundsPublic(BaseModel):
     funds_by_currency: list[FundsPublic]
 
 
+class InKindPublic(BaseModel):
+    """Goods and services given in kind, at their givers' estimated value, per currency."""
+
+    currency: str
+    offered_value_minor: int = Field(description="estimated value of the open offers")
+    delivered_value_minor: int = Field(description="estimated value of what was delivered")
+    offers: int
+    deliveries: int
+
+
 class IncidentFundsPublic(BaseModel):
-    """In the deployment's currency as `funds`, every currency in `funds_by_currency`."""
+    """In the deployment's currency as `funds`, every currency in `funds_by_currency`; what
+    came in kind is apart in `in_kind` and never part of a cash figure."""
 
     funds: FundsPublic
     funds_by_currency: list[FundsPublic]
     projects: list[ProjectFundsPublic]
+    in_kind: list[InKindPublic] = []
 
 
 # ---- disclosures

@@ -21,7 +21,15 @@ from donations.schemas import (
     RefundRequest,
     amount_fields,
 )
-from donations.service import donations, incidents, instructions, receipts, spending, trail
+from donations.service import (
+    donations,
+    in_kind,
+    incidents,
+    instructions,
+    receipts,
+    spending,
+    trail,
+)
 from recovery.service import incident_projects, open_needs
 
 PLEDGE_FIELDS = ("incident_id", "need_id", "project_id", "currency", "public_name")
@@ -77,7 +85,15 @@ async def mine(request: Request) -> Response:
     session = get_session(request)
     rows = await donations.donor_donations(session, user.id)
     trails = await trail.trails(session, rows)
-    return await render(request, "donations/mine.html", {"donations": rows, "trails": trails})
+    return await render(
+        request,
+        "donations/mine.html",
+        {
+            "donations": rows,
+            "trails": trails,
+            "in_kind": await in_kind.donor_gifts_in_kind(session, user),
+        },
+    )
 
 
 async def gift_page(request: Request) -> Response:

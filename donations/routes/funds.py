@@ -15,8 +15,10 @@ from donations.schemas import (
     DisbursementCreate,
     DontSendCreate,
     ExportQuery,
+    PaymentInstructionsSet,
     ReceiptCreate,
     ReceiveRequest,
+    RefundRequest,
     ReverseRequest,
     amount_fields,
 )
@@ -24,7 +26,9 @@ from donations.service import (
     donations,
     funds,
     giving,
+    in_kind,
     incidents,
+    instructions,
     ledger,
     scans,
     spending,
@@ -34,6 +38,10 @@ from recovery.service import get_incident, incident_projects
 
 DISBURSEMENT_FIELDS = (
     "incident_id", "project_id", "need_id", "currency", "description", "receipt_reference",
+)  # fmt: skip
+RECEIPT_FIELDS = (
+    "incident_id", "currency", "reference", "channel", "project_id", "need_id", "donor_name",
+    "public_name",
 )  # fmt: skip
 
 
@@ -46,6 +54,7 @@ async def desk_context(request: Request, incident_id: int | None, failed=None, t
     `typed` is what was entered in it."""
     session = get_session(request)
     choices, _chosen = await incidents.choose(session, None)
+    view = await funds.desk(session, incident_id)
     return {
         "incidents": choices,
         "categories": CATEGORY_CHOICES,
@@ -53,7 +62,9 @@ async def desk_context(request: Request, incident_id: int | None, failed=None, t
         "errors": {},
         "form": typed or {},
         "failed": failed,
-        **await funds.desk(session, incident_id),
+        **view,
+        "project_options": [(p.id, p.title) for p in view["projects"]],
+        "need_options": [(n.id, n.title) for n in view["needs"]],
     }
 
 
@@ -64,17 +75,25 @@ async def funds_desk(request: Request) -> Response:
     return await render(request, "donations/funds.html", await desk_context(request, incident_id))
 
 
-def _row_form(kind: str, block: str, schema, load, act):
-    """A handler for a form on one row of the desk: `load` finds the row, `act` does it."""
+def _row_form(kind: str, block: str, schema, load, act, fields: tuple[str, ...] = ()):
+    """A handler for a form on one row of the desk: `load` finds the row, `act` does it.
+    With `fields`, the form types an amount in the row's currency (`amount` → amount_minor)."""
 
     async def handler(request: Request) -> Response:
         user = await require(request, Role.official)
         row = await load(get_session(request), request.path_params["id"])
+        typed: dict = {}
+
+        def prepare(data: dict) -> dict:
+            typed.update(data)  # the re-rendered row shows what was typed
+            return amount_fields(data | {"currency": row.currency}, fields)
+
         return await form_page(
             request, "donations/funds.html", block=block, schema=schema, user=user,
             action=lambda session, body, user: act(session, row, body, user),
             success=lambda done: desk_url(request, done.incident_id),
-            context=lambda _data: desk_context(request, row.incident_id, (kind, row.id)),
+            context=lambda _data: desk_context(request, row.incident_id, (kind, row.id), typed),
+            prepare=prepare if fields else None,
         )  # fmt: skip
 
     return handler
@@ -86,6 +105,16 @@ receive_pledge = _row_form(
         session, donation_id=donation.id, reference=body.reference, actor=user,
         amount_minor=body.amount_minor,
     ),
+    fields=("reference",),
+)  # fmt: skip
+# Unspent money of a received gift goes back to its donor, as a refund entry.
+refund_gift = _row_form(
+    "refund", "received", RefundRequest, donations.get_donation,
+    lambda session, donation, body, user: spending.refund(
+        session, donation_id=donation.id, amount_minor=body.amount_minor, reason=body.reason,
+        actor=user,
+    ),
+    fields=("reason",),
 )  # fmt: skip
 # From the funds desk: correct an entry with a reversing one, giving the reason.
 reverse = _row_form(
@@ -116,6 +145,44 @@ async def disburse(request: Request) -> Response:
     return await form_page(
         request, "donations/funds.html", block="disburse", schema=DisbursementCreate, user=user,
         action=action, prepare=prepare, context=context,
+        success=lambda row: desk_url(request, row.incident_id),
+    )  # fmt: skip
+
+
+async def record_receipt(request: Request) -> Response:
+    """Money that came without a pledge, recorded from the desk."""
+    user = await require(request, Role.official)
+    typed: dict = {}
+
+    def prepare(data: dict) -> dict:
+        typed.update(data)
+        return amount_fields(data, RECEIPT_FIELDS)
+
+    async def context(data: dict) -> dict:
+        incident_id = incidents.as_id(data.get("incident_id"))
+        return await desk_context(request, incident_id, "receipt", typed)
+
+    return await form_page(
+        request, "donations/funds.html", block="receipt", schema=ReceiptCreate, user=user,
+        action=lambda session, body, user: donations.record_receipt(
+            session, data=body, actor=user
+        ),
+        prepare=prepare, context=context,
+        success=lambda row: desk_url(request, row.incident_id),
+    )  # fmt: skip
+
+
+async def set_instructions(request: Request) -> Response:
+    """The incident's payment instructions, set from the desk."""
+    user = await require(request, Role.official)
+    incident = await get_incident(get_session(request), request.path_params["id"])
+    return await form_page(
+        request, "donations/funds.html", block="instructions", schema=PaymentInstructionsSet,
+        user=user, drop_blank=True,
+        action=lambda session, body, user: instructions.set_instructions(
+            session, incident_id=incident.id, data=body, actor=user
+        ),
+        context=lambda _data: desk_context(request, incident.id, "instructions"),
         success=lambda row: desk_url(request, row.incident_id),
     )  # fmt: skip
 
@@ -163,6 +230,7 @@ async def giving_page(request: Request) -> Response:
         {
             "incident": incident,
             "figures": await funds.incident_funds(session, incident.id),
+            "in_kind": await in_kind.incident_in_kind(session, incident.id),
             "projects": projects,
             **await giving.board(session, incident.id),
             "entries": latest,

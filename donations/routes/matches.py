@@ -69,7 +69,8 @@ async def match_fulfil(request: Request) -> Response:
     return await form_page(
         request, "donations/matches.html", block="matches", schema=FulfilRequest, user=user,
         action=lambda session, body, user: matches.fulfil(
-            session, match_id=match_id, quantity=body.quantity, actor=user
+            session, match_id=match_id, quantity=body.quantity, actor=user,
+            value_minor=body.value_minor,
         ),
         success=lambda _row: request.url_for("donations:matches"),
         context=context,
@@ -91,9 +92,14 @@ async def decline_match(request: Request, user: User):
 
 
 async def fulfil_match(request: Request, body: FulfilRequest, user: User):
-    """Report delivery on an accepted match; the need's quantity_met rises by `quantity`."""
+    """Report delivery on an accepted match; the need's quantity_met rises by `quantity`, and
+    a valued offer's estimated value delivered by `value_minor` (default: pro rata)."""
     return await matches.fulfil(
-        get_session(request), match_id=request.path_params["id"], quantity=body.quantity, actor=user
+        get_session(request),
+        match_id=request.path_params["id"],
+        quantity=body.quantity,
+        actor=user,
+        value_minor=body.value_minor,
     )
 
 

@@ -6,7 +6,8 @@ For a project, `funds` is in the project's own currency. `pledged_minor` counts 
 not reversed (received ones included; money that came without a pledge is not a pledge),
 `received_minor` what officials recorded as received (the amount that arrived, less refunds),
 `disbursed_minor` what was spent, and `balance_minor` = received - disbursed. Money is pooled
-per incident, so a project's balance may be negative when general funds paid for it.
+per incident, so a project's balance may be negative when general funds paid for it. Gifts in
+kind are figured apart (service.in_kind) and never enter these cash figures.
 """
 
 from collections import defaultdict
@@ -17,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
 from donations.models import Channel, Disbursement, Donation, DonationStatus
-from donations.service import donations, giving, ledger, spending, trail
+from donations.service import (
+    donations,
+    giving,
+    in_kind,
+    instructions,
+    ledger,
+    spending,
+    trail,
+)
 from recovery.service import get_incident, get_project, incident_projects, open_needs
 
 
@@ -121,6 +130,7 @@ async def incident_summary(session: AsyncSession, incident_id: int) -> dict:
         {"project_id": project_id, "funds_by_currency": list(totals.values())}
         for project_id, totals in per_project.items()
     ]
+    summary["in_kind"] = await in_kind.incident_in_kind(session, incident.id)
     return summary
 
 
@@ -129,6 +139,8 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
     view: dict = {
         "incident_id": incident_id,
         "pledges": [],
+        "received": [],
+        "instructions": None,
         "disbursements": [],
         "dont_send": [],
         "projects": [],
@@ -144,8 +156,13 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
     pledges, _total = await donations.list_donations(
         session, incident_id=incident_id, status="pledged", limit=200
     )
+    received, _total = await donations.list_donations(
+        session, incident_id=incident_id, status="received", limit=200
+    )
     return view | {
         "pledges": pledges,
+        "received": received,
+        "instructions": await instructions.get_instructions(session, incident_id),
         "disbursements": await spending.list_disbursements(session, incident_id=incident_id),
         "dont_send": await giving.dont_send_list(session, incident_id),
         "projects": await incident_projects(session, incident_id),

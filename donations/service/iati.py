@@ -4,22 +4,33 @@ Organizations carry no registered IATI identifiers here, so refs use the platfor
 scheme `XI-RC-<organization id>`; donors appear only by their public name or "Anonymous".
 The incident's general fund (money given or spent without a project) is one more activity,
 so the whole money trail is published and the file always holds the one activity the schema
-requires. Reversed receipts and disbursements are left out: IATI has no reversal transaction.
+requires. Reversed receipts and disbursements are left out: IATI has no reversal transaction;
+a gift counts what was received less what was refunded.
+
+Every transaction names its provider and receiver organization. A gift comes from its donor
+to the activity's reporting organization; a disbursement goes from the reporting
+organization to the project's lead (implementing) organization, or, without a project, is
+spent by the reporting organization itself. A disbursement's description lists the gifts
+its allocations drew from, and an allocation that drew a gift of another activity (the
+general fund paying for a project) is a pair of transactions that links the two activities
+by `provider-activity-id` and `receiver-activity-id`: a disbursement out of the gift's
+activity and incoming funds into the disbursement's.
 """
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.models import Organization, OrgKind, User
 from core.types import printable
-from donations.models import Disbursement, Donation, DonationStatus
+from donations.models import Allocation, Disbursement, Donation, DonationStatus
 from donations.service.donations import public_donor_name
 from recovery.service import get_area, get_incident, incident_projects
 
@@ -36,6 +47,7 @@ TX_INCOMING, TX_DISBURSEMENT = "1", "3"
 SECTOR_VOCABULARY, SECTOR_CODE = "1", "73010"
 WGS84 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 PLATFORM_REF, PLATFORM_NAME = "XI-RC-0", "Recovery Commons"
+PUBLIC_DONORS = "Public donors through Recovery Commons"
 # Rows per server-side cursor batch of a streamed export.
 TX_BATCH = 500
 
@@ -133,11 +145,34 @@ def _fragment(element: etree._Element, depth: int) -> bytes:
     return b"\n".join(lines[depth : -depth - 1]) + b"\n"
 
 
+@dataclass(frozen=True)
+class Side:
+    """One activity as a transaction names it: its identifier and its reporting organization."""
+
+    identifier: str
+    reporter: Organization | None
+    lead: Organization | None = None
+
+
 async def activities(session: AsyncSession, incident, currency: str):
     """Each activity without its transactions, with an async iterator of those."""
-    yield await _fund_activity(session, incident, currency)
-    for project in await incident_projects(session, incident.id):
-        yield await _activity(session, incident, project)
+    projects = await incident_projects(session, incident.id)
+    sides: dict[int | None, Side] = {}
+    reporter = await _reporter(session, incident.created_by_id)
+    sides[None] = Side(_identifier(reporter, f"I{incident.id}"), reporter)
+    for project in projects:
+        lead = await _organization(session, project.lead_org_id)
+        owner = await _reporter(session, project.created_by_id) or lead
+        sides[project.id] = Side(_identifier(owner, f"I{incident.id}-P{project.id}"), owner, lead)
+    yield (
+        _fund_activity(incident, currency, sides),
+        _transactions(session, incident.id, None, sides),
+    )
+    for project in projects:
+        yield (
+            await _activity(session, project, sides[project.id]),
+            _transactions(session, incident.id, project.id, sides),
+        )
 
 
 async def _reporter(session: AsyncSession, created_by_id: int | None) -> Organization | None:
@@ -145,46 +180,49 @@ async def _reporter(session: AsyncSession, created_by_id: int | None) -> Organiz
     return await _organization(session, creator.organization_id if creator else None)
 
 
-def _open_activity(reporter: Organization | None, identifier: str, currency: str, **extra):
+def _identifier(reporter: Organization | None, suffix: str) -> str:
+    return f"{org_ref(reporter) if reporter else PLATFORM_REF}-{suffix}"
+
+
+def _open_activity(side: Side, currency: str, **extra):
+    reporter = side.reporter
     activity = etree.Element(
         "iati-activity",
         humanitarian="1",
         **{"default-currency": currency, "last-updated-datetime": _stamp(utcnow())} | extra,
     )
+    etree.SubElement(activity, "iati-identifier").text = side.identifier
     ref = org_ref(reporter) if reporter else PLATFORM_REF
-    etree.SubElement(activity, "iati-identifier").text = f"{ref}-{identifier}"
     kind = ORG_TYPES.get(reporter.kind, "90") if reporter else "90"
     reporting = etree.SubElement(activity, "reporting-org", ref=ref, type=kind)
     _narrative(reporting, reporter.name if reporter else PLATFORM_NAME)
     return activity
 
 
-async def _fund_activity(session: AsyncSession, incident, currency: str):
+def _fund_activity(incident, currency: str, sides: dict[int | None, Side]):
     """Money given to the incident or a need, or spent without a project."""
-    reporter = await _reporter(session, incident.created_by_id)
+    side = sides[None]
     # Donations arrive as they come: a rapid-onset crisis has no budget (BudgetNotProvided 3).
-    activity = _open_activity(reporter, f"I{incident.id}", currency, **{"budget-not-provided": "3"})
+    activity = _open_activity(side, currency, **{"budget-not-provided": "3"})
     _text(activity, "title", f"{incident.name}: general recovery fund")
     _text(activity, "description", incident.description or incident.name)
-    _participant(activity, ROLE_FUNDING, None, "Public donors through Recovery Commons")
-    if reporter is not None:
-        _participant(activity, ROLE_ACCOUNTABLE, reporter)
+    _participant(activity, ROLE_FUNDING, None, PUBLIC_DONORS)
+    if side.reporter is not None:
+        _participant(activity, ROLE_ACCOUNTABLE, side.reporter)
     etree.SubElement(activity, "activity-status", code="2")
     etree.SubElement(activity, "activity-date", type="2", **{"iso-date": str(incident.started_on)})
     _sector(activity)
-    return activity, _transactions(session, incident.id, None, None)
+    return activity
 
 
-async def _activity(session: AsyncSession, incident, project):
-    lead = await _organization(session, project.lead_org_id)
-    reporter = await _reporter(session, project.created_by_id) or lead
-    activity = _open_activity(reporter, f"I{incident.id}-P{project.id}", project.currency)
+async def _activity(session: AsyncSession, project, side: Side):
+    activity = _open_activity(side, project.currency)
     _text(activity, "title", project.title)
     _text(activity, "description", project.description or project.title)
-    _participant(activity, ROLE_FUNDING, None, "Public donors through Recovery Commons")
-    _participant(activity, ROLE_ACCOUNTABLE, reporter)
-    if lead is not None:
-        _participant(activity, ROLE_IMPLEMENTING, lead)
+    _participant(activity, ROLE_FUNDING, None, PUBLIC_DONORS)
+    _participant(activity, ROLE_ACCOUNTABLE, side.reporter)
+    if side.lead is not None:
+        _participant(activity, ROLE_IMPLEMENTING, side.lead)
     etree.SubElement(activity, "activity-status", code=_status(project))
     etree.SubElement(activity, "activity-date", type="1", **{"iso-date": str(project.starts_on)})
     etree.SubElement(activity, "activity-date", type="3", **{"iso-date": str(project.due_on)})
@@ -199,7 +237,7 @@ async def _activity(session: AsyncSession, incident, project):
     etree.SubElement(budget, "period-start", **{"iso-date": str(project.starts_on)})
     etree.SubElement(budget, "period-end", **{"iso-date": str(project.due_on)})
     _value(budget, "value", project.budget_minor, project.currency, project.starts_on)
-    return activity, _transactions(session, incident.id, project.id, lead)
+    return activity
 
 
 def _sector(activity) -> None:
@@ -217,6 +255,23 @@ def _participant(activity, role: str, org: Organization | None, name: str = "") 
     _narrative(element, org.name if org is not None else name)
 
 
+def _party(
+    tx, tag: str, org: Organization | None, activity: Side | None = None, donor: str = ""
+) -> None:
+    """A transaction's provider-org or receiver-org: a donor by name only, else an organization
+    with its ref (the platform's own when the activity has no organization), and the activity
+    the money leaves or enters when it is one of this file's."""
+    attrs: dict[str, str] = {}
+    if not donor:
+        attrs["ref"] = org_ref(org) if org is not None else PLATFORM_REF
+    if activity is not None:
+        attrs[f"{tag.removesuffix('-org')}-activity-id"] = activity.identifier
+    if org is not None:
+        attrs["type"] = ORG_TYPES.get(org.kind, "90")
+    element = etree.SubElement(tx, tag, **attrs)
+    _narrative(element, donor or (org.name if org is not None else PLATFORM_NAME))
+
+
 def _status(project) -> str:
     today = utcnow().date()
     if project.starts_on > today:
@@ -224,51 +279,145 @@ def _status(project) -> str:
     return "3" if project.progress >= 100 else "2"  # finalisation, implementation
 
 
+def _in_activity(column, project_id: int | None):
+    return column == project_id if project_id is not None else column.is_(None)
+
+
+def _money(minor: int, currency: str) -> str:
+    return str(Decimal(minor).scaleb(-get_currency_precision(currency)))
+
+
 async def _transactions(
-    session: AsyncSession, incident_id: int, project_id: int | None, lead
+    session: AsyncSession, incident_id: int, project_id: int | None, sides: dict
 ) -> AsyncIterator[etree._Element]:
-    """The activity's transactions, each a detached element, read from server-side cursors."""
+    """The activity's transactions, each a detached element, read from server-side cursors:
+    gifts received, money drawn in from other activities, disbursements, money drawn out."""
+    here = sides[project_id]
     donations = await session.stream_scalars(
         select(Donation)
         .where(
             Donation.incident_id == incident_id,
-            Donation.project_id == project_id
-            if project_id is not None
-            else Donation.project_id.is_(None),
+            _in_activity(Donation.project_id, project_id),
             Donation.status == DonationStatus.received,
         )
         .order_by(Donation.received_at, Donation.id)
         .execution_options(yield_per=TX_BATCH)
     )
     async for donation in donations:
+        # A received gift with no amount recorded was received in full (as d003 backfilled).
+        received = (
+            donation.amount_minor if donation.received_minor is None else donation.received_minor
+        )
+        net = received - donation.refunded_minor
+        if net <= 0:
+            continue
         when = donation.received_at.date()
-        tx = etree.Element("transaction", ref=f"RC-DON-{donation.id}")
-        etree.SubElement(tx, "transaction-type", code=TX_INCOMING)
-        etree.SubElement(tx, "transaction-date", **{"iso-date": when.isoformat()})
-        _value(tx, "value", donation.amount_minor, donation.currency, when)
+        tx = _open_tx(f"RC-DON-{donation.id}", TX_INCOMING, when, net, donation.currency)
         _text(tx, "description", f"Donation received, reference {donation.reference}")
-        _text(tx, "provider-org", public_donor_name(donation))
+        _party(tx, "provider-org", None, donor=public_donor_name(donation))
+        _party(tx, "receiver-org", here.reporter, here)
         yield tx
-    disbursements = await session.stream_scalars(
-        select(Disbursement)
+    async for tx in _links(session, incident_id, project_id, sides, incoming=True):
+        yield tx
+    async for tx in _disbursements(session, incident_id, project_id, here):
+        yield tx
+    async for tx in _links(session, incident_id, project_id, sides, incoming=False):
+        yield tx
+
+
+def _open_tx(ref: str, code: str, when: date, minor: int, currency: str) -> etree._Element:
+    tx = etree.Element("transaction", ref=ref)
+    etree.SubElement(tx, "transaction-type", code=code)
+    etree.SubElement(tx, "transaction-date", **{"iso-date": when.isoformat()})
+    _value(tx, "value", minor, currency, when)
+    return tx
+
+
+async def _disbursements(
+    session: AsyncSession, incident_id: int, project_id: int | None, here: Side
+) -> AsyncIterator[etree._Element]:
+    """Each disbursement with the gifts its live allocations drew from, in one ordered read."""
+    rows = await session.stream(
+        select(Disbursement, Allocation.donation_id, Allocation.amount_minor)
+        .outerjoin(
+            Allocation,
+            and_(Allocation.disbursement_id == Disbursement.id, Allocation.reversed.is_(False)),
+        )
         .where(
             Disbursement.incident_id == incident_id,
-            Disbursement.project_id == project_id
-            if project_id is not None
-            else Disbursement.project_id.is_(None),
+            _in_activity(Disbursement.project_id, project_id),
             Disbursement.reversed.is_(False),
         )
-        .order_by(Disbursement.created_at, Disbursement.id)
+        .order_by(Disbursement.created_at, Disbursement.id, Allocation.id)
         .execution_options(yield_per=TX_BATCH)
     )
-    async for row in disbursements:
-        when = row.created_at.date()
-        tx = etree.Element("transaction", ref=f"RC-DIS-{row.id}")
-        etree.SubElement(tx, "transaction-type", code=TX_DISBURSEMENT)
-        etree.SubElement(tx, "transaction-date", **{"iso-date": when.isoformat()})
-        _value(tx, "value", row.amount_minor, row.currency, when)
-        _text(tx, "description", row.description)
-        if lead is not None:
-            receiver = etree.SubElement(tx, "receiver-org", ref=org_ref(lead))
-            _narrative(receiver, lead.name)
+    current: Disbursement | None = None
+    drawn: list[str] = []
+    async for row, donation_id, amount in rows:
+        if current is not None and row.id != current.id:
+            yield _disbursement(current, drawn, here)
+            drawn = []
+        current = row
+        if donation_id is not None:
+            drawn.append(f"RC-DON-{donation_id} {_money(amount, row.currency)}")
+    if current is not None:
+        yield _disbursement(current, drawn, here)
+
+
+def _disbursement(row: Disbursement, drawn: list[str], here: Side) -> etree._Element:
+    when = row.created_at.date()
+    tx = _open_tx(f"RC-DIS-{row.id}", TX_DISBURSEMENT, when, row.amount_minor, row.currency)
+    text = row.description
+    if drawn:
+        text += f" (paid from gifts: {', '.join(drawn)})"
+    _text(tx, "description", text)
+    _party(tx, "provider-org", here.reporter, here)
+    # Without a project (or its lead) the reporting organization spends the money itself.
+    _party(tx, "receiver-org", here.lead or here.reporter)
+    return tx
+
+
+async def _links(
+    session: AsyncSession, incident_id: int, project_id: int | None, sides: dict, *, incoming: bool
+) -> AsyncIterator[etree._Element]:
+    """Allocations that drew a gift of one activity for a disbursement of another: incoming
+    funds of the disbursement's activity, or a disbursement out of the gift's activity."""
+    mine, theirs = (
+        (Disbursement.project_id, Donation.project_id)
+        if incoming
+        else (Donation.project_id, Disbursement.project_id)
+    )
+    rows = await session.stream(
+        select(Allocation, Disbursement.created_at, Donation.project_id, Disbursement.project_id)
+        .join(Disbursement, Disbursement.id == Allocation.disbursement_id)
+        .join(Donation, Donation.id == Allocation.donation_id)
+        .where(
+            Allocation.incident_id == incident_id,
+            Allocation.reversed.is_(False),
+            Disbursement.reversed.is_(False),
+            _in_activity(mine, project_id),
+            theirs.is_not(None)
+            if project_id is None
+            else or_(theirs.is_(None), theirs != project_id),
+        )
+        .order_by(Disbursement.created_at, Allocation.id)
+        .execution_options(yield_per=TX_BATCH)
+    )
+    async for allocation, created_at, gift_project, spent_project in rows:
+        source, target = sides.get(gift_project), sides.get(spent_project)
+        if source is None or target is None:
+            continue  # a project of another incident cannot hold this incident's money
+        when = created_at.date()
+        code = TX_INCOMING if incoming else TX_DISBURSEMENT
+        tx = _open_tx(
+            f"RC-ALC-{allocation.id}", code, when, allocation.amount_minor, allocation.currency
+        )
+        _text(
+            tx,
+            "description",
+            f"Gift RC-DON-{allocation.donation_id} drawn for disbursement "
+            f"RC-DIS-{allocation.disbursement_id}",
+        )
+        _party(tx, "provider-org", source.reporter, source)
+        _party(tx, "receiver-org", target.reporter, target)
         yield tx

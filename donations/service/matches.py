@@ -169,12 +169,35 @@ async def decline(session: AsyncSession, *, match_id: int, actor: User) -> Match
     return row
 
 
-async def fulfil(session: AsyncSession, *, match_id: int, quantity: int, actor: User) -> Match:
-    """The offering side delivers; the need's quantity_met rises through the recovery service."""
+def delivery_value(offer: Offer, quantity: int, value_minor: int | None) -> int:
+    """The estimated value of one delivery: as stated, else the offer's value pro rata."""
+    if value_minor is not None:
+        if offer.value_minor is None:
+            raise InvalidState(
+                _("This offer has no estimated value; add one to the offer first."),
+                fields={"value_minor": _("the offer has no estimated value")},
+            )
+        return value_minor
+    if offer.value_minor is None:
+        return 0
+    return offer.value_minor * quantity // offer.quantity
+
+
+async def fulfil(
+    session: AsyncSession,
+    *,
+    match_id: int,
+    quantity: int,
+    actor: User,
+    value_minor: int | None = None,
+) -> Match:
+    """The offering side delivers; the need's quantity_met rises through the recovery service.
+    A valued offer's delivery carries its estimated value (in kind, never in a cash balance)."""
     row = await get_match(session, match_id)
     offer = await session.get(Offer, row.offer_id)
     if offer is None or not owns_offer(actor, offer):
         raise NotOwner(_("Only the offering organization or person may fulfil this match."))
+    value = delivery_value(offer, quantity, value_minor)
     before = audit.snapshot(row)
     now = utcnow()
     total = Match.quantity_fulfilled + quantity
@@ -187,6 +210,7 @@ async def fulfil(session: AsyncSession, *, match_id: int, quantity: int, actor: 
         )
         .values(
             quantity_fulfilled=total,
+            value_delivered_minor=Match.value_delivered_minor + value,
             status=case((total >= Match.quantity, MatchStatus.fulfilled.value), else_=Match.status),
             fulfilled_at=case(
                 (total >= Match.quantity, literal(now, UTCDateTime())), else_=Match.fulfilled_at
@@ -217,7 +241,7 @@ async def fulfil(session: AsyncSession, *, match_id: int, quantity: int, actor: 
         action="match.fulfil",
         obj=row,
         before=before,
-        after=audit.snapshot(row) | {"quantity_delivered": quantity},
+        after=audit.snapshot(row) | {"quantity_delivered": quantity, "value_delivered": value},
     )
     return row
 

@@ -73,9 +73,18 @@ async def update_offer(
         raise InvalidState(_("A withdrawn offer cannot be changed."))
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     before = audit.snapshot(offer)
-    merged = {
-        key: getattr(offer, key) for key in ("available_from", "available_until", "quantity")
-    } | changes
+    kept = ("available_from", "available_until", "quantity", "value_minor", "value_currency")
+    merged = {key: getattr(offer, key) for key in kept} | changes
+    if merged["value_minor"] is not None and merged["value_currency"] is None:
+        raise InvalidInput(
+            _("Name the currency of the estimated value."),
+            fields={"value_currency": _("needed with an estimated value")},
+        )
+    if merged["value_currency"] is not None and merged["value_minor"] is None:
+        raise InvalidInput(
+            _("Give the estimated value, or leave both empty."),
+            fields={"value_minor": _("needed with a currency")},
+        )
     if merged["available_until"] < merged["available_from"]:
         raise InvalidInput(
             _("The offer must end on or after its first day."),

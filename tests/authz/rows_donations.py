@@ -12,6 +12,22 @@ from tests.authz.matrix import (
     row,
 )
 
+
+def refund_form(i):
+    return {"amount": "0.01", "reason": "Sent twice"}
+
+
+def receipt_form(i):
+    return {
+        "incident_id": i["incident"], "amount": "1.00", "currency": "CNY", "reference": "CASH-1",
+        "channel": "cash",
+    }  # fmt: skip
+
+
+def instructions_form(i):
+    return {"account_holder": "Recovery Office", "bank": "Bank of Riverside", "account_number": "1"}
+
+
 # fmt: off
 # Columns: an v1 v2 d1 d2 np op nA nB oA oB ad (see tests/authz/matrix.py).
 ROWS = [
@@ -62,6 +78,10 @@ ROWS = [
     row("GET /funds", OFFICIAL),
     row("POST /funds/donations/{id:int}/receive", OFFICIAL_A, id='donation', body=b.receive),
     row("POST /funds/disbursements", OFFICIAL_A, body=b.disbursement_form),
+    row("POST /funds/donations/{id:int}/refund", OFFICIAL_A, id='donation', body=refund_form),
+    row("POST /funds/receipts", OFFICIAL_A, body=receipt_form),
+    row("POST /funds/incidents/{id:int}/instructions", OFFICIAL_A, id='incident',
+        body=instructions_form),
     row("GET /funds/disbursements/{id:int}/receipt", "L F F F F F F F F N N F", id='disbursement'),
     row("POST /funds/dont-send", OFFICIAL_A, body=b.dont_send),
     row("POST /funds/dont-send/{id:int}/remove", OFFICIAL_A, id='dont_send'),

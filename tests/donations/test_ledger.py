@@ -216,7 +216,7 @@ async def test_public_outputs_never_show_donor_emails(client, world):
 
 
 async def test_iati_export_is_valid_against_the_2_03_schema(client, world):
-    await money_flow(client, world)
+    gifts = await money_flow(client, world)
     response = await client.get(f"/api/v1/export/iati.xml?incident_id={world.incident.id}")
     assert response.status_code == 200
     schema = xmlschema.XMLSchema(str(SCHEMA_DIR / "iati-activities-schema.xsd"))
@@ -225,8 +225,19 @@ async def test_iati_export_is_valid_against_the_2_03_schema(client, world):
     assert root.get("version") == "2.03"
     fund, activity = root.findall("iati-activity")
     assert fund.findtext("iati-identifier").endswith(f"-I{world.incident.id}")
-    assert [t.findtext("value") for t in fund.findall("transaction")] == ["800.00"]
-    assert fund.find("transaction/provider-org/narrative").text == "Ma Lin"
+    fund_id, project_id = fund.findtext("iati-identifier"), activity.findtext("iati-identifier")
+    flows = [
+        (t.find("transaction-type").get("code"), t.findtext("value"))
+        for t in fund.findall("transaction")
+    ]
+    # The gift, then the 100.00 of it the project's disbursement drew out of the fund.
+    assert flows == [("1", "800.00"), ("3", "100.00")]
+    gift, drawn = fund.findall("transaction")
+    assert gift.find("provider-org/narrative").text == "Ma Lin"
+    assert gift.find("provider-org").get("ref") is None  # a donor has no organization ref
+    assert gift.find("receiver-org").get("receiver-activity-id") == fund_id
+    assert drawn.find("provider-org").get("provider-activity-id") == fund_id
+    assert drawn.find("receiver-org").get("receiver-activity-id") == project_id
     assert fund.get("budget-not-provided") == "3"
     assert activity.findtext("title/narrative") == "Rebuild Willow school"
     roles = sorted(p.get("role") for p in activity.findall("participating-org"))
@@ -237,8 +248,62 @@ async def test_iati_export_is_valid_against_the_2_03_schema(client, world):
         (t.find("transaction-type").get("code"), t.findtext("value"))
         for t in activity.findall("transaction")
     ]
-    assert transactions == [("1", "400.00"), ("3", "500.00")]
-    assert activity.find("transaction/provider-org/narrative").text == "Anonymous"
+    # Its own gift, the 100.00 drawn in from the general fund, then the disbursement.
+    assert transactions == [("1", "400.00"), ("1", "100.00"), ("3", "500.00")]
+    own, drawn_in, spent = activity.findall("transaction")
+    assert own.find("provider-org/narrative").text == "Anonymous"
+    assert drawn_in.get("ref") == drawn.get("ref")  # one allocation, seen from both sides
+    assert drawn_in.find("provider-org").get("provider-activity-id") == fund_id
+    assert drawn_in.find("receiver-org").get("receiver-activity-id") == project_id
+    assert spent.find("provider-org").get("provider-activity-id") == project_id
+    lead = spent.find("receiver-org")
+    assert lead.get("ref") == f"XI-RC-{world.ngo.organization_id}"
+    assert lead.findtext("narrative") == "Red Cross Riverside"
+    # The disbursement says which gifts paid for it.
+    description = spent.findtext("description/narrative")
+    assert f"RC-DON-{gifts[1]['id']} 400.00" in description
+    assert f"RC-DON-{gifts[0]['id']} 100.00" in description
+
+
+async def test_iati_counts_what_arrived_less_refunds_and_leaves_reversed_spending_out(
+    client, world
+):
+    official = world.headers["official"]
+    gift = (await pledge(client, world, amount_minor=50_000, public_name="Ma Lin")).json()
+    await client.post(
+        f"/api/v1/donations/{gift['id']}/receive",
+        json={"reference": "BANK-7", "amount_minor": 45_000},
+        headers=official,
+    )
+    refund = await client.post(
+        f"/api/v1/donations/{gift['id']}/refund",
+        json={"amount_minor": 5_000, "reason": "sent twice"},
+        headers=official,
+    )
+    assert refund.status_code == 201
+    spent = (await disburse(client, world, 10_000, project_id=None)).json()
+    undone = (await disburse(client, world, 7_000)).json()
+    entries = (await client.get(f"/api/v1/ledger?incident_id={world.incident.id}")).json()
+    (entry,) = [
+        e for e in entries["items"]
+        if e["kind"] == "disbursement" and e["disbursement_id"] == undone["id"]
+    ]  # fmt: skip
+    reversed_ = await client.post(
+        f"/api/v1/ledger/{entry['id']}/reverse", json={"reason": "wrong project"}, headers=official
+    )
+    assert reversed_.status_code == 201
+    response = await client.get(f"/api/v1/export/iati.xml?incident_id={world.incident.id}")
+    schema = xmlschema.XMLSchema(str(SCHEMA_DIR / "iati-activities-schema.xsd"))
+    schema.validate(response.content)
+    fund, project = etree.fromstring(response.content).findall("iati-activity")
+    rows = [(t.get("ref"), t.findtext("value")) for t in fund.findall("transaction")]
+    assert rows == [(f"RC-DON-{gift['id']}", "400.00"), (f"RC-DIS-{spent['id']}", "100.00")]
+    # Spent without a project: the reporting agency spends the fund itself.
+    paid = fund.findall("transaction")[1]
+    reporter = fund.find("reporting-org").get("ref")
+    assert paid.find("provider-org").get("ref") == reporter
+    assert paid.find("receiver-org").get("ref") == reporter
+    assert project.findall("transaction") == []
 
 
 async def test_iati_without_projects_or_money_is_still_valid(client, world):
