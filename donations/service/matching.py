@@ -18,6 +18,7 @@ from core.jobs import enqueue
 from core.matching import MatchResult, NeedInput, OfferInput, match
 from core.models import User
 from donations.errors import RunInProgress, RunNotFound
+from donations.labels import CATEGORY_LABELS
 from donations.models import (
     Match,
     MatchingRun,
@@ -27,6 +28,7 @@ from donations.models import (
     RunStatus,
     UnmetLine,
 )
+from donations.service.fairness import summary, townships
 from donations.service.matches import promised_in_incident
 from recovery.service import ensure_can_act, get_incident, open_need_rows
 
@@ -38,9 +40,12 @@ async def inputs(
 ) -> tuple[list[NeedInput], list[OfferInput]]:
     needs = await open_need_rows(session, incident_id)
     pending = await promised_in_incident(session, incident_id)
+    # Fairness is between townships: a village's need counts in its township.
+    township_of, _names = await townships(session, incident_id)
     need_inputs = []
     for n in needs:
-        remaining = n.quantity - n.quantity_met - pending.get(n.id, 0)
+        promised = n.quantity_met + pending.get(n.id, 0)
+        remaining = n.quantity - promised
         if remaining > 0:
             need_inputs.append(
                 NeedInput(
@@ -52,7 +57,8 @@ async def inputs(
                     needed_by=n.needed_by,
                     lat=n.lat,
                     lon=n.lon,
-                    area_id=n.area_id,
+                    area_id=township_of.get(n.area_id, n.area_id),
+                    covered=promised,
                 )
             )
     # Other domains bring their offers up to date first (preparedness: warehouse stock).
@@ -103,7 +109,9 @@ async def run(
     needs, offers = await inputs(session, incident_id, today)
     started = time.perf_counter()
     # The solver is CPU-bound; a worker thread keeps other requests flowing meanwhile.
-    result = await asyncio.to_thread(match, needs, offers, today=today)
+    result = await asyncio.to_thread(
+        match, needs, offers, today=today, max_area_gap_pct=max_area_gap_pct
+    )
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     matching_run = MatchingRun(
         incident_id=incident_id, created_by_id=actor.id, max_area_gap_pct=max_area_gap_pct
@@ -184,7 +192,9 @@ async def run_job(session: AsyncSession, payload: dict) -> None:
             .where(MatchingRun.id == run_id, MatchingRun.status == RunStatus.queued.value)
             .values(status=RunStatus.running.value, phase="reading", percent=5,
                     updated_at=clock.utcnow())
-            .returning(MatchingRun.incident_id, MatchingRun.created_by_id)
+            .returning(
+                MatchingRun.incident_id, MatchingRun.created_by_id, MatchingRun.max_area_gap_pct
+            )
             .execution_options(synchronize_session=False)
         )  # fmt: skip
         row = claimed.first()
@@ -199,7 +209,7 @@ async def run_job(session: AsyncSession, payload: dict) -> None:
             needs, offers = await inputs(side, incident_id, today)
         await _report(session, run_id, "matching", 15)
         started = time.perf_counter()
-        result = await _match_reporting(session, run_id, needs, offers, today)
+        result = await _match_reporting(session, run_id, needs, offers, today, row.max_area_gap_pct)
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         await _report(session, run_id, "writing", 90)
     except Exception as exc:
@@ -214,13 +224,18 @@ async def run_job(session: AsyncSession, payload: dict) -> None:
         await _fail(session, run_id, exc, side=False)
 
 
-async def _match_reporting(session, run_id, needs, offers, today) -> MatchResult:
+async def _match_reporting(session, run_id, needs, offers, today, gap) -> MatchResult:
     """match() in a thread; its progress reaches the run row every half second."""
     done = [0.0]
     task = asyncio.ensure_future(
         asyncio.to_thread(
-            match, needs, offers, today=today, progress=lambda f: done.__setitem__(0, f)
-        )
+            match,
+            needs,
+            offers,
+            today=today,
+            max_area_gap_pct=gap,
+            progress=lambda f: done.__setitem__(0, f),
+        )  # fmt: skip
     )
     reported = 0.0
     while not task.done():
@@ -293,6 +308,8 @@ async def _finish(
     matching_run.needs_considered = len(needs)
     matching_run.offers_considered = len(offers)
     matching_run.duration_ms = elapsed_ms
+    _townships, names = await townships(session, matching_run.incident_id)
+    matching_run.summary = summary(result.fairness, names)
     matching_run.finished_at = clock.utcnow()
     session.add(matching_run)
     await session.flush()
@@ -397,4 +414,5 @@ async def run_progress(session: AsyncSession, run_id: int) -> dict:
         "unmet": unmet or 0,
         "status_labels": status_labels(),
         "phase_labels": phase_labels(),
+        "category_labels": CATEGORY_LABELS,
     }

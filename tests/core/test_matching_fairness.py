@@ -160,7 +160,7 @@ def _fair_lp(needs, offers, pairs, bounds):
     keys = sorted(pairs)
     areas = sorted(bounds)
     by_need = {n.id: n for n in needs}
-    width = len(keys) + len(areas)  # flows, then each area's shortfall
+    # Variables: the flow of each pair, then each area's shortfall below its limit.
     rows, limits = [], []
     for n in needs:
         rows.append([1.0 if k[0] == n.id else 0.0 for k in keys] + [0.0] * len(areas))
