@@ -42,7 +42,7 @@ from core.migrate import upgrade  # noqa: E402
 from core.models import Organization, OrgKind, OrgStatus, Role, User  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from donations.models import Offer  # noqa: E402
-from donations.service import matching  # noqa: E402
+from donations.service import matching, proposals  # noqa: E402
 from recovery.models import Area, Incident, Need  # noqa: E402
 
 GROUPS = [("food", "meals"), ("food", "rice kg"), ("shelter", "tents"), ("shelter", "blankets"),
@@ -181,8 +181,8 @@ async def stored_run(url: str, needs, offers) -> tuple[float, int, int]:
             run = await matching.run(session, incident_id=incident.id, actor=official)
         seconds = time.perf_counter() - started
         async with database.transaction() as session:
-            _run, proposals, unmet = await matching.run_details(session, run.id)
-        return seconds, len(proposals), len(unmet)
+            _run, found, unmet = await proposals.run_details(session, run.id)
+        return seconds, len(found), len(unmet)
     finally:
         await database.dispose()
 

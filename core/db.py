@@ -3,12 +3,13 @@
 import html
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
+from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import DateTime, event, text
+from sqlalchemy import DateTime, Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -261,6 +262,44 @@ async def side_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]
         except BaseException:
             await side.rollback()
             raise
+
+
+async def bulk_insert(
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    incident_id: int | None = None,
+) -> int:
+    """Insert many rows below the ORM: COPY on PostgreSQL, one executemany on SQLite.
+
+    Values go through each column type's own bind processing, so they are stored exactly as
+    an ORM insert would store them; the incident's public figures are marked as changed, as
+    the cache's statement hook would for an ORM bulk insert."""
+    conn = await session.connection()
+    dialect = conn.dialect
+    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    prepared = [
+        tuple(v if p is None or v is None else p(v) for p, v in zip(processors, row, strict=True))
+        for row in rows
+    ]
+    if not prepared:
+        return 0
+    if table.name not in _cache.PRIVATE_TABLES:
+        _cache.touch(session, incident_id)
+    if dialect.name == "postgresql":
+        driver = (await conn.get_raw_connection()).driver_connection
+        if not driver.is_in_transaction():
+            # The adapter begins its transaction lazily, at the first statement: COPY alone
+            # would run outside it and survive a rollback.
+            await conn.exec_driver_sql("SELECT 1")
+        await driver.copy_records_to_table(table.name, records=prepared, columns=list(columns))
+    else:
+        marks = ", ".join("?" * len(columns))
+        names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+        await conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", prepared)
+    return len(prepared)
 
 
 def settings_of(session: AsyncSession) -> Settings:

@@ -12,15 +12,20 @@ from datetime import date
 
 import numpy as np
 
+from core.fairness import AreaShare, GroupFairness, area_index, area_totals, lower_bounds
+
 __all__ = [
     "PRIORITIES",
     "REASON_COMMITTED",
+    "REASON_FAIRNESS",
     "REASON_NO_CATEGORY",
     "REASON_NO_WINDOW",
     "REASON_NOT_ENOUGH",
     "REASON_OUT_OF_RANGE",
     "REASON_SHARED",
+    "AreaShare",
     "FlowNetwork",
+    "GroupFairness",
     "MatchResult",
     "NeedInput",
     "OfferInput",
@@ -45,6 +50,7 @@ REASON_SHARED = (
     "offers in range are shared with other needs of the same priority and needed-by date"
 )
 REASON_NOT_ENOUGH = "offers in range do not have enough capacity"
+REASON_FAIRNESS = "offers in range went to areas held up by the fairness bound"
 
 # Headroom below int64 so OR-tools' internal cost scaling by (nodes + 1) cannot overflow.
 _INT_LIMIT = 2**62
@@ -62,6 +68,7 @@ class NeedInput:
     lon: float
     opens_on: date | None = None
     area_id: int | None = None  # the township, for the fairness bound between areas
+    covered: int = 0  # already met or promised before this run: counts in the area's share
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,9 @@ class Unmet:
 class MatchResult:
     proposals: list[Proposal]
     unmet: list[Unmet]
+    # Per category and unit with needs in named areas: each area's share, with and without
+    # the fairness bound.
+    fairness: tuple[GroupFairness, ...] = ()
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -152,6 +162,8 @@ def _validate(needs: Sequence[NeedInput], offers: Sequence[OfferInput]) -> None:
             raise ValueError(f"need {n.id}: unknown priority {n.priority!r}")
         if n.quantity < 0:
             raise ValueError(f"need {n.id}: negative quantity")
+        if n.covered < 0:
+            raise ValueError(f"need {n.id}: negative covered quantity")
     for o in offers:
         if o.quantity < 0:
             raise ValueError(f"offer {o.id}: negative quantity")
@@ -166,6 +178,7 @@ def match(
     today: date | None = None,
     stats: dict | None = None,
     progress: Callable[[float], None] | None = None,
+    max_area_gap_pct: float | None = None,
 ) -> MatchResult:
     """Propose an optimal allocation of offers to needs, with reasons for every leftover.
 
@@ -173,30 +186,43 @@ def match(
     own window limits when it can serve it, and it keeps its rank (priority, then the
     earliest needed-by date, which is the latest need) ahead of needs that are not late.
     `stats`, when given, receives the number of arcs and the seconds spent per phase;
-    `progress` is called with the fraction done (0..1) after each category and unit."""
+    `progress` is called with the fraction done (0..1) after each category and unit.
+
+    With `max_area_gap_pct`, within each category and unit no area's covered share falls more
+    than that many points below the group-wide share while supply that could serve it goes
+    to an area above its limit or to a need without an area: that comes first, then priority
+    and lateness, then distance (see core.fairness)."""
     _validate(needs, offers)
+    if max_area_gap_pct is not None and not 0 <= max_area_gap_pct <= 100:
+        raise ValueError("max_area_gap_pct must lie between 0 and 100")
     if stats is not None:
         stats.update(arcs=0, candidates_s=0.0, solve_s=0.0)
     proposals: list[Proposal] = []
     unmet: list[Unmet] = []
+    fairness: list[GroupFairness] = []
     groups = list(_groups(needs, offers))
     # Work grows with a group's needs times offers, so progress is counted in those.
     work = [max(len(g[1]) * len(g[2]), 1) for g in groups]
     total, done = sum(work), 0
     for (key, group_needs, group_offers, other_units), size in zip(groups, work, strict=True):
         if group_offers:
-            _match_group(group_needs, group_offers, proposals, unmet, today, stats)
+            fair = _match_group(
+                group_needs, group_offers, proposals, unmet, today, stats, max_area_gap_pct
+            )
         else:
             reason = REASON_NO_CATEGORY
             if other_units:
                 reason += f" (category {key[0]!r} is offered in: {', '.join(other_units)})"
             unmet.extend(Unmet(n.id, n.quantity, reason) for n in group_needs)
+            fair = _unserved_fairness(key, _need_arrays(group_needs, today), max_area_gap_pct)
+        if fair is not None:
+            fairness.append(fair)
         done += size
         if progress is not None:
             progress(done / total)
     proposals.sort(key=lambda p: (p.need_id, p.offer_id))
     unmet.sort(key=lambda u: u.need_id)
-    return MatchResult(proposals=proposals, unmet=unmet)
+    return MatchResult(proposals=proposals, unmet=unmet, fairness=tuple(fairness))
 
 
 def _groups(needs: Sequence[NeedInput], offers: Sequence[OfferInput]):
@@ -242,6 +268,9 @@ class _NeedArrays:
     due: np.ndarray
     late: np.ndarray
     key: np.ndarray  # rank of (priority, needed_by): smaller is served first
+    area: np.ndarray  # the area's index among the group's areas, -1 for none
+    areas: np.ndarray  # the group's area ids
+    covered: np.ndarray
 
 
 @dataclass(slots=True)
@@ -274,6 +303,7 @@ def _need_arrays(needs: Sequence[NeedInput], today: date | None) -> _NeedArrays:
     opens = _ints((n.opens_on.toordinal() if n.opens_on else _NO_DATE for n in needs), count)
     late = due < today.toordinal() if today is not None else np.zeros(count, bool)
     rank = _ints((_PRIORITY_RANK[n.priority] for n in needs), count)
+    areas, area = area_index(_ints((-1 if n.area_id is None else n.area_id for n in needs), count))
     return _NeedArrays(
         ids=_ints((n.id for n in needs), count),
         lat=lat,
@@ -286,6 +316,9 @@ def _need_arrays(needs: Sequence[NeedInput], today: date | None) -> _NeedArrays:
         due=due,
         late=late,
         key=rank * 10_000_000 + due,
+        area=area,
+        areas=areas,
+        covered=_ints((n.covered for n in needs), count),
     )
 
 
@@ -497,18 +530,25 @@ class FlowNetwork:
     offer_ids: np.ndarray  # the offer of each offer node
 
 
-def _network(n: _NeedArrays, o: _OfferArrays, arcs: _Arcs) -> FlowNetwork:
+def _network(
+    n: _NeedArrays, o: _OfferArrays, arcs: _Arcs, bounds: np.ndarray | None = None
+) -> FlowNetwork:
+    """The group's network; with `bounds` (the least to serve per area), through area nodes."""
     need_ids = np.unique(arcs.need)
     offer_ids = np.unique(arcs.offer)
     n_off, n_need = len(offer_ids), len(need_ids)
     spill = n_off + n_need  # absorbs unused supply and feeds unmet demand
-    num_nodes = spill + 1
     class_keys, class_of = np.unique(n.key[need_ids], return_inverse=True)
     classes = len(class_keys)
     need_qty, offer_qty = n.qty[need_ids], o.qty[offer_ids]
     total_demand, total_supply = int(need_qty.sum()), int(offer_qty.sum())
     metres = np.rint(arcs.km * 1000).astype(np.int64)
     max_metres = int(metres.max())
+    fair = bounds is not None
+    node_area = n.area[need_ids] if fair else np.zeros(0, np.int64)
+    areas_here = np.unique(node_area[node_area >= 0])
+    num_nodes = spill + 1 + len(areas_here)
+    levels = classes + 1 if fair else classes
 
     # Cost encoding: leaving a unit of need class k (classes sorted by priority, then
     # needed_by) unmet costs w_k = (K - k) * G; shipping costs its distance. Any change to
@@ -517,13 +557,16 @@ def _network(n: _NeedArrays, o: _OfferArrays, arcs: _Arcs) -> FlowNetwork:
     # 2*min(#offers, #needs) offer-need arcs, so its distance effect is below G. With
     # consecutive w_k at least G apart, no distance saving can buy a unit of a higher class,
     # which makes the weighted optimum exactly the lexicographic one, using only linearly
-    # growing integers. Distances are coarsened only if int64 would otherwise overflow.
+    # growing integers. With a fairness bound, each unit an area falls short of its limit
+    # costs (K + 1) * G more: above any exchange of classes and distance, so the shortfall
+    # below the limits is the least possible first. Distances are coarsened only if int64
+    # would otherwise overflow.
     metres_per_unit = 1
     while True:
         unit_cost = -(-max_metres // metres_per_unit)
         gap = 2 * min(n_need, n_off) * unit_cost + 1
-        top = classes * gap
-        worst_total = top * total_demand + unit_cost * total_supply
+        top = levels * gap
+        worst_total = (top + classes * gap) * total_demand + unit_cost * total_supply
         if top * (num_nodes + 1) < _INT_LIMIT and worst_total < _INT_LIMIT:
             break
         if unit_cost == 0:
@@ -532,20 +575,33 @@ def _network(n: _NeedArrays, o: _OfferArrays, arcs: _Arcs) -> FlowNetwork:
 
     offer_node = np.searchsorted(offer_ids, arcs.offer)
     need_node = n_off + np.searchsorted(need_ids, arcs.need)
-    tails = np.concatenate([offer_node, np.arange(n_off), np.full(n_need, spill)])
-    heads = np.concatenate([need_node, np.full(n_off, spill), n_off + np.arange(n_need)])
-    capacities = np.concatenate(
-        [np.minimum(o.qty[arcs.offer], n.qty[arcs.need]), offer_qty, need_qty]
+    # Unmet demand reaches a need from the spill node, or through its area's node.
+    feeder = np.full(n_need, spill)
+    tails = [offer_node, np.arange(n_off), feeder]
+    heads = [need_node, np.full(n_off, spill), n_off + np.arange(n_need)]
+    capacities = [np.minimum(o.qty[arcs.offer], n.qty[arcs.need]), offer_qty, need_qty]
+    costs = [metres // metres_per_unit, np.zeros(n_off, np.int64), (classes - class_of) * gap]
+    if fair and len(areas_here):
+        bounded = node_area >= 0
+        area_node = np.searchsorted(areas_here, node_area[bounded])
+        feeder[bounded] = spill + 1 + area_node
+        # Per area: unmet up to (its demand here - its limit) is free, beyond it costs more.
+        demand_here = np.bincount(area_node, weights=need_qty[bounded], minlength=len(areas_here))
+        demand_here = demand_here.astype(np.int64)
+        lower = np.minimum(bounds[areas_here], demand_here)
+        nodes = spill + 1 + np.arange(len(areas_here))
+        tails += [np.full(len(nodes), spill), np.full(len(nodes), spill)]
+        heads += [nodes, nodes]
+        capacities += [demand_here - lower, lower]
+        costs += [np.zeros(len(nodes), np.int64), np.full(len(nodes), top)]
+    supplies = np.concatenate(
+        [offer_qty, -need_qty, [total_demand - total_supply], np.zeros(len(areas_here), np.int64)]
     )
-    costs = np.concatenate(
-        [metres // metres_per_unit, np.zeros(n_off, np.int64), (classes - class_of) * gap]
-    )
-    supplies = np.concatenate([offer_qty, -need_qty, [total_demand - total_supply]])
     return FlowNetwork(
-        tails.astype(np.int64),
-        heads.astype(np.int64),
-        capacities.astype(np.int64),
-        costs.astype(np.int64),
+        np.concatenate(tails).astype(np.int64),
+        np.concatenate(heads).astype(np.int64),
+        np.concatenate(capacities).astype(np.int64),
+        np.concatenate(costs).astype(np.int64),
         supplies.astype(np.int64),
         len(arcs.need),
         n.ids[need_ids],
@@ -587,6 +643,11 @@ def flow_networks(
 # --- one group --------------------------------------------------------------------------
 
 
+# Rounds of "limits from the allocation, allocation within the limits": the group-wide share
+# the limits follow moves a little when the bound moves supply; it settles in one or two.
+_FAIR_ROUNDS = 4
+
+
 def _match_group(
     needs: list[NeedInput],
     offers: list[OfferInput],
@@ -594,40 +655,64 @@ def _match_group(
     unmet: list[Unmet],
     today: date | None = None,
     stats: dict | None = None,
-) -> None:
+    max_area_gap_pct: float | None = None,
+) -> GroupFairness | None:
     started = time.perf_counter()
+    key = (needs[0].category, needs[0].unit)
     n, o = _need_arrays(needs, today), _offer_arrays(offers)
     arcs = _eligible_arcs(n, o, today)
     generated = time.perf_counter()
-    flows = solve_network(_network(n, o, arcs)) if len(arcs.need) else np.zeros(0, np.int64)
     if stats is not None:
         stats["arcs"] += len(arcs.need)
         stats["candidates_s"] += generated - started
+    if not len(arcs.need):
+        _explain(needs, offers, n, o, arcs, np.zeros(0, np.int64), unmet, today)
+        return _unserved_fairness(key, n, max_area_gap_pct)
+    flows = solve_network(_network(n, o, arcs))
+    free = _served(n, arcs, flows)
+    bounds = None
+    if max_area_gap_pct is not None and len(n.areas):
+        flows, bounds = _bounded_flows(n, o, arcs, flows, max_area_gap_pct)
+    if stats is not None:
         stats["solve_s"] += time.perf_counter() - generated
 
+    served = _served(n, arcs, flows)
+    fairness = _fairness(key, n, free, served if bounds is not None else None, bounds)
+    # Areas the bound gave more than they would have had without it.
+    raised = set()
+    if fairness is not None and bounds is not None:
+        raised = {a.area_id for a in fairness.areas if (a.served_bounded or 0) > a.served}
     used = np.flatnonzero(flows > 0)
-    served = np.zeros(len(needs), np.int64)
-    np.add.at(served, arcs.need[used], flows[used])
     for k in used.tolist():
         i, j = int(arcs.need[k]), int(arcs.offer[k])
         need, offer = needs[i], offers[j]
         distance = _math_km(n, i, o, j)
+        reasons = (
+            f"priority: {PRIORITIES[_PRIORITY_RANK[need.priority]]}",
+            _deadline_reason(need, today),
+            f"distance {distance:.1f} km within radius {_fmt_km(offer.radius_km)} km",
+            f"window overlap {date.fromordinal(int(arcs.start[k])).isoformat()}.."
+            f"{date.fromordinal(int(arcs.end[k])).isoformat()}",
+        )
+        if need.area_id in raised:
+            reasons += ("fairness bound: this area's share is held up to the limit",)
         proposals.append(
             Proposal(
                 need_id=need.id,
                 offer_id=offer.id,
                 quantity=int(flows[k]),
                 distance_km=round(distance, 3),
-                reasons=(
-                    f"priority: {PRIORITIES[_PRIORITY_RANK[need.priority]]}",
-                    _deadline_reason(need, today),
-                    f"distance {distance:.1f} km within radius {_fmt_km(offer.radius_km)} km",
-                    f"window overlap {date.fromordinal(int(arcs.start[k])).isoformat()}.."
-                    f"{date.fromordinal(int(arcs.end[k])).isoformat()}",
-                ),
+                reasons=reasons,
             )
         )
 
+    _explain(needs, offers, n, o, arcs, flows, unmet, today)
+    return fairness
+
+
+def _explain(needs, offers, n, o, arcs, flows, unmet, today) -> None:
+    """An unmet line, with why, for every need the flow leaves short."""
+    served = _served(n, arcs, flows)
     left = n.qty - served
     if not (left > 0).any():
         return
@@ -642,6 +727,82 @@ def _match_group(
                 f"partially served ({served[i]} of {need.quantity}); {left[i]} left unmet: {reason}"
             )
         unmet.append(Unmet(need.id, int(left[i]), reason))
+
+
+def _served(n: _NeedArrays, arcs: _Arcs, flows: np.ndarray) -> np.ndarray:
+    served = np.zeros(len(n.qty), np.int64)
+    np.add.at(served, arcs.need, flows)
+    return served
+
+
+def _bounded_flows(
+    n: _NeedArrays, o: _OfferArrays, arcs: _Arcs, flows: np.ndarray, gap_pct: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The allocation within the fairness bound, and the limits (least to serve per area) it
+    was solved for."""
+    count = len(n.areas)
+    bounds = lower_bounds(gap_pct, n.area, count, n.qty, n.covered, _served(n, arcs, flows))
+    if (area_totals(n.area, count, _served(n, arcs, flows)) >= bounds).all():
+        # The free optimum keeps the bound already, so it is the optimum within it too.
+        return flows, bounds
+    for _round in range(_FAIR_ROUNDS):
+        flows = solve_network(_network(n, o, arcs, bounds))
+        wanted = lower_bounds(gap_pct, n.area, count, n.qty, n.covered, _served(n, arcs, flows))
+        if np.array_equal(wanted, bounds):
+            break
+        bounds = wanted
+    else:
+        flows = solve_network(_network(n, o, arcs, bounds))
+    return flows, bounds
+
+
+def _unserved_fairness(
+    key: tuple[str, str], n: _NeedArrays, gap_pct: float | None
+) -> GroupFairness | None:
+    """The shares of a group nothing can serve, with the limits a bound would set."""
+    nothing = np.zeros(len(n.qty), np.int64)
+    if gap_pct is None or not len(n.areas):
+        return _fairness(key, n, nothing, None, None)
+    bounds = lower_bounds(gap_pct, n.area, len(n.areas), n.qty, n.covered, nothing)
+    return _fairness(key, n, nothing, nothing, bounds)
+
+
+def _fairness(
+    key: tuple[str, str],
+    n: _NeedArrays,
+    free: np.ndarray | None,
+    bounded: np.ndarray | None,
+    bounds: np.ndarray | None,
+) -> GroupFairness | None:
+    """Each area's share of a group, without (`free`) and with the bound (`bounded`)."""
+    count = len(n.areas)
+    if count == 0:
+        return None
+    free = np.zeros(len(n.qty), np.int64) if free is None else free
+    need = area_totals(n.area, count, n.qty + n.covered)
+    covered = area_totals(n.area, count, n.covered)
+    served = area_totals(n.area, count, free)
+    held = area_totals(n.area, count, bounded) if bounded is not None else None
+    areas = tuple(
+        AreaShare(
+            area_id=int(n.areas[a]),
+            need=int(need[a]),
+            covered=int(covered[a]),
+            served=int(served[a]),
+            served_bounded=None if held is None else int(held[a]),
+            bound=None if bounds is None else int(bounds[a]),
+        )
+        for a in range(count)
+    )
+    return GroupFairness(
+        category=key[0],
+        unit=key[1],
+        need=int(n.qty.sum() + n.covered.sum()),
+        covered=int(n.covered.sum()),
+        served=int(free.sum()),
+        served_bounded=None if bounded is None else int(bounded.sum()),
+        areas=areas,
+    )
 
 
 def _shortfall_reasons(
@@ -670,9 +831,16 @@ def _shortfall_reasons(
     size = len(n.qty)
     any_committed = np.bincount(need, weights=committed, minlength=size) > 0
     any_shared = np.bincount(need, weights=shared, minlength=size) > 0
+    # Without a bound no offer an under-served need could use goes to a lower class; with one,
+    # only the bound sends it there.
+    highest = np.full(len(o.qty), np.iinfo(np.int64).min)
+    np.maximum.at(highest, arcs.offer[drew], n.key[arcs.need[drew]])
+    held = np.bincount(need, weights=highest[offer] > n.key[need], minlength=size) > 0
     reasons = {}
     for i in np.unique(need).tolist():
-        if any_committed[i]:
+        if held[i]:
+            reasons[i] = REASON_FAIRNESS
+        elif any_committed[i]:
             reasons[i] = REASON_COMMITTED
         elif any_shared[i]:
             reasons[i] = REASON_SHARED

@@ -7,7 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from core.demo import DemoContext
 from donations.schemas import DisbursementCreate, DonationCreate, DontSendCreate, OfferCreate
-from donations.service import donations, giving, matches, matching, offers, spending
+from donations.service import (
+    donations,
+    giving,
+    matches,
+    matching,
+    offers,
+    proposals,
+    spending,
+)
 
 
 async def load(session: AsyncSession, ctx: DemoContext) -> None:
@@ -112,15 +120,15 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
         )
 
     run = await matching.run(session, incident_id=incident.id, actor=official)
-    _run, proposals, _unmet = await matching.run_details(session, run.id)
+    _run, found, _unmet = await proposals.run_details(session, run.id)
     # One accepted match per offering party first, so each demo account has one to fulfil.
     chosen, owners_seen = [], set()
-    for proposal in proposals:
+    for proposal in found:
         owner_id = (await offers.get_offer(session, proposal.offer_id)).owner_id
         if owner_id not in owners_seen:
             owners_seen.add(owner_id)
             chosen.append(proposal)
-    chosen += [p for p in proposals if p not in chosen][: max(0, 3 - len(chosen))]
+    chosen += [p for p in found if p not in chosen][: max(0, 3 - len(chosen))]
     for proposal in chosen:
         await matches.accept(session, match_id=proposal.id, actor=official)
     if chosen:

@@ -12,7 +12,7 @@ from core.forms import form_page
 from core.models import Role, User
 from core.web import is_fragment_request, render
 from donations.schemas import FulfilRequest, MatchQuery
-from donations.service import matches, matching
+from donations.service import matches, matching, proposals
 
 OFFERING = (Role.ngo, Role.donor)
 DECISIONS = {"accept": matches.accept, "decline": matches.decline}
@@ -32,11 +32,11 @@ async def match_decide(request: Request) -> Response:
         if not is_fragment_request(request):
             raise
         # 422 so htmx swaps the row in, and the request's transaction is rolled back.
-        view = await matching.proposal_view(session, await matches.get_match(session, match_id))
+        view = await proposals.proposal_view(session, await matches.get_match(session, match_id))
         return await render(request, "donations/matching.html", view | {"error": exc.message},
                             status_code=422, block="proposal")  # fmt: skip
     if is_fragment_request(request):
-        view = await matching.proposal_view(session, row)
+        view = await proposals.proposal_view(session, row)
         return await render(request, "donations/matching.html", view, block="proposal")
     run = await matching.get_run(session, row.run_id)
     target = request.url_for("donations:matching").include_query_params(incident_id=run.incident_id)
@@ -48,7 +48,7 @@ async def _my_matches(request: Request, user: User) -> dict:
     rows = await matches.matches_for(session, user)
     return {
         "rows": rows,
-        "titles": await matching.need_titles(session, {m.need_id for m, _ in rows}),
+        "titles": await proposals.need_titles(session, {m.need_id for m, _ in rows}),
     }
 
 

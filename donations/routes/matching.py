@@ -12,7 +12,7 @@ from core.i18n import _
 from core.models import Role, User
 from core.web import render
 from donations.schemas import BulkDecision, BulkDecisionResult, ProposalPublic, RunCreate
-from donations.service import incidents, matches, matching
+from donations.service import incidents, matches, matching, proposals
 from recovery.service import ensure_can_act
 
 
@@ -20,7 +20,8 @@ async def matching_desk(request: Request) -> Response:
     await require(request, Role.official)
     session = get_session(request)
     choices, incident_id = await incidents.choose(session, request.query_params.get("incident_id"))
-    view = await matching.desk(session, incident_id)
+    offset = incidents.as_id(request.query_params.get("offset")) or 0
+    view = await proposals.desk(session, incident_id, offset=offset)
     return await render(
         request,
         "donations/matching.html",
@@ -64,7 +65,7 @@ async def create_run(request: Request, body: RunCreate, user: User):
     )  # fmt: skip
     location = str(request.url_for("api:matching_runs_get", id=matching_run.id))
     return Answer(
-        await matching.run_report(session, matching_run.id),
+        await proposals.run_report(session, matching_run.id),
         status_code=202,
         headers={"Location": location},
     )
@@ -97,7 +98,7 @@ async def decide_all_page(request: Request) -> Response:
             errors = {"form": exc.message}
     if errors:
         choices, _chosen = await incidents.choose(session, run.incident_id)
-        view = await matching.desk(session, run.incident_id)
+        view = await proposals.desk(session, run.incident_id)
         return await render(
             request,
             "donations/matching.html",
@@ -110,4 +111,4 @@ async def decide_all_page(request: Request) -> Response:
 
 async def get_run(request: Request):
     """A matching run with its proposals and unmet needs."""
-    return await matching.run_report(get_session(request), request.path_params["id"])
+    return await proposals.run_report(get_session(request), request.path_params["id"])

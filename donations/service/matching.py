@@ -5,20 +5,20 @@ import logging
 import time
 from datetime import date, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock
-from core.db import side_transaction
+from core.db import bulk_insert, side_transaction
 from core.domain import gather
 from core.errors import DomainError
 from core.i18n import _
 from core.jobs import enqueue
 from core.matching import MatchResult, NeedInput, OfferInput, match
-from core.models import Organization, User
+from core.models import User
 from donations.errors import RunInProgress, RunNotFound
-from donations.labels import CATEGORY_CHOICES, PRIORITY_CHOICES
+from donations.labels import CATEGORY_LABELS
 from donations.models import (
     Match,
     MatchingRun,
@@ -28,8 +28,9 @@ from donations.models import (
     RunStatus,
     UnmetLine,
 )
+from donations.service.fairness import summary, townships
 from donations.service.matches import promised_in_incident
-from recovery.service import area_choices, ensure_can_act, get_incident, get_need, open_need_rows
+from recovery.service import ensure_can_act, get_incident, open_need_rows
 
 log = logging.getLogger("commons.matching")
 
@@ -39,9 +40,12 @@ async def inputs(
 ) -> tuple[list[NeedInput], list[OfferInput]]:
     needs = await open_need_rows(session, incident_id)
     pending = await promised_in_incident(session, incident_id)
+    # Fairness is between townships: a village's need counts in its township.
+    township_of, _names = await townships(session, incident_id)
     need_inputs = []
     for n in needs:
-        remaining = n.quantity - n.quantity_met - pending.get(n.id, 0)
+        promised = n.quantity_met + pending.get(n.id, 0)
+        remaining = n.quantity - promised
         if remaining > 0:
             need_inputs.append(
                 NeedInput(
@@ -53,7 +57,8 @@ async def inputs(
                     needed_by=n.needed_by,
                     lat=n.lat,
                     lon=n.lon,
-                    area_id=n.area_id,
+                    area_id=township_of.get(n.area_id, n.area_id),
+                    covered=promised,
                 )
             )
     # Other domains bring their offers up to date first (preparedness: warehouse stock).
@@ -104,7 +109,9 @@ async def run(
     needs, offers = await inputs(session, incident_id, today)
     started = time.perf_counter()
     # The solver is CPU-bound; a worker thread keeps other requests flowing meanwhile.
-    result = await asyncio.to_thread(match, needs, offers, today=today)
+    result = await asyncio.to_thread(
+        match, needs, offers, today=today, max_area_gap_pct=max_area_gap_pct
+    )
     elapsed_ms = round((time.perf_counter() - started) * 1000)
     matching_run = MatchingRun(
         incident_id=incident_id, created_by_id=actor.id, max_area_gap_pct=max_area_gap_pct
@@ -185,7 +192,9 @@ async def run_job(session: AsyncSession, payload: dict) -> None:
             .where(MatchingRun.id == run_id, MatchingRun.status == RunStatus.queued.value)
             .values(status=RunStatus.running.value, phase="reading", percent=5,
                     updated_at=clock.utcnow())
-            .returning(MatchingRun.incident_id, MatchingRun.created_by_id)
+            .returning(
+                MatchingRun.incident_id, MatchingRun.created_by_id, MatchingRun.max_area_gap_pct
+            )
             .execution_options(synchronize_session=False)
         )  # fmt: skip
         row = claimed.first()
@@ -200,7 +209,7 @@ async def run_job(session: AsyncSession, payload: dict) -> None:
             needs, offers = await inputs(side, incident_id, today)
         await _report(session, run_id, "matching", 15)
         started = time.perf_counter()
-        result = await _match_reporting(session, run_id, needs, offers, today)
+        result = await _match_reporting(session, run_id, needs, offers, today, row.max_area_gap_pct)
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         await _report(session, run_id, "writing", 90)
     except Exception as exc:
@@ -215,13 +224,18 @@ async def run_job(session: AsyncSession, payload: dict) -> None:
         await _fail(session, run_id, exc, side=False)
 
 
-async def _match_reporting(session, run_id, needs, offers, today) -> MatchResult:
+async def _match_reporting(session, run_id, needs, offers, today, gap) -> MatchResult:
     """match() in a thread; its progress reaches the run row every half second."""
     done = [0.0]
     task = asyncio.ensure_future(
         asyncio.to_thread(
-            match, needs, offers, today=today, progress=lambda f: done.__setitem__(0, f)
-        )
+            match,
+            needs,
+            offers,
+            today=today,
+            max_area_gap_pct=gap,
+            progress=lambda f: done.__setitem__(0, f),
+        )  # fmt: skip
     )
     reported = 0.0
     while not task.done():
@@ -284,7 +298,9 @@ async def _finish(
         .values(status=MatchStatus.superseded.value)
         .execution_options(synchronize_session=False)
     )
-    await store_result(session, matching_run.id, needs, result)
+    await store_result(
+        session, matching_run.id, needs, result, incident_id=matching_run.incident_id
+    )
     matching_run.status = RunStatus.done.value
     matching_run.phase = "done"
     matching_run.percent = 100
@@ -292,6 +308,8 @@ async def _finish(
     matching_run.needs_considered = len(needs)
     matching_run.offers_considered = len(offers)
     matching_run.duration_ms = elapsed_ms
+    _townships, names = await townships(session, matching_run.incident_id)
+    matching_run.summary = summary(result.fairness, names)
     matching_run.finished_at = clock.utcnow()
     session.add(matching_run)
     await session.flush()
@@ -306,38 +324,33 @@ async def _finish(
 
 
 async def store_result(
-    session: AsyncSession, run_id: int, needs: list[NeedInput], result: MatchResult
+    session: AsyncSession,
+    run_id: int,
+    needs: list[NeedInput],
+    result: MatchResult,
+    *,
+    incident_id: int | None = None,
 ) -> None:
-    """Proposals and unmet lines of a run, written in bulk (one executemany per table)."""
+    """Proposals and unmet lines of a run, written in bulk (COPY, or one executemany)."""
     needed_by = {n.id: n.needed_by for n in needs}
     now = clock.utcnow()
-    if result.proposals:
-        await session.execute(
-            insert(Match.__table__),
-            [
-                {
-                    "run_id": run_id,
-                    "need_id": p.need_id,
-                    "offer_id": p.offer_id,
-                    "quantity": p.quantity,
-                    "quantity_fulfilled": 0,
-                    "distance_km": p.distance_km,
-                    "needed_by": needed_by[p.need_id],
-                    "reasons": list(p.reasons),
-                    "status": MatchStatus.proposed.value,
-                    "created_at": now,
-                }
-                for p in result.proposals
-            ],
-        )
-    if result.unmet:
-        await session.execute(
-            insert(UnmetLine.__table__),
-            [
-                {"run_id": run_id, "need_id": u.need_id, "quantity": u.quantity, "reason": u.reason}
-                for u in result.unmet
-            ],
-        )
+    proposed = MatchStatus.proposed.value
+    await bulk_insert(
+        session,
+        Match.__table__,
+        ("run_id", "need_id", "offer_id", "quantity", "quantity_fulfilled", "distance_km",
+         "needed_by", "reasons", "status", "created_at"),
+        ((run_id, p.need_id, p.offer_id, p.quantity, 0, p.distance_km, needed_by[p.need_id],
+          list(p.reasons), proposed, now) for p in result.proposals),
+        incident_id=incident_id,
+    )  # fmt: skip
+    await bulk_insert(
+        session,
+        UnmetLine.__table__,
+        ("run_id", "need_id", "quantity", "reason"),
+        ((run_id, u.need_id, u.quantity, u.reason) for u in result.unmet),
+        incident_id=incident_id,
+    )
 
 
 async def get_run(session: AsyncSession, run_id: int) -> MatchingRun:
@@ -401,97 +414,5 @@ async def run_progress(session: AsyncSession, run_id: int) -> dict:
         "unmet": unmet or 0,
         "status_labels": status_labels(),
         "phase_labels": phase_labels(),
-    }
-
-
-async def run_details(
-    session: AsyncSession, run_id: int
-) -> tuple[MatchingRun, list[Match], list[UnmetLine]]:
-    matching_run = await get_run(session, run_id)
-    proposals = await session.scalars(
-        select(Match).where(Match.run_id == run_id).order_by(Match.need_id, Match.offer_id)
-    )
-    unmet = await session.scalars(
-        select(UnmetLine).where(UnmetLine.run_id == run_id).order_by(UnmetLine.need_id)
-    )
-    return matching_run, list(proposals), list(unmet)
-
-
-async def offer_labels(session: AsyncSession, offer_ids: set[int]) -> dict[int, str]:
-    """Who offers what, for officials deciding: the organization (or donor) and the amount."""
-    labels = {}
-    for offer_id in offer_ids:
-        offer = await session.get(Offer, offer_id)
-        if offer is None:
-            continue
-        owner = (
-            await session.get(Organization, offer.organization_id)
-            if offer.organization_id
-            else None
-        )
-        if owner is None:
-            owner = await session.get(User, offer.owner_id)
-        labels[offer_id] = f"{owner.name}: {offer.quantity} {offer.unit}"
-    return labels
-
-
-async def need_titles(session: AsyncSession, need_ids: set[int]) -> dict[int, str]:
-    return {need_id: (await get_need(session, need_id)).title for need_id in need_ids}
-
-
-async def proposal_view(session: AsyncSession, proposal: Match) -> dict:
-    """What one proposal's row shows: the need's title and who offers what."""
-    matching_run = await get_run(session, proposal.run_id)
-    return {
-        "p": proposal,
-        "incident_id": matching_run.incident_id,
-        "titles": await need_titles(session, {proposal.need_id}),
-        "offer_labels": await offer_labels(session, {proposal.offer_id}),
-    }
-
-
-async def desk(session: AsyncSession, incident_id: int | None) -> dict:
-    """The matching desk of an incident: its latest run, proposals and unmet needs."""
-    active = await active_run(session, incident_id) if incident_id else None
-    view: dict = {"run": None, "active_run": active}
-    latest = await latest_run(session, incident_id) if incident_id else None
-    if latest is None:
-        return view
-    matching_run, proposals, unmet = await run_details(session, latest.id)
-    need_ids = {p.need_id for p in proposals} | {u.need_id for u in unmet}
-    return {
-        "run": matching_run,
-        "active_run": active,
-        "undecided": sum(p.status == MatchStatus.proposed.value for p in proposals),
-        "areas": await area_choices(session, incident_id),
-        "category_choices": CATEGORY_CHOICES,
-        "priority_choices": PRIORITY_CHOICES,
-        "proposals": proposals,
-        "unmet": unmet,
-        "titles": await need_titles(session, need_ids),
-        "offer_labels": await offer_labels(session, {p.offer_id for p in proposals}),
-    }
-
-
-async def run_report(session: AsyncSession, run_id: int) -> dict:
-    """A run with its proposals and unmet lines, as the API answers it."""
-    matching_run, proposals, unmet = await run_details(session, run_id)
-    described = []
-    for p in proposals:
-        offer = await session.get(Offer, p.offer_id)
-        # What another domain knows of the offer's source, e.g. {"warehouse_id": n}.
-        source = await gather("offer.source", session, p.offer_id)
-        described.append(p.model_dump() | {"offer_kind": offer.kind if offer else None} | source)
-    return {
-        "id": matching_run.id,
-        "incident_id": matching_run.incident_id,
-        "created_at": matching_run.created_at,
-        "status": matching_run.status,
-        "progress": matching_run.percent,
-        "phase": matching_run.phase,
-        "error": matching_run.error,
-        "max_area_gap_pct": matching_run.max_area_gap_pct,
-        "summary": matching_run.summary,
-        "proposals": described,
-        "unmet": unmet,
+        "category_labels": CATEGORY_LABELS,
     }

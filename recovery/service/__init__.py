@@ -17,6 +17,7 @@ from recovery.service.lookup import get_area, get_incident, get_need, get_projec
 from recovery.service.needs import (
     create_need,
     derive_status,
+    need_rows,
     open_need_rows,
     open_needs,
     record_fulfilment,
@@ -53,6 +54,7 @@ __all__ = [
     "incident_projects",
     "incident_today",
     "list_incidents",
+    "need_rows",
     "open_need_rows",
     "open_needs",
     "record_fulfilment",

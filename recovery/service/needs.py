@@ -1,6 +1,8 @@
 """Needs: logging and editing, status derived from quantity met, atomic fulfilment, lists."""
 
-from sqlalchemy import case, func, select, update
+from collections.abc import Iterable
+
+from sqlalchemy import Row, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, cache
@@ -108,6 +110,35 @@ async def open_need_rows(session: AsyncSession, incident_id: int) -> list:
         .order_by(Need.id)
     )
     return list(rows)
+
+
+# Ids per IN (...) list: far below every engine's limit on bound parameters.
+_IDS_PER_QUERY = 5000
+
+
+async def need_rows(session: AsyncSession, need_ids: Iterable[int]) -> dict[int, Row]:
+    """Light rows of many needs by id (title, where, what, how urgent), in a few queries:
+    pages listing thousands of proposals name their needs without one query each."""
+    wanted = sorted(set(need_ids))
+    found: dict[int, Row] = {}
+    for start in range(0, len(wanted), _IDS_PER_QUERY):
+        rows = await session.execute(
+            select(
+                Need.id,
+                Need.incident_id,
+                Need.area_id,
+                Need.title,
+                Need.category,
+                Need.unit,
+                Need.priority,
+                Need.needed_by,
+                Need.lat,
+                Need.lon,
+                Need.status,
+            ).where(Need.id.in_(wanted[start : start + _IDS_PER_QUERY]))
+        )
+        found.update((row.id, row) for row in rows)
+    return found
 
 
 async def _placement(

@@ -1,0 +1,238 @@
+"""The fairness bound between areas: limits per area, who gives way, and exactness against an LP."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from core.fairness import area_index, lower_bounds
+from core.matching import REASON_FAIRNESS, NeedInput, OfferInput, match
+from tests.core.test_matching_property import _eligible, _rank
+
+D0 = date(2026, 11, 20)
+D1 = date(2026, 12, 1)
+
+
+def need(id, quantity=10, *, area=1, priority="high", lon=0.0, covered=0, unit="litre"):
+    return NeedInput(id, "water", unit, quantity, priority, D1, 0.0, lon, None, area, covered)
+
+
+def offer(id, quantity=10, *, lon=0.0, radius_km=50.0, unit="litre"):
+    return OfferInput(id, "water", unit, quantity, 0.0, lon, radius_km, D0, D1)
+
+
+def served_by_area(result, needs):
+    area = {n.id: n.area_id for n in needs}
+    served = defaultdict(int)
+    for p in result.proposals:
+        served[area[p.need_id]] += p.quantity
+    return served
+
+
+def test_without_a_bound_the_critical_area_takes_everything():
+    needs = [need(1, area=1, priority="critical"), need(2, area=2, priority="low")]
+    result = match(needs, [offer(1, 10)])
+    assert served_by_area(result, needs) == {1: 10}
+    (group,) = result.fairness
+    assert [(a.area_id, a.share()) for a in group.areas] == [(1, 1.0), (2, 0.0)]
+    assert group.share() == 0.5 and group.served_bounded is None
+
+
+def test_the_bound_holds_each_area_within_the_gap_of_the_incident_share():
+    needs = [need(1, area=1, priority="critical"), need(2, area=2, priority="low")]
+    result = match(needs, [offer(1, 10)], max_area_gap_pct=20)
+    # Incident-wide share 50 %; no area below 30 %: the low-priority area gets 3 of 10.
+    assert served_by_area(result, needs) == {1: 7, 2: 3}
+    (group,) = result.fairness
+    assert group.served == group.served_bounded == 10
+    shares = {a.area_id: (a.share(), a.share(bounded=True), a.bound) for a in group.areas}
+    assert shares == {1: (1.0, 0.7, 3), 2: (0.0, 0.3, 3)}
+    short = {u.need_id: u for u in result.unmet}
+    assert REASON_FAIRNESS in short[1].reason and REASON_FAIRNESS not in short[2].reason
+    (raised,) = [p for p in result.proposals if p.need_id == 2]
+    assert any("fairness bound" in r for r in raised.reasons)
+
+
+def test_a_bound_already_kept_changes_nothing():
+    needs = [need(1, area=1, priority="critical"), need(2, area=2, priority="low")]
+    offers = [offer(1, 10)]
+    assert match(needs, offers, max_area_gap_pct=50).proposals == match(needs, offers).proposals
+
+
+def test_an_area_no_supply_can_reach_keeps_nobody_else_from_being_served():
+    needs = [need(1, area=1), need(2, area=2, lon=5.0)]  # area 2 is 550 km away
+    result = match(needs, [offer(1, 10, radius_km=50)], max_area_gap_pct=0)
+    assert served_by_area(result, needs) == {1: 10}
+    (group,) = result.fairness
+    assert {a.area_id: a.share(bounded=True) for a in group.areas} == {1: 1.0, 2: 0.0}
+
+
+def test_what_was_covered_before_counts_in_the_share():
+    # Area 1 already had 10 of its 20 covered; area 2 nothing of 10. Supply 10, both reachable.
+    needs = [need(1, 10, area=1, covered=10, priority="critical"), need(2, 10, area=2)]
+    result = match(needs, [offer(1, 10)], max_area_gap_pct=10)
+    # Group share after the run: 20 of 30; no area below 56.7 %: area 2 needs 6 of 10.
+    assert served_by_area(result, needs) == {1: 4, 2: 6}
+
+
+def test_needs_without_an_area_give_way_to_an_area_below_its_limit():
+    needs = [
+        NeedInput(1, "water", "litre", 10, "critical", D1, 0.0, 0.0),
+        need(2, area=1, priority="low"),
+        need(3, area=2, priority="low", covered=10),
+    ]
+    result = match(needs, [offer(1, 10)], max_area_gap_pct=0)
+    served = served_by_area(result, needs)
+    # Share 20 of 40 = 50 %: area 1 (nothing covered of 10) must reach 5.
+    assert served[1] == 5 and served[None] == 5
+
+
+def test_lower_bounds_are_exact_at_the_limit():
+    index = np.array([0, 1])
+    quantity, covered = np.array([10, 10]), np.array([0, 0])
+    # Share 10 of 20 = 50 %; with 20.0 points the limit is exactly 30 % of 10 = 3.
+    assert lower_bounds(20.0, index, 2, quantity, covered, np.array([10, 0])).tolist() == [3, 3]
+    assert lower_bounds(0.1, index, 2, quantity, covered, np.array([10, 0])).tolist() == [5, 5]
+    keys, idx = area_index(np.array([7, -1, 3, 7]))
+    assert keys.tolist() == [3, 7] and idx.tolist() == [1, -1, 0, 1]
+
+
+def test_the_bound_is_validated():
+    with pytest.raises(ValueError):
+        match([need(1)], [offer(1)], max_area_gap_pct=101)
+    with pytest.raises(ValueError):
+        match([need(1, covered=-1)], [offer(1)])
+
+
+# --- against an independent LP ------------------------------------------------------------
+
+
+def _day(offset: int) -> date:
+    return D0 + timedelta(days=offset)
+
+
+@st.composite
+def instances(draw):
+    """Small groups over three areas (and some needs without one) in a 60 km box."""
+    units = ("litre", "bottle")
+    needs = []
+    for i in range(draw(st.integers(2, 9))):
+        needs.append(
+            NeedInput(
+                id=i + 1,
+                category="water",
+                unit=draw(st.sampled_from(units)),
+                quantity=draw(st.integers(1, 25)),
+                priority=draw(st.sampled_from(("critical", "high", "medium", "low"))),
+                needed_by=_day(draw(st.integers(0, 6))),
+                lat=draw(st.floats(30.0, 30.5)),
+                lon=draw(st.floats(120.0, 120.6)),
+                area_id=draw(st.none() | st.integers(1, 3)),
+                covered=draw(st.sampled_from((0, 0, 5, 20))),
+            )
+        )
+    offers = []
+    for j in range(draw(st.integers(1, 6))):
+        offers.append(
+            OfferInput(
+                id=j + 1,
+                category="water",
+                unit=draw(st.sampled_from(units)),
+                quantity=draw(st.integers(1, 40)),
+                lat=draw(st.floats(30.0, 30.5)),
+                lon=draw(st.floats(120.0, 120.6)),
+                radius_km=draw(st.floats(5.0, 80.0)),
+                available_from=_day(0),
+                available_until=_day(draw(st.integers(0, 10))),
+            )
+        )
+    return needs, offers, draw(st.sampled_from((0.0, 5.0, 12.5, 30.0)))
+
+
+def _fair_lp(needs, offers, pairs, bounds):
+    """Least total shortfall below the areas' limits, then served per class, then metres."""
+    keys = sorted(pairs)
+    areas = sorted(bounds)
+    by_need = {n.id: n for n in needs}
+    # Variables: the flow of each pair, then each area's shortfall below its limit.
+    rows, limits = [], []
+    for n in needs:
+        rows.append([1.0 if k[0] == n.id else 0.0 for k in keys] + [0.0] * len(areas))
+        limits.append(n.quantity)
+    for o in offers:
+        rows.append([1.0 if k[1] == o.id else 0.0 for k in keys] + [0.0] * len(areas))
+        limits.append(o.quantity)
+    for a, area in enumerate(areas):
+        # served in the area + its shortfall >= its limit
+        row = [-1.0 if by_need[k[0]].area_id == area else 0.0 for k in keys]
+        row += [-1.0 if b == a else 0.0 for b in range(len(areas))]
+        rows.append(row)
+        limits.append(-bounds[area])
+
+    def solve(objective):
+        answer = linprog(objective, A_ub=rows, b_ub=limits, bounds=(0, None), method="highs")
+        assert answer.status == 0
+        return answer.fun
+
+    shortfall = np.array([0.0] * len(keys) + [1.0] * len(areas))
+    least = solve(shortfall)
+    rows.append(list(shortfall))
+    limits.append(least + 1e-7)
+    served = {}
+    for c in sorted({_rank(n) for n in needs}):
+        gain = np.array(
+            [-1.0 if _rank(by_need[k[0]]) == c else 0.0 for k in keys] + [0.0] * len(areas)
+        )
+        served[c] = round(-solve(gain))
+        rows.append(list(gain))
+        limits.append(-served[c] + 1e-7)
+    metres = solve(np.array([float(pairs[k]) for k in keys] + [0.0] * len(areas)))
+    return round(least), served, metres
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instance=instances())
+def test_the_bounded_match_equals_an_independent_lp(instance):
+    needs, offers, gap = instance
+    result = match(needs, offers, max_area_gap_pct=gap)
+    pairs = _eligible(needs, offers, None)
+    by_need = {n.id: n for n in needs}
+    for group in result.fairness:
+        members = [n for n in needs if n.unit == group.unit]
+        chosen = [p for p in result.proposals if by_need[p.need_id].unit == group.unit]
+        group_pairs = {k: v for k, v in pairs.items() if by_need[k[0]].unit == group.unit}
+        group_offers = [o for o in offers if o.unit == group.unit]
+        bounds = {a.area_id: a.bound for a in group.areas}
+        served_area = defaultdict(int)
+        served_class = defaultdict(int)
+        metres = 0
+        for p in chosen:
+            served_area[by_need[p.need_id].area_id] += p.quantity
+            served_class[_rank(by_need[p.need_id])] += p.quantity
+            metres += group_pairs[(p.need_id, p.offer_id)] * p.quantity
+        # The limits follow the allocation they produced (the rounds settled).
+        index = np.array([-1 if n.area_id is None else n.area_id for n in members])
+        keys, idx = area_index(index)
+        per_need = defaultdict(int)
+        for p in chosen:
+            per_need[p.need_id] += p.quantity
+        again = lower_bounds(
+            gap,
+            idx,
+            len(keys),
+            np.array([n.quantity for n in members]),
+            np.array([n.covered for n in members]),
+            np.array([per_need[n.id] for n in members]),
+        )
+        assert dict(zip(keys.tolist(), again.tolist(), strict=True)) == bounds
+        short = sum(max(0, bounds[a] - served_area[a]) for a in bounds)
+        best_short, best_served, best_metres = _fair_lp(members, group_offers, group_pairs, bounds)
+        assert short == best_short
+        assert {c: served_class[c] for c in best_served} == best_served
+        assert metres == pytest.approx(best_metres, abs=1e-6 * max(1.0, best_metres))
