@@ -6,7 +6,7 @@ from core import api
 from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from residents.routes import complaints, requests, sms, triage
+from residents.routes import complaints, requests, sms, surveys, triage
 from residents.schemas import (
     Accountability,
     ComplaintCreate,
@@ -27,6 +27,11 @@ from residents.schemas import (
     Resolve,
     SmsInbound,
     SmsReply,
+    SurveyCreate,
+    SurveyOut,
+    SurveyResponseCreate,
+    SurveyResponseReceipt,
+    SurveyResults,
     TrackView,
     TriageResult,
     Verify,
@@ -41,6 +46,8 @@ routes = [
     Route("/help", requests.help_page, methods=["GET", "POST"], name="help"),
     Route("/help/track/{token:str}", requests.track_page, name="track"),
     Route("/help/track/{token:str}/confirm", requests.confirm_page, methods=POST, name="confirm"),
+    Route("/surveys/{id:int}", surveys.survey_page, methods=["GET", "POST"], name="survey"),
+    Route("/surveys/{id:int}/results", surveys.results_page, name="survey_results"),
 ]
 
 api_routes = [
@@ -152,6 +159,38 @@ api_routes = [
         tags=TAGS,
         errors=(401,),
         headers={"X-Gateway-Secret": "the secret shared with the SMS gateway"},
+    ),
+    api.ApiRoute(
+        "/surveys",
+        surveys.create_api,
+        methods=POST,
+        name="survey_create",
+        body=SurveyCreate,
+        response=SurveyOut,
+        status_code=201,
+        roles=OFFICIAL,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/surveys/{id:int}", surveys.show_api, name="survey", response=SurveyOut, tags=TAGS
+    ),
+    api.ApiRoute(
+        "/surveys/{id:int}/responses",
+        surveys.respond_api,
+        methods=POST,
+        name="survey_respond",
+        body=SurveyResponseCreate,
+        response=SurveyResponseReceipt,
+        status_code=201,
+        tags=TAGS,
+        errors=(409,),
+    ),
+    api.ApiRoute(
+        "/surveys/{id:int}/results",
+        surveys.results_api,
+        name="survey_results",
+        response=SurveyResults,
+        tags=TAGS,
     ),
     *(
         api.ApiRoute(

@@ -11,7 +11,8 @@ from core.web import redirect, render
 from recovery.service import CATEGORY_LABELS, incident_choices
 from residents.models import VULNERABLE, Channel
 from residents.schemas import Confirmation, HelpRequestCreate, HelpRequestReceipt
-from residents.service import confirm, request_counts, submit, track
+from residents.service import by_token, confirm, request_counts, submit, track
+from residents.service.surveys import incident_surveys
 
 
 def _follow_up_url(request: Request, token: str) -> str:
@@ -44,10 +45,15 @@ async def help_page(request: Request) -> Response:
 
 
 async def track_page(request: Request) -> Response:
-    view = await track(get_session(request), request.path_params["token"])
-    return await render(
-        request, "residents/track.html", {"view": view, "token": request.path_params["token"]}
-    )
+    session = get_session(request)
+    token = request.path_params["token"]
+    row = await by_token(session, token)
+    context = {
+        "view": await track(session, token),
+        "token": token,
+        "surveys": await incident_surveys(session, row.incident_id, row.area_id),
+    }
+    return await render(request, "residents/track.html", context)
 
 
 async def confirm_page(request: Request) -> Response:
