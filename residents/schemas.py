@@ -71,7 +71,35 @@ class Confirmation(Input):
 class QueueQuery(Input):
     incident_id: DbId
     status: RequestStatus | None = None
+    category: Category | None = None
+    area_id: DbId | None = None
     limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class DuplicateQuery(Input):
+    """What an operator has typed so far: any of the phone, the words and the place."""
+
+    incident_id: DbId
+    description: str | None = Field(None, max_length=4000)
+    contact_phone: str | None = Field(None, max_length=40)
+    area_id: DbId | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+
+class DuplicateItem(BaseModel):
+    """A likely duplicate for triage staff: personal data, never public."""
+
+    id: int
+    reference: str
+    category: str
+    description: str
+    status: RequestStatus
+    channel: str
+    area_id: int | None
+    created_at: datetime
+    same_phone: bool
 
 
 class QueueItem(BaseModel):
@@ -121,7 +149,12 @@ class Convert(Input):
     @model_validator(mode="after")
     def _either(self):
         if self.need_id is None and None in (self.title, self.quantity, self.unit, self.needed_by):
-            raise ValueError("title: give need_id, or title, quantity, unit and needed_by")
+            for name in ("needed_by", "unit", "quantity", "title"):
+                if getattr(self, name) is None:
+                    raise FieldError(
+                        name,
+                        _("Give the title, quantity, unit and needed-by date, or a need number."),
+                    )
         return self
 
 
@@ -163,7 +196,7 @@ class ComplaintCreate(Input):
     @model_validator(mode="after")
     def _about(self):
         if self.about_kind != ComplaintAbout.platform and self.about_id is None:
-            raise ValueError("about_id: say which one the complaint is about")
+            raise FieldError("about_id", _("Say which one the complaint is about."))
         return self
 
 

@@ -17,6 +17,8 @@ from residents.schemas import (
     Confirmation,
     Convert,
     CountsQuery,
+    DuplicateItem,
+    DuplicateQuery,
     HelpRequestCreate,
     HelpRequestReceipt,
     Merge,
@@ -46,6 +48,10 @@ routes = [
     Route("/help", requests.help_page, methods=["GET", "POST"], name="help"),
     Route("/help/track/{token:str}", requests.track_page, name="track"),
     Route("/help/track/{token:str}/confirm", requests.confirm_page, methods=POST, name="confirm"),
+    Route("/help/operator", requests.operator_page, methods=["GET", "POST"], name="operator"),
+    Route("/help/operator/duplicates", requests.operator_duplicates, name="operator_duplicates"),
+    Route("/help-requests", triage.queue_page, name="queue"),
+    *triage.decision_routes(),
     Route("/surveys/{id:int}", surveys.survey_page, methods=["GET", "POST"], name="survey"),
     Route("/surveys/{id:int}/results", surveys.results_page, name="survey_results"),
 ]
@@ -78,6 +84,15 @@ api_routes = [
         name="help_request_queue",
         query=QueueQuery,
         response=api.Page[QueueItem],
+        roles=TRIAGE,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/help-requests/duplicates",
+        requests.duplicates_api,
+        name="help_request_duplicates",
+        query=DuplicateQuery,
+        response=list[DuplicateItem],
         roles=TRIAGE,
         tags=TAGS,
     ),
@@ -213,4 +228,7 @@ api_routes = [
     ),
 ]
 
-nav = [NavItem(lazy_gettext("Ask for help"), "residents:help", order=15)]
+nav = [
+    NavItem(lazy_gettext("Ask for help"), "residents:help", order=15),
+    NavItem(lazy_gettext("Help requests"), "residents:queue", roles=TRIAGE, order=35),
+]

@@ -66,7 +66,7 @@ async def find_duplicates(
     session: AsyncSession,
     *,
     incident_id: int,
-    description: str,
+    description: str | None,
     contact_phone: str | None = None,
     area_id: int | None = None,
     lat: float | None = None,
@@ -87,7 +87,7 @@ async def find_duplicates(
             )
         )
         found.update((r.id, r) for r in rows)
-    mine = tokens(description)
+    mine = tokens(description or "")
     if mine:
         for row in await _similar(session, incident_id, mine):
             if _same_place(area_id, lat, lon, row):

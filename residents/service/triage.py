@@ -1,6 +1,6 @@
 """Triage of help requests: the queue, likely duplicates, verify, reject, merge, convert."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -8,8 +8,8 @@ from core.models import User
 from recovery.service import NeedCreate, Priority, create_need, ensure_can_act, get_need
 from residents.errors import HelpRequestNotFound, InvalidMerge, RequestClosed
 from residents.models import OPEN_STATUSES, HelpRequest, RequestStatus
-from residents.schemas import Convert, QueueItem
-from residents.service.duplicates import find_duplicates, kept_duplicates
+from residents.schemas import Convert, DuplicateItem, DuplicateQuery, QueueItem
+from residents.service.duplicates import find_duplicates, kept_duplicates, phone_key
 from residents.service.requests import _PERSONAL, add_update
 
 
@@ -25,19 +25,57 @@ async def queue(
     *,
     incident_id: int,
     status: str | None = None,
+    category: str | None = None,
+    area_id: int | None = None,
     limit: int = 100,
-) -> list[QueueItem]:
+    offset: int = 0,
+) -> tuple[list[QueueItem], int]:
+    """A page of the incident's requests, oldest first, each with its likely duplicates; and
+    how many match in all."""
     await ensure_may_view(session, user, incident_id)
     query = select(HelpRequest).where(HelpRequest.incident_id == incident_id)
     if status:
         query = query.where(HelpRequest.status == status)
+    if category:
+        query = query.where(HelpRequest.category == category)
+    if area_id:
+        query = query.where(HelpRequest.area_id == area_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = list(
-        (await session.execute(query.order_by(HelpRequest.created_at).limit(limit))).scalars()
+        await session.scalars(
+            query.order_by(HelpRequest.created_at, HelpRequest.id).limit(limit).offset(offset)
+        )
     )
     kept = await kept_duplicates(session, [row.id for row in rows])
-    return [
+    items = [
         QueueItem.model_validate({**row.model_dump(), "possible_duplicates": kept[row.id]})
         for row in rows
+    ]
+    return items, total or 0
+
+
+async def queue_item(session: AsyncSession, user: User, request_id: int) -> QueueItem:
+    """One request as a queue row, for redrawing it after a decision."""
+    row = await _get(session, request_id)
+    await ensure_may_view(session, user, row.incident_id)
+    kept = await kept_duplicates(session, [row.id])
+    return QueueItem.model_validate({**row.model_dump(), "possible_duplicates": kept[row.id]})
+
+
+async def check_duplicates(
+    session: AsyncSession, user: User, query: DuplicateQuery
+) -> list[DuplicateItem]:
+    """The operator's check as they type: open requests likely the same as this one."""
+    await ensure_may_view(session, user, query.incident_id)
+    if not (query.description or query.contact_phone):
+        return []
+    found = await find_duplicates(session, **query.model_dump(), limit=10)
+    key = phone_key(query.contact_phone)
+    return [
+        DuplicateItem.model_validate(
+            {**row.model_dump(), "same_phone": key is not None and row.phone_key == key}
+        )
+        for row in found
     ]
 
 
