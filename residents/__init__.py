@@ -5,7 +5,8 @@ from pathlib import Path
 
 from core.domain import Domain, Periodic
 from residents import demo, routes, service
-from residents.models import STATUS
+from residents.models import STATUS, VULNERABLE
+from residents.service import surveys
 
 DOMAIN = Domain(
     name="residents",
@@ -15,7 +16,11 @@ DOMAIN = Domain(
     nav=routes.nav,
     providers={"organization.record": [service.organization_record]},
     demo=demo.load,
-    template_globals={"statuses": STATUS},
+    template_globals={
+        "statuses": STATUS,
+        "vulnerable_labels": VULNERABLE,
+        "localized": surveys.localized,
+    },
     jobs={
         "residents.follow_up": service.follow_up,
         "residents.erase_contacts": service.erase_closed,

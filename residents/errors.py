@@ -13,3 +13,7 @@ class RequestClosed(Conflict):
 
 class InvalidMerge(InvalidInput):
     code = "invalid_merge"
+
+
+class SurveyNotFound(NotFound):
+    code = "survey_not_found"

@@ -54,7 +54,10 @@ class HelpRequest(SQLModel, table=True):
     """A request for help from an affected household; the contact fields are personal data."""
 
     __tablename__ = "help_requests"
-    __table_args__ = (Index("ix_help_requests_incident_status", "incident_id", "status"),)
+    __table_args__ = (
+        Index("ix_help_requests_incident_status", "incident_id", "status"),
+        Index("ix_help_requests_incident_phone", "incident_id", "phone_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incidents.id")
@@ -68,6 +71,8 @@ class HelpRequest(SQLModel, table=True):
     place: str | None = Field(default=None, max_length=300)
     contact_name: str | None = Field(default=None, max_length=120)
     contact_phone: str | None = Field(default=None, max_length=40, index=True)
+    # The phone's last 11 digits, so "+86 137-…" and "137…" find each other as duplicates.
+    phone_key: str | None = Field(default=None, max_length=11)
     contact_email: str | None = Field(default=None, max_length=254)
     consent: bool = False
     channel: str = Field(default=Channel.web, max_length=10)
@@ -79,6 +84,8 @@ class HelpRequest(SQLModel, table=True):
     need_id: int | None = Field(default=None, foreign_key="needs.id")
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # How many distinct tokens the description has (see HelpRequestToken).
+    token_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -97,6 +104,27 @@ class HelpRequestUpdate(SQLModel, table=True):
     # A message key with its parameters, translated when shown in the reader's language.
     message: str = Field(max_length=40)
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class HelpRequestToken(SQLModel, table=True):
+    """The description's words (character pairs in Chinese): the index the duplicate check
+    searches, so it reads a few postings instead of every request of the incident."""
+
+    __tablename__ = "help_request_tokens"
+    __table_args__ = (Index("ix_help_request_tokens_incident_token", "incident_id", "token"),)
+
+    request_id: int = Field(foreign_key="help_requests.id", primary_key=True)
+    token: str = Field(max_length=40, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id")
+
+
+class HelpRequestDuplicate(SQLModel, table=True):
+    """A likely duplicate found when a request came in; kept both ways round."""
+
+    __tablename__ = "help_request_duplicates"
+
+    request_id: int = Field(foreign_key="help_requests.id", primary_key=True)
+    other_id: int = Field(foreign_key="help_requests.id", primary_key=True)
 
 
 class SmsMessage(SQLModel, table=True):
@@ -143,3 +171,77 @@ class Complaint(SQLModel, table=True):
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class QuestionKind(StrEnum):
+    scale = "scale"
+    choice = "choice"
+    text = "text"
+
+
+# A scale question is answered from 1 (worst) to SCALE_MAX (best).
+SCALE_MAX = 5
+
+
+class Survey(SQLModel, table=True):
+    """A short questionnaire to the requesters of an incident, or of some of its areas."""
+
+    __tablename__ = "surveys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    title: str = Field(max_length=200)
+    title_zh: str | None = Field(default=None, max_length=200)
+    # Empty: the whole incident.
+    area_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SurveyQuestion(SQLModel, table=True):
+    __tablename__ = "survey_questions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="surveys.id", index=True)
+    position: int
+    kind: str = Field(max_length=10)
+    text: str = Field(max_length=500)
+    text_zh: str | None = Field(default=None, max_length=500)
+    choices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    choices_zh: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class SurveyInvite(SQLModel, table=True):
+    """A requester's own link to a survey, so each invited household answers once."""
+
+    __tablename__ = "survey_invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="surveys.id", index=True)
+    request_id: int = Field(foreign_key="help_requests.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SurveyResponse(SQLModel, table=True):
+    """One household's answers; kept apart from who sent them (no request, no contact)."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (Index("ix_survey_responses_survey_area", "survey_id", "area_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="surveys.id")
+    area_id: int | None = Field(default=None, foreign_key="areas.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """A scale value or choice index in `number`; free text (never published) in `text`."""
+
+    __tablename__ = "survey_answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="survey_responses.id", index=True)
+    question_id: int = Field(foreign_key="survey_questions.id", index=True)
+    number: int | None = None
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -4,9 +4,11 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field, model_validator
 
+from core.errors import FieldError
+from core.i18n import _
 from core.types import DbId, Input
 from recovery.service import Category, Priority
-from residents.models import VULNERABLE, ComplaintAbout, RequestStatus
+from residents.models import VULNERABLE, ComplaintAbout, QuestionKind, RequestStatus
 
 
 class HelpRequestCreate(Input):
@@ -29,12 +31,12 @@ class HelpRequestCreate(Input):
     def _checks(self):
         unknown = [v for v in self.vulnerable if v not in VULNERABLE]
         if unknown:
-            raise ValueError(f"vulnerable: unknown kinds {unknown}")
+            raise FieldError("vulnerable", _("Choose from the listed kinds of vulnerable people."))
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat: give both lat and lon, or neither")
+            raise FieldError("lat", _("Give both latitude and longitude, or neither."))
         contact = self.contact_name or self.contact_phone or self.contact_email
         if contact and not self.consent:
-            raise ValueError("consent: consent is needed to keep the contact data")
+            raise FieldError("consent", _("Consent is needed to keep the contact data."))
         return self
 
 
@@ -69,7 +71,35 @@ class Confirmation(Input):
 class QueueQuery(Input):
     incident_id: DbId
     status: RequestStatus | None = None
+    category: Category | None = None
+    area_id: DbId | None = None
     limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class DuplicateQuery(Input):
+    """What an operator has typed so far: any of the phone, the words and the place."""
+
+    incident_id: DbId
+    description: str | None = Field(None, max_length=4000)
+    contact_phone: str | None = Field(None, max_length=40)
+    area_id: DbId | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+
+class DuplicateItem(BaseModel):
+    """A likely duplicate for triage staff: personal data, never public."""
+
+    id: int
+    reference: str
+    category: str
+    description: str
+    status: RequestStatus
+    channel: str
+    area_id: int | None
+    created_at: datetime
+    same_phone: bool
 
 
 class QueueItem(BaseModel):
@@ -119,7 +149,12 @@ class Convert(Input):
     @model_validator(mode="after")
     def _either(self):
         if self.need_id is None and None in (self.title, self.quantity, self.unit, self.needed_by):
-            raise ValueError("title: give need_id, or title, quantity, unit and needed_by")
+            for name in ("needed_by", "unit", "quantity", "title"):
+                if getattr(self, name) is None:
+                    raise FieldError(
+                        name,
+                        _("Give the title, quantity, unit and needed-by date, or a need number."),
+                    )
         return self
 
 
@@ -161,7 +196,7 @@ class ComplaintCreate(Input):
     @model_validator(mode="after")
     def _about(self):
         if self.about_kind != ComplaintAbout.platform and self.about_id is None:
-            raise ValueError("about_id: say which one the complaint is about")
+            raise FieldError("about_id", _("Say which one the complaint is about."))
         return self
 
 
@@ -207,3 +242,101 @@ class Accountability(BaseModel):
     resolved_in_time: int
     resolved_late: int
     open: int
+
+
+class QuestionCreate(Input):
+    kind: QuestionKind
+    text: str = Field(min_length=1, max_length=500)
+    text_zh: str | None = Field(None, max_length=500)
+    choices: list[str] = Field(default_factory=list, max_length=12)
+    choices_zh: list[str] = Field(default_factory=list, max_length=12)
+
+    @model_validator(mode="after")
+    def _choices(self):
+        if self.kind == QuestionKind.choice and len(self.choices) < 2:
+            raise FieldError("choices", _("A choice question needs at least two choices."))
+        if self.kind != QuestionKind.choice and self.choices:
+            raise FieldError("choices", _("Only a choice question has choices."))
+        if self.choices_zh and len(self.choices_zh) != len(self.choices):
+            raise FieldError("choices_zh", _("Translate every choice, or none."))
+        if any(not c.strip() or len(c) > 200 for c in self.choices + self.choices_zh):
+            raise FieldError("choices", _("Each choice is 1 to 200 characters."))
+        return self
+
+
+class SurveyCreate(Input):
+    """`title_zh`, `text_zh` and `choices_zh` are the Chinese wording, shown to Chinese readers."""
+
+    incident_id: DbId
+    area_ids: list[DbId] = Field(default_factory=list, max_length=200)
+    title: str = Field(min_length=1, max_length=200)
+    title_zh: str | None = Field(None, max_length=200)
+    questions: list[QuestionCreate] = Field(min_length=1, max_length=30)
+    # Invite the requesters of the incident (or of its areas) by SMS or mail.
+    invite: bool = True
+
+
+class QuestionOut(BaseModel):
+    id: int
+    kind: QuestionKind
+    text: str
+    text_zh: str | None
+    choices: list[str]
+    choices_zh: list[str]
+
+
+class SurveyOut(BaseModel):
+    id: int
+    incident_id: int
+    area_ids: list[int]
+    title: str
+    title_zh: str | None
+    link: str
+    invited: int = 0
+    questions: list[QuestionOut]
+
+
+class AnswerIn(Input):
+    question_id: DbId
+    value: int | str
+
+
+class SurveyResponseCreate(Input):
+    """`invite` is the token of a requester's own link (answered once); without it, anyone
+    with the survey's link may answer."""
+
+    area_id: DbId | None = None
+    answers: list[AnswerIn] = Field(min_length=1, max_length=30)
+    invite: str | None = Field(None, max_length=100)
+
+
+class SurveyResponseReceipt(BaseModel):
+    id: int
+    survey_id: int
+
+
+class QuestionResult(BaseModel):
+    question_id: int
+    kind: QuestionKind
+    answers: int
+    withheld: bool = False
+    # A count of 1 to 4 is None: withheld like a small area.
+    counts: dict[str, int | None] | None = None
+    mean: float | None = None
+
+
+class AreaResult(BaseModel):
+    area_id: int | None
+    responses: int
+    withheld: bool
+    questions: list[QuestionResult] = []
+
+
+class SurveyResults(BaseModel):
+    """Aggregates per area; an area or a question with fewer than 5 answers is withheld and
+    free text is never here."""
+
+    survey_id: int
+    title: str
+    min_cell: int
+    areas: list[AreaResult]

@@ -6,7 +6,7 @@ from core import api
 from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
-from residents.routes import complaints, requests, sms, triage
+from residents.routes import complaints, requests, sms, surveys, triage
 from residents.schemas import (
     Accountability,
     ComplaintCreate,
@@ -17,6 +17,8 @@ from residents.schemas import (
     Confirmation,
     Convert,
     CountsQuery,
+    DuplicateItem,
+    DuplicateQuery,
     HelpRequestCreate,
     HelpRequestReceipt,
     Merge,
@@ -27,6 +29,11 @@ from residents.schemas import (
     Resolve,
     SmsInbound,
     SmsReply,
+    SurveyCreate,
+    SurveyOut,
+    SurveyResponseCreate,
+    SurveyResponseReceipt,
+    SurveyResults,
     TrackView,
     TriageResult,
     Verify,
@@ -41,6 +48,12 @@ routes = [
     Route("/help", requests.help_page, methods=["GET", "POST"], name="help"),
     Route("/help/track/{token:str}", requests.track_page, name="track"),
     Route("/help/track/{token:str}/confirm", requests.confirm_page, methods=POST, name="confirm"),
+    Route("/help/operator", requests.operator_page, methods=["GET", "POST"], name="operator"),
+    Route("/help/operator/duplicates", requests.operator_duplicates, name="operator_duplicates"),
+    Route("/help-requests", triage.queue_page, name="queue"),
+    *triage.decision_routes(),
+    Route("/surveys/{id:int}", surveys.survey_page, methods=["GET", "POST"], name="survey"),
+    Route("/surveys/{id:int}/results", surveys.results_page, name="survey_results"),
 ]
 
 api_routes = [
@@ -71,6 +84,15 @@ api_routes = [
         name="help_request_queue",
         query=QueueQuery,
         response=api.Page[QueueItem],
+        roles=TRIAGE,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/help-requests/duplicates",
+        requests.duplicates_api,
+        name="help_request_duplicates",
+        query=DuplicateQuery,
+        response=list[DuplicateItem],
         roles=TRIAGE,
         tags=TAGS,
     ),
@@ -153,6 +175,38 @@ api_routes = [
         errors=(401,),
         headers={"X-Gateway-Secret": "the secret shared with the SMS gateway"},
     ),
+    api.ApiRoute(
+        "/surveys",
+        surveys.create_api,
+        methods=POST,
+        name="survey_create",
+        body=SurveyCreate,
+        response=SurveyOut,
+        status_code=201,
+        roles=OFFICIAL,
+        tags=TAGS,
+    ),
+    api.ApiRoute(
+        "/surveys/{id:int}", surveys.show_api, name="survey", response=SurveyOut, tags=TAGS
+    ),
+    api.ApiRoute(
+        "/surveys/{id:int}/responses",
+        surveys.respond_api,
+        methods=POST,
+        name="survey_respond",
+        body=SurveyResponseCreate,
+        response=SurveyResponseReceipt,
+        status_code=201,
+        tags=TAGS,
+        errors=(409,),
+    ),
+    api.ApiRoute(
+        "/surveys/{id:int}/results",
+        surveys.results_api,
+        name="survey_results",
+        response=SurveyResults,
+        tags=TAGS,
+    ),
     *(
         api.ApiRoute(
             f"/help-requests/{{id:int}}/{action}",
@@ -174,4 +228,7 @@ api_routes = [
     ),
 ]
 
-nav = [NavItem(lazy_gettext("Ask for help"), "residents:help", order=15)]
+nav = [
+    NavItem(lazy_gettext("Ask for help"), "residents:help", order=15),
+    NavItem(lazy_gettext("Help requests"), "residents:queue", roles=TRIAGE, order=35),
+]

@@ -4,14 +4,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core import api
+from core.auth import require
 from core.db import get_session
-from core.forms import form_page
-from core.models import User
+from core.forms import form_page, validate
+from core.models import Role, User
 from core.web import redirect, render
-from recovery.service import CATEGORY_LABELS, incident_choices
+from recovery.service import CATEGORY_LABELS, area_choices, incident_choices
 from residents.models import VULNERABLE, Channel
-from residents.schemas import Confirmation, HelpRequestCreate, HelpRequestReceipt
-from residents.service import confirm, request_counts, submit, track
+from residents.schemas import Confirmation, DuplicateQuery, HelpRequestCreate, HelpRequestReceipt
+from residents.service import by_token, check_duplicates, confirm, request_counts, submit, track
+from residents.service.surveys import incident_surveys
+
+TRIAGE = (Role.official, Role.ngo)
 
 
 def _follow_up_url(request: Request, token: str) -> str:
@@ -27,6 +31,66 @@ async def _form_context(request: Request):
     }
 
 
+def _consent(data: dict) -> dict:
+    return {**data, "consent": data.get("consent") == "on"}
+
+
+async def _operator_context(request: Request, data: dict) -> dict:
+    """The operator's form: the chosen incident's areas, and likely duplicates so far."""
+    context = await _form_context(request)
+    incident_id = data.get("incident_id") or (context["incidents"] or [(None, "")])[0][0]
+    areas = await area_choices(get_session(request), incident_id)
+    return {**context, "areas": areas, "form": {"incident_id": incident_id}}
+
+
+async def operator_page(request: Request) -> Response:
+    """The hotline operator's form: the caller's number first, a duplicate check as they type."""
+    user = await require(request, *TRIAGE)
+    return await form_page(
+        request,
+        "residents/operator.html",
+        block="form",
+        schema=HelpRequestCreate,
+        user=user,
+        lists=("vulnerable",),
+        prepare=_consent,
+        initial={"incident_id": request.query_params.get("incident_id")},
+        context=lambda data: _with_logged(request, data),
+        action=lambda session, body, user: submit(session, body, channel=Channel.phone, actor=user),
+        success=lambda result: request.url_for("residents:operator").include_query_params(
+            incident_id=result[0].incident_id, logged=result[0].reference
+        ),
+    )
+
+
+async def _with_logged(request: Request, data: dict) -> dict:
+    context = await _operator_context(request, data)
+    logged = request.query_params.get("logged", "")
+    context["logged"] = logged if logged.isalnum() else None
+    context["duplicates"] = []
+    return context
+
+
+async def operator_duplicates(request: Request) -> Response:
+    """The duplicate check of the operator's form: its block under htmx, else the whole form
+    with what was typed and the matches (no JavaScript needed)."""
+    user = await require(request, *TRIAGE)
+    data = {k: v.strip() or None for k, v in request.query_params.items() if k != "csrftoken"}
+    data["vulnerable"] = request.query_params.getlist("vulnerable")
+    query, _errors = validate(DuplicateQuery, {k: v for k, v in data.items() if v})
+    duplicates = await check_duplicates(get_session(request), user, query) if query else []
+    context = await _with_logged(request, data)
+    context.update(form={**data, "consent": data.get("consent") == "on"}, errors={})
+    context["duplicates"] = duplicates
+    return await render(request, "residents/operator.html", context, block="duplicates")
+
+
+async def duplicates_api(request: Request, query: DuplicateQuery, user: User):
+    """Open requests likely the same as the one being typed: same phone, or similar words
+    in the same place."""
+    return await check_duplicates(get_session(request), user, query)
+
+
 async def help_page(request: Request) -> Response:
     """The public form: no account, no JavaScript needed, one light page."""
     context = await _form_context(request)
@@ -36,7 +100,7 @@ async def help_page(request: Request) -> Response:
         block="form",
         schema=HelpRequestCreate,
         lists=("vulnerable",),
-        prepare=lambda data: {**data, "consent": data.get("consent") == "on"},
+        prepare=_consent,
         context=context,
         action=lambda session, body, user: submit(session, body, channel=Channel.web),
         success=lambda result: _follow_up_url(request, result[1]),
@@ -44,10 +108,15 @@ async def help_page(request: Request) -> Response:
 
 
 async def track_page(request: Request) -> Response:
-    view = await track(get_session(request), request.path_params["token"])
-    return await render(
-        request, "residents/track.html", {"view": view, "token": request.path_params["token"]}
-    )
+    session = get_session(request)
+    token = request.path_params["token"]
+    row = await by_token(session, token)
+    context = {
+        "view": await track(session, token),
+        "token": token,
+        "surveys": await incident_surveys(session, row.incident_id, row.area_id),
+    }
+    return await render(request, "residents/track.html", context)
 
 
 async def confirm_page(request: Request) -> Response:

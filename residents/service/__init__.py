@@ -13,7 +13,16 @@ from residents.service.counts import incident_figures, request_counts
 from residents.service.followup import erase_closed, follow_up
 from residents.service.requests import by_token, confirm, erase_contacts, submit, track
 from residents.service.sms import SmsGateway, handle_inbound, send_pending, send_sms
-from residents.service.triage import convert, duplicates_of, merge, queue, reject, verify
+from residents.service.triage import (
+    check_duplicates,
+    convert,
+    duplicates_of,
+    merge,
+    queue,
+    queue_item,
+    reject,
+    verify,
+)
 
 __all__ = [
     "accountability",
@@ -25,6 +34,7 @@ __all__ = [
     "resolve",
     "SmsGateway",
     "by_token",
+    "check_duplicates",
     "confirm",
     "convert",
     "duplicates_of",
@@ -35,6 +45,7 @@ __all__ = [
     "incident_figures",
     "merge",
     "queue",
+    "queue_item",
     "reject",
     "request_counts",
     "send_pending",

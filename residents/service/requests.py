@@ -16,6 +16,7 @@ from recovery.service import get_area, get_incident, get_need
 from residents.errors import HelpRequestNotFound, RequestClosed
 from residents.models import Channel, HelpRequest, HelpRequestUpdate, RequestStatus, SmsMessage
 from residents.schemas import Confirmation, HelpRequestCreate, TrackUpdate, TrackView
+from residents.service.duplicates import index_request
 
 # Update message keys -> the text the requester reads, in their language.
 MESSAGES = {
@@ -101,6 +102,7 @@ async def submit(
     )
     session.add(request)
     await session.flush()
+    await index_request(session, request)
     await add_update(session, request, RequestStatus.received, "received")
     return request, token
 
@@ -171,12 +173,20 @@ async def confirm_request(
     return request
 
 
-_PERSONAL = {"contact_name", "contact_phone", "contact_email", "token_hash", "description"}
+_PERSONAL = {
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "phone_key",
+    "token_hash",
+    "description",
+}
 
 
 async def erase_contacts(session: AsyncSession, request: HelpRequest) -> None:
     """Erase the personal contact fields; the audit keeps that the request existed."""
     request.contact_name = request.contact_phone = request.contact_email = None
+    request.phone_key = None
     request.lat = request.lon = None
     request.erased_at = utcnow()
     await session.flush()

@@ -1,9 +1,6 @@
 """Triage of help requests: the queue, likely duplicates, verify, reject, merge, convert."""
 
-import math
-import re
-
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -11,74 +8,9 @@ from core.models import User
 from recovery.service import NeedCreate, Priority, create_need, ensure_can_act, get_need
 from residents.errors import HelpRequestNotFound, InvalidMerge, RequestClosed
 from residents.models import OPEN_STATUSES, HelpRequest, RequestStatus
-from residents.schemas import Convert, QueueItem
+from residents.schemas import Convert, DuplicateItem, DuplicateQuery, QueueItem
+from residents.service.duplicates import find_duplicates, kept_duplicates, phone_key
 from residents.service.requests import _PERSONAL, add_update
-
-# Two descriptions this similar (Jaccard of their tokens) and this close are likely one need.
-SIMILARITY = 0.4
-NEARBY_KM = 1.0
-_WORD = re.compile(r"[a-z0-9]+")
-_HAN = re.compile(r"[\u3400-\u9fff]")
-
-
-def tokens(text: str) -> set[str]:
-    """Words for alphabetic text, character pairs for Chinese (which has no spaces)."""
-    lowered = text.lower()
-    words = set(_WORD.findall(lowered))
-    han = _HAN.findall(lowered)
-    words.update(a + b for a, b in zip(han, han[1:], strict=False))
-    return words
-
-
-def similarity(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def _km(a: HelpRequest, b: HelpRequest) -> float | None:
-    if None in (a.lat, a.lon, b.lat, b.lon):
-        return None
-    dlat = math.radians(b.lat - a.lat)
-    dlon = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
-    return 6371 * math.hypot(dlat, dlon)
-
-
-def _phone(value: str | None) -> str | None:
-    digits = re.sub(r"\D", "", value or "")
-    return digits[-11:] if digits else None
-
-
-def likely_duplicate(a: HelpRequest, b: HelpRequest, a_tokens: set[str] | None = None) -> bool:
-    """Same phone, or similar text in the same place (same area or within NEARBY_KM)."""
-    if a.id == b.id:
-        return False
-    if _phone(a.contact_phone) and _phone(a.contact_phone) == _phone(b.contact_phone):
-        return True
-    distance = _km(a, b)
-    near = (distance is not None and distance <= NEARBY_KM) or (
-        a.area_id is not None and a.area_id == b.area_id
-    )
-    if not near and (distance is not None or (a.area_id and b.area_id)):
-        return False
-    text = similarity(a_tokens or tokens(a.description), tokens(b.description))
-    return text >= SIMILARITY
-
-
-async def _open_requests(session: AsyncSession, incident_id: int) -> list[HelpRequest]:
-    rows = await session.execute(
-        select(HelpRequest).where(
-            HelpRequest.incident_id == incident_id, HelpRequest.status.in_(OPEN_STATUSES)
-        )
-    )
-    return list(rows.scalars())
-
-
-async def duplicates_of(session: AsyncSession, request: HelpRequest) -> list[int]:
-    mine = tokens(request.description)
-    return sorted(
-        other.id
-        for other in await _open_requests(session, request.incident_id)
-        if likely_duplicate(request, other, mine)
-    )
 
 
 async def ensure_may_view(session: AsyncSession, user: User, incident_id: int) -> None:
@@ -93,22 +25,73 @@ async def queue(
     *,
     incident_id: int,
     status: str | None = None,
+    category: str | None = None,
+    area_id: int | None = None,
     limit: int = 100,
-) -> list[QueueItem]:
+    offset: int = 0,
+) -> tuple[list[QueueItem], int]:
+    """A page of the incident's requests, oldest first, each with its likely duplicates; and
+    how many match in all."""
     await ensure_may_view(session, user, incident_id)
     query = select(HelpRequest).where(HelpRequest.incident_id == incident_id)
     if status:
         query = query.where(HelpRequest.status == status)
+    if category:
+        query = query.where(HelpRequest.category == category)
+    if area_id:
+        query = query.where(HelpRequest.area_id == area_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = list(
-        (await session.execute(query.order_by(HelpRequest.created_at).limit(limit))).scalars()
+        await session.scalars(
+            query.order_by(HelpRequest.created_at, HelpRequest.id).limit(limit).offset(offset)
+        )
     )
-    candidates = await _open_requests(session, incident_id)
-    items = []
-    for row in rows:
-        mine = tokens(row.description)
-        found = sorted(c.id for c in candidates if likely_duplicate(row, c, mine))
-        items.append(QueueItem.model_validate({**row.model_dump(), "possible_duplicates": found}))
-    return items
+    kept = await kept_duplicates(session, [row.id for row in rows])
+    items = [
+        QueueItem.model_validate({**row.model_dump(), "possible_duplicates": kept[row.id]})
+        for row in rows
+    ]
+    return items, total or 0
+
+
+async def queue_item(session: AsyncSession, user: User, request_id: int) -> QueueItem:
+    """One request as a queue row, for redrawing it after a decision."""
+    row = await _get(session, request_id)
+    await ensure_may_view(session, user, row.incident_id)
+    kept = await kept_duplicates(session, [row.id])
+    return QueueItem.model_validate({**row.model_dump(), "possible_duplicates": kept[row.id]})
+
+
+async def check_duplicates(
+    session: AsyncSession, user: User, query: DuplicateQuery
+) -> list[DuplicateItem]:
+    """The operator's check as they type: open requests likely the same as this one."""
+    await ensure_may_view(session, user, query.incident_id)
+    if not (query.description or query.contact_phone):
+        return []
+    found = await find_duplicates(session, **query.model_dump(), limit=10)
+    key = phone_key(query.contact_phone)
+    return [
+        DuplicateItem.model_validate(
+            {**row.model_dump(), "same_phone": key is not None and row.phone_key == key}
+        )
+        for row in found
+    ]
+
+
+async def duplicates_of(session: AsyncSession, request: HelpRequest) -> list[int]:
+    """The open requests likely the same as this one, as of now."""
+    found = await find_duplicates(
+        session,
+        incident_id=request.incident_id,
+        description=request.description,
+        contact_phone=request.contact_phone,
+        area_id=request.area_id,
+        lat=request.lat,
+        lon=request.lon,
+        exclude_id=request.id,
+    )
+    return [row.id for row in found]
 
 
 async def _get(session: AsyncSession, request_id: int) -> HelpRequest:

@@ -129,6 +129,19 @@ def resolve(i):
     return {"resolution": "Crew sent"}
 
 
+def survey(i):
+    return {
+        "incident_id": i["incident"],
+        "title": "Water supply",
+        "invite": False,
+        "questions": [{"kind": "text", "text": "What is missing?"}],
+    }
+
+
+def survey_response(i):
+    return {"answers": [{"question_id": i["survey_question"], "value": 4}]}
+
+
 def shift_form(i):
     local = {"starts_at": _at(4)[:16], "ends_at": _at(4, 3)[:16]}
     return shift(i) | local | {"skills": ""}

@@ -1,4 +1,4 @@
-"""Authorization rows for residents: help requests, triage, complaints, SMS."""
+"""Authorization rows for residents: help requests, triage, complaints, SMS, surveys."""
 
 from tests.authz import bodies as b
 from tests.authz.matrix import OFFICIAL_A, ORGANIZERS, PUBLIC, row
@@ -24,6 +24,24 @@ ROWS = [
     row("POST /api/v1/help-requests/{id:int}/merge", OFFICIAL_A, id='help_request', body=b.merge),
     row("POST /api/v1/help-requests/{id:int}/convert", OFFICIAL_A,
         id='help_request', body=b.convert),
+    row("POST /api/v1/surveys", OFFICIAL_A, body=b.survey),
+    row("GET /api/v1/surveys/{id:int}", PUBLIC, id='survey'),
+    row("POST /api/v1/surveys/{id:int}/responses", PUBLIC, id='survey', body=b.survey_response),
+    row("GET /api/v1/surveys/{id:int}/results", PUBLIC, id='survey'),
+    row("GET /surveys/{id:int}", PUBLIC, id='survey'),
+    row("POST /surveys/{id:int}", PUBLIC, id='survey'),
+    row("GET /surveys/{id:int}/results", PUBLIC, id='survey'),
+    row("GET /api/v1/help-requests/duplicates", "L F F F F F F A A A F F",
+        query='?incident_id={incident}&description=roof'),
+    row("GET /help/operator", ORGANIZERS),
+    row("POST /help/operator", ORGANIZERS),
+    row("GET /help/operator/duplicates", "L F F F F F F A A A F F",
+        query='?incident_id={incident}&contact_phone=13800000000'),
+    row("GET /help-requests", "L F F F F F F A A A F F", query='?incident_id={incident}'),
+    row("POST /help-requests/{id:int}/verify", OFFICIAL_A, id='help_request', body=b.verify),
+    row("POST /help-requests/{id:int}/reject", OFFICIAL_A, id='help_request', body=b.reject),
+    row("POST /help-requests/{id:int}/merge", OFFICIAL_A, id='help_request', body=b.merge),
+    row("POST /help-requests/{id:int}/convert", OFFICIAL_A, id='help_request', body=b.convert),
     row("GET /help", PUBLIC),
     row("POST /help", PUBLIC),
     row("GET /help/track/{token:str}", PUBLIC, token='help_token'),

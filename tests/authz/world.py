@@ -262,6 +262,13 @@ async def build_world(app, client: httpx.AsyncClient) -> World:  # noqa: PLR0915
     ids["complaint"] = complaint["id"]
     ids["complaint_token"] = complaint["follow_up_url"].rstrip("/").rsplit("/", 1)[-1]
     await world_preparedness.build(app, call, ids)
+    survey = await call(
+        "POST", "/api/v1/surveys", "official_a",
+        json={"incident_id": ids["incident"], "title": "How did it go?", "invite": False,
+              "questions": [{"kind": "scale", "text": "How satisfied are you?"}]},
+    )  # fmt: skip
+    ids["survey"] = survey["id"]
+    ids["survey_question"] = survey["questions"][0]["id"]
     return world
 
 
