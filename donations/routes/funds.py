@@ -48,6 +48,7 @@ async def desk_context(request: Request, incident_id: int | None, failed=None, t
     choices, _chosen = await incidents.choose(session, None)
     return {
         "incidents": choices,
+        "time_zone": incidents.zone_of(choices, incident_id),
         "categories": CATEGORY_CHOICES,
         "currency": request.app.state.settings.currency,
         "errors": {},
