@@ -66,6 +66,7 @@ class User(SQLModel, table=True):
     organization_id: int | None = Field(default=None, foreign_key="organizations.id", index=True)
     is_active: bool = True
     locale: str | None = Field(default=None, max_length=10)
+    time_zone: str | None = Field(default=None, max_length=60)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -5,14 +5,12 @@ import logging
 import os
 import re
 from collections.abc import Hashable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2_fragments.starlette import Jinja2Blocks
@@ -25,6 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from core.dates import format_day, format_moment, format_span, zone_note
 from core.domain import NavItem
 from core.errors import DomainError, NotAuthenticated, PendingVerification, error_json
 from core.i18n import (
@@ -74,10 +73,6 @@ class HashedStaticFiles(StaticFiles):
         return response
 
 
-def _zone(settings: Settings, tz: str | None) -> ZoneInfo:
-    return ZoneInfo(tz or settings.time_zone)
-
-
 def make_templates(
     settings: Settings,
     nav: Sequence[NavItem],
@@ -96,21 +91,17 @@ def make_templates(
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 
-    def fmt_date(value: date | datetime | None, format: str = "medium", tz: str | None = None):
-        if value is None:
-            return ""
-        if isinstance(value, datetime):
-            value = value.astimezone(_zone(settings, tz)).date()
-        return babel_dates.format_date(value, format=format, locale=locale_object())
+    @pass_context
+    def fmt_date(context, value: date | datetime | None, tz: str | None = None) -> str:
+        return format_day(value, tz or context.get("viewer_zone") or settings.time_zone)
 
-    def fmt_datetime(value: datetime | None, format: str = "medium", tz: str | None = None):
-        if value is None:
-            return ""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return babel_dates.format_datetime(
-            value, format=format, tzinfo=_zone(settings, tz), locale=locale_object()
-        )
+    @pass_context
+    def fmt_datetime(context, value: datetime | None, tz: str | None = None) -> str:
+        return format_moment(value, tz or context.get("viewer_zone") or settings.time_zone)
+
+    @pass_context
+    def fmt_span(context, start: datetime, end: datetime, tz: str | None = None) -> str:
+        return format_span(start, end, tz or context.get("viewer_zone") or settings.time_zone)
 
     def fmt_number(value: int | float | None) -> str:
         if value is None:
@@ -126,6 +117,7 @@ def make_templates(
     env.filters.update(
         date=fmt_date,
         datetime=fmt_datetime,
+        span=fmt_span,
         number=fmt_number,
         percent=fmt_percent,
         money=format_money,
@@ -137,6 +129,7 @@ def make_templates(
     env.globals["url_for"] = _url_for
     env.globals.update(
         static=static_path,
+        zone_note=zone_note,
         settings=settings,
         LOCALES=LOCALES,
         LOCALE_NAMES=LOCALE_NAMES,
@@ -159,6 +152,8 @@ def make_templates(
             "html_lang": HTML_LANG.get(locale, "en"),
             "csrf_token": csrf() if csrf else "",
             "nav_items": items,
+            # Times not tied to an incident are shown in the reader's chosen zone.
+            "viewer_zone": (user.time_zone if user else None) or settings.time_zone,
         }
 
     return Jinja2Blocks(env=env, context_processors=[context])

@@ -147,6 +147,6 @@ def options(rows) -> list[tuple[int, str]]:
 
 
 def zone_options(zones: tuple[str, ...], current: str | None) -> list[tuple[str, str]]:
-    """The usual time zones, plus the current one when it is not among them."""
+    """The offered time zones, plus the current one when it is not among them."""
     names = list(zones) + ([current] if current and current not in zones else [])
     return [(name, name) for name in names]

@@ -34,7 +34,7 @@ def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError("Unknown time zone") from exc
+        raise ValueError(_("Choose a time zone from the list.")) from exc
     return value
 
 

@@ -181,6 +181,8 @@ class ShiftPublic(BaseModel):
     status: str
     score: float | None = None
     reasons: list[str] = []
+    # The incident's zone: the shift's times are shown and typed in it.
+    time_zone: str = "UTC"
 
 
 class ShiftQuery(Pagination):

@@ -13,6 +13,8 @@ from pydantic import (
     model_validator,
 )
 
+from core.dates import zone_names
+from core.i18n import _
 from core.models import ORG_ROLES, OrgKind, Role
 from core.types import Input, Offset
 
@@ -21,7 +23,7 @@ PASSWORD_MIN = 10
 
 def _password_length(value):
     if isinstance(value, str) and len(value) < PASSWORD_MIN:
-        raise ValueError(f"Password must be at least {PASSWORD_MIN} characters")
+        raise ValueError(_("Password must be at least %(num)d characters") % {"num": PASSWORD_MIN})
     return value
 
 
@@ -132,3 +134,18 @@ class FailedJobPublic(BaseModel):
 class JobRetried(BaseModel):
     id: int
     status: Literal["queued"] = "queued"
+
+
+class TimeZoneChoice(Input):
+    """The zone a person reads the times not tied to an incident in (the audit log, mail)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    time_zone: str = Field(min_length=1, max_length=60)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in zone_names():
+            raise ValueError(_("Choose a time zone from the list."))
+        return value

@@ -57,6 +57,7 @@ async def desk_context(request: Request, incident_id: int | None, failed=None, t
     view = await funds.desk(session, incident_id)
     return {
         "incidents": choices,
+        "time_zone": incidents.zone_of(choices, incident_id),
         "categories": CATEGORY_CHOICES,
         "currency": request.app.state.settings.currency,
         "errors": {},

@@ -28,6 +28,7 @@ async def ledger_page(request: Request) -> Response:
         {
             "incidents": choices,
             "incident_id": incident_id,
+            "time_zone": incidents.zone_of(choices, incident_id),
             "entries": rows,
             "total": total,
             "offset": offset,

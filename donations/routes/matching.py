@@ -13,7 +13,7 @@ from core.models import Role, User
 from core.web import render
 from donations.schemas import BulkDecision, BulkDecisionResult, ProposalPublic, RunCreate
 from donations.service import incidents, matches, matching, proposals
-from recovery.service import ensure_can_act
+from recovery.service import ensure_can_act, get_incident
 
 
 async def matching_desk(request: Request) -> Response:
@@ -25,7 +25,12 @@ async def matching_desk(request: Request) -> Response:
     return await render(
         request,
         "donations/matching.html",
-        {"incidents": choices, "incident_id": incident_id, **view},
+        {
+            "incidents": choices,
+            "incident_id": incident_id,
+            "time_zone": incidents.zone_of(choices, incident_id),
+            **view,
+        },
     )
 
 
@@ -52,6 +57,7 @@ async def run_page(request: Request) -> Response:
     await require(request, Role.official)
     session = get_session(request)
     view = await matching.run_progress(session, request.path_params["id"])
+    view["time_zone"] = (await get_incident(session, view["run"].incident_id)).time_zone
     template = "donations/_run_progress.html" if "HX-Request" in request.headers else None
     return await render(request, template or "donations/run.html", view)
 

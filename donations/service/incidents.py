@@ -22,6 +22,11 @@ async def choose(session: AsyncSession, wanted) -> tuple[list, int | None]:
     return incidents, chosen
 
 
+def zone_of(incidents: list, incident_id: int | None, default: str = "UTC") -> str:
+    """The chosen incident's time zone, which the desk's times are shown in."""
+    return next((i.time_zone for i in incidents if i.id == incident_id), default)
+
+
 async def check_targets(
     session: AsyncSession,
     *,

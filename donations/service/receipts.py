@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import URL
 
+from core.dates import format_moment
 from core.errors import Conflict, Forbidden
 from core.i18n import _
 from core.models import Role, User
@@ -34,6 +35,7 @@ class ReceiptData:
     verification_code: str = ""
     check_url: str = ""
     instructions: tuple[str, ...] = ()
+    time_zone: str = "UTC"
 
 
 def render_receipt(data: ReceiptData) -> bytes:
@@ -51,7 +53,7 @@ def render_receipt(data: ReceiptData) -> bytes:
         (_("Amount"), format_money(data.amount_minor, data.currency)),
         (_("Incident"), data.incident),
         (_("For"), data.purpose),
-        (_("Received on"), data.received_at.strftime("%Y-%m-%d %H:%M UTC")),
+        (_("Received on"), f"{format_moment(data.received_at, data.time_zone)} ({data.time_zone})"),
         (_("Reference"), data.reference),
     ]
     if data.ledger_seq is not None:
@@ -177,5 +179,6 @@ async def donation_receipt(
         verification_code=donation.verification_code or "",
         check_url=str(check_url),
         instructions=instruction_lines(await get_instructions(session, donation.incident_id)),
+        time_zone=incident.time_zone,
     )
     return render_receipt(data)

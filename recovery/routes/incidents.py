@@ -6,6 +6,7 @@ from starlette.routing import Route
 
 from core import api
 from core.auth import current_user, require
+from core.dates import zone_names
 from core.db import get_session
 from core.forms import form_page
 from core.models import Role
@@ -27,7 +28,7 @@ from recovery.service import incidents as service
 from recovery.service.access import ensure_can_act, require_official
 from recovery.service.lookup import get_incident
 
-TIME_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Tokyo", "UTC")
+TIME_ZONES = zone_names()
 OFFICIALS = (Role.official,)
 
 

@@ -132,7 +132,8 @@ async def board(
     ]
     result.sort(key=lambda g: (-sum(g.counts.values()), g.organization_name))
     totals = {kind: sum(g.counts[kind] for g in result) for kind in KINDS}
-    as_of = today or (todays[incidents[0].id] if len(incidents) == 1 else clock.today())
+    # Days late count from each incident's own today; the latest of them is the board's date.
+    as_of = today or (max(todays.values()) if todays else clock.today())
     return SupervisionBoard(
         incident_id=incident_id, as_of=as_of, totals=totals, organizations=result
     )

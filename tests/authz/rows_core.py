@@ -31,6 +31,7 @@ ROWS = [
     row("POST /register", PUBLIC),
     row("GET /account", SIGNED_IN),
     row("POST /language", PUBLIC),
+    row("POST /account/time-zone", SIGNED_IN),
     row("GET /password-reset", PUBLIC),
     row("POST /password-reset", PUBLIC),
     row("GET /password-reset/{token}", PUBLIC, token='=not-a-token'),

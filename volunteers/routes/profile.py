@@ -14,6 +14,7 @@ from volunteers.schemas import ProfileUpdate
 from volunteers.service import (
     ensure_profile,
     hours,
+    incident_zones,
     my_signups,
     profile_view,
     queue_position,
@@ -50,6 +51,7 @@ async def _page(request: Request, user: User) -> dict:
         "profile": profile,
         "saved": False,
         "rows": rows,
+        "zones": await incident_zones(session, [shift for _signup, shift in rows]),
         "positions": {s.id: await queue_position(session, s) for s, _shift in rows},
         "total_hours": hours(await total_minutes(session, user.id)),
         "skills": SKILLS,

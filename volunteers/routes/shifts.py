@@ -1,6 +1,6 @@
 """Shifts: the public list and page, organizers' create, change and cancel, and their own list."""
 
-from datetime import datetime
+from contextlib import suppress
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -8,12 +8,13 @@ from starlette.responses import Response
 
 from core import api
 from core.auth import current_user, require, user_organization
-from core.clock import zone
+from core.dates import input_value, parse_local
 from core.db import get_session
+from core.errors import NotFound
 from core.forms import form_page, validate
 from core.models import Role, User
 from core.web import redirect, render
-from recovery.service import list_incidents
+from recovery.service import get_incident, list_incidents
 from volunteers.models import SKILLS
 from volunteers.schemas import ShiftCreate, ShiftQuery, ShiftUpdate
 from volunteers.service import browse, roster, shifts, statuses_for
@@ -36,12 +37,19 @@ LINK_FIELDS = {"incident_id", "need_id", "task_id", "area_id"}
 
 
 async def _browse(request: Request, query: ShiftQuery, *, recommended: bool):
-    since, until = browse.day_bounds(
-        request.app.state.settings.time_zone, query.date_from, query.date_to
-    )
+    """The shifts asked for; "from" and "until" days are the incident's when one is chosen,
+    else the reader's."""
+    session = get_session(request)
+    user = await current_user(request)
+    tz = (user.time_zone if user else None) or request.app.state.settings.time_zone
+    if query.incident_id is not None:
+        # An unknown incident simply lists no shifts.
+        with suppress(NotFound):
+            tz = (await get_incident(session, query.incident_id)).time_zone
+    since, until = browse.day_bounds(tz, query.date_from, query.date_to)
     return await browse.browse(
-        get_session(request),
-        await current_user(request),
+        session,
+        user,
         recommended=recommended,
         limit=query.limit,
         offset=query.offset,
@@ -99,38 +107,30 @@ async def shift_page(request: Request) -> Response:
     return await render(request, "volunteers/shift.html", context)
 
 
-def _local_time(request: Request, value: str | None) -> datetime | str | None:
-    """A datetime-local field is the deployment's local time; make it an aware datetime."""
-    if not value:
-        return None
-    try:
-        naive = datetime.fromisoformat(value)
-    except ValueError:
-        return value  # left for the model to reject with a field message
-    if naive.tzinfo is not None:
-        return naive
-    return naive.replace(tzinfo=zone(request.app.state.settings.time_zone))
-
-
-def _input_time(request: Request, value: datetime | str | None) -> str:
-    """A datetime-local field's value: the deployment's local time, to the minute."""
-    if not isinstance(value, datetime):
-        return value or ""
-    return value.astimezone(zone(request.app.state.settings.time_zone)).strftime("%Y-%m-%dT%H:%M")
-
-
 async def _shift_form(
-    request: Request, *, schema, action, shift=None, initial: dict, **context
+    request: Request, *, schema, action, zones: dict[int, str], shift=None, initial: dict, **context
 ) -> Response:
-    """The one shift form, new or changed: local times in, the shift's page after."""
+    """The one shift form, new or changed: times typed in the incident's zone, the shift's
+    page after."""
     links = shift is None
+    default = request.app.state.settings.time_zone
+
+    def zone_of(incident_id) -> str:
+        try:
+            return zones.get(int(incident_id), default)
+        except (TypeError, ValueError):
+            return default
 
     def prepare(data: dict) -> dict:
         keep = SHIFT_FIELDS | LINK_FIELDS if links else SHIFT_FIELDS
         fields = {k: v for k, v in data.items() if k in keep}
+        tz = zone_of(shift.incident_id if shift else fields.get("incident_id"))
         for key in ("starts_at", "ends_at"):
-            fields[key] = _local_time(request, fields.get(key))
+            fields[key] = parse_local(fields.get(key), tz)
         return fields
+
+    def input_time(form: dict, value) -> str:
+        return input_value(value, zone_of(shift.incident_id if shift else form.get("incident_id")))
 
     return await form_page(
         request,
@@ -144,7 +144,8 @@ async def _shift_form(
         context={
             "skills": SKILLS,
             "shift": shift,
-            "input_time": lambda value: _input_time(request, value),
+            "input_time": input_time,
+            "shift_zone": zone_of(shift.incident_id) if shift else None,
             **context,
         },
         action=action,
@@ -163,21 +164,31 @@ async def new_shift_page(request: Request) -> Response:
         request,
         schema=ShiftCreate,
         action=create,
+        zones={incident.id: incident.time_zone for incident in incidents},
         initial={"incident_id": request.query_params.get("incident_id"), "capacity": 10},
-        incidents=[(incident.id, incident.name) for incident in incidents],
+        incidents=[
+            (incident.id, f"{incident.name} ({incident.time_zone})") for incident in incidents
+        ],
     )
 
 
 async def edit_shift_page(request: Request) -> Response:
     user = await require(request, *ORGANIZERS)
-    shift = await shifts.get_shift(get_session(request), request.path_params["id"])
+    session = get_session(request)
+    shift = await shifts.get_shift(session, request.path_params["id"])
     shifts.require_owner(user, shift)
+    incident = await get_incident(session, shift.incident_id)
 
     async def change(session, body: ShiftUpdate, user: User):
         return await shifts.update_shift(session, user=user, shift_id=shift.id, data=body)
 
     return await _shift_form(
-        request, schema=ShiftUpdate, action=change, shift=shift, initial=shift.model_dump()
+        request,
+        schema=ShiftUpdate,
+        action=change,
+        zones={incident.id: incident.time_zone},
+        shift=shift,
+        initial=shift.model_dump(),
     )
 
 

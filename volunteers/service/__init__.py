@@ -7,6 +7,7 @@ from volunteers.service.attendance import (
     check_out,
     record_attendance,
 )
+from volunteers.service.browse import incident_zones
 from volunteers.service.counts import incident_figures, need_helpers
 from volunteers.service.profiles import (
     ensure_profile,
@@ -48,6 +49,7 @@ __all__ = [
     "ensure_profile",
     "erase_volunteer_data",
     "export_data",
+    "incident_zones",
     "get_shift",
     "hours",
     "incident_figures",

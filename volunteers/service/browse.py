@@ -29,7 +29,7 @@ def public_shift(
 
 
 async def name_organizations(session: AsyncSession, items: list[ShiftPublic]) -> None:
-    """Fill in who runs each shift, in one query."""
+    """Fill in who runs each shift, in one query, and the zone its times are shown in."""
     ids = {item.organization_id for item in items}
     if not ids:
         return
@@ -37,8 +37,10 @@ async def name_organizations(session: AsyncSession, items: list[ShiftPublic]) ->
         select(Organization.id, Organization.name).where(Organization.id.in_(ids))
     )
     names = dict(rows.all())
+    zones = await incident_zones(session, items)
     for item in items:
         item.organization_name = names.get(item.organization_id, "")
+        item.time_zone = zones[item.incident_id]
 
 
 async def public_shifts(session: AsyncSession, shifts: list[Shift]) -> list[ShiftPublic]:
@@ -59,7 +61,9 @@ def day_bounds(
     return since, until
 
 
-async def _zones(session: AsyncSession, shifts: list[Shift]) -> dict[int, str]:
+async def incident_zones(
+    session: AsyncSession, shifts: list[Shift] | list[ShiftPublic]
+) -> dict[int, str]:
     """Each incident's time zone, so "usually free on Saturday morning" means local time."""
     found = {}
     for incident_id in {s.incident_id for s in shifts}:
@@ -80,7 +84,7 @@ async def browse(
     if recommended and user is not None and user.role == Role.volunteer:
         pool, total = await list_shifts(session, limit=RECOMMEND_POOL, **filters)
         profile = await ensure_profile(session, user)
-        ranked = rank(profile, pool, await _zones(session, pool))[offset : offset + limit]
+        ranked = rank(profile, pool, await incident_zones(session, pool))[offset : offset + limit]
         counts = await waitlist_counts(session, [s.id for s, _score, _r in ranked])
         items = [public_shift(s, counts.get(s.id, 0), sc, r) for s, sc, r in ranked]
         await name_organizations(session, items)

@@ -246,7 +246,7 @@ def certificate_pdf(
     issued = certificate.issued_at.astimezone(zone(zone_name)).date()
     writer.line(
         _("Issued on %(date)s by Recovery Commons.")
-        % {"date": format_date(issued, "long", locale=locale)},
+        % {"date": format_date(issued, "medium", locale=locale)},
         size=10,
     )
     writer.line(

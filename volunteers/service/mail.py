@@ -1,10 +1,10 @@
 """The mails volunteers get, written to the outbox in the caller's transaction."""
 
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import notifications
-from core.i18n import _, current_locale, using_locale
+from core.dates import format_span
+from core.i18n import _, using_locale
 from core.models import User
 from recovery import service as recovery
 from volunteers.models import Shift
@@ -17,10 +17,7 @@ async def shift_zone(session: AsyncSession, shift: Shift) -> str:
 
 
 def _when(shift: Shift, tz: str) -> str:
-    locale = current_locale.get()
-    start = format_datetime(shift.starts_at, "medium", tzinfo=tz, locale=locale)
-    end = format_datetime(shift.ends_at, "short", tzinfo=tz, locale=locale)
-    return f"{start} – {end} ({tz})"
+    return f"{format_span(shift.starts_at, shift.ends_at, tz)} ({tz})"
 
 
 def _details(shift: Shift, tz: str) -> str:

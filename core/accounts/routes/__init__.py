@@ -38,6 +38,7 @@ routes = [
     Route("/register", registration.register_page, methods=["GET", "POST"], name="register"),
     Route("/account", account.account_page, name="account"),
     Route("/language", account.set_language, methods=POST, name="language"),
+    Route("/account/time-zone", account.set_time_zone, methods=POST, name="time_zone"),
     Route(
         "/password-reset",
         password_reset.request_page,

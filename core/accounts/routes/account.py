@@ -5,9 +5,11 @@ from starlette.responses import RedirectResponse, Response
 
 from core.accounts import service
 from core.accounts.routes.sessions import safe_next
+from core.accounts.schemas import TimeZoneChoice
 from core.auth import current_user, require, user_organization
+from core.dates import zone_names
 from core.db import get_session
-from core.forms import form_dict
+from core.forms import form_dict, form_page
 from core.web import render
 
 
@@ -17,7 +19,34 @@ async def account_page(request: Request) -> Response:
     status = service.user_status(user, org)
     if status == "pending":
         return await render(request, "pending.html", {"org": org})
-    return await render(request, "accounts/account.html", {"org": org, "status": status})
+    return await render(request, "accounts/account.html", {**_zone_form(request, user), "org": org})
+
+
+def _zone_form(request: Request, user) -> dict:
+    return {
+        "zones": [(name, name) for name in zone_names()],
+        "default_zone": request.app.state.settings.time_zone,
+        "form": {"time_zone": user.time_zone or request.app.state.settings.time_zone},
+        "errors": {},
+    }
+
+
+async def set_time_zone(request: Request) -> Response:
+    """The account's time zone, chosen from every zone the IANA database names."""
+    user = await require(request, verified=False)
+    org = await user_organization(request, user)
+    extra = _zone_form(request, user)
+    extra.pop("form")
+    return await form_page(
+        request,
+        "accounts/account.html",
+        block="time_zone",
+        schema=TimeZoneChoice,
+        user=user,
+        context={**extra, "org": org},
+        action=lambda session, body, user: service.set_time_zone(session, user, body.time_zone),
+        success=lambda _user: request.url_for("accounts:account"),
+    )
 
 
 async def set_language(request: Request) -> Response:

@@ -15,6 +15,7 @@ from core.accounts.service.users import (
     list_users,
     public_user,
     set_locale,
+    set_time_zone,
     set_user_active,
     user_status,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "reset_for_token",
     "revoke_token",
     "set_locale",
+    "set_time_zone",
     "set_user_active",
     "user_status",
     "verify_organization",

@@ -84,3 +84,19 @@ async def set_locale(session: AsyncSession, user: User | None, locale: str) -> b
         user.locale = locale
         await session.flush()
     return True
+
+
+async def set_time_zone(session: AsyncSession, user: User, time_zone: str) -> User:
+    """Remember the zone the user reads times not tied to an incident in."""
+    before = {"time_zone": user.time_zone}
+    user.time_zone = time_zone
+    await session.flush()
+    await audit.record(
+        session,
+        actor=user,
+        action="user.time_zone",
+        obj=user,
+        before=before,
+        after={"time_zone": time_zone},
+    )
+    return user
