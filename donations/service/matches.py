@@ -169,12 +169,18 @@ async def decline(session: AsyncSession, *, match_id: int, actor: User) -> Match
     return row
 
 
-async def fulfil(session: AsyncSession, *, match_id: int, quantity: int, actor: User) -> Match:
-    """The offering side delivers; the need's quantity_met rises through the recovery service."""
+async def ensure_offering(session: AsyncSession, match_id: int, actor: User) -> Match:
+    """The match, if `actor` is the organization or person whose offer it matched; else 403."""
     row = await get_match(session, match_id)
     offer = await session.get(Offer, row.offer_id)
     if offer is None or not owns_offer(actor, offer):
         raise NotOwner(_("Only the offering organization or person may fulfil this match."))
+    return row
+
+
+async def fulfil(session: AsyncSession, *, match_id: int, quantity: int, actor: User) -> Match:
+    """The offering side delivers; the need's quantity_met rises through the recovery service."""
+    row = await ensure_offering(session, match_id, actor)
     before = audit.snapshot(row)
     now = utcnow()
     total = Match.quantity_fulfilled + quantity

@@ -16,6 +16,7 @@ from core import clock, jobs
 from core.app import create_app
 from core.models import OrgKind, Role
 from core.settings import Settings
+from tests.authz import bodies as b
 from tests.conftest import Factory
 
 GOV = OrgKind.government
@@ -260,6 +261,20 @@ async def build_world(app, client: httpx.AsyncClient) -> World:  # noqa: PLR0915
     )  # fmt: skip
     ids["complaint"] = complaint["id"]
     ids["complaint_token"] = complaint["follow_up_url"].rstrip("/").rsplit("/", 1)[-1]
+    # Preparedness: NGO A is a team deployed on A's incident, keeps a warehouse; A has a plan
+    # and an alert out.
+    await call("PUT", f"/api/v1/organizations/{ids['org_ngo_a']}/team", "ngo_a", json=b.team(ids))
+    ids["deployment"] = (
+        await call("POST", "/api/v1/deployments", "official_a", json=b.deployment(ids))
+    )["id"]
+    ids["warehouse"] = (await call("POST", "/api/v1/warehouses", "ngo_a", json=b.warehouse(ids)))[
+        "id"
+    ]
+    ids["plan"] = (await call("POST", "/api/v1/plans", "official_a", json=b.plan(ids)))["id"]
+    ids["alert"] = (await call("POST", "/api/v1/alerts", "official_a", json=b.alert(ids)))["id"]
+    # Deliver the mail the world queued now: under the dry run a job's commit would roll back.
+    while await jobs.run_due(app.state.database):
+        pass
     return world
 
 
