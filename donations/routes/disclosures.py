@@ -12,7 +12,7 @@ from core.models import Role, User
 from core.web import render
 from donations.schemas import DisclosureCreate, DisclosureQuery
 from donations.service import disclosures
-from recovery.service import can_act, get_incident, get_project, incident_today
+from recovery.service import can_act, ensure_can_act, get_incident, get_project, incident_today
 
 
 async def _page_context(request: Request, incident_id: int) -> dict:
@@ -42,6 +42,7 @@ async def disclosures_page(request: Request) -> Response:
 async def disclosure_publish(request: Request) -> Response:
     user = await require(request, Role.official)
     project = await get_project(get_session(request), request.path_params["id"])
+    await ensure_can_act(get_session(request), user, project.incident_id)
 
     async def context(_data: dict) -> dict:
         return await _page_context(request, project.incident_id) | {"failed": project.id}

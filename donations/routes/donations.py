@@ -191,7 +191,7 @@ async def create_donation(request: Request, body: DonationCreate, user: User):
 
 
 async def list_donations(request: Request, query: DonationQuery, user: User):
-    """Donors see their own donations; officials see all (to record receipts)."""
+    """Donors see their own donations; officials those of the incidents they act on."""
     rows, total = await donations.list_donations(
         get_session(request), viewer=user, **query.model_dump()
     )

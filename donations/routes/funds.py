@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from core import api
-from core.auth import require
+from core.auth import current_user, require
 from core.db import get_session
 from core.forms import form_page
 from core.models import Role, User
@@ -34,7 +34,7 @@ from donations.service import (
     spending,
     trail,
 )
-from recovery.service import get_incident, incident_projects
+from recovery.service import ensure_can_act, get_incident, incident_projects
 
 DISBURSEMENT_FIELDS = (
     "incident_id", "project_id", "need_id", "currency", "description", "receipt_reference",
@@ -53,7 +53,7 @@ async def desk_context(request: Request, incident_id: int | None, failed=None, t
     """Everything the funds desk shows; `failed` names the form a refusal re-renders, and
     `typed` is what was entered in it."""
     session = get_session(request)
-    choices, _chosen = await incidents.choose(session, None)
+    choices, _chosen = await incidents.choose_to_act(session, None, await current_user(request))
     view = await funds.desk(session, incident_id)
     return {
         "incidents": choices,
@@ -70,9 +70,11 @@ async def desk_context(request: Request, incident_id: int | None, failed=None, t
 
 
 async def funds_desk(request: Request) -> Response:
-    await require(request, Role.official)
+    user = await require(request, Role.official)
     session = get_session(request)
-    _choices, incident_id = await incidents.choose(session, request.query_params.get("incident_id"))
+    _choices, incident_id = await incidents.choose_to_act(
+        session, request.query_params.get("incident_id"), user
+    )
     return await render(request, "donations/funds.html", await desk_context(request, incident_id))
 
 
@@ -83,6 +85,8 @@ def _row_form(kind: str, block: str, schema, load, act, fields: tuple[str, ...] 
     async def handler(request: Request) -> Response:
         user = await require(request, Role.official)
         row = await load(get_session(request), request.path_params["id"])
+        # Refused before the form is read: a re-rendered form would show the incident's desk.
+        await ensure_can_act(get_session(request), user, row.incident_id)
         typed: dict = {}
 
         def prepare(data: dict) -> dict:

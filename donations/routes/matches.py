@@ -62,6 +62,7 @@ async def my_matches(request: Request) -> Response:
 async def match_fulfil(request: Request) -> Response:
     user = await require(request, *OFFERING)
     match_id = request.path_params["id"]
+    await matches.ensure_offering(get_session(request), match_id, user)
 
     async def context(_data):
         return await _my_matches(request, user) | {"failed": match_id}

@@ -17,9 +17,11 @@ from recovery.service import ensure_can_act, get_incident
 
 
 async def matching_desk(request: Request) -> Response:
-    await require(request, Role.official)
+    user = await require(request, Role.official)
     session = get_session(request)
-    choices, incident_id = await incidents.choose(session, request.query_params.get("incident_id"))
+    choices, incident_id = await incidents.choose_to_act(
+        session, request.query_params.get("incident_id"), user
+    )
     offset = incidents.as_id(request.query_params.get("offset")) or 0
     view = await proposals.desk(session, incident_id, offset=offset)
     return await render(
@@ -54,10 +56,12 @@ async def run_matching(request: Request) -> Response:
 
 async def run_page(request: Request) -> Response:
     """One run: a progress bar (polled by htmx) until it is done, then what it found."""
-    await require(request, Role.official)
+    user = await require(request, Role.official)
     session = get_session(request)
-    view = await matching.run_progress(session, request.path_params["id"])
-    view["time_zone"] = (await get_incident(session, view["run"].incident_id)).time_zone
+    run = await matching.get_run(session, request.path_params["id"])
+    await ensure_can_act(session, user, run.incident_id)
+    view = await matching.run_progress(session, run.id)
+    view["time_zone"] = (await get_incident(session, run.incident_id)).time_zone
     template = "donations/_run_progress.html" if "HX-Request" in request.headers else None
     return await render(request, template or "donations/run.html", view)
 
@@ -103,7 +107,7 @@ async def decide_all_page(request: Request) -> Response:
         except DomainError as exc:
             errors = {"form": exc.message}
     if errors:
-        choices, _chosen = await incidents.choose(session, run.incident_id)
+        choices, _chosen = await incidents.choose_to_act(session, run.incident_id, user)
         view = await proposals.desk(session, run.incident_id)
         return await render(
             request,
@@ -115,6 +119,9 @@ async def decide_all_page(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-async def get_run(request: Request):
-    """A matching run with its proposals and unmet needs."""
-    return await proposals.run_report(get_session(request), request.path_params["id"])
+async def get_run(request: Request, user: User):
+    """A matching run with its proposals and unmet needs (officials acting on its incident)."""
+    session = get_session(request)
+    run = await matching.get_run(session, request.path_params["id"])
+    await ensure_can_act(session, user, run.incident_id)
+    return await proposals.run_report(session, run.id)

@@ -31,7 +31,7 @@ from donations.models import (
 from donations.schemas import DonationCreate, DonationPublic, ReceiptCreate
 from donations.service import ledger
 from donations.service.incidents import check_targets
-from recovery.service import ensure_can_act
+from recovery.service import acting_incident_ids, ensure_can_act
 
 ANONYMOUS = "Anonymous"
 # What a client may send as Idempotency-Key: 1 to 200 visible ASCII characters.
@@ -298,13 +298,16 @@ async def list_donations(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Donation], int]:
-    """Donations, newest first; a donor `viewer` sees only their own, officials every one."""
+    """Donations, newest first; a donor `viewer` sees only their own, officials those of the
+    incidents their agency acts on (to record receipts)."""
     query = select(Donation)
     if incident_id is not None:
         query = query.where(Donation.incident_id == incident_id)
     if status is not None:
         query = query.where(Donation.status == status)
-    if viewer is not None and viewer.role != Role.official:
+    if viewer is not None and viewer.role == Role.official:
+        query = query.where(Donation.incident_id.in_(acting_incident_ids(viewer)))
+    elif viewer is not None:
         query = query.where(Donation.donor_id == viewer.id)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(query.order_by(Donation.id.desc()).limit(limit).offset(offset))

@@ -4,8 +4,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput
 from core.i18n import _
+from core.models import User
 from core.types import as_db_id
-from recovery.service import get_incident, get_need, get_project, list_incidents
+from recovery.service import (
+    acting_incident_ids,
+    ensure_can_act,
+    get_incident,
+    get_need,
+    get_project,
+    list_incidents,
+)
 
 
 def as_id(value) -> int | None:
@@ -25,6 +33,19 @@ async def choose(session: AsyncSession, wanted) -> tuple[list, int | None]:
 def zone_of(incidents: list, incident_id: int | None, default: str = "UTC") -> str:
     """The chosen incident's time zone, which the desk's times are shown in."""
     return next((i.time_zone for i in incidents if i.id == incident_id), default)
+
+
+async def choose_to_act(session: AsyncSession, wanted, actor: User) -> tuple[list, int | None]:
+    """For an official's desk: the incidents their agency acts on, and the one asked for (403
+    when another agency's, 404 when unknown), else the newest of theirs."""
+    incidents, chosen = await choose(session, wanted)
+    acting = set(await session.scalars(acting_incident_ids(actor)))
+    choices = [incident for incident in incidents if incident.id in acting]
+    if as_id(wanted) is not None:
+        await ensure_can_act(session, actor, chosen)
+    else:
+        chosen = choices[0].id if choices else None
+    return choices, chosen
 
 
 async def check_targets(

@@ -183,6 +183,15 @@ def delivery_value(offer: Offer, quantity: int, value_minor: int | None) -> int:
     return offer.value_minor * quantity // offer.quantity
 
 
+async def ensure_offering(session: AsyncSession, match_id: int, actor: User) -> Match:
+    """The match, if `actor` is the organization or person whose offer it matched; else 403."""
+    row = await get_match(session, match_id)
+    offer = await session.get(Offer, row.offer_id)
+    if offer is None or not owns_offer(actor, offer):
+        raise NotOwner(_("Only the offering organization or person may fulfil this match."))
+    return row
+
+
 async def fulfil(
     session: AsyncSession,
     *,
@@ -193,10 +202,8 @@ async def fulfil(
 ) -> Match:
     """The offering side delivers; the need's quantity_met rises through the recovery service.
     A valued offer's delivery carries its estimated value (in kind, never in a cash balance)."""
-    row = await get_match(session, match_id)
+    row = await ensure_offering(session, match_id, actor)
     offer = await session.get(Offer, row.offer_id)
-    if offer is None or not owns_offer(actor, offer):
-        raise NotOwner(_("Only the offering organization or person may fulfil this match."))
     value = delivery_value(offer, quantity, value_minor)
     before = audit.snapshot(row)
     now = utcnow()

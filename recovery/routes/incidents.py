@@ -102,6 +102,8 @@ async def area_new(request: Request) -> Response:
     """Add an area to the incident's tree; under htmx the tree is redrawn in place."""
     user = await require_official(request)
     incident_id = request.path_params["id"]
+    # Refused before the form is read: a re-rendered form would show the incident's page.
+    await ensure_can_act(get_session(request), user, incident_id)
     template = "recovery/manage_incident.html"
 
     async def added(area) -> Response | str:
@@ -129,6 +131,7 @@ async def agency_new(request: Request) -> Response:
     """Let another government agency act on the incident (officials of the lead agency)."""
     user = await require_official(request)
     incident_id = request.path_params["id"]
+    await ensure_can_act(get_session(request), user, incident_id)
     template = "recovery/manage_incident.html"
 
     async def granted(_agency) -> Response | str:

@@ -26,6 +26,7 @@ from recovery.service import incidents as incident_service
 from recovery.service import projects as service
 from recovery.service.access import (
     can_update_task,
+    ensure_can_act,
     require_official,
     viewer_can_act,
     viewer_is_official,
@@ -141,6 +142,9 @@ async def project_form(request: Request, *, block: str, schema, active: str, act
     project_id, body, actor=...)` saves it, then the block is redrawn (or the page reloaded)."""
     user = await require_official(request)
     project_id = request.path_params["id"]
+    # Refused before the form is read, so another agency's official never gets the form back.
+    project = await get_project(get_session(request), project_id)
+    await ensure_can_act(get_session(request), user, project.incident_id)
     context = await project_page_context(
         request, project_id, active=active, editing=active == "project"
     )

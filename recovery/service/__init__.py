@@ -4,7 +4,7 @@ from recovery.labels import CATEGORY as CATEGORY_LABELS
 from recovery.labels import PRIORITY as PRIORITY_LABELS
 from recovery.models import PRIORITY_RANK, Category, NeedStatus, Priority
 from recovery.schemas import NeedCreate, ProjectCreate, TaskCreate
-from recovery.service.access import can_act, ensure_can_act
+from recovery.service.access import acting_incident_ids, can_act, ensure_can_act
 from recovery.service.escalation import escalate
 from recovery.service.incidents import (
     area_choices,
@@ -38,6 +38,7 @@ __all__ = [
     "Priority",
     "area_choices",
     "area_with_descendants",
+    "acting_incident_ids",
     "can_act",
     "create_need",
     "create_project",

@@ -1,6 +1,6 @@
 """Who may change what in the recovery domain, checked in the services themselves."""
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
@@ -58,6 +58,17 @@ async def acts_for(session: AsyncSession, incident: Incident, org_id: int | None
         )
     )
     return granted is not None
+
+
+def acting_incident_ids(user: User) -> Select:
+    """The ids of the incidents `user`'s agency leads or was granted, as a subquery to filter
+    what only the officials acting on an incident may read (drafts, desks, donations)."""
+    granted = select(IncidentAgency.incident_id).where(
+        IncidentAgency.organization_id == user.organization_id
+    )
+    return select(Incident.id).where(
+        or_(Incident.lead_org_id == user.organization_id, Incident.id.in_(granted))
+    )
 
 
 async def can_act(session: AsyncSession, user: User | None, incident_id: int) -> bool:

@@ -2,7 +2,7 @@
 
 import nh3
 from markdown_it import MarkdownIt
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -14,7 +14,7 @@ from core.models import User
 from recovery.errors import ReportNotFound
 from recovery.models import Need, NeedStatus, Project, Report, ReportStatus, Task, TaskStatus
 from recovery.schemas import ReportCreate, ReportQuery, ReportUpdate
-from recovery.service.access import ensure_can_act, is_official
+from recovery.service.access import acting_incident_ids, can_act, ensure_can_act, is_official
 
 # Raw HTML in the source is shown as text, and nh3 cleans what Markdown itself produces.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -32,9 +32,12 @@ async def get_report(session: AsyncSession, report_id: int) -> Report:
 
 
 async def get_visible_report(session: AsyncSession, report_id: int, user: User | None) -> Report:
-    """A published report for anyone; a draft only for officials (others get a 404)."""
+    """A published report for anyone; a draft only for the officials acting on its incident
+    (everyone else, another agency's officials too, gets a 404)."""
     report = await get_report(session, report_id)
-    if report.status != ReportStatus.published and not await is_official(session, user):
+    if report.status != ReportStatus.published and not await can_act(
+        session, user, report.incident_id
+    ):
         raise ReportNotFound(_("No such report."), fields={"report_id": _("not found")})
     return report
 
@@ -168,8 +171,15 @@ async def list_reports(
         )
     if query.status is not None:
         conditions.append(Report.status == query.status)
-    elif not await is_official(session, user):
+    if not await is_official(session, user):
         conditions.append(Report.status == ReportStatus.published)
+    else:  # an official sees the drafts of the incidents their agency acts on, no others
+        conditions.append(
+            or_(
+                Report.status == ReportStatus.published,
+                Report.incident_id.in_(acting_incident_ids(user)),
+            )
+        )
     total = await session.scalar(select(func.count()).select_from(Report).where(*conditions))
     rows = await session.scalars(
         select(Report)

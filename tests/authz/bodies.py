@@ -153,3 +153,77 @@ def attendance_form(i):
 
 def disbursement_form(i):
     return {k: v for k, v in disbursement(i).items() if k != "amount_minor"} | {"amount": "0.10"}
+
+
+def disclosure(i):
+    return {"period_start": _today(-30), "period_end": _today(), "body_markdown": "Spent on tents."}
+
+
+def payment_instructions(i):
+    return {"account_holder": "Agency A", "bank": "County Bank", "account_number": "6222 0001"}
+
+
+def refund(i):
+    return {"amount_minor": 10, "reason": "The donor asked for it back"}
+
+
+def receipt(i):
+    return {
+        "incident_id": i["incident"], "amount_minor": 500, "currency": "CNY",
+        "reference": "CASH-9",
+    }  # fmt: skip
+
+
+def team(i):
+    return {
+        "capabilities": ["medical_first_aid"], "members": 12, "equipment": [],
+        "certifications": [{"name": "First aid", "issuer": "Red Cross", "expires_on": _today(300),
+                            "capability": "medical_first_aid"}],
+        "base_lat": 30.6, "base_lon": 114.3, "response_radius_km": 100,
+    }  # fmt: skip
+
+
+def zone(i):
+    return {"max_teams": 3}
+
+
+def deployment(i):
+    return {
+        "incident_id": i["incident"], "team_org_id": i["org_ngo_a"], "area_id": i["area"],
+        "capability": "medical_first_aid", "starts_on": _today(1), "ends_on": _today(3),
+    }  # fmt: skip
+
+
+def position(i):
+    return {"lat": 30.6, "lon": 114.3}
+
+
+def daily_report(i):
+    return {"work_done": "Treated the injured", "people_helped": 4}
+
+
+def warehouse(i):
+    return {"name": "Depot", "lat": 30.6, "lon": 114.3}
+
+
+def movement(i):
+    return {"kind": "receive", "category": "shelter", "unit": "tents", "quantity": 2}
+
+
+def alert(i):
+    return {
+        "incident_id": i["incident"], "event": "Flood", "category": "Met",
+        "urgency": "Immediate", "severity": "Severe", "certainty": "Observed",
+        "headline": "River rising", "description": "Move to high ground.",
+        "area_ids": [i["area"]], "expires": _at(1),
+    }  # fmt: skip
+
+
+def plan(i):
+    task = {"title": "Open shelters", "responsible_org_id": i["org_ngo_a"], "due_offset_days": 1}
+    levels = [{"level": 4, "tasks": [task]}]
+    return {"name": "Flood plan", "incident_type": "flood", "levels": levels}
+
+
+def activate(i):
+    return {"plan_id": i["plan"], "level": 4}

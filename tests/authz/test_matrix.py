@@ -225,3 +225,43 @@ async def test_a_volunteer_reads_only_their_own_profile_calendar_and_export(matr
     assert guessed.status_code == 404
     certificate = await _as(matrix, "volunteer2", "GET", "/api/v1/volunteers/me/certificate.pdf")
     assert certificate.status_code == 409  # volunteer 1's attended hours are not theirs
+
+
+# Page forms whose path names an object of side A.
+PAGE_FORMS = [r for r in ROWS if r.method == "POST" and not r.path.startswith("/api/") and r.params]
+
+
+@pytest.mark.parametrize("row", PAGE_FORMS, ids=lambda r: f"{r.method} {r.path}")
+async def test_a_page_form_refuses_the_wrong_caller_before_reading_the_form(matrix, row: Row):
+    """An empty or broken form must not bring side A's page back to someone refused with a
+    valid one: a re-rendered form (422) carries the page's context, the desk or the incident."""
+    bare = Row(row.method, row.path, row.expect, row.params, row.query, None, None)
+    wrong = []
+    for role, want in zip(ROLES, row.expect, strict=True):
+        if want in "FN":
+            response = await probe(matrix, bare, role)
+            if response.status_code not in (403, 404):
+                wrong.append(f"{role}: {response.status_code}")
+    assert not wrong, f"{row.method} {concrete_path(row, matrix.world.ids)}: " + ", ".join(wrong)
+
+
+async def test_another_agencys_official_sees_no_draft_desk_or_donation_of_a(matrix):
+    ids = matrix.world.ids
+    drafts = await _as(matrix, "official_b", "GET", "/api/v1/reports?status=draft")
+    assert drafts.status_code == 200
+    assert ids["report"] not in [item["id"] for item in drafts.json()["items"]]
+    path = f"/api/v1/reports?incident_id={ids['incident']}"
+    listed = await _as(matrix, "official_b", "GET", path)
+    assert ids["report"] not in [item["id"] for item in listed.json()["items"]]
+    mine = await _as(matrix, "official_a", "GET", "/api/v1/reports?status=draft")
+    assert ids["report"] in [item["id"] for item in mine.json()["items"]]
+    # The desks open on an incident of the official's own agency; B's agency has none.
+    for path in ("/matching", "/funds"):
+        page = await _as(matrix, "official_b", "GET", path)
+        assert page.status_code == 200, path
+        assert "River floods" not in page.text and "NGO A" not in page.text, path
+        assert "River floods" in (await _as(matrix, "official_a", "GET", path)).text, path
+    donations = (await _as(matrix, "official_b", "GET", "/api/v1/donations")).json()
+    assert donations["total"] == 0 and donations["items"] == []
+    theirs = (await _as(matrix, "official_a", "GET", "/api/v1/donations")).json()
+    assert ids["donation"] in [item["id"] for item in theirs["items"]]

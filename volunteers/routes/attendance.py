@@ -17,6 +17,7 @@ from volunteers.schemas import AttendanceCreate
 from volunteers.service import (
     attendance_result,
     browse,
+    can_manage,
     check_in,
     check_out,
     get_shift,
@@ -49,6 +50,9 @@ async def attendance_page(request: Request) -> Response:
     so it is swapped and nothing is kept), a plain form goes back to the shift."""
     user = await require(request, *ORGANIZERS)
     shift_id = request.path_params["id"]
+    # Refused before the buttons' form is read, whatever it holds.
+    if not can_manage(user, await get_shift(get_session(request), shift_id)):
+        raise Forbidden(_("Only the organization running this shift may do this."))
     if not is_fragment_request(request):
         await _press(request, user, shift_id)
         return redirect(request, str(request.url_for("volunteers:shift", id=shift_id)))
