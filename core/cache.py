@@ -6,9 +6,15 @@ its incident, else the global row (incident 0) when a bulk statement leaves it u
 reader takes both versions first, then reads the figures; whatever it renders is stored under
 those versions, so a page is never served after a later write committed. The bump is issued
 just before COMMIT, so the version row is locked only for the commit itself.
+
+A process remembers the versions it read for `public_version_ttl` seconds, so a busy page
+served from the cache costs no database round trip; its own commits forget them at once, so
+only another process's write can go unseen, and for at most that long (public pages say
+`max-age` of the same order to nginx and browsers anyway).
 """
 
 import random
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -17,7 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
 INFO_KEY = "commons.touched"
+BUMPED_KEY = "commons.bumped"
 CACHES_KEY = "commons.caches"
+TTL_KEY = "commons.version_ttl"
 GLOBAL = 0
 # Bookkeeping no public page shows: writing these never invalidates a public page.
 PRIVATE_TABLES = frozenset(
@@ -103,17 +111,101 @@ def _before_commit(session: Session) -> None:
         for incident_id in sorted(touched):
             session.execute(_BUMP, {"id": incident_id, "shard": shard})
         session.info.pop(INFO_KEY, None)
+        session.info[BUMPED_KEY] = touched
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    bumped = session.info.pop(BUMPED_KEY, None)
+    memo = _memo(session)
+    if bumped and memo is not None:
+        memo.forget(bumped)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(INFO_KEY, None)
+    session.info.pop(BUMPED_KEY, None)
+
+
+class VersionMemo:
+    """The versions this process read lately, each kept `ttl` seconds (monotonic clock).
+
+    `forget` bumps a generation, and a read stores what it found only when no commit of this
+    process forgot anything meanwhile: an older answer can never outlive a newer write."""
+
+    ALL = "all"
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self.generation = 0
+        self.found: dict = {}
+
+    def get(self, key):
+        hit = self.found.get(key)
+        if hit is not None and time.monotonic() < hit[0]:
+            return hit[1]
+        return None
+
+    def put(self, key, value, generation: int) -> None:
+        if self.ttl > 0 and generation == self.generation:
+            self.found[key] = (time.monotonic() + self.ttl, value)
+
+    def forget(self, incident_ids) -> None:
+        self.generation += 1
+        if GLOBAL in incident_ids:
+            self.found.clear()
+            return
+        self.found.pop(self.ALL, None)
+        for incident_id in incident_ids:
+            self.found.pop(incident_id, None)
+
+
+def _memo(session: AsyncSession | Session) -> VersionMemo | None:
+    caches = session.info.get(CACHES_KEY)
+    if caches is None:
+        return None
+    memo = caches.get("versions")
+    if memo is None:
+        memo = caches["versions"] = VersionMemo(float(session.info.get(TTL_KEY, 0.0)))
+    return memo
 
 
 async def versions(session: AsyncSession, incident_id: int) -> tuple[int, int]:
     """(global version, incident version): a cache key part that every write changes."""
+    memo = _memo(session)
+    if memo is not None:
+        hit = memo.get(incident_id)
+        if hit is not None:
+            return hit
+        generation = memo.generation
     found = dict((await session.execute(_READ, {"id": incident_id})).all())
-    return int(found.get(GLOBAL, 0)), int(found.get(incident_id, 0))
+    result = int(found.get(GLOBAL, 0)), int(found.get(incident_id, 0))
+    if memo is not None:
+        memo.put(incident_id, result, generation)
+    return result
+
+
+async def all_versions(session: AsyncSession) -> tuple[int, int]:
+    """A key part for platform-wide figures: any write anywhere changes it."""
+    memo = _memo(session)
+    if memo is not None:
+        hit = memo.get(VersionMemo.ALL)
+        if hit is not None:
+            return hit
+        generation = memo.generation
+    count, total = (await session.execute(ALL_VERSIONS)).one()
+    result = int(count), int(total)
+    if memo is not None:
+        memo.put(VersionMemo.ALL, result, generation)
+    return result
+
+
+async def key_versions(session: AsyncSession, incident_id: int | None) -> tuple[int, int]:
+    """The versions a page about one incident (None: any incident) is cached under."""
+    if incident_id is None:
+        return await all_versions(session)
+    return await versions(session, incident_id)
 
 
 class LRU:

@@ -151,6 +151,7 @@ class Database:
             SETTINGS_KEY: settings,
             HUB_KEY: self.events,
             _cache.CACHES_KEY: {},
+            _cache.TTL_KEY: settings.public_version_ttl,
         }
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._writes = async_sessionmaker(

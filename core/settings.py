@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # Live updates: event streams one web worker holds at most (503 beyond), and a direct
     # PostgreSQL URL for LISTEN when DATABASE_URL goes through PgBouncer (it cannot LISTEN).
     live_max_connections: int = 500
+    # Seconds a web worker trusts the public versions it read (core/cache.py): a cached
+    # public page then costs no database round trip, and another worker's write shows
+    # within this long. 0 reads the versions on every request.
+    public_version_ttl: float = 1.0
     listen_database_url: str | None = None
 
     def production_problems(self) -> list[str]:

@@ -4,7 +4,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -44,6 +44,7 @@ STATIC_DIR = ROOT / "static"
 SHELL_TEMPLATE_DIR = ROOT / "platform" / "templates"
 
 MACROS = ("field", "select", "form_errors", "pager")
+SHARED_SCOPE_KEY = "commons.shared_page"
 _HASHED = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
 
 
@@ -150,7 +151,9 @@ def make_templates(
             "current_org": request.scope.get("commons.organization"),
             "locale": locale,
             "html_lang": HTML_LANG.get(locale, "en"),
-            "csrf_token": csrf() if csrf else "",
+            # A page shared by every anonymous visitor (core/pages.py) holds nobody's token:
+            # asking for one would also set the cookie that keeps caches from storing it.
+            "csrf_token": csrf() if csrf and not request.scope.get(SHARED_SCOPE_KEY) else "",
             "nav_items": items,
             # Times not tied to an incident are shown in the reader's chosen zone.
             "viewer_zone": (user.time_zone if user else None) or settings.time_zone,
@@ -230,50 +233,6 @@ async def render(
         headers=headers,
         block_name=block_name,
     )
-
-
-# Stands for the visitor's CSRF token in a page rendered once and shared by anonymous
-# visitors; each response puts the visitor's own token back (the token is their cookie).
-CSRF_MARK = "commons-csrf-mark-5b1e0c"
-
-
-def shared_page_key(request: Request, key: Hashable) -> tuple | None:
-    """The cache key of a page every anonymous visitor sees alike; None when it is personal
-    (signed in, or an htmx fragment)."""
-    if request.scope.get("commons.user") is not None or is_fragment_request(request):
-        return None
-    locale = request.scope.get("commons.locale", "en")
-    # url_for writes absolute URLs, and the language form the path and query.
-    return (key, locale, str(request.base_url), request.url.path, request.url.query)
-
-
-def render_parts(request: Request, name: str, context: dict[str, Any]) -> list[str]:
-    """Render a page with CSRF_MARK for the token, split around it, for shared_response."""
-    templates: Jinja2Blocks = request.app.state.templates
-    context.setdefault("request", request)
-    for processor in templates.context_processors:
-        context.update(processor(request))
-    context["csrf_token"] = CSRF_MARK
-    return templates.get_template(name).render(context).split(CSRF_MARK)
-
-
-def shared_response(request: Request, key: tuple, parts: list[str]) -> Response:
-    """A cached page with the visitor's token, an ETag and a 304 on a matching If-None-Match.
-
-    The ETag names the cache key (whose versions change on every write) and the token, so a
-    browser revalidates each view and gets a body only when the page changed."""
-    csrf = request.scope.get("csrftoken")
-    token = csrf() if csrf else ""
-    digest = hashlib.blake2b(repr((key, token)).encode(), digest_size=12).hexdigest()
-    etag = f'W/"{digest}"'
-    headers = {
-        "ETag": etag,
-        "Cache-Control": "private, no-cache",
-        "Vary": "Accept-Language, Cookie",
-    }
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return HTMLResponse(token.join(parts), headers=headers)
 
 
 def redirect(request: Request, url: str) -> Response:

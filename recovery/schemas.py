@@ -1,5 +1,6 @@
 """Request and response models of the recovery domain, shared by the API and the HTML forms."""
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal, TypeVar
@@ -201,6 +202,27 @@ class NeedPublic(BaseModel):
     updated_at: datetime
 
 
+_CURSOR = re.compile(r"^(\d{1,2})\.(\d{4}-\d{2}-\d{2})\.(\d{1,18})$")
+
+
+def need_cursor(priority_rank: int, needed_by: date, need_id: int) -> str:
+    """Where a page of the needs list ended, in the list's order: the next page starts after."""
+    return f"{priority_rank}.{needed_by.isoformat()}.{need_id}"
+
+
+def _check_cursor(value: str | None) -> str | None:
+    if value is None:
+        return None
+    match = _CURSOR.match(value)
+    try:
+        if match is None:
+            raise ValueError
+        date.fromisoformat(match[2])
+    except ValueError:
+        raise ValueError(_("Not a cursor this list gave out")) from None
+    return value
+
+
 class NeedQuery(Pagination):
     incident_id: DbId | None = None
     area_id: DbId | None = None
@@ -208,6 +230,26 @@ class NeedQuery(Pagination):
     priority: Priority | None = None
     status: Literal["open", "partially_met", "met", "closed", "cancelled"] | None = None
     q: str | None = Field(None, max_length=100)
+    # Keyset paging: the `next_cursor` of the page before. Each page then costs the same
+    # short index range, however deep, where an offset walks past every row before it.
+    cursor: str | None = Field(None, max_length=40)
+
+    _cursor = field_validator("cursor")(_check_cursor)
+
+    def after(self) -> tuple[int, date, int] | None:
+        """The cursor as (priority rank, needed by, id)."""
+        if self.cursor is None:
+            return None
+        rank, day, need_id = self.cursor.split(".")
+        return int(rank), date.fromisoformat(day), int(need_id)
+
+
+class NeedPage(BaseModel):
+    """A page of needs; `next_cursor` (when more follow) asks for the next page."""
+
+    items: list[NeedPublic]
+    total: int
+    next_cursor: str | None = None
 
 
 # ---- projects, milestones and tasks

@@ -5,11 +5,13 @@ from starlette.responses import Response, StreamingResponse
 
 from core.db import get_session
 from donations.schemas import ExportQuery
-from donations.service import iati
 
 
 async def iati_export(request: Request, query: ExportQuery) -> Response:
     """The incident's projects as IATI 2.03 activities with their transactions."""
+    # lxml is loaded by the first export, not by every web worker at start.
+    from donations.service import iati
+
     currency = request.app.state.settings.currency
     # The 404 for an unknown incident comes from the request's session, before any byte.
     await iati.activities_chunks(get_session(request), query.incident_id, currency=currency)

@@ -1,9 +1,12 @@
 """Matching runs: feed open needs and open offers to the engine, store what it proposes."""
 
+from __future__ import annotations
+
 import asyncio
 import logging
 import time
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +18,6 @@ from core.domain import gather
 from core.errors import DomainError
 from core.i18n import _
 from core.jobs import enqueue
-from core.matching import MatchResult, NeedInput, OfferInput, match
 from core.models import User
 from donations.errors import RunInProgress, RunNotFound
 from donations.labels import CATEGORY_LABELS
@@ -32,12 +34,18 @@ from donations.service.fairness import summary, townships
 from donations.service.matches import promised_in_incident
 from recovery.service import ensure_can_act, get_incident, open_need_rows
 
+if TYPE_CHECKING:
+    from core.matching import MatchResult, NeedInput, OfferInput
+
 log = logging.getLogger("commons.matching")
 
 
 async def inputs(
     session: AsyncSession, incident_id: int, today: date
 ) -> tuple[list[NeedInput], list[OfferInput]]:
+    # The engine (and numpy with it) is loaded by the first run, not by every web worker.
+    from core.matching import NeedInput, OfferInput
+
     needs = await open_need_rows(session, incident_id)
     pending = await promised_in_incident(session, incident_id)
     # Fairness is between townships: a village's need counts in its township.
@@ -107,6 +115,8 @@ async def run(
     # Offers run out by the incident's own calendar, as recovery's incident_today counts it.
     today = clock.today(incident.time_zone)
     needs, offers = await inputs(session, incident_id, today)
+    from core.matching import match
+
     started = time.perf_counter()
     # The solver is CPU-bound; a worker thread keeps other requests flowing meanwhile.
     result = await asyncio.to_thread(
@@ -226,6 +236,8 @@ async def run_job(session: AsyncSession, payload: dict) -> None:
 
 async def _match_reporting(session, run_id, needs, offers, today, gap) -> MatchResult:
     """match() in a thread; its progress reaches the run row every half second."""
+    from core.matching import match
+
     done = [0.0]
     task = asyncio.ensure_future(
         asyncio.to_thread(

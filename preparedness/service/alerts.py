@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,6 +128,9 @@ def _sender(alert: Alert) -> str:
 
 async def cap_xml(session: AsyncSession, alert_id: int) -> bytes:
     """The alert as a CAP 1.2 document: one info block in English, one in Chinese."""
+    # lxml is loaded when a feed is first asked for, not by every web worker at start.
+    from lxml import etree
+
     alert = await get_alert(session, alert_id)
 
     def sub(parent, name, text=None):
@@ -201,6 +203,8 @@ async def current_alerts(session: AsyncSession, area_id: int | None = None) -> l
 
 
 async def atom_feed(session: AsyncSession, *, feed_url: str, cap_url) -> bytes:
+    from lxml import etree
+
     alerts = await current_alerts(session)
 
     def sub(parent, name, text=None, **attrs):

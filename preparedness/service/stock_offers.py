@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.geo import haversine_km
 from core.i18n import _
-from core.matching import haversine_km
 from core.models import Organization
 from donations.service import get_match, put_reserve_offer
 from preparedness.models import MovementKind, Reservation, ReserveOffer, Warehouse

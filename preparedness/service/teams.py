@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock, notifications
 from core.errors import InvalidInput
+from core.geo import haversine_km
 from core.i18n import _
-from core.matching import haversine_km
 from core.models import Organization, User
 from preparedness.errors import NotTeamMember, TeamNotFound
 from preparedness.labels import CAPABILITIES

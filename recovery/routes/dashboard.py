@@ -6,13 +6,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core import cache, clock
+from core import cache
 from core.db import get_session
 from core.domain import Extensions, gather
 from core.errors import error_json
 from core.events import LiveFull, LiveResponse
 from core.i18n import _, locale_object
-from core.web import render, render_parts, shared_page_key, shared_response
+from core.pages import next_midnight, shared_page
+from core.web import render
 from recovery import labels
 from recovery.labels import NEED_STATUS_COLORS, PRIORITY_COLORS, label
 from recovery.service import charts, dashboard
@@ -90,24 +91,20 @@ async def incident(request: Request) -> Response:
     # The versions first: whatever is read after them is at least as new as they say.
     versions = await cache.versions(session, incident_id)
     providers = tuple(map(id, Extensions.of(session).providers.get("incident.figures", ())))
-    key = shared_page_key(request, ("dashboard", incident_id, *versions, providers))
-    # Rendered dashboards per (incident, versions, providers, locale, URL), each with the
-    # incident's time zone and the local day it was rendered on (overdue work changes then).
-    pages = cache.local(session, "dashboard")
-    if key is not None:
-        hit = pages.get(key)
-        if hit is not None:
-            parts, time_zone, day = hit
-            if clock.utcnow().astimezone(clock.zone(time_zone)).date() == day:
-                return shared_response(request, key, parts)
-    row = await get_incident(session, incident_id)
-    today = incident_today(row)
-    context = await _dashboard_context(session, row, today)
-    if key is None:
-        return await render(request, "recovery/public/incident.html", context)
-    parts = render_parts(request, "recovery/public/incident.html", context)
-    pages.put(key, (parts, row.time_zone, today))
-    return shared_response(request, key, parts)
+
+    async def build():
+        row = await get_incident(session, incident_id)
+        today = incident_today(row)
+        # Overdue work changes at the incident's midnight, with no write.
+        return await _dashboard_context(session, row, today), next_midnight(row.time_zone)
+
+    return await shared_page(
+        request,
+        "recovery/public/incident.html",
+        ("dashboard", incident_id, *versions, providers),
+        build,
+        cache_name="dashboard",
+    )
 
 
 async def incident_map_svg(request: Request) -> Response:

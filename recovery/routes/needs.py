@@ -7,14 +7,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core import api
+from core import api, cache
 from core.db import get_session
 from core.domain import gather
 from core.forms import form_page
 from core.models import Role
+from core.pages import next_midnight, shared_page
 from core.web import render
 from recovery.models import Category, NeedStatus, Priority
-from recovery.schemas import NeedCreate, NeedPublic, NeedQuery, NeedUpdate, from_query
+from recovery.schemas import (
+    NeedCreate,
+    NeedPage,
+    NeedPublic,
+    NeedQuery,
+    NeedUpdate,
+    from_query,
+)
 from recovery.service import incidents as incident_service
 from recovery.service import needs as service
 from recovery.service.access import (
@@ -31,7 +39,7 @@ CHOICES = {"categories": list(Category), "priorities": list(Priority)}
 
 
 def _filter_url(request: Request, query: NeedQuery) -> str:
-    params = query.model_dump(exclude={"limit", "offset"}, exclude_none=True)
+    params = query.model_dump(exclude={"limit", "offset", "cursor"}, exclude_none=True)
     base = str(request.url_for("recovery:needs"))
     return base + ("?" + urlencode(params) if params else "")
 
@@ -39,24 +47,40 @@ def _filter_url(request: Request, query: NeedQuery) -> str:
 async def needs_page(request: Request) -> Response:
     session = get_session(request)
     query, errors = from_query(NeedQuery, request.query_params, limit=PAGE_SIZE)
-    rows, total = await service.list_needs(session, query)
-    incidents = await incident_service.incident_choices(session)
-    context = {
-        "rows": rows,
-        "total": total,
-        # Each incident's own calendar day, to mark needs past their needed-by date.
-        "today": {i.id: incident_service.incident_today(i) for i in incidents},
-        "query": query,
-        "errors": errors,
-        "incidents": incidents,
-        "areas": await incident_service.area_choices(session, query.incident_id),
-        "statuses": list(NeedStatus),
-        "filter_url": _filter_url(request, query),
-        "page_size": PAGE_SIZE,
-        "can_edit": await viewer_is_official(request),
-        **CHOICES,
-    }
-    return await render(request, "recovery/needs.html", context, block="results")
+    # The platform's versions: the list names every incident and area among its choices.
+    versions = await cache.all_versions(session)
+
+    async def build():
+        found = await service.list_needs(session, query)
+        incidents = await incident_service.incident_choices(session)
+        context = {
+            "rows": found.rows,
+            "total": found.total,
+            "next_cursor": found.next_cursor,
+            # Each incident's own calendar day, to mark needs past their needed-by date.
+            "today": {i.id: incident_service.incident_today(i) for i in incidents},
+            "query": query,
+            "errors": errors,
+            "incidents": incidents,
+            "areas": await incident_service.area_choices(session, query.incident_id),
+            "statuses": list(NeedStatus),
+            "filter_url": _filter_url(request, query),
+            "page_size": PAGE_SIZE,
+            "can_edit": await viewer_is_official(request),
+            **CHOICES,
+        }
+        # "Overdue" changes at each incident's midnight, with no write.
+        midnights = [next_midnight(i.time_zone) for i in incidents]
+        return context, min(midnights, default=None)
+
+    return await shared_page(
+        request,
+        "recovery/needs.html",
+        ("needs", versions),
+        build,
+        cache_name="needs_list",
+        block="results",
+    )
 
 
 async def _need_page(request: Request) -> dict:
@@ -150,9 +174,14 @@ async def create_need(request: Request, body: NeedCreate, user):
 
 async def list_needs(request: Request, query: NeedQuery):
     """Needs, most urgent first; filter by incident, area (with sub-areas), category, priority,
-    status."""
-    rows, total = await service.list_needs(get_session(request), query)
-    return api.page([need for need, _area in rows], total)
+    status. Page on with `cursor` (each page's `next_cursor`): every page costs the same,
+    however deep; `offset` still works, and is ignored when a cursor is given."""
+    found = await service.list_needs(get_session(request), query)
+    return NeedPage(
+        items=[NeedPublic.model_validate(need) for need, _area in found.rows],
+        total=found.total,
+        next_cursor=found.next_cursor,
+    )
 
 
 async def get_need_api(request: Request):
@@ -190,7 +219,7 @@ api_routes = [
         list_needs,
         name="needs",
         query=NeedQuery,
-        response=api.Page[NeedPublic],
+        response=NeedPage,
         tags=["needs"],
     ),
     api.ApiRoute("/needs/{id:int}", get_need_api, name="need", response=NeedPublic, tags=["needs"]),

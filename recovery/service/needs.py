@@ -1,8 +1,9 @@
 """Needs: logging and editing, status derived from quantity met, atomic fulfilment, lists."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import Row, case, func, select, update
+from sqlalchemy import Row, case, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, cache
@@ -13,7 +14,7 @@ from core.i18n import _
 from core.models import AuditEntry, User
 from recovery.errors import OverFulfilment
 from recovery.models import Area, Incident, Need, NeedStatus
-from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate
+from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate, need_cursor
 from recovery.service.access import ensure_can_act
 from recovery.service.incidents import area_with_descendants
 from recovery.service.lookup import get_area, get_need, lock_need
@@ -239,10 +240,16 @@ async def update_need(
     return need
 
 
-async def list_needs(
-    session: AsyncSession, query: NeedQuery
-) -> tuple[list[tuple[Need, str | None]], int]:
-    """Needs matching the filters, most urgent first, each with its area's name."""
+@dataclass
+class NeedList:
+    rows: list[tuple[Need, str | None]]
+    total: int
+    next_cursor: str | None
+
+
+async def list_needs(session: AsyncSession, query: NeedQuery) -> NeedList:
+    """Needs matching the filters, most urgent first, each with its area's name; a page
+    starts at `query.cursor` (keyset) or else at `query.offset`."""
     stmt = select(Need, Area.name).outerjoin(Area, Area.id == Need.area_id)
     conditions = []
     if query.incident_id is not None:
@@ -258,45 +265,64 @@ async def list_needs(
             conditions.append(column == value)
     if query.q:
         conditions.append(Need.title.ilike(f"%{query.q}%"))
-    stmt = stmt.where(*conditions)
     if query.incident_id is None:
         # The platform-wide list leaves drills out (a drill's own list shows its needs).
-        stmt = stmt.where(Need.incident_id.not_in(_drills()))
-    if len(conditions) == (query.incident_id is not None):
-        # Only the incident (or nothing) filters: the count is cached under the public
-        # version, so a busy list never counts the whole table per request.
-        total = await cached_need_count(session, query.incident_id)
+        conditions.append(Need.incident_id.not_in(_drills()))
+    if query.area_id is None and not query.q:
+        # The count per category, priority and status, read once per public version.
+        total = sum(
+            count
+            for (category, priority, status), count in (
+                await need_counts(session, query.incident_id)
+            ).items()
+            if query.category in (None, category)
+            and query.priority in (None, priority)
+            and query.status in (None, status)
+        )
     else:
-        if query.incident_id is None:
-            conditions.append(Need.incident_id.not_in(_drills()))
         total = await session.scalar(select(func.count()).select_from(Need).where(*conditions))
-    # The stored rank, so (incident_id, priority_rank, needed_by, id) serves the order.
-    rows = await session.execute(
-        stmt.order_by(Need.priority_rank, Need.needed_by, Need.id)
-        .limit(query.limit)
-        .offset(query.offset)
-    )
-    return [(need, area) for need, area in rows.all()], total or 0
+    order = (Need.priority_rank, Need.needed_by, Need.id)
+    after = query.after()
+    if after is not None:
+        # A row value compared in the index's own order: (incident_id, priority_rank,
+        # needed_by, id) serves it as one range, the same cost on every page.
+        stmt = stmt.where(tuple_(*order) > tuple_(*after))
+    stmt = stmt.where(*conditions).order_by(*order).limit(query.limit + 1)
+    if after is None and query.offset:
+        stmt = stmt.offset(query.offset)
+    rows = [(need, area) for need, area in (await session.execute(stmt)).all()]
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        last = rows[-1][0]
+        next_cursor = need_cursor(last.priority_rank, last.needed_by, last.id)
+    return NeedList(rows, total or 0, next_cursor)
 
 
 def _drills():
     return select(Incident.id).where(Incident.exercise.is_(True))
 
 
-async def cached_need_count(session: AsyncSession, incident_id: int | None) -> int:
-    """How many needs the incident (None: the platform) has, counted once per version."""
-    if incident_id is None:
-        key = (None, *(await session.execute(cache.ALL_VERSIONS)).one())
-        where = (Need.incident_id.not_in(_drills()),)
-    else:
-        key = (incident_id, *await cache.versions(session, incident_id))
-        where = (Need.incident_id == incident_id,)
+async def need_counts(session: AsyncSession, incident_id: int | None) -> dict[tuple, int]:
+    """How many needs the incident (None: the platform, drills left out) has per (category,
+    priority, status): one grouped query per public version, so a busy list never counts per
+    request."""
+    key = (incident_id, *await cache.key_versions(session, incident_id))
     counts = cache.local(session, "need_counts", 512)
-    total = counts.get(key)
-    if total is None:
-        total = await session.scalar(select(func.count()).select_from(Need).where(*where)) or 0
-        counts.put(key, total)
-    return total
+    found = counts.get(key)
+    if found is None:
+        if incident_id is None:
+            where = (Need.incident_id.not_in(_drills()),)
+        else:
+            where = (Need.incident_id == incident_id,)
+        rows = await session.execute(
+            select(Need.category, Need.priority, Need.status, func.count())
+            .where(*where)
+            .group_by(Need.category, Need.priority, Need.status)
+        )
+        found = {(c, p, s): n for c, p, s, n in rows.all()}
+        counts.put(key, found)
+    return found
 
 
 async def need_history(session: AsyncSession, need: Need) -> list[tuple[AuditEntry, str | None]]:

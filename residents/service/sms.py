@@ -11,8 +11,8 @@ Texts understood: `HELP <what> [at <where>]`, `DONE <reference>` (it was done),
 """
 
 import re
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,10 +48,14 @@ _COMMAND = re.compile(r"^\s*(HELP|DONE|NO|求助|完成|没有)\b\s*(.*)$", re.I
 _WHERE = re.compile(r"\s+(?:at|@|在)\s+", re.IGNORECASE)
 
 
+if TYPE_CHECKING:
+    import httpx
+
+
 class SmsGateway:
     """The adapter to one HTTP SMS gateway; `client` is swapped for a fake one in tests."""
 
-    def __init__(self, url: str, secret: str, client: httpx.AsyncClient | None = None):
+    def __init__(self, url: str, secret: str, client: "httpx.AsyncClient | None" = None):
         self.url = url
         self.secret = secret
         self.client = client
@@ -68,6 +72,9 @@ class SmsGateway:
         if self.client is not None:
             response = await self.client.post(self.url, json=payload, headers=headers)
         else:
+            # Loaded on the first SMS, not by every web worker (httpx pulls in its CLI's libs).
+            import httpx
+
             async with httpx.AsyncClient(timeout=10) as client:
                 response = await client.post(self.url, json=payload, headers=headers)
         response.raise_for_status()
@@ -135,6 +142,8 @@ async def handle_inbound(session: AsyncSession, sender: str, text: str) -> str:
 
 async def send_pending(session: AsyncSession, gateway: SmsGateway, limit: int = 100) -> int:
     """Hand queued SMS to the gateway; a failure is kept for the next run."""
+    import httpx
+
     query = (
         select(SmsMessage)
         .where(SmsMessage.sent_at.is_(None), SmsMessage.attempts < 10)

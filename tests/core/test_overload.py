@@ -18,7 +18,7 @@ def _no_connection(*_args, **_kwargs):
 async def test_pool_timeout_is_503_with_retry_after(client, monkeypatch):
     from recovery.service import needs
 
-    monkeypatch.setattr(needs, "cached_need_count", _no_connection)
+    monkeypatch.setattr(needs, "need_counts", _no_connection)
     api = await client.get("/api/v1/needs?limit=40")
     assert api.status_code == 503
     assert api.headers["retry-after"] == "2"
@@ -34,7 +34,7 @@ async def test_other_database_errors_stay_500(client, monkeypatch):
     def broken(*_args, **_kwargs):
         raise sa_exc.DBAPIError("SELECT", {}, Exception("syntax error"))
 
-    monkeypatch.setattr(needs, "cached_need_count", broken)
+    monkeypatch.setattr(needs, "need_counts", broken)
     assert (await client.get("/api/v1/needs?limit=40")).status_code == 500
 
 

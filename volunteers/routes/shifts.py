@@ -6,13 +6,14 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core import api
+from core import api, cache
 from core.auth import current_user, require, user_organization
 from core.dates import input_value, parse_local
 from core.db import get_session
 from core.errors import NotFound
 from core.forms import form_page, validate
 from core.models import Role, User
+from core.pages import shared_page
 from core.web import redirect, render
 from recovery.service import get_incident, list_incidents
 from volunteers.models import SKILLS
@@ -69,16 +70,17 @@ async def shifts_page(request: Request) -> Response:
     if query is None:
         query = ShiftQuery()
     recommended = user is not None and user.role == Role.volunteer
-    items, total = await _browse(
-        request, query, recommended=recommended and params.get("sort") != "soonest"
-    )
-    mine = await statuses_for(session, user.id, [s.id for s in items]) if user else {}
-    kept = urlencode({k: v for k, v in params.items() if k != "offset"})
-    pager_url = request.url_for("volunteers:shifts").path + (f"?{kept}" if kept else "")
-    return await render(
-        request,
-        "volunteers/shifts.html",
-        {
+    # Taken before anything is read, so the page is never newer than its key says.
+    versions = await cache.all_versions(session)
+
+    async def build():
+        items, total = await _browse(
+            request, query, recommended=recommended and params.get("sort") != "soonest"
+        )
+        mine = await statuses_for(session, user.id, [s.id for s in items]) if user else {}
+        kept = urlencode({k: v for k, v in params.items() if k != "offset"})
+        pager_url = request.url_for("volunteers:shifts").path + (f"?{kept}" if kept else "")
+        context = {
             "items": items,
             "total": total,
             "query": query,
@@ -89,7 +91,29 @@ async def shifts_page(request: Request) -> Response:
             "recommended": recommended,
             "skills": SKILLS,
             "areas": await shifts.area_choices(session),
-        },
+        }
+        until = None
+        if query.date_from is None:
+            # Listed are shifts not yet over: the list changes when the first one ends.
+            _since, until_day = browse.day_bounds(
+                request.app.state.settings.time_zone, None, query.date_to
+            )
+            until = await shifts.first_end(
+                session,
+                incident_id=query.incident_id,
+                area_id=query.area_id,
+                skill=query.skill,
+                until=until_day,
+            )
+        return context, until
+
+    # Every signed-out visitor sees the same soonest-first list: one rendering per version.
+    return await shared_page(
+        request,
+        "volunteers/shifts.html",
+        ("shifts", versions),
+        build,
+        cache_name="shifts_list",
         block="results",
     )
 

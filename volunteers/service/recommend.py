@@ -3,8 +3,8 @@
 from datetime import datetime
 
 from core.clock import zone
+from core.geo import haversine_km
 from core.i18n import _
-from core.matching import haversine_km
 from volunteers.models import DAYS, PARTS, SKILLS, Shift, VolunteerProfile
 
 WEIGHTS = {"skills": 0.5, "distance": 0.3, "availability": 0.2}

@@ -260,6 +260,21 @@ async def list_shifts(
     return list(rows), total or 0
 
 
+async def first_end(
+    session: AsyncSession,
+    *,
+    incident_id: int | None = None,
+    area_id: int | None = None,
+    skill: str | None = None,
+    until: datetime | None = None,
+) -> datetime | None:
+    """When the first of the open shifts listed from now on ends, and so leaves the list."""
+    conditions = _filters(
+        session, incident_id=incident_id, area_id=area_id, skill=skill, since=None, until=until
+    )
+    return await session.scalar(select(func.min(Shift.ends_at)).where(*conditions))
+
+
 async def waitlist_counts(session: AsyncSession, shift_ids: list[int]) -> dict[int, int]:
     if not shift_ids:
         return {}
