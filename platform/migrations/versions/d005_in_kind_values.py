@@ -1,7 +1,7 @@
 """in-kind values: an offer's estimated value and the value delivered on each match
 
 Revision ID: d005_in_kind_values
-Revises: d004_disclosures
+Revises: p106_escalation
 Create Date: 2026-12-03 08:40:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "d005_in_kind_values"
-down_revision: str | Sequence[str] | None = "d004_disclosures"
+down_revision: str | Sequence[str] | None = "p106_escalation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """surveys of affected people: questions, invitations, responses and answers
 
 Revision ID: h004_surveys
-Revises: d004_disclosures
+Revises: d005_in_kind_values
 Create Date: 2026-12-03 08:40:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import core.db
 
 revision: str = "h004_surveys"
-down_revision: str | Sequence[str] | None = "d004_disclosures"
+down_revision: str | Sequence[str] | None = "d005_in_kind_values"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
