@@ -280,9 +280,24 @@ async def bulk_insert(
     the cache's statement hook would for an ORM bulk insert."""
     conn = await session.connection()
     dialect = conn.dialect
+    # Below the ORM no Python-side default applies: a column added later with a scalar
+    # default (and no server default) would otherwise arrive as NULL.
+    defaults = {
+        column.name: column.default.arg
+        for column in table.c
+        if column.name not in columns
+        and column.default is not None
+        and column.default.is_scalar
+        and column.server_default is None
+    }
+    columns = (*columns, *defaults)
+    extra = tuple(defaults.values())
     processors = [table.c[name].type.bind_processor(dialect) for name in columns]
     prepared = [
-        tuple(v if p is None or v is None else p(v) for p, v in zip(processors, row, strict=True))
+        tuple(
+            v if p is None or v is None else p(v)
+            for p, v in zip(processors, (*row, *extra), strict=True)
+        )
         for row in rows
     ]
     if not prepared:
