@@ -75,6 +75,10 @@ class HelpRequest(SQLModel, table=True):
     phone_key: str | None = Field(default=None, max_length=11)
     contact_email: str | None = Field(default=None, max_length=254)
     consent: bool = False
+    # The requester's language, for the SMS and mail they get.
+    locale: str = Field(default="en", max_length=10)
+    # A photo re-encoded without its metadata (no location), for triage staff only.
+    photo_file: str | None = Field(default=None, max_length=40)
     channel: str = Field(default=Channel.web, max_length=10)
     status: str = Field(default=RequestStatus.received, max_length=20)
     # Only the token's hash is kept: the follow-up link is the requester's alone.

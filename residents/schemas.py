@@ -122,6 +122,7 @@ class QueueItem(BaseModel):
     duplicate_of_id: int | None
     created_at: datetime
     possible_duplicates: list[int]
+    has_photo: bool = False
 
 
 class Verify(Input):
