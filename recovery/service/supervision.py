@@ -121,8 +121,13 @@ async def board(
     result.sort(key=lambda g: (-sum(g.counts.values()), g.organization_name))
     totals = {kind: sum(g.counts[kind] for g in result) for kind in KINDS}
     as_of = today or (todays[incidents[0].id] if len(incidents) == 1 else clock.today())
+    sections = await gather("supervision.sections", session, incident_id) if incident_id else {}
     return SupervisionBoard(
-        incident_id=incident_id, as_of=as_of, totals=totals, organizations=result
+        incident_id=incident_id,
+        as_of=as_of,
+        totals=totals,
+        organizations=result,
+        sections=sections,
     )
 
 
