@@ -115,7 +115,8 @@ class HelpRequestToken(SQLModel, table=True):
     searches, so it reads a few postings instead of every request of the incident."""
 
     __tablename__ = "help_request_tokens"
-    __table_args__ = (Index("ix_help_request_tokens_incident_token", "incident_id", "token"),)
+    # Covers the lookups: which requests of an incident have a token, read from the index alone.
+    __table_args__ = (Index("ix_help_request_tokens_lookup", "incident_id", "token", "request_id"),)
 
     request_id: int = Field(foreign_key="help_requests.id", primary_key=True)
     token: str = Field(max_length=40, primary_key=True)

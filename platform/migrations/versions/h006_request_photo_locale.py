@@ -1,4 +1,4 @@
-"""help requests' photo and the requester's language
+"""help requests' photo, the requester's language, and a covering index of their words
 
 Revision ID: h006_request_photo_locale
 Revises: h005_duplicate_index
@@ -32,9 +32,19 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("help_requests", schema=None) as batch_op:
         batch_op.alter_column("locale", server_default=None)
+    with op.batch_alter_table("help_request_tokens", schema=None) as batch_op:
+        batch_op.drop_index("ix_help_request_tokens_incident_token")
+        batch_op.create_index(
+            "ix_help_request_tokens_lookup", ["incident_id", "token", "request_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("help_request_tokens", schema=None) as batch_op:
+        batch_op.drop_index("ix_help_request_tokens_lookup")
+        batch_op.create_index(
+            "ix_help_request_tokens_incident_token", ["incident_id", "token"], unique=False
+        )
     with op.batch_alter_table("help_requests", schema=None) as batch_op:
         batch_op.drop_column("photo_file")
         batch_op.drop_column("locale")
