@@ -251,12 +251,14 @@ async def burst_part(args, tmp: Path) -> list[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base) as client:
-            for _ in range(200):
+            # Two workers import the whole app; a busy machine takes a while.
+            for _ in range(1200):
                 try:
                     if (await client.get("/healthz")).status_code == 200:
                         break
                 except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+                    pass
+                await asyncio.sleep(0.1)
             else:
                 print("the server did not start", file=sys.stderr)
                 return ["server did not start"]
