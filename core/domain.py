@@ -22,6 +22,8 @@ from starlette.types import Scope
 # - "match.accepted" / "match.fulfilled": per match, after it was accepted or delivered on.
 # - "supervision.items": per incident, more late work for the supervision board and reminders,
 #   e.g. {"overdue_disclosures": [{organization_id, kind, id, title, due_on, days_late, ...}]}.
+# - "supervision.sections": per incident, a panel of the supervision board, {domain: {...}},
+#   shown with the template "<domain>/_supervision.html", e.g. residents' unanswered requests.
 Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
 # `async def hook(session, user, data)`: runs in the registration's transaction.
 RegisterHook = Callable[..., Awaitable[None]]

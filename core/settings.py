@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
+    # A help request's photo: larger files are refused (phones on weak connections).
+    help_photo_max_bytes: int = 5 * 1024 * 1024
     verification_valid_days: int = 365
     # Days overdue work waits at each step before it is escalated up the territory: to the
     # agency responsible for its area, then to the parent area's agency, and so on.

@@ -410,6 +410,9 @@ class SupervisionBoard(BaseModel):
     as_of: date
     totals: dict[str, int]
     organizations: list[SupervisionGroup]
+    # For one incident: other domains' panels from "supervision.sections", by domain name
+    # (the page shows each with the template "<name>/_supervision.html").
+    sections: dict[str, Any] = {}
 
 
 class ReportCreate(_In):

@@ -6,7 +6,7 @@ from pathlib import Path
 from core.domain import Domain, Periodic
 from residents import demo, routes, service
 from residents.models import STATUS, VULNERABLE
-from residents.service import surveys
+from residents.service import supervision, surveys
 
 DOMAIN = Domain(
     name="residents",
@@ -14,7 +14,10 @@ DOMAIN = Domain(
     routes=routes.routes,
     api_routes=routes.api_routes,
     nav=routes.nav,
-    providers={"organization.record": [service.organization_record]},
+    providers={
+        "organization.record": [service.organization_record],
+        "supervision.sections": [supervision.supervision_section],
+    },
     demo=demo.load,
     template_globals={
         "statuses": STATUS,

@@ -75,6 +75,10 @@ class HelpRequest(SQLModel, table=True):
     phone_key: str | None = Field(default=None, max_length=11)
     contact_email: str | None = Field(default=None, max_length=254)
     consent: bool = False
+    # The requester's language, for the SMS and mail they get.
+    locale: str = Field(default="en", max_length=10)
+    # A photo re-encoded without its metadata (no location), for triage staff only.
+    photo_file: str | None = Field(default=None, max_length=40)
     channel: str = Field(default=Channel.web, max_length=10)
     status: str = Field(default=RequestStatus.received, max_length=20)
     # Only the token's hash is kept: the follow-up link is the requester's alone.
@@ -111,7 +115,8 @@ class HelpRequestToken(SQLModel, table=True):
     searches, so it reads a few postings instead of every request of the incident."""
 
     __tablename__ = "help_request_tokens"
-    __table_args__ = (Index("ix_help_request_tokens_incident_token", "incident_id", "token"),)
+    # Covers the lookups: which requests of an incident have a token, read from the index alone.
+    __table_args__ = (Index("ix_help_request_tokens_lookup", "incident_id", "token", "request_id"),)
 
     request_id: int = Field(foreign_key="help_requests.id", primary_key=True)
     token: str = Field(max_length=40, primary_key=True)

@@ -122,6 +122,7 @@ class QueueItem(BaseModel):
     duplicate_of_id: int | None
     created_at: datetime
     possible_duplicates: list[int]
+    has_photo: bool = False
 
 
 class Verify(Input):
@@ -340,3 +341,40 @@ class SurveyResults(BaseModel):
     title: str
     min_cell: int
     areas: list[AreaResult]
+
+
+class AreaWaiting(BaseModel):
+    area_id: int | None
+    area_name: str
+    category: str
+    open: int
+    unanswered: int
+    overdue: int
+
+
+class OldestRequest(BaseModel):
+    id: int
+    reference: str
+    created_at: datetime
+    waiting_hours: float
+
+
+class ComplaintsByOrganization(BaseModel):
+    organization_id: int | None
+    organization_name: str
+    open: int
+    overdue: int
+    escalated: int
+
+
+class ResidentsSupervision(BaseModel):
+    """The supervision board's residents panel: counts for officials, no personal data."""
+
+    answer_within_hours: int
+    open: int
+    unanswered: int
+    overdue: int
+    median_wait_hours: float | None
+    oldest_unanswered: OldestRequest | None
+    by_area: list[AreaWaiting]
+    complaints: list[ComplaintsByOrganization]

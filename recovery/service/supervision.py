@@ -134,8 +134,13 @@ async def board(
     totals = {kind: sum(g.counts[kind] for g in result) for kind in KINDS}
     # Days late count from each incident's own today; the latest of them is the board's date.
     as_of = today or (max(todays.values()) if todays else clock.today())
+    sections = await gather("supervision.sections", session, incident_id) if incident_id else {}
     return SupervisionBoard(
-        incident_id=incident_id, as_of=as_of, totals=totals, organizations=result
+        incident_id=incident_id,
+        as_of=as_of,
+        totals=totals,
+        organizations=result,
+        sections=sections,
     )
 
 

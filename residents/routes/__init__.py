@@ -51,6 +51,7 @@ routes = [
     Route("/help/operator", requests.operator_page, methods=["GET", "POST"], name="operator"),
     Route("/help/operator/duplicates", requests.operator_duplicates, name="operator_duplicates"),
     Route("/help-requests", triage.queue_page, name="queue"),
+    Route("/help-requests/{id:int}/photo", requests.photo_page, name="photo"),
     *triage.decision_routes(),
     Route("/surveys/{id:int}", surveys.survey_page, methods=["GET", "POST"], name="survey"),
     Route("/surveys/{id:int}/results", surveys.results_page, name="survey_results"),

@@ -1,25 +1,33 @@
 """Help requests: the public form, the follow-up page and link, and their API operations."""
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from core import api
 from core.auth import require
 from core.db import get_session
+from core.errors import NotFound
 from core.forms import form_page, validate
+from core.i18n import _
 from core.models import Role, User
 from core.web import redirect, render
 from recovery.service import CATEGORY_LABELS, area_choices, incident_choices
 from residents.models import VULNERABLE, Channel
 from residents.schemas import Confirmation, DuplicateQuery, HelpRequestCreate, HelpRequestReceipt
 from residents.service import by_token, check_duplicates, confirm, request_counts, submit, track
+from residents.service.photos import photo_path, read_photo
 from residents.service.surveys import incident_surveys
+from residents.service.triage import request_for_staff
 
 TRIAGE = (Role.official, Role.ngo)
 
 
 def _follow_up_url(request: Request, token: str) -> str:
     return str(request.url_for("residents:track", token=token))
+
+
+def _link_for(request: Request):
+    return lambda token: _follow_up_url(request, token)
 
 
 async def _form_context(request: Request):
@@ -91,19 +99,53 @@ async def duplicates_api(request: Request, query: DuplicateQuery, user: User):
     return await check_duplicates(get_session(request), user, query)
 
 
-async def help_page(request: Request) -> Response:
-    """The public form: no account, no JavaScript needed, one light page."""
+async def _help_context(request: Request, data: dict) -> dict:
+    """The form's lists, and the chosen incident's areas (its first when none is chosen)."""
     context = await _form_context(request)
+    chosen = data.get("incident_id") or (context["incidents"] or [(None, "")])[0][0]
+    areas = await area_choices(get_session(request), chosen)
+    located = [a for a, _depth in areas if a.lat is not None and a.lon is not None]
+    center = (located[0].lat, located[0].lon) if located else (0.0, 0.0)
+    return {**context, "areas": areas, "center": center}
+
+
+async def help_page(request: Request) -> Response:
+    """The public form: no account, no JavaScript needed, one light page; an optional photo."""
+    files: dict = {}
+
+    def prepare(data: dict) -> dict:
+        files["photo"] = data.pop("photo", None)
+        return _consent(data)
+
+    async def action(session, body: HelpRequestCreate, user):
+        photo = await read_photo(files.get("photo"), request.app.state.settings)
+        return await submit(
+            session, body, channel=Channel.web, photo=photo, link_for=_link_for(request)
+        )
+
     return await form_page(
         request,
         "residents/help.html",
         block="form",
         schema=HelpRequestCreate,
         lists=("vulnerable",),
-        prepare=_consent,
-        context=context,
-        action=lambda session, body, user: submit(session, body, channel=Channel.web),
+        prepare=prepare,
+        initial={"incident_id": request.query_params.get("incident_id")},
+        context=lambda data: _help_context(request, data),
+        action=action,
         success=lambda result: _follow_up_url(request, result[1]),
+    )
+
+
+async def photo_page(request: Request) -> Response:
+    """A request's photo, for triage staff only; never cached by anyone in between."""
+    user = await require(request, *TRIAGE)
+    row = await request_for_staff(get_session(request), user, request.path_params["id"])
+    path = photo_path(request.app.state.settings, row.photo_file or "")
+    if not row.photo_file or not path.is_file():
+        raise NotFound(_("No photo was sent with this request."))
+    return FileResponse(
+        path, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"}
     )
 
 
@@ -128,7 +170,9 @@ async def confirm_page(request: Request) -> Response:
 
 async def create_api(request: Request, body: HelpRequestCreate):
     """Ask for help; answers the follow-up link (shown once) and a short reference code."""
-    row, token = await submit(get_session(request), body, channel=Channel.web)
+    row, token = await submit(
+        get_session(request), body, channel=Channel.web, link_for=_link_for(request)
+    )
     return api.Answer(
         HelpRequestReceipt(
             id=row.id,
@@ -159,7 +203,9 @@ async def counts_api(request: Request, query):
 
 async def operator_create_api(request: Request, body: HelpRequestCreate, user: User):
     """A hotline operator logs a caller's request."""
-    row, token = await submit(get_session(request), body, channel=Channel.phone, actor=user)
+    row, token = await submit(
+        get_session(request), body, channel=Channel.phone, actor=user, link_for=_link_for(request)
+    )
     return api.Answer(
         HelpRequestReceipt(
             id=row.id,

@@ -17,4 +17,10 @@ async def inbound_api(request: Request, body: SmsInbound):
     # Unconfigured, no secret can match: SMS is off.
     if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
         raise NotAuthenticated("The gateway secret is missing or wrong.")
-    return SmsReply(reply=await sms.handle_inbound(get_session(request), body.sender, body.text))
+    reply = await sms.handle_inbound(
+        get_session(request),
+        body.sender,
+        body.text,
+        link_for=lambda token: str(request.url_for("residents:track", token=token)),
+    )
+    return SmsReply(reply=reply)

@@ -8,7 +8,7 @@ operator's check as they type reads a few index postings, not every request of t
 import math
 import re
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from residents.models import OPEN_STATUSES, HelpRequest, HelpRequestDuplicate, HelpRequestToken
@@ -18,6 +18,8 @@ SIMILARITY = 0.4
 NEARBY_KM = 1.0
 # Tokens kept per description: a long story is still one request.
 MAX_TOKENS = 200
+# Requests compared word by word at most, so the check stays fast in a large incident.
+MAX_CANDIDATES = 500
 _WORD = re.compile(r"[a-z0-9]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 # Words that say nothing about what is needed, and would make the index's longest lists.
@@ -96,24 +98,35 @@ async def find_duplicates(
     return sorted(found.values(), key=lambda r: r.id)[:limit]
 
 
+async def _frequencies(session: AsyncSession, incident_id: int, mine: set[str]) -> dict:
+    """How many requests of the incident have each token, counted up to MAX_CANDIDATES + 1
+    (a more common token is just "common"), in one query that reads the index alone."""
+    capped = [
+        select(HelpRequestToken.token)
+        .where(HelpRequestToken.incident_id == incident_id, HelpRequestToken.token == token)
+        .limit(MAX_CANDIDATES + 1)
+        .subquery()
+        for token in sorted(mine)
+    ]
+    parts = union_all(*(select(part.c.token) for part in capped)).subquery()
+    rows = await session.execute(select(parts.c.token, func.count()).group_by(parts.c.token))
+    return {token: 0 for token in mine} | dict(rows.all())
+
+
 async def _similar(session: AsyncSession, incident_id: int, mine: set[str]) -> list[HelpRequest]:
     """Open requests whose tokens are at least SIMILARITY alike, found by prefix filtering:
-    any such request shares one of the rarest len(mine) - needed + 1 tokens of ours."""
+    any such request shares one of our rarest len(mine) - needed + 1 tokens. When those are
+    common words, the candidates are the requests sharing our rarest words, up to
+    MAX_CANDIDATES: then a request that shares only common words with ours is not found."""
     needed = math.ceil(SIMILARITY * len(mine))
-    frequency = dict(
-        (
-            await session.execute(
-                select(HelpRequestToken.token, func.count())
-                .where(
-                    HelpRequestToken.incident_id == incident_id,
-                    HelpRequestToken.token.in_(mine),
-                )
-                .group_by(HelpRequestToken.token)
-            )
-        ).all()
-    )
-    ranked = sorted((t for t in mine if t in frequency), key=lambda t: (frequency[t], t))
-    prefix = ranked[: len(mine) - needed + 1]
+    frequency = await _frequencies(session, incident_id, mine)
+    ranked = sorted((t for t in mine if frequency[t]), key=lambda t: (frequency[t], t))
+    prefix, total = [], 0
+    for token in ranked[: len(mine) - needed + 1]:
+        if total + frequency[token] > MAX_CANDIDATES:
+            break
+        prefix.append(token)
+        total += frequency[token]
     if not prefix:
         return []
     candidates = (
@@ -121,25 +134,27 @@ async def _similar(session: AsyncSession, incident_id: int, mine: set[str]) -> l
         .where(HelpRequestToken.incident_id == incident_id, HelpRequestToken.token.in_(prefix))
         .distinct()
     )
-    shared = func.count().label("shared")
-    # A Jaccard of SIMILARITY needs the other's token count within these bounds too.
-    rows = await session.execute(
-        select(HelpRequest, shared)
-        .join(HelpRequestToken, HelpRequestToken.request_id == HelpRequest.id)
-        .where(
-            HelpRequest.id.in_(candidates),
-            HelpRequest.status.in_(OPEN_STATUSES),
-            HelpRequest.token_count >= math.ceil(SIMILARITY * len(mine)),
-            HelpRequest.token_count <= math.floor(len(mine) / SIMILARITY),
-            HelpRequestToken.token.in_(mine),
+    shared = (
+        await session.execute(
+            select(HelpRequestToken.request_id, func.count())
+            .where(
+                HelpRequestToken.request_id.in_(candidates),
+                HelpRequestToken.token.in_(mine),
+            )
+            .group_by(HelpRequestToken.request_id)
+            .having(func.count() >= needed)
         )
-        .group_by(HelpRequest.id)
-        .having(func.count() >= needed)
+    ).all()
+    if not shared:
+        return []
+    counts = dict(shared)
+    rows = await session.scalars(
+        select(HelpRequest).where(HelpRequest.id.in_(counts), HelpRequest.status.in_(OPEN_STATUSES))
     )
     return [
         row
-        for row, count in rows.all()
-        if count / (len(mine) + row.token_count - count) >= SIMILARITY
+        for row in rows
+        if counts[row.id] / (len(mine) + row.token_count - counts[row.id]) >= SIMILARITY
     ]
 
 

@@ -2,14 +2,16 @@
 
 import hashlib
 import secrets
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, notifications
 from core.clock import utcnow
+from core.db import settings_of
 from core.errors import InvalidInput
-from core.i18n import _, lazy_gettext
+from core.i18n import _, current_locale, lazy_gettext, using_locale
 from core.jobs import enqueue
 from core.models import User
 from recovery.service import get_area, get_incident, get_need
@@ -17,6 +19,7 @@ from residents.errors import HelpRequestNotFound, RequestClosed
 from residents.models import Channel, HelpRequest, HelpRequestUpdate, RequestStatus, SmsMessage
 from residents.schemas import Confirmation, HelpRequestCreate, TrackUpdate, TrackView
 from residents.service.duplicates import index_request
+from residents.service.photos import Photo, erase_photo
 
 # Update message keys -> the text the requester reads, in their language.
 MESSAGES = {
@@ -47,9 +50,17 @@ def message_text(update: HelpRequestUpdate) -> str:
 
 
 async def add_update(
-    session: AsyncSession, request: HelpRequest, status: str, message: str, **params
+    session: AsyncSession,
+    request: HelpRequest,
+    status: str,
+    message: str,
+    *,
+    link: str | None = None,
+    **params,
 ) -> HelpRequestUpdate:
-    """Record a step the requester sees, and tell them by mail when they left an address."""
+    """Record a step the requester sees, and tell them by SMS or mail, in their language,
+    when they left a contact; `link` (the follow-up link, never stored in the update) is
+    added to that message."""
     now = utcnow()
     request.status = status
     request.updated_at = now
@@ -58,19 +69,26 @@ async def add_update(
     )
     session.add(update)
     await session.flush()
-    if request.contact_email and request.consent and request.erased_at is None:
+    if not request.consent or request.erased_at is not None:
+        return update
+    with using_locale(request.locale):
+        text = message_text(update)
+        if link:
+            follow = _("Follow it here: %(link)s") % {"link": link}
+            text = f"{text} {follow}"
+        subject = _("Your help request %(reference)s") % {"reference": request.reference}
+    if request.contact_email:
         await notifications.queue(
             session,
             kind="residents.update",
             to_email=request.contact_email,
-            subject=str(lazy_gettext("Your help request %(reference)s"))
-            % {"reference": request.reference},
-            body=message_text(update),
+            subject=subject,
+            body=text,
         )
-    if request.contact_phone and request.consent and request.erased_at is None:
-        text = f"[{request.reference}] {message_text(update)}"
+    if request.contact_phone:
+        sms = f"[{request.reference}] {text}"
         session.add(
-            SmsMessage(request_id=request.id, to_phone=request.contact_phone, text=text[:480])
+            SmsMessage(request_id=request.id, to_phone=request.contact_phone, text=sms[:480])
         )
         await session.flush()
         await enqueue(session, "residents.send_sms", {})
@@ -83,8 +101,12 @@ async def submit(
     *,
     channel: str = Channel.web,
     actor: User | None = None,
+    photo: Photo | None = None,
+    locale: str | None = None,
+    link_for: Callable[[str], str] | None = None,
 ) -> tuple[HelpRequest, str]:
-    """Take a request in; answers the row and the raw follow-up token (shown once)."""
+    """Take a request in; answers the row and the raw follow-up token (shown once).
+    `link_for(token)` makes the follow-up link sent to the requester's phone or mail."""
     await get_incident(session, data.incident_id)
     if data.area_id is not None:
         area = await get_area(session, data.area_id)
@@ -96,6 +118,8 @@ async def submit(
     request = HelpRequest(
         **data.model_dump(),
         channel=channel,
+        locale=locale or current_locale.get(),
+        photo_file=photo.name if photo else None,
         token_hash=token_hash(token),
         reference=new_reference(),
         created_by_id=actor.id if actor else None,
@@ -103,7 +127,10 @@ async def submit(
     session.add(request)
     await session.flush()
     await index_request(session, request)
-    await add_update(session, request, RequestStatus.received, "received")
+    link = link_for(token) if link_for else None
+    await add_update(session, request, RequestStatus.received, "received", link=link)
+    if photo is not None:
+        photo.save(settings_of(session))
     return request, token
 
 
@@ -187,6 +214,8 @@ async def erase_contacts(session: AsyncSession, request: HelpRequest) -> None:
     """Erase the personal contact fields; the audit keeps that the request existed."""
     request.contact_name = request.contact_phone = request.contact_email = None
     request.phone_key = None
+    erase_photo(settings_of(session), request.photo_file)
+    request.photo_file = None
     request.lat = request.lon = None
     request.erased_at = utcnow()
     await session.flush()

@@ -11,6 +11,7 @@ Texts understood: `HELP <what> [at <where>]`, `DONE <reference>` (it was done),
 """
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -45,6 +46,7 @@ KEYWORDS = {
 }
 DEFAULT_CATEGORY = "shelter"
 _COMMAND = re.compile(r"^\s*(HELP|DONE|NO|求助|完成|没有)\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_HAN = re.compile(r"[\u3400-\u9fff]")
 _WHERE = re.compile(r"\s+(?:at|@|在)\s+", re.IGNORECASE)
 
 
@@ -111,8 +113,14 @@ async def _by_reference(session: AsyncSession, reference: str, sender: str) -> H
     return request
 
 
-async def handle_inbound(session: AsyncSession, sender: str, text: str) -> str:
-    """Act on one incoming SMS and queue the reply; answers the reply's text."""
+async def handle_inbound(
+    session: AsyncSession,
+    sender: str,
+    text: str,
+    link_for: Callable[[str], str] | None = None,
+) -> str:
+    """Act on one incoming SMS and queue the reply; answers the reply's text. A new
+    request's reply carries its follow-up link, made by `link_for(token)`."""
     match = _COMMAND.match(text)
     if match is None:
         return await _reply(session, sender, "Send: HELP <what you need> at <where>")
@@ -131,7 +139,10 @@ async def handle_inbound(session: AsyncSession, sender: str, text: str) -> str:
             consent=True,  # the requester sent their number to ask for this help
         )
         # The update queues "[REF] We received your request." as the reply.
-        request, _token = await submit(session, data, channel=Channel.sms)
+        locale = "zh_Hans" if _HAN.search(rest) else "en"
+        request, _token = await submit(
+            session, data, channel=Channel.sms, locale=locale, link_for=link_for
+        )
         return f"[{request.reference}]"
     request = await _by_reference(session, rest.split()[0] if rest else "", sender)
     if request is None:

@@ -47,19 +47,28 @@ async def queue(
         )
     )
     kept = await kept_duplicates(session, [row.id for row in rows])
-    items = [
-        QueueItem.model_validate({**row.model_dump(), "possible_duplicates": kept[row.id]})
-        for row in rows
-    ]
+    items = [_item(row, kept[row.id]) for row in rows]
     return items, total or 0
+
+
+async def request_for_staff(session: AsyncSession, user: User, request_id: int) -> HelpRequest:
+    """A request, for the officials and NGOs who may see its personal data."""
+    row = await _get(session, request_id)
+    await ensure_may_view(session, user, row.incident_id)
+    return row
+
+
+def _item(row: HelpRequest, duplicates: list[int]) -> QueueItem:
+    return QueueItem.model_validate(
+        {**row.model_dump(), "possible_duplicates": duplicates, "has_photo": bool(row.photo_file)}
+    )
 
 
 async def queue_item(session: AsyncSession, user: User, request_id: int) -> QueueItem:
     """One request as a queue row, for redrawing it after a decision."""
-    row = await _get(session, request_id)
-    await ensure_may_view(session, user, row.incident_id)
+    row = await request_for_staff(session, user, request_id)
     kept = await kept_duplicates(session, [row.id])
-    return QueueItem.model_validate({**row.model_dump(), "possible_duplicates": kept[row.id]})
+    return _item(row, kept[row.id])
 
 
 async def check_duplicates(

@@ -59,7 +59,9 @@ async def _deliver(app, gateway, secret=SECRET) -> int:
         return await service.send_pending(session, gateway.adapter(secret))
 
 
-async def test_help_by_sms_becomes_a_request_and_the_reply_carries_the_reference(residents, app):
+async def test_help_by_sms_becomes_a_request_and_the_reply_carries_reference_and_link(
+    residents, app
+):
     response = await _inbound(residents.client, "HELP drinking water for 12 people at Building 3")
     assert response.status_code == 200, response.text
     reference = response.json()["reply"].strip("[]")
@@ -69,7 +71,12 @@ async def test_help_by_sms_becomes_a_request_and_the_reply_carries_the_reference
     assert item["place"] == "Building 3" and item["contact_phone"] == PHONE
     gateway = FakeGateway()
     assert await _deliver(app, gateway) == 1
-    assert gateway.texts() == [f"[{reference}] We received your request."]
+    (first,) = gateway.texts()
+    received, link = first.split(" Follow it here: ")
+    assert received == f"[{reference}] We received your request."
+    # The first text carries the private follow-up link, for a phone without the web form.
+    followed = await residents.client.get(link)
+    assert followed.status_code == 200 and reference in followed.text
     # Each later change goes out too, and DONE <reference> from the same phone closes it.
     await residents.act(item["id"], "verify", {"note": "Called back"})
     done = await _inbound(residents.client, f"DONE {reference}")

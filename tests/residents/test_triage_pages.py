@@ -176,6 +176,6 @@ async def test_queue_and_operator_pages_render_in_chinese(residents):
     queue = await client.get(
         "/help-requests", params={"incident_id": residents.incident_id}, headers=zh
     )
-    assert "求助请求" in queue.text and "核实" in queue.text
+    assert "求助请求" in queue.text and "核验" in queue.text
     operator = await client.get("/help/operator", headers=zh)
     assert "记录来电" in operator.text
