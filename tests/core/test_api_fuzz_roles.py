@@ -78,6 +78,13 @@ def _conforms(cases: Counter, label: str, settings: hypothesis.settings):
     return conforms
 
 
+def _explain(exc: BaseException) -> str:
+    """The failure with what is inside it: Hypothesis wraps a flaky one in a group whose own
+    message ("unreliable results") says nothing of the check that failed."""
+    inner = getattr(exc, "exceptions", ())
+    return "; ".join([str(exc), *(_explain(e) for e in inner)])
+
+
 def _may_call(operation, role: str) -> bool:
     """Whether `role` gets past the operation's role check (the `x-roles` it documents)."""
     raw = operation.definition.raw
@@ -117,7 +124,7 @@ def _fuzz(settings, role, headers, throwaway) -> tuple[Counter, Counter, list[st
             try:
                 test()
             except (Exception, BaseExceptionGroup) as exc:  # collected: one run reports them all
-                failures.append(f"{operation.label}: {exc}")
+                failures.append(f"{operation.label}: {_explain(exc)}")
     finally:
         shutdown_lifespans()
     return ops, cases, failures
