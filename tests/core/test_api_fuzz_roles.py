@@ -29,7 +29,7 @@ from sqlalchemy import select
 from core.app import create_app, load_domains
 from core.demo import load
 from core.models import OrgKind, Role, User
-from tests.core.test_api_fuzz import CHECKS
+from tests.core.test_api_fuzz import CHECKS, TIMEOUT
 
 pytestmark = pytest.mark.asyncio
 
@@ -73,7 +73,7 @@ def _conforms(cases: Counter, label: str, settings: hypothesis.settings):
             return
         cases[label] += 1
         PHASES[phase] += 1
-        case.call_and_validate(checks=CHECKS)
+        case.call_and_validate(checks=CHECKS, timeout=TIMEOUT)
 
     return conforms
 
