@@ -24,6 +24,7 @@ from tests.conftest import Factory
 
 pytestmark = pytest.mark.asyncio
 ROOT = Path(__file__).resolve().parents[2]
+WRITES_BEFORE_KILL = 40
 
 
 def _free_port() -> int:
@@ -82,7 +83,9 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_write(database_url, tmp_
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = _start(env, port)
-    acknowledged: dict[str, list] = {"register": [], "donation": [], "need": [], "signup": []}
+    acknowledged: dict[str, list] = {
+        "register": [], "donation": [], "need": [], "signup": [], "receipt": [],
+    }  # fmt: skip
     try:
         await _wait_ready(base)
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
@@ -146,22 +149,34 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_write(database_url, tmp_
                 if r.status_code == 201:
                     acknowledged["need"].append(r.json()["id"])
 
-            async def guarded(coro) -> None:
-                # Cut off by the kill: neither acknowledged nor counted.
+            async def receipt(n: int) -> None:
+                # Money without a pledge: a ledger entry, chained to the one before it.
+                r = await client.post(
+                    "/api/v1/receipts", headers=headers["official"],
+                    json={"incident_id": incident_id, "amount_minor": 1_000 + n,
+                          "currency": "CNY", "reference": f"CRASH-{n}"},
+                )  # fmt: skip
+                if r.status_code == 201:
+                    acknowledged["receipt"].append(r.json()["id"])
+
+            async def guarded(write, n: int) -> None:
+                # Cut off by the kill: neither acknowledged nor counted. The coroutine is made
+                # here, so a batch cancelled before it starts leaves none un-awaited.
                 with contextlib.suppress(httpx.TransportError, KeyError, ValueError):
-                    await coro
+                    await write(n)
 
             async def stream() -> None:
                 n = 0
                 while True:
-                    batch = [sign_up(n), donate(n), need(n), donate(n + 10_000), need(n + 1)]
-                    await asyncio.gather(*(guarded(c) for c in batch))
+                    batch = [(sign_up, n), (donate, n), (need, n), (donate, n + 10_000)]
+                    batch += [(need, n + 1), (receipt, n)]
+                    await asyncio.gather(*(guarded(write, k) for write, k in batch))
                     n += 2
 
             streaming = asyncio.ensure_future(stream())
-            # Kill mid-stream once some writes were acknowledged (a loaded machine is slower).
-            for _ in range(300):
-                if sum(map(len, acknowledged.values())) >= 12:
+            # Kill mid-stream once enough writes were acknowledged (a loaded machine is slower).
+            for _ in range(600):
+                if sum(map(len, acknowledged.values())) >= WRITES_BEFORE_KILL:
                     break
                 await asyncio.sleep(0.1)
             server.send_signal(signal.SIGKILL)
@@ -171,17 +186,22 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_write(database_url, tmp_
             with contextlib.suppress(asyncio.CancelledError):
                 await streaming
         total = sum(len(v) for v in acknowledged.values())
-        assert total >= 12, acknowledged  # the kill came mid-stream, after real writes
+        assert total >= WRITES_BEFORE_KILL, (
+            acknowledged
+        )  # the kill came mid-stream, after real writes
         # Restart on the same database and check through the server and the tables.
         server = _start(env, port)
         await _wait_ready(base)
+        found: dict[str, int] = {}
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             verify = (await client.get(f"/api/v1/ledger/verify?incident_id={incident_id}")).json()
             assert verify["ok"], verify
+            found["need"] = 0
             for need_id in acknowledged["need"]:
-                assert (await client.get(f"/api/v1/needs/{need_id}")).status_code == 200
+                found["need"] += (await client.get(f"/api/v1/needs/{need_id}")).status_code == 200
             shift = (await client.get(f"/api/v1/shifts/{shift_id}")).json()
-            for donation_id, key, amount in acknowledged["donation"][:20]:
+            # The same Idempotency-Key again answers the donation the first call acknowledged.
+            for donation_id, key, amount in acknowledged["donation"]:
                 donor = headers[f"donor{(amount - 100) % 10_000 % 4}"]
                 again = await client.post(
                     "/api/v1/donations",
@@ -189,26 +209,47 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_write(database_url, tmp_
                     json={"incident_id": incident_id, "amount_minor": amount, "currency": "CNY"},
                 )
                 assert again.status_code in (200, 201) and again.json()["id"] == donation_id
-        from donations.models import Donation
+        from donations.models import Donation, LedgerEntry
         from volunteers.models import Signup
 
         async with database.session() as session:
             emails = set(await session.scalars(select(User.email)))
-            assert set(acknowledged["register"]) <= emails
+            found["register"] = len(set(acknowledged["register"]) & emails)
             donation_ids = set(await session.scalars(select(Donation.id)))
-            assert {d[0] for d in acknowledged["donation"]} <= donation_ids
+            found["donation"] = len({d[0] for d in acknowledged["donation"]} & donation_ids)
+            found["receipt"] = len(set(acknowledged["receipt"]) & donation_ids)
+            signed = await session.execute(
+                select(User.email, Signup.status)
+                .join(Signup, Signup.volunteer_id == User.id)
+                .where(Signup.shift_id == shift_id)
+            )
+            found["signup"] = len(set(acknowledged["signup"]) & {tuple(row) for row in signed})
             confirmed = await session.scalar(
                 select(func.count())
                 .select_from(Signup)
                 .where(Signup.shift_id == shift_id, Signup.status == "confirmed")
             )
-        assert shift["filled"] == confirmed
-        assert confirmed >= sum(1 for _e, status in acknowledged["signup"] if status == "confirmed")
+            # Every receipt acknowledged has its ledger entry; none is there without its gift.
+            entries = await session.scalar(
+                select(func.count())
+                .select_from(LedgerEntry)
+                .where(LedgerEntry.incident_id == incident_id, LedgerEntry.kind == "receipt")
+            )
+            received = await session.scalar(
+                select(func.count())
+                .select_from(Donation)
+                .where(Donation.incident_id == incident_id, Donation.status == "received")
+            )
+        figures = {k: f"{len(v)}/{found[k]}" for k, v in acknowledged.items()}
         print(
-            f"\ncrash ({database_url.split(':')[0]}): acknowledged "
-            + ", ".join(f"{k} {len(v)}" for k, v in acknowledged.items())
-            + f"; all found; killed at {time.strftime('%H:%M:%S')}"
+            f"\ncrash ({database_url.split(':')[0]}): acknowledged/found "
+            + ", ".join(f"{k} {v}" for k, v in figures.items())
+            + f"; filled {shift['filled']} = confirmed {confirmed}; ledger entries {entries}"
+            + f" = received gifts {received}, chain verifies"
         )
+        assert all(found[k] == len(v) for k, v in acknowledged.items()), figures
+        assert shift["filled"] == confirmed
+        assert entries == received
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGKILL)

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 import core.pdf
 from core.clock import utcnow
-from core.models import OutboxMessage, Role
+from core.models import AuditEntry, OutboxMessage, Role
 from volunteers.models import Certificate, Shift
 
 pytestmark = pytest.mark.asyncio
@@ -263,3 +263,27 @@ async def test_a_shift_that_took_place_cannot_be_cancelled(client, shifts, organ
     await _move_to_past(db, shift["id"], hours_ago=10)
     response = await client.post(f"/api/v1/shifts/{shift['id']}/cancel", headers=organizer[1])
     assert response.status_code == 409 and response.json()["error"]["code"] == "shift_closed"
+
+
+async def test_certificate_is_issued_even_when_another_write_came_in_between(
+    app, client, factory, shifts, organizer, db, monkeypatch
+):
+    """The certificate GET reads, then writes a new certificate: a write committed by someone
+    else in between (the job worker, another request) must not make it fail."""
+    from volunteers.routes import account
+
+    user = await factory.user(Role.volunteer, name="Li Lei")
+    headers = await factory.token(user)
+    await _attend(client, db, shifts, organizer, headers, user, 3, title="Sorting")
+    issue = account.issue_certificate
+
+    async def issue_after_another_write(session, volunteer):
+        async with app.state.database.transaction() as other:
+            other.add(AuditEntry(action="test.between", object_type="users", object_id=user.id))
+        return await issue(session, volunteer)
+
+    monkeypatch.setattr(account, "issue_certificate", issue_after_another_write)
+    pdf = await client.get("/api/v1/volunteers/me/certificate.pdf", headers=headers)
+    assert pdf.status_code == 200, pdf.text
+    checked = await client.get(f"/api/v1/certificates/{_code(pdf)}")
+    assert checked.status_code == 200 and checked.json()["hours"] == 3

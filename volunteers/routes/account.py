@@ -27,7 +27,11 @@ async def certificate(request: Request) -> Response:
     """A PDF certificate of the volunteer's service, with its verification code (409 while
     there are no attended hours)."""
     user = await require(request, Role.volunteer)
-    issued = await issue_certificate(get_session(request), user)
+    # A GET's session only reads, and issuing writes: on SQLite a read transaction that then
+    # writes fails ("database is locked") when any other write came in between, so the
+    # certificate is issued in a write transaction of its own (BEGIN IMMEDIATE there).
+    async with request.app.state.database.transaction() as session:
+        issued = await issue_certificate(session, user)
     verify_url = str(request.url_for("volunteers:certificate_check", code=shown_code(issued.code)))
     pdf = certificate_pdf(
         issued,
