@@ -196,7 +196,7 @@ async def test_changing_a_shift_tells_volunteers_and_capacity_cannot_drop_below_
         await db.scalars(
             select(OutboxMessage.kind)
             .where(OutboxMessage.user_id == people[2].id)
-            .order_by(OutboxMessage.id)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
         )
     ).all()
     assert kinds == ["volunteers.waitlisted", "volunteers.promoted", "volunteers.changed"]

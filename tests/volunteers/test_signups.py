@@ -63,7 +63,11 @@ async def test_cancel_promotes_first_waitlisted_and_tells_them(app, client, fact
     assert last["items"][0]["waitlist_position"] == 1
     await worker.drain(app.state.database)
     kinds = (
-        await db.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == people[1].id))
+        await db.scalars(
+            select(OutboxMessage.kind)
+            .where(OutboxMessage.user_id == people[1].id)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        )
     ).all()
     assert kinds == ["volunteers.waitlisted", "volunteers.promoted"]
     row = await db.get(Shift, shift["id"])

@@ -4,10 +4,13 @@ A sign-up only inserts the job row, so the shift's row lock is not held while a 
 composed (the incident's time zone read, dates formatted in the volunteer's language, the
 outbox row written); the `volunteers.mail` job does that, then the outbox delivers it."""
 
+from datetime import datetime
+
 from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import notifications
+from core.clock import utcnow
 from core.i18n import _, current_locale, using_locale
 from core.jobs import enqueue
 from core.models import User
@@ -49,7 +52,13 @@ async def notify(
     cancelled, reminder) to `user` about `shift`: only a job row now, in this transaction."""
     if kind not in KINDS:
         raise ValueError(f"unknown volunteer mail {kind!r}")
-    payload = {"kind": kind, "user_id": user.id, "shift_id": shift.id, "position": position}
+    payload = {
+        "kind": kind,
+        "user_id": user.id,
+        "shift_id": shift.id,
+        "position": position,
+        "at": utcnow().isoformat(),
+    }
     await enqueue(session, JOB, payload)
 
 
@@ -61,14 +70,25 @@ async def send_shift_mail(session: AsyncSession, payload: dict) -> None:
     if user is None or shift is None or not user.is_active:
         return
     await compose(
-        session, kind=payload["kind"], user=user, shift=shift, position=payload["position"]
+        session,
+        kind=payload["kind"],
+        user=user,
+        shift=shift,
+        position=payload["position"],
+        at=datetime.fromisoformat(payload["at"]),
     )
 
 
 async def compose(
-    session: AsyncSession, *, kind: str, user: User, shift: Shift, position: int = 0
+    session: AsyncSession,
+    *,
+    kind: str,
+    user: User,
+    shift: Shift,
+    position: int = 0,
+    at: datetime | None = None,
 ) -> None:
-    """Write the mail to the outbox (which queues its delivery)."""
+    """Write the mail to the outbox (which queues its delivery), dated when it happened."""
     tz = await shift_zone(session, shift)
     with using_locale(user.locale):
         subjects = {
@@ -108,4 +128,5 @@ async def compose(
             body=body + "\n",
             user_id=user.id,
             organization_id=shift.organization_id,
+            created_at=at,
         )
