@@ -24,6 +24,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 INFO_KEY = "commons.touched"
 BUMPED_KEY = "commons.bumped"
+HINTS_KEY = "commons.incident_hints"
 CACHES_KEY = "commons.caches"
 TTL_KEY = "commons.version_ttl"
 GLOBAL = 0
@@ -70,6 +71,12 @@ def touch(session: AsyncSession | Session, incident_id: int | None = None) -> No
     touched.add(GLOBAL if incident_id is None else incident_id)
 
 
+def belongs_to(session: AsyncSession | Session, obj: Any, incident_id: int) -> None:
+    """Say which incident a row without an `incident_id` column belongs to (a shift's
+    sign-up), so writing it bumps that incident's version rather than every page's."""
+    session.info.setdefault(HINTS_KEY, {})[id(obj)] = incident_id
+
+
 def _incident_of(obj: Any) -> int | None:
     table = getattr(obj, "__tablename__", None)
     if table == "incidents":
@@ -80,11 +87,13 @@ def _incident_of(obj: Any) -> int | None:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context) -> None:
+    hints = session.info.get(HINTS_KEY, {})
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = getattr(obj, "__tablename__", None)
         if table is None or table in PRIVATE_TABLES:
             continue
-        touch(session, _incident_of(obj))
+        hinted = hints.get(id(obj))
+        touch(session, hinted if hinted is not None else _incident_of(obj))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -116,6 +125,7 @@ def _before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    session.info.pop(HINTS_KEY, None)
     bumped = session.info.pop(BUMPED_KEY, None)
     memo = _memo(session)
     if bumped and memo is not None:
@@ -126,6 +136,7 @@ def _after_commit(session: Session) -> None:
 def _after_rollback(session: Session) -> None:
     session.info.pop(INFO_KEY, None)
     session.info.pop(BUMPED_KEY, None)
+    session.info.pop(HINTS_KEY, None)
 
 
 class VersionMemo:

@@ -2,6 +2,7 @@
 `core.send_mail` job (core/mail.py) once that transaction commits."""
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,10 @@ async def queue(
     body: str,
     user_id: int | None = None,
     organization_id: int | None = None,
+    created_at: datetime | None = None,
 ) -> OutboxMessage:
+    """Put a mail in the outbox; `created_at` is when it happened, for mail a job composes
+    after the fact (jobs run in any order, so the outbox's order is by this time)."""
     message = OutboxMessage(
         kind=kind,
         to_email=to_email,
@@ -30,6 +34,8 @@ async def queue(
         user_id=user_id,
         organization_id=organization_id,
     )
+    if created_at is not None:
+        message.created_at = created_at
     session.add(message)
     await session.flush()
     await enqueue(session, mail.JOB, {"id": message.id})

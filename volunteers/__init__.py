@@ -19,6 +19,9 @@ DOMAIN = Domain(
     after_register=[service.on_register],
     account_deletion=[service.erase_volunteer_data],
     demo=demo.load,
-    jobs={"volunteers.remind_shifts": service.remind_shifts},
+    jobs={
+        "volunteers.remind_shifts": service.remind_shifts,
+        "volunteers.mail": service.send_shift_mail,
+    },
     periodic=[Periodic("volunteers.remind_shifts", timedelta(minutes=15))],
 )

@@ -100,8 +100,23 @@ async def _need_page(request: Request) -> dict:
 
 
 async def need_page(request: Request) -> Response:
-    context = await _need_page(request)
-    return await render(request, "recovery/need.html", context, block="details")
+    # The platform's versions: a need's page also shows its volunteers' shifts.
+    versions = await cache.all_versions(get_session(request))
+
+    async def build():
+        context = await _need_page(request)
+        # "Overdue" turns on at the incident's midnight, with no write.
+        return context, next_midnight(context["incident"].time_zone)
+
+    return await shared_page(
+        request,
+        "recovery/need.html",
+        ("need", request.path_params["id"], versions),
+        build,
+        cache_name="needs",
+        size=1024,
+        block="details",
+    )
 
 
 async def need_edit(request: Request) -> Response:

@@ -5,12 +5,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core import api, audit
+from core import api, audit, cache
 from core.auth import current_user
 from core.db import get_session
 from core.domain import gather
 from core.forms import form_page
 from core.models import Role
+from core.pages import next_midnight, shared_page
 from core.types import to_major, to_minor
 from core.web import redirect, render
 from recovery.schemas import (
@@ -133,8 +134,23 @@ async def project_block(request: Request, project_id: int, block: str) -> Respon
 
 
 async def project_page(request: Request) -> Response:
-    context = await project_page_context(request, request.path_params["id"])
-    return await render(request, TEMPLATE, context)
+    project_id = request.path_params["id"]
+    # The platform's versions: the page names organizations and areas beyond the project's.
+    versions = await cache.all_versions(get_session(request))
+
+    async def build():
+        context = await project_page_context(request, project_id)
+        # Milestones turn overdue at the incident's midnight, with no write.
+        return context, next_midnight(context["incident"].time_zone)
+
+    return await shared_page(
+        request,
+        TEMPLATE,
+        ("project", project_id, versions),
+        build,
+        cache_name="projects",
+        size=1024,
+    )
 
 
 async def project_form(request: Request, *, block: str, schema, active: str, act, **options):

@@ -93,6 +93,18 @@ def test_public_cacheable_answers_are_micro_cached(behind_nginx):
     assert second.headers["x-cache-status"] == "HIT"
 
 
+def test_the_signed_out_dashboard_is_micro_cached_by_nginx(behind_nginx):
+    base, _ = behind_nginx
+    incidents = httpx.get(f"{base}/api/v1/incidents", timeout=10).json()["items"]
+    path = f"/incidents/{incidents[0]['id']}"
+    first = httpx.get(f"{base}{path}", timeout=10)
+    second = httpx.get(f"{base}{path}", timeout=10)
+    assert first.status_code == second.status_code == 200
+    # No visitor's token and no cookie in it: nginx may serve it to every signed-out visitor.
+    assert "set-cookie" not in first.headers and "public" in first.headers["cache-control"]
+    assert second.headers["x-cache-status"] == "HIT" and second.text == first.text
+
+
 @pytest.mark.asyncio
 async def test_live_updates_stream_through_nginx_from_a_write_on_the_other_worker(
     behind_nginx,

@@ -54,6 +54,8 @@ async def test_fulfilment_shows_on_the_cached_dashboard(app, client, seeded):
     url = f"/incidents/{seeded.incident.id}"
     await client.get(url)
     need = next(n for n in seeded.needs if n.status == NeedStatus.open)
+    before = await client.get(f"/needs/{need.id}")
+    assert before.headers["cache-control"].startswith("public") and "Open" in before.text
     async with app.state.database.transaction() as session:
         global_before, incident_before = await cache.versions(session, seeded.incident.id)
         await record_fulfilment(session, need.id, need.quantity, actor=None, source="test")
@@ -62,8 +64,8 @@ async def test_fulfilment_shows_on_the_cached_dashboard(app, client, seeded):
             global_before,
             incident_before,
         )
-    page = (await client.get(f"/needs/{need.id}")).text
-    assert "met" in page.lower()
+    page = await client.get(f"/needs/{need.id}")
+    assert page.headers["etag"] != before.headers["etag"] and "met" in page.text.lower()
 
 
 async def test_a_rolled_back_write_bumps_nothing(app, seeded):

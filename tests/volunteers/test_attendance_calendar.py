@@ -7,6 +7,7 @@ from icalendar import Calendar
 from sqlalchemy import select, update
 
 import core.pdf
+from core import worker
 from core.clock import utcnow
 from core.models import AuditEntry, OutboxMessage, Role
 from volunteers.models import Certificate, Shift
@@ -175,7 +176,7 @@ async def test_certificate_lists_the_service_and_anyone_can_check_its_code(
 
 
 async def test_changing_a_shift_tells_volunteers_and_capacity_cannot_drop_below_filled(
-    client, factory, shifts, organizer, db
+    app, client, factory, shifts, organizer, db
 ):
     shift = await shifts.make(capacity=2)
     people = [await factory.user(Role.volunteer) for _ in range(3)]
@@ -190,11 +191,12 @@ async def test_changing_a_shift_tells_volunteers_and_capacity_cannot_drop_below_
     assert bigger.json()["filled"] == 3 and bigger.json()["waitlisted"] == 0
     moved = await client.patch(url, json={"location": "North gate"}, headers=organizer[1])
     assert moved.status_code == 200 and moved.json()["location"] == "North gate"
+    await worker.drain(app.state.database)
     kinds = (
         await db.scalars(
             select(OutboxMessage.kind)
             .where(OutboxMessage.user_id == people[2].id)
-            .order_by(OutboxMessage.id)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
         )
     ).all()
     assert kinds == ["volunteers.waitlisted", "volunteers.promoted", "volunteers.changed"]
@@ -203,6 +205,7 @@ async def test_changing_a_shift_tells_volunteers_and_capacity_cannot_drop_below_
     assert cancelled.json()["status"] == "cancelled"
     listed = (await client.get("/api/v1/shifts")).json()
     assert listed["total"] == 0
+    await worker.drain(app.state.database)
     cancel_mails = await db.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "volunteers.cancelled")
     )

@@ -22,9 +22,10 @@ async def test_rolled_back_signup_leaves_no_mail(app, shifts, volunteer):
     database = app.state.database
     async with database.session() as session:
         await service.sign_up(session, user=volunteer[0], shift_id=shift["id"])
-        pending = await session.scalar(select(func.count()).select_from(OutboxMessage))
-        assert pending == 1
+        # The request queues the mail as a job; the worker composes it into the outbox.
+        assert await jobs.queue_depth(session) == 1
         await session.rollback()
+    await worker.drain(database)
     async with database.session() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
         assert await session.scalar(select(func.count()).select_from(Signup)) == 0
@@ -118,6 +119,7 @@ async def test_reminders_are_queued_once_per_signup(app, client, shifts, factory
         assert await service.queue_reminders(session) == 2
     async with database.transaction() as session:
         assert await service.queue_reminders(session) == 0
+    await worker.drain(database)
     async with database.session() as session:
         reminders = await session.scalar(
             select(func.count()).where(OutboxMessage.kind == "volunteers.reminder")
@@ -130,6 +132,7 @@ async def test_mail_is_written_in_the_recipients_language(app, client, shifts, v
     await db.commit()
     shift = await shifts.make(capacity=1, title="Kitchen")
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    await worker.drain(app.state.database)
     message = await db.scalar(select(OutboxMessage).where(OutboxMessage.user_id == volunteer[0].id))
     assert message.subject == "报名成功：Kitchen"
     assert "感谢你的报名" in message.body
@@ -159,3 +162,23 @@ async def test_a_malformed_message_fails_alone(app, settings):
             (await session.execute(select(OutboxMessage.to_email, OutboxMessage.status))).all()
         )
     assert statuses == {"bad\nheader@example.org": "pending", "good@example.org": "sent"}
+
+
+async def test_sign_up_leaves_the_mail_to_the_worker_and_a_deleted_volunteer_gets_none(
+    app, client, shifts, volunteer, factory
+):
+    shift = await shifts.make(capacity=1, title="Sandbags")
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=volunteer[1])
+    other = await factory.user(Role.volunteer)
+    other_headers = await factory.token(other)
+    await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=other_headers)
+    database = app.state.database
+    async with database.session() as session:
+        # The requests wrote no mail: the worker composes it.
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    # The second volunteer deletes the account before the worker runs: no mail for them.
+    assert (await client.delete("/api/v1/volunteers/me", headers=other_headers)).status_code == 204
+    await worker.drain(database)
+    async with database.session() as session:
+        rows = (await session.execute(select(OutboxMessage.user_id, OutboxMessage.kind))).all()
+    assert rows == [(volunteer[0].id, "volunteers.confirmed")]

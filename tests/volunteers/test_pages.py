@@ -332,3 +332,21 @@ async def test_refused_roster_button_shows_its_message_in_place(client, factory,
     )
     assert early.status_code == 422 and 'id="roster"' in early.text
     assert "Check the volunteer in first." in early.text and "<html" not in early.text
+
+
+async def test_the_signed_out_shift_list_is_shared_and_follows_signups_and_the_clock(
+    client, shifts, volunteer, test_clock
+):
+    early = await shifts.make(days=0.1, hours=1, title="Early shift")
+    await shifts.make(days=1, title="Later shift")
+    page = await client.get("/volunteers/shifts")
+    assert page.headers["cache-control"].startswith("public") and "Early shift" in page.text
+    assert "0 of 2 places filled" in page.text and 'name="csrftoken"' not in page.text
+    again = await client.get("/volunteers/shifts", headers={"If-None-Match": page.headers["etag"]})
+    assert again.status_code == 304
+    await client.post(f"/api/v1/shifts/{early['id']}/signup", headers=volunteer[1])
+    assert "1 of 2 places filled" in (await client.get("/volunteers/shifts")).text
+    # Once the early shift is over it leaves the list, with no write to change the versions.
+    test_clock.advance(timedelta(hours=4))
+    later = (await client.get("/volunteers/shifts")).text
+    assert "Early shift" not in later and "Later shift" in later

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core import worker
 from core.clock import utcnow
 from core.models import AuditEntry, OutboxMessage, Role, User, UserSession
 from tests.conftest import PASSWORD, csrf_token, sign_in
@@ -139,10 +140,11 @@ async def test_owner_page_shows_roster_with_consented_contacts(client, factory, 
     assert "agreed@example.org" in page.text and "Wang Fang" in page.text
 
 
-async def test_export_holds_everything_about_the_volunteer(client, shifts):
+async def test_export_holds_everything_about_the_volunteer(app, client, shifts):
     user, headers = await register_volunteer(client)
     shift = await shifts.make(title="Shelter night")
     await client.post(f"/api/v1/shifts/{shift['id']}/signup", headers=headers)
+    await worker.drain(app.state.database)
     data = (await client.get("/api/v1/volunteers/me/export", headers=headers)).json()
     assert data["account"]["email"] == "fang@example.org"
     assert data["profile"]["phone"] == "+86 138 0000 0000"
@@ -153,7 +155,7 @@ async def test_export_holds_everything_about_the_volunteer(client, shifts):
 
 
 async def test_deletion_erases_person_keeps_hours_and_promotes_waitlist(
-    client, factory, shifts, organizer, db
+    app, client, factory, shifts, organizer, db
 ):
     user, headers = await register_volunteer(client)
     past = await shifts.make(capacity=2, title="Past")
@@ -178,6 +180,7 @@ async def test_deletion_erases_person_keeps_hours_and_promotes_waitlist(
         },
         headers=organizer[1],
     )
+    await worker.drain(app.state.database)
     assert (await client.delete("/api/v1/volunteers/me", headers=headers)).status_code == 204
 
     db.expire_all()

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from core import worker
 from core.models import OutboxMessage, Role
 from volunteers.models import Shift, Signup
 
@@ -47,7 +48,7 @@ async def test_overlapping_shift_is_refused_but_adjacent_is_fine(client, shifts,
     assert (await signup(client, adjacent["id"], volunteer[1])).status_code == 200
 
 
-async def test_cancel_promotes_first_waitlisted_and_tells_them(client, factory, shifts, db):
+async def test_cancel_promotes_first_waitlisted_and_tells_them(app, client, factory, shifts, db):
     shift = await shifts.make(capacity=1)
     people = [await factory.user(Role.volunteer) for _ in range(3)]
     tokens = [await factory.token(p) for p in people]
@@ -60,8 +61,13 @@ async def test_cancel_promotes_first_waitlisted_and_tells_them(client, factory, 
     last = (await client.get("/api/v1/volunteers/me/signups", headers=tokens[2])).json()
     assert last["items"][0]["status"] == "waitlisted"
     assert last["items"][0]["waitlist_position"] == 1
+    await worker.drain(app.state.database)
     kinds = (
-        await db.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == people[1].id))
+        await db.scalars(
+            select(OutboxMessage.kind)
+            .where(OutboxMessage.user_id == people[1].id)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        )
     ).all()
     assert kinds == ["volunteers.waitlisted", "volunteers.promoted"]
     row = await db.get(Shift, shift["id"])

@@ -9,6 +9,7 @@ from volunteers.service.attendance import (
 )
 from volunteers.service.browse import incident_zones
 from volunteers.service.counts import incident_figures, need_helpers
+from volunteers.service.mail import send_shift_mail
 from volunteers.service.profiles import (
     ensure_profile,
     hours,
@@ -65,6 +66,7 @@ __all__ = [
     "record_attendance",
     "roster",
     "score",
+    "send_shift_mail",
     "sign_up",
     "signup_list",
     "statuses_for",

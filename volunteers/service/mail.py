@@ -1,10 +1,18 @@
-"""The mails volunteers get, written to the outbox in the caller's transaction."""
+"""The mails volunteers get: queued as a job in the caller's transaction, written by the worker.
+
+A sign-up only inserts the job row, so the shift's row lock is not held while a mail is
+composed (the incident's time zone read, dates formatted in the volunteer's language, the
+outbox row written); the `volunteers.mail` job does that, then the outbox delivers it."""
+
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import notifications
+from core.clock import utcnow
 from core.dates import format_span
 from core.i18n import _, using_locale
+from core.jobs import enqueue
 from core.models import User
 from recovery import service as recovery
 from volunteers.models import Shift
@@ -30,11 +38,54 @@ def _details(shift: Shift, tz: str) -> str:
     return "\n".join(lines)
 
 
+JOB = "volunteers.mail"
+KINDS = ("confirmed", "waitlisted", "promoted", "changed", "cancelled", "reminder")
+
+
 async def notify(
     session: AsyncSession, *, kind: str, user: User, shift: Shift, position: int = 0
 ) -> None:
     """Queue one of the volunteers' mails (kind: confirmed, waitlisted, promoted, changed,
-    cancelled, reminder) to `user` about `shift`."""
+    cancelled, reminder) to `user` about `shift`: only a job row now, in this transaction."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown volunteer mail {kind!r}")
+    payload = {
+        "kind": kind,
+        "user_id": user.id,
+        "shift_id": shift.id,
+        "position": position,
+        "at": utcnow().isoformat(),
+    }
+    await enqueue(session, JOB, payload)
+
+
+async def send_shift_mail(session: AsyncSession, payload: dict) -> None:
+    """Job `volunteers.mail`: compose the mail in the volunteer's language and put it in the
+    outbox. A volunteer or shift deleted meanwhile gets nothing."""
+    user = await session.get(User, int(payload["user_id"]))
+    shift = await session.get(Shift, int(payload["shift_id"]))
+    if user is None or shift is None or not user.is_active:
+        return
+    await compose(
+        session,
+        kind=payload["kind"],
+        user=user,
+        shift=shift,
+        position=payload["position"],
+        at=datetime.fromisoformat(payload["at"]),
+    )
+
+
+async def compose(
+    session: AsyncSession,
+    *,
+    kind: str,
+    user: User,
+    shift: Shift,
+    position: int = 0,
+    at: datetime | None = None,
+) -> None:
+    """Write the mail to the outbox (which queues its delivery), dated when it happened."""
     tz = await shift_zone(session, shift)
     with using_locale(user.locale):
         subjects = {
@@ -74,4 +125,5 @@ async def notify(
             body=body + "\n",
             user_id=user.id,
             organization_id=shift.organization_id,
+            created_at=at,
         )

@@ -6,7 +6,7 @@ from sqlalchemy import cast, exists, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
+from core import audit, cache
 from core.clock import utcnow
 from core.i18n import _
 from core.models import ORG_ROLES, Role, User
@@ -179,6 +179,7 @@ async def cancel_shift(session: AsyncSession, *, user: User, shift_id: int) -> S
     signups = await active_signups(session, shift.id)
     for signup, volunteer in signups:
         signup.status = SignupStatus.cancelled
+        cache.belongs_to(session, signup, shift.incident_id)
         signup.cancelled_at = now
         await mail.notify(session, kind="cancelled", user=volunteer, shift=shift)
     shift.status = ShiftStatus.cancelled

@@ -3,7 +3,7 @@
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
+from core import audit, cache
 from core.clock import utcnow
 from core.events import publish
 from core.i18n import _
@@ -79,7 +79,10 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
     """Confirm a place if one is free, else join the waitlist; returns (sign-up, position).
 
     One transaction: the volunteer's lock, the overlap check, then a conditional
-    `UPDATE ... WHERE filled < capacity RETURNING`; a CHECK constraint backs it up.
+    `UPDATE ... WHERE filled < capacity RETURNING`; a CHECK constraint backs it up. That
+    UPDATE locks the shift's row until the commit, so everything that can be read or checked
+    comes before it, and after it only the sign-up, audit and job rows are inserted (the
+    mail is composed by the worker).
     """
     shift = await session.get(Shift, shift_id)
     if shift is None:
@@ -87,8 +90,6 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
     now = utcnow()
     if shift.status != ShiftStatus.open or shift.starts_at <= now:
         raise ShiftClosed(_("This shift is no longer open for sign-up."))
-    # Read what the mail needs before taking any lock, to keep the locks short.
-    await mail.shift_zone(session, shift)
     await lock_volunteer(session, user)
     existing = await find_signup(session, shift.id, user.id)
     if existing is not None and existing.status in ACTIVE:
@@ -136,6 +137,8 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
     signup.attendance = signup.checked_in_at = signup.checked_out_at = None
     signup.minutes = 0
     session.add(signup)
+    # Its incident's pages change, not every incident's (a sign-up has no incident column).
+    cache.belongs_to(session, signup, shift.incident_id)
     await session.flush()
     position = await queue_position(session, signup)
     await mail.notify(
@@ -170,6 +173,7 @@ async def cancel_signup(
     before = audit.snapshot(signup)
     was_confirmed = signup.status == SignupStatus.confirmed
     signup.status = SignupStatus.cancelled
+    cache.belongs_to(session, signup, shift.incident_id)
     signup.cancelled_at = utcnow()
     signup.waitlist_position = None
     await session.flush()
@@ -211,6 +215,7 @@ async def fill_from_waitlist(session: AsyncSession, shift: Shift, *, actor: User
         )
         before = audit.snapshot(first)
         first.status = SignupStatus.confirmed
+        cache.belongs_to(session, first, shift.incident_id)
         first.confirmed_at = utcnow()
         first.waitlist_position = None
         await session.flush()
