@@ -1,7 +1,7 @@
 """users.time_zone: the zone a person reads times not tied to an incident in
 
 Revision ID: k001_user_time_zone
-Revises: h005_duplicate_index
+Revises: h006_request_photo_locale
 Create Date: 2026-12-03 08:40:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "k001_user_time_zone"
-down_revision: str | Sequence[str] | None = "h005_duplicate_index"
+down_revision: str | Sequence[str] | None = "h006_request_photo_locale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
