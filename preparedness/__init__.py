@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from core.domain import Domain, Periodic
-from preparedness import routes, service
+from preparedness import demo, routes, service
 from preparedness.labels import CAPABILITIES, DEPLOYMENT_STATUS
 
 DOMAIN = Domain(
@@ -13,6 +13,7 @@ DOMAIN = Domain(
     routes=routes.routes,
     api_routes=routes.api_routes,
     nav=routes.nav,
+    demo=demo.load,
     template_globals={"capabilities": CAPABILITIES, "deployment_statuses": DEPLOYMENT_STATUS},
     providers={
         "matching.offers": [service.sync_offers],

@@ -45,7 +45,7 @@ TAGS = ["preparedness"]
 POST = ["POST"]
 
 routes = [
-    Route("/alerts", alerts.alerts_page, name="alerts"),
+    Route("/alerts", alerts.alerts_page, methods=["GET", "POST"], name="alerts"),
     Route("/alerts.atom", alerts.atom, name="alerts_atom"),
     Route("/alerts/{id:int}.cap", alerts.cap_document, name="alert_cap"),
     Route(

@@ -5,12 +5,13 @@ from starlette.responses import Response
 
 from core import api
 from core.db import get_session
+from core.forms import form_page
 from core.i18n import current_locale
 from core.models import User
 from core.web import redirect, render
 from preparedness.schemas import AlertCreate, AlertReceipt, AlertSubscribe, SubscriptionReceipt
 from preparedness.service import alerts
-from recovery.service import get_area
+from recovery.service import area_choices, get_area, incident_choices
 
 
 async def create_api(request: Request, body: AlertCreate, user: User):
@@ -35,7 +36,18 @@ async def atom(request: Request) -> Response:
     return Response(body, media_type="application/atom+xml")
 
 
+async def _area_options(session) -> list[tuple[int, str]]:
+    """Every area of the real incidents, indented under its parent, to subscribe to."""
+    options = []
+    for incident in await incident_choices(session):
+        for area, depth in await area_choices(session, incident.id):
+            options.append((area.id, f"{incident.name} · {'— ' * depth}{area.name}"))
+    return options
+
+
 async def alerts_page(request: Request) -> Response:
+    """Current alerts by area, and the form that subscribes an address to an area's alerts
+    (double opt-in: the alerts start once the mailed link is followed)."""
     session = get_session(request)
     current = await alerts.current_alerts(session)
     by_area: dict[str, list] = {}
@@ -43,10 +55,29 @@ async def alerts_page(request: Request) -> Response:
         for shape in alert.areas:
             by_area.setdefault(shape["name"], []).append(alert)
     language = "zh" if current_locale.get() == "zh_Hans" else "en"
-    return await render(
+
+    async def subscribe(session, body: AlertSubscribe, user):
+        return await alerts.subscribe(
+            session,
+            body,
+            locale=current_locale.get(),
+            confirm_url=lambda token: str(
+                request.url_for("preparedness:alert_confirm", token=token)
+            ),
+        )
+
+    return await form_page(
         request,
         "preparedness/alerts.html",
-        {"by_area": sorted(by_area.items()), "language": language},
+        block="subscribe",
+        schema=AlertSubscribe,
+        action=subscribe,
+        success=lambda _subscription: str(request.url_for("preparedness:alerts")) + "?subscribed=1",
+        context={
+            "by_area": sorted(by_area.items()),
+            "language": language,
+            "area_options": await _area_options(session),
+        },
     )
 
 

@@ -58,9 +58,12 @@ async def _incident_page(request: Request, **extra) -> dict:
     incident = await get_incident(session, request.path_params["id"])
     can_grant = await agencies.can_grant(session, await current_user(request), incident)
     grantable = await agencies.grantable_agencies(session, incident.id) if can_grant else []
+    answerable = await service.answerable_agencies(session)
     return {
         "incident": incident,
         "incident_values": incident.model_dump(),
+        "answerable": [(org.id, org.name) for org in answerable],
+        "agency_names": {org.id: org.name for org in answerable},
         "areas": service.area_tree(await service.list_areas(session, incident.id)),
         "agencies": await agencies.incident_agencies(session, incident.id),
         "can_grant": can_grant,

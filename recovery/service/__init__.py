@@ -12,6 +12,7 @@ from recovery.service.incidents import (
     incident_choices,
     incident_today,
     list_incidents,
+    set_area_agency,
 )
 from recovery.service.lookup import get_area, get_incident, get_need, get_project, get_task
 from recovery.service.needs import (
@@ -59,4 +60,5 @@ __all__ = [
     "open_need_rows",
     "open_needs",
     "record_fulfilment",
+    "set_area_agency",
 ]

@@ -164,6 +164,16 @@ async def _answerable_agency(
     return org
 
 
+async def answerable_agencies(session: AsyncSession) -> list[Organization]:
+    """The verified government agencies an area can be put in the charge of."""
+    rows = await session.scalars(
+        select(Organization)
+        .where(Organization.kind == OrgKind.government)
+        .order_by(Organization.name, Organization.id)
+    )
+    return [org for org in rows if org.is_verified()]
+
+
 async def set_area_agency(
     session: AsyncSession, area_id: int, org_id: int | None, *, actor: User
 ) -> Area:

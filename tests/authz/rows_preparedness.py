@@ -36,6 +36,7 @@ ROWS = [
         body=p.activate),
     row("GET /api/v1/incidents/{id:int}/after-action", OFFICIAL_A, id='incident'),
     row("GET /alerts", PUBLIC),
+    row("POST /alerts", PUBLIC, body=p.subscription),
     row("GET /alerts.atom", PUBLIC),
     row("GET /alerts/{id:int}.cap", PUBLIC, id='alert'),
     row("GET /alerts/subscriptions/{token:str}", PUBLIC, token='subscription_token'),

@@ -213,3 +213,31 @@ def _mailbox(folder) -> list:
         email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         for path in sorted(Path(folder).glob("*.eml"))
     ]
+
+
+async def test_anyone_subscribes_on_the_alerts_page_without_javascript(prep, client, app):
+    client.cookies.clear()
+    page = await client.get("/alerts")
+    assert page.status_code == 200 and 'name="area_id"' in page.text
+    assert "Willow Village" in page.text
+    csrf = client.cookies.get("csrftoken", "")
+    village = prep.setup.village["id"]
+    bad = await client.post(
+        "/alerts", data={"csrftoken": csrf, "email": "not-an-address", "area_id": village}
+    )
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
+    zh = await client.post(
+        "/alerts",
+        data={"csrftoken": csrf, "email": "", "area_id": village},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert zh.status_code == 422 and "订阅" in zh.text
+    done = await client.post(
+        "/alerts", data={"csrftoken": csrf, "email": "wu@example.org", "area_id": village}
+    )
+    assert done.status_code in (302, 303) and "subscribed=1" in done.headers["location"]
+    async with app.state.database.session() as session:
+        confirm = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.kind == "alert.confirm")
+        )
+    assert confirm.to_email == "wu@example.org" and "/alerts/subscriptions/" in confirm.body

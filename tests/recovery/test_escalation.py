@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core import clock, jobs
 from core.models import OrgKind, OutboxMessage, Role
 from recovery.models import Escalation
+from tests.conftest import csrf_token, sign_in
 
 pytestmark = pytest.mark.asyncio
 
@@ -134,3 +135,19 @@ async def test_an_areas_agency_must_be_a_verified_government_agency(setup, facto
     )  # fmt: skip
     assert response.status_code == 422
     assert "responsible_org_id" in response.json()["error"]["fields"]
+
+
+async def test_an_official_puts_an_area_in_an_agencys_charge_in_the_browser(setup, factory, client):
+    township = await _agency(setup, factory, "Willow Township Office")
+    await sign_in(client, setup.official.email)
+    token = await csrf_token(client, f"/manage/incidents/{setup.incident['id']}")
+    page = await client.get(f"/manage/incidents/{setup.incident['id']}")
+    assert 'name="responsible_org_id"' in page.text and "Willow Township Office" in page.text
+    response = await client.post(
+        f"/manage/incidents/{setup.incident['id']}/areas",
+        data={"csrftoken": token, "name": "East bank", "parent_id": setup.county["id"],
+              "lat": "30.6", "lon": "114.3", "responsible_org_id": township.organization_id},
+        headers={"HX-Request": "true"},
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert "in the charge of Willow Township Office" in response.text
