@@ -717,7 +717,16 @@ def _match_group(
     return fairness
 
 
-def _explain(needs, offers, n, o, arcs, flows, unmet, today) -> None:
+def _explain(
+    needs: list[NeedInput],
+    offers: list[OfferInput],
+    n: _NeedArrays,
+    o: _OfferArrays,
+    arcs: _Arcs,
+    flows: np.ndarray,
+    unmet: list[Unmet],
+    today: date | None,
+) -> None:
     """An unmet line, with why, for every need the flow leaves short."""
     served = _served(n, arcs, flows)
     left = n.qty - served
