@@ -1,4 +1,5 @@
-"""Distances on the globe, in plain math: pages and services measure without loading numpy."""
+"""Distances on the globe and overlaps of time windows, in plain math: pages and services
+measure without loading numpy (the engine passes its arrays to the same functions)."""
 
 import math
 
@@ -20,3 +21,14 @@ def _haversine_rad(
     # Cosines are passed in because the matcher reuses them across thousands of pairs.
     a = math.sin((phi2 - phi1) / 2) ** 2 + cos1 * cos2 * math.sin((lam2 - lam1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def window_overlap(start_a, end_a, start_b, end_b):
+    """Where two windows overlap, as (start, end), empty where start > end: for numbers,
+    dates, datetimes and numpy arrays alike, so the engine and the volunteers'
+    recommendations judge time windows with the same code."""
+    if any(hasattr(v, "shape") for v in (start_a, end_a, start_b, end_b)):
+        import numpy as np  # only the engine passes arrays, and it has numpy loaded
+
+        return np.maximum(start_a, start_b), np.minimum(end_a, end_b)
+    return max(start_a, start_b), min(end_a, end_b)

@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 
 from core.fairness import AreaShare, GroupFairness, area_index, area_totals, lower_bounds
-from core.geo import EARTH_RADIUS_KM, haversine_km
+from core.geo import EARTH_RADIUS_KM, haversine_km, window_overlap
 
 __all__ = [
     "PRIORITIES",
@@ -36,6 +36,7 @@ __all__ = [
     "haversine_km",
     "match",
     "solve_network",
+    "window_overlap",
 ]
 
 PRIORITIES = ("critical", "high", "medium", "low")
@@ -230,6 +231,7 @@ def _groups(needs: Sequence[NeedInput], offers: Sequence[OfferInput]):
 # --- arrays -----------------------------------------------------------------------------
 
 _NO_DATE = -1  # ordinal before any real date: "no opening date"
+_NO_END = date.max.toordinal() + 1  # ordinal after any real date: "still needed"
 # Radians added to every bound of the spatial index, far above float rounding (1e-16) and
 # far below any distance that matters (6 cm), so the index never drops an eligible pair.
 _SLACK = 1e-8
@@ -457,14 +459,12 @@ def _eligible_arcs(n: _NeedArrays, o: _OfferArrays, today: date | None) -> _Arcs
     today_ordinal = today.toordinal() if today is not None else 0
     parts = []
     for ni, oj in _candidate_pairs(n, o):
-        # The window first: integer compares are cheaper than the distance.
-        start = np.maximum(o.start[oj], n.opens[ni])
+        # The window first: integer compares are cheaper than the distance. A need already
+        # late can be served from today until the offer's window closes.
         late = n.late[ni]
-        if late.any():
-            # Late already: it can be served from today until the offer's window closes.
-            start = np.where(late, np.maximum(start, today_ordinal), start)
-        until = o.until[oj]
-        end = np.where(late, until, np.minimum(until, n.due[ni]))
+        opens = np.where(late, np.maximum(n.opens[ni], today_ordinal), n.opens[ni])
+        due = np.where(late, _NO_END, n.due[ni])
+        start, end = window_overlap(o.start[oj], o.until[oj], opens, due)
         ok = start <= end
         ni, oj, start, end = ni[ok], oj[ok], start[ok], end[ok]
         km = _haversine_arrays(o.phi[oj], o.cos[oj], o.lam[oj], n.phi[ni], n.cos[ni], n.lam[ni])
@@ -693,7 +693,16 @@ def _match_group(
     return fairness
 
 
-def _explain(needs, offers, n, o, arcs, flows, unmet, today) -> None:
+def _explain(
+    needs: list[NeedInput],
+    offers: list[OfferInput],
+    n: _NeedArrays,
+    o: _OfferArrays,
+    arcs: _Arcs,
+    flows: np.ndarray,
+    unmet: list[Unmet],
+    today: date | None,
+) -> None:
     """An unmet line, with why, for every need the flow leaves short."""
     served = _served(n, arcs, flows)
     left = n.qty - served
@@ -855,11 +864,11 @@ def _ineligible_reason(
             f"{REASON_OUT_OF_RANGE} (nearest offer {nearest.id} is {distance:.1f} km away, "
             f"radius {_fmt_km(nearest.radius_km)} km)"
         )
-    start = np.maximum(o.start, n.opens[i])
     if n.late[i]:
-        start, end = np.maximum(start, today.toordinal()), o.until  # type: ignore[union-attr]
+        opens, due = max(int(n.opens[i]), today.toordinal()), _NO_END  # type: ignore[union-attr]
     else:
-        end = np.minimum(o.until, n.due[i])
+        opens, due = n.opens[i], n.due[i]
+    start, end = window_overlap(o.start, o.until, opens, due)
     if (start <= end).any():
         detail = "offers within range are available at other dates"
     else:

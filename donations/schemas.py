@@ -159,6 +159,28 @@ class ProposalPublic(BaseModel):
     warehouse_id: int | None = None
 
 
+class DeliveryPublic(ProposalPublic):
+    """An accepted match as the offering side sees it: what to bring, how much, and where."""
+
+    to_deliver: int = Field(description="quantity still to deliver")
+    needed_by: date
+    unit: str
+    offer_description: str | None = None
+    incident_id: int
+    incident: str | None = None
+    need_title: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    area_id: int | None = None
+    area: str | None = Field(default=None, description="the need's area (village, township)")
+    lat: float | None = None
+    lon: float | None = None
+    value_delivered_minor: int = Field(
+        default=0, description="estimated value delivered in kind, in minor units"
+    )
+    value_currency: str | None = None
+
+
 class UnmetPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

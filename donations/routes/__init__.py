@@ -19,6 +19,7 @@ from donations.routes import (
 from donations.schemas import (
     BulkDecision,
     BulkDecisionResult,
+    DeliveryPublic,
     DisbursementCreate,
     DisbursementPublic,
     DisclosureCreate,
@@ -130,7 +131,7 @@ api_routes = [
       name="matching_runs_decide_all", body=BulkDecision, response=BulkDecisionResult,
       roles=OFFICIAL, tags=["matching"]),
     R("/matches", matches.list_my_matches, name="matches_mine", query=MatchQuery,
-      response=api.Page[ProposalPublic], roles=OFFERING, tags=["matching"]),
+      response=api.Page[DeliveryPublic], roles=OFFERING, tags=["matching"]),
     R("/matches/{id:int}/accept", matches.accept_match, methods=["POST"],
       name="matches_accept", response=ProposalPublic, roles=OFFICIAL, tags=["matching"],
       errors=(409,)),

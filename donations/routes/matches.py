@@ -10,12 +10,14 @@ from core.db import get_session
 from core.errors import DomainError
 from core.forms import form_page
 from core.models import Role, User
+from core.types import as_db_id
 from core.web import is_fragment_request, render
 from donations.schemas import FulfilRequest, MatchQuery
-from donations.service import matches, matching, proposals
+from donations.service import deliveries, matches, matching, proposals
 
 OFFERING = (Role.ngo, Role.donor)
 DECISIONS = {"accept": matches.accept, "decline": matches.decline}
+DELIVERIES_PAGE = 200
 
 
 async def match_decide(request: Request) -> Response:
@@ -44,12 +46,11 @@ async def match_decide(request: Request) -> Response:
 
 
 async def _my_matches(request: Request, user: User) -> dict:
-    session = get_session(request)
-    rows = await matches.matches_for(session, user)
-    return {
-        "rows": rows,
-        "titles": await proposals.need_titles(session, {m.need_id for m, _ in rows}),
-    }
+    offset = as_db_id(request.query_params.get("offset")) or 0
+    rows, total = await deliveries.deliveries(
+        get_session(request), user, limit=DELIVERIES_PAGE, offset=offset
+    )
+    return {"rows": rows, "total": total, "offset": offset, "page_size": DELIVERIES_PAGE}
 
 
 async def my_matches(request: Request) -> Response:
@@ -105,8 +106,9 @@ async def fulfil_match(request: Request, body: FulfilRequest, user: User):
 
 
 async def list_my_matches(request: Request, query: MatchQuery, user: User):
-    """Accepted and fulfilled matches on your (organization's) offers."""
-    rows, total = await matches.my_matches(
+    """Accepted and fulfilled matches on your (organization's) offers: what to deliver, how
+    much is left, and where (the need's area and place), soonest needed first."""
+    rows, total = await deliveries.deliveries(
         get_session(request), user, status=query.status, limit=query.limit, offset=query.offset
     )
     return api.page(rows, total)

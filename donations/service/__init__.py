@@ -1,6 +1,8 @@
 """The donations domain's service functions; other domains reach only what is re-exported here.
 
-Modules: offers, matching (runs), matches (decisions, deliveries, track records), donations
+Modules: offers, matching (runs), proposals (what a run found), fairness (townships and the
+bound's trade-off), matches (decisions, deliveries, track records), deliveries (what the
+offering side has to bring where), donations
 (pledges and their receipt), spending (disbursements, reversals), funds (figures), giving
 (most needed, don't send), ledger, receipts, scans, iati, incidents (picking, targets),
 allocations (which gifts paid), trail (the donor's view), instructions, disclosures.

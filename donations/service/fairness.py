@@ -36,7 +36,8 @@ def _side(groups: list[GroupFairness], names: dict, bounded: bool) -> dict | Non
     need = sum(g.need for g in groups)
     covered = sum(g.covered for g in groups)
     worst = None
-    for g in groups:
+    # A category nothing was offered for says nothing about fairness: supply went nowhere.
+    for g in [g for g in groups if g.served] or groups:
         for a in g.areas:
             share = a.share(bounded)
             if worst is None or share < worst[0]:

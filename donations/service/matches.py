@@ -253,35 +253,6 @@ async def fulfil(
     return row
 
 
-async def matches_for(session: AsyncSession, user: User) -> list[tuple[Match, Offer]]:
-    """Accepted and fulfilled matches on the user's (or their organization's) offers."""
-    mine = Offer.owner_id == user.id
-    if user.organization_id is not None:
-        mine = mine | (Offer.organization_id == user.organization_id)
-    rows = await session.execute(
-        select(Match, Offer)
-        .join(Offer, Offer.id == Match.offer_id)
-        .where(mine, Match.status.in_(COMMITTED))
-        .order_by(Match.status, Match.needed_by, Match.id)
-    )
-    return [(m, o) for m, o in rows]
-
-
-async def my_matches(
-    session: AsyncSession,
-    user: User,
-    *,
-    status: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Match], int]:
-    """One page of the user's matches, optionally of one status."""
-    rows = [m for m, _offer in await matches_for(session, user)]
-    if status is not None:
-        rows = [m for m in rows if m.status == status]
-    return rows[offset : offset + limit], len(rows)
-
-
 async def need_helpers(session: AsyncSession, need_id: int) -> dict:
     rows = await session.scalars(
         select(Organization.name)

@@ -83,6 +83,9 @@ async def test_the_bound_holds_the_village_township_up_and_the_page_shows_it(cli
     assert shelter["unbounded"]["worst_share_pct"] == 0.0
     assert shelter["bounded"]["worst_share_pct"] == 30.0
     assert shelter["bounded"]["worst_area"] == "West township"
+    # Over the whole run, categories nothing was offered for (meals here) are left out.
+    overall = report["summary"]["bounded"]
+    assert (overall["worst_area"], overall["worst_share_pct"]) == ("West township", 30.0)
     east = next(a for a in shelter["areas"] if a["area"] == "East township")
     assert (east["served"], east["served_bounded"], east["limit"]) == (10, 7, 3)
     unmet = {u["need_id"]: u["reason"] for u in report["unmet"]}

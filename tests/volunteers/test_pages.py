@@ -350,3 +350,20 @@ async def test_the_signed_out_shift_list_is_shared_and_follows_signups_and_the_c
     test_clock.advance(timedelta(hours=4))
     later = (await client.get("/volunteers/shifts")).text
     assert "Early shift" not in later and "Later shift" in later
+
+
+async def test_availability_counts_the_share_of_the_shift_in_free_hours():
+    profile = VolunteerProfile(user_id=1, skills=[], availability={"sat": ["morning"]})
+    # 10:00-14:00 on a Saturday: two of its four hours fall in the free morning.
+    half = _shift(1, [], start=datetime(2026, 12, 5, 10, tzinfo=UTC))
+    half.ends_at = half.starts_at + timedelta(hours=4)
+    value, reasons = score(profile, half, "UTC")
+    assert value == pytest.approx(0.25 + 0.2 * 0.5)
+    assert any("Saturday, Morning" in r for r in reasons)
+    # In Shanghai the same instant is Saturday 18:00-22:00: evening, not free.
+    assert score(profile, half, "Asia/Shanghai")[0] == pytest.approx(0.25)
+    # Across midnight into a free Sunday morning: the Sunday hours count.
+    profile.availability = {"sun": ["morning"]}
+    late = _shift(2, [], start=datetime(2026, 12, 5, 22, tzinfo=UTC))
+    late.ends_at = late.starts_at + timedelta(hours=4)
+    assert score(profile, late, "UTC")[0] == pytest.approx(0.25 + 0.2 * 0.5)

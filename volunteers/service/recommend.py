@@ -1,9 +1,12 @@
-"""'Recommended for you': shifts scored by skill overlap, distance and weekly availability."""
+"""'Recommended for you': shifts scored by skill overlap, distance and weekly availability.
 
-from datetime import datetime
+Distance and time windows are judged by the matching engine's own functions (haversine_km,
+window_overlap), so a volunteer and an offer are near, and free, by the same rules."""
+
+from datetime import datetime, time, timedelta
 
 from core.clock import zone
-from core.geo import haversine_km
+from core.geo import haversine_km, window_overlap
 from core.i18n import _
 from volunteers.models import DAYS, PARTS, SKILLS, Shift, VolunteerProfile
 
@@ -13,10 +16,8 @@ DAY_KEYS = list(DAYS)
 NEAR_KM = 10.0
 
 
-def part_of_day(moment: datetime) -> str:
-    if moment.hour < 12:
-        return "morning"
-    return "afternoon" if moment.hour < 18 else "evening"
+# The local hours each part of the day covers.
+PART_HOURS = {"morning": (0, 12), "afternoon": (12, 18), "evening": (18, 24)}
 
 
 def score(
@@ -45,15 +46,47 @@ def score(
         km = haversine_km(profile.lat, profile.lon, shift.lat, shift.lon)
         total += WEIGHTS["distance"] / (1 + km / NEAR_KM)
         reasons.append(_("%(km)s km from you") % {"km": f"{km:.1f}"})
-    local = shift.starts_at.astimezone(zone(time_zone))
-    day = DAY_KEYS[local.weekday()]
-    part = part_of_day(local)
-    if part in (profile.availability or {}).get(day, []):
-        total += WEIGHTS["availability"]
+    free, windows = _free_share(profile, shift, time_zone)
+    if free > 0:
+        total += WEIGHTS["availability"] * free
+        day, part = windows[0]
         reasons.append(
             _("You are usually free: %(day)s, %(part)s") % {"day": DAYS[day], "part": PARTS[part]}
         )
     return round(total, 4), reasons
+
+
+def _free_share(
+    profile: VolunteerProfile, shift: Shift, time_zone: str | None
+) -> tuple[float, list[tuple[str, str]]]:
+    """How much of the shift falls in the volunteer's usual free parts of the week (0..1),
+    and those parts, first first."""
+    tz = zone(time_zone)
+    begin, end = shift.starts_at.astimezone(tz), shift.ends_at.astimezone(tz)
+    length = (end - begin).total_seconds()
+    if length <= 0:
+        end, length = begin, 0.0
+    covered, windows = 0.0, []
+    day = begin.date()
+    while day <= end.date():
+        key = DAY_KEYS[day.weekday()]
+        for part in (profile.availability or {}).get(key, []):
+            hours = PART_HOURS.get(part)
+            if hours is None:
+                continue
+            midnight = datetime.combine(day, time(), tz)
+            free_from, free_until = (
+                midnight + timedelta(hours=hours[0]),
+                midnight + timedelta(hours=hours[1]),
+            )
+            start, stop = window_overlap(begin, end, free_from, free_until)
+            # A shift of no length counts as free where it starts.
+            if start < stop or (length == 0 and free_from <= begin < free_until):
+                covered += (stop - start).total_seconds()
+                windows.append((start, key, part))
+        day += timedelta(days=1)
+    share = 1.0 if length == 0 and windows else min(covered / length, 1.0) if length else 0.0
+    return share, [(key, part) for _start, key, part in sorted(windows)]
 
 
 def rank(
