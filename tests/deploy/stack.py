@@ -27,6 +27,7 @@ NGINX_GLOBALS = "daemon on;" + (" user root;" if os.geteuid() == 0 else "")
 class Stack:
     base: str  # nginx
     webs: list[str]
+    folder: Path
     env_file: Path
     mail_dir: Path
     metrics_token: str
@@ -165,6 +166,7 @@ def production_stack(url: str, folder: Path, *, webs: int = 2, workers: int = 2)
         yield Stack(
             base=f"http://127.0.0.1:{port}",
             webs=bases,
+            folder=folder,
             env_file=env_file,
             mail_dir=Path(env["COMMONS_MAIL_DIR"]),
             metrics_token=token,

@@ -2,8 +2,9 @@
 the systemd units' ExecStart lines with commons.env.example filled in (COMMONS_ENV=production),
 on PostgreSQL, behind Debian's nginx from platform/deploy/nginx.conf. Through it: a public page,
 a static file's headers, the micro-cache, mail delivered by the job workers, /metrics with the
-token from the environment file, live updates from a write on the other worker, and the web unit
-refusing the development key."""
+token from the environment file, live updates from a write on the other worker, the web unit
+refusing the development key, and the browser test of a sign-up updating another browser's
+dashboard within a second."""
 
 import asyncio
 import os
@@ -12,12 +13,19 @@ import time
 
 import httpx
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
 
+from core.demo import DEMO_PASSWORD
 from core.settings import ROOT
 from core.web import static_path
 from tests.deploy.stack import NGINX, production_stack
 from tests.deploy.units import exec_start
 from tests.live import EventReader, fresh_pg_database
+
+FILLED = "//section[@id='live-funds']//div[contains(dt, 'filled')]/dd"
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +164,76 @@ def test_the_web_unit_refuses_to_start_in_production_with_the_development_key(be
     )
     assert refused.returncode != 0
     assert "COMMONS_SECRET_KEY" in refused.stdout + refused.stderr
+
+
+def _demo_incident(base: str) -> int:
+    items = httpx.get(f"{base}/api/v1/incidents", timeout=10).json()["items"]
+    return next(i["id"] for i in items if i["name"] == "Riverside Floods 2026")
+
+
+def _filled(driver) -> int:
+    return int(driver.find_element(By.XPATH, FILLED).text.replace(",", ""))
+
+
+def _sign_up(volunteer, base: str, shift_title: str) -> None:
+    volunteer.get(f"{base}/volunteers/shifts")
+    volunteer.find_element(By.LINK_TEXT, shift_title).click()
+    button = WebDriverWait(volunteer, 10).until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, ".signup button[type=submit]"))
+    )
+    assert button.text == "Sign up"
+    button.click()
+    WebDriverWait(volunteer, 10).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signup"), "You're in")
+    )
+
+
+def test_sign_up_in_one_browser_updates_the_dashboard_in_another_through_nginx(
+    behind_nginx,
+    browser,
+    second_browser,
+):
+    """The dashboard comes through nginx; the volunteer signs up once on each web worker, so
+    whichever worker nginx gave the dashboard's stream, one sign-up is the other worker's."""
+    incident_id = _demo_incident(behind_nginx.base)
+    browser.get(f"{behind_nginx.base}/incidents/{incident_id}")
+    before = _filled(browser)
+    browser.execute_script("window.notReloaded = true")
+    # The stream is open once the extension has connected (the first figures arrived).
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script(
+            "const e = document.querySelector('[sse-connect]');"
+            "const source = e && e['htmx-internal-data'] && e['htmx-internal-data'].sseEventSource;"
+            "return !!source && source.readyState === 1;"
+        )
+    )
+
+    volunteer = second_browser
+    first, second = behind_nginx.webs
+    volunteer.get(f"{first}/login")
+    volunteer.find_element(By.ID, "f-email").send_keys("volunteer@demo.recovery.local")
+    volunteer.find_element(By.ID, "f-password").send_keys(DEMO_PASSWORD)
+    volunteer.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    WebDriverWait(volunteer, 10).until(ec.url_contains("/account"))
+    shifts = ("Translation desk at the registration point", "Debris clearing in Willow Village")
+    for count, (web, title) in enumerate(zip((first, second), shifts, strict=True), start=1):
+        _sign_up(volunteer, web, title)
+        # Within a second of the volunteer seeing the confirmation (WebDriverWait's own clock).
+        try:
+            WebDriverWait(
+                browser,
+                1.0,
+                poll_frequency=0.05,
+                ignored_exceptions=[StaleElementReferenceException],
+            ).until(lambda d, count=count: _filled(d) == before + count)
+        except TimeoutException:
+            access = (behind_nginx.folder / "nginx" / "access.log").read_text().splitlines()
+            section = browser.execute_script(
+                "const s = document.getElementById('live-funds'); return s && s.outerHTML;"
+            )
+            raise AssertionError(
+                f"sign-up {count} on {web} not shown within 1 s: {section}\n"
+                + "\n".join(access[-8:])
+            ) from None
+    # Updated in place: the page was not reloaded.
+    assert browser.execute_script("return window.notReloaded === true")
