@@ -58,19 +58,22 @@ def seed(path: Path, needs: int) -> None:
     )
     db.executemany(
         "INSERT INTO donations (id, incident_id, project_id, donor_id, amount_minor, currency,"
-        " public_name, status, reference, received_at, created_at)"
-        " VALUES (?, 1, ?, 1, ?, 'CNY', ?, 'received', ?, ?, ?)",
+        " public_name, status, reference, received_at, created_at, channel, received_minor,"
+        " allocated_minor, refunded_minor)"
+        " VALUES (?, 1, ?, 1, ?, 'CNY', ?, 'received', ?, ?, ?, 'pledge', ?, 0, 0)",
         [
             (
                 i,
                 rng.randint(1, projects) if i % 2 else None,
-                rng.randint(100, 100_000),
+                amount,
                 f"Giver {i}" if i % 3 else None,
                 f"BANK-{i}",
                 now,
                 now,
+                amount,
             )
             for i in range(1, needs + 1)
+            for amount in (rng.randint(100, 100_000),)
         ],
     )
     db.executemany(

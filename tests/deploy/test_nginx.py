@@ -1,24 +1,31 @@
-"""Two web workers on PostgreSQL behind a local nginx run from platform/deploy/nginx.conf:
-a public page, a static file's headers, the micro-cache, and live updates through it."""
+"""The production shape from the shipped files: two web workers and two job workers run from
+the systemd units' ExecStart lines with commons.env.example filled in (COMMONS_ENV=production),
+on PostgreSQL, behind Debian's nginx from platform/deploy/nginx.conf. Through it: a public page,
+a static file's headers, the micro-cache, mail delivered by the job workers, /metrics with the
+token from the environment file, live updates from a write on the other worker, the web unit
+refusing the development key, and the browser test of a sign-up updating another browser's
+dashboard within a second."""
 
 import asyncio
 import os
-import re
-import shutil
 import subprocess
+import time
 
 import httpx
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
 
+from core.demo import DEMO_PASSWORD
 from core.settings import ROOT
 from core.web import static_path
-from tests.live import EventReader, demo_workers, free_port, fresh_pg_database
+from tests.deploy.stack import NGINX, production_stack
+from tests.deploy.units import exec_start
+from tests.live import EventReader, fresh_pg_database
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-DEPLOY = ROOT / "platform" / "deploy"
-# Started by root (as in CI), nginx's workers would run as nobody, who cannot enter pytest's
-# private temporary folder; in production the run directory belongs to nginx's user.
-_GLOBALS = "daemon on;" + (" user root;" if os.geteuid() == 0 else "")
+FILLED = "//section[@id='live-funds']//div[contains(dt, 'filled')]/dd"
 
 
 @pytest.fixture(scope="module")
@@ -29,40 +36,15 @@ def behind_nginx(tmp_path_factory):
         pytest.skip("nginx not installed (apt-get install nginx)")
     test_url = os.environ.get("TEST_DATABASE_URL")
     if not test_url:
-        pytest.skip("several web workers need PostgreSQL (TEST_DATABASE_URL)")
-    folder = tmp_path_factory.mktemp("nginx")
+        pytest.skip("several web and job workers need PostgreSQL (TEST_DATABASE_URL)")
+    folder = tmp_path_factory.mktemp("production")
     url = fresh_pg_database(test_url + "_nginx")
-    with demo_workers(url, folder, count=2) as bases:
-        port = free_port()
-        values = {
-            "@@RUN_DIR@@": str(folder),
-            "@@CONF_DIR@@": str(folder),
-            "@@ROOT@@": str(ROOT),
-            "@@LISTEN@@": f"127.0.0.1:{port}",
-            "@@UPSTREAMS@@": " ".join(f"server {b.removeprefix('http://')};" for b in bases),
-        }
-        for name in ("nginx.conf", "commons-locations.conf"):
-            text = (DEPLOY / name).read_text()
-            for key, value in values.items():
-                text = text.replace(key, value)
-            assert not re.search("@@[A-Z_]+@@", text), name
-            (folder / name).write_text(text)
-        config = str(folder / "nginx.conf")
-        check = subprocess.run(
-            [NGINX, "-t", "-c", config, "-p", str(folder), "-g", _GLOBALS], capture_output=True
-        )
-        assert check.returncode == 0, check.stderr.decode()
-        subprocess.run(
-            [NGINX, "-c", config, "-p", str(folder), "-g", _GLOBALS], check=True, timeout=30
-        )
-        try:
-            yield f"http://127.0.0.1:{port}", bases
-        finally:
-            subprocess.run([NGINX, "-c", config, "-p", str(folder), "-s", "stop"], timeout=30)
+    with production_stack(url, folder, webs=2, workers=2) as stack:
+        yield stack
 
 
 def test_public_page_comes_through_nginx(behind_nginx):
-    base, _ = behind_nginx
+    base = behind_nginx.base
     response = httpx.get(f"{base}/", timeout=10)
     assert response.status_code == 200
     assert "Riverside Floods 2026" in response.text
@@ -72,7 +54,7 @@ def test_public_page_comes_through_nginx(behind_nginx):
 
 
 def test_static_files_are_served_by_nginx_with_immutable_headers_and_gzip(behind_nginx):
-    base, _ = behind_nginx
+    base = behind_nginx.base
     response = httpx.get(
         f"{base}{static_path('css/app.css')}", headers={"Accept-Encoding": "gzip"}, timeout=10
     )
@@ -83,7 +65,7 @@ def test_static_files_are_served_by_nginx_with_immutable_headers_and_gzip(behind
 
 
 def test_public_cacheable_answers_are_micro_cached(behind_nginx):
-    base, _ = behind_nginx
+    base = behind_nginx.base
     incidents = httpx.get(f"{base}/api/v1/incidents", timeout=10).json()["items"]
     path = f"/incidents/{incidents[0]['id']}/map.svg"
     first = httpx.get(f"{base}{path}", timeout=10)
@@ -109,7 +91,7 @@ def test_the_signed_out_dashboard_is_micro_cached_by_nginx(behind_nginx):
 async def test_live_updates_stream_through_nginx_from_a_write_on_the_other_worker(
     behind_nginx,
 ):
-    base, workers = behind_nginx
+    base, workers = behind_nginx.base, behind_nginx.webs
     async with httpx.AsyncClient(timeout=10) as client:
         incidents = (await client.get(f"{base}/api/v1/incidents")).json()["items"]
         incident_id = incidents[0]["id"]
@@ -144,3 +126,126 @@ async def test_live_updates_stream_through_nginx_from_a_write_on_the_other_worke
                 assert created.status_code == 201, created.text
             _, update = await asyncio.wait_for(stream.next("figures"), 5)
             assert update["needs"]["total"] > first["needs"]["total"]
+
+
+def test_job_workers_deliver_mail_queued_through_nginx(behind_nginx):
+    base, address = behind_nginx.base, "new.volunteer@example.org"
+    registered = httpx.post(
+        f"{base}/api/v1/auth/register",
+        json={
+            "email": address,
+            "password": "a long password 1",
+            "name": "New",
+            "role": "volunteer",
+        },
+        timeout=10,
+    )
+    assert registered.status_code == 201, registered.text
+    reset = httpx.post(f"{base}/api/v1/auth/password-reset", json={"email": address}, timeout=10)
+    assert reset.status_code == 202, reset.text
+    # No web worker runs jobs on PostgreSQL: the mail is the job workers' doing.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        sent = [
+            mail
+            for mail in behind_nginx.mail_dir.glob("*.eml")
+            if f"To: {address}" in mail.read_text()
+        ]
+        if sent:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("no mail was written by the job workers")
+    assert all(worker.poll() is None for worker in behind_nginx.workers)
+
+
+def test_metrics_answer_only_the_token_from_the_environment_file(behind_nginx):
+    web = behind_nginx.webs[0]
+    assert httpx.get(f"{web}/metrics", timeout=10).status_code == 401
+    token = {"Authorization": f"Bearer {behind_nginx.metrics_token}"}
+    metrics = httpx.get(f"{web}/metrics", headers=token, timeout=10)
+    assert metrics.status_code == 200 and "commons_http_requests_total" in metrics.text
+
+
+def test_the_web_unit_refuses_to_start_in_production_with_the_development_key(behind_nginx):
+    env = {**behind_nginx.environment}
+    del env["COMMONS_SECRET_KEY"]
+    command = exec_start("commons-web@.service", "9", behind_nginx.env_file)
+    refused = subprocess.run(
+        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode != 0
+    assert "COMMONS_SECRET_KEY" in refused.stdout + refused.stderr
+
+
+def _demo_incident(base: str) -> int:
+    items = httpx.get(f"{base}/api/v1/incidents", timeout=10).json()["items"]
+    return next(i["id"] for i in items if i["name"] == "Riverside Floods 2026")
+
+
+def _filled(driver) -> int:
+    return int(driver.find_element(By.XPATH, FILLED).text.replace(",", ""))
+
+
+def _sign_up(volunteer, base: str, shift_title: str) -> None:
+    volunteer.get(f"{base}/volunteers/shifts")
+    volunteer.find_element(By.LINK_TEXT, shift_title).click()
+    button = WebDriverWait(volunteer, 10).until(
+        ec.element_to_be_clickable((By.CSS_SELECTOR, ".signup button[type=submit]"))
+    )
+    assert button.text == "Sign up"
+    button.click()
+    WebDriverWait(volunteer, 10).until(
+        ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signup"), "You're in")
+    )
+
+
+def test_sign_up_in_one_browser_updates_the_dashboard_in_another_through_nginx(
+    behind_nginx,
+    browser,
+    second_browser,
+):
+    """The dashboard comes through nginx; the volunteer signs up once on each web worker, so
+    whichever worker nginx gave the dashboard's stream, one sign-up is the other worker's."""
+    incident_id = _demo_incident(behind_nginx.base)
+    browser.get(f"{behind_nginx.base}/incidents/{incident_id}")
+    before = _filled(browser)
+    browser.execute_script("window.notReloaded = true")
+    # The stream is open once the extension has connected (the first figures arrived).
+    WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script(
+            "const e = document.querySelector('[sse-connect]');"
+            "const source = e && e['htmx-internal-data'] && e['htmx-internal-data'].sseEventSource;"
+            "return !!source && source.readyState === 1;"
+        )
+    )
+
+    volunteer = second_browser
+    first, second = behind_nginx.webs
+    volunteer.get(f"{first}/login")
+    volunteer.find_element(By.ID, "f-email").send_keys("volunteer@demo.recovery.local")
+    volunteer.find_element(By.ID, "f-password").send_keys(DEMO_PASSWORD)
+    volunteer.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    WebDriverWait(volunteer, 10).until(ec.url_contains("/account"))
+    shifts = ("Translation desk at the registration point", "Debris clearing in Willow Village")
+    for count, (web, title) in enumerate(zip((first, second), shifts, strict=True), start=1):
+        _sign_up(volunteer, web, title)
+        # Within a second of the volunteer seeing the confirmation (WebDriverWait's own clock).
+        try:
+            WebDriverWait(
+                browser,
+                1.0,
+                poll_frequency=0.05,
+                ignored_exceptions=[StaleElementReferenceException],
+            ).until(lambda d, count=count: _filled(d) == before + count)
+        except TimeoutException:
+            access = (behind_nginx.folder / "nginx" / "access.log").read_text().splitlines()
+            section = browser.execute_script(
+                "const s = document.getElementById('live-funds'); return s && s.outerHTML;"
+            )
+            raise AssertionError(
+                f"sign-up {count} on {web} not shown within 1 s: {section}\n"
+                + "\n".join(access[-8:])
+            ) from None
+    # Updated in place: the page was not reloaded.
+    assert browser.execute_script("return window.notReloaded === true")

@@ -1,17 +1,19 @@
 """The shipped systemd units, compose file and Docker nginx file, checked by the tools that read
-them: `systemd-analyze verify`, `docker-compose config` and `nginx -t`."""
+them: `systemd-analyze verify`, `docker-compose config`, and nginx serving the Docker file."""
 
 import os
 import shutil
 import subprocess
 
+import httpx
 import pytest
 import yaml
 
 from core.settings import ROOT
+from core.web import static_path
+from tests.deploy.stack import NGINX, NGINX_GLOBALS
 from tests.deploy.units import DEPLOY, UNITS, install_units, unit_service
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+from tests.live import free_port
 
 
 def _tool(name: str, package: str) -> str:
@@ -83,27 +85,52 @@ def test_docker_build_leaves_local_state_out_of_the_image():
         assert path in ignored
 
 
-def test_docker_nginx_file_passes_nginx_t(tmp_path):
+def test_docker_nginx_serves_the_shared_locations(tmp_path):
+    """nginx.docker.conf as the compose service runs it: commons-locations.conf with @@ROOT@@
+    filled in by the service's command; here the static folder is the checkout's, as mounted."""
     if not os.path.exists(NGINX):
         _tool("nginx", "nginx")
-    # The nginx image includes conf.d/*.conf inside http {}; the services' names become
-    # loopback addresses (nginx -t resolves upstreams but connects to nothing).
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())["services"]["nginx"]
+    script = compose["command"][-1]
+    assert "s#@@ROOT@@#/srv/commons#g" in script and "/etc/nginx/commons-locations.conf" in script
+    assert "./commons-locations.conf:/etc/commons/commons-locations.conf:ro" in compose["volumes"]
+    assert "../../static:/srv/commons/static:ro" in compose["volumes"]
+    locations = (DEPLOY / "commons-locations.conf").read_text().replace("@@ROOT@@", str(ROOT))
+    (tmp_path / "commons-locations.conf").write_text(locations)
+    port = free_port()
+    # The services' names become a closed loopback port: only nginx's own files are served.
     text = (DEPLOY / "nginx.docker.conf").read_text()
     text = text.replace("web1:8000", "127.0.0.1:9").replace("web2:8000", "127.0.0.1:9")
-    text = text.replace("/srv/commons/static", str(ROOT / "static"))
+    text = text.replace(
+        "/etc/nginx/commons-locations.conf", str(tmp_path / "commons-locations.conf")
+    )
     text = text.replace("/var/cache/nginx/commons", str(tmp_path / "cache"))
-    text = text.replace("listen 80;", "listen 127.0.0.1:9;")
+    text = text.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    settings = [line for line in (text + locations).splitlines() if line.strip()[:1] != "#"]
+    assert not any("@@" in line for line in settings), "a placeholder left unfilled"
     (tmp_path / "default.conf").write_text(text)
-    (tmp_path / "nginx.conf").write_text(
+    config = tmp_path / "nginx.conf"
+    config.write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
         f"http {{\n include /etc/nginx/mime.types;\n access_log off;\n"
         f" client_body_temp_path {tmp_path}/body;\n proxy_temp_path {tmp_path}/proxy;\n"
         f" include {tmp_path}/default.conf;\n}}\n"
     )
-    check = subprocess.run(
-        [NGINX, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    command = [NGINX, "-c", str(config), "-p", str(tmp_path), "-g", NGINX_GLOBALS]
+    check = subprocess.run([NGINX, "-t", *command[1:]], capture_output=True, text=True, timeout=60)
     assert check.returncode == 0, check.stderr
+    subprocess.run(command, check=True, timeout=30)
+    try:
+        static = httpx.get(
+            f"http://127.0.0.1:{port}{static_path('css/app.css')}",
+            headers={"Accept-Encoding": "gzip"},
+            timeout=10,
+        )
+        assert static.status_code == 200
+        assert static.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert static.headers["x-content-type-options"] == "nosniff"
+        assert static.headers["content-encoding"] == "gzip"
+        # No web worker behind it: nginx says so itself.
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 502
+    finally:
+        subprocess.run([*command[:-2], "-s", "stop"], timeout=30)
