@@ -1,5 +1,4 @@
-"""Fundraising activities: the officials' form on the disclosures page, an activity's
-disclosure form, and the /api/v1 operations."""
+"""Fundraising activities: the disclosures page's forms for them, and the /api/v1 operations."""
 
 from starlette.requests import Request
 from starlette.responses import Response

@@ -1,6 +1,8 @@
-"""Fundraising activities: an incident's appeals, each run by one verified organization, that
-gifts may name and that disclose on the Charity Law's calendar like projects (Order 81: one
-record per fundraising activity). Naming an activity does not restrict a gift."""
+"""Fundraising activities: an incident's appeals, which gifts may name and which disclose.
+
+Each is run by one verified organization and discloses on the Charity Law's calendar like a
+project (Order 81: one record per fundraising activity). Naming one does not restrict a gift.
+"""
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -178,3 +178,21 @@ async def test_official_registers_an_activity_on_the_disclosures_page(client, wo
         headers={"HX-Request": "true"},
     )
     assert future.status_code == 422 and 'id="e-period_end"' in future.text
+
+
+async def test_donor_gives_in_answer_to_an_appeal_in_the_browser(client, world):
+    activity = (await register(client, world)).json()
+    token = await browser(client, world.donor, f"/give?incident_id={world.incident.id}")
+    page = await client.get(f"/give?incident_id={world.incident.id}")
+    assert "Warm homes for Willow" in page.text
+    form = {
+        "incident_id": str(world.incident.id),
+        "amount": "88.00",
+        "currency": "CNY",
+        "fundraising_id": str(activity["id"]),
+        "idempotency_key": "appeal-1",
+        "csrftoken": token,
+    }
+    assert (await client.post("/give", data=form)).status_code == 303
+    mine = (await client.get("/api/v1/donations", headers=world.headers["donor"])).json()
+    assert mine["items"][0]["fundraising_id"] == activity["id"]
