@@ -1,4 +1,4 @@
-"""Demo data for donations: offers, a don't-send list, money in and out, one matching run."""
+"""Demo data for donations: offers, a valued gift in kind, an appeal, money, one matching run."""
 
 from datetime import timedelta
 
@@ -6,9 +6,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.demo import DemoContext
-from donations.schemas import DisbursementCreate, DonationCreate, DontSendCreate, OfferCreate
+from donations.schemas import (
+    DisbursementCreate,
+    DonationCreate,
+    DontSendCreate,
+    FundraisingCreate,
+    OfferCreate,
+)
 from donations.service import (
     donations,
+    fundraising,
     giving,
     matches,
     matching,
@@ -76,6 +83,22 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
             available_from=today,
             available_until=today + timedelta(days=30),
             description="Family tents from our warehouse",
+            # In kind: shown at this estimate apart from cash, never in a balance.
+            value_minor=3_200_000,
+            value_currency=ctx.settings.currency,
+        ),
+    )
+    appeal = await fundraising.create_activity(
+        session,
+        actor=official,
+        data=FundraisingCreate(
+            incident_id=incident.id,
+            title="Warm homes before winter",
+            description="An appeal for the families whose homes the flood damaged.",
+            starts_on=today - timedelta(days=3),
+            ends_on=today + timedelta(days=180),
+            goal_minor=100_000_000,
+            currency=ctx.settings.currency,
         ),
     )
 
@@ -97,6 +120,8 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
                 amount_minor=amount,
                 currency=ctx.settings.currency,
                 public_name=name,
+                # The individual gifts came in answer to the appeal.
+                fundraising_id=appeal.id if who is donor else None,
             ),
             idempotency_key=f"demo-{index}",
         )

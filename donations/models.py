@@ -264,6 +264,10 @@ class Donation(SQLModel, table=True):
     received_minor: int | None = Field(default=None, sa_type=BigInteger)
     allocated_minor: int = Field(default=0, sa_type=BigInteger)
     refunded_minor: int = Field(default=0, sa_type=BigInteger)
+    # The fundraising activity (appeal) the gift came through, if any; no restriction.
+    fundraising_id: int | None = Field(
+        default=None, foreign_key="fundraising_activities.id", index=True
+    )
     # Printed on the receipt PDF and checked at the public verification page.
     verification_code: str | None = Field(default=None, max_length=32)
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -416,19 +420,54 @@ class LedgerEntry(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-class Disclosure(SQLModel, table=True):
-    """A published public disclosure of one project's money over a period, figures frozen
-    from the ledger; a correction is a new row naming the one it corrects."""
+class FundraisingActivity(SQLModel, table=True):
+    """A fundraising activity (an appeal) for an incident, run by one organization: gifts may
+    name the activity they came through, and it discloses what it raised and how that was used
+    on the Charity Law's calendar, like a project."""
 
-    __tablename__ = "disclosures"
+    __tablename__ = "fundraising_activities"
     __table_args__ = (
-        CheckConstraint("period_start <= period_end", name="ck_disclosures_period"),
-        Index("ix_disclosures_project_period", "project_id", "period_end"),
+        CheckConstraint("starts_on <= ends_on", name="ck_fundraising_period"),
+        CheckConstraint(
+            f"goal_minor IS NULL OR (goal_minor > 0 AND goal_minor <= {MAX_AMOUNT_MINOR})",
+            name="ck_fundraising_goal",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incidents.id", index=True)
-    project_id: int = Field(foreign_key="projects.id")
+    organization_id: int = Field(foreign_key="organizations.id")
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    # The filing number the civil affairs department gave the activity (备案编号), if any.
+    record_number: str = Field(default="", max_length=100)
+    starts_on: date
+    ends_on: date
+    goal_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Disclosure(SQLModel, table=True):
+    """A published public disclosure of one project's or fundraising activity's money over a
+    period, figures frozen from the ledger; a correction is a new row naming the one it
+    corrects."""
+
+    __tablename__ = "disclosures"
+    __table_args__ = (
+        CheckConstraint("period_start <= period_end", name="ck_disclosures_period"),
+        CheckConstraint(
+            "(project_id IS NULL) <> (fundraising_id IS NULL)", name="ck_disclosures_subject"
+        ),
+        Index("ix_disclosures_project_period", "project_id", "period_end"),
+        Index("ix_disclosures_fundraising_period", "fundraising_id", "period_end"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    project_id: int | None = Field(default=None, foreign_key="projects.id")
+    fundraising_id: int | None = Field(default=None, foreign_key="fundraising_activities.id")
     period_start: date
     period_end: date
     body_markdown: str = Field(default="", sa_type=Text)

@@ -241,6 +241,8 @@ class DonationCreate(_In):
     amount_minor: AmountMinor
     currency: Currency
     public_name: str | None = Field(default=None, max_length=200)
+    # The fundraising activity (appeal) the gift answers; it does not restrict the gift.
+    fundraising_id: DbId | None = None
 
 
 class DonationPublic(BaseModel):
@@ -253,6 +255,7 @@ class DonationPublic(BaseModel):
     incident_id: int
     need_id: int | None
     project_id: int | None
+    fundraising_id: int | None = None
     amount_minor: int
     currency: str
     public_name: str | None
@@ -291,6 +294,7 @@ class ReceiptCreate(_In):
     # Kept for the officials' books only; `public_name` is what the public may see.
     donor_name: str | None = Field(default=None, max_length=200)
     public_name: str | None = Field(default=None, max_length=200)
+    fundraising_id: DbId | None = None
 
 
 class RefundRequest(_In):
@@ -549,7 +553,8 @@ class DisclosurePublic(BaseModel):
 
     id: int
     incident_id: int
-    project_id: int
+    project_id: int | None
+    fundraising_id: int | None = None
     period_start: date
     period_end: date
     body_markdown: str
@@ -565,10 +570,13 @@ class CorrectionPublic(BaseModel):
 
 
 class DisclosureRow(BaseModel):
-    """One project's place in the disclosure calendar."""
+    """One project's or fundraising activity's place in the disclosure calendar."""
 
-    project_id: int
-    project_title: str
+    subject: Literal["project", "fundraising"] = "project"
+    project_id: int | None
+    fundraising_id: int | None = None
+    title: str
+    project_title: str | None = Field(description="the project's title; none for an activity")
     organization_id: int
     disclosure_id: int | None
     period_end: date | None
@@ -580,4 +588,49 @@ class DisclosureRow(BaseModel):
 
 
 class DisclosureQuery(Pagination):
+    incident_id: DbId
+
+
+# ---- fundraising activities
+
+
+class FundraisingCreate(_In):
+    """A fundraising activity (appeal) for an incident, run by a verified organization (by
+    default the official's own agency)."""
+
+    incident_id: DbId
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    record_number: str = Field(default="", max_length=100)
+    organization_id: DbId | None = None
+    starts_on: date
+    ends_on: date
+    goal_minor: AmountMinor | None = None
+    currency: Currency
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.ends_on < self.starts_on:
+            raise FieldError("ends_on", _("The activity cannot end before it starts."))
+        return self
+
+
+class FundraisingPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    incident_id: int
+    organization_id: int
+    title: str
+    description: str
+    record_number: str
+    starts_on: date
+    ends_on: date
+    goal_minor: int | None
+    currency: str
+    raised_minor: int = Field(0, description="received through it, less refunds, in its currency")
+    gifts: int = 0
+
+
+class FundraisingQuery(Pagination):
     incident_id: DbId

@@ -11,11 +11,11 @@ from core.forms import form_page
 from core.models import Role, User
 from core.web import render
 from donations.schemas import DisclosureCreate, DisclosureQuery
-from donations.service import disclosures
+from donations.service import disclosures, fundraising
 from recovery.service import can_act, ensure_can_act, get_incident, get_project, incident_today
 
 
-async def _page_context(request: Request, incident_id: int) -> dict:
+async def page_context(request: Request, incident_id: int) -> dict:
     session = get_session(request)
     incident = await get_incident(session, incident_id)
     viewer = await current_user(request)
@@ -29,11 +29,13 @@ async def _page_context(request: Request, incident_id: int) -> dict:
         and viewer.role == Role.official
         and await can_act(session, viewer, incident.id),
         "today": incident_today(incident),
+        "activities": (await fundraising.list_activities(session, incident.id))[0],
+        "currency": request.app.state.settings.currency,
     }
 
 
 async def disclosures_page(request: Request) -> Response:
-    context = await _page_context(request, request.path_params["id"])
+    context = await page_context(request, request.path_params["id"])
     return await render(
         request, "donations/disclosures.html", context | {"errors": {}, "form": {}, "failed": None}
     )
@@ -45,7 +47,9 @@ async def disclosure_publish(request: Request) -> Response:
     await ensure_can_act(get_session(request), user, project.incident_id)
 
     async def context(_data: dict) -> dict:
-        return await _page_context(request, project.incident_id) | {"failed": project.id}
+        return await page_context(request, project.incident_id) | {
+            "failed": ("project", project.id)
+        }
 
     return await form_page(
         request, "donations/disclosures.html", block="calendar", schema=DisclosureCreate,

@@ -23,6 +23,7 @@ from donations.schemas import (
 )
 from donations.service import (
     donations,
+    fundraising,
     in_kind,
     incidents,
     instructions,
@@ -32,16 +33,20 @@ from donations.service import (
 )
 from recovery.service import incident_projects, open_needs
 
-PLEDGE_FIELDS = ("incident_id", "need_id", "project_id", "currency", "public_name")
+PLEDGE_FIELDS = (
+    "incident_id", "need_id", "project_id", "currency", "public_name", "fundraising_id",
+)  # fmt: skip
 
 
 async def _targets(session, incident_id: int | None) -> dict:
     """The needs and projects a gift to the incident may go to."""
     if not incident_id:
-        return {"needs": [], "projects": []}
+        return {"needs": [], "projects": [], "activities": []}
+    appeals, _total = await fundraising.list_activities(session, incident_id)
     return {
         "needs": await open_needs(session, incident_id),
         "projects": await incident_projects(session, incident_id),
+        "activities": [(a["id"], a["title"]) for a in appeals],
     }
 
 

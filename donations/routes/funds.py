@@ -24,6 +24,7 @@ from donations.schemas import (
 )
 from donations.service import (
     donations,
+    fundraising,
     funds,
     giving,
     in_kind,
@@ -41,7 +42,7 @@ DISBURSEMENT_FIELDS = (
 )  # fmt: skip
 RECEIPT_FIELDS = (
     "incident_id", "currency", "reference", "channel", "project_id", "need_id", "donor_name",
-    "public_name",
+    "public_name", "fundraising_id",
 )  # fmt: skip
 
 
@@ -66,6 +67,12 @@ async def desk_context(request: Request, incident_id: int | None, failed=None, t
         **view,
         "project_options": [(p.id, p.title) for p in view["projects"]],
         "need_options": [(n.id, n.title) for n in view["needs"]],
+        "activity_options": [
+            (a["id"], a["title"])
+            for a in (await fundraising.list_activities(session, incident_id))[0]
+        ]
+        if incident_id
+        else [],
     }
 
 

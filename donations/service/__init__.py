@@ -5,7 +5,9 @@ bound's trade-off), matches (decisions, deliveries, track records), deliveries (
 offering side has to bring where), donations
 (pledges and their receipt), spending (disbursements, reversals), funds (figures), giving
 (most needed, don't send), ledger, receipts, scans, iati, incidents (picking, targets),
-allocations (which gifts paid), trail (the donor's view), instructions, disclosures.
+allocations (which gifts paid), trail (the donor's view), instructions, disclosures,
+fundraising (appeals that gifts name and that disclose), in_kind (estimated values of gifts
+in kind, apart from cash).
 """
 
 from donations.service.disclosures import overdue_items as overdue_disclosures

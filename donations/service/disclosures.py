@@ -1,13 +1,16 @@
-"""Public disclosures on the Charity Law's calendar: per project, one at least every three
-months while it runs and a final one within three months of its end; figures are frozen from
-the ledger when published, and a correction is a new disclosure naming the one it corrects.
+"""Public disclosures on the Charity Law's calendar: per project and per fundraising activity
+(Order 81 asks for one record of each), one at least every three months while it runs and a
+final one within three months of its end; figures are frozen from the ledger when published,
+and a correction is a new disclosure naming the one it corrects.
 
-The next disclosure is due three months after the project starts or after the period the
-last one covered, and never later than three months after the project ends. "Today" is the
-incident's calendar day, from core.clock.
+The next disclosure is due three months after the subject starts or after the period the
+last one covered, and never later than three months after it ends. "Today" is the incident's
+calendar day, from core.clock. A project discloses the money given to it and spent on it; a
+fundraising activity the gifts that came through it and how they were used.
 """
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -17,7 +20,14 @@ from core import audit
 from core.errors import InvalidInput, NotFound
 from core.i18n import _
 from core.models import User
-from donations.models import Disclosure, Donation, LedgerEntry, LedgerHead, LedgerKind
+from donations.models import (
+    Disclosure,
+    Donation,
+    FundraisingActivity,
+    LedgerEntry,
+    LedgerHead,
+    LedgerKind,
+)
 from recovery.service import (
     ensure_can_act,
     get_incident,
@@ -35,11 +45,61 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+@dataclass(frozen=True)
+class Subject:
+    """What a disclosure is of: a project or a fundraising activity, with its run."""
+
+    kind: str  # "project" or "fundraising"
+    id: int
+    incident_id: int
+    title: str
+    organization_id: int
+    starts_on: date
+    ends_on: date
+
+    @property
+    def column(self) -> str:
+        return "project_id" if self.kind == "project" else "fundraising_id"
+
+
+def project_subject(project) -> Subject:
+    return Subject(
+        "project", project.id, project.incident_id, project.title, project.lead_org_id,
+        project.starts_on, project.due_on,
+    )  # fmt: skip
+
+
+def activity_subject(activity: FundraisingActivity) -> Subject:
+    return Subject(
+        "fundraising", activity.id, activity.incident_id, activity.title,
+        activity.organization_id, activity.starts_on, activity.ends_on,
+    )  # fmt: skip
+
+
 async def publish(session: AsyncSession, *, project_id: int, data, actor: User) -> Disclosure:
     """Publish a disclosure of one project's money for a period, with its figures frozen."""
     project = await get_project(session, project_id)
-    incident = await get_incident(session, project.incident_id)
-    await ensure_can_act(session, actor, project.incident_id)
+    return await publish_for(session, project_subject(project), data=data, actor=actor)
+
+
+async def publish_for_activity(
+    session: AsyncSession, *, activity_id: int, data, actor: User
+) -> Disclosure:
+    """Publish a disclosure of what one fundraising activity raised and how it was used."""
+    activity = await get_activity(session, activity_id)
+    return await publish_for(session, activity_subject(activity), data=data, actor=actor)
+
+
+async def get_activity(session: AsyncSession, activity_id: int) -> FundraisingActivity:
+    activity = await session.get(FundraisingActivity, activity_id)
+    if activity is None:
+        raise NotFound(_("No such fundraising activity."))
+    return activity
+
+
+async def publish_for(session: AsyncSession, subject: Subject, *, data, actor: User) -> Disclosure:
+    incident = await get_incident(session, subject.incident_id)
+    await ensure_can_act(session, actor, subject.incident_id)
     today = incident_today(incident)
     if data.period_end > today:
         raise InvalidInput(
@@ -48,23 +108,29 @@ async def publish(session: AsyncSession, *, project_id: int, data, actor: User) 
         )
     if data.corrects_id is not None:
         corrected = await session.get(Disclosure, data.corrects_id)
-        if corrected is None or corrected.project_id != project.id:
+        if corrected is None or getattr(corrected, subject.column) != subject.id:
             raise InvalidInput(
-                _("A correction names a disclosure of the same project."),
-                fields={"corrects_id": _("not a disclosure of this project")},
+                _("A correction names a disclosure of the same project or activity."),
+                fields={"corrects_id": _("not a disclosure of this project or activity")},
             )
+    if subject.kind == "project":
+        figures = await frozen_figures(
+            session, subject.incident_id, subject.id, data.period_start, data.period_end
+        )
+    else:
+        figures = await activity_figures(
+            session, subject.incident_id, subject.id, data.period_start, data.period_end
+        )
     row = Disclosure(
-        incident_id=project.incident_id,
-        project_id=project.id,
+        incident_id=subject.incident_id,
         period_start=data.period_start,
         period_end=data.period_end,
         body_markdown=data.body_markdown,
-        figures=await frozen_figures(
-            session, project.incident_id, project.id, data.period_start, data.period_end
-        ),
+        figures=figures,
         corrects_id=data.corrects_id,
         published_on=today,
         created_by_id=actor.id,
+        **{subject.column: subject.id},
     )
     session.add(row)
     await session.flush()
@@ -145,6 +211,68 @@ async def frozen_figures(
     }
 
 
+async def activity_figures(
+    session: AsyncSession, incident_id: int, activity_id: int, start: date, end: date
+) -> dict:
+    """What came through the activity in the period and to its end, and how it was used
+    (drawn by disbursements, refunded), summed from the ledger entries of its gifts."""
+    gifts = set(
+        await session.scalars(
+            select(Donation.id).where(
+                Donation.incident_id == incident_id, Donation.fundraising_id == activity_id
+            )
+        )
+    )
+    rows = list(
+        await session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.incident_id == incident_id)
+            .order_by(LedgerEntry.seq)
+        )
+    )
+    kinds = {e.seq: e.kind for e in rows}
+    by_currency: dict[str, dict] = {}
+    names = {
+        LedgerKind.receipt: "received",
+        LedgerKind.allocation: "used",
+        LedgerKind.refund: "refunded",
+    }
+    for entry in rows:
+        if entry.donation_id not in gifts or entry.recorded_at.date() > end:
+            continue
+        kind, sign = entry.kind, 1
+        if kind == LedgerKind.reversal:
+            kind, sign = kinds.get(entry.reverses_seq, ""), -1
+        name = names.get(kind)
+        if name is None:
+            continue
+        totals = by_currency.setdefault(
+            entry.currency,
+            {"currency": entry.currency}
+            | {
+                f"{n}{suffix}": 0 for n in names.values() for suffix in ("_minor", "_to_date_minor")
+            },
+        )
+        totals[f"{name}_to_date_minor"] += sign * entry.amount_minor
+        if entry.recorded_at.date() >= start:
+            totals[f"{name}_minor"] += sign * entry.amount_minor
+    for totals in by_currency.values():
+        totals["unspent_to_date_minor"] = (
+            totals["received_to_date_minor"]
+            - totals["used_to_date_minor"]
+            - totals["refunded_to_date_minor"]
+        )
+    head = await session.get(LedgerHead, incident_id)
+    return {
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "gifts": len(gifts),
+        "by_currency": [by_currency[c] for c in sorted(by_currency)],
+        "ledger_seq": head.seq if head else 0,
+        "ledger_hash": head.hash if head else None,
+    }
+
+
 async def get_disclosure(session: AsyncSession, disclosure_id: int) -> Disclosure:
     row = await session.get(Disclosure, disclosure_id)
     if row is None:
@@ -152,34 +280,39 @@ async def get_disclosure(session: AsyncSession, disclosure_id: int) -> Disclosur
     return row
 
 
-async def project_disclosures(session: AsyncSession, project_id: int) -> list[Disclosure]:
+async def subject_disclosures(session: AsyncSession, subject: Subject) -> list[Disclosure]:
+    column = getattr(Disclosure, subject.column)
     rows = await session.scalars(
         select(Disclosure)
-        .where(Disclosure.project_id == project_id)
+        .where(column == subject.id)
         .order_by(Disclosure.period_end, Disclosure.id)
     )
     return list(rows)
 
 
-def schedule_row(project, rows: list[Disclosure], today: date) -> dict:
-    """Where one project stands: its latest disclosure and the next one due."""
+def schedule_row(subject: Subject, rows: list[Disclosure], today: date) -> dict:
+    """Where one project or activity stands: its latest disclosure and the next one due."""
     regular = [r for r in rows if r.corrects_id is None]
     latest = regular[-1] if regular else None
-    final = latest is not None and latest.period_end >= project.due_on
+    final = latest is not None and latest.period_end >= subject.ends_on
     due_on = None
     if not final:
-        start = latest.period_end if latest else project.starts_on
-        due_on = min(add_months(start, PERIOD_MONTHS), add_months(project.due_on, PERIOD_MONTHS))
+        start = latest.period_end if latest else subject.starts_on
+        due_on = min(add_months(start, PERIOD_MONTHS), add_months(subject.ends_on, PERIOD_MONTHS))
     if due_on is not None and due_on < today:
         status = "overdue"
     elif latest is not None:
         status = "published"
     else:
         status = "due"
+    project = subject.kind == "project"
     return {
-        "project_id": project.id,
-        "project_title": project.title,
-        "organization_id": project.lead_org_id,
+        "subject": subject.kind,
+        "project_id": subject.id if project else None,
+        "fundraising_id": None if project else subject.id,
+        "title": subject.title,
+        "project_title": subject.title if project else None,
+        "organization_id": subject.organization_id,
         "disclosure_id": latest.id if latest else None,
         "period_end": latest.period_end if latest else None,
         "published_on": latest.published_on if latest else None,
@@ -194,13 +327,24 @@ def schedule_row(project, rows: list[Disclosure], today: date) -> dict:
     }
 
 
+async def subjects(session: AsyncSession, incident_id: int) -> list[Subject]:
+    """The incident's projects, then its fundraising activities, oldest first."""
+    found = [project_subject(p) for p in await incident_projects(session, incident_id)]
+    activities = await session.scalars(
+        select(FundraisingActivity)
+        .where(FundraisingActivity.incident_id == incident_id)
+        .order_by(FundraisingActivity.starts_on, FundraisingActivity.id)
+    )
+    return found + [activity_subject(a) for a in activities]
+
+
 async def calendar_rows(session: AsyncSession, incident_id: int) -> list[dict]:
-    """A row for every project of the incident (public)."""
+    """A row for every project and fundraising activity of the incident (public)."""
     incident = await get_incident(session, incident_id)
     today = incident_today(incident)
     rows = []
-    for project in await incident_projects(session, incident_id):
-        rows.append(schedule_row(project, await project_disclosures(session, project.id), today))
+    for subject in await subjects(session, incident_id):
+        rows.append(schedule_row(subject, await subject_disclosures(session, subject), today))
     return rows
 
 
@@ -217,8 +361,8 @@ async def overdue_items(session: AsyncSession, incident_id: int) -> dict:
             {
                 "organization_id": row["organization_id"],
                 "kind": "disclosure",
-                "id": row["project_id"],
-                "title": row["project_title"],
+                "id": row["project_id"] or row["fundraising_id"],
+                "title": row["title"],
                 "incident_id": incident_id,
                 "project_id": row["project_id"],
                 "due_on": row["due_on"],
@@ -229,10 +373,10 @@ async def overdue_items(session: AsyncSession, incident_id: int) -> dict:
     return {"overdue_disclosures": items}
 
 
-def period_after(project, rows: list[Disclosure], today: date) -> tuple[date, date]:
+def period_after(subject: Subject, rows: list[Disclosure], today: date) -> tuple[date, date]:
     """The period the next disclosure should cover, for the form's defaults."""
     regular = [r for r in rows if r.corrects_id is None]
-    start = regular[-1].period_end + timedelta(days=1) if regular else project.starts_on
+    start = regular[-1].period_end + timedelta(days=1) if regular else subject.starts_on
     end = min(add_months(start, PERIOD_MONTHS) - timedelta(days=1), today)
     return start, max(start, end)
 
@@ -241,6 +385,8 @@ async def incident_disclosures(session: AsyncSession, incident_id: int) -> list[
     rows = await session.scalars(
         select(Disclosure)
         .where(Disclosure.incident_id == incident_id)
-        .order_by(Disclosure.project_id, Disclosure.period_end, Disclosure.id)
+        .order_by(
+            Disclosure.project_id, Disclosure.fundraising_id, Disclosure.period_end, Disclosure.id
+        )
     )
     return list(rows)

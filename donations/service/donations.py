@@ -45,7 +45,12 @@ def public_donor_name(donation: Donation) -> str:
 
 
 def request_hash(body: DonationCreate) -> str:
-    text = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Without an activity the hash is what it was before gifts could name one, so a retry
+    # across the upgrade still finds its answer.
+    data = body.model_dump(
+        mode="json", exclude={"fundraising_id"} if not body.fundraising_id else None
+    )
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -76,12 +81,17 @@ async def pledge(
         if stored is not None:
             return stored, True
     await check_targets(
-        session, incident_id=data.incident_id, need_id=data.need_id, project_id=data.project_id
+        session,
+        incident_id=data.incident_id,
+        need_id=data.need_id,
+        project_id=data.project_id,
+        fundraising_id=data.fundraising_id,
     )
     donation = Donation(
         incident_id=data.incident_id,
         need_id=data.need_id,
         project_id=data.project_id,
+        fundraising_id=data.fundraising_id,
         donor_id=donor.id,
         amount_minor=data.amount_minor,
         currency=data.currency,
@@ -217,12 +227,17 @@ async def record_receipt(session: AsyncSession, *, data: ReceiptCreate, actor: U
     at a collection point; optionally restricted to a project or need, optionally named."""
     await ensure_can_act(session, actor, data.incident_id)
     await check_targets(
-        session, incident_id=data.incident_id, need_id=data.need_id, project_id=data.project_id
+        session,
+        incident_id=data.incident_id,
+        need_id=data.need_id,
+        project_id=data.project_id,
+        fundraising_id=data.fundraising_id,
     )
     donation = Donation(
         incident_id=data.incident_id,
         need_id=data.need_id,
         project_id=data.project_id,
+        fundraising_id=data.fundraising_id,
         donor_id=None,
         donor_name=data.donor_name or None,
         public_name=data.public_name or None,

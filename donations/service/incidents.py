@@ -6,6 +6,7 @@ from core.errors import InvalidInput
 from core.i18n import _
 from core.models import User
 from core.types import as_db_id
+from donations.models import FundraisingActivity
 from recovery.service import (
     acting_incident_ids,
     ensure_can_act,
@@ -54,8 +55,10 @@ async def check_targets(
     incident_id: int,
     need_id: int | None = None,
     project_id: int | None = None,
+    fundraising_id: int | None = None,
 ) -> None:
-    """The incident exists and the need or project, when given, belongs to it."""
+    """The incident exists and the need, project or fundraising activity, when given,
+    belongs to it."""
     await get_incident(session, incident_id)
     if need_id is not None:
         need = await get_need(session, need_id)
@@ -70,4 +73,11 @@ async def check_targets(
             raise InvalidInput(
                 _("The project belongs to another incident."),
                 fields={"project_id": _("not part of this incident")},
+            )
+    if fundraising_id is not None:
+        activity = await session.get(FundraisingActivity, fundraising_id)
+        if activity is None or activity.incident_id != incident_id:
+            raise InvalidInput(
+                _("No such fundraising activity for this incident."),
+                fields={"fundraising_id": _("not an activity of this incident")},
             )

@@ -27,6 +27,21 @@ def instructions_form(i):
     return {"account_holder": "Recovery Office", "bank": "Bank of Riverside", "account_number": "1"}
 
 
+def fundraising(i):
+    return {
+        "incident_id": i["incident"], "title": "Winter appeal", "starts_on": "2026-11-01",
+        "ends_on": "2026-12-01", "currency": "CNY",
+    }  # fmt: skip
+
+
+def disclosure(i):
+    return {"period_start": "2026-11-01", "period_end": "2026-11-02"}
+
+
+def fundraising_form(i):
+    return {k: v for k, v in fundraising(i).items() if k != "incident_id"}
+
+
 # fmt: off
 # Columns: an v1 v2 d1 d2 np op nA nB oA oB ad (see tests/authz/matrix.py).
 ROWS = [
@@ -103,5 +118,14 @@ ROWS = [
     row("GET /api/v1/disclosures/{id:int}", "N N N N N N N N N N N N", id='=999999'),
     row("GET /incidents/{id:int}/disclosures", "A A A A A A A A A A A A", id='incident'),
     row("POST /projects/{id:int}/disclosures", OFFICIAL_A, id='project', body=b.disclosure),
+    row("POST /api/v1/fundraising-activities", OFFICIAL_A, body=fundraising),
+    row("GET /api/v1/fundraising-activities", PUBLIC, query='?incident_id={incident}'),
+    # No activity in the world: officials past the role check find none.
+    row("POST /api/v1/fundraising-activities/{id:int}/disclosures", "L F F F F F F F F N N F",
+        id='=999999', body=disclosure),
+    row("POST /incidents/{id:int}/fundraising-activities", OFFICIAL_A, id='incident',
+        body=fundraising_form),
+    row("POST /fundraising-activities/{id:int}/disclosures", "L F F F F F F F F N N F",
+        id='=999999', body=disclosure),
 ]
 # fmt: on
