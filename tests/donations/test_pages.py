@@ -62,7 +62,7 @@ async def test_official_runs_matching_and_accepts_with_htmx(client, world):
     assert "See the proposals" in done.text
     page = await client.get(f"/matching?incident_id={world.incident.id}")
     assert "Hot meals" in page.text
-    assert "no offer in this category" in page.text  # the tents need is unmet, with why
+    assert "No offer in this category" in page.text  # the tents need is unmet, with why
     run = (await client.get("/api/v1/matching/runs/1", headers=world.headers["official"])).json()
     proposal_id = run["proposals"][0]["id"]
     row = await client.post(
