@@ -21,7 +21,7 @@ from recovery.service.needs import (
     record_fulfilment,
 )
 from recovery.service.projects import create_project, incident_projects
-from recovery.service.tasks import create_task
+from recovery.service.tasks import create_task, project_tasks
 
 # The vocabulary other domains share with needs (categories, priorities, statuses) comes too.
 __all__ = [
@@ -53,5 +53,6 @@ __all__ = [
     "list_incidents",
     "open_need_rows",
     "open_needs",
+    "project_tasks",
     "record_fulfilment",
 ]
