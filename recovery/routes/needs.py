@@ -138,6 +138,8 @@ async def need_new(request: Request) -> Response:
         return data
 
     async def create(session, body: NeedCreate, user):
+        # Who may not act on the incident is refused before being told what it holds.
+        await ensure_can_act(session, user, body.incident_id)
         found = [] if confirmed["yes"] else await service.likely_duplicates(session, body)
         if found:
             titles = ", ".join(f"“{need.title}”" for need in found)
