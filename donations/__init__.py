@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from core.domain import Domain
-from donations import demo, routes, service
+from donations import demo, labels, routes, service
 from donations.service import matching
 
 DOMAIN = Domain(
@@ -22,4 +22,5 @@ DOMAIN = Domain(
     account_deletion=[service.forget_donor],
     demo=demo.load,
     jobs={matching.JOB: matching.run_job},
+    template_globals={"reason_text": labels.reason_text},
 )

@@ -27,5 +27,11 @@ class ReportNotFound(NotFound):
     code = "report_not_found"
 
 
+class LikelyDuplicate(Conflict):
+    """What a form asks to confirm: something much like it is already recorded."""
+
+    code = "likely_duplicate"
+
+
 class OverFulfilment(Conflict):
     code = "over_fulfilment"

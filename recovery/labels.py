@@ -77,6 +77,8 @@ FIELDS = {
     "budget_minor": lazy_gettext("Budget"),
     "currency": lazy_gettext("Currency"),
     "starts_on": lazy_gettext("Starts on"),
+    "published_at": lazy_gettext("Published at"),
+    "body_markdown": lazy_gettext("Text"),
 }
 
 ORG_KIND = {
@@ -91,6 +93,8 @@ VOLUNTEERS = {
     "active": lazy_gettext("Active volunteers"),
     "signups": lazy_gettext("Shift sign-ups"),
     "shifts": lazy_gettext("Shifts"),
+    "places_filled": lazy_gettext("Places filled"),
+    "volunteers": lazy_gettext("Volunteers who served"),
     "hours": lazy_gettext("Hours given"),
 }
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from core import mail
-from core.accounts import routes
+from core.accounts import labels, routes
 from core.domain import Domain
 
 DOMAIN = Domain(
@@ -13,4 +13,5 @@ DOMAIN = Domain(
     api_routes=routes.api_routes,
     nav=routes.nav,
     jobs={mail.JOB: mail.send_mail},
+    template_globals={"AL": labels.LABELS, "account_label": labels.account_label},
 )

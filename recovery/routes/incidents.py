@@ -6,11 +6,13 @@ from starlette.routing import Route
 
 from core import api
 from core.auth import current_user, require
-from core.dates import zone_names
+from core.dates import format_day, zone_names
 from core.db import get_session
 from core.forms import form_page
+from core.i18n import _
 from core.models import Role
 from core.web import redirect, render
+from recovery.errors import LikelyDuplicate
 from recovery.schemas import (
     AgencyGrant,
     AreaAgency,
@@ -38,6 +40,21 @@ async def manage_incidents(request: Request) -> Response:
     incidents, total = await service.list_incidents(
         get_session(request), include_exercises=True, limit=200
     )
+    confirmed = {"yes": False}
+
+    def prepare(data: dict) -> dict:
+        confirmed["yes"] = bool(data.pop("confirm_duplicate", None))
+        return data
+
+    async def create(session, body: IncidentCreate, user):
+        if not confirmed["yes"] and await service.likely_duplicates(session, body):
+            raise LikelyDuplicate(
+                _("An incident named “%(name)s” that started on %(date)s is already open.")
+                % {"name": body.name, "date": format_day(body.started_on)},
+                fields={"confirm_duplicate": _("Tick this box if it is a different incident.")},
+            )
+        return await service.create_incident(session, body, actor=user)
+
     return await form_page(
         request,
         "recovery/manage_incidents.html",
@@ -45,9 +62,10 @@ async def manage_incidents(request: Request) -> Response:
         schema=IncidentCreate,
         user=user,
         drop_blank=True,
+        prepare=prepare,
         initial={"time_zone": "Asia/Shanghai", "status": "response"},
         context={"incidents": incidents, "total": total, "time_zones": TIME_ZONES},
-        action=lambda session, body, user: service.create_incident(session, body, actor=user),
+        action=create,
         success=lambda incident: request.url_for("recovery:manage_incident", id=incident.id),
     )
 

@@ -11,9 +11,11 @@ from core import api, cache
 from core.db import get_session
 from core.domain import gather
 from core.forms import form_page
+from core.i18n import _, ngettext
 from core.models import Role
 from core.pages import next_midnight, shared_page
 from core.web import render
+from recovery.errors import LikelyDuplicate
 from recovery.models import Category, NeedStatus, Priority
 from recovery.schemas import (
     NeedCreate,
@@ -168,6 +170,31 @@ async def need_new(request: Request) -> Response:
             **CHOICES,
         }
 
+    confirmed = {"yes": False}
+
+    def prepare(data: dict) -> dict:
+        confirmed["yes"] = bool(data.pop("confirm_duplicate", None))
+        return data
+
+    async def create(session, body: NeedCreate, user):
+        # Who may not act on the incident is refused before being told what it holds.
+        await ensure_can_act(session, user, body.incident_id)
+        found = [] if confirmed["yes"] else await service.likely_duplicates(session, body)
+        if found:
+            titles = ", ".join(f"“{need.title}”" for need in found)
+            raise LikelyDuplicate(
+                ngettext(
+                    "A need like this is already open in this place: %(titles)s. Check it "
+                    "before logging another one.",
+                    "Needs like this are already open in this place: %(titles)s. Check them "
+                    "before logging another one.",
+                    len(found),
+                )
+                % {"titles": titles},
+                fields={"confirm_duplicate": _("Tick this box if it is a different need.")},
+            )
+        return await service.create_need(session, body, actor=user)
+
     return await form_page(
         request,
         "recovery/need_form.html",
@@ -175,9 +202,10 @@ async def need_new(request: Request) -> Response:
         schema=NeedCreate,
         user=user,
         drop_blank=True,
+        prepare=prepare,
         initial=dict(request.query_params),
         context=context,
-        action=lambda session, body, user: service.create_need(session, body, actor=user),
+        action=create,
         success=lambda need: request.url_for("recovery:need", id=need.id),
     )
 

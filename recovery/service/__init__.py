@@ -24,7 +24,7 @@ from recovery.service.needs import (
     record_fulfilment,
 )
 from recovery.service.projects import create_project, incident_projects
-from recovery.service.tasks import create_task
+from recovery.service.tasks import create_task, project_tasks
 
 # The vocabulary other domains share with needs (categories, priorities, statuses) comes too.
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "need_rows",
     "open_need_rows",
     "open_needs",
+    "project_tasks",
     "record_fulfilment",
     "set_area_agency",
 ]

@@ -23,6 +23,17 @@ def incident_today(incident: Incident, now: datetime | None = None) -> date:
     return (now or clock.utcnow()).astimezone(clock.zone(incident.time_zone)).date()
 
 
+async def likely_duplicates(session: AsyncSession, data: IncidentCreate) -> list[Incident]:
+    """Incidents with the same name (ignoring case and spaces) that started the same day."""
+    rows = await session.scalars(
+        select(Incident).where(
+            func.lower(func.trim(Incident.name)) == data.name.strip().lower(),
+            Incident.started_on == data.started_on,
+        )
+    )
+    return list(rows)
+
+
 async def create_incident(session: AsyncSession, data: IncidentCreate, *, actor: User) -> Incident:
     await ensure_official(session, actor)
     # The creator's agency leads the incident.

@@ -11,6 +11,7 @@ from core.clock import utcnow
 from core.errors import InvalidInput
 from core.events import publish
 from core.i18n import _
+from core.matching import haversine_km
 from core.models import AuditEntry, User
 from recovery.errors import OverFulfilment
 from recovery.models import Area, Incident, Need, NeedStatus
@@ -167,6 +168,33 @@ async def _placement(
             fields={missing: _("required unless an area is chosen")},
         )
     return lat, lon
+
+
+# A need this close, of the same category and unit and still open, is likely the same one.
+DUPLICATE_KM = 1.0
+
+
+async def likely_duplicates(session: AsyncSession, data: NeedCreate) -> list[Need]:
+    """Open needs of the incident that look like this one: same category and unit, in the
+    same area or within DUPLICATE_KM."""
+    lat, lon = await _placement(session, data.incident_id, data.area_id, data.lat, data.lon)
+    rows = await session.scalars(
+        select(Need)
+        .where(
+            Need.incident_id == data.incident_id,
+            Need.category == data.category,
+            func.lower(Need.unit) == data.unit.lower(),
+            Need.status.in_([NeedStatus.open.value, NeedStatus.partially_met.value]),
+        )
+        .order_by(Need.id)
+        .limit(200)
+    )
+    return [
+        need
+        for need in rows
+        if (data.area_id is not None and need.area_id == data.area_id)
+        or haversine_km(lat, lon, need.lat, need.lon) <= DUPLICATE_KM
+    ][:5]
 
 
 async def create_need(session: AsyncSession, data: NeedCreate, *, actor: User) -> Need:

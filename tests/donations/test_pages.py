@@ -62,7 +62,7 @@ async def test_official_runs_matching_and_accepts_with_htmx(client, world):
     assert "See the proposals" in done.text
     page = await client.get(f"/matching?incident_id={world.incident.id}")
     assert "Hot meals" in page.text
-    assert "no offer in this category" in page.text  # the tents need is unmet, with why
+    assert "No offer in this category" in page.text  # the tents need is unmet, with why
     run = (await client.get("/api/v1/matching/runs/1", headers=world.headers["official"])).json()
     proposal_id = run["proposals"][0]["id"]
     row = await client.post(
@@ -283,10 +283,15 @@ async def test_delivery_form_refuses_more_than_is_left_in_place(client, world):
     proposal = (await run_matching(client, world))["proposals"][0]
     await client.post(f"/api/v1/matches/{proposal['id']}/accept", headers=world.headers["official"])
     token = await browser(client, world.ngo, "/my-matches")
+    page = await client.get("/my-matches")
+    # Nothing is pre-filled: the NGO types what was actually delivered.
+    assert f'id="q-{proposal["id"]}" name="quantity" type="number" min="1" max="' in page.text
+    assert 'value="" required' in page.text and "are still to deliver" in page.text
     url = f"/my-matches/{proposal['id']}/fulfil"
     too_much = await client.post(url, data={"quantity": "201", "csrftoken": token})
     assert too_much.status_code == 422
     assert "more than the match has left" in too_much.text
+    assert 'value="201" required' in too_much.text  # what was typed stays
     blank = await client.post(url, data={"quantity": "", "csrftoken": token})
     assert blank.status_code == 422
     assert "Give a whole number." in blank.text

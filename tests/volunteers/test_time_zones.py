@@ -100,3 +100,47 @@ async def test_shift_pages_in_chinese_use_one_format(client, factory, shanghai):
     # 13:00 UTC is 21:00 in Shanghai; the end (01:00 the next day) carries its own day.
     assert "2026年3月21日 21:00 – 2026年3月22日 01:00" in page.text
     assert "Asia/Shanghai" in page.text
+
+
+async def test_shift_form_links_needs_tasks_and_areas_by_name(client, factory, shanghai, db):
+    owner = await factory.user(Role.official, org="Recovery Office")
+    await factory.lead(shanghai.id, owner)
+    headers = await factory.token(owner)
+    area = await client.post(
+        "/api/v1/areas",
+        json={"incident_id": shanghai.id, "name": "Willow Village", "lat": 30, "lon": 114},
+        headers=headers,
+    )
+    need = await client.post(
+        "/api/v1/needs",
+        json={
+            "incident_id": shanghai.id, "title": "Sandbag teams", "category": "logistics",
+            "quantity": 40, "unit": "people", "priority": "high", "needed_by": "2026-03-25",
+            "lat": 30, "lon": 114,
+        },
+        headers=headers,
+    )  # fmt: skip
+    assert area.status_code == 201 and need.status_code == 201, (area.text, need.text)
+    await sign_in(client, owner.email)
+    token = await csrf_token(client, "/volunteers/shifts/new")
+    form = await client.get("/volunteers/shifts/new")
+    assert '<optgroup label="Riverside flood">' in form.text
+    assert f'<option value="{need.json()["id"]}" >Sandbag teams</option>' in form.text
+    assert "Willow Village</option>" in form.text and "Need number" not in form.text
+    made = await client.post(
+        "/volunteers/shifts/new",
+        data={
+            "csrftoken": token, "incident_id": str(shanghai.id), "title": "Fill sandbags",
+            "need_id": str(need.json()["id"]), "area_id": str(area.json()["id"]),
+            "starts_at": "2026-03-21T09:00", "ends_at": "2026-03-21T12:00", "description": "",
+            "lat": "30", "lon": "114", "capacity": "5",
+        },
+    )  # fmt: skip
+    # The description is optional, and a blank one is accepted.
+    assert made.status_code == 303, made.text
+    shift = (await db.scalars(select(Shift).where(Shift.title == "Fill sandbags"))).one()
+    assert (shift.need_id, shift.area_id, shift.description) == (
+        need.json()["id"],
+        area.json()["id"],
+        "",
+    )

@@ -15,7 +15,14 @@ from core.forms import form_page, validate
 from core.models import Role, User
 from core.pages import shared_page
 from core.web import redirect, render
-from recovery.service import get_incident, list_incidents
+from recovery.service import (
+    area_choices,
+    get_incident,
+    incident_projects,
+    list_incidents,
+    open_needs,
+    project_tasks,
+)
 from volunteers.models import SKILLS
 from volunteers.schemas import ShiftCreate, ShiftQuery, ShiftUpdate
 from volunteers.service import browse, roster, shifts, statuses_for
@@ -148,6 +155,9 @@ async def _shift_form(
     def prepare(data: dict) -> dict:
         keep = SHIFT_FIELDS | LINK_FIELDS if links else SHIFT_FIELDS
         fields = {k: v for k, v in data.items() if k in keep}
+        # Optional text left blank is empty text, not a missing value.
+        for key in ("description", "location"):
+            fields[key] = fields.get(key) or ""
         tz = zone_of(shift.incident_id if shift else fields.get("incident_id"))
         for key in ("starts_at", "ends_at"):
             fields[key] = parse_local(fields.get(key), tz)
@@ -177,9 +187,29 @@ async def _shift_form(
     )
 
 
+async def _link_choices(session, incidents) -> dict:
+    """Needs, tasks and areas to link a new shift to, by name, grouped by incident."""
+    needs, tasks, areas = [], [], []
+    for incident in incidents:
+        needs.append(
+            (incident.name, [(n.id, n.title) for n in await open_needs(session, incident.id)])
+        )
+        rows = []
+        for project in await incident_projects(session, incident.id):
+            rows += [
+                (t.id, f"{t.title} ({project.title})")
+                for t in await project_tasks(session, project.id)
+            ]
+        tasks.append((incident.name, rows))
+        tree = await area_choices(session, incident.id)
+        areas.append((incident.name, [(a.id, "\u2003" * depth + a.name) for a, depth in tree]))
+    return {"need_groups": needs, "task_groups": tasks, "area_groups": areas}
+
+
 async def new_shift_page(request: Request) -> Response:
     await require(request, *ORGANIZERS)
-    incidents, _total = await list_incidents(get_session(request), limit=200)
+    session = get_session(request)
+    incidents, _total = await list_incidents(session, limit=200)
 
     async def create(session, body: ShiftCreate, user: User):
         return await shifts.create_shift(session, user=user, data=body)
@@ -193,6 +223,7 @@ async def new_shift_page(request: Request) -> Response:
         incidents=[
             (incident.id, f"{incident.name} ({incident.time_zone})") for incident in incidents
         ],
+        **await _link_choices(session, incidents),
     )
 
 
