@@ -27,6 +27,8 @@ BUMPED_KEY = "commons.bumped"
 HINTS_KEY = "commons.incident_hints"
 CACHES_KEY = "commons.caches"
 TTL_KEY = "commons.version_ttl"
+# A session that must see every commit at once (a live update's refetch) skips the memo.
+FRESH_KEY = "commons.fresh_versions"
 GLOBAL = 0
 # Bookkeeping no public page shows: writing these never invalidates a public page.
 PRIVATE_TABLES = frozenset(
@@ -174,7 +176,7 @@ class VersionMemo:
 
 def _memo(session: AsyncSession | Session) -> VersionMemo | None:
     caches = session.info.get(CACHES_KEY)
-    if caches is None:
+    if caches is None or session.info.get(FRESH_KEY):
         return None
     memo = caches.get("versions")
     if memo is None:

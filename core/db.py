@@ -330,5 +330,9 @@ def get_session(conn: HTTPConnection) -> AsyncSession:
         database: Database = conn.scope["commons.database"]
         write = conn.scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS")
         session = database.session(write=write)
+        if "hx-request" in conn.headers:
+            # An htmx refetch follows a live-update event, often of another worker's write:
+            # it reads the versions afresh rather than trust this worker's memo of them.
+            session.info[_cache.FRESH_KEY] = True
         conn.scope[SCOPE_KEY] = session
     return session

@@ -21,8 +21,9 @@ from core.web import SHARED_SCOPE_KEY, is_fragment_request, render
 
 # Browsers and nginx may reuse a shared page this long; the ETag revalidates it after.
 CACHE_CONTROL = "public, max-age=5"
-# The language comes from Accept-Language or the session cookie.
-VARY = "Accept-Language, Cookie"
+# The language comes from Accept-Language or the session cookie; an htmx refetch of the same
+# URL (a live update) must never be answered from the browser's copy of the whole page.
+VARY = "Accept-Language, Cookie, HX-Request"
 Build = Callable[[], Awaitable[tuple[dict[str, Any], datetime | None]]]
 
 

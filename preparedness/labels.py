@@ -25,3 +25,20 @@ DEPLOYMENT_STATUS = {
     "on_site": lazy_gettext("on site"),
     "completed": lazy_gettext("completed"),
 }
+
+# CAP 1.2's own values stay in the CAP file; pages put them in the reader's words.
+CAP_VALUES = {
+    "Immediate": lazy_gettext("act now"),
+    "Expected": lazy_gettext("act within the next hour"),
+    "Future": lazy_gettext("act in the near future"),
+    "Past": lazy_gettext("no action needed any more"),
+    "Extreme": lazy_gettext("extreme threat"),
+    "Severe": lazy_gettext("severe threat"),
+    "Moderate": lazy_gettext("moderate threat"),
+    "Minor": lazy_gettext("minor threat"),
+    "Observed": lazy_gettext("observed"),
+    "Likely": lazy_gettext("likely"),
+    "Possible": lazy_gettext("possible"),
+    "Unlikely": lazy_gettext("unlikely"),
+    "Unknown": lazy_gettext("unknown"),
+}

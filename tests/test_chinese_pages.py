@@ -31,7 +31,7 @@ ALLOWED = {
     "OpenAPI", "SHA", "HTTPS", "HTTP", "Markdown", "Email", "IANA", "cURL", "curl", "sha256",
     "Python", "JavaScript", "hash", "prev_hash", "GB", "MB", "KB", "AM", "PM",
     "English",  # the language switcher names the other language in its own words
-    "ISO", "JPEG", "PNG", "Excel", "csv", "xlsx", "ics", "YYYY", "MM", "DD", "WGS",
+    "ISO", "JPEG", "PNG", "WebP", "Excel", "csv", "xlsx", "ics", "YYYY", "MM", "DD", "WGS",
     "Proxy",  # HXL Proxy, a tool's name
 }  # fmt: skip
 # Columns that hold codes the UI must put in words, never show as they are.

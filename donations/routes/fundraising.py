@@ -16,12 +16,14 @@ from donations.schemas import (
     FundraisingQuery,
 )
 from donations.service import disclosures, fundraising
-from recovery.service import get_incident
+from recovery.service import ensure_can_act, get_incident
 
 
 async def activity_new(request: Request) -> Response:
     user = await require(request, Role.official)
     incident = await get_incident(get_session(request), request.path_params["id"])
+    # Refused before the form is read: a re-rendered form would show the incident's page.
+    await ensure_can_act(get_session(request), user, incident.id)
     typed: dict = {}
 
     def prepare(data: dict) -> dict:

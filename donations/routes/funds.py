@@ -188,6 +188,8 @@ async def set_instructions(request: Request) -> Response:
     """The incident's payment instructions, set from the desk."""
     user = await require(request, Role.official)
     incident = await get_incident(get_session(request), request.path_params["id"])
+    # Refused before the form is read: a re-rendered form would show the incident's desk.
+    await ensure_can_act(get_session(request), user, incident.id)
     return await form_page(
         request, "donations/funds.html", block="instructions", schema=PaymentInstructionsSet,
         user=user, drop_blank=True,

@@ -9,6 +9,7 @@ from core.forms import form_page
 from core.i18n import current_locale
 from core.models import User
 from core.web import redirect, render
+from preparedness.labels import CAP_VALUES
 from preparedness.schemas import AlertCreate, AlertReceipt, AlertSubscribe, SubscriptionReceipt
 from preparedness.service import alerts
 from recovery.service import area_choices, get_area, incident_choices
@@ -76,6 +77,7 @@ async def alerts_page(request: Request) -> Response:
         context={
             "by_area": sorted(by_area.items()),
             "language": language,
+            "cap_values": CAP_VALUES,
             "area_options": await _area_options(session),
         },
     )

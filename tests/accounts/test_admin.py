@@ -62,7 +62,7 @@ async def test_row_actions_under_htmx_answer_with_only_the_row(client, factory):
     )
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<tr id="org-{member.organization_id}">')
-    assert "rejected" in response.text and "<html" not in response.text
+    assert "Rejected" in response.text and "<html" not in response.text
     response = await client.post(
         f"/admin/users/{member.id}/active", data={"csrftoken": token, "active": "0"}, headers=htmx
     )

@@ -76,7 +76,7 @@ def test_public_cacheable_answers_are_micro_cached(behind_nginx):
 
 
 def test_the_signed_out_dashboard_is_micro_cached_by_nginx(behind_nginx):
-    base, _ = behind_nginx
+    base = behind_nginx.base
     incidents = httpx.get(f"{base}/api/v1/incidents", timeout=10).json()["items"]
     path = f"/incidents/{incidents[0]['id']}"
     first = httpx.get(f"{base}{path}", timeout=10)

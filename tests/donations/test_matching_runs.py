@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+import core.matching as core_matching
 from core import clock, jobs
 from donations.models import MatchingRun
-from donations.service import matching
 from tests.donations.conftest import offer_body
 
 pytestmark = pytest.mark.asyncio
@@ -66,14 +66,14 @@ async def test_progress_is_visible_while_the_run_works(client, world, monkeypatc
         "/api/v1/offers", json=offer_body(world.incident.id), headers=world.headers["ngo"]
     )
     release = threading.Event()
-    real_match = matching.match
+    real_match = core_matching.match
 
     def slow_match(*args, **kwargs):
         kwargs["progress"](0.5)
         assert release.wait(10)
         return real_match(*args, **kwargs)
 
-    monkeypatch.setattr(matching, "match", slow_match)
+    monkeypatch.setattr(core_matching, "match", slow_match)
     run_id = (await start(client, world)).json()["id"]
     job = asyncio.create_task(jobs.run_job(world.database, "matching.run", {"run_id": run_id}))
     seen = None
@@ -93,7 +93,7 @@ async def test_a_failed_run_says_why_and_does_not_block_the_next(client, world, 
     def broken(*args, **kwargs):
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr(matching, "match", broken)
+    monkeypatch.setattr(core_matching, "match", broken)
     run_id = (await start(client, world)).json()["id"]
     await jobs.run_job(world.database, "matching.run", {"run_id": run_id})
     failed = await status_of(client, world, run_id)
