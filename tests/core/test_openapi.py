@@ -199,7 +199,7 @@ async def test_answers_match_their_declared_models(app, client):
         headers = {}
         if role is not None:
             if role not in tokens:
-                email = f"{role}@demo.recovery.local"
+                email = f"{role}@demo.example.org"
                 answer = await client.post(
                     "/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD}
                 )
