@@ -127,6 +127,8 @@ def _fuzz(settings, role, headers, throwaway) -> tuple[Counter, Counter, list[st
                 failures.append(f"{operation.label}: {_explain(exc)}")
     finally:
         shutdown_lifespans()
+    # No fuzzed GET wrote anything outside the routes core.safe_methods declares.
+    failures += [f"GET {path} wrote: {sql}" for path, sql in app.state.safe_methods.seen]
     return ops, cases, failures
 
 
