@@ -32,6 +32,7 @@ from core.metrics import (
     metrics_endpoint,
 )
 from core.middleware import BodyLimitMiddleware, MultipartCSRFCheck, SecurityHeadersMiddleware
+from core.safe_methods import SafeMethodGuard, SafeMethodMiddleware
 from core.settings import Settings
 from core.types import IdConvertor, TextConvertor
 from core.web import STATIC_DIR, HashedStaticFiles, exception_handlers, make_templates
@@ -122,6 +123,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     metrics = Metrics()
     metrics.watch_pool(database.engine)
+    safe_methods = SafeMethodGuard()
+    safe_methods.watch(database.engine)
     middleware = [
         Middleware(ObserveMiddleware, metrics=metrics),
         *(
@@ -142,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(MultipartCSRFCheck, on_failure=_csrf_failed, exempt=_csrf_exempt),
         Middleware(_Wrap, wrapper=csrf),
+        Middleware(SafeMethodMiddleware),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(DBSessionMiddleware, database=database),
         Middleware(AuthMiddleware),
@@ -158,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.database = database
     app.state.metrics = metrics
+    app.state.safe_methods = safe_methods
     app.state.templates = make_templates(
         settings,
         nav,

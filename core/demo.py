@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -15,7 +15,11 @@ from core.models import Organization, OrgKind, OrgStatus, Role, User
 from core.settings import Settings
 
 DEMO_PASSWORD = "demo-password"
-ADMIN_EMAIL = "admin@demo.recovery.local"
+ADMIN_EMAIL = "admin@demo.example.org"
+# Demo accounts once lived under `.local`, which email validation refuses (a password reset
+# for them answered 422); a database loaded then gets the reserved example.org domain instead.
+LEGACY_DOMAIN = "@demo.recovery.local"
+DEMO_DOMAIN = "@demo.example.org"
 
 
 @dataclass
@@ -40,17 +44,17 @@ ORGS = [
 
 PEOPLE = [
     ("admin", ADMIN_EMAIL, "Platform Admin", Role.admin, None),
-    ("official", "official@demo.recovery.local", "Chen Wei", Role.official, "recovery_office"),
-    ("housing", "housing@demo.recovery.local", "Zhao Min", Role.official, "housing_bureau"),
-    ("ngo", "ngo@demo.recovery.local", "Liu Yang", Role.ngo, "red_cross"),
-    ("ngo2", "blue.sky@demo.recovery.local", "Sun Li", Role.ngo, "blue_sky"),
-    ("builder", "builder@demo.recovery.local", "Guo Qiang", Role.ngo, "builders"),
-    ("village", "village@demo.recovery.local", "He Ping", Role.ngo, "village_committee"),
-    ("volunteer", "volunteer@demo.recovery.local", "Wang Fang", Role.volunteer, None),
-    ("volunteer2", "volunteer2@demo.recovery.local", "Li Jun", Role.volunteer, None),
-    ("volunteer3", "volunteer3@demo.recovery.local", "Zhou Xin", Role.volunteer, None),
-    ("donor", "donor@demo.recovery.local", "Ma Lin", Role.donor, None),
-    ("company_donor", "giving@demo.recovery.local", "Eastern Textiles Ltd.", Role.donor, None),
+    ("official", "official@demo.example.org", "Chen Wei", Role.official, "recovery_office"),
+    ("housing", "housing@demo.example.org", "Zhao Min", Role.official, "housing_bureau"),
+    ("ngo", "ngo@demo.example.org", "Liu Yang", Role.ngo, "red_cross"),
+    ("ngo2", "blue.sky@demo.example.org", "Sun Li", Role.ngo, "blue_sky"),
+    ("builder", "builder@demo.example.org", "Guo Qiang", Role.ngo, "builders"),
+    ("village", "village@demo.example.org", "He Ping", Role.ngo, "village_committee"),
+    ("volunteer", "volunteer@demo.example.org", "Wang Fang", Role.volunteer, None),
+    ("volunteer2", "volunteer2@demo.example.org", "Li Jun", Role.volunteer, None),
+    ("volunteer3", "volunteer3@demo.example.org", "Zhou Xin", Role.volunteer, None),
+    ("donor", "donor@demo.example.org", "Ma Lin", Role.donor, None),
+    ("company_donor", "giving@demo.example.org", "Eastern Textiles Ltd.", Role.donor, None),
 ]
 
 
@@ -89,10 +93,25 @@ async def _kernel(session: AsyncSession, ctx: DemoContext) -> None:
 async def load(database: Database, loaders: Sequence[DemoLoader]) -> bool:
     """Load the demo once, the kernel's part then each domain's; False when already there."""
     async with database.transaction() as session:
-        if await session.scalar(select(User.id).where(User.email == ADMIN_EMAIL)):
+        if await _move_legacy_accounts(session) or await session.scalar(
+            select(User.id).where(User.email == ADMIN_EMAIL)
+        ):
             return False
         ctx = DemoContext(settings=database.settings)
         await _kernel(session, ctx)
         for loader in loaders:
             await loader(session, ctx)
     return True
+
+
+async def _move_legacy_accounts(session: AsyncSession) -> int:
+    """Give the demo accounts of an older load their valid addresses; how many moved."""
+    moved = await session.execute(
+        update(User)
+        .where(User.email.endswith(LEGACY_DOMAIN))
+        .values(email=func.replace(User.email, LEGACY_DOMAIN, DEMO_DOMAIN))
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount:
+        await audit.record(session, actor=None, action="demo.move_emails", object_type="demo")
+    return moved.rowcount

@@ -208,9 +208,7 @@ async def test_every_page_and_form_error_reads_in_chinese(settings, client, db):
     for role in ROLES:
         client.cookies.clear()
         if role is not None:
-            email = (
-                "admin@demo.recovery.local" if role == "admin" else f"{role}@demo.recovery.local"
-            )
+            email = "admin@demo.example.org" if role == "admin" else f"{role}@demo.example.org"
             signed = await sign_in(client, email, DEMO_PASSWORD)
             assert signed.status_code == 303, signed.text
         await client.get("/login", headers=CHINESE)

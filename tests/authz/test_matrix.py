@@ -144,7 +144,11 @@ async def test_every_route_has_a_row(matrix):
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r.method} {r.path}")
 async def test_route_answers_each_role_as_its_row_says(matrix, row: Row):
+    writes = matrix.app.state.safe_methods.seen
+    before = len(writes)
     got, notes = await observe(matrix, row)
+    # A GET writes nothing, for any caller, unless core.safe_methods declares the route.
+    assert writes[before:] == [], f"{row.method} {row.path} wrote: {writes[before:]}"
     wrong = [
         f"{role}: expected {want}, got {have} ({note})"
         for role, want, have, note in zip(ROLES, row.expect, got, notes, strict=True)

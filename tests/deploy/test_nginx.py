@@ -98,7 +98,7 @@ async def test_live_updates_stream_through_nginx_from_a_write_on_the_other_worke
         token = (
             await client.post(
                 f"{workers[1]}/api/v1/auth/token",
-                json={"email": "official@demo.recovery.local", "password": "demo-password"},
+                json={"email": "official@demo.example.org", "password": "demo-password"},
             )
         ).json()["access_token"]
         async with client.stream("GET", f"{base}/incidents/{incident_id}/events") as response:
@@ -223,7 +223,7 @@ def test_sign_up_in_one_browser_updates_the_dashboard_in_another_through_nginx(
     volunteer = second_browser
     first, second = behind_nginx.webs
     volunteer.get(f"{first}/login")
-    volunteer.find_element(By.ID, "f-email").send_keys("volunteer@demo.recovery.local")
+    volunteer.find_element(By.ID, "f-email").send_keys("volunteer@demo.example.org")
     volunteer.find_element(By.ID, "f-password").send_keys(DEMO_PASSWORD)
     volunteer.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
     WebDriverWait(volunteer, 10).until(ec.url_contains("/account"))

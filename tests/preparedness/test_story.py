@@ -103,8 +103,8 @@ async def _loop(desk, app, incident_id: int, area_id: int, plan_id: int) -> dict
 async def test_the_issue_done_when_on_the_demo_incident(settings, app, client):
     assert await load_demo(settings) is True
     desk = Desk(client)
-    await desk.sign_in("official", "official@demo.recovery.local")
-    await desk.sign_in("team", "blue.sky@demo.recovery.local")
+    await desk.sign_in("official", "official@demo.example.org")
+    await desk.sign_in("team", "blue.sky@demo.example.org")
     incident = (await desk.call("anonymous", "GET", "/api/v1/incidents"))["items"][0]
     areas = await desk.call("anonymous", "GET", "/api/v1/areas", incident_id=incident["id"])
     area_id = next(a["id"] for a in areas["items"] if a["name"] == "Reed Bend")
