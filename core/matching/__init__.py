@@ -78,8 +78,9 @@ def match(
 
     With `max_area_gap_pct`, within each category and unit no area's covered share falls more
     than that many points below the group-wide share while supply that could serve it goes
-    to an area above its limit or to a need without an area: that comes first, then priority
-    and lateness, then distance (see core.fairness)."""
+    elsewhere. Where supply cannot lift every area that far, the worst-served area's share is
+    raised as far as it can go, then the total shortfall is the least; that comes first, then
+    priority and lateness, then distance (see core.fairness, core.matching.bounded)."""
     validate(needs, offers)
     if max_area_gap_pct is not None and not 0 <= max_area_gap_pct <= 100:
         raise ValueError("max_area_gap_pct must lie between 0 and 100")

@@ -28,9 +28,14 @@ class FlowNetwork:
 
 
 def build_network(
-    n: NeedArrays, o: OfferArrays, arcs: Arcs, bounds: np.ndarray | None = None
+    n: NeedArrays,
+    o: OfferArrays,
+    arcs: Arcs,
+    bounds: np.ndarray | None = None,
+    required: np.ndarray | None = None,
 ) -> FlowNetwork:
-    """The group's network; with `bounds` (the least to serve per area), through area nodes."""
+    """The group's network; with `bounds` (each area's limit: the least to serve there),
+    through area nodes, and with `required`, no area served less than that at all."""
     need_ids = np.unique(arcs.need)
     offer_ids = np.unique(arcs.offer)
     n_off, n_need = len(offer_ids), len(need_ids)
@@ -56,8 +61,8 @@ def build_network(
     # which makes the weighted optimum exactly the lexicographic one, using only linearly
     # growing integers. With a fairness bound, each unit an area falls short of its limit
     # costs (K + 1) * G more: above any exchange of classes and distance, so the shortfall
-    # below the limits is the least possible first. Distances are coarsened only if int64
-    # would otherwise overflow.
+    # below the limits is the least possible first; `required` is a hard floor under that.
+    # Distances are coarsened only if int64 would otherwise overflow.
     metres_per_unit = 1
     while True:
         unit_cost = -(-max_metres // metres_per_unit)
@@ -82,14 +87,18 @@ def build_network(
         bounded = node_area >= 0
         area_node = np.searchsorted(areas_here, node_area[bounded])
         feeder[bounded] = spill + 1 + area_node
-        # Per area: unmet up to (its demand here - its limit) is free, beyond it costs more.
+        # Per area: unmet up to (its demand here - its limit) is free, beyond it costs more,
+        # and beyond (its demand here - what is required) it cannot go.
         demand_here = np.bincount(area_node, weights=need_qty[bounded], minlength=len(areas_here))
         demand_here = demand_here.astype(np.int64)
         lower = np.minimum(bounds[areas_here], demand_here)
+        hard = np.zeros(len(areas_here), np.int64)
+        if required is not None:
+            hard = np.minimum(required[areas_here], lower)
         nodes = spill + 1 + np.arange(len(areas_here))
         tails += [np.full(len(nodes), spill), np.full(len(nodes), spill)]
         heads += [nodes, nodes]
-        capacities += [demand_here - lower, lower]
+        capacities += [demand_here - lower, lower - hard]
         costs += [np.zeros(len(nodes), np.int64), np.full(len(nodes), top)]
     supplies = np.concatenate(
         [offer_qty, -need_qty, [total_demand - total_supply], np.zeros(len(areas_here), np.int64)]
