@@ -64,12 +64,13 @@ def _within(n: NeedArrays, o: OfferArrays, arcs: Arcs, bounds: np.ndarray) -> np
     before = area_totals(n.area, count, n.covered)
     # The least total shortfall left the worst area at share p/q; a higher level is one of
     # the shares (before + k) / need an area reaches with k more units. Feasibility falls as
-    # the level rises, so the highest feasible one is found by bisection.
+    # the level rises, so the highest feasible one is found by bisection (k = 0 is the level
+    # up to which an area needs nothing more).
     p, q = min(((int(before[a] + served[a]), int(need[a])) for a in np.flatnonzero(short)),
                key=lambda pq: pq[0] / pq[1])  # fmt: skip
     levels = []
     for a in np.flatnonzero(lower > 0).tolist():
-        m = before[a] + np.arange(1, lower[a] + 1, dtype=np.int64)
+        m = before[a] + np.arange(0, lower[a] + 1, dtype=np.int64)
         m = m[m * q > p * need[a]]
         levels.append(np.stack([m, np.full(len(m), need[a])], axis=1))
     candidates = np.concatenate(levels) if levels else np.zeros((0, 2), np.int64)
