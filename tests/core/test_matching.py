@@ -773,3 +773,12 @@ def test_candidates_come_in_bounded_chunks(monkeypatch):
     small = match(needs, offers)
     monkeypatch.setattr(candidates, "_CHUNK", 1000)
     assert match(needs, offers) == small
+
+
+def test_volunteer_recommendations_judge_distance_and_windows_with_the_engines_code():
+    # Issue 12 item 6: the same functions, not a copy of them.
+    from core.matching import candidates, reasons
+    from volunteers.service import recommend
+
+    assert recommend.haversine_km is reasons.haversine_km is haversine_km
+    assert recommend.window_overlap is candidates.window_overlap is reasons.window_overlap
