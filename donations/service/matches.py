@@ -6,14 +6,15 @@ from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit, clock
 from core.clock import utcnow
-from core.db import UTCDateTime
+from core.db import UTCDateTime, bulk_insert
 from core.domain import gather
 from core.errors import DomainError
 from core.i18n import _
-from core.models import Organization, User
+from core.models import AuditEntry, Organization, User
 from donations.errors import (
     BulkDecisionRefused,
     InvalidState,
@@ -31,12 +32,15 @@ from recovery.service import (
     ensure_can_act,
     get_incident,
     get_need,
+    need_rows,
     record_fulfilment,
 )
 
 PENDING = (MatchStatus.accepted.value,)
 CLOSED_NEED = (NeedStatus.closed.value, NeedStatus.cancelled.value)
 COMMITTED = (MatchStatus.accepted.value, MatchStatus.fulfilled.value)
+# Ids per IN (...) list of a bulk decision: far below every engine's bound-parameter limit.
+_IDS_PER_UPDATE = 5000
 
 
 async def promised_by_need(session: AsyncSession, need_ids: list[int]) -> dict[int, int]:
@@ -74,10 +78,15 @@ async def _decide(
 ) -> tuple[Match, dict]:
     row = await get_match(session, match_id)
     await ensure_can_act(session, actor, (await get_need(session, row.need_id)).incident_id)
+    return row, await _decide_row(session, row, status, actor)
+
+
+async def _decide_row(session: AsyncSession, row: Match, status: MatchStatus, actor: User) -> dict:
+    """Mark one proposal decided, if it still is a proposal; answers its row before."""
     before = audit.snapshot(row)
     changed = await session.execute(
         update(Match)
-        .where(Match.id == match_id, Match.status == MatchStatus.proposed.value)
+        .where(Match.id == row.id, Match.status == MatchStatus.proposed.value)
         .values(status=status.value, decided_by_id=actor.id, decided_at=utcnow())
         .returning(Match.id)
         .execution_options(synchronize_session=False)
@@ -88,7 +97,7 @@ async def _decide(
             % {"status": row.status},
             fields={"status": row.status},
         )
-    return row, before
+    return before
 
 
 async def _lock_need(session: AsyncSession, need_id: int) -> None:
@@ -111,6 +120,20 @@ async def _lock_need(session: AsyncSession, need_id: int) -> None:
 async def accept(session: AsyncSession, *, match_id: int, actor: User) -> Match:
     """Commit the offer's capacity with one conditional update, so no offer is over-promised."""
     row, before = await _decide(session, match_id, MatchStatus.accepted, actor)
+    await _commit_capacity(session, row)
+    await audit.record(
+        session,
+        actor=actor,
+        action="match.accept",
+        obj=row,
+        before=before,
+        after=audit.snapshot(row),
+    )
+    return row
+
+
+async def _commit_capacity(session: AsyncSession, row: Match) -> None:
+    """The checks and the capacity of an accepted proposal (its status already set)."""
     await _lock_need(session, row.need_id)
     need = await get_need(session, row.need_id)
     await session.refresh(need)  # read after the lock: another accept may have committed
@@ -144,15 +167,6 @@ async def accept(session: AsyncSession, *, match_id: int, actor: User) -> Match:
     await session.refresh(row)
     # Other domains act on the acceptance (preparedness holds the warehouse stock).
     await gather("match.accepted", session, row.id)
-    await audit.record(
-        session,
-        actor=actor,
-        action="match.accept",
-        obj=row,
-        before=before,
-        after=audit.snapshot(row),
-    )
-    return row
 
 
 async def decline(session: AsyncSession, *, match_id: int, actor: User) -> Match:
@@ -302,37 +316,101 @@ async def decide_all(
     area_id: int | None = None,
     priority: str | None = None,
 ) -> list[Match]:
-    """Accept or decline every undecided proposal of a run that fits the filter, each as if
-    decided alone (same checks, one audit row each). All or nothing: if one cannot be
-    decided, none is, and the refusal names it, so the official can set it aside first."""
+    """Accept or decline every undecided proposal of a run that fits the filter, each with
+    the checks of a single decision and its own audit row (written together at the end).
+    All or nothing: if one cannot be decided, none is, and the refusal names it, so the
+    official can set it aside first."""
     matching_run = await session.get(MatchingRun, run_id)
     if matching_run is None:
         raise RunNotFound(_("No such matching run."))
     await ensure_can_act(session, actor, matching_run.incident_id)
-    decide = accept if action == "accept" else decline
-    candidates = await session.scalars(
-        select(Match)
-        .where(Match.run_id == run_id, Match.status == MatchStatus.proposed.value)
-        .order_by(Match.id)
+    candidates = list(
+        await session.scalars(
+            select(Match)
+            .where(Match.run_id == run_id, Match.status == MatchStatus.proposed.value)
+            .order_by(Match.id)
+        )
     )
+    needs = await need_rows(session, {p.need_id for p in candidates})
     # An area includes the villages under it.
     areas = set(await area_with_descendants(session, area_id)) if area_id else None
-    decided = []
-    for proposal in candidates.all():
-        need = await get_need(session, proposal.need_id)
+
+    def fits(need) -> bool:
         if (category and need.category != category) or (priority and need.priority != priority):
-            continue
-        if areas is not None and need.area_id not in areas:
-            continue
-        try:
-            decided.append(await decide(session, match_id=proposal.id, actor=actor))
-        except DomainError as exc:
-            raise BulkDecisionRefused(
-                _(
-                    "The proposal for “%(need)s” cannot be decided: %(reason)s Nothing was "
-                    "changed; decide that one alone, then try again."
-                )
-                % {"need": need.title, "reason": exc.message},
-                fields={"proposals": str(proposal.id)},
-            ) from exc
-    return decided
+            return False
+        return areas is None or need.area_id in areas
+
+    chosen = [p for p in candidates if fits(needs[p.need_id])]
+    if action == "accept":
+        entries = []
+        for proposal in chosen:
+            try:
+                before = await _decide_row(session, proposal, MatchStatus.accepted, actor)
+                await _commit_capacity(session, proposal)
+            except DomainError as exc:
+                raise _refused(needs[proposal.need_id], proposal, exc.message) from exc
+            entries.append((proposal.id, before, audit.snapshot(proposal)))
+    else:
+        entries = await _decline_all(session, chosen, needs, actor)
+    await _audit_decisions(session, actor, f"match.{action}", entries)
+    return chosen
+
+
+def _refused(need, proposal: Match, reason: str) -> BulkDecisionRefused:
+    return BulkDecisionRefused(
+        _(
+            "The proposal for “%(need)s” cannot be decided: %(reason)s Nothing was "
+            "changed; decide that one alone, then try again."
+        )
+        % {"need": need.title, "reason": reason},
+        fields={"proposals": str(proposal.id)},
+    )
+
+
+async def _decline_all(
+    session: AsyncSession, chosen: list[Match], needs: dict, actor: User
+) -> list[tuple[int, dict, dict]]:
+    """Decline many proposals with one conditional update per few thousand."""
+    now = utcnow()
+    entries, declined = [], set()
+    ids = [p.id for p in chosen]
+    for start in range(0, len(ids), _IDS_PER_UPDATE):
+        changed = await session.execute(
+            update(Match)
+            .where(
+                Match.id.in_(ids[start : start + _IDS_PER_UPDATE]),
+                Match.status == MatchStatus.proposed.value,
+            )
+            .values(status=MatchStatus.declined.value, decided_by_id=actor.id, decided_at=now)
+            .returning(Match.id)
+            .execution_options(synchronize_session=False)
+        )
+        declined.update(changed.scalars())
+    for proposal in chosen:
+        if proposal.id not in declined:  # decided by someone else meanwhile
+            await session.refresh(proposal)
+            reason = _("Only a proposed match can be decided; this one is %(status)s.") % {
+                "status": proposal.status
+            }
+            raise _refused(needs[proposal.need_id], proposal, reason)
+        before = audit.snapshot(proposal)
+        # The rows were changed below the ORM: their objects learn it without another write.
+        for name, value in (("status", MatchStatus.declined.value),
+                            ("decided_by_id", actor.id), ("decided_at", now)):  # fmt: skip
+            set_committed_value(proposal, name, value)
+        entries.append((proposal.id, before, audit.snapshot(proposal)))
+    return entries
+
+
+async def _audit_decisions(
+    session: AsyncSession, actor: User, action: str, entries: list[tuple[int, dict, dict]]
+) -> None:
+    """One audit row per decided proposal, written in one bulk insert."""
+    now = utcnow()
+    await bulk_insert(
+        session,
+        AuditEntry.__table__,
+        ("at", "actor_id", "action", "object_type", "object_id", "before", "after"),
+        ((now, actor.id, action, Match.__tablename__, match_id, before, after)
+         for match_id, before, after in entries),
+    )  # fmt: skip

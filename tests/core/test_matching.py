@@ -720,14 +720,14 @@ PLACES = [
 @pytest.mark.parametrize("place", PLACES)
 def test_spatial_index_keeps_every_pair_in_range_and_window(place):
 
-    from core import matching
+    from core.matching import arrays, candidates
 
     needs, offers = _spread_instance(5, *place)
     today = D0 + timedelta(days=4)
-    n, o = matching._need_arrays(needs, today), matching._offer_arrays(offers)
-    assert len(needs) * len(offers) > matching._SMALL_GROUP, "must exercise the index"
+    n, o = arrays.need_arrays(needs, today), arrays.offer_arrays(offers)
+    assert len(needs) * len(offers) > candidates._SMALL_GROUP, "must exercise the index"
     found = set()
-    for ni, oj in matching._candidate_pairs(n, o):
+    for ni, oj in candidates.candidate_pairs(n, o):
         found.update(zip(ni.tolist(), oj.tolist(), strict=True))
 
     def window_ok(nd: NeedInput, of: OfferInput) -> bool:
@@ -750,26 +750,35 @@ def test_spatial_index_keeps_every_pair_in_range_and_window(place):
 
 @pytest.mark.parametrize("place", PLACES)
 def test_spatial_index_gives_the_same_result_as_comparing_all_pairs(place, monkeypatch):
-    from core import matching
+    from core.matching import candidates
 
     needs, offers = _spread_instance(11, *place)
     indexed = match(needs, offers, today=D0 + timedelta(days=5))
-    monkeypatch.setattr(matching, "_SMALL_GROUP", 10**9)
+    monkeypatch.setattr(candidates, "_SMALL_GROUP", 10**9)
     assert match(needs, offers, today=D0 + timedelta(days=5)) == indexed
     assert indexed.proposals
 
 
 def test_candidates_come_in_bounded_chunks(monkeypatch):
-    from core import matching
+    from core.matching import arrays, candidates
 
-    monkeypatch.setattr(matching, "_CHUNK", 1000)
+    monkeypatch.setattr(candidates, "_CHUNK", 1000)
     needs, offers = _spread_instance(3, *PLACES[0])
-    n, o = matching._need_arrays(needs, None), matching._offer_arrays(offers)
-    chunks = list(matching._candidate_pairs(n, o))
+    n, o = arrays.need_arrays(needs, None), arrays.offer_arrays(offers)
+    chunks = list(candidates.candidate_pairs(n, o))
     assert len(chunks) > 3
     # A chunk overshoots only by the pairs of its last query (one offer and latitude row).
     assert max(len(ni) for ni, _ in chunks) < 1000 + len(needs)
-    monkeypatch.setattr(matching, "_CHUNK", 1 << 20)
+    monkeypatch.setattr(candidates, "_CHUNK", 1 << 20)
     small = match(needs, offers)
-    monkeypatch.setattr(matching, "_CHUNK", 1000)
+    monkeypatch.setattr(candidates, "_CHUNK", 1000)
     assert match(needs, offers) == small
+
+
+def test_volunteer_recommendations_judge_distance_and_windows_with_the_engines_code():
+    # Issue 12 item 6: the same functions, not a copy of them.
+    from core.matching import candidates, reasons
+    from volunteers.service import recommend
+
+    assert recommend.haversine_km is reasons.haversine_km is haversine_km
+    assert recommend.window_overlap is candidates.window_overlap is reasons.window_overlap

@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from core import matching
-from core.matching import PRIORITIES, NeedInput, OfferInput, haversine_km, match
+from core.matching import PRIORITIES, NeedInput, OfferInput, candidates, haversine_km, match
 
 D0 = date(2026, 11, 20)
 GROUPS = [("water", "litre"), ("water", "bottle"), ("shelter", "tent")]
@@ -115,7 +114,7 @@ def _lexicographic_lp(needs, offers, pairs):
     return served, answer.fun
 
 
-@pytest.mark.parametrize("small_group", [matching._SMALL_GROUP, 0], ids=["all-pairs", "index"])
+@pytest.mark.parametrize("small_group", [candidates._SMALL_GROUP, 0], ids=["all-pairs", "index"])
 @settings(
     max_examples=120,
     deadline=None,
@@ -124,7 +123,7 @@ def _lexicographic_lp(needs, offers, pairs):
 @given(instance=instances())
 def test_match_equals_an_independent_lexicographic_lp(instance, small_group, monkeypatch):
     # small_group 0 sends even the smallest group through the spatial index.
-    monkeypatch.setattr(matching, "_SMALL_GROUP", small_group)
+    monkeypatch.setattr(candidates, "_SMALL_GROUP", small_group)
     needs, offers, today = instance
     result = match(needs, offers, today=today)
     pairs = _eligible(needs, offers, today)
