@@ -78,9 +78,11 @@ async def needs_page(request: Request) -> Response:
     return await shared_page(
         request,
         "recovery/needs.html",
-        ("needs", versions),
+        "needs",
         build,
         cache_name="needs_list",
+        versions=versions,
+        source=None,
         block="results",
     )
 
@@ -113,9 +115,11 @@ async def need_page(request: Request) -> Response:
     return await shared_page(
         request,
         "recovery/need.html",
-        ("need", request.path_params["id"], versions),
+        ("need", request.path_params["id"]),
         build,
         cache_name="needs",
+        versions=versions,
+        source=None,
         size=1024,
         block="details",
     )
