@@ -93,32 +93,58 @@ async def shared_page(
     if shared is None:
         context, _until = await build()
         return await render(request, name, context, block=block)
+
+    async def make() -> tuple[bytes, datetime | None]:
+        context, until = await build()
+        return render_shared(request, name, context), until
+
+    body, until = await cached_once(request, cache_name, size, shared, make)
+    mark_shared(request, versions, source, until)
+    return shared_response(request, shared, body)
+
+
+async def cached_once(
+    request: Request,
+    cache_name: str,
+    size: int,
+    key: Hashable,
+    make: Callable[[], Awaitable[tuple[bytes, datetime | None]]],
+) -> tuple[bytes, datetime | None]:
+    """(bytes, valid until) from this process's cache `cache_name`, else from `make()`,
+    which concurrent requests for the same key wait for rather than each running it."""
     session = get_session(request)
-    pages = cache.local(session, cache_name, size)
-    hit = pages.get(shared)
+    found = cache.local(session, cache_name, size)
+    hit = found.get(key)
+    flights = cache.in_flight(session)
     if not _fresh(hit):
-        flights = cache.in_flight(session)
-        flight = flights.get(shared)
+        flight = flights.get(key)
         if flight is not None:
-            # Another request is building this very page: wait for it, not build it again.
+            # Another request is building this very answer: wait for it, not build it again.
             await flight.wait()
-            hit = pages.get(shared)
+            hit = found.get(key)
     if not _fresh(hit):
-        flight = flights[shared] = asyncio.Event()
+        flight = flights[key] = asyncio.Event()
         try:
-            context, until = await build()
-            hit = (render_shared(request, name, context), until)
-            pages.put(shared, hit)
+            hit = await make()
+            found.put(key, hit)
         finally:
-            # Waiters find the page, or (the build failed) build it themselves.
-            del flights[shared]
+            # Waiters find the answer, or (the build failed) build it themselves.
+            del flights[key]
             flight.set()
+    return hit
+
+
+def mark_shared(
+    request: Request, versions: tuple[int, int], source: int | None, until: datetime | None
+) -> None:
+    """Say that the response being made is the same for every anonymous caller and is right
+    while `versions` (of incident `source`, None: the platform's) hold and until `until`:
+    SharedFront may then answer repeats of the request with it."""
     front = request.scope.get(FRONT_KEY)
     if front is not None:
         front.source = VERSION_SOURCE_ALL if source is None else source
         front.versions = versions
-        front.until = hit[1]
-    return shared_response(request, shared, hit[0])
+        front.until = until
 
 
 VERSION_SOURCE_ALL = cache.VersionMemo.ALL

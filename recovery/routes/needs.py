@@ -13,7 +13,7 @@ from core.domain import gather
 from core.forms import form_page
 from core.i18n import _, ngettext
 from core.models import Role
-from core.pages import next_midnight, shared_page
+from core.pages import cached_once, mark_shared, next_midnight, shared_page
 from core.web import render
 from recovery.errors import LikelyDuplicate
 from recovery.models import Category, NeedStatus, Priority
@@ -38,6 +38,8 @@ from recovery.service.lookup import get_area, get_incident, get_need
 PAGE_SIZE = 50
 OFFICIALS = (Role.official,)
 CHOICES = {"categories": list(Category), "priorities": list(Priority)}
+# The list answers the same to everyone: nginx or a CDN may keep it as long as a shared page.
+API_CACHE = {"Cache-Control": "public, max-age=5"}
 
 
 def _filter_url(request: Request, query: NeedQuery) -> str:
@@ -223,12 +225,23 @@ async def list_needs(request: Request, query: NeedQuery):
     """Needs, most urgent first; filter by incident, area (with sub-areas), category, priority,
     status. Page on with `cursor` (each page's `next_cursor`): every page costs the same,
     however deep; `offset` still works, and is ignored when a cursor is given."""
-    found = await service.list_needs(get_session(request), query)
-    return NeedPage(
-        items=[NeedPublic.model_validate(need) for need, _area in found.rows],
-        total=found.total,
-        next_cursor=found.next_cursor,
-    )
+    session = get_session(request)
+    # Public fields only, the same for every caller: one answer per query and version.
+    versions = await cache.all_versions(session)
+
+    async def make():
+        found = await service.list_needs(session, query)
+        page = NeedPage(
+            items=[NeedPublic.model_validate(need) for need, _area in found.rows],
+            total=found.total,
+            next_cursor=found.next_cursor,
+        )
+        return page.model_dump_json().encode(), None
+
+    key = ("needs_api", query.model_dump_json(), versions)
+    body, until = await cached_once(request, "needs_api", 256, key, make)
+    mark_shared(request, versions, None, until)
+    return Response(body, media_type="application/json", headers=API_CACHE)
 
 
 async def get_need_api(request: Request):

@@ -129,3 +129,20 @@ async def test_concurrent_misses_build_the_page_once(app, client, seeded, monkey
     assert {a.status_code for a in answers} == {200}
     assert len({a.content for a in answers}) == 1
     assert len(calls) == 1
+
+
+async def test_the_needs_api_is_shared_and_a_write_shows_at_once(app, client, seeded, factory):
+    url = f"/api/v1/needs?incident_id={seeded.incident.id}&limit=5"
+    first = (await client.get(url)).json()
+    statements = Statements(app)
+    assert (await client.get(url)).json() == first and statements.count == 0
+    # The same answer with a bearer token (it holds no personal data), past the front.
+    user = await factory.user("volunteer")
+    signed = await client.get(url, headers=await factory.token(user))
+    assert signed.json() == first
+    async with app.state.database.transaction() as session:
+        need = await session.get(Need, first["items"][0]["id"])
+        need.title = "Renamed just now"
+    after = (await client.get(url)).json()
+    assert after["items"][0]["title"] == "Renamed just now"
+    assert after["total"] == first["total"]
