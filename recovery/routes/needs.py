@@ -33,7 +33,7 @@ from recovery.service.access import (
     viewer_can_act,
     viewer_is_official,
 )
-from recovery.service.lookup import get_area, get_incident, get_need
+from recovery.service.lookup import get_need
 
 PAGE_SIZE = 50
 OFFICIALS = (Role.official,)
@@ -91,12 +91,11 @@ async def needs_page(request: Request) -> Response:
 
 async def _need_page(request: Request) -> dict:
     session = get_session(request)
-    need = await get_need(session, request.path_params["id"])
-    incident = await get_incident(session, need.incident_id)
+    need, incident, area = await service.need_with_places(session, request.path_params["id"])
     return {
         "need": need,
         "incident": incident,
-        "area": await get_area(session, need.area_id) if need.area_id else None,
+        "area": area,
         "history": await service.need_history(session, need),
         "helpers": await gather("need.helpers", session, need.id),
         "can_edit": await viewer_can_act(request, incident.id),
