@@ -173,7 +173,7 @@ class SharedFront:
     200. When the memo has lapsed or moved on, the request goes the normal way, which reads
     the versions again and refreshes the entry."""
 
-    def __init__(self, app: ASGIApp, database: Database, size: int = 2048):
+    def __init__(self, app: ASGIApp, database: Database, size: int = 1024):
         self.app = app
         self.database = database
         self.size = size

@@ -121,7 +121,9 @@ async def need_page(request: Request) -> Response:
         cache_name="needs",
         versions=versions,
         source=None,
-        size=1024,
+        # A few needs are shared everywhere; the rest are read now and then, and each worker
+        # keeping thousands of them would cost it megabytes for few hits.
+        size=256,
         block="details",
     )
 

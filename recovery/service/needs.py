@@ -10,8 +10,8 @@ from core import audit, cache
 from core.clock import utcnow
 from core.errors import InvalidInput
 from core.events import publish
+from core.geo import haversine_km
 from core.i18n import _
-from core.matching import haversine_km
 from core.models import AuditEntry, User
 from recovery.errors import NeedNotFound, OverFulfilment
 from recovery.models import Area, Incident, Need, NeedStatus
