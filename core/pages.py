@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from jinja2_fragments import render_block
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,6 +57,46 @@ def render_shared(request: Request, name: str, context: dict[str, Any]) -> bytes
     for processor in templates.context_processors:
         context.update(processor(request))
     return templates.get_template(name).render(context).encode()
+
+
+def render_shared_block(request: Request, name: str, block: str, context: dict[str, Any]) -> str:
+    """One block of page `name` as every visitor gets it (no token, nobody's name)."""
+    shared_before = request.scope.get(SHARED_SCOPE_KEY)
+    request.scope[SHARED_SCOPE_KEY] = True
+    try:
+        templates = request.app.state.templates
+        context.setdefault("request", request)
+        for processor in templates.context_processors:
+            context.update(processor(request))
+        return render_block(templates.env, name, block, context)
+    finally:
+        request.scope[SHARED_SCOPE_KEY] = shared_before
+
+
+async def shared_block(
+    request: Request,
+    name: str,
+    block: str,
+    key: Hashable,
+    build: Build,
+    *,
+    cache_name: str,
+    versions: tuple[int, int],
+    size: int = 256,
+) -> Markup:
+    """Block `block` of page `name` when it is the same for everyone, signed in or not (a
+    list with no personal part): rendered once per key, versions, language and URL, and set
+    into each signed-in visitor's own page, whose frame (their name, their token, their
+    controls) is rendered for them."""
+    locale = request.scope.get("commons.locale", "en")
+    shared = (key, versions, locale, str(request.base_url), request.url.path, request.url.query)
+
+    async def make() -> tuple[bytes, datetime | None]:
+        context, until = await build()
+        return render_shared_block(request, name, block, context).encode(), until
+
+    body, _until = await cached_once(request, cache_name, size, shared, make)
+    return Markup(body.decode())
 
 
 def shared_response(request: Request, key: tuple, body: bytes) -> Response:

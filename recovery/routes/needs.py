@@ -13,8 +13,8 @@ from core.domain import gather
 from core.forms import form_page
 from core.i18n import _, ngettext
 from core.models import Role
-from core.pages import cached_once, mark_shared, next_midnight, shared_page
-from core.web import render
+from core.pages import cached_once, mark_shared, next_midnight, shared_block, shared_page
+from core.web import is_fragment_request, render
 from recovery.errors import LikelyDuplicate
 from recovery.models import Category, NeedStatus, Priority
 from recovery.schemas import (
@@ -77,6 +77,23 @@ async def needs_page(request: Request) -> Response:
         midnights = [next_midnight(i.time_zone) for i in incidents]
         return context, min(midnights, default=None)
 
+    if request.scope.get("commons.user") is not None and not is_fragment_request(request):
+        # Signed in: the list itself is everyone's (no personal part), the frame is theirs.
+        results = await shared_block(
+            request,
+            "recovery/needs.html",
+            "results",
+            "needs",
+            build,
+            cache_name="needs_results",
+            versions=versions,
+        )
+        context = {
+            "query": query,
+            "can_edit": await viewer_is_official(request),
+            "shared_results": results,
+        }
+        return await render(request, "recovery/needs.html", context)
     return await shared_page(
         request,
         "recovery/needs.html",
