@@ -95,6 +95,12 @@ TARGETS = {
     "shifts list": ("/volunteers/shifts?incident_id=1", None, 0.4),
 }
 P99_GOAL_MS = 250
+# The issue's other goals: the web workers' memory, the sign-up storm, and the dashboard on
+# SQLite (measured by the same bench run with a sqlite URL).
+RSS_GOAL_MB = 120
+SIGNUP_RATE_GOAL = 300
+SIGNUP_P99_GOAL_MS = 1000
+SQLITE_DASHBOARD_GOAL = 0.5
 
 # wrk's Lua hooks: a random id per request where the path has one, and a machine-readable
 # summary (percentiles in microseconds) instead of parsing wrk's human output.
@@ -584,6 +590,10 @@ def server_env(url: str, folder: Path) -> dict:
 # --- main ------------------------------------------------------------------------------------
 
 
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=DEFAULT_PG)
@@ -658,20 +668,28 @@ def main() -> int:
             s = target.summary()
             ratio = s.rps / base_rps if base_rps else 0.0
             goal = ""
-            if target.goal is not None:
-                met = ratio >= target.goal and s.p99_ms <= P99_GOAL_MS and not s.errors
-                verdict = "met" if met else "NOT met"
-                goal = f"≥ {target.goal:.1f}×, p99 ≤ {P99_GOAL_MS} ms: {verdict}"
+            wanted = target.goal
+            if not pg and target.name == "dashboard":
+                # On SQLite the issue asks the dashboard alone for its own ratio.
+                wanted = SQLITE_DASHBOARD_GOAL
+            elif not pg and wanted is not None:
+                wanted = None
+                goal = "(no goal on SQLite)"
+            if wanted is not None:
+                met = ratio >= wanted and s.p99_ms <= P99_GOAL_MS and not s.errors
+                goal = f"≥ {wanted:.1f}×, p99 ≤ {P99_GOAL_MS} ms: {_verdict(met)}"
             print(
                 f"{target.name:<14}{s.rps:>9.0f}{s.p50_ms:>9.1f}{s.p99_ms:>9.1f}"
                 f"{s.errors:>8}{ratio:>7.3f}×  {goal}"
             )
             failed |= bool(s.errors)
-        app_rss = ", ".join(f"{m:.0f}" for m in app.worker_rss_mb())
+        worker_rss = app.worker_rss_mb()
+        app_rss = ", ".join(f"{m:.0f}" for m in worker_rss)
         fortunes_rss = ", ".join(f"{m:.0f}" for m in fortunes.worker_rss_mb())
+        rss_met = max(worker_rss) <= RSS_GOAL_MB
         print(
-            f"\nworker RSS after load: commons {app_rss} MB (goal ≤ 120), "
-            f"Fortunes {fortunes_rss} MB"
+            f"\nworker RSS after load: commons {app_rss} MB (goal ≤ {RSS_GOAL_MB} MB each: "
+            f"{_verdict(rss_met)}), Fortunes {fortunes_rss} MB"
         )
         for server in servers:
             server.stop()
@@ -680,9 +698,12 @@ def main() -> int:
         if not args.no_storm:
             requests, shifts, capacity = size["storm"]
             print(f"\nsign-up storm: {requests} at once into {shifts} shifts of {capacity}")
+            storms = {}
             for workers in (1, 2):
                 storm_url = args.database_url if pg else url
-                r = asyncio.run(storm_once(storm_url, workers, size["storm"], folder))
+                r = storms[workers] = asyncio.run(
+                    storm_once(storm_url, workers, size["storm"], folder)
+                )
                 print(
                     f"  {workers} worker(s): {r['per_s']:.0f} sign-ups/s, p50 {r['p50']:.0f} ms, "
                     f"p99 {r['p99']:.0f} ms, confirmed {r['confirmed']} (expected "
@@ -690,6 +711,15 @@ def main() -> int:
                     + ("" if not r["problems"] else f"; FAILED: {'; '.join(r['problems'])}")
                 )
                 failed |= bool(r["problems"])
+            two, one = storms[2], storms[1]
+            print(
+                "  goals (2 workers): exactly "
+                f"{two['expected']} confirmed: {_verdict(two['confirmed'] == two['expected'])}; "
+                f"≥ {SIGNUP_RATE_GOAL} sign-ups/s: {_verdict(two['per_s'] >= SIGNUP_RATE_GOAL)}; "
+                f"p99 ≤ {SIGNUP_P99_GOAL_MS} ms: {_verdict(two['p99'] <= SIGNUP_P99_GOAL_MS)}; "
+                f"faster than 1 worker ({two['per_s'] / one['per_s']:.2f}×): "
+                f"{_verdict(two['per_s'] > one['per_s'])}"
+            )
     finally:
         for server in servers:
             server.stop()

@@ -32,6 +32,7 @@ from core.metrics import (
     metrics_endpoint,
 )
 from core.middleware import BodyLimitMiddleware, MultipartCSRFCheck, SecurityHeadersMiddleware
+from core.pages import SharedFront
 from core.safe_methods import SafeMethodGuard, SafeMethodMiddleware
 from core.settings import Settings
 from core.types import IdConvertor, TextConvertor
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.allowed_hosts
             else []
         ),
+        # Repeat anonymous views of shared pages, answered before the rest of the stack.
+        Middleware(SharedFront, database=database),
         Middleware(SecurityHeadersMiddleware, settings=settings),
         Middleware(GZipMiddleware, minimum_size=500),
         Middleware(BodyLimitMiddleware, settings=settings),

@@ -27,7 +27,7 @@ BUMPED_KEY = "commons.bumped"
 HINTS_KEY = "commons.incident_hints"
 CACHES_KEY = "commons.caches"
 TTL_KEY = "commons.version_ttl"
-# A session that must see every commit at once (a live update's refetch) skips the memo.
+# A session that must see every commit at once skips the memo: see `read_fresh`.
 FRESH_KEY = "commons.fresh_versions"
 GLOBAL = 0
 # Bookkeeping no public page shows: writing these never invalidates a public page.
@@ -65,6 +65,20 @@ _READ = text(
     "SELECT incident_id, sum(version) FROM public_versions WHERE incident_id IN (0, :id) "
     "GROUP BY incident_id"
 )
+
+
+def answers_live_update(headers) -> bool:
+    """Whether a request follows a live-update event: htmx's refetch after the stream's
+    `figures` event (it sends HX-Request). `headers` is Starlette's Headers or a plain dict."""
+    return "hx-request" in headers
+
+
+def read_fresh(session: AsyncSession | Session) -> None:
+    """The one rule for reading past this process's memo of the versions: a read that answers
+    a live-update event (the event stream's own figures, and htmx's refetch that follows one,
+    see `answers_live_update`) was woken by a commit, perhaps another worker's, which the memo
+    may not have seen yet; everything else may trust the memo for `public_version_ttl`."""
+    session.info[FRESH_KEY] = True
 
 
 def touch(session: AsyncSession | Session, incident_id: int | None = None) -> None:
@@ -250,7 +264,21 @@ def local(session: AsyncSession, name: str, size: int = 256) -> LRU:
     caches = session.info.get(CACHES_KEY)
     if caches is None:
         return LRU(0)
+    return local_of(caches, name, size)
+
+
+def local_of(caches: dict, name: str, size: int = 256) -> LRU:
+    """Cache `name` of one database's dict of caches (core.db.Database.caches)."""
     found = caches.get(name)
     if found is None:
         found = caches[name] = LRU(size)
     return found
+
+
+def in_flight(session: AsyncSession) -> dict:
+    """Keys being built right now in this process, each with the event that says it is done:
+    a page many visitors ask for at once is built once (core.pages.shared_page)."""
+    caches = session.info.get(CACHES_KEY)
+    if caches is None:
+        return {}
+    return caches.setdefault("in_flight", {})

@@ -146,11 +146,12 @@ class Database:
         # This process's open live-update streams, which commits on SQLite wake directly;
         # and one dict of this database's caches (core.cache.local), shared by its sessions.
         self.events = EventHub(settings)
+        self.caches: dict = {}
         info = {
             Extensions.INFO_KEY: self.extensions,
             SETTINGS_KEY: settings,
             HUB_KEY: self.events,
-            _cache.CACHES_KEY: {},
+            _cache.CACHES_KEY: self.caches,
             _cache.TTL_KEY: settings.public_version_ttl,
         }
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
@@ -330,9 +331,7 @@ def get_session(conn: HTTPConnection) -> AsyncSession:
         database: Database = conn.scope["commons.database"]
         write = conn.scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS")
         session = database.session(write=write)
-        if "hx-request" in conn.headers:
-            # An htmx refetch follows a live-update event, often of another worker's write:
-            # it reads the versions afresh rather than trust this worker's memo of them.
-            session.info[_cache.FRESH_KEY] = True
+        if _cache.answers_live_update(conn.headers):
+            _cache.read_fresh(session)
         conn.scope[SCOPE_KEY] = session
     return session

@@ -5,18 +5,30 @@ the URL, so a write makes a new key instead of a stale hit. Such a page carries 
 and sets no cookie, so it is the same bytes for everyone: `Cache-Control: public` lets nginx or
 a CDN keep it a few seconds, and its ETag answers a revalidation with 304. Signed-in visitors
 and htmx fragments get the page rendered for them as before.
+
+Two things keep a busy shared page cheap. A miss is built once: concurrent requests for the
+same key wait for the first one's rendering instead of each building it (a page shared
+everywhere at once would otherwise be built by every waiting request). And `SharedFront`,
+just inside the outermost middleware, answers a repeat anonymous request from the response
+last sent for the same URL and headers, as long as this process's memo of the versions it
+was built under still holds them (core/cache.py): no session, no routing, no database.
 """
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from jinja2_fragments import render_block
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import cache, clock
-from core.db import get_session
+from core.db import Database, get_session
+from core.metrics import STATE_KEY
 from core.web import SHARED_SCOPE_KEY, is_fragment_request, render
 
 # Browsers and nginx may reuse a shared page this long; the ETag revalidates it after.
@@ -47,6 +59,46 @@ def render_shared(request: Request, name: str, context: dict[str, Any]) -> bytes
     return templates.get_template(name).render(context).encode()
 
 
+def render_shared_block(request: Request, name: str, block: str, context: dict[str, Any]) -> str:
+    """One block of page `name` as every visitor gets it (no token, nobody's name)."""
+    shared_before = request.scope.get(SHARED_SCOPE_KEY)
+    request.scope[SHARED_SCOPE_KEY] = True
+    try:
+        templates = request.app.state.templates
+        context.setdefault("request", request)
+        for processor in templates.context_processors:
+            context.update(processor(request))
+        return render_block(templates.env, name, block, context)
+    finally:
+        request.scope[SHARED_SCOPE_KEY] = shared_before
+
+
+async def shared_block(
+    request: Request,
+    name: str,
+    block: str,
+    key: Hashable,
+    build: Build,
+    *,
+    cache_name: str,
+    versions: tuple[int, int],
+    size: int = 256,
+) -> Markup:
+    """Block `block` of page `name` when it is the same for everyone, signed in or not (a
+    list with no personal part): rendered once per key, versions, language and URL, and set
+    into each signed-in visitor's own page, whose frame (their name, their token, their
+    controls) is rendered for them."""
+    locale = request.scope.get("commons.locale", "en")
+    shared = (key, versions, locale, str(request.base_url), request.url.path, request.url.query)
+
+    async def make() -> tuple[bytes, datetime | None]:
+        context, until = await build()
+        return render_shared_block(request, name, block, context).encode(), until
+
+    body, _until = await cached_once(request, cache_name, size, shared, make)
+    return Markup(body.decode())
+
+
 def shared_response(request: Request, key: tuple, body: bytes) -> Response:
     """A shared page with its ETag, or 304 when the visitor already holds it."""
     etag = '"' + hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest() + '"'
@@ -56,6 +108,10 @@ def shared_response(request: Request, key: tuple, body: bytes) -> Response:
     return Response(body, media_type="text/html", headers=headers)
 
 
+def _fresh(hit) -> bool:
+    return hit is not None and (hit[1] is None or clock.utcnow() < hit[1])
+
+
 async def shared_page(
     request: Request,
     name: str,
@@ -63,25 +119,211 @@ async def shared_page(
     build: Build,
     *,
     cache_name: str,
+    versions: tuple[int, int],
+    source: int | None,
     size: int = 256,
     block: str | None = None,
 ) -> Response:
-    """Serve page `name` from this process's cache `cache_name` under `key` (which must hold
-    the versions of what it shows), or build and render it: `build()` gives the context and
+    """Serve page `name` from this process's cache `cache_name` under `key` and `versions`
+    (read before anything the page shows), or build and render it: `build()` gives the context and
     the instant the page stops being right without any write (None: only a write changes
-    it), e.g. the next local midnight for a page that marks overdue work."""
-    shared = shared_page_key(request, key)
+    it), e.g. the next local midnight for a page that marks overdue work.
+
+    `source` says whose `versions` they are: the incident's (`cache.versions`), or None for
+    the platform's (`cache.all_versions`); SharedFront checks them before answering a repeat."""
+    shared = shared_page_key(request, (key, versions))
     if shared is None:
         context, _until = await build()
         return await render(request, name, context, block=block)
-    pages = cache.local(get_session(request), cache_name, size)
-    hit = pages.get(shared)
-    if hit is not None and (hit[1] is None or clock.utcnow() < hit[1]):
-        return shared_response(request, shared, hit[0])
-    context, until = await build()
-    body = render_shared(request, name, context)
-    pages.put(shared, (body, until))
+
+    async def make() -> tuple[bytes, datetime | None]:
+        context, until = await build()
+        return render_shared(request, name, context), until
+
+    body, until = await cached_once(request, cache_name, size, shared, make)
+    mark_shared(request, versions, source, until)
     return shared_response(request, shared, body)
+
+
+async def cached_once(
+    request: Request,
+    cache_name: str,
+    size: int,
+    key: Hashable,
+    make: Callable[[], Awaitable[tuple[bytes, datetime | None]]],
+) -> tuple[bytes, datetime | None]:
+    """(bytes, valid until) from this process's cache `cache_name`, else from `make()`,
+    which concurrent requests for the same key wait for rather than each running it."""
+    session = get_session(request)
+    found = cache.local(session, cache_name, size)
+    hit = found.get(key)
+    flights = cache.in_flight(session)
+    if not _fresh(hit):
+        flight = flights.get(key)
+        if flight is not None:
+            # Another request is building this very answer: wait for it, not build it again.
+            await flight.wait()
+            hit = found.get(key)
+    if not _fresh(hit):
+        flight = flights[key] = asyncio.Event()
+        try:
+            hit = await make()
+            found.put(key, hit)
+        finally:
+            # Waiters find the answer, or (the build failed) build it themselves.
+            del flights[key]
+            flight.set()
+    return hit
+
+
+def mark_shared(
+    request: Request, versions: tuple[int, int], source: int | None, until: datetime | None
+) -> None:
+    """Say that the response being made is the same for every anonymous caller and is right
+    while `versions` (of incident `source`, None: the platform's) hold and until `until`:
+    SharedFront may then answer repeats of the request with it."""
+    front = request.scope.get(FRONT_KEY)
+    if front is not None:
+        front.source = VERSION_SOURCE_ALL if source is None else source
+        front.versions = versions
+        front.until = until
+
+
+VERSION_SOURCE_ALL = cache.VersionMemo.ALL
+FRONT_KEY = "commons.front"
+
+
+class _Front:
+    """What the shared page said about the response being sent (set by `shared_page`)."""
+
+    __slots__ = ("source", "versions", "until")
+
+    def __init__(self):
+        self.source = None
+        self.versions = None
+        self.until = None
+
+
+class SharedFront:
+    """Answers a repeat anonymous GET of a shared page from the response this process last
+    sent for it, while the memo of the versions it was built under still holds them.
+
+    Only requests that carry no sign-in (no session cookie, no bearer token) and are no htmx
+    request qualify, keyed by everything a shared page's bytes depend on: host, path, query,
+    Accept-Language (the language) and whether gzip is accepted. A response is kept only when
+    `shared_page` produced it (so it is the anonymous rendering, no cookie set) and answered
+    200. When the memo has lapsed or moved on, the request goes the normal way, which reads
+    the versions again and refreshes the entry."""
+
+    def __init__(self, app: ASGIApp, database: Database, size: int = 1024):
+        self.app = app
+        self.database = database
+        self.size = size
+
+    def _key(self, scope: Scope) -> tuple | None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return None
+        accept_language = accept_encoding = host = b""
+        for name, value in scope.get("headers") or ():
+            if name == b"cookie":
+                if b"commons_session=" in value:
+                    return None
+            elif name in (b"authorization", b"hx-request"):
+                return None
+            elif name == b"accept-language":
+                accept_language = value
+            elif name == b"accept-encoding":
+                accept_encoding = value
+            elif name == b"host":
+                host = value
+        return (
+            host,
+            scope.get("scheme"),
+            scope.get("root_path", ""),
+            scope["path"],
+            scope.get("query_string", b""),
+            accept_language,
+            b"gzip" in accept_encoding,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self._key(scope)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        entries = cache.local_of(self.database.caches, "front", self.size)
+        entry = entries.get(key)
+        if entry is not None and self._serve(scope, entry):
+            await self._send(scope, send, entry)
+            return
+        front = scope[FRONT_KEY] = _Front()
+        started: list[Message] = []
+        chunks: list[bytes] = []
+        # The versions known before the request: a commit of this process during it (none
+        # for a GET) must not let an older rendering be kept under a newer memo.
+        generation = self._memo_generation()
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.append(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        if (
+            front.versions is None
+            or not started
+            or started[0]["status"] != 200
+            or generation != self._memo_generation()
+        ):
+            return
+        headers = [(k, v) for k, v in started[0].get("headers", ()) if k != b"x-request-id"]
+        if any(k == b"set-cookie" for k, _v in headers):
+            return
+        observation = scope.get(STATE_KEY)
+        route = (observation.route, observation.root_path) if observation is not None else None
+        entries.put(
+            key,
+            (front.source, front.versions, front.until, headers, b"".join(chunks), route),
+        )
+
+    def _memo(self):
+        return self.database.caches.get("versions")
+
+    def _memo_generation(self):
+        memo = self._memo()
+        return None if memo is None else memo.generation
+
+    def _serve(self, scope: Scope, entry) -> bool:
+        source, versions, until, _headers, _body, _route = entry
+        memo = self._memo()
+        if memo is None or memo.get(source) != versions:
+            return False
+        return until is None or clock.utcnow() < until
+
+    async def _send(self, scope: Scope, send: Send, entry) -> None:
+        _source, _versions, _until, headers, body, route = entry
+        observation = scope.get(STATE_KEY)
+        if observation is not None and route is not None:
+            observation.route, observation.root_path = route
+        status = 200
+        etag = next((v for k, v in headers if k == b"etag"), None)
+        if etag is not None:
+            for name, value in scope.get("headers") or ():
+                if name == b"if-none-match" and etag in value:
+                    status = 304
+        if status == 304:
+            kept = [
+                (k, v)
+                for k, v in headers
+                if k not in (b"content-length", b"content-type", b"content-encoding")
+            ]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": body})
 
 
 def next_midnight(time_zone: str, now: datetime | None = None) -> datetime:

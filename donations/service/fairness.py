@@ -1,9 +1,16 @@
 """A run's fairness between areas: townships for the engine, and the trade-off the page shows."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.matching import GroupFairness
 from recovery.service import area_choices
+
+if TYPE_CHECKING:
+    # For annotations only: core.matching loads numpy, which web workers do without.
+    from core.matching import GroupFairness
 
 TOWNSHIP = "township"
 

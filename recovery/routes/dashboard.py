@@ -101,9 +101,11 @@ async def incident(request: Request) -> Response:
     return await shared_page(
         request,
         "recovery/public/incident.html",
-        ("dashboard", incident_id, *versions, providers),
+        ("dashboard", incident_id, providers),
         build,
         cache_name="dashboard",
+        versions=versions,
+        source=incident_id,
     )
 
 
@@ -157,9 +159,7 @@ async def incident_events(request: Request) -> Response:
     async def read() -> dict:
         # A short read of its own each time: the stream holds no connection while it waits.
         async with database.session(write=False) as session:
-            # Woken by a commit, perhaps another worker's: this worker's memo of the
-            # versions may not have seen it yet.
-            session.info[cache.FRESH_KEY] = True
+            cache.read_fresh(session)
             return await dashboard.public_figures(session, row, incident_today(row))
 
     return LiveResponse(database.events, subscription, read)

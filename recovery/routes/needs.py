@@ -13,8 +13,8 @@ from core.domain import gather
 from core.forms import form_page
 from core.i18n import _, ngettext
 from core.models import Role
-from core.pages import next_midnight, shared_page
-from core.web import render
+from core.pages import cached_once, mark_shared, next_midnight, shared_block, shared_page
+from core.web import is_fragment_request, render
 from recovery.errors import LikelyDuplicate
 from recovery.models import Category, NeedStatus, Priority
 from recovery.schemas import (
@@ -33,11 +33,13 @@ from recovery.service.access import (
     viewer_can_act,
     viewer_is_official,
 )
-from recovery.service.lookup import get_area, get_incident, get_need
+from recovery.service.lookup import get_need
 
 PAGE_SIZE = 50
 OFFICIALS = (Role.official,)
 CHOICES = {"categories": list(Category), "priorities": list(Priority)}
+# The list answers the same to everyone: nginx or a CDN may keep it as long as a shared page.
+API_CACHE = {"Cache-Control": "public, max-age=5"}
 
 
 def _filter_url(request: Request, query: NeedQuery) -> str:
@@ -75,24 +77,42 @@ async def needs_page(request: Request) -> Response:
         midnights = [next_midnight(i.time_zone) for i in incidents]
         return context, min(midnights, default=None)
 
+    if request.scope.get("commons.user") is not None and not is_fragment_request(request):
+        # Signed in: the list itself is everyone's (no personal part), the frame is theirs.
+        results = await shared_block(
+            request,
+            "recovery/needs.html",
+            "results",
+            "needs",
+            build,
+            cache_name="needs_results",
+            versions=versions,
+        )
+        context = {
+            "query": query,
+            "can_edit": await viewer_is_official(request),
+            "shared_results": results,
+        }
+        return await render(request, "recovery/needs.html", context)
     return await shared_page(
         request,
         "recovery/needs.html",
-        ("needs", versions),
+        "needs",
         build,
         cache_name="needs_list",
+        versions=versions,
+        source=None,
         block="results",
     )
 
 
 async def _need_page(request: Request) -> dict:
     session = get_session(request)
-    need = await get_need(session, request.path_params["id"])
-    incident = await get_incident(session, need.incident_id)
+    need, incident, area = await service.need_with_places(session, request.path_params["id"])
     return {
         "need": need,
         "incident": incident,
-        "area": await get_area(session, need.area_id) if need.area_id else None,
+        "area": area,
         "history": await service.need_history(session, need),
         "helpers": await gather("need.helpers", session, need.id),
         "can_edit": await viewer_can_act(request, incident.id),
@@ -113,10 +133,14 @@ async def need_page(request: Request) -> Response:
     return await shared_page(
         request,
         "recovery/need.html",
-        ("need", request.path_params["id"], versions),
+        ("need", request.path_params["id"]),
         build,
         cache_name="needs",
-        size=1024,
+        versions=versions,
+        source=None,
+        # A few needs are shared everywhere; the rest are read now and then, and each worker
+        # keeping thousands of them would cost it megabytes for few hits.
+        size=256,
         block="details",
     )
 
@@ -219,12 +243,23 @@ async def list_needs(request: Request, query: NeedQuery):
     """Needs, most urgent first; filter by incident, area (with sub-areas), category, priority,
     status. Page on with `cursor` (each page's `next_cursor`): every page costs the same,
     however deep; `offset` still works, and is ignored when a cursor is given."""
-    found = await service.list_needs(get_session(request), query)
-    return NeedPage(
-        items=[NeedPublic.model_validate(need) for need, _area in found.rows],
-        total=found.total,
-        next_cursor=found.next_cursor,
-    )
+    session = get_session(request)
+    # Public fields only, the same for every caller: one answer per query and version.
+    versions = await cache.all_versions(session)
+
+    async def make():
+        found = await service.list_needs(session, query)
+        page = NeedPage(
+            items=[NeedPublic.model_validate(need) for need, _area in found.rows],
+            total=found.total,
+            next_cursor=found.next_cursor,
+        )
+        return page.model_dump_json().encode(), None
+
+    key = ("needs_api", query.model_dump_json(), versions)
+    body, until = await cached_once(request, "needs_api", 256, key, make)
+    mark_shared(request, versions, None, until)
+    return Response(body, media_type="application/json", headers=API_CACHE)
 
 
 async def get_need_api(request: Request):

@@ -146,9 +146,11 @@ async def project_page(request: Request) -> Response:
     return await shared_page(
         request,
         TEMPLATE,
-        ("project", project_id, versions),
+        ("project", project_id),
         build,
         cache_name="projects",
+        versions=versions,
+        source=None,
         size=1024,
     )
 

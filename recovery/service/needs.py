@@ -10,10 +10,10 @@ from core import audit, cache
 from core.clock import utcnow
 from core.errors import InvalidInput
 from core.events import publish
+from core.geo import haversine_km
 from core.i18n import _
-from core.matching import haversine_km
 from core.models import AuditEntry, User
-from recovery.errors import OverFulfilment
+from recovery.errors import NeedNotFound, OverFulfilment
 from recovery.models import Area, Incident, Need, NeedStatus
 from recovery.schemas import NeedCreate, NeedQuery, NeedUpdate, need_cursor
 from recovery.service.access import ensure_can_act
@@ -266,6 +266,23 @@ async def update_need(
     )
     publish(session, need.incident_id, "need")
     return need
+
+
+async def need_with_places(
+    session: AsyncSession, need_id: int
+) -> tuple[Need, Incident, Area | None]:
+    """A need with its incident and area, in one statement (a need's page reads all three)."""
+    row = (
+        await session.execute(
+            select(Need, Incident, Area)
+            .join(Incident, Incident.id == Need.incident_id)
+            .outerjoin(Area, Area.id == Need.area_id)
+            .where(Need.id == need_id)
+        )
+    ).first()
+    if row is None:
+        raise NeedNotFound(_("No such need."), fields={"need_id": _("not found")})
+    return row[0], row[1], row[2]
 
 
 @dataclass

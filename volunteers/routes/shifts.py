@@ -118,9 +118,11 @@ async def shifts_page(request: Request) -> Response:
     return await shared_page(
         request,
         "volunteers/shifts.html",
-        ("shifts", versions),
+        "shifts",
         build,
         cache_name="shifts_list",
+        versions=versions,
+        source=None,
         block="results",
     )
 
