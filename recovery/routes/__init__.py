@@ -42,6 +42,7 @@ OFFICIALS = (Role.official,)
 nav: list = [
     NavItem(lazy_gettext("Needs"), "recovery:needs", order=20),
     NavItem(lazy_gettext("Projects"), "recovery:projects", roles=OFFICIALS, order=21),
+    NavItem(lazy_gettext("Our tasks"), "recovery:our_tasks", roles=(Role.ngo,), order=21),
     NavItem(lazy_gettext("Supervision"), "recovery:supervision", roles=OFFICIALS, order=22),
     NavItem(lazy_gettext("Reports"), "recovery:reports", order=23),
     NavItem(
