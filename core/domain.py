@@ -24,6 +24,9 @@ from starlette.types import Scope
 #   e.g. {"overdue_disclosures": [{organization_id, kind, id, title, due_on, days_late, ...}]}.
 # - "supervision.sections": per incident, a panel of the supervision board, {domain: {...}},
 #   shown with the template "<domain>/_supervision.html", e.g. residents' unanswered requests.
+# - "home.panels": per user id, what that person must do now, for their home page after
+#   sign-in: {domain: {...}} (or {} when the domain has nothing for their role), shown with
+#   the template "<domain>/_home.html", e.g. volunteers' next shifts, donations' gifts.
 Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
 # `async def hook(session, user, data)`: runs in the registration's transaction.
 RegisterHook = Callable[..., Awaitable[None]]

@@ -6,6 +6,7 @@ from core.models import Role
 from recovery.routes import (
     dashboard,
     exports,
+    home,
     imports,
     incidents,
     needs,
@@ -18,6 +19,7 @@ from recovery.routes import (
 
 routes: list = [
     *dashboard.routes,
+    *home.routes,
     *organizations.routes,
     *exports.routes,
     *incidents.routes,
@@ -39,7 +41,9 @@ api_routes: list = [
     *reports.api_routes,
 ]
 OFFICIALS = (Role.official,)
+SIGNED_IN = (Role.official, Role.ngo, Role.volunteer, Role.donor, Role.admin)
 nav: list = [
+    NavItem(lazy_gettext("My work"), "recovery:my_home", roles=SIGNED_IN, order=10),
     NavItem(lazy_gettext("Needs"), "recovery:needs", order=20),
     NavItem(lazy_gettext("Projects"), "recovery:projects", roles=OFFICIALS, order=21),
     NavItem(lazy_gettext("Our tasks"), "recovery:our_tasks", roles=(Role.ngo,), order=21),
