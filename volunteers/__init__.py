@@ -5,7 +5,7 @@ from pathlib import Path
 
 from core.domain import Domain, Periodic
 from volunteers import demo, routes, service
-from volunteers.service import home
+from volunteers.service import home, search
 
 DOMAIN = Domain(
     name="volunteers",
@@ -18,6 +18,7 @@ DOMAIN = Domain(
         "need.helpers": [service.need_helpers],
         "home.panels": [home.home_panel],
     },
+    search=[search.search],
     after_register=[service.on_register],
     account_deletion=[service.erase_volunteer_data],
     demo=demo.load,

@@ -13,6 +13,7 @@ from recovery.routes import (
     organizations,
     projects,
     reports,
+    search,
     supervision,
     tasks,
 )
@@ -29,6 +30,7 @@ routes: list = [
     *tasks.routes,
     *reports.routes,
     *supervision.routes,
+    *search.routes,
 ]
 api_routes: list = [
     *exports.api_routes,

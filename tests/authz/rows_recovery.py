@@ -92,6 +92,7 @@ ROWS = [
     row("POST /projects/{id:int}/milestones", OFFICIAL_A, id='project', body=b.milestone),
     row("POST /milestones/{id:int}/reach", OFFICIAL_A, id='milestone'),
     row("GET /home", SIGNED_IN),
+    row("GET /search", PUBLIC, query="?q=water"),
     row("GET /tasks/ours", ORGANIZERS),
     row("GET /tasks/{id:int}", PUBLIC, id='task'),
     row("POST /tasks/{id:int}", "L F F F F F F A F A F F", id='task'),
