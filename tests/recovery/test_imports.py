@@ -69,9 +69,7 @@ async def test_templates_download_with_human_headings(client):
     response = await client.get("/manage/imports/template.xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert tuple(c.value for c in sheet[1]) == HEADINGS
-    chinese = await client.get(
-        "/manage/imports/template.csv", headers={"Accept-Language": "zh-CN"}
-    )
+    chinese = await client.get("/manage/imports/template.csv", headers={"Accept-Language": "zh-CN"})
     header = next(csv.reader(io.StringIO(chinese.content.decode("utf-8-sig"))))
     assert header[0] == "标题 *" and all(not h.isascii() for h in header)
     assert (await client.get("/manage/imports/template.pdf")).status_code == 404
@@ -123,7 +121,8 @@ async def test_chinese_file_with_chinese_headings_gets_chinese_problems(client, 
     )
     page = html.fromstring((await client.get(response.headers["location"])).text)
     problems = [[td.text_content() for td in tr.xpath("td")] for tr in page.xpath("//tbody/tr")]
-    assert problems[0][:2] == ["3", "类别"] and problems[0][2].startswith("“住房”不是以下之一：住所")
+    assert problems[0][:2] == ["3", "类别"]
+    assert problems[0][2].startswith("“住房”不是以下之一：住所")
     assert problems[1][:2] == ["3", "优先级"] and "很高" in problems[1][2]
     assert len(problems) == 2
 
