@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from core import clock
 from core.cli import load_demo
-from core.demo import DEMO_PASSWORD
+from core.demo import DEMO_PASSWORD, PEOPLE
 from core.models import OrgKind, Role
 from residents.models import HelpRequest
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.asyncio
+EMAILS = {key: email for key, email, *_rest in PEOPLE}
 
 
 def _section(page, heading_id: str) -> str:
@@ -86,7 +87,7 @@ async def test_every_demo_role_gets_its_panels_in_both_languages(settings, clien
     }
     for role, ids in panels.items():
         client.cookies.clear()
-        await sign_in(client, f"{role}@demo.recovery.local", DEMO_PASSWORD)
+        await sign_in(client, EMAILS[role], DEMO_PASSWORD)
         for language, heading in (("en", "My work"), ("zh_Hans", "我的工作")):
             form = {"csrftoken": client.cookies["csrftoken"], "locale": language, "next": "/"}
             await client.post("/language", data=form)
@@ -98,6 +99,6 @@ async def test_every_demo_role_gets_its_panels_in_both_languages(settings, clien
             if contact:
                 assert contact not in response.text  # triage shows references, not people
     client.cookies.clear()
-    await sign_in(client, "volunteer@demo.recovery.local", DEMO_PASSWORD)
+    await sign_in(client, EMAILS["volunteer"], DEMO_PASSWORD)
     page = html.fromstring((await client.get("/home")).text)
     assert page.xpath("//section[h2[@id='h-next-shifts']]//li/a")
