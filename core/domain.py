@@ -24,7 +24,13 @@ from starlette.types import Scope
 #   e.g. {"overdue_disclosures": [{organization_id, kind, id, title, due_on, days_late, ...}]}.
 # - "supervision.sections": per incident, a panel of the supervision board, {domain: {...}},
 #   shown with the template "<domain>/_supervision.html", e.g. residents' unanswered requests.
+# - "home.panels": per user id, what that person must do now, for their home page after
+#   sign-in: {domain: {...}} (or {} when the domain has nothing for their role), shown with
+#   the template "<domain>/_home.html", e.g. volunteers' next shifts, donations' gifts.
 Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
+# `async def search(session, text, limit) -> list[SearchGroup]`: the domain's public records
+# whose words contain `text`, for the site-wide search box.
+Searcher = Callable[[AsyncSession, str, int], Awaitable[list["SearchGroup"]]]
 # `async def hook(session, user, data)`: runs in the registration's transaction.
 RegisterHook = Callable[..., Awaitable[None]]
 # `async def hook(session, user)`: removes or anonymizes the domain's personal data of a user.
@@ -43,6 +49,26 @@ class Periodic:
     job: str
     every: timedelta
     payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One found record: its title, a line about it, and the page it links to."""
+
+    title: str
+    route: str
+    params: Mapping[str, Any]
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SearchGroup:
+    """The hits of one kind of record (e.g. needs), the first `limit` of `total`."""
+
+    kind: str
+    label: Any
+    hits: Sequence[SearchHit]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -74,6 +100,8 @@ class Domain:
     jobs: Mapping[str, JobHandler] = field(default_factory=dict)
     # Jobs the workers enqueue on a schedule (each must be one of some domain's `jobs`).
     periodic: Sequence[Periodic] = ()
+    # What the site-wide search finds in this domain (public records only).
+    search: Sequence[Searcher] = ()
 
     @property
     def template_dir(self) -> Path:
@@ -100,6 +128,7 @@ class Extensions:
                     raise ValueError(f"job {name!r} registered twice")
                 self.jobs[name] = handler
         self.periodic = [p for d in self.domains for p in d.periodic]
+        self.searchers = [s for d in self.domains for s in d.search]
         for item in self.periodic:
             if item.job not in self.jobs:
                 raise ValueError(f"periodic job {item.job!r} has no handler")
@@ -110,6 +139,14 @@ class Extensions:
 
 
 _EMPTY = Extensions()
+
+
+async def search(session: AsyncSession, text: str, limit: int) -> list[SearchGroup]:
+    """Every domain's search groups for `text`, in the order the domains are listed."""
+    groups: list[SearchGroup] = []
+    for searcher in Extensions.of(session).searchers:
+        groups.extend(await searcher(session, text, limit))
+    return groups
 
 
 async def gather(kind: str, session: AsyncSession, object_id: int) -> dict[str, Any]:

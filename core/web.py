@@ -43,7 +43,7 @@ STATIC_DIR = ROOT / "static"
 # The platform shell's templates come first; each domain adds its own folder.
 SHELL_TEMPLATE_DIR = ROOT / "platform" / "templates"
 
-MACROS = ("field", "select", "grouped_select", "form_errors", "pager")
+MACROS = ("field", "select", "grouped_select", "form_errors", "pager", "point_picker")
 SHARED_SCOPE_KEY = "commons.shared_page"
 _HASHED = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
 
@@ -123,9 +123,6 @@ def make_templates(
         percent=fmt_percent,
         money=format_money,
     )
-    # Macros as globals, since a block rendered alone for htmx does not see the page's imports.
-    macros = env.get_template("_macros.html").module
-    env.globals.update({name: getattr(macros, name) for name in MACROS})
     env.globals.update(template_globals or {})
     env.globals["url_for"] = _url_for
     env.globals.update(
@@ -135,6 +132,10 @@ def make_templates(
         LOCALES=LOCALES,
         LOCALE_NAMES=LOCALE_NAMES,
     )
+    # Macros as globals, since a block rendered alone for htmx does not see the page's imports;
+    # made last, so the macros see the globals above (settings, static).
+    macros = env.get_template("_macros.html").module
+    env.globals.update({name: getattr(macros, name) for name in MACROS})
 
     def context(request: Request) -> dict[str, Any]:
         user = request.scope.get("commons.user")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from core.domain import Domain
 from donations import demo, labels, routes, service
-from donations.service import matching
+from donations.service import home, matching
 
 DOMAIN = Domain(
     name="donations",
@@ -18,6 +18,7 @@ DOMAIN = Domain(
         "need.helpers": [service.need_helpers],
         "organization.record": [service.organization_record],
         "supervision.items": [service.overdue_disclosures],
+        "home.panels": [home.home_panel],
     },
     account_deletion=[service.forget_donor],
     demo=demo.load,

@@ -6,7 +6,7 @@ from pathlib import Path
 from core import audit
 from core.domain import Domain, Periodic
 from recovery import demo, labels, routes
-from recovery.service import escalation, reminders
+from recovery.service import escalation, home, reminders, search
 
 DOMAIN = Domain(
     name="recovery",
@@ -15,6 +15,8 @@ DOMAIN = Domain(
     api_routes=routes.api_routes,
     nav=routes.nav,
     demo=demo.load,
+    providers={"home.panels": [home.home_panel]},
+    search=[search.search],
     template_globals={
         "L": labels.LABELS,
         "label": labels.label,

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from core.domain import Domain, Periodic
 from volunteers import demo, routes, service
+from volunteers.service import home, search
 
 DOMAIN = Domain(
     name="volunteers",
@@ -15,7 +16,9 @@ DOMAIN = Domain(
     providers={
         "incident.figures": [service.incident_figures],
         "need.helpers": [service.need_helpers],
+        "home.panels": [home.home_panel],
     },
+    search=[search.search],
     after_register=[service.on_register],
     account_deletion=[service.erase_volunteer_data],
     demo=demo.load,

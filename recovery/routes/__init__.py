@@ -6,18 +6,21 @@ from core.models import Role
 from recovery.routes import (
     dashboard,
     exports,
+    home,
     imports,
     incidents,
     needs,
     organizations,
     projects,
     reports,
+    search,
     supervision,
     tasks,
 )
 
 routes: list = [
     *dashboard.routes,
+    *home.routes,
     *organizations.routes,
     *exports.routes,
     *incidents.routes,
@@ -27,6 +30,7 @@ routes: list = [
     *tasks.routes,
     *reports.routes,
     *supervision.routes,
+    *search.routes,
 ]
 api_routes: list = [
     *exports.api_routes,
@@ -39,9 +43,12 @@ api_routes: list = [
     *reports.api_routes,
 ]
 OFFICIALS = (Role.official,)
+SIGNED_IN = (Role.official, Role.ngo, Role.volunteer, Role.donor, Role.admin)
 nav: list = [
+    NavItem(lazy_gettext("My work"), "recovery:my_home", roles=SIGNED_IN, order=10),
     NavItem(lazy_gettext("Needs"), "recovery:needs", order=20),
     NavItem(lazy_gettext("Projects"), "recovery:projects", roles=OFFICIALS, order=21),
+    NavItem(lazy_gettext("Our tasks"), "recovery:our_tasks", roles=(Role.ngo,), order=21),
     NavItem(lazy_gettext("Supervision"), "recovery:supervision", roles=OFFICIALS, order=22),
     NavItem(lazy_gettext("Reports"), "recovery:reports", order=23),
     NavItem(

@@ -17,7 +17,7 @@ from recovery.schemas import ImportJobPublic, NeedImport
 from recovery.service import imports as service
 from recovery.service import spreadsheets
 from recovery.service.access import require_official
-from recovery.service.incidents import incident_choices
+from recovery.service.incidents import incident_choices, list_areas
 from recovery.service.lookup import get_incident
 
 OFFICIALS = (Role.official,)
@@ -66,10 +66,15 @@ async def import_new(request: Request) -> Response:
 async def _job_page(request: Request, job_id: int, user) -> dict:
     session = get_session(request)
     job = await service.official_job(session, job_id, actor=user)
+    preview = (job.rows or [])[: spreadsheets.PREVIEW_ROWS] if job.status == "ready" else []
+    areas = {a.id: a.name for a in await list_areas(session, job.incident_id)} if preview else {}
     return {
         "job": job,
         "incident": await get_incident(session, job.incident_id),
         "processed": service.processed(job),
+        "preview": preview,
+        "area_names": areas,
+        "column_label": spreadsheets.column_label,
     }
 
 

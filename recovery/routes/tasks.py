@@ -6,7 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core import api, audit
-from core.auth import current_user, require
+from core.auth import current_user, require, user_organization
 from core.db import get_session
 from core.forms import form_page
 from core.models import Role
@@ -132,7 +132,18 @@ async def update_task(request: Request, body: TaskUpdate, user):
     return await service.task_details(session, task)
 
 
+async def our_tasks(request: Request) -> Response:
+    """Every task the signed-in member's organization is responsible for, overdue first."""
+    user = await require(request, Role.ngo, Role.official)
+    organization = await user_organization(request, user)
+    items = await service.organization_tasks(get_session(request), organization.id)
+    return await render(
+        request, "recovery/our_tasks.html", {"organization": organization, "items": items}
+    )
+
+
 routes = [
+    Route("/tasks/ours", our_tasks, name="our_tasks"),
     Route("/tasks/{id:int}", task_page, name="task"),
     Route("/tasks/{id:int}", task_update, methods=["POST"], name="task_update"),
     Route("/projects/{id:int}/tasks", task_new, methods=["POST"], name="task_new"),

@@ -6,6 +6,7 @@ from recovery.models import PRIORITY_RANK, Category, NeedStatus, Priority
 from recovery.schemas import NeedCreate, ProjectCreate, TaskCreate
 from recovery.service.access import acting_incident_ids, can_act, ensure_can_act
 from recovery.service.escalation import escalate
+from recovery.service.home import unserved_needs
 from recovery.service.incidents import (
     area_choices,
     area_with_descendants,
@@ -58,6 +59,7 @@ __all__ = [
     "list_incidents",
     "need_rows",
     "open_need_rows",
+    "unserved_needs",
     "open_needs",
     "project_tasks",
     "record_fulfilment",

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain import gather
@@ -20,6 +20,7 @@ from recovery.models import (
     TaskStatus,
 )
 from recovery.service.incidents import list_incidents
+from recovery.service.met import average_met, met_share_sum
 
 # Statuses the charts show; cancelled needs are counted apart and left out of "percent met".
 CHART_STATUSES = (NeedStatus.open, NeedStatus.partially_met, NeedStatus.met, NeedStatus.closed)
@@ -42,17 +43,13 @@ class NeedFigures:
 
     @property
     def percent_met(self) -> float | None:
-        """Average share of each need's quantity that is met (units differ between needs)."""
-        return self.met_share_sum / self.total if self.total else None
-
-
-def _met_share():
-    return func.sum(cast(Need.quantity_met, Float) / Need.quantity)
+        """The one "met" figure (recovery.service.met)."""
+        return average_met(self.met_share_sum, self.total)
 
 
 async def need_figures(session: AsyncSession, incident_id: int) -> NeedFigures:
     rows = await session.execute(
-        select(Need.category, Need.status, func.count(), _met_share())
+        select(Need.category, Need.status, func.count(), met_share_sum())
         .where(Need.incident_id == incident_id)
         .group_by(Need.category, Need.status)
     )
@@ -262,7 +259,7 @@ async def incident_summaries(
             Need.incident_id,
             func.count(),
             func.sum(case((Need.status == NeedStatus.met, 1), else_=0)),
-            _met_share(),
+            met_share_sum(),
         )
         .where(Need.incident_id.in_(ids), active)
         .group_by(Need.incident_id)
@@ -282,7 +279,7 @@ async def incident_summaries(
                 incident=incident,
                 needs=n,
                 needs_met=met or 0,
-                percent_met=(share or 0.0) / n if n else None,
+                percent_met=average_met(share, n),
                 projects=projects.get(incident.id, 0),
             )
         )

@@ -15,6 +15,7 @@ from recovery.errors import ReportNotFound
 from recovery.models import Need, NeedStatus, Project, Report, ReportStatus, Task, TaskStatus
 from recovery.schemas import ReportCreate, ReportQuery, ReportUpdate
 from recovery.service.access import acting_incident_ids, can_act, ensure_can_act, is_official
+from recovery.service.met import average_met, met_share_sum
 
 # Raw HTML in the source is shown as text, and nh3 cleans what Markdown itself produces.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -86,19 +87,18 @@ async def incident_figures(session: AsyncSession, incident_id: int) -> dict:
         select(
             Need.status,
             func.count(),
-            func.coalesce(func.sum(Need.quantity), 0),
-            func.coalesce(func.sum(Need.quantity_met), 0),
+            met_share_sum(),
         )
         .where(Need.incident_id == incident_id, Need.status != NeedStatus.cancelled)
         .group_by(Need.status)
     )
     by_status = {}
-    quantity = quantity_met = 0
-    for status, count, qty, met in need_rows.all():
+    share_sum = 0.0
+    for status, count, share in need_rows.all():
         by_status[status] = count
-        quantity += qty
-        quantity_met += met
+        share_sum += share or 0.0
     needs_total = sum(by_status.values())
+    average = average_met(share_sum, needs_total)
     task_rows = await session.execute(
         select(Task.status, func.count())
         .join(Project, Project.id == Task.project_id)
@@ -120,7 +120,8 @@ async def incident_figures(session: AsyncSession, incident_id: int) -> dict:
             "met_percent": round(100 * by_status.get(NeedStatus.met, 0) / needs_total, 1)
             if needs_total
             else 0.0,
-            "quantity_met_percent": round(100 * quantity_met / quantity, 1) if quantity else 0.0,
+            # The headline figure, as the dashboard shows it (recovery.service.met).
+            "average_met_percent": round(100 * average, 1) if average is not None else None,
         },
         "tasks": {
             "total": sum(tasks.values()),

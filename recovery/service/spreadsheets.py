@@ -9,8 +9,9 @@ from zipfile import BadZipFile
 from pydantic import ValidationError
 
 from core.errors import InvalidInput, error_message
-from core.i18n import _
-from recovery.models import Area, Category, Priority
+from core.i18n import LOCALES, _, using_locale
+from recovery.labels import CATEGORY, FIELDS, PRIORITY
+from recovery.models import Area
 from recovery.schemas import NeedCreate
 
 COLUMNS = (
@@ -26,6 +27,10 @@ COLUMNS = (
     "description",
 )
 REQUIRED_COLUMNS = {"title", "category", "quantity", "unit", "priority", "needed_by"}
+# A column's heading as people read it; the file may use these (in any language) or the codes.
+COLUMN_LABELS = {column: FIELDS["area_id" if column == "area" else column] for column in COLUMNS}
+# Columns whose cells hold a code, written as the code or as its label in any language.
+CODED = {"category": CATEGORY, "priority": PRIORITY}
 MAX_ROWS = 50_000
 EXAMPLE = (
     "Family tents",
@@ -39,13 +44,50 @@ EXAMPLE = (
     "114.3055",
     "For families whose houses collapsed",
 )
+# Shown beside the rows to import, at most this many.
+PREVIEW_ROWS = 50
+
+
+def _key(text: Any) -> str:
+    return " ".join(str(text).replace("*", " ").split()).casefold()
+
+
+def _spellings(names: dict) -> dict[str, str]:
+    """Each code and its label in every language, as typed by someone (any case) -> the code."""
+    found: dict[str, str] = {}
+    for code, text in names.items():
+        found[_key(code)] = code
+        found[_key(code.replace("_", " "))] = code
+        for locale in LOCALES:
+            with using_locale(locale):
+                found[_key(text)] = code
+    return found
+
+
+def column_label(column: str) -> str:
+    found = COLUMN_LABELS.get(column)
+    return str(found) if found is not None else column
+
+
+def template_header() -> list[str]:
+    """The headings in the reader's language, the required ones marked with *."""
+    return [column_label(c) + (" *" if c in REQUIRED_COLUMNS else "") for c in COLUMNS]
+
+
+def template_example() -> list[Any]:
+    """The example row with category and priority in words, as the pages show them."""
+    row = list(EXAMPLE)
+    for column, names in CODED.items():
+        index = COLUMNS.index(column)
+        row[index] = str(names[row[index]])
+    return row
 
 
 def template_csv() -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    writer.writerow(EXAMPLE)
+    writer.writerow(template_header())
+    writer.writerow(template_example())
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -57,12 +99,11 @@ def template_xlsx() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "needs"
-    sheet.append(list(COLUMNS))
-    sheet.append(list(EXAMPLE))
-    for column, values in (("B", Category), ("E", Priority)):
-        rule = DataValidation(
-            type="list", formula1='"' + ",".join(v.value for v in values) + '"', allow_blank=False
-        )
+    sheet.append(template_header())
+    sheet.append(template_example())
+    for column, names in (("B", CATEGORY), ("E", PRIORITY)):
+        choices = ",".join(str(text) for text in names.values())
+        rule = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=False)
         sheet.add_data_validation(rule)
         rule.add(f"{column}2:{column}{MAX_ROWS + 1}")
     for letter, width in zip("ABCDEFGHIJ", (30, 18, 10, 12, 10, 12, 20, 10, 10, 40), strict=True):
@@ -123,8 +164,9 @@ def read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
         ) from exc
     if not raw:
         raise InvalidInput(_("The file is empty."), fields={"file": _("empty")})
-    header = [str(h).strip().lower() if h is not None else "" for h in raw[0]]
-    missing = sorted(REQUIRED_COLUMNS - set(header))
+    columns = _spellings(COLUMN_LABELS)
+    header = [columns.get(_key(h), "") if h is not None else "" for h in raw[0]]
+    missing = [column_label(c) for c in COLUMNS if c in REQUIRED_COLUMNS - set(header)]
     if missing:
         raise InvalidInput(
             _("Columns missing from the first row: %(names)s.") % {"names": ", ".join(missing)},
@@ -157,6 +199,7 @@ def validate_rows(
     for area in areas:
         by_name.setdefault(area.name.strip().lower(), []).append(area)
     by_id = {area.id: area for area in areas}
+    spellings = {column: _spellings(names) for column, names in CODED.items()}
     valid: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for number, record in rows:
@@ -175,7 +218,21 @@ def validate_rows(
                     problems["area"] = _("several areas have this name; use the area's number")
                 else:
                     problems["area"] = _("no such area in this incident")
-        data = {k: v for k, v in record.items() if k != "area" and v is not None}
+        for column, names in spellings.items():
+            value = record.get(column)
+            if value is None:
+                continue
+            if _key(value) in names:
+                record[column] = names[_key(value)]
+            else:
+                choices = ", ".join(str(text) for text in CODED[column].values())
+                problems[column] = _("“%(value)s” is not one of: %(choices)s") % {
+                    "value": value,
+                    "choices": choices,
+                }
+        data = {
+            k: v for k, v in record.items() if k != "area" and k not in problems and v is not None
+        }
         data["incident_id"] = incident_id
         data["area_id"] = area.id if area else None
         try:

@@ -9,7 +9,7 @@ from core.errors import Forbidden, InvalidInput
 from core.events import publish
 from core.i18n import _
 from core.models import User
-from recovery.models import Project, Task, TaskStatus
+from recovery.models import Incident, Project, Task, TaskStatus
 from recovery.schemas import OFFICIAL_TASK_FIELDS, TaskCreate, TaskUpdate
 from recovery.service.access import (
     can_act,
@@ -151,3 +151,40 @@ def task_view(task: Task, names: dict[int, str]) -> dict:
 async def task_details(session: AsyncSession, task: Task) -> dict:
     """One task as the API shows it, with its responsible organization's name."""
     return task_view(task, await organization_names(session, {task.responsible_org_id}))
+
+
+async def organization_tasks(session: AsyncSession, organization_id: int) -> list[dict]:
+    """Every task the organization is responsible for, with its project and incident: open
+    overdue work first (most days late first), then open work by due date, then done work."""
+    rows = (
+        await session.execute(
+            select(Task, Project, Incident)
+            .join(Project, Project.id == Task.project_id)
+            .join(Incident, Incident.id == Project.incident_id)
+            .where(Task.responsible_org_id == organization_id)
+        )
+    ).all()
+    items = []
+    for task, project, incident in rows:
+        today = incident_today(incident)
+        done = task.status == TaskStatus.done
+        days_late = 0 if done else max((today - task.due_on).days, 0)
+        items.append(
+            {
+                "task": task,
+                "project": project,
+                "incident": incident,
+                "today": today,
+                "days_late": days_late,
+                "due_in": None if done else (task.due_on - today).days,
+            }
+        )
+    items.sort(
+        key=lambda i: (
+            i["task"].status == TaskStatus.done,
+            -i["days_late"],
+            i["task"].due_on,
+            i["task"].id,
+        )
+    )
+    return items

@@ -41,3 +41,27 @@ document.addEventListener("htmx:beforeRequest", () => {
     flash.hidden = true;
   }
 });
+
+// On a phone a table becomes one card per row (the CSS of `.table.stack`): each cell is
+// labelled with its column's heading. Without this script the table scrolls in its region.
+function stackTables(root) {
+  for (const table of root.querySelectorAll("table.table:not([data-keep-table])")) {
+    const heads = [];
+    for (const th of table.querySelectorAll("thead tr:last-child th")) {
+      const span = Number(th.getAttribute("colspan") || 1);
+      for (let i = 0; i < span; i++) heads.push(th.textContent.trim());
+    }
+    for (const row of table.querySelectorAll("tbody tr, tfoot tr")) {
+      let column = 0;
+      for (const cell of row.children) {
+        if (!cell.hasAttribute("data-label") && heads[column]) {
+          cell.setAttribute("data-label", heads[column]);
+        }
+        column += Number(cell.getAttribute("colspan") || 1);
+      }
+    }
+    table.classList.add("stack");
+  }
+}
+document.addEventListener("DOMContentLoaded", () => stackTables(document));
+document.addEventListener("htmx:afterSettle", (event) => stackTables(event.target.closest("table")?.parentElement || event.target));

@@ -1,21 +1,8 @@
-// The help form's map point: "use my location" and a map loaded only when asked for, so a
-// weak connection downloads nothing it does not use. Without JavaScript the two number
-// fields stay as they are.
+// A map point for any form with latitude and longitude fields ([data-point-picker]): "use my
+// location" and a map loaded only when asked for, so a weak connection downloads nothing it
+// does not use. Without JavaScript the two number fields stay as they are, typed by hand.
 (function () {
   "use strict";
-  const box = document.querySelector("[data-point-picker]");
-  if (!box) return;
-  const lat = box.querySelector("[name=lat]");
-  const lon = box.querySelector("[name=lon]");
-  const status = box.querySelector("[data-point-status]");
-  const tools = box.querySelector("[data-point-tools]");
-  tools.hidden = false;
-
-  function set(la, lo) {
-    lat.value = la.toFixed(5);
-    lon.value = lo.toFixed(5);
-    status.textContent = box.dataset.chosen + " " + lat.value + ", " + lon.value;
-  }
 
   function load(tag, attrs) {
     return new Promise((resolve, reject) => {
@@ -27,39 +14,83 @@
     });
   }
 
-  box.querySelector("[data-locate]").addEventListener("click", () => {
-    if (!navigator.geolocation) return;
-    status.textContent = box.dataset.locating;
-    navigator.geolocation.getCurrentPosition(
-      (pos) => set(pos.coords.latitude, pos.coords.longitude),
-      () => { status.textContent = box.dataset.failed; },
-      { enableHighAccuracy: true, timeout: 15000 },
-    );
-  });
+  let leaflet = null;
+  function leafletFrom(box) {
+    if (window.L) return Promise.resolve(window.L);
+    leaflet = leaflet || Promise.all([
+      load("link", { rel: "stylesheet", href: box.dataset.css }),
+      load("script", { src: box.dataset.js }),
+    ]).then(() => window.L);
+    return leaflet;
+  }
 
-  box.querySelector("[data-open-map]").addEventListener("click", async (event) => {
-    event.target.disabled = true;
-    try {
-      await Promise.all([
-        load("link", { rel: "stylesheet", href: box.dataset.css }),
-        load("script", { src: box.dataset.js }),
-      ]);
-    } catch (e) {
-      status.textContent = box.dataset.failed;
-      return;
-    }
-    const L = window.L;
-    const holder = document.createElement("div");
-    holder.className = "point-map";
-    box.appendChild(holder);
-    const start = lat.value && lon.value ? [+lat.value, +lon.value] : [+box.dataset.lat, +box.dataset.lon];
-    const map = L.map(holder).setView(start, lat.value ? 15 : 11);
-    L.tileLayer(box.dataset.tiles, { attribution: box.dataset.attribution, maxZoom: 18 }).addTo(map);
+  function setUp(box) {
+    if (box.dataset.ready) return;
+    box.dataset.ready = "1";
+    const lat = box.querySelector("[name=lat]");
+    const lon = box.querySelector("[name=lon]");
+    const status = box.querySelector("[data-point-status]");
+    const tools = box.querySelector("[data-point-tools]");
+    if (!lat || !lon || !tools) return;
+    tools.hidden = false;
     let marker = null;
-    map.on("click", (e) => {
-      if (marker) marker.setLatLng(e.latlng);
-      else marker = L.circleMarker(e.latlng, { radius: 8 }).addTo(map);
-      set(e.latlng.lat, e.latlng.lng);
+    let map = null;
+
+    function set(la, lo) {
+      lat.value = la.toFixed(5);
+      lon.value = lo.toFixed(5);
+      status.textContent = box.dataset.chosen + " " + lat.value + ", " + lon.value;
+      lat.dispatchEvent(new Event("change", { bubbles: true }));
+      if (map) place([la, lo]);
+    }
+
+    function place(at) {
+      if (marker) marker.setLatLng(at);
+      else marker = window.L.circleMarker(at, { radius: 8 }).addTo(map);
+    }
+
+    box.querySelector("[data-locate]").addEventListener("click", () => {
+      if (!navigator.geolocation) return;
+      status.textContent = box.dataset.locating;
+      navigator.geolocation.getCurrentPosition(
+        (pos) => set(pos.coords.latitude, pos.coords.longitude),
+        () => { status.textContent = box.dataset.failed; },
+        { enableHighAccuracy: true, timeout: 15000 },
+      );
     });
-  });
+
+    box.querySelector("[data-open-map]").addEventListener("click", async (event) => {
+      event.target.disabled = true;
+      let L;
+      try {
+        L = await leafletFrom(box);
+      } catch (e) {
+        status.textContent = box.dataset.failed;
+        return;
+      }
+      const holder = document.createElement("div");
+      holder.className = "point-map";
+      box.appendChild(holder);
+      const typed = lat.value !== "" && lon.value !== "";
+      const known = box.dataset.lat !== undefined && box.dataset.lat !== "";
+      const start = typed ? [+lat.value, +lon.value] : known ? [+box.dataset.lat, +box.dataset.lon] : [20, 0];
+      map = L.map(holder).setView(start, typed ? 15 : known ? 11 : 2);
+      L.tileLayer(box.dataset.tiles, { attribution: box.dataset.attribution, maxZoom: 18 }).addTo(map);
+      if (typed) place(start);
+      map.on("click", (e) => set(e.latlng.lat, e.latlng.lng));
+      // Typed coordinates move the point too.
+      for (const input of [lat, lon]) {
+        input.addEventListener("input", () => {
+          if (lat.value !== "" && lon.value !== "") place([+lat.value, +lon.value]);
+        });
+      }
+    });
+  }
+
+  function all(root) {
+    for (const box of root.querySelectorAll("[data-point-picker]")) setUp(box);
+  }
+  all(document);
+  // Forms that htmx swaps in (e.g. after a refused submit) get their tools again.
+  document.addEventListener("htmx:afterSettle", (event) => all(event.target));
 })();

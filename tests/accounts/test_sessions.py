@@ -70,7 +70,7 @@ async def test_htmx_request_with_csrf_header_is_accepted(client, factory):
         headers={"x-csrftoken": token, "HX-Request": "true"},
     )
     assert response.status_code == 204
-    assert response.headers["HX-Redirect"] == "http://testserver/account"
+    assert response.headers["HX-Redirect"] == "http://testserver/home"
 
 
 async def _opens_account(app, cookie: str) -> bool:

@@ -1,7 +1,15 @@
 """Authorization rows for recovery: incidents, needs, imports, projects, tasks, reports."""
 
 from tests.authz import bodies as b
-from tests.authz.matrix import OFFICIAL, OFFICIAL_A, OFFICIAL_A_OR_ADMIN, PUBLIC, row
+from tests.authz.matrix import (
+    OFFICIAL,
+    OFFICIAL_A,
+    OFFICIAL_A_OR_ADMIN,
+    ORGANIZERS,
+    PUBLIC,
+    SIGNED_IN,
+    row,
+)
 
 # fmt: off
 # Columns: an v1 v2 d1 d2 np op nA nB oA oB ad (see tests/authz/matrix.py).
@@ -84,6 +92,9 @@ ROWS = [
     row("POST /projects/{id:int}/edit", OFFICIAL_A, id='project'),
     row("POST /projects/{id:int}/milestones", OFFICIAL_A, id='project', body=b.milestone),
     row("POST /milestones/{id:int}/reach", OFFICIAL_A, id='milestone'),
+    row("GET /home", SIGNED_IN),
+    row("GET /search", PUBLIC, query="?q=water"),
+    row("GET /tasks/ours", ORGANIZERS),
     row("GET /tasks/{id:int}", PUBLIC, id='task'),
     row("POST /tasks/{id:int}", "L F F F F F F A F A F F", id='task'),
     row("POST /projects/{id:int}/tasks", OFFICIAL_A, id='project', body=b.task),

@@ -226,7 +226,7 @@ def test_sign_up_in_one_browser_updates_the_dashboard_in_another_through_nginx(
     volunteer.find_element(By.ID, "f-email").send_keys("volunteer@demo.example.org")
     volunteer.find_element(By.ID, "f-password").send_keys(DEMO_PASSWORD)
     volunteer.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-    WebDriverWait(volunteer, 10).until(ec.url_contains("/account"))
+    WebDriverWait(volunteer, 10).until(ec.url_contains("/home"))
     shifts = ("Translation desk at the registration point", "Debris clearing in Willow Village")
     for count, (web, title) in enumerate(zip((first, second), shifts, strict=True), start=1):
         _sign_up(volunteer, web, title)

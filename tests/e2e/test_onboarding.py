@@ -18,7 +18,7 @@ def _sign_in(driver, base, email, password):
     driver.find_element(By.ID, "f-email").send_keys(email)
     driver.find_element(By.ID, "f-password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-    _wait(driver, ec.url_contains("/account"))
+    _wait(driver, ec.url_contains("/home"))
 
 
 def test_ngo_member_is_pending_until_an_admin_verifies(server, browser):
@@ -46,7 +46,8 @@ def test_ngo_member_is_pending_until_an_admin_verifies(server, browser):
 
     browser.delete_all_cookies()
     _sign_in(browser, server, "tian@e2e.example.org", "a long enough password")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "My account"
+    # Verified, the member lands on the organization's work.
+    assert browser.find_element(By.TAG_NAME, "h1").text == "My work"
     assert "Hill Town Relief" in browser.page_source
 
 

@@ -5,6 +5,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from lxml import html
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
@@ -53,15 +54,94 @@ async def official_browser(client, factory):
     return await csrf_token(client, "/manage/imports/new")
 
 
-async def test_templates_download_with_the_columns(client):
+HEADINGS = (
+    "Title *", "Category *", "Quantity *", "Unit *", "Priority *", "Needed by *", "Area",
+    "Latitude", "Longitude", "Description",
+)  # fmt: skip
+
+
+async def test_templates_download_with_human_headings(client):
     response = await client.get("/manage/imports/template.csv")
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
-    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert tuple(header) == COLUMNS
+    header, example = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[:2]
+    assert tuple(header) == HEADINGS
+    assert example[1:5] == ["Shelter", "40", "tents", "High"]
     response = await client.get("/manage/imports/template.xlsx")
     sheet = load_workbook(io.BytesIO(response.content)).active
-    assert tuple(c.value for c in sheet[1]) == COLUMNS
+    assert tuple(c.value for c in sheet[1]) == HEADINGS
+    chinese = await client.get("/manage/imports/template.csv", headers={"Accept-Language": "zh-CN"})
+    header = next(csv.reader(io.StringIO(chinese.content.decode("utf-8-sig"))))
+    assert header[0] == "标题 *" and all(not h.isascii() for h in header)
     assert (await client.get("/manage/imports/template.pdf")).status_code == 404
+
+
+async def test_headings_and_words_in_either_language_and_any_case(db, setup):
+    rows = [
+        ("Tents", "Shelter", 10, "tents", "HIGH", SOON, "willow village", "", "", ""),
+        ("Rice", "食品", 20, "bags", "中", SOON, "Willow Village", "", "", ""),
+        ("Pumps", "water and sanitation", 3, "pumps", "critical", SOON, "", "30.6", "114.3", ""),
+    ]
+    for headings in (HEADINGS, [h.upper() for h in COLUMNS]):
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows([headings, *rows])
+        job = await preview(
+            db,
+            incident_id=setup.incident["id"],
+            filename="n.csv",
+            data=buffer.getvalue().encode(),
+            actor=setup.official,
+        )
+        assert job.errors == [] and job.status == "ready"
+        assert [(r["category"], r["priority"]) for r in job.rows] == [
+            ("shelter", "high"),
+            ("food", "medium"),
+            ("water_sanitation", "critical"),
+        ]
+
+
+async def test_chinese_file_with_chinese_headings_gets_chinese_problems(client, factory, setup):
+    token = await official_browser(client, factory)
+    await client.post("/language", data={"csrftoken": token, "locale": "zh_Hans", "next": "/"})
+    # The headings of the Chinese template, as an office would fill it in.
+    template = await client.get("/manage/imports/template.csv")
+    headings = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
+    assert headings[:2] == ["标题 *", "类别 *"]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(
+        [
+            headings,
+            ["帐篷", "住所", 10, "顶", "高", SOON, "Willow Village", "", "", ""],
+            ["棉被", "住房", 10, "床", "很高", SOON, "Willow Village", "", "", ""],
+        ]
+    )
+    response = await client.post(
+        "/manage/imports/new",
+        data={"csrftoken": token, "incident_id": str(setup.incident["id"])},
+        files={"file": ("n.csv", buffer.getvalue().encode(), "text/csv")},
+    )
+    page = html.fromstring((await client.get(response.headers["location"])).text)
+    problems = [[td.text_content() for td in tr.xpath("td")] for tr in page.xpath("//tbody/tr")]
+    assert problems[0][:2] == ["3", "类别"]
+    assert problems[0][2].startswith("“住房”不是以下之一：住所")
+    assert problems[1][:2] == ["3", "优先级"] and "很高" in problems[1][2]
+    assert len(problems) == 2
+
+
+async def test_a_valid_file_shows_the_rows_that_will_be_written(client, factory, setup):
+    token = await official_browser(client, factory)
+    rows = [good_row(i) for i in range(60)]
+    response = await client.post(
+        "/manage/imports/new",
+        data={"csrftoken": token, "incident_id": str(setup.incident["id"])},
+        files={"file": ("n.csv", csv_bytes(rows), "text/csv")},
+    )
+    page = html.fromstring((await client.get(response.headers["location"])).text)
+    shown = page.xpath("//table[@id='import-preview']/tbody/tr")
+    assert len(shown) == 50
+    first = [td.text_content().strip() for td in shown[0].xpath("td")]
+    assert first[:6] == ["2", "Tents batch 0", "Shelter", "10 tents", "High", first[5]]
+    assert first[6] == "Willow Village" and first[7] == "30.6300, 114.3300"
+    assert "The first 50 of 60 rows." in page.text_content()
 
 
 async def test_preview_reports_every_bad_row_and_writes_nothing(db, client, factory, setup):

@@ -43,7 +43,8 @@ async def login_page(request: Request) -> Response:
 
     async def signed_in(user: User) -> str:
         await sign_in(request, user)
-        return safe_next(next_path, str(request.url_for("accounts:account")))
+        # Each role lands on its work for the day (the page says what waits for it).
+        return safe_next(next_path, str(request.url_for("recovery:my_home")))
 
     return await form_page(
         request,
