@@ -6,7 +6,7 @@ from pathlib import Path
 from core.domain import Domain, Periodic
 from residents import demo, routes, service
 from residents.models import STATUS, VULNERABLE
-from residents.service import supervision, surveys
+from residents.service import progress, supervision, surveys
 
 DOMAIN = Domain(
     name="residents",
@@ -17,6 +17,8 @@ DOMAIN = Domain(
     providers={
         "organization.record": [service.organization_record],
         "supervision.sections": [supervision.supervision_section],
+        "match.accepted": [progress.help_coming],
+        "match.fulfilled": [progress.help_delivered],
     },
     demo=demo.load,
     template_globals={

@@ -321,14 +321,16 @@ class QuestionResult(BaseModel):
     kind: QuestionKind
     answers: int
     withheld: bool = False
-    # A count of 1 to 4 is None: withheld like a small area.
-    counts: dict[str, int | None] | None = None
+    # None when any count is 1 to 4: withheld like a small area (all of them, so that none
+    # can be worked out from the total).
+    counts: dict[str, int] | None = None
     mean: float | None = None
 
 
 class AreaResult(BaseModel):
     area_id: int | None
-    responses: int
+    # None when withheld: fewer than 5 responses is itself a small cell.
+    responses: int | None
     withheld: bool
     questions: list[QuestionResult] = []
 

@@ -87,7 +87,7 @@ async def test_an_invite_link_answers_once_and_counts_in_the_requesters_area(res
     assert results["areas"] == [
         {
             "area_id": residents.setup.village["id"],
-            "responses": 1,
+            "responses": None,
             "withheld": True,
             "questions": [],
         }
@@ -107,14 +107,20 @@ async def test_results_withhold_small_areas_and_cells_and_never_show_free_text(r
     assert response.status_code == 200
     assert "Mr Li" not in response.text
     areas = {a["area_id"]: a for a in response.json()["areas"]}
-    assert areas[county] == {"area_id": county, "responses": 4, "withheld": True, "questions": []}
+    # Four responses is itself a small cell: not even the count is published.
+    assert areas[county] == {
+        "area_id": county, "responses": None, "withheld": True, "questions": []
+    }  # fmt: skip
     shown = areas[village]
     assert shown["responses"] == 6 and not shown["withheld"]
     scale, choice = shown["questions"]
     assert scale["mean"] == 3.83 and scale["answers"] == 6
-    # Every count of 1 to 4 answers is withheld too; zero and five or more are shown.
-    assert scale["counts"] == {"1": 0, "2": None, "3": None, "4": None, "5": None}
-    assert choice["counts"] == {"Yes": 5, "Late": 0, "No": None}
+    # A question with any count of 1 to 4 shows no counts at all: with "Yes: 5, Late: 0" shown
+    # beside 6 answers, a withheld "No" would be 6 - 5 - 0 = 1.
+    assert scale["counts"] is None and choice["counts"] is None
+    page = await residents.client.get(f"/surveys/{survey['id']}/results")
+    assert "Mr Li" not in page.text and "4 responses" not in page.text
+    assert "Some answers are too few to publish; the figures are withheld." in page.text
     async with app.state.database.session() as session:
         kept = await session.scalar(select(func.count()).where(SurveyAnswer.text == "Mr Li"))
     assert kept == 6  # the coordinators keep the free text; it is just never published
