@@ -75,6 +75,8 @@ class HelpRequest(SQLModel, table=True):
     phone_key: str | None = Field(default=None, max_length=11)
     contact_email: str | None = Field(default=None, max_length=254)
     consent: bool = False
+    # Given apart from `consent`: the requester may be invited to surveys on the help.
+    survey_consent: bool = False
     # The requester's language, for the SMS and mail they get.
     locale: str = Field(default="en", max_length=10)
     # A photo re-encoded without its metadata (no location), for triage staff only.

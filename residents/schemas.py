@@ -26,6 +26,8 @@ class HelpRequestCreate(Input):
     contact_email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     # Consent to use the contact data for this request only; required when a contact is given.
     consent: bool = False
+    # A separate, optional consent: the contact may also be invited to a survey on the help.
+    survey_consent: bool = False
 
     @model_validator(mode="after")
     def _checks(self):
@@ -37,6 +39,10 @@ class HelpRequestCreate(Input):
         contact = self.contact_name or self.contact_phone or self.contact_email
         if contact and not self.consent:
             raise FieldError("consent", _("Consent is needed to keep the contact data."))
+        if self.survey_consent and not (contact and self.consent):
+            raise FieldError(
+                "survey_consent", _("A survey invitation needs a contact and consent to use it.")
+            )
         return self
 
 

@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, notifications
@@ -236,7 +236,8 @@ async def _alert_reopened(session: AsyncSession, request: HelpRequest, comment: 
             % params
         )
         if comment:
-            body = f"{body}\n\n{_('Their comment:')} {comment}"
+            said = _("Their comment:")
+            body = f"{body}\n\n{said} {comment}"
         subject = _("Help request %(reference)s is open again") % params
         return subject, body
 
@@ -257,12 +258,16 @@ _PERSONAL = {
 
 
 async def erase_contacts(session: AsyncSession, request: HelpRequest) -> None:
-    """Erase the personal contact fields; the audit keeps that the request existed."""
+    """Erase the personal contact fields, the place, the photo and the SMS texts kept for the
+    request (replies and survey invitations); the audit keeps that the request existed."""
     request.contact_name = request.contact_phone = request.contact_email = None
     request.phone_key = None
+    request.survey_consent = False
     erase_photo(settings_of(session), request.photo_file)
     request.photo_file = None
     request.lat = request.lon = None
+    request.place = None
     request.erased_at = utcnow()
+    await session.execute(delete(SmsMessage).where(SmsMessage.request_id == request.id))
     await session.flush()
     await audit.record(session, actor=None, action="help_request.erase", obj=request)

@@ -97,6 +97,8 @@ async def _invite(
     query = select(HelpRequest).where(
         HelpRequest.incident_id == survey.incident_id,
         HelpRequest.consent.is_(True),
+        # The contact was given for the request; a survey needs its own consent.
+        HelpRequest.survey_consent.is_(True),
         HelpRequest.erased_at.is_(None),
         HelpRequest.status.not_in(_NOT_INVITED),
         (HelpRequest.contact_phone.is_not(None)) | (HelpRequest.contact_email.is_not(None)),
@@ -118,7 +120,9 @@ async def _invite(
         link = invite_link(survey.id, token)
         text = _("Please tell us how the help went: %(link)s") % {"link": link}
         if phone:
-            await queue_sms(session, request.contact_phone, f"[{request.reference}] {text}")
+            await queue_sms(
+                session, request.contact_phone, f"[{request.reference}] {text}", request.id
+            )
         else:
             await notifications.queue(
                 session,

@@ -54,6 +54,7 @@ async def test_a_request_is_followed_from_the_phone_form_to_the_survey(residents
             "vulnerable": ["elderly"],
             "contact_phone": PHONE,
             "consent": "on",
+            "survey_consent": "on",
         },
     )
     assert posted.status_code == 303, posted.text
