@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
 from core.db import UTCDateTime
-from core.i18n import lazy_gettext
+from core.i18n import lazy_gettext, lazy_pgettext
 
 
 class RequestStatus(StrEnum):
@@ -29,8 +29,9 @@ class Channel(StrEnum):
 
 
 STATUS = {
-    "received": lazy_gettext("Received"),
-    "verified": lazy_gettext("Verified"),
+    # Contexts: "Received" and "Verified" mean other things for funds and organizations.
+    "received": lazy_pgettext("help request", "Received"),
+    "verified": lazy_pgettext("help request", "Verified"),
     "duplicate": lazy_gettext("Joined with another request"),
     "converted": lazy_gettext("Help is being organized"),
     "rejected": lazy_gettext("Not accepted"),
