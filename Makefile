@@ -37,7 +37,7 @@ messages: $(STAMP)
 	@for d in $(CATALOGS); do \
 	  src="$$d"; \
 	  [ "$$d" = core ] && src="core platform"; \
-	  $(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k lazy_gettext -k _ \
+	  $(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 -k _ \
 	    -o platform/translations/$$d.pot $$src >/dev/null && \
 	  if [ -f platform/translations/zh_Hans/LC_MESSAGES/$$d.po ]; then \
 	    $(BIN)/pybabel update --no-fuzzy-matching -D $$d -l zh_Hans -d platform/translations \

@@ -184,7 +184,7 @@ async def duplicates_part(args, tmp: Path) -> list[str]:
         f"SELECT 1 round trip, same run:       p50 {t50:.2f} ms; check p50 = {p50 / t50:.0f} trips"
     )
     verdict = "met" if p99 <= 100 else "NOT met"
-    print(f"target p99 <= 100 ms:               {verdict}")
+    print(f"target p99 <= 100 ms:               {verdict} (p99 / target = {p99 / 100:.2f})")
     return [] if p99 <= 100 else [f"duplicate check p99 {p99:.0f} ms > 100 ms"]
 
 
@@ -215,8 +215,11 @@ async def burst(base: str, incident_id: int, area_id: int, count: int, seconds: 
                         "contact_phone": f"+86 137{i:08d}",
                         "consent": "on",
                     }
+                    # Each resident from their own address, as nginx forwards it: the
+                    # per-address limit is on the measured path but refuses no one.
+                    address = {"X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"}
                     started = time.perf_counter()
-                    response = await client.post("/help", data=form)
+                    response = await client.post("/help", data=form, headers=address)
                     posts.append((response.status_code, time.perf_counter() - started))
                 except (httpx.HTTPError, AttributeError) as exc:
                     posts.append((type(exc).__name__, 0.0))
@@ -281,12 +284,16 @@ async def burst_part(args, tmp: Path) -> list[str]:
     rate = args.requests / wall * 60
     print(f"burst:      {args.requests} form posts in {wall:.1f} s ({rate:.0f}/min), "
           f"{args.workers} workers, SQLite")  # fmt: skip
-    print(f"accepted:   {len(ok)} (303), errors {len(errors)} {sorted(set(map(str, errors)))}")
+    throttled = errors.count(429)
+    print(f"accepted:   {len(ok)} (303), errors {len(errors)} {sorted(set(map(str, errors)))}"
+          f" of which throttled (429) {throttled}")  # fmt: skip
     print(f"post:       p50 {p50:.0f} ms, p99 {p99:.0f} ms")
     print(f"baseline:   /healthz p50 {b50:.1f} ms, p99 {b99:.1f} ms; ratio (p99) "
           f"{p99 / b99 if b99 else float('nan'):.1f}x")  # fmt: skip
     print(f"stored:     {stored} requests, {indexed} indexed")
-    print(f"target p99 <= 500 ms: {'met' if p99 <= 500 else 'NOT met'}")
+    print(f"target p99 <= 500 ms: {'met' if p99 <= 500 else 'NOT met'} "
+          f"(p99 / target = {p99 / 500:.2f}; {rate:.0f}/min against 1,000/min = "
+          f"{rate / 1000:.2f})")  # fmt: skip
     problems = []
     if errors:
         problems.append(f"{len(errors)} posts failed")

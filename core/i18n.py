@@ -62,9 +62,23 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_locale.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """A word whose meaning depends on where it is ("Received" funds, a "Received" request)."""
+    return translations(current_locale.get()).pgettext(context, message)
+
+
+def npgettext(context: str, singular: str, plural: str, n: int) -> str:
+    return translations(current_locale.get()).npgettext(context, singular, plural, n)
+
+
 def lazy_gettext(message: str) -> LazyProxy:
     """For module-level labels, translated when shown rather than when imported."""
     return LazyProxy(gettext, message, enable_cache=False)
+
+
+def lazy_pgettext(context: str, message: str) -> LazyProxy:
+    """A module-level label with a context (extract with -k lazy_pgettext:1c,2)."""
+    return LazyProxy(pgettext, context, message, enable_cache=False)
 
 
 _ = gettext

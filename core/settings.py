@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     # A help request's photo: larger files are refused (phones on weak connections).
     help_photo_max_bytes: int = 5 * 1024 * 1024
+    # Public help requests (the /help form and POST /api/v1/help-requests) one address and
+    # one phone number may send per window; more get 429. An address is generous: a shelter
+    # or a carrier's NAT puts many households behind one.
+    help_requests_per_address: int = Field(60, ge=1)
+    help_requests_per_phone: int = Field(5, ge=1)
+    help_request_window_seconds: int = Field(3600, ge=1)
+    # Days after a help request closes (or a complaint is resolved) before its personal
+    # contact data is erased: names, phones, mail, place, photo, and the texts sent to it.
+    resident_contact_retention_days: int = Field(90, ge=1)
     verification_valid_days: int = 365
     # Days overdue work waits at each step before it is escalated up the territory: to the
     # agency responsible for its area, then to the parent area's agency, and so on.

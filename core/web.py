@@ -33,6 +33,8 @@ from core.i18n import (
     gettext,
     locale_object,
     ngettext,
+    npgettext,
+    pgettext,
 )
 from core.logs import request_id_of
 from core.settings import ROOT, Settings
@@ -90,7 +92,9 @@ def make_templates(
         lstrip_blocks=True,
         finalize=_printable,
     )
-    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
+    )
 
     @pass_context
     def fmt_date(context, value: date | datetime | None, tz: str | None = None) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 from core.domain import Domain, Periodic
 from residents import demo, routes, service
 from residents.models import STATUS, VULNERABLE
-from residents.service import home, supervision, surveys
+from residents.service import home, progress, supervision, surveys
 
 DOMAIN = Domain(
     name="residents",
@@ -18,6 +18,8 @@ DOMAIN = Domain(
         "organization.record": [service.organization_record],
         "supervision.sections": [supervision.supervision_section],
         "home.panels": [home.home_panel],
+        "match.accepted": [progress.help_coming],
+        "match.fulfilled": [progress.help_delivered],
     },
     demo=demo.load,
     template_globals={

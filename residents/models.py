@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
 from core.db import UTCDateTime
-from core.i18n import lazy_gettext
+from core.i18n import lazy_gettext, lazy_pgettext
 
 
 class RequestStatus(StrEnum):
@@ -29,8 +29,9 @@ class Channel(StrEnum):
 
 
 STATUS = {
-    "received": lazy_gettext("Received"),
-    "verified": lazy_gettext("Verified"),
+    # Contexts: "Received" and "Verified" mean other things for funds and organizations.
+    "received": lazy_pgettext("help request", "Received"),
+    "verified": lazy_pgettext("help request", "Verified"),
     "duplicate": lazy_gettext("Joined with another request"),
     "converted": lazy_gettext("Help is being organized"),
     "rejected": lazy_gettext("Not accepted"),
@@ -75,6 +76,8 @@ class HelpRequest(SQLModel, table=True):
     phone_key: str | None = Field(default=None, max_length=11)
     contact_email: str | None = Field(default=None, max_length=254)
     consent: bool = False
+    # Given apart from `consent`: the requester may be invited to surveys on the help.
+    survey_consent: bool = False
     # The requester's language, for the SMS and mail they get.
     locale: str = Field(default="en", max_length=10)
     # A photo re-encoded without its metadata (no location), for triage staff only.

@@ -26,6 +26,8 @@ class HelpRequestCreate(Input):
     contact_email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
     # Consent to use the contact data for this request only; required when a contact is given.
     consent: bool = False
+    # A separate, optional consent: the contact may also be invited to a survey on the help.
+    survey_consent: bool = False
 
     @model_validator(mode="after")
     def _checks(self):
@@ -37,6 +39,10 @@ class HelpRequestCreate(Input):
         contact = self.contact_name or self.contact_phone or self.contact_email
         if contact and not self.consent:
             raise FieldError("consent", _("Consent is needed to keep the contact data."))
+        if self.survey_consent and not (contact and self.consent):
+            raise FieldError(
+                "survey_consent", _("A survey invitation needs a contact and consent to use it.")
+            )
         return self
 
 
@@ -321,14 +327,16 @@ class QuestionResult(BaseModel):
     kind: QuestionKind
     answers: int
     withheld: bool = False
-    # A count of 1 to 4 is None: withheld like a small area.
-    counts: dict[str, int | None] | None = None
+    # None when any count is 1 to 4: withheld like a small area (all of them, so that none
+    # can be worked out from the total).
+    counts: dict[str, int] | None = None
     mean: float | None = None
 
 
 class AreaResult(BaseModel):
     area_id: int | None
-    responses: int
+    # None when withheld: fewer than 5 responses is itself a small cell.
+    responses: int | None
     withheld: bool
     questions: list[QuestionResult] = []
 

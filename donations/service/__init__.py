@@ -14,11 +14,12 @@ from donations.service.disclosures import overdue_items as overdue_disclosures
 from donations.service.donations import forget_donor
 from donations.service.funds import incident_funds, project_funds
 from donations.service.matches import get_match, need_helpers, organization_record
-from donations.service.offers import put_reserve_offer
+from donations.service.offers import get_offer, put_reserve_offer
 
 __all__ = [
     "forget_donor",
     "get_match",
+    "get_offer",
     "incident_funds",
     "need_helpers",
     "overdue_disclosures",

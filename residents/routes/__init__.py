@@ -67,6 +67,7 @@ api_routes = [
         response=HelpRequestReceipt,
         status_code=201,
         tags=TAGS,
+        errors=(429,),
     ),
     api.ApiRoute(
         "/help-requests/operator",

@@ -4,7 +4,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from core import api
-from core.auth import require
+from core.auth import client_address, require
 from core.db import get_session
 from core.errors import NotFound
 from core.forms import form_page, validate
@@ -17,6 +17,7 @@ from residents.schemas import Confirmation, DuplicateQuery, HelpRequestCreate, H
 from residents.service import by_token, check_duplicates, confirm, request_counts, submit, track
 from residents.service.photos import photo_path, read_photo
 from residents.service.surveys import incident_surveys
+from residents.service.throttle import allow_request
 from residents.service.triage import request_for_staff
 
 TRIAGE = (Role.official, Role.ngo)
@@ -39,8 +40,22 @@ async def _form_context(request: Request):
     }
 
 
+async def _throttle(request: Request, body: HelpRequestCreate) -> None:
+    """429 past the public limits per address and per phone (shared by every worker)."""
+    await allow_request(
+        request.app.state.login_throttle.limiter,
+        request.app.state.settings,
+        address=client_address(request),
+        phone=body.contact_phone,
+    )
+
+
 def _consent(data: dict) -> dict:
-    return {**data, "consent": data.get("consent") == "on"}
+    return {
+        **data,
+        "consent": data.get("consent") == "on",
+        "survey_consent": data.get("survey_consent") == "on",
+    }
 
 
 async def _operator_context(request: Request, data: dict) -> dict:
@@ -88,7 +103,7 @@ async def operator_duplicates(request: Request) -> Response:
     query, _errors = validate(DuplicateQuery, {k: v for k, v in data.items() if v})
     duplicates = await check_duplicates(get_session(request), user, query) if query else []
     context = await _with_logged(request, data)
-    context.update(form={**data, "consent": data.get("consent") == "on"}, errors={})
+    context.update(form=_consent(data), errors={})
     context["duplicates"] = duplicates
     return await render(request, "residents/operator.html", context, block="duplicates")
 
@@ -118,6 +133,7 @@ async def help_page(request: Request) -> Response:
         return _consent(data)
 
     async def action(session, body: HelpRequestCreate, user):
+        await _throttle(request, body)
         photo = await read_photo(files.get("photo"), request.app.state.settings)
         return await submit(
             session, body, channel=Channel.web, photo=photo, link_for=_link_for(request)
@@ -134,6 +150,8 @@ async def help_page(request: Request) -> Response:
         context=lambda data: _help_context(request, data),
         action=action,
         success=lambda result: _follow_up_url(request, result[1]),
+        # A throttled post answers 429 (with Retry-After), the form and its message in place.
+        keep_status=True,
     )
 
 
@@ -169,7 +187,9 @@ async def confirm_page(request: Request) -> Response:
 
 
 async def create_api(request: Request, body: HelpRequestCreate):
-    """Ask for help; answers the follow-up link (shown once) and a short reference code."""
+    """Ask for help; answers the follow-up link (shown once) and a short reference code.
+    Past the limits per address and per phone: 429 with Retry-After."""
+    await _throttle(request, body)
     row, token = await submit(
         get_session(request), body, channel=Channel.web, link_for=_link_for(request)
     )

@@ -5,15 +5,15 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.clock import utcnow
-from residents.models import HelpRequest, HelpRequestUpdate, RequestStatus
+from core.db import settings_of
+from residents.models import Complaint, HelpRequest, HelpRequestUpdate, RequestStatus
 from residents.service.requests import add_update, erase_contacts
 
 # Days without change before the requester is asked, then before a silent request expires.
 ASK_AFTER_DAYS = 7
 EXPIRE_AFTER_DAYS = 3
-# Days after a request closes before its personal contact fields are erased.
-ERASE_AFTER_DAYS = 90
 _FINAL = (
     RequestStatus.closed,
     RequestStatus.expired,
@@ -59,17 +59,29 @@ async def follow_up(session: AsyncSession, payload: dict) -> dict:
 
 
 async def erase_closed(session: AsyncSession, payload: dict) -> dict:
-    """Job `residents.erase_contacts`: retention of personal contact data after closing."""
-    days = int(payload.get("days", ERASE_AFTER_DAYS))
+    """Job `residents.erase_contacts`: retention of personal contact data, counted from when a
+    request closed (COMMONS_RESIDENT_CONTACT_RETENTION_DAYS), and of complainants' contacts
+    from when their complaint was resolved."""
+    days = int(payload.get("days", settings_of(session).resident_contact_retention_days))
+    before = utcnow() - timedelta(days=days)
     rows = await session.execute(
         select(HelpRequest).where(
             HelpRequest.status.in_(_FINAL),
             HelpRequest.erased_at.is_(None),
-            HelpRequest.updated_at <= utcnow() - timedelta(days=days),
+            HelpRequest.updated_at <= before,
         )
     )
     erased = 0
     for request in rows.scalars().all():
         await erase_contacts(session, request)
         erased += 1
-    return {"erased": erased}
+    complaints = await session.scalars(
+        select(Complaint).where(Complaint.contact.is_not(None), Complaint.resolved_at <= before)
+    )
+    erased_complaints = 0
+    for complaint in complaints.all():
+        complaint.contact = None
+        await audit.record(session, actor=None, action="complaint.erase", obj=complaint)
+        erased_complaints += 1
+    await session.flush()
+    return {"erased": erased, "complaint_contacts_erased": erased_complaints}

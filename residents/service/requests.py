@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, notifications
@@ -28,6 +28,20 @@ MESSAGES = {
     "rejected": lazy_gettext("Your request was not accepted: %(reason)s"),
     "duplicate": lazy_gettext("Your request was joined with request %(reference)s."),
     "converted": lazy_gettext("Your request became a need that organizations can take on."),
+    "coming": lazy_gettext(
+        "%(organization)s will bring the help, expected between %(start)s and %(end)s."
+    ),
+    "coming_giver": lazy_gettext(
+        "A donor will bring the help, expected between %(start)s and %(end)s."
+    ),
+    "delivered": lazy_gettext(
+        "%(organization)s reports that the help was delivered. Was it done? Answer on your "
+        "follow-up page, or reply DONE %(reference)s (it was) or NO %(reference)s (it was not)."
+    ),
+    "delivered_giver": lazy_gettext(
+        "The help was reported delivered. Was it done? Answer on your follow-up page, or "
+        "reply DONE %(reference)s (it was) or NO %(reference)s (it was not)."
+    ),
     "still_needed": lazy_gettext("Is this still needed? Please tell us by this link."),
     "expired": lazy_gettext("Your request was closed because we did not hear back."),
     "closed": lazy_gettext("You confirmed that your request was done. Thank you."),
@@ -189,6 +203,7 @@ async def confirm_request(
         request.closed_at = None
         status = RequestStatus.converted if request.need_id else RequestStatus.received
         await add_update(session, request, status, "reopened")
+        await _alert_reopened(session, request, data.comment)
     await audit.record(
         session,
         actor=None,
@@ -198,6 +213,38 @@ async def confirm_request(
         after={**audit.snapshot(request, exclude=_PERSONAL), "comment": data.comment},
     )
     return request
+
+
+async def _alert_reopened(session: AsyncSession, request: HelpRequest, comment: str | None):
+    """The organizations that said they were coming hear that the help did not arrive; the
+    incident's lead agency when none did. No contact data goes in the mail."""
+    steps = await updates(session, request.id)
+    targets = sorted(
+        {u.params["organization_id"] for u in steps if (u.params or {}).get("organization_id")}
+    )
+    if not targets:
+        incident = await get_incident(session, request.incident_id)
+        targets = [incident.lead_org_id] if incident.lead_org_id else []
+
+    def compose() -> tuple[str, str]:
+        params = {"reference": request.reference, "need": request.need_id or "-"}
+        body = (
+            _(
+                "The requester of help request %(reference)s (need %(need)s) says the help did not "
+                "arrive or was not enough. The request is open again."
+            )
+            % params
+        )
+        if comment:
+            said = _("Their comment:")
+            body = f"{body}\n\n{said} {comment}"
+        subject = _("Help request %(reference)s is open again") % params
+        return subject, body
+
+    for organization_id in targets:
+        await notifications.queue_for_organization(
+            session, organization_id=organization_id, kind="residents.reopened", compose=compose
+        )
 
 
 _PERSONAL = {
@@ -211,12 +258,16 @@ _PERSONAL = {
 
 
 async def erase_contacts(session: AsyncSession, request: HelpRequest) -> None:
-    """Erase the personal contact fields; the audit keeps that the request existed."""
+    """Erase the personal contact fields, the place, the photo and the SMS texts kept for the
+    request (replies and survey invitations); the audit keeps that the request existed."""
     request.contact_name = request.contact_phone = request.contact_email = None
     request.phone_key = None
+    request.survey_consent = False
     erase_photo(settings_of(session), request.photo_file)
     request.photo_file = None
     request.lat = request.lon = None
+    request.place = None
     request.erased_at = utcnow()
+    await session.execute(delete(SmsMessage).where(SmsMessage.request_id == request.id))
     await session.flush()
     await audit.record(session, actor=None, action="help_request.erase", obj=request)

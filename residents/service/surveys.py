@@ -97,6 +97,8 @@ async def _invite(
     query = select(HelpRequest).where(
         HelpRequest.incident_id == survey.incident_id,
         HelpRequest.consent.is_(True),
+        # The contact was given for the request; a survey needs its own consent.
+        HelpRequest.survey_consent.is_(True),
         HelpRequest.erased_at.is_(None),
         HelpRequest.status.not_in(_NOT_INVITED),
         (HelpRequest.contact_phone.is_not(None)) | (HelpRequest.contact_email.is_not(None)),
@@ -118,7 +120,9 @@ async def _invite(
         link = invite_link(survey.id, token)
         text = _("Please tell us how the help went: %(link)s") % {"link": link}
         if phone:
-            await queue_sms(session, request.contact_phone, f"[{request.reference}] {text}")
+            await queue_sms(
+                session, request.contact_phone, f"[{request.reference}] {text}", request.id
+            )
         else:
             await notifications.queue(
                 session,
@@ -256,9 +260,13 @@ async def respond(
     return response
 
 
-def _cell(count: int) -> int | None:
-    """A count of 1 to MIN_CELL - 1 answers is withheld (None), like a small area."""
-    return count if count == 0 or count >= MIN_CELL else None
+def _distribution(values: dict[int, int], keys, labels: list[str]) -> dict[str, int] | None:
+    """The answer counts by label, or None when any of them is 1 to MIN_CELL - 1: withholding
+    only the small cell would not do, as the total less the cells shown gives it back."""
+    counts = {label: values.get(key, 0) for key, label in zip(keys, labels, strict=True)}
+    if any(0 < count < MIN_CELL for count in counts.values()):
+        return None
+    return counts
 
 
 async def results(session: AsyncSession, survey_id: int) -> SurveyResults:
@@ -292,7 +300,7 @@ async def results(session: AsyncSession, survey_id: int) -> SurveyResults:
     for area_id in sorted(responses, key=lambda a: (a is None, a or 0)):
         count = responses[area_id]
         if count < MIN_CELL:
-            areas.append(AreaResult(area_id=area_id, responses=count, withheld=True))
+            areas.append(AreaResult(area_id=area_id, responses=None, withheld=True))
             continue
         found = []
         for question in questions:
@@ -305,9 +313,11 @@ async def results(session: AsyncSession, survey_id: int) -> SurveyResults:
                 item.withheld = True
             elif question.kind == QuestionKind.scale:
                 item.mean = round(sum(v * n for v, n in values.items()) / total, 2)
-                item.counts = {str(v): _cell(values.get(v, 0)) for v in range(1, SCALE_MAX + 1)}
+                item.counts = _distribution(
+                    values, range(1, SCALE_MAX + 1), [str(v) for v in range(1, SCALE_MAX + 1)]
+                )
             else:
-                item.counts = {c: _cell(values.get(i, 0)) for i, c in enumerate(question.choices)}
+                item.counts = _distribution(values, range(len(question.choices)), question.choices)
             found.append(item)
         areas.append(AreaResult(area_id=area_id, responses=count, withheld=False, questions=found))
     return SurveyResults(survey_id=survey.id, title=survey.title, min_cell=MIN_CELL, areas=areas)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from core import clock
 from core.models import AuditEntry
 from residents import service
-from residents.models import HelpRequest
+from residents.models import Complaint, HelpRequest, SmsMessage
 
 pytestmark = pytest.mark.asyncio
 
@@ -43,22 +43,64 @@ async def test_an_answer_keeps_the_request_open(residents, app):
 
 async def test_contacts_are_erased_after_closing_and_the_audit_keeps_the_request(residents, app):
     receipt = await residents.ask(
-        contact_name="Li Si", contact_phone="+86 137 2222 3333", consent=True
+        contact_name="Li Si",
+        contact_phone="+86 137 2222 3333",
+        place="Flat 301, Building 3",
+        consent=True,
+        survey_consent=True,
     )
     await residents.confirm(receipt, done=True)
     clock.advance(timedelta(days=30))
-    assert await _run(app, service.erase_closed) == {"erased": 0}
+    assert (await _run(app, service.erase_closed))["erased"] == 0
     clock.advance(timedelta(days=61))
-    assert await _run(app, service.erase_closed) == {"erased": 1}
+    assert (await _run(app, service.erase_closed))["erased"] == 1
     async with app.state.database.session() as session:
         row = await session.get(HelpRequest, receipt["id"])
-        assert (row.contact_name, row.contact_phone, row.erased_at is not None) == (
+        assert (row.contact_name, row.contact_phone, row.place, row.erased_at is not None) == (
+            None,
             None,
             None,
             True,
         )
+        assert row.survey_consent is False
+        # The texts sent to the phone went with it.
+        kept = await session.scalars(select(SmsMessage).where(SmsMessage.request_id == row.id))
+        assert kept.all() == []
         erased = await session.execute(
             select(AuditEntry).where(AuditEntry.action == "help_request.erase")
         )
         assert erased.scalar_one().object_id == receipt["id"]
     assert (await residents.track_api(receipt))["status"] == "closed"
+
+
+async def test_the_retention_is_a_setting_and_covers_complainants_contacts(residents, app):
+    app.state.settings.resident_contact_retention_days = 10
+    client = residents.client
+    filed = await client.post(
+        "/api/v1/complaints",
+        json={
+            "incident_id": residents.incident_id,
+            "about_kind": "platform",
+            "text": "Nobody answered the hotline",
+            "contact": "wang@example.org",
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    complaint_id = filed.json()["id"]
+    resolved = await client.post(
+        f"/api/v1/complaints/{complaint_id}/resolve",
+        json={"resolution": "The hotline has two more operators now."},
+        headers=residents.official,
+    )
+    assert resolved.status_code == 200, resolved.text
+    clock.advance(timedelta(days=9))
+    assert (await _run(app, service.erase_closed))["complaint_contacts_erased"] == 0
+    clock.advance(timedelta(days=2))
+    assert (await _run(app, service.erase_closed))["complaint_contacts_erased"] == 1
+    async with app.state.database.session() as session:
+        complaint = await session.get(Complaint, complaint_id)
+        assert complaint.contact is None and complaint.resolution
+        erased = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "complaint.erase")
+        )
+        assert erased.object_id == complaint_id

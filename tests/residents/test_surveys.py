@@ -53,9 +53,12 @@ def answers(survey, scale, choice, text=None):
 
 
 async def test_publishing_invites_each_requester_household_once_by_their_own_link(residents, app):
-    await residents.ask(contact_phone="+86 137 0000 0001", consent=True)
-    await residents.ask(contact_phone="137-0000-0001", consent=True)  # the same household
-    await residents.ask(contact_phone="+86 137 0000 0002", consent=True)
+    invite = {"consent": True, "survey_consent": True}
+    await residents.ask(contact_phone="+86 137 0000 0001", **invite)
+    await residents.ask(contact_phone="137-0000-0001", **invite)  # the same household
+    await residents.ask(contact_phone="+86 137 0000 0002", **invite)
+    # Consent for the request only: the contact is not used for a survey (PIPL: separate).
+    await residents.ask(contact_phone="+86 137 0000 0009", consent=True)
     await residents.ask()  # no contact: sees the survey on the follow-up page only
     async with app.state.database.session() as session:
         before = await session.scalar(select(func.count()).select_from(SmsMessage))
@@ -64,14 +67,20 @@ async def test_publishing_invites_each_requester_household_once_by_their_own_lin
     assert survey["link"].endswith(f"/surveys/{survey['id']}")
     assert [q["kind"] for q in survey["questions"]] == ["scale", "choice", "text"]
     async with app.state.database.session() as session:
-        texts = list(await session.scalars(select(SmsMessage.text).order_by(SmsMessage.id)))
-    invites = texts[before:]
+        sent = (await session.execute(select(SmsMessage).order_by(SmsMessage.id))).scalars()
+        invites = [(m.to_phone, m.text) for m in sent][before:]
     assert len(invites) == 2
-    assert all(f"/surveys/{survey['id']}?invite=" in text for text in invites)
+    assert all(f"/surveys/{survey['id']}?invite=" in text for _to, text in invites)
+    assert "+86 137 0000 0009" not in {to for to, _text in invites}
+
+
+async def test_a_survey_invitation_needs_a_contact_and_its_consent(residents):
+    refused = await residents.ask(status=422, survey_consent=True)
+    assert "survey_consent" in refused["error"]["fields"]
 
 
 async def test_an_invite_link_answers_once_and_counts_in_the_requesters_area(residents, app):
-    await residents.ask(contact_phone="+86 137 0000 0003", consent=True)
+    await residents.ask(contact_phone="+86 137 0000 0003", consent=True, survey_consent=True)
     async with app.state.database.session() as session:
         start = await session.scalar(select(func.count()).select_from(SmsMessage))
     survey = await publish(residents)
@@ -87,7 +96,7 @@ async def test_an_invite_link_answers_once_and_counts_in_the_requesters_area(res
     assert results["areas"] == [
         {
             "area_id": residents.setup.village["id"],
-            "responses": 1,
+            "responses": None,
             "withheld": True,
             "questions": [],
         }
@@ -107,14 +116,20 @@ async def test_results_withhold_small_areas_and_cells_and_never_show_free_text(r
     assert response.status_code == 200
     assert "Mr Li" not in response.text
     areas = {a["area_id"]: a for a in response.json()["areas"]}
-    assert areas[county] == {"area_id": county, "responses": 4, "withheld": True, "questions": []}
+    # Four responses is itself a small cell: not even the count is published.
+    assert areas[county] == {
+        "area_id": county, "responses": None, "withheld": True, "questions": []
+    }  # fmt: skip
     shown = areas[village]
     assert shown["responses"] == 6 and not shown["withheld"]
     scale, choice = shown["questions"]
     assert scale["mean"] == 3.83 and scale["answers"] == 6
-    # Every count of 1 to 4 answers is withheld too; zero and five or more are shown.
-    assert scale["counts"] == {"1": 0, "2": None, "3": None, "4": None, "5": None}
-    assert choice["counts"] == {"Yes": 5, "Late": 0, "No": None}
+    # A question with any count of 1 to 4 shows no counts at all: with "Yes: 5, Late: 0" shown
+    # beside 6 answers, a withheld "No" would be 6 - 5 - 0 = 1.
+    assert scale["counts"] is None and choice["counts"] is None
+    page = await residents.client.get(f"/surveys/{survey['id']}/results")
+    assert "Mr Li" not in page.text and "4 responses" not in page.text
+    assert "Some answers are too few to publish; the figures are withheld." in page.text
     async with app.state.database.session() as session:
         kept = await session.scalar(select(func.count()).where(SurveyAnswer.text == "Mr Li"))
     assert kept == 6  # the coordinators keep the free text; it is just never published

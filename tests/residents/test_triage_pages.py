@@ -179,3 +179,13 @@ async def test_queue_and_operator_pages_render_in_chinese(residents):
     assert "求助请求" in queue.text and "核验" in queue.text
     operator = await client.get("/help/operator", headers=zh)
     assert "记录来电" in operator.text
+
+
+async def test_the_convert_form_starts_the_public_title_without_the_requesters_words(residents):
+    await residents.ask(description="Mrs Zhang in flat 301 needs insulin", category="health")
+    client = await signed_in_official(residents)
+    page = await client.get(f"/help-requests?incident_id={residents.incident_id}")
+    assert page.status_code == 200
+    title = re.search(r'<input name="title" maxlength="200" value="([^"]*)"', page.text).group(1)
+    assert title == "Health · Willow Village"
+    assert "Zhang" not in title and "301" not in title

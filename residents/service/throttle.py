@@ -1,0 +1,53 @@
+"""How often one address or one phone may ask for help: a flood is refused with 429 and a
+Retry-After, a household is never kept out for long."""
+
+import math
+import time
+
+from limits import RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from core.errors import Throttled
+from core.i18n import _
+from core.settings import Settings
+from residents.service.duplicates import phone_key
+
+NAMESPACE = "help-request"
+
+
+async def _refuse_if_over(
+    limiter: MovingWindowRateLimiter, item: RateLimitItemPerSecond, kind: str, key: str
+) -> None:
+    if await limiter.hit(item, NAMESPACE, kind, key):
+        return
+    stats = await limiter.get_window_stats(item, NAMESPACE, kind, key)
+    # limits measures its windows on the wall clock, so the wait is too.
+    seconds = max(1, math.ceil(stats.reset_time - time.time()))
+    minutes = math.ceil(seconds / 60)
+    if kind == "phone":
+        message = _(
+            "Too many help requests from this phone number. Please try again in %(minutes)d "
+            "min, or call the hotline."
+        ) % {"minutes": minutes}
+        fields = {"contact_phone": _("too many requests from this number")}
+    else:
+        message = _(
+            "Too many help requests from this connection. Please try again in %(minutes)d "
+            "min, or call the hotline."
+        ) % {"minutes": minutes}
+        fields = {}  # no field to correct: the whole form waits
+    raise Throttled(message, retry_after=seconds, fields=fields)
+
+
+async def allow_request(
+    limiter: MovingWindowRateLimiter, settings: Settings, *, address: str, phone: str | None
+) -> None:
+    """Count one public request from `address` (and `phone`); 429 past either limit. The
+    counters live in the shared `limits` storage, so every worker counts against the same."""
+    window = settings.help_request_window_seconds
+    per_address = RateLimitItemPerSecond(settings.help_requests_per_address, window)
+    await _refuse_if_over(limiter, per_address, "address", address)
+    key = phone_key(phone)
+    if key:
+        per_phone = RateLimitItemPerSecond(settings.help_requests_per_phone, window)
+        await _refuse_if_over(limiter, per_phone, "phone", key)
