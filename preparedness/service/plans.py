@@ -9,6 +9,7 @@ from core import audit
 from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import _
 from core.models import Organization, User
+from preparedness.labels import LEVELS
 from preparedness.models import Plan, PlanActivation, PlanTask
 from preparedness.schemas import Activate, ActivatedTask, ActivationOut, PlanCreate
 from recovery.service import (
@@ -234,7 +235,7 @@ async def list_plans(session: AsyncSession) -> list[dict]:
     return [
         {
             "plan": plan,
-            "levels": [ROMAN[lv] for lv in sorted(levels.get(plan.id, ()), reverse=True)],
+            "levels": sorted(levels.get(plan.id, ()), reverse=True),
             "tasks": tasks.get(plan.id, 0),
             "activations": activated.get(plan.id, 0),
         }
@@ -260,8 +261,8 @@ def level_options() -> list[tuple[int, str]]:
     """Response levels for a select, least severe first (China's scale: I is the most severe)."""
     return [
         (4, _("Level IV (least severe)")),
-        (3, _("Level III")),
-        (2, _("Level II")),
+        (3, str(LEVELS[3])),
+        (2, str(LEVELS[2])),
         (1, _("Level I (most severe)")),
     ]
 
@@ -293,7 +294,6 @@ async def plan_detail(session: AsyncSession, plan_id: int, *, viewer: User) -> d
     acting = set(await session.scalars(acting_incident_ids(viewer)))
     return {
         "plan": view,
-        "roman": ROMAN,
         "names": names,
         "incidents": [i for i in incidents.values() if i.id in acting],
     }

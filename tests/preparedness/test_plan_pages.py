@@ -52,7 +52,7 @@ async def test_an_official_writes_reads_and_activates_a_plan_without_javascript(
         assert text in page.text
     assert "Not activated yet." in page.text
     listed = await client.get("/plans")
-    assert "Flood plan" in listed.text and "IV · II · I" in listed.text
+    assert "Flood plan" in listed.text and "Level IV · Level II · Level I" in listed.text
 
     plan_id = int(plan_url.rstrip("/").rsplit("/", 1)[1])
     incident_id = prep.incident_id
