@@ -78,7 +78,7 @@ async def test_an_official_writes_reads_and_activates_a_plan_without_javascript(
         headers={"HX-Request": "true"},
     )
     assert again.status_code == 422
-    assert "already runs at level II" in again.text and "<html" not in again.text
+    assert "already runs at Level II" in again.text and "<html" not in again.text
 
 
 async def test_a_bad_plan_form_names_the_field_in_the_users_language(prep):
