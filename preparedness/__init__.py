@@ -5,7 +5,7 @@ from pathlib import Path
 
 from core.domain import Domain, Periodic
 from preparedness import demo, routes, service
-from preparedness.labels import CAPABILITIES, DEPLOYMENT_STATUS
+from preparedness.labels import CAPABILITIES, DEPLOYMENT_STATUS, INCIDENT_TYPES, LEVELS
 
 DOMAIN = Domain(
     name="preparedness",
@@ -14,7 +14,12 @@ DOMAIN = Domain(
     api_routes=routes.api_routes,
     nav=routes.nav,
     demo=demo.load,
-    template_globals={"capabilities": CAPABILITIES, "deployment_statuses": DEPLOYMENT_STATUS},
+    template_globals={
+        "capabilities": CAPABILITIES,
+        "deployment_statuses": DEPLOYMENT_STATUS,
+        "response_levels": LEVELS,
+        "incident_types": INCIDENT_TYPES,
+    },
     providers={
         "matching.offers": [service.sync_offers],
         "offer.source": [service.offer_source],

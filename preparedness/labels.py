@@ -1,4 +1,5 @@
-"""Translated labels of the fixed vocabularies: team capabilities, deployment statuses."""
+"""Translated labels of the fixed vocabularies: team capabilities, deployment statuses, CAP
+values, response levels and the kinds of incident plans are written for."""
 
 from core.i18n import lazy_gettext
 
@@ -41,4 +42,26 @@ CAP_VALUES = {
     "Possible": lazy_gettext("possible"),
     "Unlikely": lazy_gettext("unlikely"),
     "Unknown": lazy_gettext("unknown"),
+}
+
+# Response levels on China's scale, I the most severe.
+LEVELS = {
+    1: lazy_gettext("Level I"),
+    2: lazy_gettext("Level II"),
+    3: lazy_gettext("Level III"),
+    4: lazy_gettext("Level IV"),
+}
+
+# The kinds of incident a plan is written for, as the plan form offers them (the API takes
+# any name; pages show these in the reader's words, others as written).
+INCIDENT_TYPES = {
+    "flood": lazy_gettext("Flood"),
+    "earthquake": lazy_gettext("Earthquake"),
+    "typhoon": lazy_gettext("Typhoon"),
+    "landslide": lazy_gettext("Landslide or mudslide"),
+    "drought": lazy_gettext("Drought"),
+    "fire": lazy_gettext("Fire"),
+    "explosion": lazy_gettext("Explosion"),
+    "hazardous_chemicals": lazy_gettext("Hazardous chemicals accident"),
+    "epidemic": lazy_gettext("Epidemic"),
 }

@@ -355,6 +355,39 @@ class PlanCreate(Input):
         return self
 
 
+class PlanRowIn(PlanTaskIn):
+    """One task row of the plan form: its level and the task."""
+
+    level: int = Field(ge=1, le=4)
+
+
+# Task rows the plan form offers; a longer plan is written through the API.
+PLAN_FORM_ROWS = 8
+
+
+class PlanForm(Input):
+    """The plan form: a name, the type of incident, and task rows (blank rows are left out)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    incident_type: str = Field(min_length=1, max_length=100)
+    rows: list[PlanRowIn] = Field(min_length=1, max_length=PLAN_FORM_ROWS)
+
+    def plan(self) -> PlanCreate:
+        by_level: dict[int, list[PlanTaskIn]] = {}
+        for row in self.rows:
+            by_level.setdefault(row.level, []).append(
+                PlanTaskIn.model_validate(row.model_dump(exclude={"level"}))
+            )
+        return PlanCreate(
+            name=self.name,
+            incident_type=self.incident_type,
+            levels=[
+                PlanLevelIn(level=level, tasks=tasks)
+                for level, tasks in sorted(by_level.items(), reverse=True)
+            ],
+        )
+
+
 class Activate(Input):
     plan_id: DbId
     level: int = Field(ge=1, le=4)

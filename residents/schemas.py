@@ -372,7 +372,24 @@ class ComplaintsByOrganization(BaseModel):
     organization_name: str
     open: int
     overdue: int
+    # Complaints handed up the territory past this organization, and the agencies they reached.
     escalated: int
+    escalated_to: list[str] = []
+
+
+class OverdueComplaint(BaseModel):
+    """An open complaint past its due time: what it is about, never its text or contact."""
+
+    id: int
+    about_kind: str
+    organization_id: int | None
+    organization_name: str
+    due_at: datetime
+    days_late: int
+    # The agency it was last escalated to, up the territory, and at which step.
+    escalated_to_id: int | None = None
+    escalated_to: str | None = None
+    escalation_level: int | None = None
 
 
 class ResidentsSupervision(BaseModel):
@@ -386,3 +403,4 @@ class ResidentsSupervision(BaseModel):
     oldest_unanswered: OldestRequest | None
     by_area: list[AreaWaiting]
     complaints: list[ComplaintsByOrganization]
+    overdue_complaints: list[OverdueComplaint] = []

@@ -28,6 +28,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
+from core.drills import is_drill
 from core.models import Organization, OrgKind, User
 from core.types import printable
 from donations.models import Allocation, Disbursement, Donation, DonationStatus
@@ -155,7 +156,10 @@ class Side:
 
 
 async def activities(session: AsyncSession, incident, currency: str):
-    """Each activity without its transactions, with an async iterator of those."""
+    """Each activity without its transactions, with an async iterator of those; none for a
+    drill, which is never in the open data."""
+    if await is_drill(session, incident.id):
+        return
     projects = await incident_projects(session, incident.id)
     sides: dict[int | None, Side] = {}
     reporter = await _reporter(session, incident.created_by_id)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
+from core.drills import not_drill
 from core.events import publish
 from core.i18n import _
 from donations.errors import LedgerEntryNotFound
@@ -171,6 +172,10 @@ async def entries(
     if incident_id is not None:
         query = query.where(LedgerEntry.incident_id == incident_id)
         count = count.where(LedgerEntry.incident_id == incident_id)
+    else:
+        # The platform-wide ledger leaves drills out (a drill's own ledger shows its entries).
+        query = query.where(not_drill(LedgerEntry.incident_id))
+        count = count.where(not_drill(LedgerEntry.incident_id))
     if newest_first:
         query = query.order_by(LedgerEntry.incident_id, LedgerEntry.seq.desc())
     else:
@@ -231,6 +236,8 @@ async def verify(session: AsyncSession, incident_id: int | None = None) -> dict:
     heads_query = select(LedgerHead.incident_id, LedgerHead.seq)
     if incident_id is not None:
         heads_query = heads_query.where(LedgerHead.incident_id == incident_id)
+    else:
+        heads_query = heads_query.where(not_drill(LedgerHead.incident_id))
     heads = dict((await session.execute(heads_query)).all())
     by_incident: dict[int, list[LedgerEntry]] = {key: [] for key in heads}
     for row in rows:
@@ -278,7 +285,8 @@ async def stream_entries(
     batch = batch or EXPORT_BATCH
     query = (
         select(LedgerEntry)
-        .where(LedgerEntry.incident_id == incident_id)
+        # A download is open data: a drill's chain is never in it.
+        .where(LedgerEntry.incident_id == incident_id, not_drill(LedgerEntry.incident_id))
         .order_by(LedgerEntry.incident_id, LedgerEntry.seq)
         .execution_options(yield_per=batch)
     )

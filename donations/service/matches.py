@@ -12,6 +12,7 @@ from core import audit, clock
 from core.clock import utcnow
 from core.db import UTCDateTime, bulk_insert
 from core.domain import gather
+from core.drills import not_drill
 from core.errors import DomainError
 from core.i18n import _
 from core.models import AuditEntry, Organization, User
@@ -283,7 +284,12 @@ async def organization_record(session: AsyncSession, organization_id: int) -> di
     rows = await session.execute(
         select(Match.status, Match.fulfilled_at, Match.needed_by, Offer.incident_id)
         .join(Offer, Offer.id == Match.offer_id)
-        .where(Offer.organization_id == organization_id, Match.status.in_(COMMITTED))
+        .where(
+            Offer.organization_id == organization_id,
+            Match.status.in_(COMMITTED),
+            # A drill's deliveries are not in the organization's public record.
+            not_drill(Offer.incident_id),
+        )
     )
     counts: dict[str, int] = defaultdict(int)
     zones: dict[int, str] = {}

@@ -63,6 +63,15 @@ routes = [
     Route("/reserves", reserves.totals_page, name="reserves"),
     Route("/teams/{id:int}", teams.team_page, name="team"),
     Route("/incidents/{id:int}/coordination", deployments.coordination_page, name="coordination"),
+    Route("/plans", plans.plans_page, name="plans"),
+    Route("/plans/new", plans.plan_new, methods=["GET", "POST"], name="plan_new"),
+    Route("/plans/{id:int}", plans.plan_page, name="plan"),
+    Route(
+        "/incidents/{id:int}/plans",
+        plans.activate_page,
+        methods=["GET", "POST"],
+        name="incident_plans",
+    ),
 ]
 
 api_routes = [
@@ -274,4 +283,5 @@ api_routes += [
 nav = [
     NavItem(lazy_gettext("Alerts"), "preparedness:alerts", order=68),
     NavItem(lazy_gettext("Reserves"), "preparedness:reserves", order=70),
+    NavItem(lazy_gettext("Emergency plans"), "preparedness:plans", roles=OFFICIAL, order=72),
 ]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock, notifications
 from core.db import settings_of
+from core.drills import not_drill
 from core.errors import Conflict, NotFound
 from core.i18n import _, using_locale
 from core.jobs import enqueue
@@ -193,7 +194,12 @@ async def current_alerts(session: AsyncSession, area_id: int | None = None) -> l
     now = clock.utcnow()
     rows = await session.scalars(
         select(Alert)
-        .where(Alert.status == "Actual", Alert.superseded_by_id.is_(None), Alert.expires > now)
+        .where(
+            Alert.status == "Actual",
+            not_drill(Alert.incident_id),
+            Alert.superseded_by_id.is_(None),
+            Alert.expires > now,
+        )
         .order_by(Alert.sent_at.desc(), Alert.id.desc())
     )
     found = [a for a in rows if is_current(a, now)]

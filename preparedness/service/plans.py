@@ -6,27 +6,54 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import _
-from core.models import User
+from core.models import Organization, User
+from preparedness.labels import LEVELS
 from preparedness.models import Plan, PlanActivation, PlanTask
 from preparedness.schemas import Activate, ActivatedTask, ActivationOut, PlanCreate
 from recovery.service import (
     ProjectCreate,
     TaskCreate,
+    acting_incident_ids,
     create_project,
     create_task,
     ensure_can_act,
+    get_incident,
     get_task,
+    incident_choices,
     incident_today,
 )
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+# The fields of one task row of the plan form.
+ROW_FIELDS = ("level", "title", "responsible_org_id", "due_offset_days")
 # Plans carry no budget; the project's currency is a placeholder for the zero amount.
 CURRENCY = "CNY"
 
 
+async def _check_organizations(session: AsyncSession, data: PlanCreate) -> None:
+    """Each task's responsible organization exists and is verified, so the tasks it starts
+    can be given to it."""
+    wanted = {task.responsible_org_id for level in data.levels for task in level.tasks}
+    found = {
+        org.id: org
+        for org in await session.scalars(select(Organization).where(Organization.id.in_(wanted)))
+    }
+    for i, level in enumerate(data.levels):
+        for j, task in enumerate(level.tasks):
+            org = found.get(task.responsible_org_id)
+            if org is None or not org.is_verified():
+                raise InvalidInput(
+                    _("The responsible organization must be a verified organization."),
+                    fields={
+                        f"levels.{i}.tasks.{j}.responsible_org_id": _("not a verified organization")
+                    },
+                )
+
+
 async def create_plan(session: AsyncSession, data: PlanCreate, *, actor: User) -> Plan:
+    await _check_organizations(session, data)
     plan = Plan(
         name=data.name,
         incident_type=data.incident_type,
@@ -93,8 +120,8 @@ async def activate(
     current = min((a.level for a in earlier), default=5)
     if data.level >= current:
         raise Conflict(
-            _("The plan already runs at level %(level)s for this incident.")
-            % {"level": ROMAN[current]},
+            _("The plan already runs at %(level)s for this incident.")
+            % {"level": LEVELS[current]},
             fields={"level": _("not more severe than the current level")},
         )
     today = incident_today(incident)
@@ -184,4 +211,89 @@ async def plan_view(session: AsyncSession, plan_id: int) -> dict:
             }
             for a in activations
         ],
+    }
+
+
+async def list_plans(session: AsyncSession) -> list[dict]:
+    """Every plan, newest first, with its levels, how many tasks, how often it was activated."""
+    plans = list(await session.scalars(select(Plan).order_by(Plan.id.desc())))
+    ids = [p.id for p in plans]
+    levels: dict[int, set[int]] = {}
+    tasks: dict[int, int] = {}
+    for plan_id, level in (
+        await session.execute(
+            select(PlanTask.plan_id, PlanTask.level).where(PlanTask.plan_id.in_(ids))
+        )
+    ).all():
+        levels.setdefault(plan_id, set()).add(level)
+        tasks[plan_id] = tasks.get(plan_id, 0) + 1
+    activated: dict[int, int] = {}
+    for (plan_id,) in (
+        await session.execute(select(PlanActivation.plan_id).where(PlanActivation.plan_id.in_(ids)))
+    ).all():
+        activated[plan_id] = activated.get(plan_id, 0) + 1
+    return [
+        {
+            "plan": plan,
+            "levels": sorted(levels.get(plan.id, ()), reverse=True),
+            "tasks": tasks.get(plan.id, 0),
+            "activations": activated.get(plan.id, 0),
+        }
+        for plan in plans
+    ]
+
+
+async def incident_activations(session: AsyncSession, incident_id: int) -> list[dict]:
+    """The plans activated for an incident, in order, with the plan's name."""
+    rows = await session.execute(
+        select(PlanActivation, Plan.name)
+        .join(Plan, Plan.id == PlanActivation.plan_id)
+        .where(PlanActivation.incident_id == incident_id)
+        .order_by(PlanActivation.id)
+    )
+    return [
+        {"activation": activation, "plan_name": name, "tasks_created": len(activation.task_ids)}
+        for activation, name in rows.all()
+    ]
+
+
+def level_options() -> list[tuple[int, str]]:
+    """Response levels for a select, least severe first (China's scale: I is the most severe)."""
+    return [
+        (4, _("Level IV (least severe)")),
+        (3, str(LEVELS[3])),
+        (2, str(LEVELS[2])),
+        (1, _("Level I (most severe)")),
+    ]
+
+
+async def organization_options(session: AsyncSession) -> list[tuple[int, str]]:
+    """Verified organizations, which a plan's tasks can be given to."""
+    rows = await session.scalars(select(Organization).order_by(Organization.name))
+    return [(org.id, org.name) for org in rows if org.is_verified()]
+
+
+async def plan_detail(session: AsyncSession, plan_id: int, *, viewer: User) -> dict:
+    """The plan page: tasks by level with their organizations' names, each activation with
+    its incident, and the incidents the viewer's agency may activate it for."""
+    view = await plan_view(session, plan_id)
+    org_ids = {t["responsible_org_id"] for lv in view["levels"] for t in lv["tasks"]}
+    names = dict(
+        (
+            await session.execute(
+                select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+            )
+        ).all()
+    )
+    incidents = {i.id: i for i in await incident_choices(session, include_exercises=True)}
+    for activation in view["activations"]:
+        incident = incidents.get(activation["incident_id"]) or await get_incident(
+            session, activation["incident_id"]
+        )
+        activation["incident"] = incident
+    acting = set(await session.scalars(acting_incident_ids(viewer)))
+    return {
+        "plan": view,
+        "names": names,
+        "incidents": [i for i in incidents.values() if i.id in acting],
     }

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, clock
+from core.drills import not_drill
 from core.i18n import _
 from core.models import Organization, User
 from preparedness.errors import InvalidTransition
@@ -124,6 +125,8 @@ async def team_record(session: AsyncSession, org_id: int) -> dict:
             .where(
                 Deployment.team_org_id == org_id,
                 Deployment.status.in_([DeploymentStatus.on_site, DeploymentStatus.completed]),
+                # A drill's deployments are not in the team's public record.
+                not_drill(Deployment.incident_id),
             )
             .order_by(Deployment.starts_on.desc())
         )
@@ -132,8 +135,6 @@ async def team_record(session: AsyncSession, org_id: int) -> dict:
     items = []
     for d in rows:
         incident = await get_incident(session, d.incident_id)
-        if incident.exercise:
-            continue
         area = await get_area(session, d.area_id)
         items.append({"deployment": d, "incident": incident, "area": area, "hours": hours(d, now)})
     return {

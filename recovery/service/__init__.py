@@ -25,6 +25,7 @@ from recovery.service.needs import (
     record_fulfilment,
 )
 from recovery.service.projects import create_project, incident_projects
+from recovery.service.supervision import latest_escalations
 from recovery.service.tasks import create_task, project_tasks
 
 # The vocabulary other domains share with needs (categories, priorities, statuses) comes too.
@@ -56,6 +57,7 @@ __all__ = [
     "incident_choices",
     "incident_projects",
     "incident_today",
+    "latest_escalations",
     "list_incidents",
     "need_rows",
     "open_need_rows",

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.drills import not_drill
 from core.i18n import lazy_gettext
 from core.models import Organization
 from recovery.models import Area, Incident, Need, Project, Task
@@ -170,7 +171,7 @@ def _needs_query(incident_id: int | None) -> Select:
         Need.updated_at,
     ).join(Incident, Incident.id == Need.incident_id)
     # Drills are never in the open data, asked for by id or not.
-    query = query.where(Incident.exercise.is_(False))
+    query = query.where(not_drill(Need.incident_id))
     if incident_id is not None:
         query = query.where(Need.incident_id == incident_id)
     return query.order_by(Need.id)
@@ -246,8 +247,8 @@ def _three_w_query(incident_id: int | None) -> Select:
         .join(Organization, Organization.id == Task.responsible_org_id)
         .join(Incident, Incident.id == Project.incident_id)
     )
-    leads = leads.where(Incident.exercise.is_(False))
-    tasks = tasks.where(Incident.exercise.is_(False))
+    leads = leads.where(not_drill(Project.incident_id))
+    tasks = tasks.where(not_drill(Project.incident_id))
     if incident_id is not None:
         leads = leads.where(Project.incident_id == incident_id)
         tasks = tasks.where(Project.incident_id == incident_id)

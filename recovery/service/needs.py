@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, cache
 from core.clock import utcnow
+from core.drills import not_drill
 from core.errors import InvalidInput
 from core.events import publish
 from core.geo import haversine_km
@@ -312,7 +313,7 @@ async def list_needs(session: AsyncSession, query: NeedQuery) -> NeedList:
         conditions.append(Need.title.ilike(f"%{query.q}%"))
     if query.incident_id is None:
         # The platform-wide list leaves drills out (a drill's own list shows its needs).
-        conditions.append(Need.incident_id.not_in(_drills()))
+        conditions.append(not_drill(Need.incident_id))
     if query.area_id is None and not query.q:
         # The count per category, priority and status, read once per public version.
         total = sum(
@@ -344,10 +345,6 @@ async def list_needs(session: AsyncSession, query: NeedQuery) -> NeedList:
     return NeedList(rows, total or 0, next_cursor)
 
 
-def _drills():
-    return select(Incident.id).where(Incident.exercise.is_(True))
-
-
 async def need_counts(session: AsyncSession, incident_id: int | None) -> dict[tuple, int]:
     """How many needs the incident (None: the platform, drills left out) has per (category,
     priority, status): one grouped query per public version, so a busy list never counts per
@@ -357,7 +354,7 @@ async def need_counts(session: AsyncSession, incident_id: int | None) -> dict[tu
     found = counts.get(key)
     if found is None:
         if incident_id is None:
-            where = (Need.incident_id.not_in(_drills()),)
+            where = (not_drill(Need.incident_id),)
         else:
             where = (Need.incident_id == incident_id,)
         rows = await session.execute(

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.domain import gather
+from core.drills import not_drill
 from core.models import Organization, OrgStatus, User
 from recovery.models import Incident, Project, Task, TaskStatus
 
@@ -64,11 +65,16 @@ async def track_record(session: AsyncSession, org_id: int, today: date) -> Track
                     func.sum(case((and_(done, Task.completed_on <= Task.due_on), 1), else_=0)), 0
                 ),
                 func.coalesce(func.sum(case((and_(~done, Task.due_on < today), 1), else_=0)), 0),
-            ).where(Task.responsible_org_id == org_id)
+            )
+            .join(Project, Project.id == Task.project_id)
+            # A drill's work is not in the public record.
+            .where(Task.responsible_org_id == org_id, not_drill(Project.incident_id))
         )
     ).one()
     projects_led = await session.scalar(
-        select(func.count()).select_from(Project).where(Project.lead_org_id == org_id)
+        select(func.count())
+        .select_from(Project)
+        .where(Project.lead_org_id == org_id, not_drill(Project.incident_id))
     )
     other = await gather("organization.record", session, org_id)
     return TrackRecord(*row, projects_led=projects_led or 0, other=other)
@@ -83,7 +89,11 @@ async def current_work(
         .select_from(Task)
         .join(Project, Project.id == Task.project_id)
         .join(Incident, Incident.id == Project.incident_id)
-        .where(Task.responsible_org_id == org_id, Task.status != TaskStatus.done)
+        .where(
+            Task.responsible_org_id == org_id,
+            Task.status != TaskStatus.done,
+            not_drill(Project.incident_id),
+        )
         .order_by(Task.due_on, Task.id)
         .limit(limit)
     )
@@ -96,10 +106,12 @@ async def overdue_counts(session: AsyncSession, org_ids: list[int], today: date)
         return {}
     rows = await session.execute(
         select(Task.responsible_org_id, func.count())
+        .join(Project, Project.id == Task.project_id)
         .where(
             Task.responsible_org_id.in_(org_ids),
             Task.status != TaskStatus.done,
             Task.due_on < today,
+            not_drill(Project.incident_id),
         )
         .group_by(Task.responsible_org_id)
     )
@@ -109,7 +121,7 @@ async def overdue_counts(session: AsyncSession, org_ids: list[int], today: date)
 async def projects_led(session: AsyncSession, org_id: int, *, limit: int = 20) -> list:
     rows = await session.execute(
         select(Project.id, Project.title, Project.progress, Project.due_on)
-        .where(Project.lead_org_id == org_id)
+        .where(Project.lead_org_id == org_id, not_drill(Project.incident_id))
         .order_by(Project.due_on.desc(), Project.id.desc())
         .limit(limit)
     )

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.drills import not_drill
 from core.errors import InvalidInput
 from core.events import publish
 from core.i18n import _
@@ -141,6 +142,9 @@ async def list_projects(
     conditions = []
     if query.incident_id is not None:
         conditions.append(Project.incident_id == query.incident_id)
+    else:
+        # The platform-wide list leaves drills out (a drill's own list shows its projects).
+        conditions.append(not_drill(Project.incident_id))
     if query.lead_org_id is not None:
         conditions.append(Project.lead_org_id == query.lead_org_id)
     total = await session.scalar(select(func.count()).select_from(Project).where(*conditions))

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.clock import utcnow
 from core.domain import gather
+from core.drills import not_drill
 from core.errors import Conflict, Forbidden
 from core.i18n import _
 from core.models import User
@@ -166,6 +167,9 @@ async def list_reports(
     conditions = []
     if query.incident_id is not None:
         conditions.append(Report.incident_id == query.incident_id)
+    else:
+        # The platform-wide list leaves drills out (a drill's own list shows its reports).
+        conditions.append(not_drill(Report.incident_id))
     if query.status == ReportStatus.draft and not await is_official(session, user):
         raise Forbidden(
             _("Only officials may see draft reports."), fields={"status": _("officials only")}

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, notifications
 from core.clock import utcnow
+from core.drills import not_drill
 from core.errors import Forbidden, NotFound
 from core.i18n import _
 from core.models import User
@@ -99,7 +100,8 @@ async def complaint_view(session: AsyncSession, token: str) -> ComplaintView:
 
 
 async def accountability(session: AsyncSession, org_id: int) -> Accountability:
-    """Counts only: complaints received, resolved in time, resolved late, open."""
+    """Counts only: complaints received, resolved in time, resolved late, open; a drill's
+    complaints are not in an organization's public record."""
     resolved = Complaint.resolved_at.is_not(None)
     row = (
         await session.execute(
@@ -118,7 +120,7 @@ async def accountability(session: AsyncSession, org_id: int) -> Accountability:
                     0,
                 ),
                 func.coalesce(func.sum(case((~resolved, 1), else_=0)), 0),
-            ).where(Complaint.responsible_org_id == org_id)
+            ).where(Complaint.responsible_org_id == org_id, not_drill(Complaint.incident_id))
         )
     ).one()
     return Accountability(

@@ -8,12 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.models import Organization
-from recovery.service import area_choices
+from recovery.service import area_choices, latest_escalations
 from residents.models import OPEN_STATUSES, Complaint, HelpRequest, RequestStatus
 from residents.schemas import (
     AreaWaiting,
     ComplaintsByOrganization,
     OldestRequest,
+    OverdueComplaint,
     ResidentsSupervision,
 )
 
@@ -78,6 +79,7 @@ async def supervision_section(session: AsyncSession, incident_id: int) -> dict:
             waiting.order_by(HelpRequest.created_at).offset(count // 2).limit(1)
         )
         median = _hours(now - middle) if middle else None
+    complaints, overdue_complaints = await _complaints(session, incident_id, now)
     return {
         "residents": ResidentsSupervision(
             answer_within_hours=ANSWER_WITHIN_HOURS,
@@ -87,12 +89,16 @@ async def supervision_section(session: AsyncSession, incident_id: int) -> dict:
             median_wait_hours=median,
             oldest_unanswered=oldest,
             by_area=by_area,
-            complaints=await _complaints(session, incident_id, now),
+            complaints=complaints,
+            overdue_complaints=overdue_complaints,
         ).model_dump(mode="json")
     }
 
 
-async def _complaints(session: AsyncSession, incident_id: int, now) -> list:
+async def _complaints(session: AsyncSession, incident_id: int, now) -> tuple[list, list]:
+    """Open complaints by responsible organization, and each overdue one with the agency it
+    has been escalated to (recovery's escalation by territory), for the board's "escalated to
+    …"."""
     overdue = Complaint.due_at < now
     rows = await session.execute(
         select(
@@ -100,20 +106,51 @@ async def _complaints(session: AsyncSession, incident_id: int, now) -> list:
             Organization.name,
             func.count(),
             func.sum(case((overdue, 1), else_=0)),
-            func.sum(case((Complaint.escalated_at.is_not(None), 1), else_=0)),
         )
         .outerjoin(Organization, Organization.id == Complaint.responsible_org_id)
         .where(Complaint.incident_id == incident_id, Complaint.status == "open")
         .group_by(Complaint.responsible_org_id, Organization.name)
     )
-    found = [
-        ComplaintsByOrganization(
-            organization_id=org_id,
-            organization_name=name or "",
-            open=n,
-            overdue=o or 0,
-            escalated=e or 0,
+    late_rows = (
+        await session.execute(
+            select(
+                Complaint.id, Complaint.about_kind, Complaint.responsible_org_id, Complaint.due_at
+            )
+            .where(Complaint.incident_id == incident_id, Complaint.status == "open", overdue)
+            .order_by(Complaint.due_at, Complaint.id)
         )
-        for org_id, name, n, o, e in rows.all()
-    ]
-    return sorted(found, key=lambda r: (-r.overdue, -r.open, r.organization_name))
+    ).all()
+    steps = await latest_escalations(session, "complaint", [row[0] for row in late_rows])
+    names: dict[int | None, str] = {}
+    found = []
+    for org_id, name, n, o in rows.all():
+        names[org_id] = name or ""
+        found.append(
+            ComplaintsByOrganization(
+                organization_id=org_id, organization_name=name or "", open=n, overdue=o or 0,
+                escalated=0,
+            )
+        )  # fmt: skip
+    late = []
+    for complaint_id, about_kind, org_id, due_at in late_rows:
+        step, agency = steps.get(complaint_id, (None, None))
+        late.append(
+            OverdueComplaint(
+                id=complaint_id,
+                about_kind=about_kind,
+                organization_id=org_id,
+                organization_name=names.get(org_id, ""),
+                due_at=due_at,
+                days_late=(now - due_at).days,
+                escalated_to_id=step.organization_id if step else None,
+                escalated_to=agency,
+                escalation_level=step.level if step else None,
+            )
+        )
+    for row in found:
+        reached = [c.escalated_to for c in late if c.organization_id == row.organization_id]
+        reached = [agency for agency in reached if agency]
+        row.escalated = len(reached)
+        row.escalated_to = sorted(set(reached))
+    found.sort(key=lambda r: (-r.overdue, -r.open, r.organization_name))
+    return found, late

@@ -46,5 +46,11 @@ ROWS = [
     row("GET /reserves", PUBLIC),
     row("GET /teams/{id:int}", PUBLIC, id='org_ngo_a'),
     row("GET /incidents/{id:int}/coordination", OFFICIAL_A, id='incident'),
+    row("GET /plans", OFFICIAL),
+    row("GET /plans/new", OFFICIAL),
+    row("POST /plans/new", OFFICIAL, body=p.plan_form),
+    row("GET /plans/{id:int}", OFFICIAL, id='plan'),
+    row("GET /incidents/{id:int}/plans", OFFICIAL_A, id='incident'),
+    row("POST /incidents/{id:int}/plans", OFFICIAL_A, id='incident', body=p.activate_form),
 ]
 # fmt: on

@@ -68,6 +68,18 @@ def activate(i):
     return {"plan_id": i["plan"], "level": 4}
 
 
+def plan_form(i):
+    return {
+        "name": "Quake plan", "incident_type": "earthquake", "rows.0.level": "4",
+        "rows.0.title": "Open shelters", "rows.0.responsible_org_id": str(i["org_ngo_a"]),
+        "rows.0.due_offset_days": "1",
+    }  # fmt: skip
+
+
+def activate_form(i):
+    return {"plan_id": str(i["plan"]), "level": "4"}
+
+
 def alert(i):
     return {
         "event": "Flood", "category": "Met", "urgency": "Immediate", "severity": "Severe",

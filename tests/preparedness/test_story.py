@@ -17,6 +17,7 @@ from core.models import OutboxMessage
 from preparedness.models import Plan
 from tests.helpers import finished_run
 from tests.preparedness.conftest import TODAY
+from tests.preparedness.public_walk import assert_untouched
 from tests.preparedness.test_alerts import SCHEMA, _mailbox
 from tests.preparedness.test_drills import _public_view
 
@@ -147,7 +148,7 @@ async def test_the_issue_done_when_on_the_demo_incident(settings, app, client):
     ]
 
     # The drill: the same steps on an exercise incident change nothing the public sees.
-    before = await _public_view(client)
+    before = await _public_view(client, app)
     drill = await desk.call(
         "official", "POST", "/api/v1/incidents",
         {"name": "Quake drill", "started_on": TODAY.isoformat(), "status": "exercise",
@@ -160,9 +161,18 @@ async def test_the_issue_done_when_on_the_demo_incident(settings, app, client):
         status=201,
     )  # fmt: skip
     await desk.call("official", "PUT", f"/api/v1/areas/{drill_area['id']}/zone", {"max_teams": 1})
-    await _loop(desk, app, drill["id"], drill_area["id"], plan_id)
+    rehearsed = await _loop(desk, app, drill["id"], drill_area["id"], plan_id)
+    assert rehearsed["alert"]["status"] == "Exercise"
+    assert len(rehearsed["activation"]["tasks"]) == 4
     await desk.call("official", "PATCH", f"/api/v1/incidents/{drill['id']}", {"status": "closed"})
-    assert await _public_view(client) == before
+    assert_untouched(before, await _public_view(client, app))
+    # The drill's delivery took no real diesel.
+    stock = await desk.call("official", "GET", f"/api/v1/warehouses/{made['warehouse_id']}/stock")
+    assert next(s for s in stock["items"] if s["unit"] == "litres")["quantity"] == 3000 - 150
     review = await desk.call("official", "GET", f"/api/v1/incidents/{drill['id']}/after-action")
-    names = {o["name"] for o in review["organizations"]}
-    assert {"Blue Sky Rescue Team", "Riverside Housing Bureau"} <= names
+    by_name = {o["name"]: o for o in review["organizations"]}
+    assert {"Blue Sky Rescue Team", "Riverside Housing Bureau"} <= set(by_name)
+    (team,) = by_name["Blue Sky Rescue Team"]["deployments"]
+    assert team["hours_to_acceptance"] is not None and team["hours_to_check_in"] is not None
+    planned = [t["title"] for o in review["organizations"] for t in o["tasks"]]
+    assert sorted(planned) == sorted(t["title"] for t in rehearsed["activation"]["tasks"])

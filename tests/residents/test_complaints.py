@@ -9,6 +9,7 @@ from sqlalchemy import select
 from core import clock
 from core.models import OutboxMessage
 from residents import service
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.asyncio
 TEXT = "The team left rubble in front of house 12, Mr Wang 13799998888"
@@ -110,3 +111,37 @@ async def test_an_overdue_complaint_is_reminded_then_escalates_to_the_lead_agenc
         f"/api/v1/organizations/{residents.ngo_user.organization_id}/accountability"
     )
     assert counts.json()["resolved_late"] == 1
+
+
+async def test_an_escalated_complaint_shows_on_the_supervision_board(residents, app):
+    task = await _task(residents)
+    receipt = await _file(residents, about_kind="task", about_id=task["id"])
+    clock.advance(timedelta(days=18))
+    async with app.state.database.transaction() as session:
+        # Four days late: reminded to the responsible organization, then one step up.
+        assert await service.escalate_overdue(session, {}) == {"reminded": 1, "escalated": 1}
+    board = await residents.client.get(
+        "/api/v1/supervision",
+        params={"incident_id": residents.incident_id},
+        headers=residents.official,
+    )
+    panel = board.json()["sections"]["residents"]
+    (row,) = panel["complaints"]
+    assert (row["escalated"], row["escalated_to"]) == (1, ["Recovery Office"])
+    (late,) = panel["overdue_complaints"]
+    assert late["id"] == receipt["id"] and late["about_kind"] == "task"
+    assert (late["escalated_to"], late["escalation_level"], late["days_late"]) == (
+        "Recovery Office",
+        1,
+        4,
+    )
+    assert TEXT not in board.text
+    await sign_in(residents.client, residents.setup.official.email)
+    page = await residents.client.get("/supervision", params={"incident_id": residents.incident_id})
+    assert "escalated to Recovery Office" in page.text and TEXT not in page.text
+    zh = await residents.client.get(
+        "/supervision",
+        params={"incident_id": residents.incident_id},
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert "逾期投诉" in zh.text

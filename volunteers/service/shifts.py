@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, cache
 from core.clock import utcnow
+from core.drills import not_drill
 from core.i18n import _
 from core.models import ORG_ROLES, Role, User
 from recovery import service as recovery
@@ -217,6 +218,9 @@ def _filters(
     conditions = [Shift.status == ShiftStatus.open, Shift.ends_at > (since or utcnow())]
     if incident_id is not None:
         conditions.append(Shift.incident_id == incident_id)
+    else:
+        # The platform-wide list leaves drills out (a drill's own list shows its shifts).
+        conditions.append(not_drill(Shift.incident_id))
     if area_id is not None:
         conditions.append(Shift.area_id == area_id)
     if skill:
