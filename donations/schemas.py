@@ -377,6 +377,21 @@ class DisbursementCreate(_In):
     receipt_reference: str | None = Field(default=None, max_length=200)
     # Once the funds restricted to the purpose run out, may it draw on the general fund?
     allow_general_fund: bool = True
+    # Who received the money: an organization registered here, or a named payee. A person's
+    # name is kept for officials and never published; without a kind, a name is a person's.
+    payee_organization_id: DbId | None = None
+    payee_name: str | None = Field(default=None, min_length=1, max_length=200)
+    payee_kind: Literal["organization", "person"] | None = None
+
+    @model_validator(mode="after")
+    def _payee(self):
+        if self.payee_organization_id is not None and self.payee_name:
+            raise FieldError("payee_name", _("Name the payee or choose an organization, not both."))
+        if self.payee_name:
+            self.payee_kind = self.payee_kind or "person"
+        else:
+            self.payee_kind = None
+        return self
 
 
 class DisbursementPublic(BaseModel):
@@ -392,6 +407,13 @@ class DisbursementPublic(BaseModel):
     receipt_reference: str | None
     has_receipt_file: bool = False
     allow_general_fund: bool
+    payee_organization_id: int | None = None
+    payee_kind: Literal["organization", "person"] | None = Field(
+        None, description="a named payee's kind; `organization` when one registered here"
+    )
+    payee: str | None = Field(
+        None, description="who received the money; a person's name is never shown"
+    )
     reversed: bool
     created_at: datetime
 
