@@ -591,22 +591,36 @@ class CorrectionPublic(BaseModel):
     published_on: date
 
 
-class DisclosureRow(BaseModel):
-    """One project's or fundraising activity's place in the disclosure calendar."""
-
-    subject: Literal["project", "fundraising"] = "project"
-    project_id: int | None
-    fundraising_id: int | None = None
+class _CalendarRow(BaseModel):
     title: str
-    project_title: str | None = Field(description="the project's title; none for an activity")
-    organization_id: int
-    disclosure_id: int | None
+    organization_id: int = Field(description="the responsible organization")
+    disclosure_id: int | None = Field(description="the latest published disclosure")
     period_end: date | None
     published_on: date | None
-    due_on: date | None
+    due_on: date | None = Field(description="when the next disclosure is due; none after the final")
     status: Literal["due", "overdue", "published"]
     final: bool
+    schedule: Literal["quarterly", "at_end"] = Field(
+        description="`quarterly` for a run longer than six months (every three months while it "
+        "runs, then within three months of its end), else `at_end` (within three months of it)"
+    )
+    final_due_on: date | None = Field(description="when the final disclosure is due")
+    next_period_start: date
+    next_period_end: date
     corrections: list[CorrectionPublic]
+
+
+class DisclosureRow(_CalendarRow):
+    """One project's place in the disclosure calendar."""
+
+    project_id: int
+    project_title: str
+
+
+class ActivityDisclosureRow(_CalendarRow):
+    """One fundraising activity's place in the disclosure calendar."""
+
+    fundraising_id: int
 
 
 class DisclosureQuery(Pagination):

@@ -70,7 +70,14 @@ async def create_disclosure(request: Request, body: DisclosureCreate, user: User
 
 async def list_disclosures(request: Request, query: DisclosureQuery):
     """Every project of the incident with its latest disclosure and the next one due."""
-    rows = await disclosures.calendar_rows(get_session(request), query.incident_id)
+    rows = await disclosures.calendar_rows(get_session(request), query.incident_id, "project")
+    return api.page(rows[query.offset : query.offset + query.limit], len(rows))
+
+
+async def list_activity_disclosures(request: Request, query: DisclosureQuery):
+    """Every fundraising activity of the incident with its latest disclosure and the next one
+    due (projects are listed by `GET /api/v1/disclosures`)."""
+    rows = await disclosures.calendar_rows(get_session(request), query.incident_id, "fundraising")
     return api.page(rows[query.offset : query.offset + query.limit], len(rows))
 
 
