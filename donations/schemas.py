@@ -349,6 +349,8 @@ class TrailAllocation(BaseModel):
     project_id: int | None
     need_id: int | None
     description: str
+    payee: str | None = Field(None, description="who was paid, if an organization")
+    payee_kind: Literal["organization", "person"] | None = None
     on: date
 
 

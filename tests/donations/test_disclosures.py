@@ -115,6 +115,7 @@ async def test_issue_done_when(client, world, app, settings):
         (a["disbursement_id"], a["amount_minor"], a["purpose"]) for a in school["allocations"]
     ] == [(roof.json()["id"], 60_000, "Rebuild Willow school")]
     assert (school["received_minor"], school["unspent_minor"]) == (60_000, 0)
+    assert school["allocations"][0]["payee"] == "Hengda Building Supplies"
     assert [
         (a["disbursement_id"], a["amount_minor"], a["purpose"]) for a in general["allocations"]
     ] == [
@@ -127,6 +128,7 @@ async def test_issue_done_when(client, world, app, settings):
     assert (await client.get(f"/api/v1/donations/{general_id}/trail")).status_code == 401
     gift_page = await client.get(f"/donations/{school_gift['id']}")
     assert gift_page.status_code == 200 and "Rebuild Willow school" in gift_page.text
+    assert "paid to Hengda Building Supplies" in gift_page.text
 
     # The first quarterly disclosure falls due three months after the project starts.
     due = add_months(project.starts_on, 3)
