@@ -94,3 +94,23 @@ async def test_desk_form_records_the_payee(client, world):
         headers={"HX-Request": "true"},
     )
     assert both.status_code == 422 and 'id="e-payee_name"' in both.text
+
+
+async def test_desk_form_pays_a_registered_organization_whatever_the_kind_select_says(
+    client, world
+):
+    await _funded(client, world, 100_000)
+    token = await browser(client, world.official, f"/funds?incident_id={world.incident.id}")
+    page = await client.get(f"/funds?incident_id={world.incident.id}")
+    assert 'name="payee_organization_id"' in page.text and "Blue Sky Rescue" in page.text
+    form = {
+        "csrftoken": token, "incident_id": str(world.incident.id), "amount": "50.00",
+        "currency": "CNY", "description": "Generator fuel", "payee_name": "",
+        "payee_kind": "person", "payee_organization_id": str(world.ngo2.organization_id),
+    }  # fmt: skip
+    saved = await client.post("/funds/disbursements", data=form)
+    assert saved.status_code == 303, saved.text
+    (row,) = (await client.get(f"/api/v1/disbursements?incident_id={world.incident.id}")).json()[
+        "items"
+    ]
+    assert (row["payee"], row["payee_kind"]) == ("Blue Sky Rescue", "organization")
