@@ -183,7 +183,14 @@ async def test_short_project_discloses_in_full_within_three_months_of_its_end(cl
     assert (await calendar(client, world))[project.id]["status"] == "overdue"
     assert list(await board_disclosures(client, world)) == ["Red Cross Riverside"]
     # The form offers the whole run, up to the end, as the period.
+    row = (await calendar(client, world))[project.id]
     assert row["next_period_start"] == project.starts_on.isoformat()
+    assert row["next_period_end"] == project.due_on.isoformat()
+    await browser(client, world.official, f"/incidents/{world.incident.id}/disclosures")
+    page = await client.get(f"/incidents/{world.incident.id}/disclosures")
+    assert f'value="{project.due_on.isoformat()}"' in page.text
+    assert "within three months of the end" in page.text
+    client.cookies.clear()
     final = await publish(client, world, project.starts_on, project.due_on)
     assert final.status_code == 201, final.text
     row = (await calendar(client, world))[project.id]
