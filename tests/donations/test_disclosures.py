@@ -240,3 +240,21 @@ async def test_bad_disclosures_name_the_field(client, world):
         headers=world.headers["ngo"],
     )
     assert by_ngo.status_code == 403
+
+
+async def test_publish_forms_refuse_in_place_and_publish(client, world):
+    token = await browser(client, world.official, f"/incidents/{world.incident.id}/disclosures")
+    url = f"/projects/{world.project.id}/disclosures"
+    backwards = await client.post(
+        url, data={"csrftoken": token, "period_start": "2026-03-14", "period_end": "2026-03-12"},
+        headers={"HX-Request": "true"},
+    )  # fmt: skip
+    assert backwards.status_code == 422
+    assert 'id="calendar"' in backwards.text and 'id="e-period_end"' in backwards.text
+    done = await client.post(
+        url, data={"csrftoken": token, "period_start": world.project.starts_on.isoformat(),
+                   "period_end": "2026-03-15", "body_markdown": "Interim"},
+    )  # fmt: skip
+    assert done.status_code == 303, done.text
+    page = await client.get(f"/incidents/{world.incident.id}/disclosures")
+    assert "Interim" in page.text
