@@ -55,6 +55,7 @@ async def disburse(
     await check_targets(
         session, incident_id=data.incident_id, need_id=data.need_id, project_id=data.project_id
     )
+    payee_name, payee_kind = await _payee(session, data)
     spent = await session.execute(
         update(FundBalance)
         .where(
@@ -73,7 +74,6 @@ async def disburse(
             % {"balance": format_money(left, data.currency)},
             fields={"amount_minor": _("more than the received balance")},
         )
-    payee_name, payee_kind = await _payee(session, data)
     disbursement = Disbursement(
         incident_id=data.incident_id,
         project_id=data.project_id,
