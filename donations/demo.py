@@ -141,6 +141,8 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
                 currency=ctx.settings.currency,
                 description="First instalment: materials for the rebuild",
                 receipt_reference="INV-2026-0001",
+                payee_name="Riverside Building Materials Co.",
+                payee_kind="organization",
             ),
         )
 

@@ -21,6 +21,8 @@ from core.db import UTCDateTime
 
 MAX_AMOUNT_MINOR = 10**12
 GENESIS_HASH = "0" * 64
+# What the public ledger and exports say for money paid to a person, whose name stays private.
+INDIVIDUAL_PAYEE = "An individual (name withheld)"
 
 
 def ledger_time(value: datetime) -> str:
@@ -297,12 +299,25 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class PayeeKind(StrEnum):
+    """Who a named payee (one not registered here) is: an organization's name is public, a
+    person's never is."""
+
+    organization = "organization"
+    person = "person"
+
+
 class Disbursement(SQLModel, table=True):
     __tablename__ = "disbursements"
     __table_args__ = (
         CheckConstraint(
             f"amount_minor > 0 AND amount_minor <= {MAX_AMOUNT_MINOR}",
             name="ck_disbursements_amount",
+        ),
+        CheckConstraint(
+            "(payee_organization_id IS NULL OR payee_kind = 'organization') AND "
+            "((payee_name IS NULL) = (payee_kind IS NULL))",
+            name="ck_disbursements_payee",
         ),
     )
 
@@ -318,6 +333,12 @@ class Disbursement(SQLModel, table=True):
     receipt_content_type: str | None = Field(default=None, max_length=60)
     # Whether the official let it draw on the general fund once restricted funds ran out.
     allow_general_fund: bool = True
+    # Who received the money: an organization registered here (its name kept as it was when
+    # paid), or a payee the official named: an organization, or a person whose name stays
+    # off public pages.
+    payee_organization_id: int | None = Field(default=None, foreign_key="organizations.id")
+    payee_name: str | None = Field(default=None, max_length=200)
+    payee_kind: str | None = Field(default=None, max_length=20)
     reversed: bool = False
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -325,6 +346,11 @@ class Disbursement(SQLModel, table=True):
     @property
     def has_receipt_file(self) -> bool:
         return bool(self.receipt_file)
+
+    @property
+    def payee(self) -> str | None:
+        """The payee as the public may see it: an organization's name, never a person's."""
+        return self.payee_name if self.payee_kind == PayeeKind.organization else None
 
 
 class Allocation(SQLModel, table=True):

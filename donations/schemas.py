@@ -349,6 +349,8 @@ class TrailAllocation(BaseModel):
     project_id: int | None
     need_id: int | None
     description: str
+    payee: str | None = Field(None, description="who was paid, if an organization")
+    payee_kind: Literal["organization", "person"] | None = None
     on: date
 
 
@@ -377,6 +379,21 @@ class DisbursementCreate(_In):
     receipt_reference: str | None = Field(default=None, max_length=200)
     # Once the funds restricted to the purpose run out, may it draw on the general fund?
     allow_general_fund: bool = True
+    # Who received the money: an organization registered here, or a named payee. A person's
+    # name is kept for officials and never published; without a kind, a name is a person's.
+    payee_organization_id: DbId | None = None
+    payee_name: str | None = Field(default=None, min_length=1, max_length=200)
+    payee_kind: Literal["organization", "person"] | None = None
+
+    @model_validator(mode="after")
+    def _payee(self):
+        if self.payee_organization_id is not None and self.payee_name:
+            raise FieldError("payee_name", _("Name the payee or choose an organization, not both."))
+        if self.payee_name:
+            self.payee_kind = self.payee_kind or "person"
+        else:
+            self.payee_kind = None
+        return self
 
 
 class DisbursementPublic(BaseModel):
@@ -392,6 +409,13 @@ class DisbursementPublic(BaseModel):
     receipt_reference: str | None
     has_receipt_file: bool = False
     allow_general_fund: bool
+    payee_organization_id: int | None = None
+    payee_kind: Literal["organization", "person"] | None = Field(
+        None, description="a named payee's kind; `organization` when one registered here"
+    )
+    payee: str | None = Field(
+        None, description="who received the money; a person's name is never shown"
+    )
     reversed: bool
     created_at: datetime
 
@@ -569,22 +593,36 @@ class CorrectionPublic(BaseModel):
     published_on: date
 
 
-class DisclosureRow(BaseModel):
-    """One project's or fundraising activity's place in the disclosure calendar."""
-
-    subject: Literal["project", "fundraising"] = "project"
-    project_id: int | None
-    fundraising_id: int | None = None
+class _CalendarRow(BaseModel):
     title: str
-    project_title: str | None = Field(description="the project's title; none for an activity")
-    organization_id: int
-    disclosure_id: int | None
+    organization_id: int = Field(description="the responsible organization")
+    disclosure_id: int | None = Field(description="the latest published disclosure")
     period_end: date | None
     published_on: date | None
-    due_on: date | None
+    due_on: date | None = Field(description="when the next disclosure is due; none after the final")
     status: Literal["due", "overdue", "published"]
     final: bool
+    schedule: Literal["quarterly", "at_end"] = Field(
+        description="`quarterly` for a run longer than six months (every three months while it "
+        "runs, then within three months of its end), else `at_end` (within three months of it)"
+    )
+    final_due_on: date | None = Field(description="when the final disclosure is due")
+    next_period_start: date
+    next_period_end: date
     corrections: list[CorrectionPublic]
+
+
+class DisclosureRow(_CalendarRow):
+    """One project's place in the disclosure calendar."""
+
+    project_id: int
+    project_title: str
+
+
+class ActivityDisclosureRow(_CalendarRow):
+    """One fundraising activity's place in the disclosure calendar."""
+
+    fundraising_id: int
 
 
 class DisclosureQuery(Pagination):

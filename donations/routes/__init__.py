@@ -18,6 +18,7 @@ from donations.routes import (
     offers,
 )
 from donations.schemas import (
+    ActivityDisclosureRow,
     BulkDecision,
     BulkDecisionResult,
     DeliveryPublic,
@@ -185,6 +186,9 @@ api_routes = [
     R("/fundraising-activities/{id:int}/disclosures", fundraising.create_activity_disclosure,
       methods=["POST"], name="fundraising_disclosures_create", body=DisclosureCreate,
       response=DisclosurePublic, status_code=201, roles=OFFICIAL, tags=["donations"]),
+    R("/fundraising-activities/disclosures", disclosures.list_activity_disclosures,
+      name="fundraising_disclosures_list", query=DisclosureQuery,
+      response=api.Page[ActivityDisclosureRow], tags=["donations"]),
     R("/disclosures", disclosures.list_disclosures, name="disclosures_list",
       query=DisclosureQuery, response=api.Page[DisclosureRow], tags=["donations"]),
     R("/disclosures/{id:int}", disclosures.get_disclosure, name="disclosures_get",

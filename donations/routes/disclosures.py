@@ -41,23 +41,31 @@ async def disclosures_page(request: Request) -> Response:
     )
 
 
-async def disclosure_publish(request: Request) -> Response:
-    user = await require(request, Role.official)
-    project = await get_project(get_session(request), request.path_params["id"])
-    await ensure_can_act(get_session(request), user, project.incident_id)
+async def publish_form(request: Request, user: User, subject, action) -> Response:
+    """The calendar's publish form for one project or fundraising activity (`subject`): the
+    agency is checked before the form is read, and a refusal re-renders the calendar."""
+    await ensure_can_act(get_session(request), user, subject.incident_id)
 
     async def context(_data: dict) -> dict:
-        return await page_context(request, project.incident_id) | {
-            "failed": ("project", project.id)
+        return await page_context(request, subject.incident_id) | {
+            "failed": (subject.kind, subject.id)
         }
 
     return await form_page(
         request, "donations/disclosures.html", block="calendar", schema=DisclosureCreate,
-        user=user, drop_blank=True, context=context,
-        action=lambda session, body, user: disclosures.publish(
+        user=user, drop_blank=True, context=context, action=action,
+        success=lambda row: request.url_for("donations:disclosures", id=row.incident_id),
+    )  # fmt: skip
+
+
+async def disclosure_publish(request: Request) -> Response:
+    user = await require(request, Role.official)
+    project = await get_project(get_session(request), request.path_params["id"])
+    return await publish_form(
+        request, user, disclosures.project_subject(project),
+        lambda session, body, user: disclosures.publish(
             session, project_id=project.id, data=body, actor=user
         ),
-        success=lambda row: request.url_for("donations:disclosures", id=row.incident_id),
     )  # fmt: skip
 
 
@@ -70,7 +78,14 @@ async def create_disclosure(request: Request, body: DisclosureCreate, user: User
 
 async def list_disclosures(request: Request, query: DisclosureQuery):
     """Every project of the incident with its latest disclosure and the next one due."""
-    rows = await disclosures.calendar_rows(get_session(request), query.incident_id)
+    rows = await disclosures.calendar_rows(get_session(request), query.incident_id, "project")
+    return api.page(rows[query.offset : query.offset + query.limit], len(rows))
+
+
+async def list_activity_disclosures(request: Request, query: DisclosureQuery):
+    """Every fundraising activity of the incident with its latest disclosure and the next one
+    due (projects are listed by `GET /api/v1/disclosures`)."""
+    rows = await disclosures.calendar_rows(get_session(request), query.incident_id, "fundraising")
     return api.page(rows[query.offset : query.offset + query.limit], len(rows))
 
 

@@ -9,7 +9,7 @@ from core.db import get_session
 from core.forms import form_page
 from core.models import Role, User
 from core.types import to_minor
-from donations.routes.disclosures import page_context
+from donations.routes.disclosures import page_context, publish_form
 from donations.schemas import (
     DisclosureCreate,
     FundraisingCreate,
@@ -55,19 +55,11 @@ async def activity_new(request: Request) -> Response:
 async def activity_disclosure_publish(request: Request) -> Response:
     user = await require(request, Role.official)
     activity = await fundraising.get_activity(get_session(request), request.path_params["id"])
-
-    async def context(_data: dict) -> dict:
-        return await page_context(request, activity.incident_id) | {
-            "failed": ("fundraising", activity.id)
-        }
-
-    return await form_page(
-        request, "donations/disclosures.html", block="calendar", schema=DisclosureCreate,
-        user=user, drop_blank=True, context=context,
-        action=lambda session, body, user: disclosures.publish_for_activity(
+    return await publish_form(
+        request, user, disclosures.activity_subject(activity),
+        lambda session, body, user: disclosures.publish_for_activity(
             session, activity_id=activity.id, data=body, actor=user
         ),
-        success=lambda row: request.url_for("donations:disclosures", id=row.incident_id),
     )  # fmt: skip
 
 

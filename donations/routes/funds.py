@@ -39,6 +39,7 @@ from recovery.service import ensure_can_act, get_incident, incident_projects
 
 DISBURSEMENT_FIELDS = (
     "incident_id", "project_id", "need_id", "currency", "description", "receipt_reference",
+    "payee_organization_id", "payee_name", "payee_kind",
 )  # fmt: skip
 RECEIPT_FIELDS = (
     "incident_id", "currency", "reference", "channel", "project_id", "need_id", "donor_name",

@@ -10,7 +10,7 @@ from core.db import get_session
 from core.errors import DomainError
 from core.forms import form_page
 from core.models import Role, User
-from core.types import as_db_id
+from core.types import as_db_id, to_minor
 from core.web import is_fragment_request, render
 from donations.schemas import FulfilRequest, MatchQuery
 from donations.service import deliveries, matches, matching, proposals
@@ -66,10 +66,24 @@ async def match_fulfil(request: Request) -> Response:
     await matches.ensure_offering(get_session(request), match_id, user)
 
     async def context(_data):
-        return await _my_matches(request, user) | {"failed": match_id}
+        return await _my_matches(request, user) | {"failed": match_id, "form": typed}
+
+    typed: dict = {}
+
+    async def prepare(data: dict) -> dict:
+        typed.update(data)  # the re-rendered row shows what was typed
+        fields = {"quantity": data.get("quantity")}
+        if data.get("value"):
+            # The estimate is typed in major units of the offer's value currency; text that
+            # does not parse stays as typed, so validation refuses it by name.
+            currency = await matches.value_currency(get_session(request), match_id) or ""
+            typed_value = str(data["value"])
+            fields["value_minor"] = to_minor(typed_value, currency) or typed_value
+        return fields
 
     return await form_page(
         request, "donations/matches.html", block="matches", schema=FulfilRequest, user=user,
+        prepare=prepare,
         action=lambda session, body, user: matches.fulfil(
             session, match_id=match_id, quantity=body.quantity, actor=user,
             value_minor=body.value_minor,

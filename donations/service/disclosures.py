@@ -1,10 +1,14 @@
 """Public disclosures on the Charity Law's calendar: per project and per fundraising activity
-(Order 81 asks for one record of each), one at least every three months while it runs and a
-final one within three months of its end; figures are frozen from the ledger when published,
+(Order 81 asks for one record of each); figures are frozen from the ledger when published,
 and a correction is a new disclosure naming the one it corrects.
 
-The next disclosure is due three months after the subject starts or after the period the
-last one covered, and never later than three months after it ends. "Today" is the incident's
+The law (Article 76 as amended in 2023, Article 71 before) asks a project or a public
+fundraising that runs longer than six months to disclose at least every three months while
+it runs, and every one, long or short, to disclose in full within three months of its end.
+So a long subject's next disclosure is due three months after it starts or after the period
+the last one covered, as long as that falls within its run; after that (and for a short
+subject, from the start) the final one is due three months after it ends. A disclosure whose
+period reaches the end is the final one, and nothing more is due. "Today" is the incident's
 calendar day, from core.clock. A project discloses the money given to it and spent on it; a
 fundraising activity the gifts that came through it and how they were used.
 """
@@ -37,6 +41,8 @@ from recovery.service import (
 )
 
 PERIOD_MONTHS = 3
+# Longer than this, a subject discloses every PERIOD_MONTHS while it runs.
+LONG_RUN_MONTHS = 6
 
 
 def add_months(day: date, months: int) -> date:
@@ -60,6 +66,11 @@ class Subject:
     @property
     def column(self) -> str:
         return "project_id" if self.kind == "project" else "fundraising_id"
+
+    @property
+    def runs_long(self) -> bool:
+        """Longer than six months: it discloses quarterly while it runs, not only at its end."""
+        return self.ends_on > add_months(self.starts_on, LONG_RUN_MONTHS)
 
 
 def project_subject(project) -> Subject:
@@ -297,8 +308,13 @@ def schedule_row(subject: Subject, rows: list[Disclosure], today: date) -> dict:
     final = latest is not None and latest.period_end >= subject.ends_on
     due_on = None
     if not final:
-        start = latest.period_end if latest else subject.starts_on
-        due_on = min(add_months(start, PERIOD_MONTHS), add_months(subject.ends_on, PERIOD_MONTHS))
+        due_on = add_months(subject.ends_on, PERIOD_MONTHS)
+        if subject.runs_long:
+            start = latest.period_end if latest else subject.starts_on
+            quarterly = add_months(start, PERIOD_MONTHS)
+            if quarterly <= subject.ends_on:
+                due_on = quarterly
+    next_start, next_end = period_after(subject, rows, today)
     if due_on is not None and due_on < today:
         status = "overdue"
     elif latest is not None:
@@ -319,6 +335,10 @@ def schedule_row(subject: Subject, rows: list[Disclosure], today: date) -> dict:
         "due_on": due_on,
         "status": status,
         "final": final,
+        "schedule": "quarterly" if subject.runs_long else "at_end",
+        "final_due_on": None if final else add_months(subject.ends_on, PERIOD_MONTHS),
+        "next_period_start": next_start,
+        "next_period_end": next_end,
         "corrections": [
             {"id": r.id, "corrects_id": r.corrects_id, "published_on": r.published_on}
             for r in rows
@@ -338,12 +358,17 @@ async def subjects(session: AsyncSession, incident_id: int) -> list[Subject]:
     return found + [activity_subject(a) for a in activities]
 
 
-async def calendar_rows(session: AsyncSession, incident_id: int) -> list[dict]:
-    """A row for every project and fundraising activity of the incident (public)."""
+async def calendar_rows(
+    session: AsyncSession, incident_id: int, kind: str | None = None
+) -> list[dict]:
+    """A row for every project and fundraising activity of the incident (public), or for
+    those of one `kind` ("project" or "fundraising")."""
     incident = await get_incident(session, incident_id)
     today = incident_today(incident)
     rows = []
     for subject in await subjects(session, incident_id):
+        if kind is not None and subject.kind != kind:
+            continue
         rows.append(schedule_row(subject, await subject_disclosures(session, subject), today))
     return rows
 
@@ -374,10 +399,14 @@ async def overdue_items(session: AsyncSession, incident_id: int) -> dict:
 
 
 def period_after(subject: Subject, rows: list[Disclosure], today: date) -> tuple[date, date]:
-    """The period the next disclosure should cover, for the form's defaults."""
+    """The period the next disclosure should cover (the publish form's defaults): from the
+    day after the last one, a quarter for a long subject, else to its end, never past today."""
     regular = [r for r in rows if r.corrects_id is None]
     start = regular[-1].period_end + timedelta(days=1) if regular else subject.starts_on
-    end = min(add_months(start, PERIOD_MONTHS) - timedelta(days=1), today)
+    end = subject.ends_on
+    if subject.runs_long:
+        end = min(add_months(start, PERIOD_MONTHS) - timedelta(days=1), end)
+    end = min(end, today)
     return start, max(start, end)
 
 

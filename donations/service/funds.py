@@ -16,6 +16,7 @@ from functools import cache
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.models import Organization, OrgStatus
 from core.settings import Settings
 from donations.models import Channel, Disbursement, Donation, DonationStatus
 from donations.service import (
@@ -149,6 +150,7 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
         "entries": [],
         "names": {"projects": {}, "needs": {}},
         "reversed_seqs": set(),
+        "organizations": [],
     }
     if not incident_id:
         return view
@@ -171,4 +173,15 @@ async def desk(session: AsyncSession, incident_id: int | None) -> dict:
         "entries": entries,
         "names": await trail.entry_names(session, entries),
         "reversed_seqs": {e.reverses_seq for e in entries if e.reverses_seq},
+        "organizations": await payee_organizations(session),
     }
+
+
+async def payee_organizations(session: AsyncSession) -> list[tuple[int, str]]:
+    """The verified organizations a disbursement may be paid to, by name."""
+    rows = await session.execute(
+        select(Organization.id, Organization.name)
+        .where(Organization.status == OrgStatus.verified.value)
+        .order_by(Organization.name, Organization.id)
+    )
+    return [(org_id, name) for org_id, name in rows]

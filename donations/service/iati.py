@@ -9,12 +9,22 @@ a gift counts what was received less what was refunded.
 
 Every transaction names its provider and receiver organization. A gift comes from its donor
 to the activity's reporting organization; a disbursement goes from the reporting
-organization to the project's lead (implementing) organization, or, without a project, is
-spent by the reporting organization itself. A disbursement's description lists the gifts
-its allocations drew from, and an allocation that drew a gift of another activity (the
-general fund paying for a project) is a pair of transactions that links the two activities
-by `provider-activity-id` and `receiver-activity-id`: a disbursement out of the gift's
-activity and incoming funds into the disbursement's.
+organization to its payee (a registered organization by name and ref, one the official
+named by name only, a person only as "An individual"), else to the project's lead
+(implementing) organization, or, without a project, is spent by the reporting organization
+itself. A disbursement's description lists the gifts its allocations drew from, and an
+allocation that drew a gift of another activity (the general fund paying for a project) is
+a pair of transactions that links the two activities by `provider-activity-id` and
+`receiver-activity-id`: a disbursement out of the gift's activity and incoming funds into
+the disbursement's.
+
+Gifts in kind are one more activity of their own, so no sum of an activity's transactions
+mixes goods with cash. IATI 2.03 has no in-kind code (the Cash and Voucher Modalities
+vocabulary of `aid-type` names only cash and vouchers), so the activity's title and every
+transaction's description say "in kind, estimated value", and `value` is the giver's
+estimate: an open valued pledge is an Incoming Pledge (13) of its estimated value, what was
+delivered on a match Incoming Funds (1) of the value delivered, both grants (finance type
+110). A warehouse's reserve stock is the government's own and is left out.
 """
 
 from collections.abc import AsyncIterator
@@ -31,8 +41,19 @@ from core.clock import utcnow
 from core.drills import is_drill
 from core.models import Organization, OrgKind, User
 from core.types import printable
-from donations.models import Allocation, Disbursement, Donation, DonationStatus
+from donations.models import (
+    INDIVIDUAL_PAYEE,
+    Allocation,
+    Disbursement,
+    Donation,
+    DonationStatus,
+    Match,
+    Offer,
+    OfferStatus,
+    PayeeKind,
+)
 from donations.service.donations import public_donor_name
+from donations.service.in_kind import GIVEN
 from recovery.service import get_area, get_incident, incident_projects
 
 IATI_VERSION = "2.03"
@@ -43,7 +64,8 @@ ORG_TYPES = {
     OrgKind.company: "70",
 }
 ROLE_FUNDING, ROLE_ACCOUNTABLE, ROLE_IMPLEMENTING = "1", "2", "4"
-TX_INCOMING, TX_DISBURSEMENT = "1", "3"
+TX_INCOMING, TX_DISBURSEMENT, TX_INCOMING_PLEDGE = "1", "3", "13"
+FINANCE_GRANT = "110"
 # DAC 5-digit sector: immediate post-emergency reconstruction and rehabilitation.
 SECTOR_VOCABULARY, SECTOR_CODE = "1", "73010"
 WGS84 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -177,6 +199,13 @@ async def activities(session: AsyncSession, incident, currency: str):
             await _activity(session, project, sides[project.id]),
             _transactions(session, incident.id, project.id, sides),
         )
+    if await _has_in_kind(session, incident.id):
+        side = Side(_identifier(reporter, f"I{incident.id}-K"), reporter)
+        title = f"{incident.name}: gifts in kind (estimated value)"
+        yield (
+            _fund_activity(incident, currency, {None: side}, title=title),
+            _in_kind_transactions(session, incident.id, side),
+        )
 
 
 async def _reporter(session: AsyncSession, created_by_id: int | None) -> Organization | None:
@@ -203,12 +232,13 @@ def _open_activity(side: Side, currency: str, **extra):
     return activity
 
 
-def _fund_activity(incident, currency: str, sides: dict[int | None, Side]):
-    """Money given to the incident or a need, or spent without a project."""
+def _fund_activity(incident, currency: str, sides: dict[int | None, Side], *, title: str = ""):
+    """Money given to the incident or a need, or spent without a project (or, with its own
+    title, the gifts in kind)."""
     side = sides[None]
     # Donations arrive as they come: a rapid-onset crisis has no budget (BudgetNotProvided 3).
     activity = _open_activity(side, currency, **{"budget-not-provided": "3"})
-    _text(activity, "title", f"{incident.name}: general recovery fund")
+    _text(activity, "title", title or f"{incident.name}: general recovery fund")
     _text(activity, "description", incident.description or incident.name)
     _participant(activity, ROLE_FUNDING, None, PUBLIC_DONORS)
     if side.reporter is not None:
@@ -357,18 +387,24 @@ async def _disbursements(
     )
     current: Disbursement | None = None
     drawn: list[str] = []
+    payees: dict[int, Organization | None] = {}
     async for row, donation_id, amount in rows:
         if current is not None and row.id != current.id:
-            yield _disbursement(current, drawn, here)
+            yield _disbursement(current, drawn, here, payees)
             drawn = []
         current = row
+        org_id = row.payee_organization_id
+        if org_id is not None and org_id not in payees:
+            payees[org_id] = await session.get(Organization, org_id)
         if donation_id is not None:
             drawn.append(f"RC-DON-{donation_id} {_money(amount, row.currency)}")
     if current is not None:
-        yield _disbursement(current, drawn, here)
+        yield _disbursement(current, drawn, here, payees)
 
 
-def _disbursement(row: Disbursement, drawn: list[str], here: Side) -> etree._Element:
+def _disbursement(
+    row: Disbursement, drawn: list[str], here: Side, payees: dict[int, Organization | None]
+) -> etree._Element:
     when = row.created_at.date()
     tx = _open_tx(f"RC-DIS-{row.id}", TX_DISBURSEMENT, when, row.amount_minor, row.currency)
     text = row.description
@@ -376,8 +412,17 @@ def _disbursement(row: Disbursement, drawn: list[str], here: Side) -> etree._Ele
         text += f" (paid from gifts: {', '.join(drawn)})"
     _text(tx, "description", text)
     _party(tx, "provider-org", here.reporter, here)
-    # Without a project (or its lead) the reporting organization spends the money itself.
-    _party(tx, "receiver-org", here.lead or here.reporter)
+    payee = payees.get(row.payee_organization_id) if row.payee_organization_id else None
+    if payee is not None:
+        _party(tx, "receiver-org", payee)
+    elif row.payee_kind == PayeeKind.person:
+        # A person paid directly is named by no more than that, as on the public ledger.
+        _party(tx, "receiver-org", None, donor=INDIVIDUAL_PAYEE)
+    elif row.payee_name:
+        _party(tx, "receiver-org", None, donor=row.payee_name)
+    else:
+        # Without a payee, a project's lead (else the reporting organization) received it.
+        _party(tx, "receiver-org", here.lead or here.reporter)
     return tx
 
 
@@ -425,3 +470,80 @@ async def _links(
         _party(tx, "provider-org", source.reporter, source)
         _party(tx, "receiver-org", target.reporter, target)
         yield tx
+
+
+async def _has_in_kind(session: AsyncSession, incident_id: int) -> bool:
+    valued = select(Offer.id).where(
+        Offer.incident_id == incident_id, GIVEN, Offer.value_minor.is_not(None)
+    )
+    return await session.scalar(valued.limit(1)) is not None
+
+
+async def _in_kind_transactions(
+    session: AsyncSession, incident_id: int, here: Side
+) -> AsyncIterator[etree._Element]:
+    """Open valued pledges in kind, then what was delivered on each match, at estimated value."""
+    givers: dict[int, Organization | None] = {}
+
+    async def giver(offer: Offer) -> Organization | None:
+        if offer.organization_id is not None and offer.organization_id not in givers:
+            givers[offer.organization_id] = await session.get(Organization, offer.organization_id)
+        return givers.get(offer.organization_id) if offer.organization_id else None
+
+    pledges = await session.stream_scalars(
+        select(Offer)
+        .where(
+            Offer.incident_id == incident_id,
+            GIVEN,
+            Offer.status == OfferStatus.open.value,
+            Offer.value_minor.is_not(None),
+        )
+        .order_by(Offer.created_at, Offer.id)
+        .execution_options(yield_per=TX_BATCH)
+    )
+    async for offer in pledges:
+        when = offer.created_at.date()
+        tx = _open_tx(
+            f"RC-INK-{offer.id}", TX_INCOMING_PLEDGE, when, offer.value_minor, offer.value_currency
+        )
+        goods = _goods(offer, offer.quantity)
+        _text(tx, "description", f"In kind, estimated value: pledged {goods}")
+        _in_kind_parties(tx, await giver(offer), here)
+        yield tx
+    deliveries = await session.stream(
+        select(Match, Offer)
+        .join(Offer, Offer.id == Match.offer_id)
+        .where(
+            Offer.incident_id == incident_id,
+            GIVEN,
+            Offer.value_currency.is_not(None),
+            Match.value_delivered_minor > 0,
+        )
+        .order_by(Match.created_at, Match.id)
+        .execution_options(yield_per=TX_BATCH)
+    )
+    async for match, offer in deliveries:
+        when = (match.fulfilled_at or match.decided_at or match.created_at).date()
+        tx = _open_tx(
+            f"RC-INKD-{match.id}", TX_INCOMING, when, match.value_delivered_minor,
+            offer.value_currency,
+        )  # fmt: skip
+        _text(
+            tx,
+            "description",
+            f"In kind, estimated value: delivered {_goods(offer, match.quantity_fulfilled)} "
+            f"for need RC-NEED-{match.need_id}",
+        )
+        _in_kind_parties(tx, await giver(offer), here)
+        yield tx
+
+
+def _goods(offer: Offer, quantity: int) -> str:
+    return f"{quantity} {offer.unit} of {offer.category}"
+
+
+def _in_kind_parties(tx, giver: Organization | None, here: Side) -> None:
+    # A gift in kind is a grant; IATI's schema wants finance-type after the parties.
+    _party(tx, "provider-org", giver, donor="" if giver is not None else "Anonymous")
+    _party(tx, "receiver-org", here.reporter, here)
+    etree.SubElement(tx, "finance-type", code=FINANCE_GRANT)

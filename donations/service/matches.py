@@ -207,6 +207,15 @@ async def ensure_offering(session: AsyncSession, match_id: int, actor: User) -> 
     return row
 
 
+async def value_currency(session: AsyncSession, match_id: int) -> str | None:
+    """The currency a delivery on the match is valued in: its offer's, if the offer has one."""
+    return await session.scalar(
+        select(Offer.value_currency)
+        .join(Match, Match.offer_id == Offer.id)
+        .where(Match.id == match_id)
+    )
+
+
 async def fulfil(
     session: AsyncSession,
     *,

@@ -4,6 +4,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.errors import InvalidInput
 from core.i18n import _
 from core.models import Organization, User
 from core.web import format_money
@@ -14,12 +15,14 @@ from donations.errors import (
     InvalidState,
 )
 from donations.models import (
+    INDIVIDUAL_PAYEE,
     Disbursement,
     Donation,
     DonationStatus,
     FundBalance,
     LedgerEntry,
     LedgerKind,
+    PayeeKind,
 )
 from donations.schemas import DisbursementCreate
 from donations.service import allocations, ledger
@@ -52,6 +55,7 @@ async def disburse(
     await check_targets(
         session, incident_id=data.incident_id, need_id=data.need_id, project_id=data.project_id
     )
+    payee_name, payee_kind = await _payee(session, data)
     spent = await session.execute(
         update(FundBalance)
         .where(
@@ -81,6 +85,9 @@ async def disburse(
         receipt_file=scan.name if scan else None,
         receipt_content_type=scan.content_type if scan else None,
         allow_general_fund=data.allow_general_fund,
+        payee_organization_id=data.payee_organization_id,
+        payee_name=payee_name,
+        payee_kind=payee_kind,
         created_by_id=actor.id,
     )
     session.add(disbursement)
@@ -91,7 +98,7 @@ async def disburse(
         kind=LedgerKind.disbursement,
         amount_minor=data.amount_minor,
         currency=data.currency,
-        counterparty=await _recipient(session, data),
+        counterparty=await _recipient(session, data, disbursement),
         reference=data.receipt_reference or "",
         description=data.description,
         project_id=data.project_id,
@@ -115,8 +122,26 @@ async def disburse(
     return disbursement
 
 
-async def _recipient(session: AsyncSession, data: DisbursementCreate) -> str:
+async def _payee(session: AsyncSession, data: DisbursementCreate) -> tuple[str | None, str | None]:
+    """The payee's name and kind as recorded: a registered organization's name as it is now."""
+    if data.payee_organization_id is None:
+        return data.payee_name, data.payee_kind
+    org = await session.get(Organization, data.payee_organization_id)
+    if org is None:
+        raise InvalidInput(
+            _("No such organization."), fields={"payee_organization_id": _("not found")}
+        )
+    return org.name, PayeeKind.organization.value
+
+
+async def _recipient(
+    session: AsyncSession, data: DisbursementCreate, disbursement: Disbursement
+) -> str:
     # Stored in the hashed ledger, so never translated: the text must not depend on a locale.
+    if disbursement.payee_kind == PayeeKind.person:
+        return INDIVIDUAL_PAYEE
+    if disbursement.payee_name:
+        return disbursement.payee_name
     if data.project_id is not None:
         project = await get_project(session, data.project_id)
         org = await session.get(Organization, project.lead_org_id)

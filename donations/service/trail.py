@@ -56,6 +56,8 @@ async def gift_trail(session: AsyncSession, donation: Donation) -> dict:
                 "project_id": disbursement.project_id,
                 "need_id": disbursement.need_id,
                 "description": disbursement.description,
+                "payee": disbursement.payee,
+                "payee_kind": disbursement.payee_kind,
                 "on": disbursement.created_at.date(),
             }
         )

@@ -120,6 +120,8 @@ ROWS = [
     row("POST /projects/{id:int}/disclosures", OFFICIAL_A, id='project', body=b.disclosure),
     row("POST /api/v1/fundraising-activities", OFFICIAL_A, body=fundraising),
     row("GET /api/v1/fundraising-activities", PUBLIC, query='?incident_id={incident}'),
+    row("GET /api/v1/fundraising-activities/disclosures", PUBLIC,
+        query='?incident_id={incident}'),
     # No activity in the world: officials past the role check find none.
     row("POST /api/v1/fundraising-activities/{id:int}/disclosures", "L F F F F F F F F N N F",
         id='=999999', body=disclosure),

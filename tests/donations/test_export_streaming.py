@@ -10,6 +10,7 @@ from core import clock
 from donations.service import iati, ledger
 from recovery.service import get_incident
 from tests.conftest import TEST_START
+from tests.donations.conftest import offer_body
 from tests.donations.test_ledger import money_flow
 from tests.donations.test_money import disburse, pledge, receive
 
@@ -103,6 +104,13 @@ def _tree_bytes(parts: list) -> bytes:
 
 async def test_iati_streams_the_bytes_of_the_whole_tree(app, client, world):
     await _more_money(client, world)
+    # A gift in kind at an estimated value: the in-kind activity streams like the others.
+    offer = await client.post(
+        "/api/v1/offers",
+        json=offer_body(world.incident.id, value_minor=90_000, value_currency="CNY"),
+        headers=world.headers["donor"],
+    )
+    assert offer.status_code == 201, offer.text
     clock.set_clock(TEST_START, ticking=False)
     for incident_id in (world.incident.id, world.other_incident.id):
         async with app.state.database.session(write=False) as session:
@@ -122,8 +130,10 @@ async def test_iati_streams_the_bytes_of_the_whole_tree(app, client, world):
         )
     )
     # 6 gifts received, 2 disbursements, and 2 allocations from the general fund to the
-    # project, each a disbursement out of the fund and incoming funds into the project.
-    assert len(parsed.findall(".//transaction")) == 12
+    # project, each a disbursement out of the fund and incoming funds into the project; and
+    # the pledge in kind, in an activity of its own.
+    assert len(parsed.findall(".//transaction")) == 13
+    assert len(parsed.findall("iati-activity")) == 3
 
 
 async def test_iati_of_an_unknown_incident_is_404_before_any_byte(app):

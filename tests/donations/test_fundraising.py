@@ -20,7 +20,7 @@ async def register(client, world, **overrides):
         "title": "Warm homes for Willow",
         "record_number": "53100000MJ0001",
         "starts_on": "2026-11-05",
-        "ends_on": "2027-05-04",
+        "ends_on": "2027-08-04",
         "goal_minor": 10_000_000,
         "currency": "CNY",
     }
@@ -30,8 +30,13 @@ async def register(client, world, **overrides):
 
 
 async def rows(client, world) -> list[dict]:
-    response = await client.get(f"/api/v1/disclosures?incident_id={world.incident.id}")
+    """The activities' disclosure calendar; the projects' is `/api/v1/disclosures`."""
+    response = await client.get(
+        f"/api/v1/fundraising-activities/disclosures?incident_id={world.incident.id}"
+    )
     assert response.status_code == 200
+    projects = await client.get(f"/api/v1/disclosures?incident_id={world.incident.id}")
+    assert all(row["project_id"] is not None for row in projects.json()["items"])
     return response.json()["items"]
 
 
@@ -72,9 +77,11 @@ async def test_activity_raises_gifts_and_discloses_on_its_own_calendar(client, w
     assert listed.json()["items"][0]["raised_minor"] == 35_000
     assert listed.json()["items"][0]["gifts"] == 2
 
-    (row,) = [r for r in await rows(client, world) if r["subject"] == "fundraising"]
-    assert row["fundraising_id"] == activity["id"] and row["project_id"] is None
+    # Nine months: a disclosure at least every three months while it runs.
+    (row,) = await rows(client, world)
+    assert row["fundraising_id"] == activity["id"] and row["schedule"] == "quarterly"
     assert (row["status"], row["due_on"]) == ("due", "2027-02-05")
+    assert row["final_due_on"] == "2027-11-04"
 
     # Past the quarter, the activity's disclosure is overdue on the board under its organizer.
     clock.set_clock(at(date(2027, 2, 6)), ticking=False)
@@ -96,7 +103,7 @@ async def test_activity_raises_gifts_and_discloses_on_its_own_calendar(client, w
     )
     assert published.json()["fundraising_id"] == activity["id"]
     assert "Recovery Office" not in await board_disclosures(client, world)
-    (row,) = [r for r in await rows(client, world) if r["subject"] == "fundraising"]
+    (row,) = await rows(client, world)
     assert (row["status"], row["due_on"]) == ("published", "2027-05-04")
     # A correction names a disclosure of the same activity, never a project's.
     project_row = await client.post(
@@ -196,3 +203,26 @@ async def test_donor_gives_in_answer_to_an_appeal_in_the_browser(client, world):
     assert (await client.post("/give", data=form)).status_code == 303
     mine = (await client.get("/api/v1/donations", headers=world.headers["donor"])).json()
     assert mine["items"][0]["fundraising_id"] == activity["id"]
+
+
+async def test_short_activity_discloses_once_within_three_months_of_its_end(client, world):
+    clock.set_clock(at(date(2026, 3, 20)), ticking=False)
+    six_months = {"starts_on": "2026-03-20", "ends_on": "2026-09-19"}
+    activity = (await register(client, world, **six_months)).json()
+    (row,) = await rows(client, world)
+    assert (row["schedule"], row["status"], row["due_on"]) == ("at_end", "due", "2026-12-19")
+    # No quarterly entry falls due while it runs.
+    clock.set_clock(at(date(2026, 12, 19)), ticking=False)
+    assert (await rows(client, world))[0]["status"] == "due"
+    assert "Recovery Office" not in await board_disclosures(client, world)
+    clock.set_clock(at(date(2026, 12, 20)), ticking=False)
+    assert (await rows(client, world))[0]["status"] == "overdue"
+    assert "Recovery Office" in await board_disclosures(client, world)
+    final = await client.post(
+        f"/api/v1/fundraising-activities/{activity['id']}/disclosures",
+        json={"period_start": "2026-03-20", "period_end": "2026-09-19", "body_markdown": "All"},
+        headers=world.headers["official"],
+    )
+    assert final.status_code == 201, final.text
+    (row,) = await rows(client, world)
+    assert (row["status"], row["final"], row["due_on"]) == ("published", True, None)

@@ -1,8 +1,11 @@
 """Gifts in kind carry an estimated value, shown apart from cash and never in a balance."""
 
 import pytest
+import xmlschema
+from lxml import etree
 
 from tests.donations.conftest import offer_body, run_matching
+from tests.donations.test_ledger import SCHEMA_DIR
 from tests.donations.test_money import disburse, pledge, receive
 from tests.donations.test_pages import browser
 
@@ -142,3 +145,66 @@ async def test_offer_form_takes_the_value_in_major_units_and_refuses_nonsense_in
     assert plain.status_code == 303
     offers = (await client.get("/api/v1/offers", headers=headers)).json()["items"]
     assert offers[0]["value_minor"] is None and offers[0]["value_currency"] is None
+
+
+async def test_delivery_form_takes_an_estimated_value_in_major_units(client, world):
+    await valued_pledge(client, world)
+    proposal = await accepted_proposal(client, world)
+    token = await browser(client, world.donor, "/my-matches")
+    page = await client.get("/my-matches")
+    assert f'id="v-{proposal["id"]}"' in page.text  # the valued offer's delivery asks its value
+    url = f"/my-matches/{proposal['id']}/fulfil"
+    bad = await client.post(
+        url, data={"quantity": "4", "value": "plenty", "csrftoken": token},
+        headers={"HX-Request": "true"},
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert f'id="e-v-{proposal["id"]}"' in bad.text and 'value="plenty"' in bad.text
+    saved = await client.post(url, data={"quantity": "4", "value": "1,234.50", "csrftoken": token})
+    assert saved.status_code == 303, saved.text
+    (row,) = (await client.get("/api/v1/matches", headers=world.headers["donor"])).json()["items"]
+    assert (row["quantity_fulfilled"], row["value_delivered_minor"]) == (4, 123_450)
+    # Left empty, the offer's value counts pro rata: 4 of 40 tents of 8,000.00.
+    await client.post(url, data={"quantity": "4", "value": "", "csrftoken": token})
+    (row,) = (await client.get("/api/v1/matches", headers=world.headers["donor"])).json()["items"]
+    assert row["value_delivered_minor"] == 123_450 + 80_000
+
+
+async def test_iati_shows_gifts_in_kind_as_their_own_activity_at_estimated_value(client, world):
+    offer = (await valued_pledge(client, world)).json()
+    cash = (await pledge(client, world, amount_minor=50_000)).json()
+    await receive(client, world, cash["id"], "BANK-1")
+    proposal = await accepted_proposal(client, world)
+    await client.post(
+        f"/api/v1/matches/{proposal['id']}/fulfil",
+        json={"quantity": 10},
+        headers=world.headers["donor"],
+    )
+    response = await client.get(f"/api/v1/export/iati.xml?incident_id={world.incident.id}")
+    assert response.status_code == 200
+    xmlschema.XMLSchema(str(SCHEMA_DIR / "iati-activities-schema.xsd")).validate(response.content)
+    activities = etree.fromstring(response.content).findall("iati-activity")
+    fund, kind = activities[0], activities[-1]
+    assert kind.findtext("iati-identifier").endswith(f"-I{world.incident.id}-K")
+    assert "gifts in kind (estimated value)" in kind.findtext("title/narrative")
+    rows = [
+        (t.get("ref"), t.find("transaction-type").get("code"), t.findtext("value"),
+         t.find("finance-type").get("code"))
+        for t in kind.findall("transaction")
+    ]  # fmt: skip
+    assert rows == [
+        (f"RC-INK-{offer['id']}", "13", "8000.00", "110"),
+        (f"RC-INKD-{proposal['id']}", "1", "2000.00", "110"),
+    ]
+    delivered = kind.findall("transaction")[1]
+    assert delivered.findtext("description/narrative").startswith("In kind, estimated value")
+    # The giver is a private donor: never named. The cash stays in the fund's activity alone.
+    assert delivered.findtext("provider-org/narrative") == "Anonymous"
+    assert world.donor.name not in response.text
+    assert [t.findtext("value") for t in fund.findall("transaction")] == ["500.00"]
+
+
+async def test_iati_has_no_in_kind_activity_without_valued_gifts(client, world):
+    await valued_pledge(client, world, value_minor=None, value_currency=None)
+    response = await client.get(f"/api/v1/export/iati.xml?incident_id={world.incident.id}")
+    assert b"gifts in kind" not in response.content
