@@ -1,7 +1,7 @@
 """disbursement payee: who received the money, an organization or a named payee
 
 Revision ID: d101_disbursement_payee
-Revises: d006_fundraising_activities
+Revises: h101_survey_consent
 Create Date: 2026-12-03 12:30:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "d101_disbursement_payee"
-down_revision: str | Sequence[str] | None = "d006_fundraising_activities"
+down_revision: str | Sequence[str] | None = "h101_survey_consent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
