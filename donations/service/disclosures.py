@@ -2,9 +2,9 @@
 (Order 81 asks for one record of each); figures are frozen from the ledger when published,
 and a correction is a new disclosure naming the one it corrects.
 
-The law (Article 76 as amended in 2023, Article 71 before) asks a project or a public
-fundraising that runs longer than six months to disclose at least every three months while
-it runs, and every one, long or short, to disclose in full within three months of its end.
+The Charity Law asks a project or a public fundraising that runs longer than six months to
+disclose at least every three months while it runs, and every one, long or short, to
+disclose in full within three months of its end.
 So a long subject's next disclosure is due three months after it starts or after the period
 the last one covered, as long as that falls within its run; after that (and for a short
 subject, from the start) the final one is due three months after it ends. A disclosure whose
