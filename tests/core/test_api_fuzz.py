@@ -59,6 +59,8 @@ def _fuzz(settings) -> tuple[int, list[str]]:
                 failures.append(f"{operation.label}: {exc}")
     finally:
         shutdown_lifespans()
+    # No GET wrote anything outside the routes core.safe_methods declares.
+    failures += [f"GET {path} wrote: {sql}" for path, sql in app.state.safe_methods.seen]
     return operations, failures
 
 
