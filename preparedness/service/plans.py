@@ -120,8 +120,7 @@ async def activate(
     current = min((a.level for a in earlier), default=5)
     if data.level >= current:
         raise Conflict(
-            _("The plan already runs at %(level)s for this incident.")
-            % {"level": LEVELS[current]},
+            _("The plan already runs at %(level)s for this incident.") % {"level": LEVELS[current]},
             fields={"level": _("not more severe than the current level")},
         )
     today = incident_today(incident)
