@@ -228,7 +228,9 @@ class SurveyInvite(SQLModel, table=True):
     survey_id: int = Field(foreign_key="surveys.id", index=True)
     request_id: int = Field(foreign_key="help_requests.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
-    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Only whether it was answered, never when: a time would match the invite (and so the
+    # requester) to the response stored at that moment.
+    answered: bool = False
 
 
 class SurveyResponse(SQLModel, table=True):
