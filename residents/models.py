@@ -58,6 +58,8 @@ class HelpRequest(SQLModel, table=True):
     __table_args__ = (
         Index("ix_help_requests_incident_status", "incident_id", "status"),
         Index("ix_help_requests_incident_phone", "incident_id", "phone_key"),
+        # Each accepted or delivered match looks up the requests that follow its need.
+        Index("ix_help_requests_need", "need_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

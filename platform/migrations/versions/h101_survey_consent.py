@@ -1,5 +1,6 @@
 """help requests' separate consent to be invited to surveys; survey invites keep only
-whether they were answered, not when (the time would tie a requester to their answers)
+whether they were answered, not when (the time would tie a requester to their answers); an
+index for the requests that follow a need
 
 Revision ID: h101_survey_consent
 Revises: d006_fundraising_activities
@@ -27,6 +28,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("help_requests", schema=None) as batch_op:
         batch_op.alter_column("survey_consent", server_default=None)
+        batch_op.create_index("ix_help_requests_need", ["need_id"], unique=False)
     with op.batch_alter_table("survey_invites", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("answered", sa.Boolean(), nullable=False, server_default=sa.false())
@@ -47,4 +49,5 @@ def downgrade() -> None:
     with op.batch_alter_table("survey_invites", schema=None) as batch_op:
         batch_op.drop_column("answered")
     with op.batch_alter_table("help_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_help_requests_need")
         batch_op.drop_column("survey_consent")
