@@ -111,9 +111,9 @@ def seed_requests(path: Path, incident_id: int, area_id: int, count: int, rng) -
             postings += [(request_id, t, incident_id) for t in words]
         conn.executemany(
             "INSERT INTO help_requests (id, incident_id, area_id, category, description,"
-            " vulnerable, contact_phone, phone_key, consent, locale, channel, status,"
-            " token_hash, reference, token_count, created_at, updated_at) VALUES"
-            " (?, ?, ?, ?, ?, '[]', ?, ?, 1, 'en', 'web', 'received', ?, ?, ?, ?, ?)",
+            " vulnerable, contact_phone, phone_key, consent, survey_consent, locale, channel,"
+            " status, token_hash, reference, token_count, created_at, updated_at) VALUES"
+            " (?, ?, ?, ?, ?, '[]', ?, ?, 1, 0, 'en', 'web', 'received', ?, ?, ?, ?, ?)",
             rows,
         )
         conn.executemany(

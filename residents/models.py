@@ -58,6 +58,8 @@ class HelpRequest(SQLModel, table=True):
     __table_args__ = (
         Index("ix_help_requests_incident_status", "incident_id", "status"),
         Index("ix_help_requests_incident_phone", "incident_id", "phone_key"),
+        # Each accepted or delivered match looks up the requests that follow its need.
+        Index("ix_help_requests_need", "need_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -228,7 +230,9 @@ class SurveyInvite(SQLModel, table=True):
     survey_id: int = Field(foreign_key="surveys.id", index=True)
     request_id: int = Field(foreign_key="help_requests.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
-    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Only whether it was answered, never when: a time would match the invite (and so the
+    # requester) to the response stored at that moment.
+    answered: bool = False
 
 
 class SurveyResponse(SQLModel, table=True):

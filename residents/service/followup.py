@@ -14,6 +14,7 @@ from residents.service.requests import add_update, erase_contacts
 # Days without change before the requester is asked, then before a silent request expires.
 ASK_AFTER_DAYS = 7
 EXPIRE_AFTER_DAYS = 3
+_ASKED = ("still_needed", "ask_still_needed")
 _FINAL = (
     RequestStatus.closed,
     RequestStatus.expired,
@@ -47,13 +48,20 @@ async def follow_up(session: AsyncSession, payload: dict) -> dict:
     for request in stale.scalars().all():
         last = await _last_message(session, request.id)
         idle = now - request.updated_at
-        if last == "still_needed":
+        if last in _ASKED:
             if idle >= timedelta(days=EXPIRE_AFTER_DAYS):
                 request.closed_at = now
                 await add_update(session, request, RequestStatus.expired, "expired")
                 expired += 1
         elif idle >= timedelta(days=ASK_AFTER_DAYS):
-            await add_update(session, request, request.status, "still_needed")
+            await add_update(
+                session,
+                request,
+                request.status,
+                "ask_still_needed",
+                reference=request.reference,
+                days=EXPIRE_AFTER_DAYS,
+            )
             asked += 1
     return {"asked": asked, "expired": expired}
 

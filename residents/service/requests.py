@@ -42,7 +42,13 @@ MESSAGES = {
         "The help was reported delivered. Was it done? Answer on your follow-up page, or "
         "reply DONE %(reference)s (it was) or NO %(reference)s (it was not)."
     ),
+    # Kept for the steps recorded before "ask_still_needed", which also works by SMS.
     "still_needed": lazy_gettext("Is this still needed? Please tell us by this link."),
+    "ask_still_needed": lazy_gettext(
+        "Is this still needed? Answer on your follow-up page, or reply NO %(reference)s (still "
+        "needed) or DONE %(reference)s (it was done); without an answer it closes in %(days)s "
+        "days."
+    ),
     "expired": lazy_gettext("Your request was closed because we did not hear back."),
     "closed": lazy_gettext("You confirmed that your request was done. Thank you."),
     "reopened": lazy_gettext("You said the help did not arrive; the request is open again."),

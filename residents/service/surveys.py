@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, notifications
-from core.clock import utcnow
 from core.errors import Conflict, InvalidInput
 from core.i18n import _, current_locale
 from core.models import User
@@ -213,9 +212,9 @@ async def respond(
             raise InvalidInput(
                 _("This survey link is not valid."), fields={"invite": _("not found")}
             )
-        if invite.answered_at is not None:
+        if invite.answered:
             raise Conflict(_("This survey was already answered from this link."))
-        invite.answered_at = utcnow()
+        invite.answered = True
         if area_id is None:
             area_id = await session.scalar(
                 select(HelpRequest.area_id).where(HelpRequest.id == invite.request_id)

@@ -222,3 +222,20 @@ async def test_the_follow_up_page_offers_the_incidents_surveys(residents):
     survey = await publish(residents, invite=False)
     page = await residents.track(receipt)
     assert f"/surveys/{survey['id']}" in page.text
+
+
+async def test_an_answered_invite_keeps_no_time_that_could_tie_it_to_the_answers(residents, app):
+    from residents.models import SurveyInvite
+
+    assert "answered_at" not in SurveyInvite.model_fields
+    await residents.ask(contact_phone="+86 137 0000 0004", consent=True, survey_consent=True)
+    survey = await publish(residents)
+    async with app.state.database.session() as session:
+        text = (
+            await session.scalars(select(SmsMessage.text).order_by(SmsMessage.id.desc()))
+        ).first()
+    invite = text.split("invite=")[1].split()[0]
+    await answer(residents, survey, invite=invite, answers=answers(survey, 4, "Yes"))
+    async with app.state.database.session() as session:
+        (row,) = (await session.scalars(select(SurveyInvite))).all()
+        assert row.answered is True
