@@ -33,7 +33,7 @@ def _met(page: str) -> str:
 
 async def test_the_issue_done_when_on_the_demo_incident(settings, app, client):
     assert await load_demo(settings) is True
-    official = await _token(client, "official@demo.recovery.local")
+    official = await _token(client, "official@demo.example.org")
     incident = (await client.get("/api/v1/incidents")).json()["items"][0]
     needs = (
         await client.get("/api/v1/needs", params={"incident_id": incident["id"], "limit": 100})
@@ -46,10 +46,10 @@ async def test_the_issue_done_when_on_the_demo_incident(settings, app, client):
     assert raised.status_code == 200, raised.text
     owners = {
         email: await _token(client, email)
-        for email in ("ngo@demo.recovery.local", "blue.sky@demo.recovery.local",
-                      "giving@demo.recovery.local")
+        for email in ("ngo@demo.example.org", "blue.sky@demo.example.org",
+                      "giving@demo.example.org")
     }  # fmt: skip
-    red_cross = owners["ngo@demo.recovery.local"]
+    red_cross = owners["ngo@demo.example.org"]
     offered = await client.post(
         "/api/v1/offers",
         json={"incident_id": incident["id"], "category": "shelter", "quantity": 40,
@@ -69,7 +69,7 @@ async def test_the_issue_done_when_on_the_demo_incident(settings, app, client):
     assert started.status_code == 202, started.text
     location = started.headers["Location"]
     assert started.json()["status"] == "queued" and started.json()["progress"] == 0
-    await sign_in(client, "official@demo.recovery.local", DEMO_PASSWORD)
+    await sign_in(client, "official@demo.example.org", DEMO_PASSWORD)
     page = f"/matching/runs/{started.json()['id']}"
     watching = await client.get(page, headers={"HX-Request": "true"})
     assert watching.status_code == 200

@@ -20,11 +20,11 @@ async def test_a_drill_in_every_domain_leaves_every_public_surface_untouched(set
     assert await load_demo(settings) is True
     desk = Desk(client)
     for who, address in (
-        ("official", "official@demo.recovery.local"),
-        ("team", "blue.sky@demo.recovery.local"),
-        ("ngo", "ngo@demo.recovery.local"),
-        ("volunteer", "volunteer@demo.recovery.local"),
-        ("donor", "donor@demo.recovery.local"),
+        ("official", "official@demo.example.org"),
+        ("team", "blue.sky@demo.example.org"),
+        ("ngo", "ngo@demo.example.org"),
+        ("volunteer", "volunteer@demo.example.org"),
+        ("donor", "donor@demo.example.org"),
     ):
         await desk.sign_in(who, address)
     real = (await desk.call("anonymous", "GET", "/api/v1/incidents"))["items"]
