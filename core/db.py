@@ -293,16 +293,18 @@ async def bulk_insert(
     }
     columns = (*columns, *defaults)
     extra = tuple(defaults.values())
-    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
-    prepared = [
-        tuple(
-            v if p is None or v is None else p(v)
-            for p, v in zip(processors, (*row, *extra), strict=True)
-        )
-        for row in rows
-    ]
+    prepared = [(*row, *extra) for row in rows]
     if not prepared:
         return 0
+    # Column by column, and only the columns whose type processes values: a run writes tens of
+    # thousands of rows, and most columns (integers, text) go to the driver as they are.
+    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    if any(p is not None for p in processors):
+        values = list(zip(*prepared, strict=True))
+        for index, processor in enumerate(processors):
+            if processor is not None:
+                values[index] = [None if v is None else processor(v) for v in values[index]]
+        prepared = list(zip(*values, strict=True))
     if table.name not in _cache.PRIVATE_TABLES:
         _cache.touch(session, incident_id)
     if dialect.name == "postgresql":

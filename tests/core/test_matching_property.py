@@ -85,6 +85,12 @@ def _rank(n: NeedInput) -> tuple[int, date]:
     return (PRIORITIES.index(n.priority), n.needed_by)
 
 
+# A transportation problem's optima are integral, so each stage is kept at its rounded value;
+# HiGHS's default tolerance (1e-7 per row) would let the metres stage drift below the true
+# optimum by that much per unit on arcs thousands of metres long.
+_TIGHT = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
 def _lexicographic_lp(needs, offers, pairs):
     """Served quantity per class (most urgent first), then the least total metres."""
     keys = sorted(pairs)
@@ -102,14 +108,18 @@ def _lexicographic_lp(needs, offers, pairs):
     served = {}
     for c in classes:
         gain = np.array([-1.0 if _rank(by_need[k[0]]) == c else 0.0 for k in keys])
-        answer = linprog(gain, A_ub=rows, b_ub=bounds, bounds=(0, None), method="highs")
+        answer = linprog(
+            gain, A_ub=rows, b_ub=bounds, bounds=(0, None), method="highs", options=_TIGHT
+        )
         assert answer.status == 0
         served[c] = round(-answer.fun)
         # Keep this class's best while the next classes are optimised.
         rows.append(list(gain))
-        bounds.append(-served[c] + 1e-7)
+        bounds.append(-served[c] + 1e-9)
     metres = np.array([float(pairs[k]) for k in keys])
-    answer = linprog(metres, A_ub=rows, b_ub=bounds, bounds=(0, None), method="highs")
+    answer = linprog(
+        metres, A_ub=rows, b_ub=bounds, bounds=(0, None), method="highs", options=_TIGHT
+    )
     assert answer.status == 0
     return served, answer.fun
 
