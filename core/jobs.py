@@ -14,7 +14,6 @@ import traceback
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pgqueuer import AsyncpgDriver, Queries
 from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,6 +78,9 @@ async def enqueue_many(
             # SQLAlchemy begins lazily; the job must ride on the caller's transaction.
             await conn.exec_driver_sql("SELECT 1")
         delay = max(run_after - utcnow(), timedelta(0)) if run_after else None
+        # Imported here: pgqueuer's package costs a web worker ~9 MB it needs only to queue.
+        from pgqueuer import AsyncpgDriver, Queries
+
         await Queries(AsyncpgDriver(raw)).enqueue(
             [name] * len(bodies),
             [body.encode() for body in bodies],

@@ -6,9 +6,21 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# Loaded where they are used (matching runs, spreadsheets, PDFs, XML exports, HTTP calls):
+# Loaded where they are used (matching runs, spreadsheets, PDFs, XML exports, HTTP calls,
+# queueing a job on PostgreSQL, a calendar feed):
 # each would add megabytes to every web worker (issue 11's ≤ 120 MB per worker).
-HEAVY = ("numpy", "ortools", "openpyxl", "fpdf", "lxml", "httpx", "scipy", "highspy")
+HEAVY = (
+    "numpy",
+    "ortools",
+    "openpyxl",
+    "fpdf",
+    "lxml",
+    "httpx",
+    "scipy",
+    "highspy",
+    "pgqueuer",
+    "icalendar",
+)
 
 
 def test_a_fresh_app_loads_none_of_the_heavy_libraries(tmp_path):

@@ -4,7 +4,6 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +26,9 @@ def shifts_calendar(
 ) -> bytes:
     """One VEVENT per sign-up; cancelled and waitlisted ones are marked so apps show it."""
     stamp = now or utcnow()
+    # Imported here: only a calendar feed needs icalendar, not every web worker.
+    from icalendar import Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", "-//Recovery Commons//Volunteer shifts//EN")
     cal.add("version", "2.0")
