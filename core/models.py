@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
@@ -47,12 +47,44 @@ class Organization(SQLModel, table=True):
     verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     verified_by_id: int | None = Field(default=None)
     verified_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the applicant gives for the verification, and why an administrator refused it.
+    registration_number: str | None = Field(default=None, max_length=100)
+    rejection_reason: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     def is_verified(self, now: datetime | None = None) -> bool:
         if self.status != OrgStatus.verified:
             return False
         return self.verified_until is None or self.verified_until > (now or utcnow())
+
+
+class OrganizationDocument(SQLModel, table=True):
+    """A document an applicant uploaded for the verification (registration certificate …);
+    the file is kept under the upload folder by `stored_name`, seen only by administrators."""
+
+    __tablename__ = "organization_documents"
+    __table_args__ = (
+        UniqueConstraint("stored_name", name="uq_organization_documents_stored_name"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("organizations.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    filename: str = Field(max_length=200)
+    stored_name: str = Field(max_length=100)
+    content_type: str = Field(max_length=100)
+    size: int
+    uploaded_by_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    )
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class User(SQLModel, table=True):

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # contact data is erased: names, phones, mail, place, photo, and the texts sent to it.
     resident_contact_retention_days: int = Field(90, ge=1)
     verification_valid_days: int = 365
+    # A document an organization uploads for its verification (PDF, JPEG or PNG).
+    organization_document_max_bytes: int = 5 * 1024 * 1024
     # Days overdue work waits at each step before it is escalated up the territory: to the
     # agency responsible for its area, then to the parent area's agency, and so on.
     escalation_days: int = Field(3, ge=1)

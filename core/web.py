@@ -31,6 +31,7 @@ from core.i18n import (
     LOCALE_NAMES,
     LOCALES,
     gettext,
+    lazy_gettext,
     locale_object,
     ngettext,
     npgettext,
@@ -152,6 +153,7 @@ def make_templates(
             if item.roles is None or (role in item.roles if role else item.roles == ())
         ]
         return {
+            "nav_groups": nav_groups(items),
             "current_user": user,
             "current_org": request.scope.get("commons.organization"),
             "locale": locale,
@@ -165,6 +167,39 @@ def make_templates(
         }
 
     return Jinja2Blocks(env=env, context_processors=[context])
+
+
+# Past this many links the header groups them by the part of the work they belong to (the
+# route's namespace), each group a menu that opens without JavaScript (<details>).
+FLAT_NAV = 11
+NAV_GROUPS = {
+    "recovery": lazy_gettext("Recovery"),
+    "residents": lazy_gettext("Residents"),
+    "donations": lazy_gettext("Offers and money"),
+    "volunteers": lazy_gettext("Volunteers"),
+    "preparedness": lazy_gettext("Preparedness"),
+}
+# Links that stay on the bar itself: the person's own pages.
+NAV_TOP = ("recovery:my_home",)
+
+
+def nav_groups(items: list) -> list[tuple[Any, list]] | None:
+    """(group label or None for a link of its own, links) in the bar's order; None when the
+    links fit on the bar as they are."""
+    if len(items) <= FLAT_NAV:
+        return None
+    groups: list[tuple[Any, list]] = []
+    seen: dict[str, list] = {}
+    for item in items:
+        namespace = item.route.split(":", 1)[0]
+        if item.route in NAV_TOP or namespace not in NAV_GROUPS:
+            groups.append((None, [item]))
+        elif namespace in seen:
+            seen[namespace].append(item)
+        else:
+            seen[namespace] = [item]
+            groups.append((NAV_GROUPS[namespace], seen[namespace]))
+    return groups
 
 
 _MARK_BASE = 7_913_000_000_000

@@ -42,6 +42,8 @@ class RegisterRequest(Input):
     role: Literal["official", "ngo", "volunteer", "donor"]
     organization: str | None = Field(default=None, max_length=200)
     organization_kind: OrgKind | None = None
+    # For the administrator who verifies a new organization (e.g. its unified credit code).
+    registration_number: str | None = Field(default=None, max_length=100)
     phone: str | None = Field(default=None, max_length=40)
     contact_consent: bool = False
 
@@ -55,6 +57,7 @@ class RegisterRequest(Input):
         if self.role not in ORG_ROLES:
             self.organization = None
             self.organization_kind = None
+            self.registration_number = None
         return self
 
 

@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from core import api, audit, cache
+from core import api, cache
 from core.auth import current_user
 from core.db import get_session
 from core.domain import gather
@@ -25,6 +25,7 @@ from recovery.schemas import (
 )
 from recovery.service import incidents as incident_service
 from recovery.service import projects as service
+from recovery.service import tasks as tasks_service
 from recovery.service.access import (
     can_update_task,
     ensure_can_act,
@@ -119,7 +120,7 @@ async def project_page_context(request: Request, project_id: int, **extra) -> di
         "organizations": await assignable_organizations(session) if is_official else [],
         "areas": await incident_service.area_choices(session, incident.id) if is_official else [],
         "today": incident_service.incident_today(incident),
-        "history": await audit.history(session, "projects", project.id),
+        "history": await tasks_service.project_history(session, project.id),
         "active": None,
         **extra,
     }

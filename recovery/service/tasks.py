@@ -2,13 +2,14 @@
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from core import audit
 from core.clock import utcnow
 from core.errors import Forbidden, InvalidInput
 from core.events import publish
 from core.i18n import _
-from core.models import User
+from core.models import AuditEntry, User
 from recovery.models import Incident, Project, Task, TaskStatus
 from recovery.schemas import OFFICIAL_TASK_FIELDS, TaskCreate, TaskUpdate
 from recovery.service.access import (
@@ -188,3 +189,26 @@ async def organization_tasks(session: AsyncSession, organization_id: int) -> lis
         )
     )
     return items
+
+
+async def project_history(
+    session: AsyncSession, project_id: int, *, limit: int = 100
+) -> list[tuple[AuditEntry, str | None]]:
+    """The project's own changes and each task added to it, newest first, with the actors."""
+    actor = aliased(User)
+    added = select(Task.id).where(Task.project_id == project_id)
+    rows = await session.execute(
+        select(AuditEntry, actor.name)
+        .outerjoin(actor, actor.id == AuditEntry.actor_id)
+        .where(
+            ((AuditEntry.object_type == "projects") & (AuditEntry.object_id == project_id))
+            | (
+                (AuditEntry.object_type == "tasks")
+                & (AuditEntry.action == "task.create")
+                & AuditEntry.object_id.in_(added)
+            )
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return [(entry, name) for entry, name in rows.all()]

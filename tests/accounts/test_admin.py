@@ -57,7 +57,7 @@ async def test_row_actions_under_htmx_answer_with_only_the_row(client, factory):
     htmx = {"HX-Request": "true"}
     response = await client.post(
         f"/admin/organizations/{member.organization_id}/verify",
-        data={"csrftoken": token, "action": "reject"},
+        data={"csrftoken": token, "action": "reject", "reason": "No such NGO is registered."},
         headers=htmx,
     )
     assert response.status_code == 200

@@ -102,3 +102,21 @@ async def test_every_demo_role_gets_its_panels_in_both_languages(settings, clien
     await sign_in(client, EMAILS["volunteer"], DEMO_PASSWORD)
     page = html.fromstring((await client.get("/home")).text)
     assert page.xpath("//section[h2[@id='h-next-shifts']]//li/a")
+
+
+async def test_the_officials_many_links_are_grouped_and_a_volunteers_are_not(settings, client):
+    assert await load_demo(settings)
+    await sign_in(client, EMAILS["official"], DEMO_PASSWORD)
+    page = html.fromstring((await client.get("/home")).text)
+    groups = page.xpath("//header//details[@class='nav-group']")
+    names = [g.xpath("string(summary)") for g in groups]
+    assert {"Recovery", "Offers and money", "Volunteers"} <= set(names)
+    recovery = groups[names.index("Recovery")]
+    assert {"Needs", "Projects", "Supervision"} <= set(recovery.xpath(".//a/text()"))
+    # The bar itself holds a few entries, not every link.
+    assert len(page.xpath("//header//ul[@class='nav']/li")) <= 9
+    client.cookies.clear()
+    await sign_in(client, EMAILS["volunteer"], DEMO_PASSWORD)
+    page = html.fromstring((await client.get("/home")).text)
+    assert not page.xpath("//header//details")
+    assert "My volunteering" in page.xpath("//header//ul[@class='nav']/li/a/text()")

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from lxml import html
 
 from core import clock
 from core.models import Role
@@ -312,3 +313,18 @@ async def _project_body(setup) -> dict:
         "starts_on": "2026-04-01",
         "due_on": "2026-10-01",
     }
+
+
+async def test_adding_a_task_shows_in_the_project_history(client, factory, setup):
+    builder, _headers = await ngo(factory, "Harbour Builders")
+    project = await setup.project()
+    other = await setup.project(title="Another project")
+    await setup.task(project["id"], builder.organization_id, title="Pour the foundations")
+    await setup.task(other["id"], builder.organization_id, title="Not this project's")
+    page = html.fromstring((await client.get(f"/projects/{project['id']}")).text)
+    history = [
+        " ".join(li.text_content().split()) for li in page.xpath("//ol[@class='history-list']/li")
+    ]
+    assert any("added the task Pour the foundations, due" in line for line in history)
+    assert not any("Not this project's" in line for line in history)
+    assert "created" in history[-1]  # the project's own creation, oldest last

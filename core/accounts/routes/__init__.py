@@ -58,6 +58,17 @@ routes = [
         methods=POST,
         name="admin_verify",
     ),
+    Route(
+        "/admin/organizations/{id:int}/documents/{doc_id:int}",
+        organizations.admin_document,
+        name="admin_document",
+    ),
+    Route(
+        "/account/organization",
+        account.organization_details,
+        methods=POST,
+        name="organization_details",
+    ),
     Route("/admin/users", users.admin_users, name="admin_users"),
     Route(
         "/admin/users/{id:int}/active",

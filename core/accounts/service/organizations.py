@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.accounts.errors import AdminOnly, OrganizationNotFound
+from core.accounts.service import verification
 from core.clock import utcnow
+from core.errors import InvalidInput
 from core.i18n import _
 from core.models import Organization, OrgStatus, Role, User
 
@@ -46,34 +48,50 @@ async def browse_organizations(
 
 
 async def verify_organization(
-    session: AsyncSession, org_id: int, *, admin: User, valid_days: int
+    session: AsyncSession, org_id: int, *, admin: User, valid_days: int, tell: bool = False
 ) -> Organization:
+    """Verify (or renew); with `tell`, the members are mailed the outcome."""
     now = utcnow()
     return await _decide(
         session,
         org_id,
         admin,
         "organization.verify",
+        tell,
         status=OrgStatus.verified,
         verified_at=now,
         verified_by_id=admin.id,
         verified_until=now + timedelta(days=valid_days),
+        rejection_reason=None,
     )
 
 
-async def reject_organization(session: AsyncSession, org_id: int, *, admin: User) -> Organization:
+async def reject_organization(
+    session: AsyncSession, org_id: int, *, admin: User, reason: str | None, tell: bool = False
+) -> Organization:
+    """Refuse the verification; the reason is required, and mailed to the members."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            _("Say why the organization is not verified: its members are told."),
+            fields={"reason": _("required to reject")},
+        )
+    if len(reason) > 2000:
+        raise InvalidInput(_("At most 2000 characters."), fields={"reason": _("too long")})
     return await _decide(
         session,
         org_id,
         admin,
         "organization.reject",
+        tell,
         status=OrgStatus.rejected,
         verified_until=None,
+        rejection_reason=reason,
     )
 
 
 async def _decide(
-    session: AsyncSession, org_id: int, admin: User, action: str, **changes
+    session: AsyncSession, org_id: int, admin: User, action: str, tell: bool, **changes
 ) -> Organization:
     org = await get_organization(session, org_id)
     before = audit.snapshot(org)
@@ -83,4 +101,6 @@ async def _decide(
     await audit.record(
         session, actor=admin, action=action, obj=org, before=before, after=audit.snapshot(org)
     )
+    if tell:
+        await verification.tell_members(session, org)
     return org

@@ -61,7 +61,7 @@ async def _join_or_found(
     )
     if org is None:
         kind = data.organization_kind or DEFAULT_KIND[Role(data.role)]
-        org = Organization(name=name, kind=kind)
+        org = Organization(name=name, kind=kind, registration_number=data.registration_number)
         session.add(org)
         await session.flush()
         await audit.record(
