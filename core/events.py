@@ -4,7 +4,9 @@ to the open event streams of every web worker (PostgreSQL LISTEN/NOTIFY, in-proc
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
+from core.live import Renderings
 from core.settings import Settings
 
 CHANNEL = "commons_events"
@@ -99,6 +102,10 @@ class Subscription:
     async def wait(self) -> set[str]:
         """The kinds of change since the last wait."""
         await self._changed.wait()
+        return self.take()
+
+    def take(self) -> set[str]:
+        """The kinds of change since the last wait or take, without waiting."""
         self._changed.clear()
         kinds, self.kinds = self.kinds, set()
         return kinds
@@ -119,6 +126,8 @@ class EventHub:
                 "transaction mode cannot hold LISTEN, so live updates need a direct URL"
             )
         self._streams: dict[int, set[Subscription]] = {}
+        # What this worker's streams show after a change, rendered once for all of them.
+        self.renderings = Renderings()
         self._count = 0
         self._listener: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
@@ -187,35 +196,63 @@ class EventHub:
             await listener.close()
 
 
-Figures = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+@dataclass(frozen=True)
+class Snapshot:
+    """What a stream shows at one moment: the figures, and for a page's stream the page's live
+    sections (core/live.py) with the tag naming what they show."""
+
+    figures: dict[str, Any]
+    tag: str | None = None
+    sections: str | None = None
+
+
+Read = Callable[[], Awaitable[Snapshot]]
 
 
 async def figure_events(
     hub: EventHub,
     subscription: Subscription,
-    read: Callable[[], Awaitable[dict[str, Any]]],
+    read: Read,
     *,
-    coalesce_seconds: float = 0.1,
+    shown: str | None = None,
+    interval: float = 0.2,
 ):
     """The stream's events: the current figures at once (so a reconnecting client is never
     behind), then `figures` again whenever they change, and `changed` for every change that
-    official pages (needs list, supervision board) refresh on even when the figures are equal."""
+    official pages (needs list, supervision board) refresh on even when the figures are equal.
+    A page's stream also sends its live `sections` whenever they differ from the ones the
+    browser shows (`shown`: the page's tag, or the last one it got)."""
+
+    def sections(now: Snapshot):
+        # The id comes back as Last-Event-ID when EventSource reconnects.
+        return {"event": "sections", "id": now.tag, "data": now.sections}
+
     try:
-        last = await read()
-        yield {"event": "figures", "data": json.dumps(last, sort_keys=True), "retry": 2000}
+        now = await read()
+        yield {"event": "figures", "data": json.dumps(now.figures, sort_keys=True), "retry": 2000}
+        if now.sections is not None and now.tag != shown:
+            shown = now.tag
+            yield sections(now)
+        last, sent = now.figures, time.monotonic()
         while True:
             kinds = await subscription.wait()
             if subscription.lost:
                 return
-            # A burst of writes (an import, a matching run) becomes one update.
-            await asyncio.sleep(coalesce_seconds)
-            kinds |= subscription.kinds
-            subscription.kinds = set()
+            # The first change goes out at once; a burst of writes after it (an import, a
+            # matching run) becomes one update per interval.
+            pause = interval - (time.monotonic() - sent)
+            if pause > 0:
+                await asyncio.sleep(pause)
+            kinds |= subscription.take()
             yield {"event": "changed", "data": json.dumps({"kinds": sorted(kinds)})}
-            figures = await read()
-            if figures != last:
-                last = figures
-                yield {"event": "figures", "data": json.dumps(figures, sort_keys=True)}
+            now = await read()
+            if now.sections is not None and now.tag != shown:
+                shown = now.tag
+                yield sections(now)
+            if now.figures != last:
+                last = now.figures
+                yield {"event": "figures", "data": json.dumps(now.figures, sort_keys=True)}
+            sent = time.monotonic()
     finally:
         hub.unsubscribe(subscription)
 
@@ -228,12 +265,13 @@ class LiveResponse(EventSourceResponse):
         self,
         hub: EventHub,
         subscription: Subscription,
-        read: Callable[[], Awaitable[dict[str, Any]]],
+        read: Read,
         *,
+        shown: str | None = None,
         ping_seconds: float = 15,
     ):
         super().__init__(
-            figure_events(hub, subscription, read),
+            figure_events(hub, subscription, read, shown=shown),
             ping=ping_seconds,
             headers={"Cache-Control": "no-cache"},
         )

@@ -46,7 +46,7 @@ STATIC_DIR = ROOT / "static"
 # The platform shell's templates come first; each domain adds its own folder.
 SHELL_TEMPLATE_DIR = ROOT / "platform" / "templates"
 
-MACROS = ("field", "select", "grouped_select", "form_errors", "pager", "point_picker")
+MACROS = ("field", "select", "grouped_select", "form_errors", "pager", "point_picker", "swatch")
 SHARED_SCOPE_KEY = "commons.shared_page"
 _HASHED = re.compile(r"^(?P<stem>.+)\.(?P<hash>[0-9a-f]{10})(?P<ext>\.[A-Za-z0-9]+)$")
 

@@ -3,10 +3,14 @@
 import asyncio
 import json
 import socket
+from collections.abc import Sequence
 from contextlib import asynccontextmanager, contextmanager
+from html.parser import HTMLParser
 
 import httpx
 import uvicorn
+
+from core.live import OOB
 
 
 def free_port() -> int:
@@ -35,25 +39,29 @@ async def served(app):
 
 
 class EventReader:
-    """Reads one event stream: `await reader.next("figures")` is the next event of that name."""
+    """Reads one event stream: `await reader.next("figures")` is the next event of that name,
+    its data parsed as JSON (the `sections` event's HTML as it came); `last_id` is the last
+    event id seen, as EventSource would send it back on reconnecting."""
 
     def __init__(self, response: httpx.Response):
         self.response = response
         self.lines = response.aiter_lines()
+        self.last_id: str | None = None
 
-    async def next(self, name: str | None = None, seconds: float = 5.0) -> tuple[str, dict]:
+    async def next(self, name: str | None = None, seconds: float = 5.0) -> tuple[str, object]:
         async with asyncio.timeout(seconds):
             while True:
                 event, data = await self._read()
                 if name is None or event == name:
                     return event, data
 
-    async def _read(self) -> tuple[str, dict]:
+    async def _read(self) -> tuple[str, object]:
         event, data = "message", []
         async for line in self.lines:
             if not line:
                 if data:
-                    return event, json.loads("\n".join(data))
+                    text = "\n".join(data)
+                    return event, text if event == "sections" else json.loads(text)
                 event = "message"
                 continue
             field, _, value = line.partition(":")
@@ -62,14 +70,18 @@ class EventReader:
                 event = value
             elif field == "data":
                 data.append(value)
+            elif field == "id":
+                self.last_id = value
         raise EOFError("the event stream ended")
 
 
 @asynccontextmanager
-async def events(base: str, incident_id: int):
+async def events(base: str, incident_id: int, query: str = "", headers: dict | None = None):
     async with (
         httpx.AsyncClient(base_url=base, timeout=10) as client,
-        client.stream("GET", f"/incidents/{incident_id}/events") as response,
+        client.stream(
+            "GET", f"/incidents/{incident_id}/events{query}", headers=headers
+        ) as response,
     ):
         assert response.status_code == 200, response.status_code
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -155,3 +167,63 @@ def demo_workers(url: str, folder, count: int = 2):
             process.terminate()
         for process in processes:
             process.wait(timeout=15)
+
+
+class _Finder(HTMLParser):
+    """Where each wanted element starts and ends, as offsets into the page."""
+
+    def __init__(self, text: str, ids: Sequence[str]):
+        super().__init__(convert_charrefs=False)
+        self.text = text
+        self.wanted = set(ids)
+        self.found: dict[str, tuple[int, int, int]] = {}
+        # Offsets of each line's start: the parser reports (line, column).
+        self._lines = [0]
+        for index, char in enumerate(text):
+            if char == "\n":
+                self._lines.append(index + 1)
+        self._open: tuple[str, str, int, int] | None = None  # id, tag, start, depth
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._lines[line - 1] + column
+
+    def handle_starttag(self, tag, attrs):
+        if self._open is not None:
+            element_id, open_tag, start, depth = self._open
+            if tag == open_tag:
+                self._open = (element_id, open_tag, start, depth + 1)
+            return
+        element_id = dict(attrs).get("id")
+        if element_id in self.wanted and element_id not in self.found:
+            start = self._offset()
+            self._open = (element_id, tag, start, 1)
+
+    def handle_endtag(self, tag):
+        if self._open is None:
+            return
+        element_id, open_tag, start, depth = self._open
+        if tag != open_tag:
+            return
+        if depth > 1:
+            self._open = (element_id, open_tag, start, depth - 1)
+            return
+        end = self.text.index(">", self._offset()) + 1
+        self.found[element_id] = (start, start + 1 + len(open_tag), end)
+        self._open = None
+
+
+def page_sections(page: str, ids) -> str:
+    """What a live stream should push for `page`: the outer HTML of its elements `ids`, found
+    by an HTML parser (the app renders them from template blocks instead), marked for htmx's
+    out-of-band swap."""
+    finder = _Finder(page, ids)
+    finder.feed(page)
+    finder.close()
+    missing = [element_id for element_id in ids if element_id not in finder.found]
+    assert not missing, f"live sections missing from the page: {missing}"
+    parts = []
+    for element_id in ids:
+        start, name_end, end = finder.found[element_id]
+        parts.append(page[start:name_end] + OOB + page[name_end:end])
+    return "\n".join(parts)

@@ -10,8 +10,9 @@ from core import cache
 from core.db import get_session
 from core.domain import Extensions, gather
 from core.errors import error_json
-from core.events import LiveFull, LiveResponse
-from core.i18n import _, locale_object
+from core.events import LiveFull, LiveResponse, Snapshot
+from core.i18n import _, locale_object, using_locale
+from core.live import live_tag, render_sections
 from core.pages import next_midnight, shared_page
 from core.web import render
 from recovery import labels
@@ -25,6 +26,16 @@ MAP_POINTS = 500
 # carry the visitor's CSRF token and sign-in state); translated bodies vary by language.
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
 LOCALIZED_CACHE = PUBLIC_CACHE | {"Vary": "Accept-Language, Cookie"}
+DASHBOARD = "recovery/public/incident.html"
+# The dashboard's parts its event stream pushes, rendered, whenever they change (core/live.py).
+LIVE_SECTIONS = (
+    "live-stats",
+    "live-needs",
+    "live-funds",
+    "live-projects",
+    "live-overdue",
+    "live-reports",
+)
 
 
 def _number(value) -> str:
@@ -95,12 +106,15 @@ async def incident(request: Request) -> Response:
     async def build():
         row = await get_incident(session, incident_id)
         today = incident_today(row)
+        context = await _dashboard_context(session, row, today)
+        # What the live sections show, so the stream sends them only once they differ.
+        context["live_tag"] = _live_tag(request, row.id, versions, today)
         # Overdue work changes at the incident's midnight, with no write.
-        return await _dashboard_context(session, row, today), next_midnight(row.time_zone)
+        return context, next_midnight(row.time_zone)
 
     return await shared_page(
         request,
-        "recovery/public/incident.html",
+        DASHBOARD,
         ("dashboard", incident_id, providers),
         build,
         cache_name="dashboard",
@@ -146,23 +160,61 @@ async def incident_map_points(request: Request) -> Response:
     return JSONResponse(body, headers=LOCALIZED_CACHE)
 
 
+def _live_tag(request: Request, incident_id: int, versions, today) -> str:
+    return live_tag(incident_id, *versions, today, request.scope.get("commons.locale", "en"))
+
+
 async def incident_events(request: Request) -> Response:
-    """Server-sent events: `figures` (the dashboard's numbers, JSON) now and on every change."""
+    """Server-sent events: `figures` (the dashboard's numbers, JSON) now and on every change;
+    with `?sections=TAG` (the dashboard's own stream) also the dashboard's live sections,
+    rendered, whenever they differ from the TAG the page shows."""
     row = await get_incident(get_session(request), request.path_params["id"])
     database = request.app.state.database
+    hub = database.events
+    page_tag = request.query_params.get("sections")
+    # EventSource sends the last event's id back when it reconnects: what the page now shows.
+    shown = request.headers.get("last-event-id") or page_tag
+    providers = tuple(
+        map(id, Extensions.of(get_session(request)).providers.get("incident.figures", ()))
+    )
     try:
-        subscription = await database.events.subscribe(row.id)
+        subscription = await hub.subscribe(row.id)
     except LiveFull:
         message = _("Too many live connections; the page still works, reload it for news.")
         return error_json(503, "live_full", message, headers={"Retry-After": "30"})
 
-    async def read() -> dict:
+    async def figures(session, today) -> Snapshot:
+        incident = await get_incident(session, row.id)
+        return Snapshot(await dashboard.public_figures(session, incident, today))
+
+    async def page_sections(session, today, tag: str) -> Snapshot:
+        incident = await get_incident(session, row.id)
+        context = await _dashboard_context(session, incident, today)
+        context["live_tag"] = tag
+        with using_locale(request.scope.get("commons.locale", "en")):
+            html = render_sections(request, DASHBOARD, LIVE_SECTIONS, context)
+        numbers = dashboard.figures_of(
+            incident.id, context["needs"], context["projects"], context["overdue"], context["extra"]
+        )
+        return Snapshot(numbers, tag, html)
+
+    async def read() -> Snapshot:
         # A short read of its own each time: the stream holds no connection while it waits.
         async with database.session(write=False) as session:
+            # Woken by a commit, perhaps another worker's: this worker's memo of the
+            # versions may not have seen it yet.
             cache.read_fresh(session)
-            return await dashboard.public_figures(session, row, incident_today(row))
+            versions = await cache.versions(session, row.id)
+            today = incident_today(row)
+            # Rendered once per worker, by whichever of its streams asks first.
+            if page_tag is None:
+                key = ("figures", row.id, versions, today, providers)
+                return await hub.renderings.get(key, lambda: figures(session, today))
+            tag = _live_tag(request, row.id, versions, today)
+            key = ("sections", tag, str(request.base_url), providers)
+            return await hub.renderings.get(key, lambda: page_sections(session, today, tag))
 
-    return LiveResponse(database.events, subscription, read)
+    return LiveResponse(hub, subscription, read, shown=shown)
 
 
 routes = [

@@ -329,12 +329,20 @@ async def map_data(session: AsyncSession, incident_id: int, *, limit: int = 500)
 
 async def public_figures(session: AsyncSession, incident: Incident, today: date) -> dict:
     """The numbers the dashboard shows, as the JSON the live-update stream sends."""
-    needs = await need_figures(session, incident.id)
-    projects = await project_figures(session, incident.id, limit=0)
-    overdue = await overdue_by_organization(session, incident.id, today)
-    extra = await gather("incident.figures", session, incident.id)
+    return figures_of(
+        incident.id,
+        await need_figures(session, incident.id),
+        await project_figures(session, incident.id, limit=0),
+        await overdue_by_organization(session, incident.id, today),
+        await gather("incident.figures", session, incident.id),
+    )
+
+
+def figures_of(incident_id: int, needs, projects, overdue, extra: dict) -> dict:
+    """public_figures from what the dashboard page read already (the live stream renders the
+    page's sections and sends these figures from one set of reads)."""
     return {
-        "incident_id": incident.id,
+        "incident_id": incident_id,
         "needs": {
             "total": needs.total,
             "cancelled": needs.cancelled,

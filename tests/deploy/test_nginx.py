@@ -13,7 +13,7 @@ import time
 
 import httpx
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -187,17 +187,44 @@ def _filled(driver) -> int:
     return int(driver.find_element(By.XPATH, FILLED).text.replace(",", ""))
 
 
-def _sign_up(volunteer, base: str, shift_title: str) -> None:
+# The dashboard's own clock: when each `sections` event arrived and when each new "filled"
+# figure first stood in the DOM (a MutationObserver, not Selenium's polling).
+WATCH_DASHBOARD = """
+window.live = {events: [], shown: {}};
+const source = document.querySelector('[sse-connect]')['htmx-internal-data'].sseEventSource;
+source.addEventListener('sections', () => live.events.push(Date.now()));
+const filled = () => {
+  const dd = document.evaluate(arguments[0], document, null,
+    XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+  return dd ? dd.textContent.replace(/,/g, '').trim() : null;
+};
+new MutationObserver(() => {
+  const value = filled();
+  if (value !== null && !(value in live.shown)) live.shown[value] = Date.now();
+}).observe(document.body, {childList: true, subtree: true, characterData: true});
+"""
+# The volunteer's clock: when the sign-up's answer arrived (its transaction had committed).
+WATCH_SIGNUP = """
+window.signedUpAt = null;
+document.body.addEventListener('htmx:afterRequest', () => { window.signedUpAt = Date.now(); },
+  {once: true});
+"""
+
+
+def _sign_up(volunteer, base: str, shift_title: str) -> int:
+    """Signs up for the shift; the volunteer's browser time (ms) the confirmation came back."""
     volunteer.get(f"{base}/volunteers/shifts")
     volunteer.find_element(By.LINK_TEXT, shift_title).click()
     button = WebDriverWait(volunteer, 10).until(
         ec.element_to_be_clickable((By.CSS_SELECTOR, ".signup button[type=submit]"))
     )
     assert button.text == "Sign up"
+    volunteer.execute_script(WATCH_SIGNUP)
     button.click()
     WebDriverWait(volunteer, 10).until(
         ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".signup"), "You're in")
     )
+    return volunteer.execute_script("return window.signedUpAt")
 
 
 def test_sign_up_in_one_browser_updates_the_dashboard_in_another_through_nginx(
@@ -206,12 +233,15 @@ def test_sign_up_in_one_browser_updates_the_dashboard_in_another_through_nginx(
     second_browser,
 ):
     """The dashboard comes through nginx; the volunteer signs up once on each web worker, so
-    whichever worker nginx gave the dashboard's stream, one sign-up is the other worker's."""
+    whichever worker nginx gave the dashboard's stream, one sign-up is the other worker's.
+    Each must stand in the dashboard's DOM within a second of the volunteer's confirmation,
+    by the browsers' own clocks (one machine, one clock): the stream pushes the rendered
+    sections, so nothing is fetched between the event and the DOM."""
     incident_id = _demo_incident(behind_nginx.base)
     browser.get(f"{behind_nginx.base}/incidents/{incident_id}")
     before = _filled(browser)
     browser.execute_script("window.notReloaded = true")
-    # The stream is open once the extension has connected (the first figures arrived).
+    # The stream is open once the extension has connected.
     WebDriverWait(browser, 10).until(
         lambda d: d.execute_script(
             "const e = document.querySelector('[sse-connect]');"
@@ -219,6 +249,7 @@ def test_sign_up_in_one_browser_updates_the_dashboard_in_another_through_nginx(
             "return !!source && source.readyState === 1;"
         )
     )
+    browser.execute_script(WATCH_DASHBOARD, FILLED)
 
     volunteer = second_browser
     first, second = behind_nginx.webs
@@ -228,24 +259,33 @@ def test_sign_up_in_one_browser_updates_the_dashboard_in_another_through_nginx(
     volunteer.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
     WebDriverWait(volunteer, 10).until(ec.url_contains("/home"))
     shifts = ("Translation desk at the registration point", "Debris clearing in Willow Village")
+    figures = []
     for count, (web, title) in enumerate(zip((first, second), shifts, strict=True), start=1):
-        _sign_up(volunteer, web, title)
-        # Within a second of the volunteer seeing the confirmation (WebDriverWait's own clock).
+        confirmed = _sign_up(volunteer, web, title)
+        expected = str(before + count)
+        # Waiting is Selenium's; the one-second bound is measured by the browsers.
         try:
-            WebDriverWait(
-                browser,
-                1.0,
-                poll_frequency=0.05,
-                ignored_exceptions=[StaleElementReferenceException],
-            ).until(lambda d, count=count: _filled(d) == before + count)
+            WebDriverWait(browser, 10, poll_frequency=0.05).until(
+                lambda d, expected=expected: d.execute_script(
+                    "return arguments[0] in window.live.shown", expected
+                )
+            )
         except TimeoutException:
             access = (behind_nginx.folder / "nginx" / "access.log").read_text().splitlines()
             section = browser.execute_script(
                 "const s = document.getElementById('live-funds'); return s && s.outerHTML;"
             )
             raise AssertionError(
-                f"sign-up {count} on {web} not shown within 1 s: {section}\n"
-                + "\n".join(access[-8:])
+                f"sign-up {count} on {web} never shown: {section}\n" + "\n".join(access[-8:])
             ) from None
+        live = browser.execute_script("return window.live")
+        shown = live["shown"][expected]
+        arrived = max((t for t in live["events"] if t <= shown), default=None)
+        figures.append(
+            f"sign-up {count} (worker {web}): confirmation→DOM {shown - confirmed} ms"
+            + (f", event→DOM {shown - arrived} ms" if arrived is not None else "")
+        )
+        assert shown - confirmed < 1000, figures[-1]
+    print("\n" + "\n".join(figures))
     # Updated in place: the page was not reloaded.
     assert browser.execute_script("return window.notReloaded === true")

@@ -2,6 +2,7 @@
 committed change, from any connection and (on PostgreSQL) any app instance."""
 
 import asyncio
+import re
 import time
 
 import httpx
@@ -10,7 +11,8 @@ import pytest_asyncio
 
 from core.app import create_app
 from core.events import publish
-from tests.live import events, served
+from recovery.routes.dashboard import LIVE_SECTIONS
+from tests.live import events, page_sections, served
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -115,7 +117,7 @@ async def test_dashboard_figures_match_the_stream(setup, base, client):
         _, figures = await stream.next("figures")
     page = await client.get(f"/incidents/{incident_id}")
     assert page.status_code == 200
-    assert f'sse-connect="/incidents/{incident_id}/events"' in page.text
+    assert f'sse-connect="/incidents/{incident_id}/events?sections=' in page.text
     assert figures["needs"]["total"] == 1
     assert figures["projects"] == {"total": 0, "completed": 0, "average_progress": None}
     assert figures["overdue_tasks"] == 0
@@ -158,3 +160,80 @@ async def test_officials_needs_list_and_board_refresh_live_for_one_incident(setu
     assert 'hx-target="#board"' in board.text
     # Across every incident there is no one stream to follow: the plain list, no connection.
     assert "sse-connect" not in (await client.get("/needs")).text
+
+
+def _page_stream(html: str) -> str:
+    """The query of the dashboard's own stream, as the page names it."""
+    found = re.search(r'sse-connect="/incidents/\d+/events(\?sections=[0-9a-f]+)"', html)
+    assert found, "the dashboard names no stream of its live sections"
+    return found[1]
+
+
+async def test_the_dashboard_stream_pushes_its_sections_rendered_when_they_change(
+    setup, base, client
+):
+    """No refetch of the page: the change comes in the stream as the sections' HTML, equal to
+    what the page itself shows after the change, each marked for htmx's out-of-band swap."""
+    incident_id = setup.incident["id"]
+    page = (await client.get(f"/incidents/{incident_id}")).text
+    query = _page_stream(page)
+    async with events(base, incident_id, query) as stream:
+        await stream.next("figures")
+        started = time.monotonic()
+        await setup.need(quantity=10)
+        event, pushed = await stream.next()
+        # The page's tag was current: nothing is pushed before the change.
+        assert event == "changed"
+        _, pushed = await stream.next("sections")
+        assert time.monotonic() - started < 1.0
+        tag = stream.last_id
+    assert tag and tag != query.removeprefix("?sections=")
+    # The same server the stream came from: the page's links are absolute.
+    async with httpx.AsyncClient(base_url=base) as same:
+        after = (await same.get(f"/incidents/{incident_id}")).text
+    assert _page_stream(after) == f"?sections={tag}"
+    assert pushed == page_sections(after, LIVE_SECTIONS)
+    for element_id in LIVE_SECTIONS:
+        assert f'id="{element_id}" hx-swap-oob="true"' in pushed or re.search(
+            rf'<\w+ hx-swap-oob="true"[^>]* id="{element_id}"', pushed
+        ), element_id
+    assert "No needs recorded yet." not in pushed and "Needs by category" in pushed
+
+
+async def test_a_stale_or_reconnecting_page_gets_the_sections_it_lacks_and_no_more(
+    setup, base, client
+):
+    incident_id = setup.incident["id"]
+    stale = _page_stream((await client.get(f"/incidents/{incident_id}")).text)
+    await setup.need()
+    # A page rendered (or micro-cached) before the need: its stream first brings it up to date.
+    async with events(base, incident_id, stale) as stream:
+        await stream.next("figures")
+        _, pushed = await stream.next("sections")
+        current = stream.last_id
+    assert "No needs recorded yet." not in pushed
+    # EventSource reconnects with the last id it got: up to date, so nothing is pushed.
+    async with events(base, incident_id, stale, headers={"Last-Event-ID": current}) as stream:
+        await stream.next("figures")
+        with pytest.raises(TimeoutError):
+            await stream.next("sections", seconds=0.5)
+
+
+async def test_pushed_sections_are_in_the_visitors_language(setup, base, client):
+    incident_id = setup.incident["id"]
+    page = (await client.get(f"/incidents/{incident_id}")).text
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    async with events(base, incident_id, _page_stream(page), headers=chinese) as stream:
+        # The tag is per language: the English page's tag is not this visitor's.
+        _, pushed = await stream.next("sections")
+    assert "资金" in pushed and "Funds" not in pushed
+
+
+async def test_streams_without_sections_get_no_html(setup, base):
+    incident_id = setup.incident["id"]
+    async with events(base, incident_id) as stream:
+        await stream.next("figures")
+        await setup.need()
+        await stream.next("figures")
+        with pytest.raises(TimeoutError):
+            await stream.next("sections", seconds=0.5)
