@@ -318,3 +318,15 @@ async def test_iati_for_unknown_incident_is_404(client):
     assert response.status_code == 404
     missing = await client.get("/api/v1/export/iati.xml")
     assert missing.status_code == 422
+
+
+async def test_ledger_labels_follow_each_readers_language(client, world):
+    # The entry labels come from an imported template, which Jinja keeps per process: the
+    # second reader must not get the first reader's language.
+    await money_flow(client, world)
+    url = f"/ledger?incident_id={world.incident.id}"
+    chinese = await client.get(url, headers={"Accept-Language": "zh-CN"})
+    assert "已到账" in chinese.text
+    english = await client.get(url, headers={"Accept-Language": "en"})
+    assert "received" in english.text
+    assert "已到账" not in english.text
