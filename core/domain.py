@@ -6,7 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import Scope
 
@@ -69,6 +71,12 @@ class SearchGroup:
     label: Any
     hits: Sequence[SearchHit]
     total: int
+
+
+def search_contains(column, text: str) -> ColumnElement[bool]:
+    """The one matching rule of every domain's search: case-insensitive "has this text in
+    it", with % and _ taken literally."""
+    return func.lower(column).contains(text.lower(), autoescape=True)
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain import SearchGroup, SearchHit
+from core.domain import search_contains as contains
+from core.drills import not_drill
 from core.i18n import lazy_gettext
 from core.models import Organization, OrgStatus
 from recovery.labels import CATEGORY, NEED_STATUS, ORG_KIND, label
 from recovery.models import Need, Project
-
-
-def contains(column, text: str):
-    """Case-insensitive "has this text in it", with % and _ taken literally."""
-    return func.lower(column).contains(text.lower(), autoescape=True)
 
 
 async def _group(session, kind, title, query, where, hit) -> SearchGroup:
@@ -23,13 +20,15 @@ async def _group(session, kind, title, query, where, hit) -> SearchGroup:
 
 async def search(session: AsyncSession, text: str, limit: int) -> list[SearchGroup]:
     """Needs (title, description), projects (title, description) and verified organizations
-    (name, description) containing `text`; all are on the public pages already."""
+    (name, description) containing `text`; all are on the public pages already, and drills'
+    records are left out as from every platform-wide list."""
     needs = await _group(
         session,
         "needs",
         lazy_gettext("Needs"),
         select(Need).order_by(Need.priority_rank, Need.needed_by, Need.id).limit(limit),
-        or_(contains(Need.title, text), contains(Need.description, text)),
+        not_drill(Need.incident_id)
+        & or_(contains(Need.title, text), contains(Need.description, text)),
         lambda n: SearchHit(
             title=n.title,
             route="recovery:need",
@@ -42,7 +41,8 @@ async def search(session: AsyncSession, text: str, limit: int) -> list[SearchGro
         "projects",
         lazy_gettext("Projects"),
         select(Project).order_by(Project.due_on, Project.id).limit(limit),
-        or_(contains(Project.title, text), contains(Project.description, text)),
+        not_drill(Project.incident_id)
+        & or_(contains(Project.title, text), contains(Project.description, text)),
         lambda p: SearchHit(
             title=p.title,
             route="recovery:project",

@@ -2,6 +2,7 @@
 
 import pytest
 from lxml import html
+from sqlalchemy import text
 
 from core.cli import load_demo
 from core.models import Role
@@ -55,3 +56,18 @@ async def test_search_finds_open_shifts_and_every_page_has_the_box(settings, cli
     assert any("debris" in title.lower() for title in groups["needs"])
     page = html.fromstring((await client.get("/needs")).text)
     assert page.xpath("//header//form[@role='search']//input[@name='q']")
+
+
+async def test_search_leaves_drills_out(client, db, setup):
+    # A drill runs everything, but the public's lists never show it; search is one of them.
+    await setup.need(title="Zetadrill tents")
+    await setup.project(title="Zetadrill project")
+    found = _groups(html.fromstring((await client.get("/search", params={"q": "zetadrill"})).text))
+    assert found["needs"] == ["Zetadrill tents"] and found["projects"] == ["Zetadrill project"]
+    await db.execute(
+        text("UPDATE incidents SET exercise = :yes WHERE id = :id"),
+        {"yes": True, "id": setup.incident["id"]},
+    )
+    await db.commit()
+    response = await client.get("/search", params={"q": "zetadrill"})
+    assert "0 results" in response.text

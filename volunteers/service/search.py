@@ -6,20 +6,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import utcnow
 from core.dates import format_span
 from core.domain import SearchGroup, SearchHit
+from core.domain import search_contains as _contains
+from core.drills import not_drill
 from core.i18n import lazy_gettext
 from volunteers.models import Shift, ShiftStatus
 from volunteers.service.browse import incident_zones
 
 
-def _contains(column, text: str):
-    return func.lower(column).contains(text.lower(), autoescape=True)
-
-
 async def search(session: AsyncSession, text: str, limit: int) -> list[SearchGroup]:
-    """Open, coming shifts whose title, description or place contain `text`, soonest first."""
+    """Open, coming shifts (not a drill's) whose title, description or place contain `text`,
+    soonest first."""
     where = (
         Shift.status == ShiftStatus.open,
         Shift.ends_at > utcnow(),
+        not_drill(Shift.incident_id),
         or_(
             _contains(Shift.title, text),
             _contains(Shift.description, text),
