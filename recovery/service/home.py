@@ -7,10 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.models import Organization, OrgStatus, Role, User
-from recovery.models import Incident, Need, NeedStatus, Project, Task, TaskStatus
+from recovery.models import Need, NeedStatus, Project, Task, TaskStatus
 from recovery.service.access import acting_incident_ids
-from recovery.service.incidents import incident_today
-from recovery.service.tasks import organization_tasks
+from recovery.service.tasks import organization_tasks, task_rows
 
 SHOWN = 5
 # A need logged this recently is "new" on the official's day.
@@ -20,19 +19,10 @@ OPEN = (NeedStatus.open.value, NeedStatus.partially_met.value)
 
 async def overdue_tasks(session: AsyncSession, incident_ids: Select) -> tuple[list[dict], int]:
     """Open tasks past their due date in these incidents, most days late first."""
-    rows = (
-        await session.execute(
-            select(Task, Project, Incident)
-            .join(Project, Project.id == Task.project_id)
-            .join(Incident, Incident.id == Project.incident_id)
-            .where(Incident.id.in_(incident_ids), Task.status != TaskStatus.done)
-        )
-    ).all()
-    late = []
-    for task, project, incident in rows:
-        days = (incident_today(incident) - task.due_on).days
-        if days > 0:
-            late.append({"task": task, "project": project, "days_late": days})
+    rows = await task_rows(
+        session, Project.incident_id.in_(incident_ids), Task.status != TaskStatus.done
+    )
+    late = [item for item in rows if item["days_late"] > 0]
     late.sort(key=lambda item: (-item["days_late"], item["task"].id))
     organizations = dict(
         (

@@ -154,32 +154,38 @@ async def task_details(session: AsyncSession, task: Task) -> dict:
     return task_view(task, await organization_names(session, {task.responsible_org_id}))
 
 
-async def organization_tasks(session: AsyncSession, organization_id: int) -> list[dict]:
-    """Every task the organization is responsible for, with its project and incident: open
-    overdue work first (most days late first), then open work by due date, then done work."""
+async def task_rows(session: AsyncSession, *where) -> list[dict]:
+    """Tasks matching `where`, each with its project and incident, the incident's today, the
+    days it is late (0 when done or not yet due) and the days until it is due (None when done)."""
     rows = (
         await session.execute(
             select(Task, Project, Incident)
             .join(Project, Project.id == Task.project_id)
             .join(Incident, Incident.id == Project.incident_id)
-            .where(Task.responsible_org_id == organization_id)
+            .where(*where)
         )
     ).all()
     items = []
     for task, project, incident in rows:
         today = incident_today(incident)
         done = task.status == TaskStatus.done
-        days_late = 0 if done else max((today - task.due_on).days, 0)
         items.append(
             {
                 "task": task,
                 "project": project,
                 "incident": incident,
                 "today": today,
-                "days_late": days_late,
+                "days_late": 0 if done else max((today - task.due_on).days, 0),
                 "due_in": None if done else (task.due_on - today).days,
             }
         )
+    return items
+
+
+async def organization_tasks(session: AsyncSession, organization_id: int) -> list[dict]:
+    """Every task the organization is responsible for, with its project and incident: open
+    overdue work first (most days late first), then open work by due date, then done work."""
+    items = await task_rows(session, Task.responsible_org_id == organization_id)
     items.sort(
         key=lambda i: (
             i["task"].status == TaskStatus.done,
