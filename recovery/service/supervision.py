@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
@@ -31,22 +31,31 @@ KINDS = ("overdue_tasks", "at_risk_tasks", "blocked_tasks", "overdue_needs", "ov
 PROVIDED = ("overdue_disclosures",)
 
 
-async def _incidents(session: AsyncSession, incident_id: int | None) -> list[Incident]:
+async def _incidents(
+    session: AsyncSession, incident_id: int | None, only: Select | None = None
+) -> list[Incident]:
     if incident_id is not None:
         return [await get_incident(session, incident_id)]
-    rows = await session.scalars(select(Incident).where(Incident.status != IncidentStatus.closed))
-    return list(rows)
+    query = select(Incident).where(Incident.status != IncidentStatus.closed)
+    if only is not None:
+        query = query.where(Incident.id.in_(only))
+    return list(await session.scalars(query))
 
 
 async def board(
-    session: AsyncSession, incident_id: int | None = None, *, today: date | None = None
+    session: AsyncSession,
+    incident_id: int | None = None,
+    *,
+    today: date | None = None,
+    only: Select | None = None,
 ) -> SupervisionBoard:
     """Overdue tasks and needs, at-risk tasks (due within 7 days, under 50 %), blocked tasks.
 
     Tasks count against their responsible organization; a need counts against the agency of
-    the official who logged it. Each incident's deadlines use its own calendar day.
+    the official who logged it. Each incident's deadlines use its own calendar day. Without
+    an incident, the board covers the open incidents whose ids `only` selects (all when None).
     """
-    incidents = await _incidents(session, incident_id)
+    incidents = await _incidents(session, incident_id, only)
     todays = {i.id: today or incident_today(i) for i in incidents}
     groups: dict[int | None, dict[str, list[SupervisionItem]]] = {}
 

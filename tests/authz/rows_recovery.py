@@ -40,7 +40,8 @@ ROWS = [
     row("POST /api/v1/projects/{id:int}/tasks", OFFICIAL_A, id='project', body=b.task),
     row("GET /api/v1/tasks/{id:int}", PUBLIC, id='task'),
     row("PATCH /api/v1/tasks/{id:int}", "L F F F F F F A F A F F", id='task'),
-    row("GET /api/v1/supervision", OFFICIAL, query='?incident_id={incident}'),
+    # The board of an incident is for the officials acting on it (see test_supervision).
+    row("GET /api/v1/supervision", OFFICIAL_A, query='?incident_id={incident}'),
     row("POST /api/v1/reports", OFFICIAL_A, body=b.report),
     row("GET /api/v1/reports", PUBLIC),
     # A draft is hidden from everyone but the officials acting on its incident.
@@ -93,6 +94,6 @@ ROWS = [
     row("POST /reports/{id:int}/edit", "L F F F F F F F F A N F", id='report'),
     row("POST /reports/{id:int}/publish", OFFICIAL_A, id='report'),
     row("GET /incidents/{id:int}/reports.atom", PUBLIC, id='incident'),
-    row("GET /supervision", OFFICIAL),
+    row("GET /supervision", OFFICIAL_A, query='?incident_id={incident}'),
 ]
 # fmt: on

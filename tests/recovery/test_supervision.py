@@ -83,6 +83,37 @@ async def test_board_is_for_officials_only(client, factory, setup):
     assert (await client.get("/api/v1/supervision")).status_code == 401
 
 
+async def test_board_is_for_the_officials_acting_on_the_incident(client, factory, setup):
+    """Another agency's official sees neither the incident's board nor its late work on the
+    board of all incidents, on the page or in the API, until the lead agency grants it."""
+    await late_work(client, factory, setup)
+    other = await factory.user(Role.official, org="Water Bureau", email="w@example.org")
+    headers = await factory.token(other)
+    incident_id = setup.incident["id"]
+    one = await client.get(f"/api/v1/supervision?incident_id={incident_id}", headers=headers)
+    assert one.status_code == 403
+    everything = (await client.get("/api/v1/supervision", headers=headers)).json()
+    assert everything["organizations"] == []
+    assert sum(everything["totals"].values()) == 0
+    await sign_in(client, "w@example.org")
+    page = await client.get(f"/supervision?incident_id={incident_id}")
+    assert page.status_code == 403 and "Harbour Builders" not in page.text
+    page = await client.get("/supervision")
+    assert page.status_code == 200
+    assert "Harbour Builders" not in page.text and setup.incident["name"] not in page.text
+    granted = await client.post(
+        f"/api/v1/incidents/{incident_id}/agencies",
+        json={"organization_id": other.organization_id},
+        headers=setup.headers,
+    )
+    assert granted.status_code in (200, 201), granted.text
+    one = await client.get(f"/api/v1/supervision?incident_id={incident_id}", headers=headers)
+    assert one.status_code == 200
+    assert "Harbour Builders" in [g["organization_name"] for g in one.json()["organizations"]]
+    everything = (await client.get("/api/v1/supervision", headers=headers)).json()
+    assert everything["totals"]["overdue_tasks"] == 2
+
+
 async def test_board_page_shows_counts_and_reasons(client, factory, setup):
     await late_work(client, factory, setup)
     await factory.user(Role.official, org="Recovery Office", email="o@example.org")
