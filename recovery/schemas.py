@@ -405,6 +405,14 @@ class SupervisionGroup(BaseModel):
     overdue_disclosures: list[SupervisionItem] = []
 
 
+class SupervisionPanels(BaseModel):
+    """One incident's panels on the board of all incidents (see `SupervisionBoard.sections`)."""
+
+    incident_id: int
+    incident_name: str
+    sections: dict[str, Any]
+
+
 class SupervisionBoard(BaseModel):
     incident_id: int | None
     as_of: date
@@ -413,6 +421,8 @@ class SupervisionBoard(BaseModel):
     # For one incident: other domains' panels from "supervision.sections", by domain name
     # (the page shows each with the template "<name>/_supervision.html").
     sections: dict[str, Any] = {}
+    # For the board of all incidents: each incident's panels, in the order of the incidents.
+    panels: list[SupervisionPanels] = []
 
 
 class ReportCreate(_In):

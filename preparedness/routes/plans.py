@@ -36,7 +36,7 @@ async def activate_api(request: Request, body: Activate, user: User):
 
 async def after_action_api(request: Request, user: User):
     """Per organization: hours from request to acceptance, check-in and completion; what was
-    late. Meant for a drill once it closes; it reads any incident."""
+    late. Meant for a drill once it closes; for the officials acting on the incident."""
     return await after_action(get_session(request), request.path_params["id"], actor=user)
 
 

@@ -99,14 +99,10 @@ async def report_publish(request: Request) -> Response:
 
 
 async def reports_atom(request: Request) -> Response:
-    """The incident's published reports as an Atom feed, newest first."""
+    """The incident's published reports as an Atom feed, newest first (empty for a drill)."""
     session = get_session(request)
     incident = await get_incident(session, request.path_params["id"])
-    rows, _total = await service.list_reports(
-        session,
-        ReportQuery(incident_id=incident.id, status=ReportStatus.published, limit=50),
-        user=None,
-    )
+    rows = await service.feed_reports(session, incident)
     entries = [(report, service.render_markdown(report.body_markdown)) for report in rows]
     updated = max((r.published_at for r in rows), default=incident.created_at)
     return await render(

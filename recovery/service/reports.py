@@ -196,6 +196,18 @@ async def list_reports(
     return list(rows), total or 0
 
 
+async def feed_reports(session: AsyncSession, incident) -> list[Report]:
+    """The incident's published reports for its Atom feed, newest first; none for a drill.
+
+    A feed is syndicated beyond the page that marks a drill as an exercise, so a drill's feed
+    is a well-formed, empty feed, like the open-data exports asked for by a drill's id."""
+    if incident.exercise:
+        return []
+    query = ReportQuery(incident_id=incident.id, status=ReportStatus.published, limit=50)
+    rows, _total = await list_reports(session, query, user=None)
+    return rows
+
+
 def report_view(report: Report) -> dict:
     """A report with its Markdown rendered, as the API shows it."""
     return report.model_dump() | {"body_html": render_markdown(report.body_markdown)}

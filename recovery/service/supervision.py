@@ -19,7 +19,12 @@ from recovery.models import (
     Task,
     TaskStatus,
 )
-from recovery.schemas import SupervisionBoard, SupervisionGroup, SupervisionItem
+from recovery.schemas import (
+    SupervisionBoard,
+    SupervisionGroup,
+    SupervisionItem,
+    SupervisionPanels,
+)
 from recovery.service.incidents import incident_today
 from recovery.service.lookup import get_incident
 from recovery.service.organizations import organization_names
@@ -143,13 +148,27 @@ async def board(
     totals = {kind: sum(g.counts[kind] for g in result) for kind in KINDS}
     # Days late count from each incident's own today; the latest of them is the board's date.
     as_of = today or (max(todays.values()) if todays else clock.today())
-    sections = await gather("supervision.sections", session, incident_id) if incident_id else {}
+    sections, panels = {}, []
+    if incident_id is not None:
+        sections = await gather("supervision.sections", session, incident_id)
+    else:
+        # Panels are per incident (a median wait or an oldest request does not add up across
+        # incidents), so the board of all incidents shows each incident's own, by name.
+        for incident in sorted(incidents, key=lambda i: (i.name, i.id)):
+            found = await gather("supervision.sections", session, incident.id)
+            if found:
+                panels.append(
+                    SupervisionPanels(
+                        incident_id=incident.id, incident_name=incident.name, sections=found
+                    )
+                )
     return SupervisionBoard(
         incident_id=incident_id,
         as_of=as_of,
         totals=totals,
         organizations=result,
         sections=sections,
+        panels=panels,
     )
 
 

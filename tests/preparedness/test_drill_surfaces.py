@@ -5,6 +5,7 @@ shifts list, organizations' records, the exports and the feeds."""
 
 from datetime import timedelta
 
+import feedparser
 import pytest
 
 from core import clock
@@ -167,3 +168,18 @@ async def test_a_drill_in_every_domain_leaves_every_public_surface_untouched(set
     chain = await client.get(f"/api/v1/ledger/export.json?incident_id={did}")
     assert chain.status_code == 200 and chain.json()["entries"] == []
     assert (await desk.call("anonymous", "GET", "/api/v1/ledger", incident_id=did))["total"] == 3
+    # Nor does a feed: a drill's reports feed is a well-formed Atom feed with no entry, and its
+    # pages do not offer it, though the report stays on the drill's own list and page.
+    feed = await client.get(f"/incidents/{did}/reports.atom")
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    parsed = feedparser.parse(feed.text)
+    assert not parsed.bozo and parsed.feed.title.endswith("Flood drill")
+    assert parsed.entries == []
+    listed = await client.get(f"/reports?incident_id={did}")
+    assert "Drill week 1" in listed.text and "reports.atom" not in listed.text
+    report_page = await client.get(f"/reports/{report['id']}")
+    assert "All went well." in report_page.text and "reports.atom" not in report_page.text
+    # A real incident's report page still offers its feed.
+    real_page = await client.get(f"/reports?incident_id={real[0]['id']}")
+    assert f"/incidents/{real[0]['id']}/reports.atom" in real_page.text

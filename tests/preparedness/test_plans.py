@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from core.models import OrgKind, Role
+from tests.conftest import sign_in
 from tests.preparedness.conftest import TODAY
 
 pytestmark = pytest.mark.asyncio
@@ -85,3 +86,39 @@ async def test_plans_are_for_officials_and_levels_are_one_to_four(prep):
     )
     error = await prep.call("POST", "/api/v1/plans", body, status=422)
     assert "levels" in str(error["error"]["fields"])
+
+
+async def test_any_official_reads_a_plan_but_only_the_incidents_agencies_activate_it(prep):
+    """A plan is read by every verified official; activating it for an incident is for the
+    officials of the agencies acting on that incident (its lead agency, or one it granted)."""
+    housing, health = await _orgs(prep)
+    plan = await _plan(prep, housing, health)
+    other = await prep.factory.user(Role.official, org="Hill Office", org_kind=OrgKind.government)
+    headers = await prep.factory.token(other)
+    read = await prep.call("GET", f"/api/v1/plans/{plan['id']}", headers=headers)
+    assert read["name"] == "Flood plan"
+    path = f"/api/v1/incidents/{prep.incident_id}/activate-plan"
+    body = {"plan_id": plan["id"], "level": 2}
+    refused = await prep.call("POST", path, body, headers=headers, status=403)
+    assert refused["error"]["code"] == "forbidden"
+    assert (await prep.call("GET", f"/api/v1/plans/{plan['id']}"))["activations"] == []
+    projects = await prep.call("GET", "/api/v1/projects", incident_id=prep.incident_id)
+    assert projects["total"] == 0
+    # The plan page offers the other agency no incident to activate it for.
+    await sign_in(prep.client, other.email)
+    page = await prep.client.get(f"/plans/{plan['id']}")
+    assert page.status_code == 200 and "Flood plan" in page.text
+    assert f"/incidents/{prep.incident_id}/plans" not in page.text
+    # Once the lead agency grants the incident to the other agency, its official may.
+    await prep.call(
+        "POST", f"/api/v1/incidents/{prep.incident_id}/agencies",
+        {"organization_id": other.organization_id}, status=201,
+    )  # fmt: skip
+    page = await prep.client.get(f"/plans/{plan['id']}")
+    assert f"/incidents/{prep.incident_id}/plans" in page.text
+    activation = await prep.call("POST", path, body, headers=headers, status=201)
+    assert {t["title"] for t in activation["tasks"]} == {
+        "Open shelters",
+        "Inspect dikes",
+        "Field hospital",
+    }

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from core import clock
+from core.models import Role
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.asyncio
@@ -72,5 +73,46 @@ async def test_the_board_page_shows_the_panel_for_one_incident(residents):
         headers={"Accept-Language": "zh-CN"},
     )
     assert "居民求助" in zh.text
+
+
+async def test_the_board_of_all_incidents_shows_the_panel_of_each_incident_one_may_see(
+    residents, factory
+):
+    """Without an incident chosen, the board gathers each incident's residents panel, named
+    by its incident, for the incidents the caller's agency acts on, and no other agency's."""
+    clock.advance(timedelta(days=-3))
+    ours = await residents.ask()
+    clock.advance(timedelta(days=3))
+    other = await factory.user(Role.official, org="Water Bureau", email="w@example.org")
+    theirs_headers = await factory.token(other)
+    theirs = await residents.setup.post(
+        "/api/v1/incidents",
+        {"name": "Hill Landslide", "started_on": clock.today().isoformat(),
+         "status": "response", "time_zone": "Asia/Shanghai"},
+        headers=theirs_headers,
+    )  # fmt: skip
+    hidden = await residents.ask(incident_id=theirs["id"], area_id=None)
+    data = (await residents.client.get("/api/v1/supervision", headers=residents.official)).json()
+    assert data["sections"] == {}
+    (panel,) = data["panels"]
+    assert (panel["incident_id"], panel["incident_name"]) == (residents.incident_id, "River Floods")
+    figures = panel["sections"]["residents"]
+    assert (figures["unanswered"], figures["overdue"]) == (1, 1)
+    assert figures["oldest_unanswered"]["reference"] == ours["reference"]
+    theirs_board = await residents.client.get("/api/v1/supervision", headers=theirs_headers)
+    (their_panel,) = theirs_board.json()["panels"]
+    assert their_panel["incident_id"] == theirs["id"]
+    assert (
+        their_panel["sections"]["residents"]["oldest_unanswered"]["reference"]
+        == (hidden["reference"])
+    )
+
+    await sign_in(residents.client, residents.setup.official.email)
     everything = await residents.client.get("/supervision")
-    assert "Help requests from residents" not in everything.text
+    assert "Help requests from residents: River Floods" in everything.text
+    assert ours["reference"] in everything.text and "Willow Village" in everything.text
+    assert hidden["reference"] not in everything.text and "Hill Landslide" not in everything.text
+    queue = f"incident_id={residents.incident_id}&amp;status=received#req-{ours['id']}"
+    assert queue in everything.text
+    zh = await residents.client.get("/supervision", headers={"Accept-Language": "zh-CN"})
+    assert "居民求助：River Floods" in zh.text
