@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.dates import format_day
 from core.errors import InvalidInput, NotFound
 from core.i18n import _
 from core.models import User
@@ -124,6 +125,8 @@ async def publish_for(session: AsyncSession, subject: Subject, *, data, actor: U
                 _("A correction names a disclosure of the same project or activity."),
                 fields={"corrects_id": _("not a disclosure of this project or activity")},
             )
+    else:
+        await _refuse_a_period_out_of_turn(session, subject, data.period_start, data.period_end)
     if subject.kind == "project":
         figures = await frozen_figures(
             session, subject.incident_id, subject.id, data.period_start, data.period_end
@@ -149,6 +152,39 @@ async def publish_for(session: AsyncSession, subject: Subject, *, data, actor: U
         session, actor=actor, action="disclosure.publish", obj=row, after=audit.snapshot(row)
     )
     return row
+
+
+async def _refuse_a_period_out_of_turn(
+    session: AsyncSession, subject: Subject, start: date, end: date
+) -> None:
+    """A regular disclosure covers time the project or activity ran, and no day another
+    regular disclosure of it already covered: a changed figure is published as a correction."""
+    if start < subject.starts_on:
+        raise InvalidInput(
+            _("A disclosure covers time since the project or activity started."),
+            fields={
+                "period_start": _("before it started (%(date)s)")
+                % {"date": format_day(subject.starts_on)}
+            },
+        )
+    column = getattr(Disclosure, subject.column)
+    covered = await session.scalar(
+        select(Disclosure)
+        .where(
+            column == subject.id,
+            Disclosure.corrects_id.is_(None),
+            Disclosure.period_start <= end,
+            Disclosure.period_end >= start,
+        )
+        .order_by(Disclosure.period_start)
+        .limit(1)
+    )
+    if covered is not None:
+        span = {"start": format_day(covered.period_start), "end": format_day(covered.period_end)}
+        raise InvalidInput(
+            _("This period was disclosed already; publish a correction of that disclosure."),
+            fields={"period_start": _("overlaps the disclosure of %(start)s – %(end)s") % span},
+        )
 
 
 async def frozen_figures(

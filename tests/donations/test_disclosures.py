@@ -234,6 +234,19 @@ async def test_bad_disclosures_name_the_field(client, world):
     assert future.status_code == 422 and "period_end" in future.json()["error"]["fields"]
     wrong = await publish(client, world, project.starts_on, date(2026, 3, 15), corrects_id=999)
     assert wrong.status_code == 422 and "corrects_id" in wrong.json()["error"]["fields"]
+    before = await publish(client, world, project.starts_on - timedelta(days=30), date(2026, 3, 1))
+    assert before.status_code == 422
+    assert "before it started" in before.json()["error"]["fields"]["period_start"]
+    first = await publish(client, world, project.starts_on, date(2026, 3, 15))
+    assert first.status_code == 201
+    again = await publish(client, world, date(2026, 3, 12), date(2026, 3, 14))
+    assert again.status_code == 422
+    assert "overlaps the disclosure" in again.json()["error"]["fields"]["period_start"]
+    # A changed figure for the same days goes in as a correction of the first.
+    fixed = await publish(
+        client, world, project.starts_on, date(2026, 3, 15), corrects_id=first.json()["id"]
+    )
+    assert fixed.status_code == 201
     by_ngo = await client.post(
         f"/api/v1/projects/{project.id}/disclosures",
         json={"period_start": "2026-03-01", "period_end": "2026-03-02"},
