@@ -2,6 +2,7 @@
 without signing in."""
 
 from babel import numbers as babel_numbers
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -78,9 +79,28 @@ def _need_charts(figures: dashboard.NeedFigures) -> dict:
     return {"chart_category": by_category, "chart_status": by_status, "statuses": statuses}
 
 
-async def _dashboard_context(session, row, today) -> dict:
+def _inline_map(request: Request, row, data) -> Markup:
+    """The tile-free map as part of the page, each dot a link to its need (or its cluster to
+    the incident's needs)."""
+    # Paths, not full URLs: the page is shared by every visitor (and every host name).
+    one = str(request.app.url_path_for("recovery:need", id=0))[:-1]
+    title = _("Needs of %(incident)s by priority and status") % {"incident": row.name}
+    svg = charts.map_svg(
+        data,
+        title,
+        need_url=lambda need_id: f"{one}{need_id}",
+        list_url=f"{request.app.url_path_for('recovery:needs')}?incident_id={row.id}",
+        many=lambda count, titles: _("%(count)s needs here: %(titles)s") % {
+            "count": count, "titles": titles},
+    )  # fmt: skip
+    return Markup(svg)  # noqa: S704 (built from escaped parts in charts.map_svg)
+
+
+async def _dashboard_context(request, session, row, today) -> dict:
     needs = await dashboard.need_figures(session, row.id)
+    data = await dashboard.map_data(session, row.id, limit=MAP_POINTS, total=needs.total)
     return {
+        "map_svg": _inline_map(request, row, data),
         "incident": row,
         "needs": needs,
         "urgent": await dashboard.urgent_needs(session, row.id),
@@ -106,7 +126,7 @@ async def incident(request: Request) -> Response:
     async def build():
         row = await get_incident(session, incident_id)
         today = incident_today(row)
-        context = await _dashboard_context(session, row, today)
+        context = await _dashboard_context(request, session, row, today)
         # What the live sections show, so the stream sends them only once they differ.
         context["live_tag"] = _live_tag(request, row.id, versions, today)
         # Overdue work changes at the incident's midnight, with no write.
@@ -189,7 +209,7 @@ async def incident_events(request: Request) -> Response:
 
     async def page_sections(session, today, tag: str) -> Snapshot:
         incident = await get_incident(session, row.id)
-        context = await _dashboard_context(session, incident, today)
+        context = await _dashboard_context(request, session, incident, today)
         context["live_tag"] = tag
         with using_locale(request.scope.get("commons.locale", "en")):
             html = render_sections(request, DASHBOARD, LIVE_SECTIONS, context)

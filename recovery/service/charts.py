@@ -1,14 +1,14 @@
 """Server-rendered SVG: bar charts and the map's offline fallback, light and readable without JS."""
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markupsafe import Markup
 from markupsafe import escape as _escape
 
 from core.types import printable
 from recovery.labels import PRIORITY_COLORS
-from recovery.service.dashboard import MapData
+from recovery.service.dashboard import MapData, MapPoint
 
 WIDTH = 480
 LABEL_W = 215
@@ -85,17 +85,29 @@ MAP_W, MAP_H = 600, 400
 PAD = 24
 
 
-def map_svg(data: MapData, title: str) -> str:
-    """Needs as dots on the plain outline of the incident's extent: the map that needs no tiles.
+def map_svg(
+    data: MapData,
+    title: str,
+    *,
+    need_url: Callable[[int], str] | None = None,
+    list_url: str | None = None,
+    many: Callable[[int, str], str] | None = None,
+) -> str:
+    """Needs as dots on the plain outline of the incident's extent, with its areas named: the
+    map that needs no tiles.
 
-    Unmet needs are filled dots, met or closed ones rings; colour is the priority.
+    Unmet needs are filled dots, met or closed ones rings; colour is the priority. Needs that
+    would overlap (the same place, or a few pixels apart) are one dot with their count. With
+    `need_url`, the map is for inlining in a page: each dot links to its need (a cluster to
+    `list_url`) and names what it stands for; `many(count, titles)` words a cluster's title.
     """
     lats = [p.lat for p in data.points] + [a[1] for a in data.areas]
     lons = [p.lon for p in data.points] + [a[2] for a in data.areas]
+    role = 'role="group"' if need_url else 'role="img"'
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {MAP_W} {MAP_H}" '
-        f'width="{MAP_W}" height="{MAP_H}" role="img" aria-labelledby="t">'
-        f'<title id="t">{escape(title)}</title>'
+        f'width="{MAP_W}" height="{MAP_H}" {role} aria-labelledby="map-title">'
+        f'<title id="map-title">{escape(title)}</title>'
         f'<rect width="{MAP_W}" height="{MAP_H}" fill="#f3f5f7"/>'
     ]
     if lats:
@@ -107,27 +119,63 @@ def map_svg(data: MapData, title: str) -> str:
             f'width="{_fmt(abs(x1 - x0) + 20)}" height="{_fmt(abs(y1 - y0) + 20)}" '
             'fill="#fff" stroke="#8a9299" stroke-dasharray="6 4"/>'
         )
-        # Least urgent first so the urgent dots are drawn on top.
-        for point in reversed(data.points):
-            x, y = project(point.lat, point.lon)
-            color = PRIORITY_COLORS.get(point.priority, MUTED)
-            unmet = point.status in ("open", "partially_met")
-            fill = color if unmet else "#fff"
-            out.append(
-                f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="7" fill="{fill}" '
-                f'stroke="{color}" stroke-width="3"/>'
-            )
+        # Least urgent cluster first so the urgent dots are drawn on top.
+        for members in reversed(_clusters(data.points, project)):
+            out.append(_dot(members, project, need_url, list_url, many))
         # Area names last, haloed, so the dots never hide them.
         for name, lat, lon in data.areas:
             x, y = project(lat, lon)
             out.append(
                 f'<rect x="{_fmt(x - 5)}" y="{_fmt(y - 5)}" width="10" height="10" fill="#1b1f23"/>'
-                f'<text x="{_fmt(x + 7)}" y="{_fmt(y - 6)}" font-size="20" '
+                f'<text x="{_fmt(x + 7)}" y="{_fmt(y - 6)}" font-size="18" '
                 f'font-family="sans-serif" fill="#1b1f23" stroke="#fff" stroke-width="4" '
                 f'paint-order="stroke">{escape(name)}</text>'
             )
     out.append("</svg>")
     return "".join(out)
+
+
+# Dots closer than this (in the map's pixels) are drawn as one, with their count.
+CLUSTER_PX = 14
+
+
+def _clusters(points: list[MapPoint], project) -> list[list[MapPoint]]:
+    """Points grouped by the grid cell they fall in, most urgent group first (the points come
+    most urgent first, and each group keeps that order)."""
+    cells: dict[tuple[int, int], list[MapPoint]] = {}
+    for point in points:
+        x, y = project(point.lat, point.lon)
+        cells.setdefault((round(x / CLUSTER_PX), round(y / CLUSTER_PX)), []).append(point)
+    return list(cells.values())
+
+
+def _dot(members, project, need_url, list_url, many) -> str:
+    first = members[0]
+    x, y = project(first.lat, first.lon)
+    color = PRIORITY_COLORS.get(first.priority, MUTED)
+    unmet = any(p.status in ("open", "partially_met") for p in members)
+    fill = color if unmet else "#fff"
+    count = len(members)
+    radius = 7 if count == 1 else 10 + min(count, 50) ** 0.5 * 2
+    dot = (
+        f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{_fmt(radius)}" fill="{fill}" '
+        f'stroke="{color}" stroke-width="3"/>'
+    )
+    if count > 1:
+        ink = "#fff" if unmet else "#1b1f23"
+        dot += (
+            f'<text x="{_fmt(x)}" y="{_fmt(y + 5)}" font-size="14" font-weight="700" '
+            f'font-family="sans-serif" text-anchor="middle" fill="{ink}">{count}</text>'
+        )
+    if need_url is None:
+        return dot
+    if count == 1:
+        href, label = need_url(first.id), first.title
+    else:
+        titles = ", ".join(p.title for p in members[:5])
+        href = list_url or need_url(first.id)
+        label = many(count, titles) if many else titles
+    return f'<a href="{escape(href)}"><title>{escape(label)}</title>{dot}</a>'
 
 
 def _projection(lat0: float, lat1: float, lon0: float, lon1: float):

@@ -304,20 +304,25 @@ class MapData:
     areas: list[tuple[str, float, float]]
 
 
-async def map_data(session: AsyncSession, incident_id: int, *, limit: int = 500) -> MapData:
-    """The most urgent needs (unmet first), capped so the map stays light on a weak network."""
-    total = await session.scalar(
-        select(func.count())
-        .select_from(Need)
-        .where(Need.incident_id == incident_id, Need.status != NeedStatus.cancelled)
-    )
+async def map_data(
+    session: AsyncSession, incident_id: int, *, limit: int = 500, total: int | None = None
+) -> MapData:
+    """The most urgent needs (unmet first), capped so the map stays light on a weak network;
+    `total` when the caller has counted the needs already."""
+    if total is None:
+        total = await session.scalar(
+            select(func.count())
+            .select_from(Need)
+            .where(Need.incident_id == incident_id, Need.status != NeedStatus.cancelled)
+        )
     columns = (Need.id, Need.title, Need.category, Need.priority, Need.status, Need.lat, Need.lon)
     rows = await _by_priority(session, incident_id, UNMET, columns, limit)
     rows += await _by_priority(session, incident_id, SETTLED, columns, limit - len(rows))
     areas = await session.execute(
+        # Every level (county, townships, villages): the places people know the needs by.
         select(Area.name, Area.lat, Area.lon)
-        .where(Area.incident_id == incident_id, Area.parent_id.is_(None))
-        .order_by(Area.name)
+        .where(Area.incident_id == incident_id)
+        .order_by(Area.parent_id.is_not(None), Area.name)
         .limit(50)
     )
     return MapData(

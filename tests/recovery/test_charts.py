@@ -59,3 +59,35 @@ def test_map_svg_draws_unmet_needs_filled_and_met_needs_as_rings():
 def test_map_svg_of_an_incident_without_points_is_a_plain_valid_image():
     tree = etree.fromstring(charts.map_svg(MapData([], 0, []), "Empty"))
     assert tree.findall(f"{SVG}circle") == []
+
+
+def test_needs_at_one_place_are_one_dot_with_their_count_and_every_dot_links():
+    from lxml import etree
+
+    from recovery.service.charts import map_svg
+    from recovery.service.dashboard import MapData, MapPoint
+
+    here = [MapPoint(i, f"Tents {i}", "shelter", "high", "open", 30.60, 114.30) for i in (1, 2, 3)]
+    there = MapPoint(4, "Water", "water_sanitation", "critical", "met", 30.70, 114.45)
+    data = MapData(points=[*here, there], total=4, areas=[("Willow Village", 30.61, 114.31)])
+    svg = map_svg(
+        data,
+        "Needs",
+        need_url=lambda i: f"/needs/{i}",
+        list_url="/needs?incident_id=1",
+        many=lambda count, titles: f"{count} needs here: {titles}",
+    )
+    tree = etree.fromstring(svg.encode())
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    links = {
+        a.get("href"): a.findtext("s:title", namespaces=ns) for a in tree.iterfind(".//s:a", ns)
+    }
+    assert links == {
+        "/needs?incident_id=1": "3 needs here: Tents 1, Tents 2, Tents 3",
+        "/needs/4": "Water",
+    }
+    texts = [t.text for t in tree.iterfind(".//s:text", ns)]
+    assert "3" in texts and "Willow Village" in texts
+    # Without links (the standalone image), the same dots.
+    plain = etree.fromstring(map_svg(data, "Needs").encode())
+    assert len(plain.findall(".//s:circle", ns)) == 2 and not plain.findall(".//s:a", ns)

