@@ -39,8 +39,8 @@ def seed(path: Path, needs: int, projects: int, tasks_per_project: int) -> None:
         orgs,
     )
     db.execute(
-        "INSERT INTO incidents (id, name, started_on, description, status, time_zone, created_at)"
-        " VALUES (1, 'Riverside floods', ?, '', 'recovery', 'Asia/Shanghai', ?)",
+        "INSERT INTO incidents (id, name, started_on, description, status, time_zone, exercise,"
+        " created_at) VALUES (1, 'Riverside floods', ?, '', 'recovery', 'Asia/Shanghai', 0, ?)",
         (today - timedelta(days=60), now),
     )
     db.executemany(

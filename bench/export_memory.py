@@ -30,6 +30,7 @@ EXPORTS = (
     ("needs.json page of 10,000", "/api/v1/export/needs.json?incident_id=1&limit=10000"),
     ("3w.csv (HXL)", "/api/v1/export/3w.csv?incident_id=1"),
     ("3w.hxl.json (whole table)", "/api/v1/export/3w.hxl.json?incident_id=1"),
+    ("3w.json page of 10,000", "/api/v1/export/3w.json?incident_id=1&limit=10000"),
     ("ledger export.json", "/api/v1/ledger/export.json?incident_id=1"),
     ("ledger export.csv", "/api/v1/ledger/export.csv?incident_id=1"),
     ("iati.xml", "/api/v1/export/iati.xml?incident_id=1"),

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import traceback
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -107,11 +108,78 @@ def _wake_runners() -> None:
         waiter.set()
 
 
+def batched(handler):
+    """Mark a job handler as taking a list of payloads: `async def handler(session, payloads)`
+    returning one entry per payload, None or the exception that payload failed with. The jobs
+    of that name a worker runs at the same moment then share one transaction (a few round
+    trips for a batch instead of for each job); each job still succeeds or fails on its own."""
+    handler.batched = True
+    return handler
+
+
+# Jobs of a batched name arriving within this long of each other share a transaction.
+BATCH_WINDOW_SECONDS = 0.005
+BATCH_SIZE = 50
+_batches: "weakref.WeakKeyDictionary[Database, dict[str, _Batch]]" = weakref.WeakKeyDictionary()
+
+
+class _Batch:
+    """The payloads of one batched job name waiting for their shared transaction."""
+
+    def __init__(self):
+        self.items: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self.flushing: asyncio.Task | None = None
+
+
+async def _run_batched(database: Database, name: str, handler, payload: dict[str, Any]) -> None:
+    batches = _batches.setdefault(database, {})
+    batch = batches.get(name)
+    if batch is None:
+        batch = batches[name] = _Batch()
+    done = asyncio.get_running_loop().create_future()
+    batch.items.append((payload, done))
+    if batch.flushing is None:
+        batch.flushing = asyncio.create_task(_flush(database, name, handler, batch))
+    await done
+
+
+async def _flush(database: Database, name: str, handler, batch: _Batch) -> None:
+    try:
+        await asyncio.sleep(BATCH_WINDOW_SECONDS)
+    finally:
+        # Whatever arrives from now on starts the next batch.
+        items, batch.items, batch.flushing = batch.items, [], None
+    try:
+        for start in range(0, len(items), BATCH_SIZE):
+            chunk = items[start : start + BATCH_SIZE]
+            try:
+                async with database.transaction() as session:
+                    results = await handler(session, [payload for payload, _ in chunk])
+            except Exception as exc:  # the transaction failed: each of its jobs is tried again
+                results = [exc] * len(chunk)
+            for (_, done), result in zip(chunk, results, strict=True):
+                if done.done():
+                    continue
+                if result is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(result)
+    finally:
+        # Cancelled (the worker is stopping): the jobs not run end with it, to be run again.
+        for _, done in items:
+            if not done.done():
+                done.cancel()
+
+
 async def run_job(database: Database, name: str, payload: dict[str, Any]) -> None:
-    """Run one job's handler in its own transaction (committed when it returns)."""
+    """Run one job's handler in its own transaction (committed when it returns), or, for a
+    batched handler, in the transaction it shares with the same jobs running meanwhile."""
     handler = database.extensions.jobs.get(name)
     if handler is None:
         raise UnknownJob(f"no handler registered for job {name!r}")
+    if getattr(handler, "batched", False):
+        await _run_batched(database, name, handler, payload)
+        return
     async with database.transaction() as session:
         await handler(session, payload)
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.db import settings_of
+from core.jobs import batched
 from core.models import OutboxMessage, OutboxStatus
 from core.settings import Settings
 
@@ -62,20 +63,35 @@ def _write_eml(folder: Path, item: OutboxMessage, data: bytes) -> None:
     os.replace(tmp, target)
 
 
-async def send_mail(session: AsyncSession, payload: dict) -> None:
-    """Job `core.send_mail` {"id": outbox id}: a message already sent is not sent again.
-
-    The row is locked first (PostgreSQL), so a second run of the same job (its worker seemed
-    dead) waits and then finds it sent; a failure raises, and the queue retries it."""
-    query = select(OutboxMessage).where(OutboxMessage.id == int(payload["id"]))
+@batched
+async def send_mail(session: AsyncSession, payloads: list[dict]) -> list[Exception | None]:
+    """Job `core.send_mail` {"id": outbox id}, batched (core.jobs.batched): the messages of
+    the jobs a worker runs at once are locked in one statement (in id order, so two workers
+    never deadlock), each sent unless it was sent already, and marked sent in the same
+    transaction. A second run of a job (its worker seemed dead) waits for the lock and then
+    finds its message sent; a message that fails to send fails only its own job, which the
+    queue retries."""
+    ids = [int(payload["id"]) for payload in payloads]
+    query = select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    item = await session.scalar(query)
-    if item is None or item.status != OutboxStatus.pending:
-        return
-    item.attempts += 1
-    await deliver(settings_of(session), item)
-    item.status = OutboxStatus.sent
-    item.sent_at = utcnow()
-    item.last_error = None
+    items = {item.id: item for item in await session.scalars(query)}
+    settings = settings_of(session)
+    results: list[Exception | None] = []
+    for message_id in ids:
+        item = items.get(message_id)
+        if item is None or item.status != OutboxStatus.pending:
+            results.append(None)
+            continue
+        try:
+            await deliver(settings, item)
+        except Exception as exc:
+            results.append(exc)
+            continue
+        item.attempts += 1
+        item.status = OutboxStatus.sent
+        item.sent_at = utcnow()
+        item.last_error = None
+        results.append(None)
     await session.flush()
+    return results

@@ -20,7 +20,7 @@ from core import jobs
 from core.db import Database
 
 log = logging.getLogger("commons.worker")
-BATCH = 10
+BATCH = 50
 
 
 def queue_dsn(database: Database) -> str:

@@ -1,5 +1,6 @@
 """`commons worker` for the multi-process queue tests: the real domains plus a slow test job,
-and a line appended to $JOB_TEST_SENDS for every mail actually written."""
+a line appended to $JOB_TEST_SENDS for every mail actually written, and a file
+$JOB_TEST_SENDS.ready-PID once the worker has imported everything and starts its loop."""
 
 import asyncio
 import os
@@ -33,6 +34,7 @@ def main() -> None:
     mail._write_eml = _counting_write
     test_domain = Domain(name="t", package_dir=Path("."), jobs={"t.slow": slow})
     database = Database(Settings(), Extensions([*load_domains(), test_domain]))
+    Path(f"{os.environ['JOB_TEST_SENDS']}.ready-{os.getpid()}").touch()
     asyncio.run(worker.run(database))
 
 

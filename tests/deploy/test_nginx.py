@@ -191,8 +191,10 @@ def _filled(driver) -> int:
 # figure first stood in the DOM (a MutationObserver, not Selenium's polling).
 WATCH_DASHBOARD = """
 window.live = {events: [], shown: {}};
-const source = document.querySelector('[sse-connect]')['htmx-internal-data'].sseEventSource;
-source.addEventListener('sections', () => live.events.push(Date.now()));
+// The extension's own signal, just before it swaps an event's sections in.
+document.body.addEventListener('htmx:sseBeforeMessage', (e) => {
+  if (e.detail.type === 'sections') live.events.push(Date.now());
+});
 const filled = () => {
   const dd = document.evaluate(arguments[0], document, null,
     XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
