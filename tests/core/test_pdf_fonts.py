@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core import fonts, pdf
+from core.settings import ROOT
 
 FOUND = pdf.cjk_font()
 pytestmark = pytest.mark.skipif(FOUND is None, reason="no CJK font on this machine")
@@ -106,6 +107,7 @@ CUTTER = """
 import json, sys, time
 from pathlib import Path
 from core import fonts, pdf
+from core.settings import ROOT
 
 role, folder = sys.argv[1], Path(sys.argv[2])
 real, built = fonts.build, []
@@ -131,7 +133,7 @@ print(json.dumps({"built": bool(built), "there_before": there_before, "path": st
 
 
 def test_a_second_process_waits_for_the_first_ones_cut_and_reuses_it(tmp_path, monkeypatch):
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
 
     def start(role):
         return subprocess.Popen(
