@@ -14,6 +14,16 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
+def _cut_cjk_font() -> None:
+    # Here, in the parent, before web workers fork: the first start on a machine cuts the
+    # font once (a few seconds), and every document after uses the small cut.
+    from core import fonts
+
+    cut = fonts.prepare()
+    if cut is not None:
+        typer.echo(f"CJK font for PDFs: {cut}")
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -35,6 +45,7 @@ def serve(
         raise typer.Exit(1) from exc
     if fits:
         typer.echo(f"database pools: {fits}")
+    _cut_cjk_font()
     uvicorn.run(
         "core.app:create_app",
         factory=True,
@@ -149,7 +160,7 @@ def worker(
     from core.logs import configure_logging
 
     configure_logging(Settings())
-
+    _cut_cjk_font()
     asyncio.run(jobs_worker.run(open_database(Settings()), once=once))
 
 

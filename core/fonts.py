@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # A CJK font holds some 65,000 glyphs, and fpdf2 parses and subsets the whole file for every
@@ -48,7 +52,9 @@ def cached_path(source: Path, number: int) -> Path:
 
 
 def build(source: Path, number: int, codes: set[int] | None = None) -> Path:
-    """Cut the small font (a few seconds of CPU) and store it atomically; returns its path."""
+    """Cut the small font (a few seconds of CPU) and store it atomically; returns its path.
+
+    Callers go through `ensure`, which makes sure only one process cuts it at a time."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
@@ -66,23 +72,74 @@ def build(source: Path, number: int, codes: set[int] | None = None) -> Path:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=working_set() if codes is None else codes)
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Written under another name and renamed when complete (and on disk), so no reader ever
+    # opens a half-written font, even after a crash mid-write.
     partial = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.part")
-    with TTFont(source, fontNumber=number, lazy=True, recalcTimestamp=False) as font:
-        subsetter.subset(font)
-        font.save(partial)
-    os.replace(partial, target)
+    try:
+        with TTFont(source, fontNumber=number, lazy=True, recalcTimestamp=False) as font:
+            subsetter.subset(font)
+            font.save(partial)
+        with partial.open("rb") as written:
+            os.fsync(written.fileno())
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 
-# Each source is cut at most once per process: a failure (say, no writable cache) is not
-# retried on every document.
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    # flock is held per open file, so it also keeps two threads of one process apart, and the
+    # kernel drops it if the holder dies: a killed build never blocks the next one.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def ensure(source: Path, number: int, codes: set[int] | None = None) -> Path:
+    """The small font cut from `source`, cut now unless some process already has. Processes
+    that ask at once take turns on a lock file beside it: the first cuts, the others wait for
+    it and reuse its file, so the font is never cut twice."""
+    target = cached_path(source, number)
+    if target.is_file():
+        return target
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _locked(target.with_name(target.name + ".lock")):
+        if target.is_file():
+            return target
+        return build(source, number, codes)
+
+
+def prepare() -> Path | None:
+    """Cut the small font of this machine's CJK font unless it is there (the first time, a few
+    seconds). `commons serve` and `commons worker` call it before they start (and before web
+    workers fork), the test session once; None without a CJK font or a writable cache, and
+    documents then use the full font."""
+    from core.pdf import cjk_font
+
+    font = cjk_font()
+    if font is None:
+        return None
+    try:
+        return ensure(*font)
+    except Exception:  # an unwritable cache only costs speed: documents use the full font
+        logging.getLogger(__name__).warning("could not cut the small CJK font", exc_info=True)
+        return None
+
+
+# A process not started by `commons` (a bare uvicorn, a script) may find no cut: it starts
+# one in the background, at most once per source, so a failure (say, no writable cache) is
+# not retried on every document.
 _started: set[tuple[Path, int]] = set()
 _lock = threading.Lock()
 
 
 def small_font(source: Path, number: int) -> Path | None:
-    """The small font cut from `source`, if it is built; else None, and it starts building in
-    the background so that later documents get it (the first ones use the full font)."""
+    """The small font cut from `source`, if it is built; else None (the document uses the full
+    font), and it starts being cut in the background for later documents."""
     try:
         target = cached_path(source, number)
     except OSError:
@@ -93,14 +150,12 @@ def small_font(source: Path, number: int) -> Path | None:
         if (source, number) in _started:
             return None
         _started.add((source, number))
-    threading.Thread(target=_build_quietly, args=(source, number), daemon=True).start()
+    threading.Thread(target=_ensure_quietly, args=(source, number), daemon=True).start()
     return None
 
 
-def _build_quietly(source: Path, number: int) -> None:
+def _ensure_quietly(source: Path, number: int) -> None:
     try:
-        build(source, number)
-    except Exception:  # an unwritable cache only costs speed: documents use the full font
-        import logging
-
+        ensure(source, number)
+    except Exception:
         logging.getLogger(__name__).warning("could not cut the small CJK font", exc_info=True)

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core import clock
+from core import clock, fonts
 from core.accounts.schemas import RegisterRequest
 from core.accounts.service import register, verify_organization
 from core.app import create_app
@@ -46,6 +46,25 @@ def test_clock():
     clock.set_clock(TEST_START, ticking=True)
     yield clock
     clock.set_clock(TEST_START, ticking=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cjk_font_cut(tmp_path_factory):
+    """The small CJK font (core.fonts) cut before the first test, so every PDF a test writes
+    uses it. It is kept where `commons serve` keeps it, so it is cut once per machine; the
+    xdist workers that start together take turns on its lock, and only the first cuts it.
+    Without a writable home cache, one shared by this run's workers (and by servers the
+    tests start) under the base temporary directory's parent."""
+    try:
+        fonts.CACHE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        writable = os.access(fonts.CACHE_DIR, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        cache = tmp_path_factory.getbasetemp().parent / "cache"
+        os.environ["XDG_CACHE_HOME"] = str(cache)
+        fonts.CACHE_DIR = cache / "recovery-commons"
+    return fonts.prepare()
 
 
 async def _ensure_pg_database(url: str) -> None:

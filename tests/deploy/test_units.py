@@ -46,6 +46,9 @@ def test_units_read_the_example_environment_and_start_the_commons_command(unit):
     assert service["ExecStart"].startswith("/srv/commons/.venv/bin/commons ")
     assert service["User"] == "commons" and service["Restart"] == "always"
     assert "/srv/commons/var" in service["ReadWritePaths"]
+    # The CJK font cut (core.fonts) is kept where the service may write, not in a home the
+    # system user may lack.
+    assert service["Environment"] == "XDG_CACHE_HOME=/srv/commons/var/cache"
 
 
 def test_compose_file_is_valid_and_runs_the_production_shape(tmp_path):
