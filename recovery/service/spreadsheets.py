@@ -141,6 +141,15 @@ def _xlsx_rows(data: bytes) -> list[tuple]:
         raise ValueError("unreadable workbook") from exc
 
 
+def _decoded_csv(data: bytes) -> str:
+    """The text of a CSV file: UTF-8 (with or without its mark), else GB 18030, which is what
+    Excel on a Chinese system writes as "CSV" (a superset of GBK and GB 2312)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
 def read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
     """(row number as the spreadsheet shows it, {column: value}) for every non-blank row."""
     from openpyxl.utils.exceptions import InvalidFileException
@@ -150,7 +159,7 @@ def read_rows(filename: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
         if name.endswith(".xlsx"):
             raw = _xlsx_rows(data)
         elif name.endswith(".csv"):
-            text = data.decode("utf-8-sig")
+            text = _decoded_csv(data)
             raw = list(csv.reader(io.StringIO(text)))
         else:
             raise InvalidInput(

@@ -127,6 +127,27 @@ async def test_chinese_file_with_chinese_headings_gets_chinese_problems(client, 
     assert len(problems) == 2
 
 
+async def test_a_csv_saved_by_chinese_excel_reads(client, factory, setup):
+    # Excel on a Chinese system saves "CSV" in GB 18030, not UTF-8.
+    token = await official_browser(client, factory)
+    await client.post("/language", data={"csrftoken": token, "locale": "zh_Hans", "next": "/"})
+    template = await client.get("/manage/imports/template.csv")
+    headings = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(
+        [headings, ["帐篷", "住所", 10, "顶", "高", SOON, "Willow Village", "", "", ""]]
+    )
+    response = await client.post(
+        "/manage/imports/new",
+        data={"csrftoken": token, "incident_id": str(setup.incident["id"])},
+        files={"file": ("n.csv", buffer.getvalue().encode("gb18030"), "text/csv")},
+    )
+    assert response.status_code == 303, response.text
+    page = html.fromstring((await client.get(response.headers["location"])).text)
+    shown = page.xpath("//table[@id='import-preview']/tbody/tr")
+    assert [td.text_content().strip() for td in shown[0].xpath("td")][1] == "帐篷"
+
+
 async def test_a_valid_file_shows_the_rows_that_will_be_written(client, factory, setup):
     token = await official_browser(client, factory)
     rows = [good_row(i) for i in range(60)]
