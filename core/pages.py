@@ -94,7 +94,6 @@ async def shared_block(
 
     async def make() -> tuple[bytes, datetime | None]:
         context, until = await build()
-        await release_reads(request)
         return render_shared_block(request, name, block, context).encode(), until
 
     body, _until = await cached_once(request, cache_name, size, shared, make)
@@ -140,7 +139,6 @@ async def shared_page(
 
     async def make() -> tuple[bytes, datetime | None]:
         context, until = await build()
-        await release_reads(request)
         return render_shared(request, name, context), until
 
     body, until = await cached_once(request, cache_name, size, shared, make)
@@ -183,16 +181,6 @@ async def cached_once(
         # a hundred thousand) would only push the popular ones out.
         front.repeat = not built
     return hit
-
-
-async def release_reads(request: Request) -> None:
-    """End a GET's read-only transaction once everything is read, so its pooled connection
-    goes back before the page is rendered rather than after (the request-scoped session
-    would commit it at the response's start all the same; nothing is written in a GET)."""
-    if request.method in ("GET", "HEAD"):
-        session = get_session(request)
-        if session.in_transaction() and not (session.new or session.dirty or session.deleted):
-            await session.commit()
 
 
 def mark_shared(

@@ -13,14 +13,7 @@ from core.domain import gather
 from core.forms import form_page
 from core.i18n import _, ngettext
 from core.models import Role
-from core.pages import (
-    cached_once,
-    mark_shared,
-    next_midnight,
-    release_reads,
-    shared_block,
-    shared_page,
-)
+from core.pages import cached_once, mark_shared, next_midnight, shared_block, shared_page
 from core.web import is_fragment_request, render
 from recovery.errors import LikelyDuplicate
 from recovery.models import Category, NeedStatus, Priority
@@ -256,7 +249,6 @@ async def list_needs(request: Request, query: NeedQuery):
 
     async def make():
         found = await service.list_needs(session, query)
-        await release_reads(request)
         page = NeedPage(
             items=[NeedPublic.model_validate(need) for need, _area in found.rows],
             total=found.total,
