@@ -10,8 +10,9 @@ Two things keep a busy shared page cheap. A miss is built once: concurrent reque
 same key wait for the first one's rendering instead of each building it (a page shared
 everywhere at once would otherwise be built by every waiting request). And `SharedFront`,
 just inside the outermost middleware, answers a repeat anonymous request from the response
-last sent for the same URL and headers, as long as this process's memo of the versions it
-was built under still holds them (core/cache.py): no session, no routing, no database.
+last sent for the same URL and headers (once a page has been asked for twice), as long as
+this process's memo of the versions it was built under still holds them (core/cache.py):
+no session, no routing, no database.
 """
 
 import asyncio
@@ -164,7 +165,8 @@ async def cached_once(
             # Another request is building this very answer: wait for it, not build it again.
             await flight.wait()
             hit = found.get(key)
-    if not _fresh(hit):
+    built = not _fresh(hit)
+    if built:
         flight = flights[key] = asyncio.Event()
         try:
             hit = await make()
@@ -173,6 +175,11 @@ async def cached_once(
             # Waiters find the answer, or (the build failed) build it themselves.
             del flights[key]
             flight.set()
+    front = request.scope.get(FRONT_KEY)
+    if front is not None:
+        # Only an answer asked for again goes to the front: a page read once (one need of
+        # a hundred thousand) would only push the popular ones out.
+        front.repeat = not built
     return hit
 
 
@@ -196,12 +203,13 @@ FRONT_KEY = "commons.front"
 class _Front:
     """What the shared page said about the response being sent (set by `shared_page`)."""
 
-    __slots__ = ("source", "versions", "until")
+    __slots__ = ("source", "versions", "until", "repeat")
 
     def __init__(self):
         self.source = None
         self.versions = None
         self.until = None
+        self.repeat = False
 
 
 class SharedFront:
@@ -273,6 +281,7 @@ class SharedFront:
         await self.app(scope, receive, keep)
         if (
             front.versions is None
+            or not front.repeat
             or not started
             or started[0]["status"] != 200
             or generation != self._memo_generation()

@@ -11,7 +11,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from starlette.datastructures import UploadFile
 
 from core.errors import InvalidInput
@@ -45,6 +44,9 @@ class Photo:
 def clean(content: bytes) -> bytes:
     """The picture alone: turned upright by its EXIF orientation, then saved with no EXIF,
     GPS, XMP or comments."""
+    # Imported here: Pillow costs every web worker megabytes, and only a photo needs it.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Loaded where they are used (matching runs, spreadsheets, PDFs, XML exports, HTTP calls,
-# queueing a job on PostgreSQL, a calendar feed):
+# queueing a job on PostgreSQL, a calendar feed, a resident's photo):
 # each would add megabytes to every web worker (issue 11's ≤ 120 MB per worker).
 HEAVY = (
     "numpy",
@@ -20,6 +20,7 @@ HEAVY = (
     "highspy",
     "pgqueuer",
     "icalendar",
+    "PIL",
 )
 
 

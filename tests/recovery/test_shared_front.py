@@ -50,6 +50,10 @@ async def test_a_repeat_anonymous_view_runs_no_statement(app, client, seeded, pa
     }[page]
     first = await client.get(url)
     assert first.status_code == 200
+    # Asked for a second time, the page goes to the front (a page read once does not).
+    assert not app.state.database.caches.get("front").data
+    await client.get(url)
+    assert len(app.state.database.caches["front"].data) == 1
     statements = Statements(app)
     again = await client.get(url)
     assert statements.count == 0
