@@ -50,7 +50,9 @@ def build_network(
     node_area = n.area[need_ids] if fair else np.zeros(0, np.int64)
     areas_here = np.unique(node_area[node_area >= 0])
     num_nodes = spill + 1 + len(areas_here)
-    levels = classes + 1 if fair else classes
+    # A simple cycle passes the spill node and each area node at most once, and each pass
+    # trades one unit of unmet between two needs: with a bound, up to (areas + 1) trades.
+    trades = len(areas_here) + 1
 
     # Cost encoding: leaving a unit of need class k (classes sorted by priority, then
     # needed_by) unmet costs w_k = (K - k) * G; shipping costs its distance. Any change to
@@ -60,14 +62,16 @@ def build_network(
     # consecutive w_k at least G apart, no distance saving can buy a unit of a higher class,
     # which makes the weighted optimum exactly the lexicographic one, using only linearly
     # growing integers. With a fairness bound, each unit an area falls short of its limit
-    # costs (K + 1) * G more: above any exchange of classes and distance, so the shortfall
-    # below the limits is the least possible first; `required` is a hard floor under that.
+    # costs (trades * K + 1) * G more: above any cycle's exchange of classes and distance,
+    # so the shortfall below the limits is the least possible first; `required` is a hard
+    # floor under that. (Through area nodes a cycle can trade several units between classes,
+    # so linear class weights no longer make the class order exactly lexicographic there.)
     # Distances are coarsened only if int64 would otherwise overflow.
     metres_per_unit = 1
     while True:
         unit_cost = -(-max_metres // metres_per_unit)
         gap = 2 * min(n_need, n_off) * unit_cost + 1
-        top = levels * gap
+        top = (trades * classes + 1) * gap if fair else classes * gap
         worst_total = (top + classes * gap) * total_demand + unit_cost * total_supply
         if top * (num_nodes + 1) < INT_LIMIT and worst_total < INT_LIMIT:
             break
