@@ -372,6 +372,16 @@ class PlanForm(Input):
     incident_type: str = Field(min_length=1, max_length=100)
     rows: list[PlanRowIn] = Field(min_length=1, max_length=PLAN_FORM_ROWS)
 
+    def row_field(self, name: str) -> str:
+        """The form's name (`rows.N.field`) for a field the plan names
+        (`levels.I.tasks.J.field`), so a message the service gives lands on its row."""
+        parts = name.split(".")
+        if len(parts) != 5 or parts[0] != "levels" or parts[2] != "tasks":
+            return name
+        level = sorted({row.level for row in self.rows}, reverse=True)[int(parts[1])]
+        rows = [n for n, row in enumerate(self.rows) if row.level == level]
+        return f"rows.{rows[int(parts[3])]}.{parts[4]}"
+
     def plan(self) -> PlanCreate:
         by_level: dict[int, list[PlanTaskIn]] = {}
         for row in self.rows:

@@ -6,6 +6,7 @@ from starlette.responses import Response
 from core import api
 from core.auth import require
 from core.db import get_session
+from core.errors import InvalidInput
 from core.forms import form_page
 from core.models import Role, User
 from core.web import render
@@ -64,7 +65,11 @@ async def plan_new(request: Request) -> Response:
     user = await require(request, Role.official)
 
     async def save(session, body: PlanForm, user):
-        return await plans.create_plan(session, body.plan(), actor=user)
+        try:
+            return await plans.create_plan(session, body.plan(), actor=user)
+        except InvalidInput as exc:
+            exc.fields = {body.row_field(name): text for name, text in exc.fields.items()}
+            raise
 
     return await form_page(
         request,

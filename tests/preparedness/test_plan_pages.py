@@ -110,3 +110,14 @@ async def test_another_agencys_official_cannot_activate_a_plan_for_the_incident(
     )
     assert refused.status_code == 403
     assert (await prep.client.get("/plans")).status_code == 200
+
+
+async def test_an_unknown_organization_is_marked_on_its_row(prep):
+    # The service names the task by level and place in it; the form shows it on the row.
+    office = prep.setup.official.organization_id
+    token = await _signed_in(prep)
+    form = _plan_form(token, office, office, **{"rows.3.responsible_org_id": "999"})
+    refused = await prep.client.post("/plans/new", data=form)
+    assert refused.status_code == 422
+    assert 'id="e-rows.2.responsible_org_id"' in refused.text
+    assert "not a verified organization" in refused.text
