@@ -39,10 +39,12 @@ BY_INCIDENT = (
     "/api/v1/export/iati.xml?incident_id={id}",
     "/api/v1/ledger/export.json?incident_id={id}",
 )
-# Per-request values that are not figures: signed form tokens, and the hour a document says it
-# was made (IATI's, an empty feed's).
+# Per-request values that are not figures: signed form tokens, the hour a document says it
+# was made (IATI's, an empty feed's), and the dashboard's live tag (it names the platform-wide
+# versions the page was built at, which any write moves, a drill's too).
 _NOISE = re.compile(
     r'[\w-]{16,}\.[\w-]{20,}|(generated|last-updated)-datetime="[^"]*"|<updated>[^<]*</updated>'
+    r"|sections=[0-9a-f]+"
 )
 
 
