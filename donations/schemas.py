@@ -20,13 +20,13 @@ ISO_CURRENCIES = frozenset(list_currencies())
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if code not in ISO_CURRENCIES:
-        raise ValueError("Not a known ISO 4217 currency code")
+        raise ValueError(_("Not a known ISO 4217 currency code"))
     return code
 
 
 def _category(value: str) -> str:
     if value not in {c.value for c in Category}:
-        raise ValueError("Not a known category")
+        raise ValueError(_("Not a known category"))
     return value
 
 

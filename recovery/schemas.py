@@ -291,7 +291,7 @@ class ProjectCreate(_In):
     def _after_start(cls, value: date, info: ValidationInfo) -> date:
         starts_on = info.data.get("starts_on")
         if starts_on is not None and value < starts_on:
-            raise ValueError("The due date is before the start date")
+            raise ValueError(_("The due date is before the start date"))
         return value
 
 

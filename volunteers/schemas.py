@@ -58,7 +58,7 @@ class ProfileUpdate(Input):
     def _languages(cls, value: list[str]) -> list[str]:
         cleaned = [v.strip() for v in value if v and v.strip()]
         if any(len(v) > 40 for v in cleaned):
-            raise ValueError("Each language must be at most 40 characters")
+            raise ValueError(_("Each language must be at most 40 characters"))
         return _unique(cleaned)
 
     @field_validator("availability")

@@ -384,8 +384,23 @@ def schedule_row(subject: Subject, rows: list[Disclosure], today: date) -> dict:
 
 
 async def subjects(session: AsyncSession, incident_id: int) -> list[Subject]:
-    """The incident's projects, then its fundraising activities, oldest first."""
-    found = [project_subject(p) for p in await incident_projects(session, incident_id)]
+    """The incident's charitable projects, then its fundraising activities, oldest first.
+
+    The Charity Law's calendar is for charitable money: a project with a budget, or one a gift
+    was given to. A government response project with neither (e.g. the tasks an emergency plan
+    started) owes no disclosure."""
+    given = set(
+        await session.scalars(
+            select(Donation.project_id).where(
+                Donation.incident_id == incident_id, Donation.project_id.is_not(None)
+            )
+        )
+    )
+    found = [
+        project_subject(p)
+        for p in await incident_projects(session, incident_id)
+        if p.budget_minor > 0 or p.id in given
+    ]
     activities = await session.scalars(
         select(FundraisingActivity)
         .where(FundraisingActivity.incident_id == incident_id)

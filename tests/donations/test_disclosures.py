@@ -271,3 +271,25 @@ async def test_publish_forms_refuse_in_place_and_publish(client, world):
     assert done.status_code == 303, done.text
     page = await client.get(f"/incidents/{world.incident.id}/disclosures")
     assert "Interim" in page.text
+
+
+async def test_a_project_without_charitable_money_owes_no_disclosure(client, world):
+    # A government response project (an emergency plan's tasks) has no budget and no gifts.
+    async with world.database.session() as session:
+        response = Project(
+            incident_id=world.incident.id,
+            title="Level IV response",
+            lead_org_id=world.official.organization_id,
+            budget_minor=0,
+            currency="CNY",
+            starts_on=world.project.starts_on,
+            due_on=world.project.due_on,
+            created_by_id=world.official.id,
+        )
+        session.add(response)
+        await session.commit()
+        project_id = response.id
+    assert project_id not in await calendar(client, world)
+    # Once a gift is given to it, its money is charitable and the calendar holds it.
+    assert (await pledge(client, world, project_id=project_id)).status_code == 201
+    assert project_id in await calendar(client, world)
