@@ -208,14 +208,41 @@ _BUILTIN: dict[str, Callable[[dict], str]] = {
 }
 
 
+# Money travels in minor units (`*_minor`, fen), but people type and read major units
+# ("12.50"): a bound or a parse failure of such a field is phrased without the fen figures.
+_MONEY = {
+    "greater_than_equal": lambda c: (
+        gettext("Give an amount above zero.") if c.get("ge", 1) else gettext("Give zero or more.")
+    ),
+    "greater_than": lambda c: gettext("Give an amount above zero."),
+    "less_than_equal": lambda c: gettext("This amount is too large."),
+    "less_than": lambda c: gettext("This amount is too large."),
+    "int_parsing": lambda c: gettext(
+        "Give an amount such as 12.50, with no more decimals than the currency has."
+    ),
+    "int_from_float": lambda c: gettext(
+        "Give an amount such as 12.50, with no more decimals than the currency has."
+    ),
+}
+
+
+def _is_money(err: Mapping[str, Any]) -> bool:
+    loc = err.get("loc") or ()
+    named = [part for part in loc if isinstance(part, str)]
+    return bool(named) and named[-1].endswith("_minor")
+
+
 def error_message(err: Mapping[str, Any]) -> str:
     """One pydantic error as a sentence in the current language.
 
     Our own checks (custom error types, ValueError in a validator) already carry a message
     written for people; it is looked up in the catalogs too, in case it was made in another
-    language's request. pydantic's own types are phrased from `_BUILTIN`."""
+    language's request. pydantic's own types are phrased from `_BUILTIN`, money's bounds and
+    parsing from `_MONEY`."""
     kind = err["type"]
     ctx = dict(err.get("ctx") or {})
+    if kind in _MONEY and _is_money(err):
+        return _MONEY[kind](ctx)
     if kind in ("value_error", "assertion_error"):
         cause = ctx.get("error")
         text = str(cause) if cause is not None else err["msg"]

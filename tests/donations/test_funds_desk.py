@@ -132,3 +132,25 @@ async def test_desk_refusals_speak_chinese(client, world):
     assert 'id="e-account_holder"' in bad.text
     assert "户名" in bad.text and "保存付款说明" in bad.text
     assert "Account holder" not in bad.text
+
+
+async def test_money_refusals_speak_of_amounts_not_fen(client, world):
+    # Amounts are typed in yuan and stored in fen: a refusal never quotes the fen bounds.
+    token = await browser(client, world.official, "/funds")
+    form = {
+        "incident_id": str(world.incident.id), "channel": "cash", "currency": "CNY",
+        "reference": "BOX-8", "project_id": "", "need_id": "", "donor_name": "",
+        "public_name": "", "csrftoken": token,
+    }  # fmt: skip
+    for typed, said in (
+        ("abc", "Give an amount such as 12.50"),
+        ("1.234", "Give an amount such as 12.50"),
+        ("-1", "Give an amount above zero."),
+        ("1e30", "This amount is too large."),
+    ):
+        refused = await client.post("/funds/receipts", data=form | {"amount": typed}, headers=HTMX)
+        assert refused.status_code == 422, typed
+        assert said in refused.text, typed
+        assert "1000000000000" not in refused.text and "whole number" not in refused.text
+    api = await pledge(client, world, amount_minor=0)
+    assert api.json()["error"]["fields"]["amount_minor"] == "Give an amount above zero."
