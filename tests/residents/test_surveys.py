@@ -197,6 +197,10 @@ async def test_the_survey_page_works_without_javascript_in_both_languages(reside
     )
     assert refused.status_code == 422
     assert "1 to 5" in refused.text
+    # Nothing answered at all: the refusal of the answers as a whole is shown, not only named.
+    empty = await client.post(path, data={"csrftoken": token})
+    assert empty.status_code == 422
+    assert 'id="e-answers"' in empty.text
     for _ in range(5):
         sent = await client.post(
             path,
