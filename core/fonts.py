@@ -16,6 +16,16 @@ from pathlib import Path
 # takes a fifth of that. Characters outside it still print: the writer then adds the full
 # font as a fallback for that document.
 VERSION = 1
+# Debian's CJK fonts (CI installs fonts-noto-cjk); the number picks Simplified Chinese in a
+# collection.
+CJK_FONTS = (
+    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
+    (Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
+    (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0),
+    (Path("/usr/share/fonts/truetype/arphic/uming.ttc"), 0),
+)
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "recovery-commons"
 
 
@@ -113,13 +123,19 @@ def ensure(source: Path, number: int, codes: set[int] | None = None) -> Path:
         return build(source, number, codes)
 
 
+def cjk_font() -> tuple[Path, int] | None:
+    """The machine's CJK font file and its number in a collection, or None."""
+    for path, number in CJK_FONTS:
+        if path.is_file():
+            return path, number
+    return None
+
+
 def prepare() -> Path | None:
     """Cut the small font of this machine's CJK font unless it is there (the first time, a few
     seconds). `commons serve` and `commons worker` call it before they start (and before web
     workers fork), the test session once; None without a CJK font or a writable cache, and
     documents then use the full font."""
-    from core.pdf import cjk_font
-
     font = cjk_font()
     if font is None:
         return None

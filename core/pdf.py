@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import fonts
@@ -11,23 +10,8 @@ from core import fonts
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-# Debian's CJK fonts (CI installs fonts-noto-cjk); the number picks Simplified Chinese in a
-# collection.
-CJK_FONTS = (
-    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
-    (Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"), 2),
-    (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
-    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
-    (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0),
-    (Path("/usr/share/fonts/truetype/arphic/uming.ttc"), 0),
-)
-
-
-def cjk_font() -> tuple[Path, int] | None:
-    for path, number in CJK_FONTS:
-        if path.is_file():
-            return path, number
-    return None
+# Where the machine's CJK font is: core.fonts knows, since it cuts the small font from it.
+cjk_font = fonts.cjk_font
 
 
 def _keep(text: str) -> str:

@@ -6,6 +6,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
+import core.fonts
 import core.pdf
 from core import worker
 from core.clock import utcnow
@@ -238,7 +239,7 @@ async def test_certificate_without_a_cjk_font_still_renders(monkeypatch):
 
     from volunteers.service import certificate
 
-    monkeypatch.setattr(core.pdf, "CJK_FONTS", ())
+    monkeypatch.setattr(core.fonts, "CJK_FONTS", ())
     issued = Certificate(
         code="ABCDEFGHJKMN",
         volunteer_id=1,
