@@ -376,8 +376,9 @@ def _parameters(route: ApiRoute, refs: dict, components: dict) -> list[dict]:
 
 def _path_schema(convertor: Any) -> dict:
     if isinstance(convertor, IntegerConvertor):
-        # Ids are the databases' 32-bit integer keys.
-        return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+        # Ids are the databases' 32-bit integer keys; the first row of a table makes the
+        # example (the demo's incident, area, need ... are 1).
+        return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "examples": [1]}
     return {"type": "string"}
 
 
