@@ -337,10 +337,13 @@ def _component(refs: dict, components: dict, key: tuple[Any, str]) -> dict:
 
 
 def _parameters(route: ApiRoute, refs: dict, components: dict) -> list[dict]:
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": _path_schema(convertor)}
-        for name, convertor in route.param_convertors.items()
-    ]
+    params = []
+    for name, convertor in route.param_convertors.items():
+        param = {"name": name, "in": "path", "required": True, "schema": _path_schema(convertor)}
+        if isinstance(convertor, IntegerConvertor):
+            # The first row of a table makes the example (the demo's incident, area, need ...).
+            param["example"] = 1
+        params.append(param)
     if route.query_model is not None:
         schema = _component(refs, components, (route.query_model, "validation"))
         required = set(schema.get("required", []))
@@ -376,9 +379,8 @@ def _parameters(route: ApiRoute, refs: dict, components: dict) -> list[dict]:
 
 def _path_schema(convertor: Any) -> dict:
     if isinstance(convertor, IntegerConvertor):
-        # Ids are the databases' 32-bit integer keys; the first row of a table makes the
-        # example (the demo's incident, area, need ... are 1).
-        return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "examples": [1]}
+        # Ids are the databases' 32-bit integer keys.
+        return {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
     return {"type": "string"}
 
 
