@@ -655,8 +655,8 @@ class IncidentFundsPublic(BaseModel):
 class DisclosureCreate(_In):
     model_config = examples(
         {
-            "period_start": "2027-07-01",
-            "period_end": "2027-09-30",
+            "period_start": "2025-10-01",
+            "period_end": "2025-12-31",
             "body_markdown": "All gifts of the quarter went to the school rebuilding.",
         }
     )

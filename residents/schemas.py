@@ -401,7 +401,7 @@ class SurveyResponseCreate(Input):
     """`invite` is the token of a requester's own link (answered once); without it, anyone
     with the survey's link may answer."""
 
-    model_config = examples({"answers": [{"question_id": 1, "value": 4}]})
+    model_config = examples({"area_id": 1, "answers": [{"question_id": 1, "value": 4}]})
 
     area_id: DbId | None = None
     answers: list[AnswerIn] = Field(min_length=1, max_length=30)
