@@ -24,7 +24,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.specs.openapi.examples import get_strategies_from_examples
 
+from core.api import _walk
 from core.app import create_app, load_domains
 from core.demo import load
 
@@ -92,3 +94,51 @@ async def test_anonymous_reads_conform_to_the_document(app, settings):
     # The document's examples reached the run (they did not before: 0 cases).
     assert phases[TestPhase.EXAMPLES] > 0, dict(phases)
     assert not failures, "\n\n".join(failures)
+
+
+async def test_every_request_model_has_examples_it_accepts(settings):
+    """Whole example requests on every JSON body and query model (core.api.examples), each
+    valid for its model: schemathesis drops an example its schema refuses, silently."""
+    app = create_app(settings)
+    models = {
+        model
+        for _path, route in _walk(app.routes)
+        for model in (route.body_model, route.query_model)
+        if model is not None
+    }
+    assert len(models) > 50
+    for model in models:
+        values = model.model_json_schema().get("examples")
+        assert values, f"{model.__module__}.{model.__name__} declares no examples"
+        for value in values:
+            model.model_validate(value)
+
+
+def _operations_without_examples(settings) -> tuple[int, list[str]]:
+    app = create_app(settings)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    bare = []
+    operations = 0
+    try:
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            raw = operation.definition.raw
+            takes = raw.get("requestBody", {}).get("content", {}).get("application/json") or any(
+                param["in"] == "query" or param["schema"].get("type") == "integer"
+                for param in raw.get("parameters", [])
+            )
+            if takes:
+                operations += 1
+                if not get_strategies_from_examples(operation):
+                    bare.append(operation.label)
+    finally:
+        shutdown_lifespans()
+    return operations, bare
+
+
+async def test_the_examples_phase_has_a_case_for_every_operation_with_input(settings):
+    """Every operation taking a JSON body, a query or an id in its path gets at least one
+    case from the document's examples (the examples phase made none before)."""
+    operations, bare = await asyncio.to_thread(_operations_without_examples, settings)
+    assert operations > 120
+    assert not bare, bare
