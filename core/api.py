@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 from starlette.convertors import IntegerConvertor
 from starlette.requests import Request
@@ -39,8 +39,22 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+def examples(*values: dict[str, Any], **config: Any) -> ConfigDict:
+    """A request model's `model_config` with whole, valid example requests.
+
+    The one way every domain declares examples: they land on the model's schema in
+    `components/schemas` (JSON Schema `examples`), and a query model's are split into its
+    parameters' named examples, so schemathesis's examples phase and a reader of
+    /openapi.json see requests the API accepts. Values are fake (example.org, 138-0000-0000).
+    `config` is the rest of the model's configuration.
+    """
+    return ConfigDict(**config, json_schema_extra={"examples": list(values)})
+
+
 class Pagination(Input):
     """Query parameters every list takes; domain list queries subclass it."""
+
+    model_config = examples({"limit": 20, "offset": 0})
 
     limit: int = Field(50, ge=1, le=500)
     offset: Offset = 0
@@ -323,22 +337,33 @@ def _component(refs: dict, components: dict, key: tuple[Any, str]) -> dict:
 
 
 def _parameters(route: ApiRoute, refs: dict, components: dict) -> list[dict]:
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": _path_schema(convertor)}
-        for name, convertor in route.param_convertors.items()
-    ]
+    params = []
+    for name, convertor in route.param_convertors.items():
+        param = {"name": name, "in": "path", "required": True, "schema": _path_schema(convertor)}
+        if isinstance(convertor, IntegerConvertor):
+            # The first row of a table makes the example (the demo's incident, area, need ...).
+            param["example"] = 1
+        params.append(param)
     if route.query_model is not None:
         schema = _component(refs, components, (route.query_model, "validation"))
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
-            params.append(
-                {
-                    "name": name,
-                    "in": "query",
-                    "required": name in required,
-                    "schema": prop if name in required else _absent_is_null(prop),
-                }
-            )
+            param = {
+                "name": name,
+                "in": "query",
+                "required": name in required,
+                "schema": prop if name in required else _absent_is_null(prop),
+            }
+            # The model's whole example queries, split by parameter; the same name on every
+            # parameter keeps one example's values together in one request.
+            named = {
+                f"example{index}": {"value": example[name]}
+                for index, example in enumerate(schema.get("examples", []), 1)
+                if name in example
+            }
+            if named:
+                param["examples"] = named
+            params.append(param)
     for name, description in route.header_params.items():
         params.append(
             {

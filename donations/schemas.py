@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from babel.numbers import list_currencies
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from core.api import Pagination
+from core.api import Pagination, examples
 from core.errors import FieldError
 from core.i18n import _
 from core.types import DbId, Input, to_minor
@@ -60,6 +60,23 @@ class _In(Input):
 
 
 class OfferCreate(_In):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "category": "food",
+            "quantity": 200,
+            "unit": "boxes",
+            "lat": 30.6,
+            "lon": 114.31,
+            "radius_km": 50,
+            "available_from": "2027-07-01",
+            "available_until": "2027-07-31",
+            "description": "Ready meals, boxed.",
+            "value_minor": 1000000,
+            "value_currency": "CNY",
+        }
+    )
+
     incident_id: DbId
     category: CategoryName
     quantity: Quantity
@@ -91,6 +108,8 @@ def _valued(offer):
 
 
 class OfferUpdate(_In):
+    model_config = examples({"quantity": 150, "available_until": "2027-08-15"})
+
     category: CategoryName | None = None
     quantity: Quantity | None = None
     unit: str | None = Field(default=None, min_length=1, max_length=40)
@@ -128,6 +147,8 @@ class OfferPublic(BaseModel):
 
 
 class OfferQuery(Pagination):
+    model_config = examples({"incident_id": 1, "status": "open", "limit": 20, "offset": 0})
+
     incident_id: DbId | None = None
     status: Literal["open", "withdrawn"] | None = None
 
@@ -136,6 +157,8 @@ class OfferQuery(Pagination):
 
 
 class RunCreate(_In):
+    model_config = examples({"incident_id": 1, "max_area_gap_pct": 20})
+
     incident_id: DbId
     # Fairness between areas: no area's covered share more than this many points below the
     # incident-wide share while supply that could serve it goes elsewhere.
@@ -192,6 +215,8 @@ class UnmetPublic(BaseModel):
 class BulkDecision(_In):
     """Decide every undecided proposal of a run that fits the filter (all when none given)."""
 
+    model_config = examples({"action": "accept", "priority": "critical"})
+
     action: Literal["accept", "decline"]
     category: CategoryName | None = None
     area_id: DbId | None = None
@@ -222,12 +247,16 @@ class RunPublic(BaseModel):
 
 
 class FulfilRequest(_In):
+    model_config = examples({"quantity": 10})
+
     quantity: Quantity
     # The estimated value of this delivery when it differs from the offer's value pro rata.
     value_minor: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_MINOR)
 
 
 class MatchQuery(Pagination):
+    model_config = examples({"status": "accepted", "limit": 20, "offset": 0})
+
     status: Literal["proposed", "accepted", "declined", "fulfilled", "superseded"] | None = None
 
 
@@ -235,6 +264,10 @@ class MatchQuery(Pagination):
 
 
 class DonationCreate(_In):
+    model_config = examples(
+        {"incident_id": 1, "amount_minor": 50000, "currency": "CNY", "public_name": "A neighbour"}
+    )
+
     incident_id: DbId
     need_id: DbId | None = None
     project_id: DbId | None = None
@@ -271,11 +304,15 @@ class DonationPublic(BaseModel):
 
 
 class DonationQuery(Pagination):
+    model_config = examples({"incident_id": 1, "status": "received", "limit": 20, "offset": 0})
+
     incident_id: DbId | None = None
     status: Literal["pledged", "received", "reversed"] | None = None
 
 
 class ReceiveRequest(_In):
+    model_config = examples({"reference": "BANK-2027-000001"})
+
     reference: str = Field(min_length=1, max_length=200)
     # What actually arrived, when it differs from the pledge.
     amount_minor: AmountMinor | None = None
@@ -283,6 +320,18 @@ class ReceiveRequest(_In):
 
 class ReceiptCreate(_In):
     """Money that came without a pledge; restricted when it names a project or need."""
+
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "amount_minor": 100000,
+            "currency": "CNY",
+            "reference": "BANK-2027-000002",
+            "channel": "bank_transfer",
+            "donor_name": "Example Trading Co.",
+            "public_name": "Example Trading Co.",
+        }
+    )
 
     incident_id: DbId
     amount_minor: AmountMinor
@@ -298,11 +347,24 @@ class ReceiptCreate(_In):
 
 
 class RefundRequest(_In):
+    model_config = examples({"amount_minor": 1000, "reason": "The donor gave twice by mistake."})
+
     amount_minor: AmountMinor
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class PaymentInstructionsSet(_In):
+    model_config = examples(
+        {
+            "account_holder": "Riverside County Recovery Office",
+            "bank": "Example Bank, Riverside branch",
+            "account_number": "6222 0000 0000 0000",
+            "reference_hint": "FLOOD + your phone number",
+            "text_en": "Transfers arrive within a day.",
+            "text_zh": "转账一天内到账。",
+        }
+    )
+
     account_holder: str = Field(min_length=1, max_length=200)
     bank: str = Field(min_length=1, max_length=200)
     account_number: str = Field(min_length=1, max_length=100)
@@ -325,6 +387,8 @@ class PaymentInstructionsPublic(BaseModel):
 
 
 class ReceiptCheckQuery(Input):
+    model_config = examples({"code": "EXAMPLE-CODE-0000"})
+
     code: str = Field(min_length=1, max_length=40)
 
 
@@ -370,6 +434,19 @@ class TrailPublic(BaseModel):
 
 
 class DisbursementCreate(_In):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "amount_minor": 20000,
+            "currency": "CNY",
+            "description": "Tarpaulins for the school shelter",
+            "receipt_reference": "INV-2027-0001",
+            "allow_general_fund": True,
+            "payee_name": "Example Supplies Ltd.",
+            "payee_kind": "organization",
+        }
+    )
+
     incident_id: DbId
     project_id: DbId | None = None
     need_id: DbId | None = None
@@ -446,10 +523,14 @@ class LedgerEntryPublic(BaseModel):
 
 
 class LedgerQuery(Pagination):
+    model_config = examples({"incident_id": 1, "limit": 20, "offset": 0})
+
     incident_id: DbId | None = None
 
 
 class VerifyQuery(Input):
+    model_config = examples({"incident_id": 1})
+
     incident_id: DbId | None = None
 
 
@@ -476,10 +557,14 @@ class VerifyResult(BaseModel):
 
 
 class ReverseRequest(_In):
+    model_config = examples({"reason": "Entered against the wrong incident."})
+
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class ExportQuery(Input):
+    model_config = examples({"incident_id": 1})
+
     incident_id: DbId
 
 
@@ -487,6 +572,15 @@ class ExportQuery(Input):
 
 
 class DontSendCreate(_In):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "category": "shelter",
+            "label": "Used clothes",
+            "reason": "Warehouses are full; please give money instead.",
+        }
+    )
+
     incident_id: DbId
     category: CategoryName
     label: str = Field(min_length=1, max_length=200)
@@ -559,6 +653,14 @@ class IncidentFundsPublic(BaseModel):
 
 
 class DisclosureCreate(_In):
+    model_config = examples(
+        {
+            "period_start": "2025-10-01",
+            "period_end": "2025-12-31",
+            "body_markdown": "All gifts of the quarter went to the school rebuilding.",
+        }
+    )
+
     period_start: date
     period_end: date
     body_markdown: str = Field(default="", max_length=100_000)
@@ -626,6 +728,8 @@ class ActivityDisclosureRow(_CalendarRow):
 
 
 class DisclosureQuery(Pagination):
+    model_config = examples({"incident_id": 1, "limit": 20, "offset": 0})
+
     incident_id: DbId
 
 
@@ -635,6 +739,19 @@ class DisclosureQuery(Pagination):
 class FundraisingCreate(_In):
     """A fundraising activity (appeal) for an incident, run by a verified organization (by
     default the official's own agency)."""
+
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "title": "Rebuild the school appeal",
+            "description": "Online appeal for the Willow Village school.",
+            "record_number": "EXAMPLE-0000",
+            "starts_on": "2027-07-01",
+            "ends_on": "2027-09-30",
+            "goal_minor": 100000000,
+            "currency": "CNY",
+        }
+    )
 
     incident_id: DbId
     title: str = Field(min_length=1, max_length=200)
@@ -671,4 +788,6 @@ class FundraisingPublic(BaseModel):
 
 
 class FundraisingQuery(Pagination):
+    model_config = examples({"incident_id": 1, "limit": 20, "offset": 0})
+
     incident_id: DbId

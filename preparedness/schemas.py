@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from core.api import examples
 from core.errors import FieldError
 from core.i18n import _
 from core.types import DbId, Input
@@ -32,6 +33,25 @@ class CertificationIn(Input):
 
 
 class TeamProfile(Input):
+    model_config = examples(
+        {
+            "capabilities": ["water_rescue", "medical_first_aid"],
+            "members": 24,
+            "equipment": [{"name": "Inflatable boat", "quantity": 3}],
+            "certifications": [
+                {
+                    "name": "Swift water rescue",
+                    "issuer": "Example Rescue Academy",
+                    "expires_on": "2028-12-31",
+                    "capability": "water_rescue",
+                }
+            ],
+            "base_lat": 30.6,
+            "base_lon": 114.3,
+            "response_radius_km": 200,
+        }
+    )
+
     capabilities: list[Capability] = Field(min_length=1, max_length=len(CAPABILITIES))
     members: int = Field(ge=1, le=100_000)
     equipment: list[EquipmentItem] = Field(default_factory=list, max_length=200)
@@ -71,6 +91,8 @@ class TeamOut(BaseModel):
 
 
 class TeamQuery(Input):
+    model_config = examples({"capability": "water_rescue", "incident_id": 1, "area_id": 1})
+
     capability: Capability
     incident_id: DbId | None = None
     area_id: DbId | None = None
@@ -98,6 +120,8 @@ class TeamList(BaseModel):
 
 
 class ZoneIn(Input):
+    model_config = examples({"max_teams": 3})
+
     max_teams: int = Field(ge=0, le=10_000)
 
 
@@ -107,6 +131,17 @@ class ZoneOut(BaseModel):
 
 
 class DeploymentCreate(Input):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "team_org_id": 5,
+            "area_id": 1,
+            "capability": "water_rescue",
+            "starts_on": "2027-07-01",
+            "ends_on": "2027-07-07",
+        }
+    )
+
     incident_id: DbId
     team_org_id: DbId
     area_id: DbId
@@ -123,15 +158,21 @@ class DeploymentCreate(Input):
 
 
 class DeploymentQuery(Input):
+    model_config = examples({"incident_id": 1})
+
     incident_id: DbId
 
 
 class Position(Input):
+    model_config = examples({"lat": 30.59, "lon": 114.3})
+
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
 
 
 class CheckOut(Input):
+    model_config = examples({"lat": 30.59, "lon": 114.3})
+
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
 
@@ -160,6 +201,22 @@ class LogisticsNeed(Input):
 
 
 class DailyReportIn(Input):
+    model_config = examples(
+        {
+            "on": "2027-07-02",
+            "work_done": "Evacuated 40 people from the lower village.",
+            "people_helped": 40,
+            "needs": [
+                {
+                    "category": "water_sanitation",
+                    "quantity": 200,
+                    "unit": "litres",
+                    "title": "Drinking water",
+                }
+            ],
+        }
+    )
+
     on: date | None = None
     work_done: str = Field(min_length=1, max_length=4000)
     people_helped: int = Field(0, ge=0, le=10_000_000)
@@ -179,6 +236,17 @@ class DailyReportOut(BaseModel):
 
 
 class WarehouseCreate(Input):
+    model_config = examples(
+        {
+            "name": "Riverside depot",
+            "lat": 30.6,
+            "lon": 114.31,
+            "area_id": 1,
+            "radius_km": 300,
+            "low_stock": {"food": 100},
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -199,6 +267,18 @@ class WarehouseOut(BaseModel):
 
 
 class MovementIn(Input):
+    model_config = examples(
+        {
+            "kind": "receive",
+            "category": "food",
+            "unit": "boxes",
+            "quantity": 100,
+            "lot": "LOT-2027-01",
+            "expires_on": "2028-01-31",
+            "reason": "Delivery from the provincial reserve",
+        }
+    )
+
     kind: MovementKind
     category: Category
     unit: str = Field(min_length=1, max_length=40)
@@ -275,6 +355,23 @@ class AlertText(Input):
 
 
 class AlertCreate(Input):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "event": "Flood warning",
+            "category": "Met",
+            "urgency": "Expected",
+            "severity": "Severe",
+            "certainty": "Likely",
+            "headline": "River expected to rise above the levee tonight",
+            "description": "The Riverside river is forecast to reach 29.5 m at 22:00.",
+            "instruction": "Move to higher ground; avoid the river bank.",
+            "area_ids": [1],
+            "radius_km": 5,
+            "expires": "2027-07-02T08:00:00+08:00",
+        }
+    )
+
     incident_id: DbId | None = None
     event: str = Field(min_length=1, max_length=200)
     category: CapCategory
@@ -320,6 +417,8 @@ class AlertReceipt(BaseModel):
 
 
 class AlertSubscribe(Input):
+    model_config = examples({"email": "resident@example.org", "area_id": 1})
+
     email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     area_id: DbId
 
@@ -343,6 +442,30 @@ class PlanLevelIn(Input):
 
 
 class PlanCreate(Input):
+    model_config = examples(
+        {
+            "name": "Flood response plan",
+            "incident_type": "flood",
+            "levels": [
+                {
+                    "level": 1,
+                    "tasks": [
+                        {
+                            "title": "Open the shelters",
+                            "responsible_org_id": 1,
+                            "due_offset_days": 0,
+                        },
+                        {
+                            "title": "Send the rescue teams",
+                            "responsible_org_id": 5,
+                            "due_offset_days": 1,
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     incident_type: str = Field(min_length=1, max_length=100)
     levels: list[PlanLevelIn] = Field(min_length=1, max_length=4)
@@ -399,6 +522,8 @@ class PlanForm(Input):
 
 
 class Activate(Input):
+    model_config = examples({"plan_id": 1, "level": 1})
+
     plan_id: DbId
     level: int = Field(ge=1, le=4)
 

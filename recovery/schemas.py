@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from core.api import Pagination
+from core.api import Pagination, examples
 from core.errors import fields_from_validation
 from core.i18n import _
 from core.types import MONEY_MINOR_MAX, DbId, Input, Offset
@@ -55,6 +55,16 @@ def from_query(model: type[M], params: Mapping[str, str], **fixed: Any) -> tuple
 
 
 class IncidentCreate(_In):
+    model_config = examples(
+        {
+            "name": "Riverside Floods 2027",
+            "started_on": "2027-06-12",
+            "description": "Flooding along the Riverside county river after three days of rain.",
+            "status": "response",
+            "time_zone": "Asia/Shanghai",
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     started_on: date
     description: str = Field("", max_length=20000)
@@ -65,6 +75,10 @@ class IncidentCreate(_In):
 
 
 class IncidentUpdate(_In):
+    model_config = examples(
+        {"status": "recovery", "description": "The water has gone down; rebuilding starts."}
+    )
+
     name: str | None = Field(None, min_length=1, max_length=200)
     started_on: date | None = None
     description: str | None = Field(None, max_length=20000)
@@ -92,6 +106,8 @@ class IncidentPublic(BaseModel):
 
 
 class IncidentQuery(Pagination):
+    model_config = examples({"status": "response", "limit": 20, "offset": 0})
+
     status: IncidentStatus | None = None
     # Drills are left out unless asked for (or `status=exercise` asks for them alone).
     include_exercises: bool = False
@@ -99,6 +115,8 @@ class IncidentQuery(Pagination):
 
 class AgencyGrant(_In):
     """A government agency the lead agency lets act on its incident."""
+
+    model_config = examples({"organization_id": 2})
 
     organization_id: int
 
@@ -114,6 +132,17 @@ class IncidentAgencyPublic(BaseModel):
 
 
 class AreaCreate(_In):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "name": "Example Township",
+            "parent_id": 1,
+            "level": "township",
+            "lat": 30.58,
+            "lon": 114.29,
+        }
+    )
+
     incident_id: DbId
     name: str = Field(min_length=1, max_length=200)
     parent_id: DbId | None = None
@@ -139,10 +168,14 @@ class AreaPublic(BaseModel):
 class AreaAgency(_In):
     """The government agency answerable for an area (null: none of its own)."""
 
+    model_config = examples({"organization_id": 2})
+
     organization_id: DbId | None
 
 
 class AreaQuery(Pagination):
+    model_config = examples({"incident_id": 1, "limit": 100, "offset": 0})
+
     incident_id: DbId
     limit: int = Field(500, ge=1, le=2000)
 
@@ -151,6 +184,22 @@ class AreaQuery(Pagination):
 
 
 class NeedCreate(_In):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "area_id": 1,
+            "title": "Drinking water for the school shelter",
+            "category": "water_sanitation",
+            "quantity": 500,
+            "unit": "litres",
+            "priority": "high",
+            "needed_by": "2027-07-01",
+            "lat": 30.59,
+            "lon": 114.3,
+            "description": "Bottled or tanked water for 120 people.",
+        }
+    )
+
     incident_id: DbId
     area_id: DbId | None = None
     title: str = Field(min_length=1, max_length=200)
@@ -166,6 +215,14 @@ class NeedCreate(_In):
 
 
 class NeedUpdate(_In):
+    model_config = examples(
+        {
+            "quantity": 600,
+            "priority": "critical",
+            "description": "The shelter took in 30 more people.",
+        }
+    )
+
     area_id: DbId | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
     category: Category | None = None
@@ -224,6 +281,11 @@ def _check_cursor(value: str | None) -> str | None:
 
 
 class NeedQuery(Pagination):
+    model_config = examples(
+        {"incident_id": 1, "category": "food", "status": "open", "limit": 20, "offset": 0},
+        {"q": "water", "limit": 20},
+    )
+
     incident_id: DbId | None = None
     area_id: DbId | None = None
     category: Category | None = None
@@ -256,6 +318,8 @@ class NeedPage(BaseModel):
 
 
 class MilestoneCreate(_In):
+    model_config = examples({"title": "Foundations poured", "due_on": "2027-09-30"})
+
     title: str = Field(min_length=1, max_length=200)
     due_on: date
 
@@ -270,6 +334,21 @@ class MilestonePublic(BaseModel):
 
 
 class ProjectCreate(_In):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "area_id": 1,
+            "title": "Rebuild the Willow Village school",
+            "description": "Two classrooms and a kitchen.",
+            "lead_org_id": 1,
+            "budget_minor": 250000000,
+            "currency": "CNY",
+            "starts_on": "2027-07-01",
+            "due_on": "2028-06-30",
+            "milestones": [{"title": "Foundations poured", "due_on": "2027-09-30"}],
+        }
+    )
+
     incident_id: DbId
     area_id: DbId | None = None
     title: str = Field(min_length=1, max_length=200)
@@ -296,6 +375,8 @@ class ProjectCreate(_In):
 
 
 class ProjectUpdate(_In):
+    model_config = examples({"budget_minor": 260000000, "due_on": "2028-08-31"})
+
     area_id: DbId | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=20000)
@@ -312,6 +393,15 @@ class ProjectUpdate(_In):
 
 
 class TaskCreate(_In):
+    model_config = examples(
+        {
+            "title": "Clear the debris from the school yard",
+            "description": "Before the builders arrive.",
+            "responsible_org_id": 4,
+            "due_on": "2027-07-15",
+        }
+    )
+
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=20000)
     responsible_org_id: DbId
@@ -319,6 +409,8 @@ class TaskCreate(_In):
 
 
 class TaskUpdate(_In):
+    model_config = examples({"status": "in_progress", "progress": 40})
+
     status: TaskStatus | None = None
     progress: int | None = Field(None, ge=0, le=100)
     blocked_reason: str | None = Field(None, max_length=2000)
@@ -365,6 +457,8 @@ class ProjectPublic(BaseModel):
 
 
 class ProjectQuery(Pagination):
+    model_config = examples({"incident_id": 1, "limit": 20, "offset": 0})
+
     incident_id: DbId | None = None
     lead_org_id: DbId | None = None
 
@@ -373,6 +467,8 @@ class ProjectQuery(Pagination):
 
 
 class SupervisionQuery(Input):
+    model_config = examples({"incident_id": 1})
+
     incident_id: DbId | None = None
 
 
@@ -426,12 +522,22 @@ class SupervisionBoard(BaseModel):
 
 
 class ReportCreate(_In):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "title": "Recovery update, week 6",
+            "body_markdown": "Water is back in **all** townships.",
+        }
+    )
+
     incident_id: DbId
     title: str = Field(min_length=1, max_length=200)
     body_markdown: str = Field("", max_length=100_000)
 
 
 class ReportUpdate(_In):
+    model_config = examples({"title": "Recovery update, week 6 (corrected)"})
+
     title: str | None = Field(None, min_length=1, max_length=200)
     body_markdown: str | None = Field(None, max_length=100_000)
 
@@ -450,6 +556,8 @@ class ReportPublic(BaseModel):
 
 
 class ReportQuery(Pagination):
+    model_config = examples({"incident_id": 1, "status": "published", "limit": 20, "offset": 0})
+
     incident_id: DbId | None = None
     status: Literal["draft", "published"] | None = None
 
@@ -488,10 +596,14 @@ class ImportJobPublic(BaseModel):
 
 
 class ExportQuery(Input):
+    model_config = examples({"incident_id": 1})
+
     incident_id: DbId | None = None
 
 
 class ExportPageQuery(ExportQuery):
+    model_config = examples({"incident_id": 1, "limit": 100, "offset": 0})
+
     limit: int = Field(1000, ge=1, le=10000)
     offset: Offset = 0
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field, model_validator
 
+from core.api import examples
 from core.errors import FieldError
 from core.i18n import _
 from core.types import DbId, Input
@@ -12,6 +13,24 @@ from residents.models import VULNERABLE, ComplaintAbout, QuestionKind, RequestSt
 
 
 class HelpRequestCreate(Input):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "category": "food",
+            "description": "Family of four, no food since yesterday.",
+            "people_affected": 4,
+            "vulnerable": ["children"],
+            "area_id": 1,
+            "lat": 30.59,
+            "lon": 114.3,
+            "place": "Near the Willow Village bridge",
+            "contact_name": "Example Resident",
+            "contact_phone": "138-0000-0000",
+            "contact_email": "resident@example.org",
+            "consent": True,
+        }
+    )
+
     incident_id: DbId
     category: Category
     description: str = Field(min_length=1, max_length=4000)
@@ -70,11 +89,15 @@ class TrackView(BaseModel):
 
 
 class Confirmation(Input):
+    model_config = examples({"done": True, "comment": "The water arrived, thank you."})
+
     done: bool
     comment: str | None = Field(None, max_length=2000)
 
 
 class QueueQuery(Input):
+    model_config = examples({"incident_id": 1, "status": "received", "limit": 20, "offset": 0})
+
     incident_id: DbId
     status: RequestStatus | None = None
     category: Category | None = None
@@ -85,6 +108,14 @@ class QueueQuery(Input):
 
 class DuplicateQuery(Input):
     """What an operator has typed so far: any of the phone, the words and the place."""
+
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "description": "no food since yesterday",
+            "contact_phone": "138-0000-0000",
+        }
+    )
 
     incident_id: DbId
     description: str | None = Field(None, max_length=4000)
@@ -132,19 +163,35 @@ class QueueItem(BaseModel):
 
 
 class Verify(Input):
+    model_config = examples({"note": "Called the family; confirmed."})
+
     note: str = Field(min_length=1, max_length=2000)
 
 
 class Reject(Input):
+    model_config = examples({"reason": "A test message, not a request."})
+
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class Merge(Input):
+    model_config = examples({"into_id": 1})
+
     into_id: DbId
 
 
 class Convert(Input):
     """Either the new need's fields or an existing need to attach the request to."""
+
+    model_config = examples(
+        {
+            "title": "Food for a family of four",
+            "quantity": 4,
+            "unit": "parcels",
+            "priority": "high",
+            "needed_by": "2027-07-05",
+        }
+    )
 
     need_id: DbId | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
@@ -173,6 +220,8 @@ class TriageResult(BaseModel):
 
 
 class CountsQuery(Input):
+    model_config = examples({"incident_id": 1})
+
     incident_id: DbId
 
 
@@ -184,6 +233,10 @@ class RequestCount(BaseModel):
 
 
 class SmsInbound(Input):
+    model_config = examples(
+        {"from": "+86 138 0000 0000", "text": "HELP food 4 people Willow Village bridge"}
+    )
+
     sender: str = Field(alias="from", min_length=3, max_length=40)
     text: str = Field(min_length=1, max_length=1600)
     received_at: datetime | None = None
@@ -194,6 +247,15 @@ class SmsReply(BaseModel):
 
 
 class ComplaintCreate(Input):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "about_kind": "platform",
+            "text": "The help form did not load on my phone.",
+            "contact": "resident@example.org",
+        }
+    )
+
     incident_id: DbId
     about_kind: ComplaintAbout
     about_id: DbId | None = None
@@ -213,6 +275,8 @@ class ComplaintReceipt(BaseModel):
 
 
 class ComplaintQuery(Input):
+    model_config = examples({"incident_id": 1})
+
     incident_id: DbId
 
 
@@ -241,6 +305,8 @@ class ComplaintView(BaseModel):
 
 
 class Resolve(Input):
+    model_config = examples({"resolution": "The form is fixed; we called back."})
+
     resolution: str = Field(min_length=1, max_length=4000)
 
 
@@ -273,6 +339,29 @@ class QuestionCreate(Input):
 
 class SurveyCreate(Input):
     """`title_zh`, `text_zh` and `choices_zh` are the Chinese wording, shown to Chinese readers."""
+
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "area_ids": [1],
+            "title": "How is the help reaching you?",
+            "title_zh": "援助是否送达？",
+            "questions": [
+                {
+                    "kind": "scale",
+                    "text": "How satisfied are you with the help?",
+                    "text_zh": "您对援助满意吗？",
+                },
+                {
+                    "kind": "choice",
+                    "text": "What do you need most?",
+                    "choices": ["Food", "Water", "Shelter"],
+                    "choices_zh": ["食物", "水", "住所"],
+                },
+            ],
+            "invite": False,
+        }
+    )
 
     incident_id: DbId
     area_ids: list[DbId] = Field(default_factory=list, max_length=200)
@@ -311,6 +400,8 @@ class AnswerIn(Input):
 class SurveyResponseCreate(Input):
     """`invite` is the token of a requester's own link (answered once); without it, anyone
     with the survey's link may answer."""
+
+    model_config = examples({"area_id": 1, "answers": [{"question_id": 1, "value": 4}]})
 
     area_id: DbId | None = None
     answers: list[AnswerIn] = Field(min_length=1, max_length=30)

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.api import Pagination
+from core.api import Pagination, examples
 from core.errors import FieldError
 from core.i18n import _
 from core.types import DbId, Input
@@ -37,7 +37,20 @@ def _unique(values: list) -> list:
 
 
 class ProfileUpdate(Input):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = examples(
+        {
+            "skills": ["first_aid", "driving"],
+            "languages": ["zh", "en"],
+            "area_id": 1,
+            "lat": 30.59,
+            "lon": 114.3,
+            "phone": "138-0000-0000",
+            "availability": {"sat": ["morning", "afternoon"], "sun": ["morning"]},
+            "contact_consent": True,
+        },
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
 
     skills: list[Skill] = Field(default_factory=list, max_length=15)
     languages: list[str] = Field(default_factory=list, max_length=20)
@@ -131,6 +144,22 @@ def check_times(starts_at: datetime, ends_at: datetime) -> None:
 
 
 class ShiftCreate(ShiftFields):
+    model_config = examples(
+        {
+            "title": "Sort donated food at the depot",
+            "description": "Gloves provided.",
+            "location": "Riverside depot, gate 2",
+            "starts_at": "2027-07-03T09:00:00+08:00",
+            "ends_at": "2027-07-03T13:00:00+08:00",
+            "lat": 30.59,
+            "lon": 114.3,
+            "capacity": 12,
+            "skills": ["logistics"],
+            "min_age": 16,
+            "incident_id": 1,
+        }
+    )
+
     incident_id: DbId
     need_id: DbId | None = None
     task_id: DbId | None = None
@@ -140,7 +169,11 @@ class ShiftCreate(ShiftFields):
 class ShiftUpdate(Input):
     """Only the fields given change; volunteers signed up are told."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = examples(
+        {"capacity": 15, "description": "Gloves and lunch provided."},
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
@@ -186,6 +219,17 @@ class ShiftPublic(BaseModel):
 
 
 class ShiftQuery(Pagination):
+    model_config = examples(
+        {
+            "incident_id": 1,
+            "skill": "logistics",
+            "date_from": "2027-07-01",
+            "date_to": "2027-07-31",
+            "limit": 20,
+            "offset": 0,
+        }
+    )
+
     incident_id: DbId | None = None
     area_id: DbId | None = None
     skill: Skill | None = None
@@ -225,7 +269,15 @@ class RosterEntry(BaseModel):
 
 
 class AttendanceCreate(Input):
-    model_config = ConfigDict(extra="forbid")
+    model_config = examples(
+        {
+            "volunteer_id": 8,
+            "status": "attended",
+            "checked_in_at": "2027-07-03T09:05:00+08:00",
+            "checked_out_at": "2027-07-03T12:55:00+08:00",
+        },
+        extra="forbid",
+    )
 
     volunteer_id: DbId
     status: Literal["attended", "no_show"] = "attended"

@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.api import examples
 from core.dates import zone_names
 from core.i18n import _
 from core.models import ORG_ROLES, OrgKind, Role
@@ -34,7 +35,27 @@ NewPassword = Annotated[
 
 
 class RegisterRequest(Input):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = examples(
+        {
+            "email": "new.volunteer@example.org",
+            "password": "correct horse battery",
+            "name": "Zhang Example",
+            "role": "volunteer",
+            "phone": "138-0000-0000",
+            "contact_consent": True,
+        },
+        {
+            "email": "coordinator@relief.example.org",
+            "password": "correct horse battery",
+            "name": "Li Example",
+            "role": "ngo",
+            "organization": "Example Relief Association",
+            "organization_kind": "ngo",
+            "registration_number": "NGO-0000-0000",
+        },
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
 
     email: EmailStr
     password: NewPassword
@@ -71,7 +92,10 @@ class UserPublic(BaseModel):
 
 
 class TokenRequest(Input):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = examples(
+        {"email": "volunteer@demo.example.org", "password": "correct horse battery"},
+        str_strip_whitespace=True,
+    )
 
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=1, max_length=200)
@@ -94,13 +118,15 @@ class OrganizationPublic(BaseModel):
 
 
 class OrganizationQuery(Input):
+    model_config = examples({"status": "verified", "limit": 20, "offset": 0})
+
     status: Literal["pending", "verified", "rejected"] | None = None
     limit: int = Field(50, ge=1, le=500)
     offset: Offset = 0
 
 
 class PasswordResetRequest(Input):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = examples({"email": "volunteer@demo.example.org"}, str_strip_whitespace=True)
 
     email: EmailStr
 
@@ -115,7 +141,10 @@ class PasswordResetAccepted(BaseModel):
 
 
 class PasswordResetConfirm(Input):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = examples(
+        {"token": "example-reset-token-from-the-mail", "password": "a new long passphrase"},
+        str_strip_whitespace=True,
+    )
 
     token: str = Field(min_length=1, max_length=200)
     password: NewPassword

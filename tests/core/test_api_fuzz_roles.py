@@ -49,7 +49,6 @@ DESTRUCTIVE = {
 }
 # One fuzzed case for an operation the role is refused at the door.
 REFUSED = hypothesis.settings(SETTINGS, max_examples=1)
-PHASES: Counter = Counter()
 ROLES = ["anonymous", "volunteer", "donor", "ngo_pending", "ngo", "official", "admin"]
 DEMO = {
     "volunteer": "volunteer@demo.example.org",
@@ -60,7 +59,7 @@ DEMO = {
 }
 
 
-def _conforms(cases: Counter, label: str, settings: hypothesis.settings):
+def _conforms(cases: Counter, phases: Counter, label: str, settings: hypothesis.settings):
     seen: Counter = Counter()
 
     @settings
@@ -72,7 +71,7 @@ def _conforms(cases: Counter, label: str, settings: hypothesis.settings):
         if phase == TestPhase.COVERAGE and (seen[phase] % 16 != 1 or seen[phase] > 33):
             return
         cases[label] += 1
-        PHASES[phase] += 1
+        phases[phase] += 1
         case.call_and_validate(checks=CHECKS, timeout=TIMEOUT)
 
     return conforms
@@ -96,13 +95,14 @@ def _may_call(operation, role: str) -> bool:
     return not allowed or role.removesuffix("_pending") in allowed
 
 
-def _fuzz(settings, role, headers, throwaway) -> tuple[Counter, Counter, list[str]]:
+def _fuzz(settings, role, headers, throwaway) -> tuple[Counter, Counter, Counter, list[str]]:
     """Runs in a thread: schemathesis drives its own app instance on its own event loop."""
     app = create_app(settings)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     operations.sort(key=lambda op: (op.method.upper(), op.path) in DESTRUCTIVE)
     cases: Counter = Counter()
+    phases: Counter = Counter()
     ops: Counter = Counter()
     failures: list[str] = []
     try:
@@ -113,7 +113,7 @@ def _fuzz(settings, role, headers, throwaway) -> tuple[Counter, Counter, list[st
             full = _may_call(operation, role)
             test = create_test(
                 operation=operation,
-                test_func=_conforms(cases, operation.label, SETTINGS if full else REFUSED),
+                test_func=_conforms(cases, phases, operation.label, SETTINGS if full else REFUSED),
                 config=HypothesisTestConfig(
                     project=schema.config,
                     modes=MODES if full else [HypothesisTestMode.FUZZING],
@@ -129,7 +129,7 @@ def _fuzz(settings, role, headers, throwaway) -> tuple[Counter, Counter, list[st
         shutdown_lifespans()
     # No fuzzed GET wrote anything outside the routes core.safe_methods declares.
     failures += [f"GET {path} wrote: {sql}" for path, sql in app.state.safe_methods.seen]
-    return ops, cases, failures
+    return ops, cases, phases, failures
 
 
 async def _headers(factory, app, role: str) -> tuple[dict, dict]:
@@ -150,11 +150,14 @@ async def _headers(factory, app, role: str) -> tuple[dict, dict]:
 async def fuzz_role(app, settings, factory, role: str) -> None:
     assert await load(app.state.database, [d.demo for d in load_domains() if d.demo is not None])
     headers, throwaway = await _headers(factory, app, role)
-    ops, cases, failures = await asyncio.to_thread(_fuzz, settings, role, headers, throwaway)
+    ops, cases, phases, failures = await asyncio.to_thread(
+        _fuzz, settings, role, headers, throwaway
+    )
     print(f"\nschemathesis {role}: {len(ops)} operations, {sum(cases.values())} cases, "
-          f"{len(failures)} failures")  # fmt: skip
-    print(dict(PHASES))
+          f"{len(failures)} failures; by phase {dict(phases)}")  # fmt: skip
     assert len(ops) > 100
+    # The document's examples (request models', path ids') reached this role's run.
+    assert phases[TestPhase.EXAMPLES] > 0, dict(phases)
     assert not failures, "\n\n".join(failures)
 
 
