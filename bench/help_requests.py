@@ -3,9 +3,11 @@ duplicate check with 100,000 requests in the incident.
 
 Usage: python bench/help_requests.py [--part burst|duplicates|both] [--requests N]
                                      [--seconds S] [--workers N] [--incident-size N]
+                                     [--database-url postgresql+asyncpg://…/help_bench]
 
 burst: N residents (default 1,000) over S seconds (default 60) each load /help and post the
-form to a real uvicorn server with 2 workers on a temporary SQLite file; prints p50/p99 of
+form to a real uvicorn server with 2 workers on a temporary SQLite file (or, with
+--database-url, a PostgreSQL database made afresh: the production shape); prints p50/p99 of
 the posts, and of /healthz probed at the same pace in the same run as the baseline (ratio).
 Target: p99 <= 500 ms. Then checks every request was stored and indexed.
 
@@ -237,8 +239,27 @@ async def burst(base: str, incident_id: int, area_id: int, count: int, seconds: 
         return posts, probes, time.perf_counter() - wall
 
 
+async def fresh_postgres(url: str) -> None:
+    """Drop and create the database `url` names, so the burst starts on an empty schema."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = await asyncpg.connect(
+        host=parsed.host, port=parsed.port or 5432, user=parsed.username, database="postgres"
+    )
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await admin.close()
+
+
 async def burst_part(args, tmp: Path) -> list[str]:
-    url = f"sqlite+aiosqlite:///{tmp / 'burst.db'}"
+    url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'burst.db'}"
+    engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    if engine == "PostgreSQL":
+        await fresh_postgres(url)
     await asyncio.to_thread(upgrade, url)
     settings = Settings(database_url=url, mail_dir=tmp / "mail")
     database = Database(settings)
@@ -283,7 +304,7 @@ async def burst_part(args, tmp: Path) -> list[str]:
     b50, b99 = percentile(base_ms, 50), percentile(base_ms, 99)
     rate = args.requests / wall * 60
     print(f"burst:      {args.requests} form posts in {wall:.1f} s ({rate:.0f}/min), "
-          f"{args.workers} workers, SQLite")  # fmt: skip
+          f"{args.workers} workers, {engine}")  # fmt: skip
     throttled = errors.count(429)
     print(f"accepted:   {len(ok)} (303), errors {len(errors)} {sorted(set(map(str, errors)))}"
           f" of which throttled (429) {throttled}")  # fmt: skip
@@ -311,6 +332,10 @@ async def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--incident-size", type=int, default=100_000)
+    parser.add_argument(
+        "--database-url",
+        help="burst against this PostgreSQL database (dropped and created afresh), not SQLite",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="help-bench-"))
     problems = []
