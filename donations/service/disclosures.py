@@ -41,9 +41,11 @@ from recovery.service import (
     incident_today,
 )
 
+# Every project and fundraising activity discloses at least every PERIOD_MONTHS while it
+# runs and in full within PERIOD_MONTHS of its end. The Charity Law asks the quarterly entries
+# of runs longer than six months; disclosing more often is allowed, and donors of a
+# four-month project should not wait until after its end to see where their money went.
 PERIOD_MONTHS = 3
-# Longer than this, a subject discloses every PERIOD_MONTHS while it runs.
-LONG_RUN_MONTHS = 6
 
 
 def add_months(day: date, months: int) -> date:
@@ -70,8 +72,9 @@ class Subject:
 
     @property
     def runs_long(self) -> bool:
-        """Longer than six months: it discloses quarterly while it runs, not only at its end."""
-        return self.ends_on > add_months(self.starts_on, LONG_RUN_MONTHS)
+        """Runs past its first quarter, so a disclosure falls due while it runs, not only the
+        one in full after its end."""
+        return self.ends_on > add_months(self.starts_on, PERIOD_MONTHS)
 
 
 def project_subject(project) -> Subject:
@@ -384,23 +387,8 @@ def schedule_row(subject: Subject, rows: list[Disclosure], today: date) -> dict:
 
 
 async def subjects(session: AsyncSession, incident_id: int) -> list[Subject]:
-    """The incident's charitable projects, then its fundraising activities, oldest first.
-
-    The Charity Law's calendar is for charitable money: a project with a budget, or one a gift
-    was given to. A government response project with neither (e.g. the tasks an emergency plan
-    started) owes no disclosure."""
-    given = set(
-        await session.scalars(
-            select(Donation.project_id).where(
-                Donation.incident_id == incident_id, Donation.project_id.is_not(None)
-            )
-        )
-    )
-    found = [
-        project_subject(p)
-        for p in await incident_projects(session, incident_id)
-        if p.budget_minor > 0 or p.id in given
-    ]
+    """The incident's projects, then its fundraising activities, oldest first."""
+    found = [project_subject(p) for p in await incident_projects(session, incident_id)]
     activities = await session.scalars(
         select(FundraisingActivity)
         .where(FundraisingActivity.incident_id == incident_id)
