@@ -128,27 +128,32 @@ class _Batch:
 
     def __init__(self):
         self.items: list[tuple[dict[str, Any], asyncio.Future]] = []
-        self.flushing: asyncio.Task | None = None
 
 
 async def _run_batched(database: Database, name: str, handler, payload: dict[str, Any]) -> None:
     batches = _batches.setdefault(database, {})
-    batch = batches.get(name)
-    if batch is None:
-        batch = batches[name] = _Batch()
     done = asyncio.get_running_loop().create_future()
+    batch = batches.get(name)
+    if batch is not None:  # a batch is gathering: this job joins it
+        batch.items.append((payload, done))
+        await done
+        return
+    # The first job of a batch runs it, in its own task: a stopping worker cancels that task,
+    # and the transaction is ended with it, never left to a task nobody waits for.
+    batch = batches[name] = _Batch()
     batch.items.append((payload, done))
-    if batch.flushing is None:
-        batch.flushing = asyncio.create_task(_flush(database, name, handler, batch))
+    await _flush(database, name, handler, batch, batches)
     await done
 
 
-async def _flush(database: Database, name: str, handler, batch: _Batch) -> None:
+async def _flush(database: Database, name: str, handler, batch: _Batch, batches: dict) -> None:
     try:
         await asyncio.sleep(BATCH_WINDOW_SECONDS)
     finally:
         # Whatever arrives from now on starts the next batch.
-        items, batch.items, batch.flushing = batch.items, [], None
+        if batches.get(name) is batch:
+            del batches[name]
+        items, batch.items = batch.items, []
     try:
         for start in range(0, len(items), BATCH_SIZE):
             chunk = items[start : start + BATCH_SIZE]
