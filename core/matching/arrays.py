@@ -58,8 +58,6 @@ def _ints(values, count: int) -> np.ndarray:
 
 def need_arrays(needs: Sequence[NeedInput], today: date | None) -> NeedArrays:
     count = len(needs)
-    lat, lon = _floats(needs, "lat"), _floats(needs, "lon")
-    phi = np.radians(lat)
     due = _ints((n.needed_by.toordinal() for n in needs), count)
     opens = _ints((n.opens_on.toordinal() if n.opens_on else NO_DATE for n in needs), count)
     late = due < today.toordinal() if today is not None else np.zeros(count, bool)
@@ -67,11 +65,7 @@ def need_arrays(needs: Sequence[NeedInput], today: date | None) -> NeedArrays:
     areas, area = area_index(_ints((-1 if n.area_id is None else n.area_id for n in needs), count))
     return NeedArrays(
         ids=_ints((n.id for n in needs), count),
-        lat=lat,
-        lon=lon,
-        phi=phi,
-        lam=np.radians(lon),
-        cos=np.cos(phi),
+        **_positions(needs),
         qty=_ints((n.quantity for n in needs), count),
         opens=opens,
         due=due,
@@ -83,17 +77,19 @@ def need_arrays(needs: Sequence[NeedInput], today: date | None) -> NeedArrays:
     )
 
 
+def _positions(rows) -> dict[str, np.ndarray]:
+    """Latitude and longitude in degrees, and what the distance code needs of them (radians,
+    the latitude's cosine), computed once for needs and offers alike."""
+    lat, lon = _floats(rows, "lat"), _floats(rows, "lon")
+    phi = np.radians(lat)
+    return {"lat": lat, "lon": lon, "phi": phi, "lam": np.radians(lon), "cos": np.cos(phi)}
+
+
 def offer_arrays(offers: Sequence[OfferInput]) -> OfferArrays:
     count = len(offers)
-    lat, lon = _floats(offers, "lat"), _floats(offers, "lon")
-    phi = np.radians(lat)
     return OfferArrays(
         ids=_ints((o.id for o in offers), count),
-        lat=lat,
-        lon=lon,
-        phi=phi,
-        lam=np.radians(lon),
-        cos=np.cos(phi),
+        **_positions(offers),
         qty=_ints((o.quantity for o in offers), count),
         radius=_floats(offers, "radius_km"),
         start=_ints((o.available_from.toordinal() for o in offers), count),
