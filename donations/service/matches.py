@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,15 @@ from recovery.service import (
 PENDING = (MatchStatus.accepted.value,)
 CLOSED_NEED = (NeedStatus.closed.value, NeedStatus.cancelled.value)
 COMMITTED = (MatchStatus.accepted.value, MatchStatus.fulfilled.value)
+# Built once: every need page reads it, and building it costs more than running it.
+_NEED_ORGANIZATIONS = (
+    select(Organization.name)
+    .join(Offer, Offer.organization_id == Organization.id)
+    .join(Match, Match.offer_id == Offer.id)
+    .where(Match.need_id == bindparam("need_id"), Match.status.in_(COMMITTED))
+    .distinct()
+    .order_by(Organization.name)
+)
 # Ids per IN (...) list of a bulk decision: far below every engine's bound-parameter limit.
 _IDS_PER_UPDATE = 5000
 
@@ -278,14 +287,7 @@ async def fulfil(
 
 
 async def need_helpers(session: AsyncSession, need_id: int) -> dict:
-    rows = await session.scalars(
-        select(Organization.name)
-        .join(Offer, Offer.organization_id == Organization.id)
-        .join(Match, Match.offer_id == Offer.id)
-        .where(Match.need_id == need_id, Match.status.in_(COMMITTED))
-        .distinct()
-        .order_by(Organization.name)
-    )
+    rows = await session.scalars(_NEED_ORGANIZATIONS, {"need_id": need_id})
     return {"organizations": list(rows)}
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Row, case, func, select, tuple_, update
+from sqlalchemy import Row, bindparam, case, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, cache
@@ -269,18 +269,20 @@ async def update_need(
     return need
 
 
+# Built once: on a need's page, building the statement would cost more than running it.
+_NEED_WITH_PLACES = (
+    select(Need, Incident, Area)
+    .join(Incident, Incident.id == Need.incident_id)
+    .outerjoin(Area, Area.id == Need.area_id)
+    .where(Need.id == bindparam("need_id"))
+)
+
+
 async def need_with_places(
     session: AsyncSession, need_id: int
 ) -> tuple[Need, Incident, Area | None]:
     """A need with its incident and area, in one statement (a need's page reads all three)."""
-    row = (
-        await session.execute(
-            select(Need, Incident, Area)
-            .join(Incident, Incident.id == Need.incident_id)
-            .outerjoin(Area, Area.id == Need.area_id)
-            .where(Need.id == need_id)
-        )
-    ).first()
+    row = (await session.execute(_NEED_WITH_PLACES, {"need_id": need_id})).first()
     if row is None:
         raise NeedNotFound(_("No such need."), fields={"need_id": _("not found")})
     return row[0], row[1], row[2]
