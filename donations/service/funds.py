@@ -13,7 +13,7 @@ kind are figured apart (service.in_kind) and never enter these cash figures.
 from collections import defaultdict
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organization, OrgStatus
@@ -46,9 +46,11 @@ def _empty(currency: str) -> dict:
     }
 
 
-async def _totals(session: AsyncSession, *conditions) -> dict[str, dict]:
-    by_currency: dict[str, dict] = defaultdict(dict)
-    gifts = await session.execute(
+@cache
+def _statements(column: str):
+    """The gifts' and the spending's totals where `column` (incident_id or project_id) is the
+    bound `id`: built once each, as a project's page reads them on every rebuild."""
+    gifts = (
         select(
             Donation.currency,
             Donation.status,
@@ -56,9 +58,22 @@ async def _totals(session: AsyncSession, *conditions) -> dict[str, dict]:
             func.sum(Donation.amount_minor),
             func.sum(func.coalesce(Donation.received_minor, 0) - Donation.refunded_minor),
         )
-        .where(*[c(Donation) for c in conditions])
+        .where(getattr(Donation, column) == bindparam("id"))
         .group_by(Donation.currency, Donation.status, Donation.channel)
     )
+    spent = (
+        select(Disbursement.currency, func.sum(Disbursement.amount_minor))
+        .where(Disbursement.reversed.is_(False), getattr(Disbursement, column) == bindparam("id"))
+        .group_by(Disbursement.currency)
+    )
+    return gifts, spent
+
+
+async def _totals(session: AsyncSession, column: str, value: int) -> dict[str, dict]:
+    """Funds by currency of the incident or project whose `column` is `value`."""
+    by_currency: dict[str, dict] = defaultdict(dict)
+    gifts_statement, spent_statement = _statements(column)
+    gifts = await session.execute(gifts_statement, {"id": value})
     for currency, status, channel, pledged, received in gifts:
         row = by_currency[currency] or _empty(currency)
         by_currency[currency] = row
@@ -69,11 +84,7 @@ async def _totals(session: AsyncSession, *conditions) -> dict[str, dict]:
             row["pledged_minor"] += int(pledged)
         if status == DonationStatus.received:
             row["received_minor"] += int(received)
-    spent = await session.execute(
-        select(Disbursement.currency, func.sum(Disbursement.amount_minor))
-        .where(Disbursement.reversed.is_(False), *[c(Disbursement) for c in conditions])
-        .group_by(Disbursement.currency)
-    )
+    spent = await session.execute(spent_statement, {"id": value})
     for currency, total in spent:
         row = by_currency[currency] or _empty(currency)
         by_currency[currency] = row
@@ -91,13 +102,13 @@ def _shape(by_currency: dict[str, dict], main: str) -> dict:
 
 
 async def incident_funds(session: AsyncSession, incident_id: int) -> dict:
-    totals = await _totals(session, lambda t: t.incident_id == incident_id)
+    totals = await _totals(session, "incident_id", incident_id)
     return _shape(totals, default_currency())
 
 
 async def project_funds(session: AsyncSession, project_id: int) -> dict:
     project = await get_project(session, project_id)
-    totals = await _totals(session, lambda t: t.project_id == project_id)
+    totals = await _totals(session, "project_id", project_id)
     return _shape(totals, project.currency)
 
 
@@ -118,7 +129,7 @@ async def projects_funds(session: AsyncSession, incident_id: int) -> dict[int, d
     )
     result = {}
     for project_id in sorted(ids):
-        result[project_id] = await _totals(session, lambda t, p=project_id: t.project_id == p)
+        result[project_id] = await _totals(session, "project_id", project_id)
     return result
 
 

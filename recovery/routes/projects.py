@@ -33,7 +33,7 @@ from recovery.service.access import (
     viewer_can_act,
     viewer_is_official,
 )
-from recovery.service.lookup import get_area, get_incident, get_project
+from recovery.service.lookup import get_project
 from recovery.service.organizations import assignable_organizations, organization_names
 from recovery.service.tasks import project_tasks
 
@@ -98,8 +98,7 @@ def budget_in_major_units(data: dict) -> dict:
 async def project_page_context(request: Request, project_id: int, **extra) -> dict:
     """Everything the project page shows; `active` names the form a submission came from."""
     session = get_session(request)
-    project = await get_project(session, project_id)
-    incident = await get_incident(session, project.incident_id)
+    project, incident, area = await service.project_with_places(session, project_id)
     tasks = await project_tasks(session, project.id)
     user = await current_user(request)
     is_official = await viewer_can_act(request, incident.id)
@@ -108,7 +107,7 @@ async def project_page_context(request: Request, project_id: int, **extra) -> di
         "project_values": project.model_dump()
         | {"budget": to_major(project.budget_minor, project.currency)},
         "incident": incident,
-        "area": await get_area(session, project.area_id) if project.area_id else None,
+        "area": area,
         "tasks": tasks,
         "names": await organization_names(
             session, {project.lead_org_id, *(t.responsible_org_id for t in tasks)}

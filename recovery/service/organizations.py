@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
@@ -128,12 +128,16 @@ async def projects_led(session: AsyncSession, org_id: int, *, limit: int = 20) -
     return list(rows.all())
 
 
+# Built once: every project page reads it, and building it costs more than running it.
+_NAMES = select(Organization.id, Organization.name).where(
+    Organization.id.in_(bindparam("ids", expanding=True))
+)
+
+
 async def organization_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    rows = await session.execute(
-        select(Organization.id, Organization.name).where(Organization.id.in_(ids))
-    )
+    rows = await session.execute(_NAMES, {"ids": list(ids)})
     return {org_id: name for org_id, name in rows.all()}
 
 

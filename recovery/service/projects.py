@@ -1,6 +1,6 @@
 """Rebuilding projects and their milestones; a project's progress is rolled up from its tasks."""
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -9,7 +9,8 @@ from core.errors import InvalidInput
 from core.events import publish
 from core.i18n import _
 from core.models import Organization, User
-from recovery.models import Milestone, Project
+from recovery.errors import ProjectNotFound
+from recovery.models import Area, Incident, Milestone, Project
 from recovery.schemas import MilestoneCreate, ProjectCreate, ProjectQuery, ProjectUpdate
 from recovery.service.access import ensure_can_act, verified_organization
 from recovery.service.incidents import incident_today
@@ -129,11 +130,33 @@ async def reach_milestone(
     return milestone
 
 
+# Built once: a project's page reads these, and building them costs more than running them.
+_MILESTONES = (
+    select(Milestone)
+    .where(Milestone.project_id == bindparam("project_id"))
+    .order_by(Milestone.due_on)
+)
+_PROJECT_WITH_PLACES = (
+    select(Project, Incident, Area)
+    .join(Incident, Incident.id == Project.incident_id)
+    .outerjoin(Area, Area.id == Project.area_id)
+    .where(Project.id == bindparam("project_id"))
+)
+
+
 async def list_milestones(session: AsyncSession, project_id: int) -> list[Milestone]:
-    rows = await session.scalars(
-        select(Milestone).where(Milestone.project_id == project_id).order_by(Milestone.due_on)
-    )
+    rows = await session.scalars(_MILESTONES, {"project_id": project_id})
     return list(rows)
+
+
+async def project_with_places(
+    session: AsyncSession, project_id: int
+) -> tuple[Project, Incident, Area | None]:
+    """A project with its incident and area, in one statement (its page reads all three)."""
+    row = (await session.execute(_PROJECT_WITH_PLACES, {"project_id": project_id})).first()
+    if row is None:
+        raise ProjectNotFound(_("No such project."), fields={"project_id": _("not found")})
+    return row[0], row[1], row[2]
 
 
 async def list_projects(

@@ -1,6 +1,6 @@
 """Tasks of a project: exactly one responsible organization each, status kept consistent."""
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -31,10 +31,14 @@ def rolled_up_progress(tasks: list[Task]) -> int:
     return round(total / len(tasks))
 
 
+# Built once: a project's page reads these, and building them costs more than running them.
+_PROJECT_TASKS = (
+    select(Task).where(Task.project_id == bindparam("project_id")).order_by(Task.due_on, Task.id)
+)
+
+
 async def project_tasks(session: AsyncSession, project_id: int) -> list[Task]:
-    rows = await session.scalars(
-        select(Task).where(Task.project_id == project_id).order_by(Task.due_on, Task.id)
-    )
+    rows = await session.scalars(_PROJECT_TASKS, {"project_id": project_id})
     return list(rows)
 
 
@@ -201,9 +205,15 @@ async def project_history(
     session: AsyncSession, project_id: int, *, limit: int = 100
 ) -> list[tuple[AuditEntry, str | None]]:
     """The project's own changes and each task added to it, newest first, with the actors."""
+    rows = await session.execute(_PROJECT_HISTORY, {"project_id": project_id, "limit": limit})
+    return [(entry, name) for entry, name in rows.all()]
+
+
+def _project_history() -> Select:
     actor = aliased(User)
+    project_id = bindparam("project_id")
     added = select(Task.id).where(Task.project_id == project_id)
-    rows = await session.execute(
+    return (
         select(AuditEntry, actor.name)
         .outerjoin(actor, actor.id == AuditEntry.actor_id)
         .where(
@@ -215,6 +225,8 @@ async def project_history(
             )
         )
         .order_by(AuditEntry.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    return [(entry, name) for entry, name in rows.all()]
+
+
+_PROJECT_HISTORY = _project_history()
