@@ -1,5 +1,6 @@
 """What a domain contributes to the platform, declared once as `DOMAIN` in its package."""
 
+import importlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,6 +42,17 @@ DeletionHook = Callable[..., Awaitable[None]]
 DemoLoader = Callable[..., Awaitable[None]]
 # `async def handler(session, payload: dict)`: one background job, run in its own transaction.
 JobHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[Any]]
+
+
+def imported_on_call(module: str, name: str) -> Callable[..., Awaitable[Any]]:
+    """Async function `name` of `module`, imported when first called: what only the CLI runs
+    (a demo loader) stays out of every web worker's start-up and memory."""
+
+    async def call(*args, **kwargs):
+        return await getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = f"{module}.{name}"
+    return call
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from core.domain import Domain
-from donations import demo, labels, routes, service
+from core.domain import Domain, imported_on_call
+from donations import labels, routes, service
 from donations.service import home, matching
 
 DOMAIN = Domain(
@@ -21,7 +21,7 @@ DOMAIN = Domain(
         "home.panels": [home.home_panel],
     },
     account_deletion=[service.forget_donor],
-    demo=demo.load,
+    demo=imported_on_call("donations.demo", "load"),
     jobs={matching.JOB: matching.run_job},
     template_globals={"reason_text": labels.reason_text},
 )

@@ -3,8 +3,8 @@
 from datetime import timedelta
 from pathlib import Path
 
-from core.domain import Domain, Periodic
-from preparedness import demo, routes, service
+from core.domain import Domain, Periodic, imported_on_call
+from preparedness import routes, service
 from preparedness.labels import CAPABILITIES, DEPLOYMENT_STATUS, INCIDENT_TYPES, LEVELS
 
 DOMAIN = Domain(
@@ -13,7 +13,7 @@ DOMAIN = Domain(
     routes=routes.routes,
     api_routes=routes.api_routes,
     nav=routes.nav,
-    demo=demo.load,
+    demo=imported_on_call("preparedness.demo", "load"),
     template_globals={
         "capabilities": CAPABILITIES,
         "deployment_statuses": DEPLOYMENT_STATUS,

@@ -4,8 +4,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from core import audit
-from core.domain import Domain, Periodic
-from recovery import demo, labels, routes
+from core.domain import Domain, Periodic, imported_on_call
+from recovery import labels, routes
 from recovery.service import escalation, home, reminders, search
 
 DOMAIN = Domain(
@@ -14,7 +14,7 @@ DOMAIN = Domain(
     routes=routes.routes,
     api_routes=routes.api_routes,
     nav=routes.nav,
-    demo=demo.load,
+    demo=imported_on_call("recovery.demo", "load"),
     providers={"home.panels": [home.home_panel]},
     search=[search.search],
     template_globals={

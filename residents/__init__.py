@@ -3,8 +3,8 @@
 from datetime import timedelta
 from pathlib import Path
 
-from core.domain import Domain, Periodic
-from residents import demo, routes, service
+from core.domain import Domain, Periodic, imported_on_call
+from residents import routes, service
 from residents.models import STATUS, VULNERABLE
 from residents.service import home, progress, supervision, surveys
 
@@ -21,7 +21,7 @@ DOMAIN = Domain(
         "match.accepted": [progress.help_coming],
         "match.fulfilled": [progress.help_delivered],
     },
-    demo=demo.load,
+    demo=imported_on_call("residents.demo", "load"),
     template_globals={
         "statuses": STATUS,
         "vulnerable_labels": VULNERABLE,

@@ -3,8 +3,8 @@
 from datetime import timedelta
 from pathlib import Path
 
-from core.domain import Domain, Periodic
-from volunteers import demo, routes, service
+from core.domain import Domain, Periodic, imported_on_call
+from volunteers import routes, service
 from volunteers.service import home, search
 
 DOMAIN = Domain(
@@ -21,7 +21,7 @@ DOMAIN = Domain(
     search=[search.search],
     after_register=[service.on_register],
     account_deletion=[service.erase_volunteer_data],
-    demo=demo.load,
+    demo=imported_on_call("volunteers.demo", "load"),
     jobs={
         "volunteers.remind_shifts": service.remind_shifts,
         "volunteers.mail": service.send_shift_mail,
