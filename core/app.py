@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import json
 from contextlib import asynccontextmanager
@@ -101,6 +102,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             in_process = settings.is_sqlite
         # SQLite has no `commons worker` of its own in `make run`: the web process runs jobs.
         worker = asyncio.create_task(jobs.run_in_process(database)) if in_process else None
+        # What start-up built (modules, mappers, routes) lives as long as the process: moved
+        # out of the collector's reach, a full collection under load walks only what requests
+        # made, so its pauses (each one stalls every request in flight) stay short.
+        gc.collect()
+        gc.freeze()
         yield
         if worker is not None:
             worker.cancel()
