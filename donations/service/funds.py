@@ -13,7 +13,7 @@ kind are figured apart (service.in_kind) and never enter these cash figures.
 from collections import defaultdict
 from functools import cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Organization, OrgStatus
@@ -47,48 +47,48 @@ def _empty(currency: str) -> dict:
 
 
 @cache
-def _statements(column: str):
-    """The gifts' and the spending's totals where `column` (incident_id or project_id) is the
-    bound `id`: built once each, as a project's page reads them on every rebuild."""
-    gifts = (
-        select(
-            Donation.currency,
-            Donation.status,
-            Donation.channel,
-            func.sum(Donation.amount_minor),
-            func.sum(func.coalesce(Donation.received_minor, 0) - Donation.refunded_minor),
-        )
-        .where(getattr(Donation, column) == bindparam("id"))
-        .group_by(Donation.currency, Donation.status, Donation.channel)
+def _statement(column: str):
+    """The gifts' totals and then the spending's where `column` (incident_id or project_id) is
+    the bound `id`, in one statement built once: a project's page reads it on every rebuild."""
+    gifts = select(
+        literal_column("'gift'").label("kind"),
+        Donation.currency,
+        Donation.status,
+        Donation.channel,
+        func.sum(Donation.amount_minor),
+        func.sum(func.coalesce(Donation.received_minor, 0) - Donation.refunded_minor),
+    ).where(getattr(Donation, column) == bindparam("id"))
+    spent = select(
+        literal_column("'spent'"),
+        Disbursement.currency,
+        null(),
+        null(),
+        func.sum(Disbursement.amount_minor),
+        literal_column("0"),
+    ).where(Disbursement.reversed.is_(False), getattr(Disbursement, column) == bindparam("id"))
+    return union_all(
+        gifts.group_by(Donation.currency, Donation.status, Donation.channel),
+        spent.group_by(Disbursement.currency),
     )
-    spent = (
-        select(Disbursement.currency, func.sum(Disbursement.amount_minor))
-        .where(Disbursement.reversed.is_(False), getattr(Disbursement, column) == bindparam("id"))
-        .group_by(Disbursement.currency)
-    )
-    return gifts, spent
 
 
 async def _totals(session: AsyncSession, column: str, value: int) -> dict[str, dict]:
     """Funds by currency of the incident or project whose `column` is `value`."""
     by_currency: dict[str, dict] = defaultdict(dict)
-    gifts_statement, spent_statement = _statements(column)
-    gifts = await session.execute(gifts_statement, {"id": value})
-    for currency, status, channel, pledged, received in gifts:
+    rows = await session.execute(_statement(column), {"id": value})
+    for kind, currency, status, channel, amount, received in rows:
         row = by_currency[currency] or _empty(currency)
         by_currency[currency] = row
+        if kind == "spent":
+            row["disbursed_minor"] += int(amount)
+            continue
         if channel == Channel.pledge and status in (
             DonationStatus.pledged,
             DonationStatus.received,
         ):
-            row["pledged_minor"] += int(pledged)
+            row["pledged_minor"] += int(amount)
         if status == DonationStatus.received:
             row["received_minor"] += int(received)
-    spent = await session.execute(spent_statement, {"id": value})
-    for currency, total in spent:
-        row = by_currency[currency] or _empty(currency)
-        by_currency[currency] = row
-        row["disbursed_minor"] += int(total)
     for row in by_currency.values():
         row["balance_minor"] = row["received_minor"] - row["disbursed_minor"]
     return dict(by_currency)

@@ -34,8 +34,8 @@ from recovery.service.access import (
     viewer_is_official,
 )
 from recovery.service.lookup import get_project
-from recovery.service.organizations import assignable_organizations, organization_names
-from recovery.service.tasks import project_tasks
+from recovery.service.organizations import assignable_organizations
+from recovery.service.tasks import project_tasks_named
 
 OFFICIALS = (Role.official,)
 TEMPLATE = "recovery/project.html"
@@ -98,8 +98,9 @@ def budget_in_major_units(data: dict) -> dict:
 async def project_page_context(request: Request, project_id: int, **extra) -> dict:
     """Everything the project page shows; `active` names the form a submission came from."""
     session = get_session(request)
-    project, incident, area = await service.project_with_places(session, project_id)
-    tasks = await project_tasks(session, project.id)
+    project, incident, area, lead_name = await service.project_with_places(session, project_id)
+    named = await project_tasks_named(session, project.id)
+    tasks = [task for task, _name in named]
     user = await current_user(request)
     is_official = await viewer_can_act(request, incident.id)
     return {
@@ -109,9 +110,12 @@ async def project_page_context(request: Request, project_id: int, **extra) -> di
         "incident": incident,
         "area": area,
         "tasks": tasks,
-        "names": await organization_names(
-            session, {project.lead_org_id, *(t.responsible_org_id for t in tasks)}
-        ),
+        "names": {
+            org_id: name
+            for org_id, name in [(project.lead_org_id, lead_name)]
+            + [(task.responsible_org_id, name) for task, name in named]
+            if name is not None
+        },
         "editable": {t.id for t in tasks if await can_update_task(session, user, t)},
         "milestones": await service.list_milestones(session, project.id),
         "funds": await gather("project.funds", session, project.id),

@@ -137,9 +137,10 @@ _MILESTONES = (
     .order_by(Milestone.due_on)
 )
 _PROJECT_WITH_PLACES = (
-    select(Project, Incident, Area)
+    select(Project, Incident, Area, Organization.name)
     .join(Incident, Incident.id == Project.incident_id)
     .outerjoin(Area, Area.id == Project.area_id)
+    .outerjoin(Organization, Organization.id == Project.lead_org_id)
     .where(Project.id == bindparam("project_id"))
 )
 
@@ -151,12 +152,13 @@ async def list_milestones(session: AsyncSession, project_id: int) -> list[Milest
 
 async def project_with_places(
     session: AsyncSession, project_id: int
-) -> tuple[Project, Incident, Area | None]:
-    """A project with its incident and area, in one statement (its page reads all three)."""
+) -> tuple[Project, Incident, Area | None, str | None]:
+    """A project with its incident, its area and its lead organization's name, in one
+    statement (its page shows all four)."""
     row = (await session.execute(_PROJECT_WITH_PLACES, {"project_id": project_id})).first()
     if row is None:
         raise ProjectNotFound(_("No such project."), fields={"project_id": _("not found")})
-    return row[0], row[1], row[2]
+    return row[0], row[1], row[2], row[3]
 
 
 async def list_projects(

@@ -9,7 +9,7 @@ from core.clock import utcnow
 from core.errors import Forbidden, InvalidInput
 from core.events import publish
 from core.i18n import _
-from core.models import AuditEntry, User
+from core.models import AuditEntry, Organization, User
 from recovery.models import Incident, Project, Task, TaskStatus
 from recovery.schemas import OFFICIAL_TASK_FIELDS, TaskCreate, TaskUpdate
 from recovery.service.access import (
@@ -37,9 +37,25 @@ _PROJECT_TASKS = (
 )
 
 
+_PROJECT_TASKS_NAMED = (
+    select(Task, Organization.name)
+    .outerjoin(Organization, Organization.id == Task.responsible_org_id)
+    .where(Task.project_id == bindparam("project_id"))
+    .order_by(Task.due_on, Task.id)
+)
+
+
 async def project_tasks(session: AsyncSession, project_id: int) -> list[Task]:
     rows = await session.scalars(_PROJECT_TASKS, {"project_id": project_id})
     return list(rows)
+
+
+async def project_tasks_named(
+    session: AsyncSession, project_id: int
+) -> list[tuple[Task, str | None]]:
+    """The project's tasks, each with its responsible organization's name (one statement)."""
+    rows = await session.execute(_PROJECT_TASKS_NAMED, {"project_id": project_id})
+    return [(task, name) for task, name in rows.all()]
 
 
 async def refresh_progress(session: AsyncSession, project: Project) -> Project:
