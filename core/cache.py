@@ -13,6 +13,7 @@ only another process's write can go unseen, and for at most that long (public pa
 `max-age` of the same order to nginx and browsers anyway).
 """
 
+import asyncio
 import random
 import time
 from collections import OrderedDict
@@ -167,6 +168,9 @@ class VersionMemo:
         self.ttl = ttl
         self.generation = 0
         self.found: dict = {}
+        # Reads under way, so that when an entry lapses under load one request reads it
+        # while the others wait, instead of every request in flight reading it at once.
+        self.reading: dict = {}
 
     def get(self, key):
         hit = self.found.get(key)
@@ -198,34 +202,52 @@ def _memo(session: AsyncSession | Session) -> VersionMemo | None:
     return memo
 
 
-async def versions(session: AsyncSession, incident_id: int) -> tuple[int, int]:
-    """(global version, incident version): a cache key part that every write changes."""
+async def _remembered(session: AsyncSession, key, read) -> tuple[int, int]:
+    """The versions under `key` from the memo, else from `read()`, which requests waiting for
+    the same key share: they take its answer when the memo kept it (no commit of this process
+    came between), else read for themselves."""
     memo = _memo(session)
-    if memo is not None:
-        hit = memo.get(incident_id)
+    if memo is None:
+        return await read()
+    hit = memo.get(key)
+    if hit is not None:
+        return hit
+    reading = memo.reading.get(key)
+    if reading is not None:
+        await reading.wait()
+        hit = memo.get(key)
         if hit is not None:
             return hit
-        generation = memo.generation
-    found = dict((await session.execute(_READ, {"id": incident_id})).all())
-    result = int(found.get(GLOBAL, 0)), int(found.get(incident_id, 0))
-    if memo is not None:
-        memo.put(incident_id, result, generation)
-    return result
+    generation = memo.generation
+    done = memo.reading.setdefault(key, asyncio.Event())
+    try:
+        result = await read()
+        memo.put(key, result, generation)
+        return result
+    finally:
+        if memo.reading.get(key) is done:
+            del memo.reading[key]
+        done.set()
+
+
+async def versions(session: AsyncSession, incident_id: int) -> tuple[int, int]:
+    """(global version, incident version): a cache key part that every write changes."""
+
+    async def read() -> tuple[int, int]:
+        found = dict((await session.execute(_READ, {"id": incident_id})).all())
+        return int(found.get(GLOBAL, 0)), int(found.get(incident_id, 0))
+
+    return await _remembered(session, incident_id, read)
 
 
 async def all_versions(session: AsyncSession) -> tuple[int, int]:
     """A key part for platform-wide figures: any write anywhere changes it."""
-    memo = _memo(session)
-    if memo is not None:
-        hit = memo.get(VersionMemo.ALL)
-        if hit is not None:
-            return hit
-        generation = memo.generation
-    count, total = (await session.execute(ALL_VERSIONS)).one()
-    result = int(count), int(total)
-    if memo is not None:
-        memo.put(VersionMemo.ALL, result, generation)
-    return result
+
+    async def read() -> tuple[int, int]:
+        count, total = (await session.execute(ALL_VERSIONS)).one()
+        return int(count), int(total)
+
+    return await _remembered(session, VersionMemo.ALL, read)
 
 
 async def key_versions(session: AsyncSession, incident_id: int | None) -> tuple[int, int]:

@@ -6,6 +6,7 @@ import asyncio
 import pytest
 from sqlalchemy import event, select
 
+from core import cache
 from core.db import Database
 from recovery.models import Need, NeedStatus
 from recovery.service import dashboard
@@ -182,3 +183,32 @@ async def test_a_signed_in_official_s_needs_list_shares_the_list_not_the_frame(
         need = await session.get(Need, int(rows[0].removeprefix("need-")))
         need.title = "Renamed for the official"
     assert "Renamed for the official" in (await client.get(url)).text
+
+
+async def test_versions_that_lapsed_are_read_once_by_concurrent_requests(app, seeded):
+    database: Database = app.state.database
+    reads = []
+    event.listen(
+        database.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_a: (
+            reads.append(statement)
+            if statement.startswith("SELECT count(*), coalesce(sum(version)")
+            else None
+        ),
+    )
+    sessions = [database.session(write=False) for _ in range(5)]
+    try:
+        found = await asyncio.gather(*(cache.all_versions(s) for s in sessions))
+        assert len(reads) == 1 and len(set(found)) == 1
+        # A commit of this process forgets the memo: the next readers read again, once.
+        async with database.transaction() as session:
+            need = await session.get(Need, seeded.needs[0].id)
+            need.title = "renamed"
+        for session in sessions:
+            await session.close()  # new transactions, which see the commit
+        again = await asyncio.gather(*(cache.all_versions(s) for s in sessions))
+        assert len(reads) == 2 and len(set(again)) == 1 and again[0] > found[0]
+    finally:
+        for session in sessions:
+            await session.close()
