@@ -155,7 +155,9 @@ async def project_page(request: Request) -> Response:
         cache_name="projects",
         versions=versions,
         source=None,
-        size=1024,
+        # As for needs: the few pages shared everywhere stay; a thousand 6 KiB pages kept by
+        # each worker would cost it megabytes (issue 11's ≤ 120 MB) for pages read now and then.
+        size=256,
     )
 
 
