@@ -80,9 +80,8 @@ def match(
     than that many points below the group-wide share while supply that could serve it goes
     elsewhere. Where supply cannot lift every area that far, the worst-served area's share is
     raised as far as it can go, then the total shortfall is the least; that comes first, then
-    priority and lateness, then distance (see core.fairness, core.matching.bounded). The
-    fairness part is exact; within a bound, priority and distance are weighed in one solve
-    whose weights are not exactly lexicographic (core.matching.network says why)."""
+    priority and lateness, then distance (see core.fairness, core.matching.bounded), each
+    exactly: within a bound the order is solved level by level (core.matching.lexicographic)."""
     validate(needs, offers)
     if max_area_gap_pct is not None and not 0 <= max_area_gap_pct <= 100:
         raise ValueError("max_area_gap_pct must lie between 0 and 100")

@@ -8,6 +8,7 @@ import numpy as np
 
 from core.matching.arrays import NeedArrays, OfferArrays
 from core.matching.candidates import Arcs
+from core.matching.lexicographic import lexicographic_flow
 
 # Headroom below int64 so OR-tools' internal cost scaling by (nodes + 1) cannot overflow.
 INT_LIMIT = 2**62
@@ -25,6 +26,10 @@ class FlowNetwork:
     arcs: int
     need_ids: np.ndarray  # the need of each need node, in node order (after the offers)
     offer_ids: np.ndarray  # the offer of each offer node
+    # With areas: each arc's place in the lexicographic order (-1: none), and how many arcs
+    # with a place one simple cycle can hold; the costs then rank distance alone.
+    levels: np.ndarray | None = None
+    cycle_arcs: int = 0
 
 
 def build_network(
@@ -50,28 +55,23 @@ def build_network(
     node_area = n.area[need_ids] if fair else np.zeros(0, np.int64)
     areas_here = np.unique(node_area[node_area >= 0])
     num_nodes = spill + 1 + len(areas_here)
-    # A simple cycle passes the spill node and each area node at most once, and each pass
-    # trades one unit of unmet between two needs: with a bound, up to (areas + 1) trades.
-    trades = len(areas_here) + 1
-
-    # Cost encoding: leaving a unit of need class k (classes sorted by priority, then
-    # needed_by) unmet costs w_k = (K - k) * G; shipping costs its distance. Any change to
-    # an optimal flow decomposes into simple residual cycles; each one moves at most one
-    # unit of service between two needs (or to/from spare supply) and crosses at most
-    # 2*min(#offers, #needs) offer-need arcs, so its distance effect is below G. With
-    # consecutive w_k at least G apart, no distance saving can buy a unit of a higher class,
-    # which makes the weighted optimum exactly the lexicographic one, using only linearly
-    # growing integers. With a fairness bound, each unit an area falls short of its limit
-    # costs (trades * K + 1) * G more: above any cycle's exchange of classes and distance,
-    # so the shortfall below the limits is the least possible first; `required` is a hard
-    # floor under that. (Through area nodes a cycle can trade several units between classes,
-    # so linear class weights no longer make the class order exactly lexicographic there.)
-    # Distances are coarsened only if int64 would otherwise overflow.
+    # Cost encoding without areas: leaving a unit of need class k (classes sorted by priority,
+    # then needed_by) unmet costs w_k = (K - k) * G; shipping costs its distance. Any change
+    # to an optimal flow decomposes into simple residual cycles; each one passes the spill
+    # node at most once, so it moves at most one unit of service between two needs (or
+    # to/from spare supply), and crosses at most 2*min(#offers, #needs) offer-need arcs, so
+    # its distance effect is below G. With consecutive w_k at least G apart, no distance
+    # saving can buy a unit of a higher class, which makes the weighted optimum exactly the
+    # lexicographic one, using only linearly growing integers. Through area nodes a cycle
+    # can trade several units between classes, so with areas the order is kept by solving
+    # it level by level instead (core.matching.lexicographic): the shortfall below the
+    # limits, then each class, then distance. Distances are coarsened only if int64 would
+    # otherwise overflow.
     metres_per_unit = 1
     while True:
         unit_cost = -(-max_metres // metres_per_unit)
         gap = 2 * min(n_need, n_off) * unit_cost + 1
-        top = (trades * classes + 1) * gap if fair else classes * gap
+        top = classes * gap
         worst_total = (top + classes * gap) * total_demand + unit_cost * total_supply
         if top * (num_nodes + 1) < INT_LIMIT and worst_total < INT_LIMIT:
             break
@@ -87,6 +87,7 @@ def build_network(
     heads = [need_node, np.full(n_off, spill), n_off + np.arange(n_need)]
     capacities = [np.minimum(o.qty[arcs.offer], n.qty[arcs.need]), offer_qty, need_qty]
     costs = [metres // metres_per_unit, np.zeros(n_off, np.int64), (classes - class_of) * gap]
+    levels, cycle_arcs = None, 0
     if fair and len(areas_here):
         bounded = node_area >= 0
         area_node = np.searchsorted(areas_here, node_area[bounded])
@@ -104,6 +105,14 @@ def build_network(
         heads += [nodes, nodes]
         capacities += [demand_here - lower, lower - hard]
         costs += [np.zeros(len(nodes), np.int64), np.full(len(nodes), top)]
+        # Level 0: a unit short of an area's limit; level 1 + k: a unit of class k unmet.
+        levels = np.concatenate([
+            np.full(len(arcs.need) + n_off, -1), 1 + class_of,
+            np.full(len(nodes), -1), np.zeros(len(nodes), np.int64),
+        ])  # fmt: skip
+        # A simple cycle passes each area node and the spill node at most once, two arcs
+        # each, and every arc with a level touches one of them.
+        cycle_arcs = 2 * (len(areas_here) + 1)
     supplies = np.concatenate(
         [offer_qty, -need_qty, [total_demand - total_supply], np.zeros(len(areas_here), np.int64)]
     )
@@ -116,11 +125,25 @@ def build_network(
         len(arcs.need),
         n.ids[need_ids],
         o.ids[offer_ids],
+        levels,
+        cycle_arcs,
     )
 
 
 def solve_network(network: FlowNetwork) -> np.ndarray:
     """Optimal flow on each need-offer arc of a network."""
+    if network.levels is not None:
+        distance = np.where(network.levels < 0, network.costs, 0)
+        flows = lexicographic_flow(
+            network.tails,
+            network.heads,
+            network.capacities,
+            network.supplies,
+            network.levels,
+            network.cycle_arcs,
+            distance,
+        )
+        return flows[: network.arcs]
     # Imported here: OR-Tools costs a web worker tens of MB it never needs for a page.
     from ortools.graph.python import min_cost_flow
 
