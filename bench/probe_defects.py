@@ -407,7 +407,8 @@ def served(database_url: str | None):
         server = None
         try:
             upgrade(url)
-            asyncio.run(load_demo(Settings(database_url=url, mail_dir=Path(tmp) / "mail")))
+            settings = Settings(database_url=url, mail_dir=Path(tmp) / "mail")
+            asyncio.run(load_demo(settings, "en"))  # the probes find its English names
             port = _free_port()
             env = {
                 **os.environ,

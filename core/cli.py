@@ -130,24 +130,40 @@ def create_admin(
     typer.echo(f"admin {email} created")
 
 
-async def load_demo(settings: Settings) -> bool:
-    """The kernel's demo data and every domain's, once; False when it is already there."""
+async def load_demo(settings: Settings, locale: str = "") -> bool:
+    """The kernel's demo data and every domain's, once, written in `locale` (default: the
+    deployment's default locale); False when it is already there."""
     from core.app import load_domains, open_database
     from core.demo import load
 
     domains = load_domains()
     database = open_database(settings, domains)
     try:
-        return await load(database, [d.demo for d in domains if d.demo is not None])
+        return await load(database, [d.demo for d in domains if d.demo is not None], locale=locale)
     finally:
         await database.dispose()
 
 
+def _demo_locale(value: str | None) -> str:
+    from core.demo import demo_locale
+
+    try:
+        return demo_locale(value or Settings().default_locale)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
 @app.command()
-def demo() -> None:
+def demo(
+    locale: str = typer.Option(
+        None,
+        callback=_demo_locale,
+        help="Language of the data set: zh_Hans or en (default: COMMONS_DEFAULT_LOCALE).",
+    ),
+) -> None:
     """Load the demo data set (safe to run again: it loads only once)."""
-    loaded = asyncio.run(load_demo(Settings()))
-    typer.echo("demo data loaded" if loaded else "demo data already present")
+    loaded = asyncio.run(load_demo(Settings(), locale))
+    typer.echo(f"demo data loaded ({locale})" if loaded else "demo data already present")
 
 
 @app.command()

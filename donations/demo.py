@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
-from core.demo import DemoContext
+from core.demo import DemoContext, Text
 from donations.schemas import (
     DisbursementCreate,
     DonationCreate,
@@ -22,6 +22,35 @@ from donations.service import (
     offers,
     proposals,
     spending,
+)
+
+DONT_SEND = (
+    Text("Used clothing", "旧衣物"),
+    Text(
+        "Warehouses are full of donated clothes; please give money instead.",
+        "仓库里捐赠的衣物已经堆满，请改为捐款。",
+    ),
+)
+OFFER_TEXT = Text("Capacity offered by our teams in the county", "我们在县内的队伍可提供的能力")
+COMPANY_OFFER = (
+    Text("Family tents from our warehouse", "本公司仓库的家庭帐篷"),
+    Text("tents", "顶"),
+)
+APPEAL = (
+    Text("Warm homes before winter", "入冬前温暖安家"),
+    Text(
+        "An appeal for the families whose homes the flood damaged.",
+        "为房屋被洪水损毁的家庭募捐。",
+    ),
+)
+# The names the gifts are shown under (None: anonymous), by donor account.
+PUBLIC_NAMES = {
+    "donor": Text("Ma Lin", "马琳"),
+    "company_donor": Text("Eastern Textiles Ltd.", "东方纺织有限公司"),
+}
+DISBURSEMENT = (
+    Text("First instalment: materials for the rebuild", "第一期拨款：重建材料"),
+    Text("Riverside Building Materials Co.", "长湖县建材有限公司"),
 )
 
 
@@ -42,14 +71,16 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
         data=DontSendCreate(
             incident_id=incident.id,
             category="livelihoods",
-            label="Used clothing",
-            reason="Warehouses are full of donated clothes; please give money instead.",
+            label=ctx.pick(DONT_SEND[0]),
+            reason=ctx.pick(DONT_SEND[1]),
         ),
     )
     # Offer what the needs ask for, in their own units, so the run has something to match.
     kinds = {(n.category, n.unit) for n in needs} or {("food", "meals")}
     owners = [ngo, ngo2]
-    for index, (category, unit) in enumerate(sorted(kinds)):
+    unit_keys = dict(ctx.data.get("unit_keys") or {})
+    ordered = sorted(kinds, key=lambda kind: (kind[0], unit_keys.get(kind, kind[1])))
+    for index, (category, unit) in enumerate(ordered):
         quantity = max(
             1, sum(n.quantity for n in needs if (n.category, n.unit) == (category, unit))
         )
@@ -66,7 +97,7 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
                 radius_km=60,
                 available_from=today,
                 available_until=today + timedelta(days=60),
-                description="Capacity offered by our teams in the county",
+                description=ctx.pick(OFFER_TEXT),
             ),
         )
     await offers.create_offer(
@@ -76,13 +107,13 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
             incident_id=incident.id,
             category="shelter",
             quantity=40,
-            unit="tents",
+            unit=ctx.pick(COMPANY_OFFER[1]),
             lat=lat,
             lon=lon,
             radius_km=200,
             available_from=today,
             available_until=today + timedelta(days=30),
-            description="Family tents from our warehouse",
+            description=ctx.pick(COMPANY_OFFER[0]),
             # In kind: shown at this estimate apart from cash, never in a balance.
             value_minor=3_200_000,
             value_currency=ctx.settings.currency,
@@ -93,8 +124,8 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
         actor=official,
         data=FundraisingCreate(
             incident_id=incident.id,
-            title="Warm homes before winter",
-            description="An appeal for the families whose homes the flood damaged.",
+            title=ctx.pick(APPEAL[0]),
+            description=ctx.pick(APPEAL[1]),
             starts_on=today - timedelta(days=3),
             ends_on=today + timedelta(days=180),
             goal_minor=100_000_000,
@@ -104,9 +135,9 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
 
     project = projects[0] if projects else None
     gifts = [
-        (donor, 200_000, "Ma Lin", None),
+        (donor, 200_000, ctx.pick(PUBLIC_NAMES["donor"]), None),
         (donor, 50_000, None, None),
-        (company, 5_000_000, "Eastern Textiles Ltd.", project),
+        (company, 5_000_000, ctx.pick(PUBLIC_NAMES["company_donor"]), project),
         (company, 1_000_000, None, project),
     ]
     received = []
@@ -139,9 +170,9 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
                 project_id=project.id,
                 amount_minor=1_500_000,
                 currency=ctx.settings.currency,
-                description="First instalment: materials for the rebuild",
+                description=ctx.pick(DISBURSEMENT[0]),
                 receipt_reference="INV-2026-0001",
-                payee_name="Riverside Building Materials Co.",
+                payee_name=ctx.pick(DISBURSEMENT[1]),
                 payee_kind="organization",
             ),
         )

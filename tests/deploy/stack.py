@@ -137,7 +137,7 @@ def production_stack(url: str, folder: Path, *, webs: int = 2, workers: int = 2)
     env_file, token = write_environment(folder, url)
     env = unit_environment(env_file)
     _commons(env, env_file, "db", "upgrade")
-    _commons(env, env_file, "demo")
+    _commons(env, env_file, "demo", "--locale", "en")  # the tests find its English names
     processes: list[tuple[str, subprocess.Popen]] = []
     config = None
     try:

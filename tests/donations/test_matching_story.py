@@ -32,7 +32,7 @@ def _met(page: str) -> str:
 
 
 async def test_the_issue_done_when_on_the_demo_incident(settings, app, client):
-    assert await load_demo(settings) is True
+    assert await load_demo(settings, "en") is True  # the demo's names, in English
     official = await _token(client, "official@demo.example.org")
     incident = (await client.get("/api/v1/incidents")).json()["items"][0]
     needs = (

@@ -52,7 +52,10 @@ def server(browser_required, tmp_path_factory):
     }
     commons = [sys.executable, "-m", "core.cli"]
     subprocess.run([*commons, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([*commons, "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    # The journeys find the demo's records by their English names.
+    subprocess.run(
+        [*commons, "demo", "--locale", "en"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
     port = _free_port()
     process = subprocess.Popen(
         [*commons, "serve", "--port", str(port)],

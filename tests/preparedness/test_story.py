@@ -102,7 +102,7 @@ async def _loop(desk, app, incident_id: int, area_id: int, plan_id: int) -> dict
 
 
 async def test_the_issue_done_when_on_the_demo_incident(settings, app, client):
-    assert await load_demo(settings) is True
+    assert await load_demo(settings, "en") is True  # the demo's names, in English
     desk = Desk(client)
     await desk.sign_in("official", "official@demo.example.org")
     await desk.sign_in("team", "blue.sky@demo.example.org")

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_demo_loads_a_realistic_incident(settings, db):
-    assert await load(settings) is True
+    assert await load(settings, "en") is True
     incident = await db.scalar(select(Incident))
     assert incident.name == "Riverside Floods 2026" and incident.time_zone == "Asia/Shanghai"
     assert await db.scalar(select(func.count()).select_from(Need)) == 25

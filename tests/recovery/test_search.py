@@ -49,7 +49,7 @@ async def test_search_takes_wildcards_literally_and_refuses_a_one_letter_word(cl
 
 
 async def test_search_finds_open_shifts_and_every_page_has_the_box(settings, client):
-    assert await load_demo(settings)
+    assert await load_demo(settings, "en")
     response = await client.get("/search", params={"q": "debris"})
     groups = _groups(html.fromstring(response.text))
     assert "Debris clearing in Willow Village" in groups["shifts"]
