@@ -105,12 +105,23 @@ def _shapes(shapes, project) -> str:
 
 
 def _labels(data: MapData, project) -> str:
-    """Area names last, haloed, so the marks never hide them; villages smaller."""
+    """Area names last, haloed, so the marks never hide them: counties and townships first,
+    then villages (smaller) where they do not run into a name already written."""
     levels = {(a.name, a.lat, a.lon): a.level for a in data.shapes}
+    rank = {"county": 0, "township": 1, "village": 2}
+    named = sorted(data.areas, key=lambda a: rank.get(levels.get(a, ""), 1))
+    taken: list[tuple[float, float, float, float]] = []
     out = ['<g class="layer-areas">']
-    for name, lat, lon in data.areas:
+    for name, lat, lon in named:
         x, y = project(lat, lon)
-        size = 13 if levels.get((name, lat, lon)) == "village" else 18
+        village = levels.get((name, lat, lon)) == "village"
+        size = 13 if village else 18
+        # Wide script (CJK) takes a full em a character, Latin about 0.6.
+        width = sum(size if ord(c) > 0x2E80 else size * 0.6 for c in name)
+        box = (x + 7, y - 6 - size, x + 7 + width, y - 2)
+        if village and any(_overlap(box, other) for other in taken):
+            continue
+        taken.append(box)
         out.append(
             f'<rect x="{_fmt(x - 4)}" y="{_fmt(y - 4)}" width="8" height="8" fill="#1b1f23"/>'
             f'<text x="{_fmt(x + 7)}" y="{_fmt(y - 6)}" font-size="{size}" '
@@ -119,6 +130,10 @@ def _labels(data: MapData, project) -> str:
         )
     out.append("</g>")
     return "".join(out)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _clusters(points: list, project) -> list[list]:
