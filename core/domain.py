@@ -16,6 +16,8 @@ from starlette.types import Scope
 # `async def provider(session, object_id) -> dict`: figures one domain adds to another's pages.
 # Kinds in use:
 # - "incident.figures": per incident, e.g. {"funds": {...}} from donations, {"volunteers": {...}}.
+# - "incident.map_marks": per incident, public records to show on its map by layer, e.g.
+#   {"shifts": [{id, title, lat, lon, route, detail}]} (recovery/service/maps.py).
 # - "need.helpers": per need, e.g. {"organizations": [...names]}, {"volunteer_count": n}.
 # - "project.funds": per project, e.g. {"funds": {...}}.
 # - "organization.record": per organization, its track record, e.g. {"matches_accepted": n}.

@@ -3,6 +3,8 @@
 from datetime import timedelta
 from pathlib import Path
 
+from starlette.routing import Router
+
 from core import audit
 from core.domain import Domain, Periodic, imported_on_call
 from recovery import labels, routes
@@ -24,6 +26,8 @@ DOMAIN = Domain(
         "org_options": labels.options,
         "zone_options": labels.zone_options,
         "audit_changes": audit.changes,
+        # For the point picker macro, which is built once, without a request to reverse with.
+        "map_extent_path": str(Router(routes.routes).url_path_for("map_extent")),
     },
     jobs={
         "recovery.morning_reminders": reminders.morning_reminders,

@@ -134,6 +134,9 @@ class Area(SQLModel, table=True):
     lon: float
     # The government agency answerable for the area: overdue work there is escalated to it.
     responsible_org_id: int | None = Field(default=None, foreign_key="organizations.id")
+    # GeoJSON Polygon or MultiPolygon as text (recovery/service/outlines.py checks it); none:
+    # maps draw a shape derived from the position.
+    outline: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

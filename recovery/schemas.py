@@ -19,6 +19,7 @@ from pydantic import (
 from core.api import Pagination, examples
 from core.errors import fields_from_validation
 from core.i18n import _
+from core.outlines import load_outline, parse_outline
 from core.types import MONEY_MINOR_MAX, DbId, Input, Offset
 from recovery.models import AreaLevel, Category, IncidentStatus, Priority, TaskStatus
 
@@ -150,6 +151,33 @@ class AreaCreate(_In):
     lat: float = Lat
     lon: float = Lon
     responsible_org_id: DbId | None = None
+    # GeoJSON Polygon or MultiPolygon (an object, or its text from a form); blank: none.
+    outline: dict[str, Any] | str | None = None
+
+    _outline = field_validator("outline")(classmethod(lambda cls, v: parse_outline(v)))
+
+
+class AreaUpdate(_In):
+    """An area's name, position and outline; what is not sent stays (`outline: null` clears)."""
+
+    model_config = examples(
+        {
+            "name": "Example Township",
+            "lat": 30.58,
+            "lon": 114.29,
+            "outline": {
+                "type": "Polygon",
+                "coordinates": [[[114.2, 30.5], [114.4, 30.5], [114.4, 30.7], [114.2, 30.5]]],
+            },
+        }
+    )
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    outline: dict[str, Any] | str | None = None
+
+    _outline = field_validator("outline")(classmethod(lambda cls, v: parse_outline(v)))
 
 
 class AreaPublic(BaseModel):
@@ -163,6 +191,12 @@ class AreaPublic(BaseModel):
     lat: float
     lon: float
     responsible_org_id: int | None = None
+    outline: dict[str, Any] | None = None
+
+    @field_validator("outline", mode="before")
+    @classmethod
+    def _stored(cls, value: Any) -> Any:
+        return load_outline(value) if isinstance(value, str) else value
 
 
 class AreaAgency(_In):

@@ -16,6 +16,7 @@ DOMAIN = Domain(
     providers={
         "incident.figures": [service.incident_figures],
         "need.helpers": [service.need_helpers],
+        "incident.map_marks": [service.map_marks],
         "home.panels": [home.home_panel],
     },
     search=[search.search],

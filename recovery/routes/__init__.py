@@ -4,6 +4,7 @@ from core.domain import NavItem
 from core.i18n import lazy_gettext
 from core.models import Role
 from recovery.routes import (
+    areas,
     dashboard,
     exports,
     home,
@@ -24,6 +25,7 @@ routes: list = [
     *organizations.routes,
     *exports.routes,
     *incidents.routes,
+    *areas.routes,
     *needs.routes,
     *imports.routes,
     *projects.routes,
@@ -35,6 +37,7 @@ routes: list = [
 api_routes: list = [
     *exports.api_routes,
     *incidents.api_routes,
+    *areas.api_routes,
     *imports.api_routes,
     *needs.api_routes,
     *projects.api_routes,

@@ -15,10 +15,11 @@ from core.events import LiveFull, LiveResponse, Snapshot
 from core.i18n import _, locale_object, using_locale
 from core.live import live_tag, render_sections
 from core.pages import next_midnight, shared_page
+from core.types import as_db_id
 from core.web import render
 from recovery import labels
 from recovery.labels import NEED_STATUS_COLORS, PRIORITY_COLORS, label
-from recovery.service import charts, dashboard
+from recovery.service import charts, dashboard, map_svg, maps
 from recovery.service.incidents import incident_today
 from recovery.service.lookup import get_incident
 
@@ -85,20 +86,36 @@ def _inline_map(request: Request, row, data) -> Markup:
     # Paths, not full URLs: the page is shared by every visitor (and every host name).
     one = str(request.app.url_path_for("recovery:need", id=0))[:-1]
     title = _("Needs of %(incident)s by priority and status") % {"incident": row.name}
-    svg = charts.map_svg(
+    app = request.app
+    svg = map_svg.map_svg(
         data,
         title,
         need_url=lambda need_id: f"{one}{need_id}",
-        list_url=f"{request.app.url_path_for('recovery:needs')}?incident_id={row.id}",
-        many=lambda count, titles: _("%(count)s needs here: %(titles)s") % {
+        list_url=f"{app.url_path_for('recovery:needs')}?incident_id={row.id}",
+        many=lambda count, titles: _("%(count)s here: %(titles)s") % {
             "count": count, "titles": titles},
+        mark_url=lambda route, mark_id: str(app.url_path_for(route, id=mark_id)),
+        layer_list_url=lambda route: (
+            f"{app.url_path_for(route)}?incident_id={row.id}" if route else None),
     )  # fmt: skip
     return Markup(svg)  # noqa: S704 (built from escaped parts in charts.map_svg)
 
 
+async def _map_data(session, incident_id: int, total: int | None = None) -> dashboard.MapData:
+    """Needs, the areas' shapes and the other layers: what both maps draw."""
+    data = await dashboard.map_data(
+        session, incident_id, limit=MAP_POINTS, total=total, areas=False
+    )
+    data.shapes = await maps.map_areas(session, incident_id)
+    # Named on the map: every level, counties first, as many as stay legible.
+    data.areas = [(a.name, a.lat, a.lon) for a in data.shapes[:50]]
+    data.layers = await maps.layer_marks(session, incident_id)
+    return data
+
+
 async def _dashboard_context(request, session, row, today) -> dict:
     needs = await dashboard.need_figures(session, row.id)
-    data = await dashboard.map_data(session, row.id, limit=MAP_POINTS, total=needs.total)
+    data = await _map_data(session, row.id, total=needs.total)
     return {
         "map_svg": _inline_map(request, row, data),
         "incident": row,
@@ -109,6 +126,8 @@ async def _dashboard_context(request, session, row, today) -> dict:
         "reports": await dashboard.latest_reports(session, row.id),
         "extra": await gather("incident.figures", session, row.id),
         "map_shown": min(MAP_POINTS, needs.total),
+        "map_layers": {layer: len(marks) for layer, marks in data.layers.items()},
+        "map_derived": any(a.derived for a in data.shapes),
         "today": today,
         "NEED_STATUS_COLORS": NEED_STATUS_COLORS,
         "PRIORITY_COLORS": PRIORITY_COLORS,
@@ -146,23 +165,25 @@ async def incident(request: Request) -> Response:
 async def incident_map_svg(request: Request) -> Response:
     session = get_session(request)
     row = await get_incident(session, request.path_params["id"])
-    data = await dashboard.map_data(session, row.id, limit=MAP_POINTS)
+    data = await _map_data(session, row.id)
     title = _("Needs of %(incident)s by priority and status") % {"incident": row.name}
     return Response(
-        charts.map_svg(data, title), media_type="image/svg+xml", headers=LOCALIZED_CACHE
+        map_svg.map_svg(data, title), media_type="image/svg+xml", headers=LOCALIZED_CACHE
     )
 
 
 async def incident_map_points(request: Request) -> Response:
-    """GeoJSON of the same needs the offline map draws, for the interactive map."""
+    """GeoJSON of what the offline map draws, for the interactive map: needs, projects and
+    shifts (property `layer`), and the areas (their stored outlines, or their positions)."""
     session = get_session(request)
     row = await get_incident(session, request.path_params["id"])
-    data = await dashboard.map_data(session, row.id, limit=MAP_POINTS)
+    data = await _map_data(session, row.id)
     features = [
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
             "properties": {
+                "layer": "needs",
                 "id": p.id,
                 "title": p.title,
                 "category": label(labels.CATEGORY, p.category),
@@ -176,8 +197,50 @@ async def incident_map_points(request: Request) -> Response:
         }
         for p in data.points
     ]
+    for layer, marks in data.layers.items():
+        features.extend(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [m.lon, m.lat]},
+                "properties": {
+                    "layer": layer,
+                    "id": m.id,
+                    "title": m.title,
+                    "detail": m.detail,
+                    "color": map_svg.LAYER_STYLE.get(layer, ("", "#555d66"))[1],
+                    "url": str(request.url_for(m.route, id=m.id)),
+                },
+            }
+            for m in marks
+        )
+    for area in data.shapes:
+        geometry = area.outline or {"type": "Point", "coordinates": [area.lon, area.lat]}
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "layer": "areas",
+                    "id": area.id,
+                    "title": area.name,
+                    "level": area.level,
+                    "at": [area.lat, area.lon],
+                },
+            }
+        )
     body = {"type": "FeatureCollection", "features": features, "total": data.total}
     return JSONResponse(body, headers=LOCALIZED_CACHE)
+
+
+async def map_extent(request: Request) -> Response:
+    """Where a map opens: `{"bounds": [[south, west], [north, east]] | null}` around an
+    incident's areas (`?incident_id=`), or every current incident's."""
+    incident_id = as_db_id(request.query_params.get("incident_id"))
+    session = get_session(request)
+    if incident_id is not None:
+        await get_incident(session, incident_id)
+    bounds = await maps.extent(session, incident_id)
+    return JSONResponse({"bounds": bounds}, headers=PUBLIC_CACHE)
 
 
 def _live_tag(request: Request, incident_id: int, versions, today) -> str:
@@ -243,4 +306,5 @@ routes = [
     Route("/incidents/{id:int}", incident, name="incident"),
     Route("/incidents/{id:int}/map.svg", incident_map_svg, name="incident_map"),
     Route("/incidents/{id:int}/map.geojson", incident_map_points, name="incident_points"),
+    Route("/map/extent.json", map_extent, name="map_extent"),
 ]

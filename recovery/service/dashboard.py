@@ -302,13 +302,22 @@ class MapData:
     points: list[MapPoint]
     total: int
     areas: list[tuple[str, float, float]]
+    # recovery.service.maps: MapArea (with the shape to draw) and MapMark lists by layer.
+    shapes: list = field(default_factory=list)
+    layers: dict = field(default_factory=dict)
 
 
 async def map_data(
-    session: AsyncSession, incident_id: int, *, limit: int = 500, total: int | None = None
+    session: AsyncSession,
+    incident_id: int,
+    *,
+    limit: int = 500,
+    total: int | None = None,
+    areas: bool = True,
 ) -> MapData:
     """The most urgent needs (unmet first), capped so the map stays light on a weak network;
-    `total` when the caller has counted the needs already."""
+    `total` when the caller has counted the needs already; without `areas` the caller reads
+    them itself (recovery.service.maps)."""
     if total is None:
         total = await session.scalar(
             select(func.count())
@@ -318,7 +327,9 @@ async def map_data(
     columns = (Need.id, Need.title, Need.category, Need.priority, Need.status, Need.lat, Need.lon)
     rows = await _by_priority(session, incident_id, UNMET, columns, limit)
     rows += await _by_priority(session, incident_id, SETTLED, columns, limit - len(rows))
-    areas = await session.execute(
+    if not areas:
+        return MapData([MapPoint(*row) for row in rows], total or 0, [])
+    named = await session.execute(
         # Every level (county, townships, villages): the places people know the needs by.
         select(Area.name, Area.lat, Area.lon)
         .where(Area.incident_id == incident_id)
@@ -328,7 +339,7 @@ async def map_data(
     return MapData(
         points=[MapPoint(*row) for row in rows],
         total=total or 0,
-        areas=[tuple(row) for row in areas.all()],
+        areas=[tuple(row) for row in named.all()],
     )
 
 

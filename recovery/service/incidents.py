@@ -9,9 +9,10 @@ from core import audit, clock
 from core.errors import Conflict, InvalidInput
 from core.i18n import _
 from core.models import Organization, OrgKind, User
+from core.outlines import dump_outline
 from core.types import as_db_id
 from recovery.models import Area, AreaLevel, Incident, IncidentStatus
-from recovery.schemas import AreaCreate, IncidentCreate, IncidentUpdate
+from recovery.schemas import AreaCreate, AreaUpdate, IncidentCreate, IncidentUpdate
 from recovery.service.access import ensure_can_act, ensure_official
 from recovery.service.lookup import get_area
 
@@ -154,11 +155,37 @@ async def create_area(session: AsyncSession, data: AreaCreate, *, actor: User) -
         lat=data.lat,
         lon=data.lon,
         responsible_org_id=data.responsible_org_id,
+        outline=dump_outline(data.outline),
     )
     session.add(area)
     await session.flush()
     await audit.record(
         session, actor=actor, action="area.create", obj=area, after=audit.snapshot(area)
+    )
+    return area
+
+
+async def update_area(
+    session: AsyncSession, area_id: int, data: AreaUpdate, *, actor: User
+) -> Area:
+    """Change an area's name, position or outline (its place in the tree stays)."""
+    area = await get_area(session, area_id)
+    await ensure_can_act(session, actor, area.incident_id)
+    before = audit.snapshot(area)
+    changes = data.model_dump(exclude_unset=True)
+    for key in ("name", "lat", "lon"):
+        if changes.get(key) is not None:
+            setattr(area, key, changes[key])
+    if "outline" in changes:
+        area.outline = dump_outline(changes["outline"])
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="area.update",
+        obj=area,
+        before=before,
+        after=audit.snapshot(area),
     )
     return area
 

@@ -24,6 +24,20 @@
     return leaflet;
   }
 
+  async function extent(box) {
+    const form = box.closest("form");
+    const chosen = form && form.querySelector("[name=incident_id]");
+    const incident = box.dataset.incident || (chosen && chosen.value) || "";
+    const url = box.dataset.extent + (incident ? "?incident_id=" + encodeURIComponent(incident) : "");
+    try {
+      const answer = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!answer.ok) return null;
+      return (await answer.json()).bounds;
+    } catch (e) {
+      return null;
+    }
+  }
+
   function setUp(box) {
     if (box.dataset.ready) return;
     box.dataset.ready = "1";
@@ -73,10 +87,24 @@
       box.appendChild(holder);
       const typed = lat.value !== "" && lon.value !== "";
       const known = box.dataset.lat !== undefined && box.dataset.lat !== "";
-      const start = typed ? [+lat.value, +lon.value] : known ? [+box.dataset.lat, +box.dataset.lon] : [20, 0];
-      map = L.map(holder).setView(start, typed ? 15 : known ? 11 : 2);
+      map = L.map(holder);
+      // Where the map stands, for whoever inspects the page (and the browser tests).
+      map.on("moveend", () => {
+        const c = map.getCenter();
+        holder.dataset.centre = c.lat.toFixed(4) + "," + c.lng.toFixed(4);
+      });
+      if (typed) {
+        map.setView([+lat.value, +lon.value], 15);
+        place([+lat.value, +lon.value]);
+      } else if (known) {
+        map.setView([+box.dataset.lat, +box.dataset.lon], 11);
+      } else {
+        // Nothing typed: open on the incident's areas (the form's chosen incident, if any).
+        const bounds = await extent(box);
+        if (bounds) map.fitBounds(bounds, { padding: [16, 16], maxZoom: 14 });
+        else map.setView([20, 0], 2);
+      }
       L.tileLayer(box.dataset.tiles, { attribution: box.dataset.attribution, maxZoom: 18 }).addTo(map);
-      if (typed) place(start);
       map.on("click", (e) => set(e.latlng.lat, e.latlng.lng));
       // Typed coordinates move the point too.
       for (const input of [lat, lon]) {

@@ -75,3 +75,26 @@ def test_without_javascript_the_coordinates_are_typed(server, browser):
     assert not box.find_element(By.CSS_SELECTOR, "[data-point-tools]").is_displayed()
     lat = box.find_element(By.NAME, "lat")
     assert lat.is_displayed() and lat.get_attribute("type") == "number"
+
+
+def test_with_nothing_typed_the_map_opens_on_the_incidents_areas(server, browser):
+    browser.set_window_size(1280, 900)
+    _sign_in(browser, server, EMAILS["official"])
+    browser.get(f"{server}/manage/needs/new")
+    box = browser.find_element(By.CSS_SELECTOR, "[data-point-picker]")
+    for name in ("lat", "lon"):
+        box.find_element(By.NAME, name).clear()
+    chosen = browser.find_element(By.NAME, "incident_id").get_attribute("value")
+    bounds = browser.execute_script(
+        "return fetch(arguments[0]).then((r) => r.json()).then((b) => b.bounds)",
+        f"{box.get_attribute('data-extent')}?incident_id={chosen}",
+    )
+    (south, west), (north, east) = bounds
+    opener = box.find_element(By.CSS_SELECTOR, "[data-open-map]")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", opener)
+    opener.click()
+    holder = _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, ".point-map")))
+    _wait(browser, lambda d: holder.get_attribute("data-centre"))
+    lat, lon = map(float, holder.get_attribute("data-centre").split(","))
+    # The middle of the incident's areas, not a fixed point far away (nor 0, 0).
+    assert south <= lat <= north and west <= lon <= east

@@ -3,6 +3,7 @@
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import utcnow
 from volunteers.models import Attendance, Shift, ShiftStatus, Signup, SignupStatus
 
 
@@ -52,3 +53,32 @@ async def need_helpers(session: AsyncSession, need_id: int) -> dict:
     """How many volunteers signed up (or served) on shifts for this need."""
     count = await session.scalar(_NEED_VOLUNTEERS, {"need_id": need_id})
     return {"volunteer_count": count or 0}
+
+
+async def map_marks(session: AsyncSession, incident_id: int) -> dict:
+    """The incident's open shifts not yet over, as marks on its public map (title, place,
+    places left: nothing about who signed up)."""
+    rows = await session.execute(
+        select(Shift.id, Shift.title, Shift.lat, Shift.lon, Shift.capacity, Shift.filled)
+        .where(
+            Shift.incident_id == incident_id,
+            Shift.status == ShiftStatus.open,
+            Shift.ends_at >= utcnow(),
+        )
+        .order_by(Shift.starts_at, Shift.id)
+        .limit(300)
+    )
+    return {
+        "shifts": [
+            {
+                "id": sid,
+                "title": title,
+                "lat": lat,
+                "lon": lon,
+                "route": "volunteers:shift",
+                "list_route": "volunteers:shifts",
+                "detail": f"{filled}/{capacity}",
+            }
+            for sid, title, lat, lon, capacity, filled in rows.all()
+        ]
+    }
