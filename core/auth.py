@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import math
 import secrets
+import time
 from datetime import timedelta
 from functools import cache
 
@@ -289,6 +290,17 @@ class LoginThrottle:
     async def may_mail_reset(self, email: str) -> bool:
         """Whether another password-reset mail may go to `email` now; counts it if so."""
         return await self.limiter.hit(self.reset_mails, "password-reset", email.strip().lower())
+
+
+async def seconds_to_wait(
+    limiter: MovingWindowRateLimiter, item: RateLimitItemPerSecond, *identifiers: str
+) -> int:
+    """Count one hit of `item` for `identifiers`: 0 when it is within the limit, else the
+    seconds until another is allowed (limits measures its windows on the wall clock)."""
+    if await limiter.hit(item, *identifiers):
+        return 0
+    stats = await limiter.get_window_stats(item, *identifiers)
+    return max(1, math.ceil(stats.reset_time - time.time()))
 
 
 def _now_ms() -> int:

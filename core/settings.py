@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     help_requests_per_address: int = Field(60, ge=1)
     help_requests_per_phone: int = Field(5, ge=1)
     help_request_window_seconds: int = Field(3600, ge=1)
+    # Site-wide searches (the /search page and GET /api/v1/search) one address may make per
+    # window; more get 429. Typing people search a few times a minute, and behind a shelter's
+    # or a carrier's shared address many people search at once; repeats are cached anyway.
+    searches_per_address: int = Field(120, ge=1)
+    search_window_seconds: int = Field(60, ge=1)
     # Days after a help request closes (or a complaint is resolved) before its personal
     # contact data is erased: names, phones, mail, place, photo, and the texts sent to it.
     resident_contact_retention_days: int = Field(90, ge=1)

@@ -16,7 +16,7 @@ DOMAIN = Domain(
     nav=routes.nav,
     demo=demo.load,
     providers={"home.panels": [home.home_panel]},
-    search=[search.search],
+    search=search.SOURCES,
     template_globals={
         "L": labels.LABELS,
         "label": labels.label,

@@ -18,7 +18,7 @@ DOMAIN = Domain(
         "need.helpers": [service.need_helpers],
         "home.panels": [home.home_panel],
     },
-    search=[search.search],
+    search=search.SOURCES,
     after_register=[service.on_register],
     account_deletion=[service.erase_volunteer_data],
     demo=demo.load,
