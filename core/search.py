@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, func, literal, null, or_, select, union_all
+from sqlalchemy import Integer, String, and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
@@ -203,8 +203,12 @@ async def search_page(
             select(
                 found,
                 later.label("later"),
+                # One value to partition by (a bare OR would be taken as a list of them).
                 func.row_number()
-                .over(partition_by=later, order_by=(found.c.position, found.c.rank))
+                .over(
+                    partition_by=case((later, 1), else_=0),
+                    order_by=(found.c.position, found.c.rank),
+                )
                 .label("n"),
             )
             .where(or_(found.c.rank == 1, later))
