@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import ipaddress
 import math
 import secrets
 import time
@@ -335,3 +336,17 @@ class AuthMiddleware:
 
 def client_address(conn: HTTPConnection) -> str:
     return conn.client.host if conn.client else "unknown"
+
+
+def address_key(address: str) -> str:
+    """Who a per-address limit counts: an IPv4 address, or an IPv6 address's /64 (one phone
+    or one household's line is given a whole /64, so its other addresses are the same asker)."""
+    try:
+        found = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(found, ipaddress.IPv6Address):
+        if found.ipv4_mapped is not None:
+            return str(found.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{found}/64", strict=False))
+    return str(found)

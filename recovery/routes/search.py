@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from core import api
 from core import search as finder
-from core.auth import client_address, seconds_to_wait
+from core.auth import address_key, client_address, seconds_to_wait
 from core.db import get_session
 from core.errors import InvalidInput, Throttled
 from core.i18n import _, ngettext
@@ -23,7 +23,8 @@ async def _throttle(request: Request) -> None:
     settings = request.app.state.settings
     item = RateLimitItemPerSecond(settings.searches_per_address, settings.search_window_seconds)
     limiter = request.app.state.login_throttle.limiter
-    seconds = await seconds_to_wait(limiter, item, "search", client_address(request))
+    key = address_key(client_address(request))
+    seconds = await seconds_to_wait(limiter, item, "search", key)
     if seconds:
         raise Throttled(
             ngettext(

@@ -6,7 +6,7 @@ import math
 from limits import RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from core.auth import seconds_to_wait
+from core.auth import address_key, seconds_to_wait
 from core.errors import Throttled
 from core.i18n import _
 from core.settings import Settings
@@ -44,7 +44,7 @@ async def allow_request(
     counters live in the shared `limits` storage, so every worker counts against the same."""
     window = settings.help_request_window_seconds
     per_address = RateLimitItemPerSecond(settings.help_requests_per_address, window)
-    await _refuse_if_over(limiter, per_address, "address", address)
+    await _refuse_if_over(limiter, per_address, "address", address_key(address))
     key = phone_key(phone)
     if key:
         per_phone = RateLimitItemPerSecond(settings.help_requests_per_phone, window)
