@@ -2,8 +2,10 @@
 
 import asyncio
 import hashlib
+import ipaddress
 import math
 import secrets
+import time
 from datetime import timedelta
 from functools import cache
 
@@ -291,6 +293,17 @@ class LoginThrottle:
         return await self.limiter.hit(self.reset_mails, "password-reset", email.strip().lower())
 
 
+async def seconds_to_wait(
+    limiter: MovingWindowRateLimiter, item: RateLimitItemPerSecond, *identifiers: str
+) -> int:
+    """Count one hit of `item` for `identifiers`: 0 when it is within the limit, else the
+    seconds until another is allowed (limits measures its windows on the wall clock)."""
+    if await limiter.hit(item, *identifiers):
+        return 0
+    stats = await limiter.get_window_stats(item, *identifiers)
+    return max(1, math.ceil(stats.reset_time - time.time()))
+
+
 def _now_ms() -> int:
     return int(utcnow().timestamp() * 1000)
 
@@ -323,3 +336,17 @@ class AuthMiddleware:
 
 def client_address(conn: HTTPConnection) -> str:
     return conn.client.host if conn.client else "unknown"
+
+
+def address_key(address: str) -> str:
+    """Who a per-address limit counts: an IPv4 address, or an IPv6 address's /64 (one phone
+    or one household's line is given a whole /64, so its other addresses are the same asker)."""
+    try:
+        found = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(found, ipaddress.IPv6Address):
+        if found.ipv4_mapped is not None:
+            return str(found.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{found}/64", strict=False))
+    return str(found)

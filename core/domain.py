@@ -33,9 +33,6 @@ from starlette.types import Scope
 #   sign-in: {domain: {...}} (or {} when the domain has nothing for their role), shown with
 #   the template "<domain>/_home.html", e.g. volunteers' next shifts, donations' gifts.
 Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
-# `async def search(session, text, limit) -> list[SearchGroup]`: the domain's public records
-# whose words contain `text`, for the site-wide search box.
-Searcher = Callable[[AsyncSession, str, int], Awaitable[list["SearchGroup"]]]
 # `async def hook(session, user, data)`: runs in the registration's transaction.
 RegisterHook = Callable[..., Awaitable[None]]
 # `async def hook(session, user)`: removes or anonymizes the domain's personal data of a user.
@@ -87,6 +84,20 @@ class SearchGroup:
     total: int
 
 
+@dataclass(frozen=True)
+class SearchSource:
+    """One kind of record the site-wide search finds (core/search.py unions them).
+
+    `rows(text, incident_id)` selects `core.search.search_columns` over the public rows
+    containing `text` (of that incident, when given; a kind of no incident ignores it);
+    `hits(session, rows)` turns the found rows into hits, in their order."""
+
+    kind: str
+    label: Any
+    rows: Callable[[str, int | None], Any]
+    hits: Callable[[AsyncSession, Sequence[Any]], Awaitable[list[SearchHit]]]
+
+
 def search_contains(column, text: str) -> ColumnElement[bool]:
     """The one matching rule of every domain's search: case-insensitive "has this text in
     it", with % and _ taken literally."""
@@ -123,7 +134,7 @@ class Domain:
     # Jobs the workers enqueue on a schedule (each must be one of some domain's `jobs`).
     periodic: Sequence[Periodic] = ()
     # What the site-wide search finds in this domain (public records only).
-    search: Sequence[Searcher] = ()
+    search: Sequence[SearchSource] = ()
 
     @property
     def template_dir(self) -> Path:
@@ -150,7 +161,7 @@ class Extensions:
                     raise ValueError(f"job {name!r} registered twice")
                 self.jobs[name] = handler
         self.periodic = [p for d in self.domains for p in d.periodic]
-        self.searchers = [s for d in self.domains for s in d.search]
+        self.search_sources = [s for d in self.domains for s in d.search]
         for item in self.periodic:
             if item.job not in self.jobs:
                 raise ValueError(f"periodic job {item.job!r} has no handler")
@@ -161,14 +172,6 @@ class Extensions:
 
 
 _EMPTY = Extensions()
-
-
-async def search(session: AsyncSession, text: str, limit: int) -> list[SearchGroup]:
-    """Every domain's search groups for `text`, in the order the domains are listed."""
-    groups: list[SearchGroup] = []
-    for searcher in Extensions.of(session).searchers:
-        groups.extend(await searcher(session, text, limit))
-    return groups
 
 
 async def gather(kind: str, session: AsyncSession, object_id: int) -> dict[str, Any]:

@@ -188,15 +188,21 @@ def _multipart_field(content_type: bytes, body: bytes, name: str) -> str | None:
     if not boundary:
         return None
     found: dict[str, str] = {}
+    # Each uploaded part is buffered by python-multipart, past 1 MiB in a temporary file:
+    # only the token is wanted here, so every part is closed (and its file removed) at once.
+    files: list = []
 
     def on_field(field) -> None:
         if field.field_name == name.encode() and field.value is not None:
             found[name] = field.value.decode("utf-8", "replace")
 
     try:
-        parser = FormParser("multipart/form-data", on_field, lambda file: None, boundary=boundary)
+        parser = FormParser("multipart/form-data", on_field, files.append, boundary=boundary)
         parser.write(body)
         parser.finalize()
     except Exception:  # an unparsable body has no valid token either
         return None
+    finally:
+        for file in files:
+            file.close()
     return found.get(name)

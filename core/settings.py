@@ -38,11 +38,19 @@ class Settings(BaseSettings):
     # A help request's photo: larger files are refused (phones on weak connections).
     help_photo_max_bytes: int = 5 * 1024 * 1024
     # Public help requests (the /help form and POST /api/v1/help-requests) one address and
-    # one phone number may send per window; more get 429. An address is generous: a shelter
-    # or a carrier's NAT puts many households behind one.
-    help_requests_per_address: int = Field(60, ge=1)
+    # one phone number may send per window; more get 429. The phone limit is the one that
+    # fits a household; the address limit only stops a script. After a disaster a shelter's
+    # Wi-Fi, an emergency cell on wheels or a carrier's NAT puts hundreds of households behind
+    # one IPv4 address, all asking in the same hours, so it allows five a minute (IPv6 counts
+    # per /64, one line's). Behind a proxy the address is the proxy's X-Forwarded-For.
+    help_requests_per_address: int = Field(300, ge=1)
     help_requests_per_phone: int = Field(5, ge=1)
     help_request_window_seconds: int = Field(3600, ge=1)
+    # Site-wide searches (the /search page and GET /api/v1/search) one address may make per
+    # window; more get 429. Typing people search a few times a minute, and behind a shelter's
+    # or a carrier's shared address many people search at once; repeats are cached anyway.
+    searches_per_address: int = Field(120, ge=1)
+    search_window_seconds: int = Field(60, ge=1)
     # Days after a help request closes (or a complaint is resolved) before its personal
     # contact data is erased: names, phones, mail, place, photo, and the texts sent to it.
     resident_contact_retention_days: int = Field(90, ge=1)

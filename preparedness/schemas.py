@@ -553,6 +553,19 @@ class PlanOut(BaseModel):
     activations: list[dict]
 
 
+class PlanSummary(BaseModel):
+    """A plan in the list: its levels (I = 1, the most severe, first), tasks, activations."""
+
+    id: int
+    name: str
+    incident_type: str
+    organization_id: int
+    created_at: datetime
+    levels: list[int]
+    tasks: int
+    activations: int
+
+
 class StepTimes(BaseModel):
     deployment_id: int
     status: str

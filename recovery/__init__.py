@@ -18,7 +18,7 @@ DOMAIN = Domain(
     nav=routes.nav,
     demo=imported_on_call("recovery.demo", "load"),
     providers={"home.panels": [home.home_panel]},
-    search=[search.search],
+    search=search.SOURCES,
     template_globals={
         "L": labels.LABELS,
         "label": labels.label,

@@ -3,13 +3,15 @@
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_serializer,
@@ -696,3 +698,55 @@ class ThreeWExportPage(BaseModel):
     items: list[ThreeWExport]
     total: int
     licence: str
+
+
+# ---- site-wide search
+
+SEARCH_KINDS = ("needs", "projects", "organizations", "shifts")
+
+
+def _kinds(value: Any) -> Any:
+    # `types=needs,shifts` or `types=needs&types=shifts`; an empty one means every kind.
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class SearchQuery(Input):
+    """`q` is trimmed (runs of spaces count as one); `cursor` is the `next_cursor` of the page
+    before. Organizations belong to no incident: `incident_id` narrows the other kinds."""
+
+    model_config = examples(
+        {"q": "water", "types": ["needs", "shifts"], "incident_id": 1, "limit": 20},
+        {"q": "帐篷", "limit": 10},
+    )
+
+    q: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=100),
+        BeforeValidator(lambda v: " ".join(v.split()) if isinstance(v, str) else v),
+    ]
+    types: Annotated[list[Literal[SEARCH_KINDS]], BeforeValidator(_kinds)] = Field(
+        default_factory=list, max_length=len(SEARCH_KINDS)
+    )
+    incident_id: DbId | None = None
+    limit: int = Field(20, ge=1, le=50)
+    cursor: str | None = Field(None, max_length=200)
+
+
+class SearchItem(BaseModel):
+    kind: str
+    id: int
+    title: str
+    detail: str
+    url: str
+
+
+class SearchResults(BaseModel):
+    """A page of hits, kinds in the order of `types` ("needs", "projects", "organizations",
+    "shifts"), each in its list's order; `totals` counts every hit of each kind searched."""
+
+    items: list[SearchItem]
+    total: int
+    totals: dict[str, int]
+    next_cursor: str | None

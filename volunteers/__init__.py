@@ -19,7 +19,7 @@ DOMAIN = Domain(
         "incident.map_marks": [service.map_marks],
         "home.panels": [home.home_panel],
     },
-    search=[search.search],
+    search=search.SOURCES,
     after_register=[service.on_register],
     account_deletion=[service.erase_volunteer_data],
     demo=imported_on_call("volunteers.demo", "load"),

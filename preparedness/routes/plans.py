@@ -22,6 +22,26 @@ async def create_api(request: Request, body: PlanCreate, user: User):
     return api.Answer(await plans.plan_view(session, plan.id), status_code=201)
 
 
+async def list_api(request: Request, query: api.Pagination, user: User):
+    """The emergency plans, newest first, for officials (as the /plans page lists them)."""
+    session = get_session(request)
+    rows = await plans.list_plans(session, limit=query.limit, offset=query.offset)
+    items = [
+        {
+            "id": row["plan"].id,
+            "name": row["plan"].name,
+            "incident_type": row["plan"].incident_type,
+            "organization_id": row["plan"].organization_id,
+            "created_at": row["plan"].created_at,
+            "levels": row["levels"],
+            "tasks": row["tasks"],
+            "activations": row["activations"],
+        }
+        for row in rows
+    ]
+    return api.page(items, await plans.count_plans(session))
+
+
 async def view_api(request: Request, user: User):
     """A plan with its levels and its history of activations."""
     return await plans.plan_view(get_session(request), request.path_params["id"])

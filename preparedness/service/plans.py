@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -213,9 +213,17 @@ async def plan_view(session: AsyncSession, plan_id: int) -> dict:
     }
 
 
-async def list_plans(session: AsyncSession) -> list[dict]:
-    """Every plan, newest first, with its levels, how many tasks, how often it was activated."""
-    plans = list(await session.scalars(select(Plan).order_by(Plan.id.desc())))
+async def count_plans(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Plan)) or 0
+
+
+async def list_plans(
+    session: AsyncSession, *, limit: int | None = None, offset: int = 0
+) -> list[dict]:
+    """Plans, newest first (every one unless `limit`), with their levels, how many tasks, how
+    often each was activated."""
+    query = select(Plan).order_by(Plan.id.desc()).offset(offset)
+    plans = list(await session.scalars(query if limit is None else query.limit(limit)))
     ids = [p.id for p in plans]
     levels: dict[int, set[int]] = {}
     tasks: dict[int, int] = {}

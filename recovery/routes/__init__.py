@@ -44,6 +44,7 @@ api_routes: list = [
     *tasks.api_routes,
     *supervision.api_routes,
     *reports.api_routes,
+    *search.api_routes,
 ]
 OFFICIALS = (Role.official,)
 SIGNED_IN = (Role.official, Role.ngo, Role.volunteer, Role.donor, Role.admin)

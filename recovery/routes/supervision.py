@@ -7,6 +7,8 @@ from starlette.routing import Route
 
 from core import api
 from core.db import get_session
+from core.errors import InvalidInput
+from core.i18n import _
 from core.models import Role, User
 from core.web import render
 from recovery.schemas import SupervisionBoard, SupervisionQuery, from_query
@@ -28,7 +30,13 @@ async def _board(request: Request, incident_id: int | None) -> tuple[Supervision
 
 
 async def supervision_page(request: Request) -> Response:
-    query, _errors = from_query(SupervisionQuery, request.query_params)
+    query, errors = from_query(SupervisionQuery, request.query_params)
+    if errors:
+        # A filter that does not parse must not fall back to every incident's board.
+        await require_official(request)
+        raise InvalidInput(
+            _("Invalid input: %(fields)s") % {"fields": ", ".join(errors)}, fields=errors
+        )
     board, user = await _board(request, query.incident_id)
     session = get_session(request)
     acting = set(await session.scalars(acting_incident_ids(user)))

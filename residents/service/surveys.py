@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, notifications
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import _, current_locale
 from core.models import User
 from recovery.service import ensure_can_act, get_area
@@ -42,12 +42,17 @@ _NOT_INVITED = (RequestStatus.duplicate, RequestStatus.rejected)
 
 
 async def _check_areas(session: AsyncSession, incident_id: int, area_ids: list[int]) -> None:
-    for area_id in area_ids:
-        area = await get_area(session, area_id)
+    """Each listed area exists in the incident; a refusal names the list item as pydantic's
+    own errors do (`area_ids.2`), so a client knows which one to correct."""
+    for index, area_id in enumerate(area_ids):
+        where = f"area_ids.{index}"
+        try:
+            area = await get_area(session, area_id)
+        except NotFound as exc:
+            raise type(exc)(exc.message, fields={where: _("not found")}) from exc
         if area.incident_id != incident_id:
-            raise InvalidInput(
-                _("No such area in this incident."), fields={"area_ids": _("not found")}
-            )
+            message = _("No such area in this incident.")
+            raise InvalidInput(message, fields={where: message})
 
 
 async def create_survey(
@@ -61,8 +66,8 @@ async def create_survey(
     who left a contact gets their own link. Answers the survey, its questions and how many
     were invited. `invite_link(survey_id, token)` makes a requester's link."""
     await ensure_can_act(session, actor, data.incident_id)
+    await _check_areas(session, data.incident_id, data.area_ids)
     area_ids = sorted(set(data.area_ids))
-    await _check_areas(session, data.incident_id, area_ids)
     survey = Survey(
         incident_id=data.incident_id,
         title=data.title,

@@ -2,11 +2,11 @@
 Retry-After, a household is never kept out for long."""
 
 import math
-import time
 
 from limits import RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from core.auth import address_key, seconds_to_wait
 from core.errors import Throttled
 from core.i18n import _
 from core.settings import Settings
@@ -18,11 +18,9 @@ NAMESPACE = "help-request"
 async def _refuse_if_over(
     limiter: MovingWindowRateLimiter, item: RateLimitItemPerSecond, kind: str, key: str
 ) -> None:
-    if await limiter.hit(item, NAMESPACE, kind, key):
+    seconds = await seconds_to_wait(limiter, item, NAMESPACE, kind, key)
+    if not seconds:
         return
-    stats = await limiter.get_window_stats(item, NAMESPACE, kind, key)
-    # limits measures its windows on the wall clock, so the wait is too.
-    seconds = max(1, math.ceil(stats.reset_time - time.time()))
     minutes = math.ceil(seconds / 60)
     if kind == "phone":
         message = _(
@@ -46,7 +44,7 @@ async def allow_request(
     counters live in the shared `limits` storage, so every worker counts against the same."""
     window = settings.help_request_window_seconds
     per_address = RateLimitItemPerSecond(settings.help_requests_per_address, window)
-    await _refuse_if_over(limiter, per_address, "address", address)
+    await _refuse_if_over(limiter, per_address, "address", address_key(address))
     key = phone_key(phone)
     if key:
         per_phone = RateLimitItemPerSecond(settings.help_requests_per_phone, window)

@@ -31,6 +31,7 @@ ROWS = [
     row("POST /api/v1/alerts", OFFICIAL_A, body=p.alert),
     row("POST /api/v1/alert-subscriptions", PUBLIC, body=p.subscription),
     row("POST /api/v1/plans", OFFICIAL, body=p.plan),
+    row("GET /api/v1/plans", OFFICIAL),
     row("GET /api/v1/plans/{id:int}", OFFICIAL, id='plan'),
     row("POST /api/v1/incidents/{id:int}/activate-plan", OFFICIAL_A, id='incident',
         body=p.activate),

@@ -52,6 +52,8 @@ ROWS = [
     row("PATCH /api/v1/tasks/{id:int}", "L F F F F F F A F A F F", id='task'),
     # The board of an incident is for the officials acting on it (see test_supervision).
     row("GET /api/v1/supervision", OFFICIAL_A, query='?incident_id={incident}'),
+    # Public records only, for everyone alike (drills left out, as on the /search page).
+    row("GET /api/v1/search", PUBLIC, query="?q=water&incident_id={incident}"),
     row("POST /api/v1/reports", OFFICIAL_A, body=b.report),
     row("GET /api/v1/reports", PUBLIC),
     # A draft is hidden from everyone but the officials acting on its incident.

@@ -171,6 +171,7 @@ CALLS = [
     ("needs", "/api/v1/needs", None),
     ("projects", "/api/v1/projects", None),
     ("supervision", "/api/v1/supervision", "official"),
+    ("search", "/api/v1/search?q=water", None),
     ("reports", "/api/v1/reports", None),
     ("volunteers", "/api/v1/shifts", None),
     ("volunteers", "/api/v1/volunteers/me", "volunteer"),

@@ -1,6 +1,8 @@
 """The platform shell: health, OpenAPI, security headers, error pages, languages, static files."""
 
 import asyncio
+import tempfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
@@ -137,3 +139,39 @@ async def test_multipart_form_posts_are_csrf_checked(app, client):
     assert forged.status_code == 403
     missing = await client.post("/upload-test", data={"note": "x"}, files=files)
     assert missing.status_code == 403
+
+
+async def test_multipart_csrf_check_closes_the_parts_it_buffered(app, client, monkeypatch):
+    """The CSRF check parses the whole upload for its token; the parts it buffered (a file
+    past 1 MiB goes to a temporary file) are closed and their files removed at once."""
+    from python_multipart import multipart
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    made = []
+
+    class Recorded(multipart.File):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    async def upload(request):
+        async with request.form() as form:
+            return PlainTextResponse(str(len(await form["file"].read())))
+
+    app.router.routes.insert(0, Route("/upload-test", upload, methods=["POST"]))
+    await client.get("/login")
+    token = client.cookies["csrftoken"]
+    monkeypatch.setattr(multipart, "File", Recorded)
+    big = b"%PDF-1.4 " + b"0" * (2 * 1024 * 1024)
+    for content in (b"%PDF-1.4 small", big):
+        files = {"file": ("scan.pdf", content, "application/pdf")}
+        ok = await client.post("/upload-test", data={"csrftoken": token}, files=files)
+        assert ok.status_code == 200 and ok.text == str(len(content))
+    assert len(made) == 2 and all(f.file_object.closed for f in made)
+    on_disk = [f for f in made if f.in_memory is False]
+    assert len(on_disk) == 1
+    # The temporary file's directory entry is gone (a closed NamedTemporaryFile deletes it).
+    assert on_disk[0].actual_file_name.decode() not in {
+        str(p) for p in await asyncio.to_thread(lambda: list(Path(tempfile.gettempdir()).iterdir()))
+    }

@@ -64,6 +64,16 @@ def test_static_files_are_served_by_nginx_with_immutable_headers_and_gzip(behind
     assert response.text == (ROOT / "static" / "css" / "app.css").read_text()
 
 
+def test_links_the_app_makes_keep_the_port_nginx_was_asked_on(behind_nginx):
+    """nginx forwards the Host header as sent (`$http_host`): `$host` would drop the port, and
+    the feed's absolute links would point at port 80."""
+    base = behind_nginx.base
+    incidents = httpx.get(f"{base}/api/v1/incidents", timeout=10).json()["items"]
+    feed = httpx.get(f"{base}/incidents/{incidents[0]['id']}/reports.atom", timeout=10)
+    assert feed.status_code == 200
+    assert f'href="{base}/incidents/{incidents[0]["id"]}/reports.atom"' in feed.text
+
+
 def test_public_cacheable_answers_are_micro_cached(behind_nginx):
     base = behind_nginx.base
     incidents = httpx.get(f"{base}/api/v1/incidents", timeout=10).json()["items"]

@@ -122,3 +122,35 @@ async def test_any_official_reads_a_plan_but_only_the_incidents_agencies_activat
         "Inspect dikes",
         "Field hospital",
     }
+
+
+async def test_officials_list_the_plans_newest_first_as_the_plans_page_does(prep):
+    housing, health = await _orgs(prep)
+    first = await _plan(prep, housing, health)
+    second = await prep.call(
+        "POST",
+        "/api/v1/plans",
+        {
+            "name": "Quake plan",
+            "incident_type": "earthquake",
+            "levels": [_level(4, "Tents", health, 1)],
+        },
+        status=201,
+    )
+    path = f"/api/v1/incidents/{prep.incident_id}/activate-plan"
+    await prep.call("POST", path, {"plan_id": first["id"], "level": 2}, status=201)
+    listed = await prep.call("GET", "/api/v1/plans")
+    assert listed["total"] == 2
+    assert [p["id"] for p in listed["items"]] == [second["id"], first["id"]]
+    flood = listed["items"][1]
+    assert flood["levels"] == [4, 3, 2, 1] and flood["tasks"] == 4 and flood["activations"] == 1
+    assert flood["organization_id"] == prep.setup.official.organization_id
+    paged = await prep.call("GET", "/api/v1/plans", limit=1, offset=1)
+    assert [p["name"] for p in paged["items"]] == ["Flood plan"] and paged["total"] == 2
+    # Who may read the /plans page may read the list; an NGO or the public may not.
+    ngo = await prep.factory.user(Role.ngo, org="Some NGO", org_kind=OrgKind.ngo)
+    await prep.call("GET", "/api/v1/plans", headers=await prep.factory.token(ngo), status=403)
+    await prep.call("GET", "/api/v1/plans", headers={}, status=401)
+    assert (
+        "limit" in (await prep.call("GET", "/api/v1/plans", limit=0, status=422))["error"]["fields"]
+    )

@@ -200,3 +200,19 @@ async def test_morning_job_mails_each_incident_at_eight_in_its_own_zone(
 async def _outbox(app):
     async with app.state.database.session(write=False) as session:
         return (await session.scalars(select(OutboxMessage))).all()
+
+
+async def test_board_refuses_an_incident_id_that_is_not_a_number(client, factory, setup):
+    """A malformed filter answers 422 naming incident_id, never the board of every incident."""
+    await late_work(client, factory, setup)
+    api = await client.get("/api/v1/supervision?incident_id=abc", headers=setup.headers)
+    assert api.status_code == 422
+    assert "incident_id" in api.json()["error"]["fields"]
+    await sign_in(client, setup.official.email)
+    page = await client.get("/supervision?incident_id=abc")
+    assert page.status_code == 422
+    assert "incident_id" in page.text and "Harbour Builders" not in page.text
+    chinese = await client.get("/supervision?incident_id=abc", headers={"Accept-Language": "zh-CN"})
+    assert chinese.status_code == 422 and "incident_id" in chinese.text
+    assert "Invalid input" not in chinese.text
+    assert (await client.get("/supervision?incident_id=")).status_code == 200

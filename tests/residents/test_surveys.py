@@ -243,3 +243,35 @@ async def test_an_answered_invite_keeps_no_time_that_could_tie_it_to_the_answers
     async with app.state.database.session() as session:
         (row,) = (await session.scalars(select(SurveyInvite))).all()
         assert row.answered is True
+
+
+async def test_a_bad_area_is_named_by_its_place_in_area_ids(residents):
+    """The refusal names the list item to correct (`area_ids.1`), as pydantic's own do."""
+    village = residents.setup.village["id"]
+    body = {"incident_id": residents.incident_id, "title": "x", "questions": QUESTIONS}
+    post = residents.client.post
+    missing = await post(
+        "/api/v1/surveys", json=body | {"area_ids": [village, 999999]}, headers=residents.official
+    )
+    assert missing.status_code == 404
+    assert list(missing.json()["error"]["fields"]) == ["area_ids.1"]
+    elsewhere = await residents.setup.post(
+        "/api/v1/incidents",
+        {"name": "Hill Fire", "started_on": "2026-11-01", "description": "A fire"},
+    )
+    hill = await residents.setup.post(
+        "/api/v1/areas",
+        {"incident_id": elsewhere["id"], "name": "Hill Town", "lat": 30.1, "lon": 114.1},
+    )
+    outside = await post(
+        "/api/v1/surveys",
+        json=body | {"area_ids": [hill["id"], village]},
+        headers={**residents.official, "Accept-Language": "zh-CN"},
+    )
+    assert outside.status_code == 422
+    fields = outside.json()["error"]["fields"]
+    assert list(fields) == ["area_ids.0"] and "area" not in fields["area_ids.0"]
+    malformed = await post(
+        "/api/v1/surveys", json=body | {"area_ids": [village, "x"]}, headers=residents.official
+    )
+    assert list(malformed.json()["error"]["fields"]) == ["area_ids.1"]

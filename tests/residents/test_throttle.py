@@ -87,3 +87,28 @@ async def test_the_counters_are_shared_by_every_worker_through_redis(settings):
     finally:
         await first.close()
         await second.close()
+
+
+async def test_an_ipv6_line_counts_as_one_address_and_ipv4_addresses_apart(settings):
+    """Addresses in one /64 are one asker (a phone may take any of them); distinct IPv4
+    addresses, and an IPv4 address written as IPv6, count as themselves."""
+    from core.auth import address_key
+
+    assert address_key("2001:db8:1:2::5") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::5") != address_key("2001:db8:1:3::5")
+    assert address_key("::ffff:10.0.0.1") == "10.0.0.1" != address_key("10.0.0.2")
+    assert address_key("unknown") == "unknown"
+    throttle = LoginThrottle(settings)
+    for number in range(5):
+        await allow_request(throttle.limiter, settings, address=f"2001:db8:7::{number}", phone=None)
+    with pytest.raises(Throttled):
+        await allow_request(throttle.limiter, settings, address="2001:db8:7::99", phone=None)
+    await allow_request(throttle.limiter, settings, address="2001:db8:8::1", phone=None)
+
+
+async def test_the_default_address_limit_leaves_room_for_a_shelter_behind_one_address():
+    from core.settings import Settings
+
+    default = {name: field.default for name, field in Settings.model_fields.items()}
+    hourly = default["help_requests_per_address"] * 3600 / default["help_request_window_seconds"]
+    assert hourly >= 300 and default["help_requests_per_phone"] <= 5

@@ -1,45 +1,56 @@
 """Site-wide search over volunteers' public records: open shifts that have not ended."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
 from core.dates import format_span
-from core.domain import SearchGroup, SearchHit
+from core.domain import SearchHit, SearchSource
 from core.domain import search_contains as _contains
 from core.drills import not_drill
 from core.i18n import lazy_gettext
+from core.search import search_columns
 from volunteers.models import Shift, ShiftStatus
 from volunteers.service.browse import incident_zones
 
 
-async def search(session: AsyncSession, text: str, limit: int) -> list[SearchGroup]:
+def _shifts(text: str, incident_id: int | None):
     """Open, coming shifts (not a drill's) whose title, description or place contain `text`,
     soonest first."""
-    where = (
+    return select(
+        *search_columns(
+            id=Shift.id,
+            title=Shift.title,
+            incident_id=Shift.incident_id,
+            starts_at=Shift.starts_at,
+            ends_at=Shift.ends_at,
+            order_by=(Shift.starts_at, Shift.id),
+        )
+    ).where(
         Shift.status == ShiftStatus.open,
         Shift.ends_at > utcnow(),
         not_drill(Shift.incident_id),
+        true() if incident_id is None else Shift.incident_id == incident_id,
         or_(
             _contains(Shift.title, text),
             _contains(Shift.description, text),
             _contains(Shift.location, text),
         ),
     )
-    shifts = list(
-        await session.scalars(
-            select(Shift).where(*where).order_by(Shift.starts_at, Shift.id).limit(limit)
-        )
-    )
-    total = await session.scalar(select(func.count()).select_from(Shift).where(*where))
-    zones = await incident_zones(session, shifts)
-    hits = [
+
+
+async def _hits(session: AsyncSession, rows) -> list[SearchHit]:
+    # Times in each incident's own zone, as on the shift's page.
+    zones = await incident_zones(session, rows)
+    return [
         SearchHit(
-            title=shift.title,
+            title=row.title,
             route="volunteers:shift",
-            params={"id": shift.id},
-            detail=format_span(shift.starts_at, shift.ends_at, zones.get(shift.incident_id)),
+            params={"id": row.id},
+            detail=format_span(row.starts_at, row.ends_at, zones.get(row.incident_id)),
         )
-        for shift in shifts
+        for row in rows
     ]
-    return [SearchGroup("shifts", lazy_gettext("Shifts"), hits, total or 0)]
+
+
+SOURCES = [SearchSource("shifts", lazy_gettext("Shifts"), _shifts, _hits)]
