@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from core.demo import DemoContext, Text
+from recovery.demo_outlines import add_demo_outlines
 from recovery.models import Area, Need, Project, Task
 from recovery.schemas import (
     AreaCreate,
@@ -329,6 +330,7 @@ async def load(session: AsyncSession, ctx: DemoContext) -> None:
     # The recovery office leads; the housing bureau logs the construction needs with it.
     await grant_agency(session, incident.id, ctx.orgs["housing_bureau"].id, actor=official)
     areas = await _areas(session, ctx, incident.id)
+    await add_demo_outlines(session, incident.id)
     needs = await _needs(session, ctx, incident.id, areas, today)
     projects, tasks = await _projects(session, ctx, incident.id, areas, today)
     published = await create_report(

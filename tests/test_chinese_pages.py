@@ -34,6 +34,8 @@ ALLOWED = {
     "English",  # the language switcher names the other language in its own words
     "ISO", "JPEG", "PNG", "WebP", "Excel", "csv", "xlsx", "ics", "YYYY", "MM", "DD", "WGS",
     "Proxy",  # HXL Proxy, a tool's name
+    "GIS", "GeoJSON", "Polygon", "MultiPolygon",  # the outline format and its geometry types
+    "geojson", "io",  # geojson.io, a drawing tool's address
 }  # fmt: skip
 # Columns that hold codes the UI must put in words, never show as they are.
 CODE_COLUMNS = {
