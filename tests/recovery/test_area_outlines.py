@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.cli import load_demo
 from core.models import AuditEntry
 from core.outlines import outer_rings
-from recovery.demo_outlines import add_demo_outlines
+from recovery.demo import add_demo_outlines
 from recovery.models import Area, Incident
 from tests.conftest import csrf_token, sign_in
 
