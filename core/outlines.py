@@ -113,16 +113,8 @@ class Place:
     outline: dict | None = None
 
 
-def _clip(ring: Ring, a: tuple[float, float], b: tuple[float, float]) -> Ring:
-    """The part of `ring` nearer to site `a` than to site `b` (Sutherland–Hodgman against the
-    bisector), in a frame where a degree of longitude is shortened by cos(latitude)."""
-    k = math.cos(math.radians((a[1] + b[1]) / 2))
-    nx, ny = (b[0] - a[0]) * k, b[1] - a[1]
-    mid = ((a[0] + b[0]) / 2 * k, (a[1] + b[1]) / 2)
-
-    def side(p):
-        return (p[0] * k - mid[0]) * nx + (p[1] - mid[1]) * ny
-
+def _keep(ring: Ring, side) -> Ring:
+    """The part of `ring` where `side(p) <= 0` (Sutherland–Hodgman against one line)."""
     pts = ring[:-1] if ring and ring[0] == ring[-1] else ring
     out: Ring = []
     for i, p in enumerate(pts):
@@ -136,6 +128,39 @@ def _clip(ring: Ring, a: tuple[float, float], b: tuple[float, float]) -> Ring:
     if len(out) < 3:
         return []
     return [*out, out[0]]
+
+
+def _clip(ring: Ring, a: tuple[float, float], b: tuple[float, float]) -> Ring:
+    """The part of `ring` nearer to site `a` than to site `b` (clipped by the bisector), in a
+    frame where a degree of longitude is shortened by cos(latitude)."""
+    k = math.cos(math.radians((a[1] + b[1]) / 2))
+    nx, ny = (b[0] - a[0]) * k, b[1] - a[1]
+    mid = ((a[0] + b[0]) / 2 * k, (a[1] + b[1]) / 2)
+    return _keep(ring, lambda p: (p[0] * k - mid[0]) * nx + (p[1] - mid[1]) * ny)
+
+
+def small_cell(cell: Ring, place: Place, siblings: Sequence[Place], parent: Ring, share: float):
+    """`place`'s cell shrunk to an octagon reaching `share` of the way to its nearest sibling
+    (alone: `share` of its parent's height), kept inside the cell; the cell itself if nothing
+    of the octagon is left inside it."""
+    site = (place.lon, place.lat)
+    k = math.cos(math.radians(place.lat))
+    others = [s for s in siblings if s.id != place.id]
+    if others:
+        reach = min(math.hypot((o.lon - place.lon) * k, o.lat - place.lat) for o in others)
+    else:
+        reach = max(y for _x, y in parent) - min(y for _x, y in parent)
+    small = octagon(place.lon, place.lat, max(reach * share, 0.002))
+    for a, b in zip(cell, cell[1:], strict=False):
+
+        def cross(p, a=a, b=b):
+            return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+
+        sign = 1 if cross(site) >= 0 else -1
+        small = _keep(small, lambda p, cross=cross, sign=sign: -sign * cross(p))
+        if not small:
+            return cell
+    return small
 
 
 def octagon(lon: float, lat: float, radius_deg: float) -> Ring:
