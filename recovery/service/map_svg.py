@@ -122,9 +122,12 @@ def _labels(data: MapData, project) -> str:
         if village and any(_overlap(box, other) for other in taken):
             continue
         taken.append(box)
+        # A village's name is dropped on a phone (app.css), where the map is drawn at a third
+        # of its size and the small type would run into the marks; its square stays.
+        kind = ' class="village-name"' if village else ""
         out.append(
             f'<rect x="{_fmt(x - 4)}" y="{_fmt(y - 4)}" width="8" height="8" fill="#1b1f23"/>'
-            f'<text x="{_fmt(x + 7)}" y="{_fmt(y - 6)}" font-size="{size}" '
+            f'<text{kind} x="{_fmt(x + 7)}" y="{_fmt(y - 6)}" font-size="{size}" '
             f'font-family="sans-serif" fill="#1b1f23" stroke="#fff" stroke-width="4" '
             f'paint-order="stroke">{escape(name)}</text>'
         )

@@ -119,6 +119,17 @@ async def test_the_dashboard_map_draws_outlines_solid_and_derived_shapes_dashed(
     assert set(names) == {"Riverside County", "Willow Township", "Willow Village"}
     assert names["Riverside County"].get("stroke-dasharray") is None
     assert names["Willow Township"].get("stroke-dasharray")
+    # Only villages' names are marked to be dropped on a phone, where they would crowd
+    # (the village moved off so that its name has room and is written at all).
+    await client.patch(
+        f"/api/v1/areas/{setup.village['id']}", json={"lat": 30.9}, headers=setup.headers
+    )
+    tree = etree.fromstring(
+        (await client.get(f"/incidents/{setup.incident['id']}/map.svg")).content
+    )
+    labels = {t.text: t.get("class") for t in tree.iterfind(".//s:text", SVG)}
+    assert labels["Willow Village"] == "village-name"
+    assert labels["Willow Township"] is None and labels["Riverside County"] is None
     points = (await client.get(f"/incidents/{setup.incident['id']}/map.geojson")).json()
     areas = [f for f in points["features"] if f["properties"]["layer"] == "areas"]
     assert {f["geometry"]["type"] for f in areas} == {"Polygon", "Point"}
