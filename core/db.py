@@ -353,6 +353,17 @@ async def bulk_insert(
     return len(prepared)
 
 
+async def reads_without_transaction(conn: HTTPConnection) -> None:
+    """For a page that only reads, on PostgreSQL: its statements run with no BEGIN and COMMIT
+    round trips around them. Under READ COMMITTED each statement reads a snapshot of its own
+    inside a transaction too, so the page shows the same; a write or a server-side cursor (a
+    streamed export) needs a transaction and must not come after this."""
+    session = get_session(conn)
+    if session.in_transaction() or session.bind.dialect.name != "postgresql":
+        return
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def settings_of(session: AsyncSession) -> Settings:
     """The settings of the database a session belongs to (a job handler has no request)."""
     return session.info.get(SETTINGS_KEY) or Settings()

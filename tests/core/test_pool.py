@@ -1,12 +1,13 @@
-"""The connection pool on PostgreSQL: a connection closed under an idle pool is replaced before
-a request uses it, while a busy pool's connections are used without a ping."""
+"""Connections on PostgreSQL: one closed under an idle pool is replaced before a request uses
+it, a busy pool's are used without a ping, and a read-only page reads without a transaction."""
 
 import pytest
 import pytest_asyncio
 from sqlalchemy import event, text
+from starlette.requests import HTTPConnection
 
 from core import db as core_db
-from core.db import Database
+from core.db import Database, get_session, reads_without_transaction
 from core.settings import Settings
 
 pytestmark = pytest.mark.asyncio
@@ -58,3 +59,21 @@ async def test_a_busy_pool_uses_its_connections_without_a_ping(database):
     finally:
         del dialect.do_ping
     assert pings == []
+
+
+async def _two_transaction_ids(database: Database, *, without_transaction: bool) -> set[int]:
+    scope = {"type": "http", "method": "GET", "headers": [], "commons.database": database}
+    conn = HTTPConnection(scope)
+    if without_transaction:
+        await reads_without_transaction(conn)
+    session = get_session(conn)
+    try:
+        return {await session.scalar(text("SELECT txid_current()")) for _ in range(2)}
+    finally:
+        await session.close()
+
+
+async def test_a_read_only_page_runs_each_statement_on_its_own(database):
+    assert len(await _two_transaction_ids(database, without_transaction=True)) == 2
+    # Otherwise the request's statements share one transaction, as before.
+    assert len(await _two_transaction_ids(database, without_transaction=False)) == 1
