@@ -3,13 +3,14 @@
 import html
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import DateTime, Table, event, text
+from sqlalchemy import DateTime, Table, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -72,6 +73,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
     else:
         engine = create_async_engine(url, **_pool_options(settings))
+    if url.get_backend_name() != "sqlite":
+        _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine
 
 
@@ -80,8 +83,37 @@ def _pool_options(settings: Settings) -> dict:
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout,
-        "pool_pre_ping": True,
     }
+
+
+# A pooled connection unused this long may have been closed under it (a server restart, an
+# idle timeout, a firewall) and is checked before use; one returned a moment ago is not.
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "commons.idle_since"
+
+
+def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """pool_pre_ping without its cost on a busy pool: with asyncpg each ping is three round
+    trips (BEGIN, the ping, ROLLBACK) before every request's first statement. Only a
+    connection idle longer than `idle_seconds` is pinged; a dead one is replaced by a new
+    connection before the request uses it, as pre-ping would."""
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(_dbapi_connection, record) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since <= idle_seconds:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure to answer means the connection is gone
+            raise exc.DisconnectionError(str(error)) from error
+        if not alive:
+            raise exc.DisconnectionError("ping failed")
 
 
 class PoolBudgetExceeded(Exception):
@@ -319,6 +351,17 @@ async def bulk_insert(
         names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
         await conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", prepared)
     return len(prepared)
+
+
+async def reads_without_transaction(conn: HTTPConnection) -> None:
+    """For a page that only reads, on PostgreSQL: its statements run with no BEGIN and COMMIT
+    round trips around them. Under READ COMMITTED each statement reads a snapshot of its own
+    inside a transaction too, so the page shows the same; a write or a server-side cursor (a
+    streamed export) needs a transaction and must not come after this."""
+    session = get_session(conn)
+    if session.in_transaction() or session.bind.dialect.name != "postgresql":
+        return
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def settings_of(session: AsyncSession) -> Settings:

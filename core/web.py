@@ -130,6 +130,7 @@ def make_templates(
     )
     env.globals.update(template_globals or {})
     env.globals["url_for"] = _url_for
+    env.globals["shared_frame"] = _frame_cache()
     env.globals.update(
         static=static_path,
         zone_note=zone_note,
@@ -167,6 +168,36 @@ def make_templates(
         }
 
     return Jinja2Blocks(env=env, context_processors=[context])
+
+
+# Host names a process keeps frames for; a client sending many others only empties the cache.
+FRAME_HOSTS = 16
+
+
+def _frame_cache():
+    """`{% call shared_frame(name) %}`: a part of the layout (header, navigation, footer) that
+    is the same on every page a signed-out visitor shares (core/pages.py: no user, no token),
+    rendered once per language and base URL instead of on each page."""
+    frames: dict[tuple, Markup] = {}
+
+    @pass_context
+    def shared_frame(context, name: str, caller) -> Markup:
+        request = context.get("request")
+        if (
+            request is None
+            or not request.scope.get(SHARED_SCOPE_KEY)
+            or context.get("current_user") is not None
+        ):
+            return caller()
+        key = (name, context.get("locale"), str(request.base_url))
+        found = frames.get(key)
+        if found is None:
+            if len(frames) >= FRAME_HOSTS * 3 * len(LOCALES):
+                frames.clear()
+            found = frames[key] = caller()
+        return found
+
+    return shared_frame
 
 
 # Past this many links the header groups them by the part of the work they belong to (the

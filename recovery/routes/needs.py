@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core import api, cache
-from core.db import get_session
+from core.db import get_session, reads_without_transaction
 from core.domain import gather
 from core.forms import form_page
 from core.i18n import _, ngettext
@@ -122,6 +122,7 @@ async def _need_page(request: Request) -> dict:
 
 
 async def need_page(request: Request) -> Response:
+    await reads_without_transaction(request)
     # The platform's versions: a need's page also shows its volunteers' shifts.
     versions = await cache.all_versions(get_session(request))
 

@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from core import api, cache
 from core.auth import current_user
-from core.db import get_session
+from core.db import get_session, reads_without_transaction
 from core.domain import gather
 from core.forms import form_page
 from core.models import Role
@@ -139,6 +139,7 @@ async def project_block(request: Request, project_id: int, block: str) -> Respon
 
 async def project_page(request: Request) -> Response:
     project_id = request.path_params["id"]
+    await reads_without_transaction(request)
     # The platform's versions: the page names organizations and areas beyond the project's.
     versions = await cache.all_versions(get_session(request))
 
