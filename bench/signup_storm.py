@@ -1,7 +1,11 @@
 """Sign-up storm: 500 concurrent sign-ups for 20 shifts of 10 against a real uvicorn server.
 
 Usage: python bench/signup_storm.py [--database-url URL] [--requests N] [--shifts N]
-                                    [--capacity N]
+                                    [--capacity N] [--workers N] [--warm-up N]
+
+The server is `commons serve --workers N` (1 by default). Before the measured storm, an
+unmeasured one of `--warm-up` sign-ups on a shift of its own connects the workers' pools and
+compiles their statements, as bench/load.py does: a surge meets workers that have served.
 
 SQLite (a temporary file) by default. With a PostgreSQL URL, a throwaway database named
 after the URL's database plus a suffix is created on that server and dropped afterwards.
@@ -160,6 +164,22 @@ async def storm(base: str, shift_ids: list[int], tokens: list[str]):
     return results, time.perf_counter() - wall
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its live children, from /proc (Linux)."""
+    total, pending = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        pending.extend(int(child) for child in children)
+    return total
+
+
 def _unchunk(data: bytes) -> bytes:
     out = bytearray()
     while data:
@@ -218,6 +238,8 @@ async def main() -> int:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--shifts", type=int, default=20)
     parser.add_argument("--capacity", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1, help="web worker processes")
+    parser.add_argument("--warm-up", type=int, default=40, help="unmeasured sign-ups first")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="signup-storm-"))
@@ -230,27 +252,32 @@ async def main() -> int:
     try:
         await asyncio.to_thread(upgrade, url)
         settings = Settings(database_url=url, mail_dir=tmp / "mail")
-        shift_ids, tokens = await seed(
-            settings, volunteers=args.requests, shifts=args.shifts, capacity=args.capacity
+        warm = 1 if args.warm_up else 0
+        all_shifts, all_tokens = await seed(
+            settings,
+            volunteers=args.requests + args.warm_up,
+            shifts=args.shifts + warm,
+            capacity=args.capacity,
         )
+        shift_ids, tokens = all_shifts[: args.shifts], all_tokens[: args.requests]
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "COMMONS_MAIL_DIR": str(tmp / "mail")}
         server = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "uvicorn",
-            "core.app:create_app",
-            "--factory",
+            "core.cli",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
-            "--log-level",
-            "warning",
-            "--backlog",
-            "2048",
+            "--workers",
+            str(args.workers),
             cwd=ROOT,
             env=env,
+            # Its log lines (one a request) would bury the figures.
+            stdout=(tmp / "server.log").open("wb"),
+            stderr=asyncio.subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base) as probe:
@@ -264,7 +291,11 @@ async def main() -> int:
             else:
                 print("the server did not start", file=sys.stderr)
                 return 2
+        if warm:
+            await storm(base, all_shifts[args.shifts :], all_tokens[args.requests :])
+        cpu_before = cpu_seconds(server.pid)
         results, wall = await storm(base, shift_ids, tokens)
+        cpu = cpu_seconds(server.pid) - cpu_before
         problems = await verify(settings, shift_ids, args.capacity)
     finally:
         if server is not None:
@@ -279,7 +310,7 @@ async def main() -> int:
     waitlisted = statuses.count("waitlisted")
     errors = len(statuses) - confirmed - waitlisted
     expected = min(args.requests, args.shifts * args.capacity)
-    print(f"database:   {'postgresql' if pg else 'sqlite'}")
+    print(f"database:   {'postgresql' if pg else 'sqlite'}, {args.workers} worker(s)")
     print(f"requests:   {len(results)} for {args.shifts} shifts of {args.capacity} in {wall:.2f} s")
     print(f"confirmed:  {confirmed} (expected {expected})")
     print(f"waitlisted: {waitlisted} (expected {args.requests - expected})")
@@ -289,6 +320,8 @@ async def main() -> int:
     )
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     print(f"latency:    p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    print(f"rate:       {len(results) / wall:.0f} sign-ups/s")
+    print(f"web CPU:    {cpu * 1000 / max(len(results), 1):.1f} ms per sign-up (all workers)")
     if confirmed != expected:
         problems.append(f"confirmed {confirmed} != {expected}")
     if errors:

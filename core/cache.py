@@ -5,7 +5,8 @@ Every committed write to a table a public page may show bumps a version in
 its incident, else the global row (incident 0) when a bulk statement leaves it unknown. A
 reader takes both versions first, then reads the figures; whatever it renders is stored under
 those versions, so a page is never served after a later write committed. The bump is issued
-just before COMMIT, so the version row is locked only for the commit itself.
+just before COMMIT, so the version row is locked only for the commit itself; on PostgreSQL
+the transaction's NOTIFYs (`notify_on_commit`) ride in the same statement, one round trip.
 
 A process remembers the versions it read for `public_version_ttl` seconds, so a busy page
 served from the cache costs no database round trip; its own commits forget them at once, so
@@ -26,6 +27,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 INFO_KEY = "commons.touched"
 BUMPED_KEY = "commons.bumped"
 HINTS_KEY = "commons.incident_hints"
+NOTIFY_KEY = "commons.notify_on_commit"
 CACHES_KEY = "commons.caches"
 TTL_KEY = "commons.version_ttl"
 # A session that must see every commit at once skips the memo: see `read_fresh`.
@@ -60,6 +62,19 @@ _BUMP = text(
     "INSERT INTO public_versions (incident_id, shard, version) VALUES (:id, :shard, 1) "
     "ON CONFLICT (incident_id, shard) DO UPDATE SET version = public_versions.version + 1"
 )
+# The bump and the transaction's NOTIFYs in one statement: each round trip between a sign-up's
+# place and its COMMIT is time its shift's row stays locked. A data-modifying CTE runs whether
+# or not the query reads it.
+_BUMP_AND_NOTIFY = (
+    "WITH bump AS (INSERT INTO public_versions (incident_id, shard, version) VALUES {rows} "
+    "ON CONFLICT (incident_id, shard) DO UPDATE SET version = public_versions.version + 1) "
+    "SELECT pg_notify(n.channel, n.payload) FROM unnest("
+    "CAST(:channels AS text[]), CAST(:payloads AS text[])) AS n(channel, payload)"
+)
+_NOTIFY = text(
+    "SELECT pg_notify(n.channel, n.payload) FROM unnest("
+    "CAST(:channels AS text[]), CAST(:payloads AS text[])) AS n(channel, payload)"
+)
 # Every version at once, for a platform-wide figure: any write anywhere changes it.
 ALL_VERSIONS = text("SELECT count(*), coalesce(sum(version), 0) FROM public_versions")
 _READ = text(
@@ -86,6 +101,12 @@ def touch(session: AsyncSession | Session, incident_id: int | None = None) -> No
     """Mark the incident's public figures as changed by this transaction (None: all)."""
     touched: set[int] = session.info.setdefault(INFO_KEY, set())
     touched.add(GLOBAL if incident_id is None else incident_id)
+
+
+def notify_on_commit(session: AsyncSession | Session, channel: str, payload: str) -> None:
+    """A PostgreSQL NOTIFY sent as part of this transaction, just before its COMMIT (with the
+    version bump, in the same statement); nothing is sent when it rolls back."""
+    session.info.setdefault(NOTIFY_KEY, set()).add((channel, payload))
 
 
 def belongs_to(session: AsyncSession | Session, obj: Any, incident_id: int) -> None:
@@ -130,14 +151,27 @@ def _before_commit(session: Session) -> None:
     # Commit flushes only after this hook: flush first, so after_flush sees every row.
     session.flush()
     touched = session.info.pop(INFO_KEY, None)
+    notes = sorted(session.info.pop(NOTIFY_KEY, ()))
+    channels, payloads = [c for c, _p in notes], [p for _c, p in notes]
     if touched:
         # Sorted, so two transactions lock the version rows in the same order; last of all
         # the transaction's statements, so they are held only while it commits.
         shard = random.randrange(SHARDS)
-        for incident_id in sorted(touched):
-            session.execute(_BUMP, {"id": incident_id, "shard": shard})
+        ids = sorted(touched)
+        if session.get_bind().dialect.name == "postgresql":
+            rows = ", ".join(f"(:id{i}, :shard, 1)" for i in range(len(ids)))
+            params = {f"id{i}": incident_id for i, incident_id in enumerate(ids)}
+            session.execute(
+                text(_BUMP_AND_NOTIFY.format(rows=rows)),
+                {**params, "shard": shard, "channels": channels, "payloads": payloads},
+            )
+        else:
+            for incident_id in ids:
+                session.execute(_BUMP, {"id": incident_id, "shard": shard})
         session.info.pop(INFO_KEY, None)
         session.info[BUMPED_KEY] = touched
+    elif notes:
+        session.execute(_NOTIFY, {"channels": channels, "payloads": payloads})
 
 
 @event.listens_for(Session, "after_commit")
@@ -152,6 +186,7 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(INFO_KEY, None)
+    session.info.pop(NOTIFY_KEY, None)
     session.info.pop(BUMPED_KEY, None)
     session.info.pop(HINTS_KEY, None)
 

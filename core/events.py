@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
+from core.cache import notify_on_commit
 from core.live import Renderings
 from core.settings import Settings
 
@@ -32,12 +33,15 @@ def publish(session: AsyncSession, incident_id: int, kind: str) -> None:
     """Say that an incident's figures changed (`kind`: "need", "signup", "donation", "task" …).
 
     Nothing is sent before the transaction commits, and nothing at all when it rolls back: on
-    PostgreSQL the NOTIFY is part of the transaction; on SQLite delivery follows the commit."""
+    PostgreSQL the NOTIFY is part of the transaction (sent with its version bump, see
+    `core.cache.notify_on_commit`); on SQLite delivery follows the commit."""
     sync = session.sync_session
+    if _is_postgres(sync):
+        notify_on_commit(sync, CHANNEL, f"{int(incident_id)}:{kind}")
+        return
     pending = sync.info.get(PENDING_KEY)
     if pending is None:
         pending = sync.info[PENDING_KEY] = set()
-        event.listen(sync, "before_commit", _notify_in_transaction)
         event.listen(sync, "after_commit", _deliver_in_process)
         event.listen(sync, "after_rollback", _forget)
     pending.add((int(incident_id), str(kind)))
@@ -48,24 +52,13 @@ def _is_postgres(sync: Session) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-def _notify_in_transaction(sync: Session) -> None:
-    pending = sync.info.get(PENDING_KEY)
-    if not pending or not _is_postgres(sync):
-        return
-    for incident_id, kind in sorted(pending):
-        sync.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": CHANNEL, "payload": f"{incident_id}:{kind}"},
-        )
-
-
 def _deliver_in_process(sync: Session) -> None:
     pending = sync.info.get(PENDING_KEY)
     if not pending:
         return
     sync.info[PENDING_KEY] = set()
     hub: EventHub | None = sync.info.get(HUB_KEY)
-    if hub is None or _is_postgres(sync):
+    if hub is None:
         return
     for incident_id, kind in sorted(pending):
         hub.deliver(incident_id, kind)

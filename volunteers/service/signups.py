@@ -1,7 +1,8 @@
 """Sign-ups: capacity by atomic conditional update, waitlist in arrival order, promotion."""
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from core import audit, cache
 from core.clock import utcnow
@@ -79,6 +80,103 @@ async def _take_place(session: AsyncSession, shift: Shift, *conditions) -> bool:
     return taken.first() is not None
 
 
+# A place if one is free, else the next waitlist number, in one statement that waits for the
+# shift's row lock once: a conditional UPDATE that finds the shift full locks nothing, so a
+# second one for the number would queue for the lock again. The locking sub-select hands the
+# row as it was before this update (`before.filled`), which tells which of the two it was.
+_PLACE_OR_NUMBER = text(
+    "UPDATE shifts SET "
+    "filled = shifts.filled + CASE WHEN shifts.filled < shifts.capacity THEN 1 ELSE 0 END, "
+    "waitlist_seq = shifts.waitlist_seq "
+    "+ CASE WHEN shifts.filled < shifts.capacity THEN 0 ELSE 1 END "
+    "FROM (SELECT locked.filled FROM shifts AS locked "
+    "WHERE locked.id = :id AND locked.status = :open FOR UPDATE) AS before "
+    "WHERE shifts.id = :id "
+    "RETURNING before.filled < shifts.capacity, shifts.waitlist_seq"
+)
+
+
+async def _place_or_number(session: AsyncSession, shift: Shift) -> tuple[str, int | None]:
+    """(confirmed, None) or (waitlisted, number); ShiftClosed if it closed meanwhile."""
+    cache.touch(session, shift.incident_id)
+    if session.get_bind().dialect.name == "postgresql":
+        row = (
+            await session.execute(_PLACE_OR_NUMBER, {"id": shift.id, "open": ShiftStatus.open})
+        ).first()
+        if row is None:
+            raise ShiftClosed(_("This shift is no longer open for sign-up."))
+        return (SignupStatus.confirmed, None) if row[0] else (SignupStatus.waitlisted, row[1])
+    # SQLite: BEGIN IMMEDIATE already serializes writers, and its RETURNING cannot name the
+    # FROM clause's columns; two plain conditional UPDATEs do.
+    if await _take_place(session, shift):
+        return SignupStatus.confirmed, None
+    waiting = await session.execute(
+        update(Shift)
+        .where(Shift.id == shift.id, Shift.status == ShiftStatus.open)
+        .values(waitlist_seq=Shift.waitlist_seq + 1)
+        .returning(Shift.waitlist_seq)
+        .execution_options(synchronize_session=False, public_incident=shift.incident_id)
+    )
+    row = waiting.first()
+    if row is None:
+        raise ShiftClosed(_("This shift is no longer open for sign-up."))
+    return SignupStatus.waitlisted, row[0]
+
+
+def _arrive(signup: Signup, status: str, seq: int | None) -> Signup:
+    """Set a sign-up's fields for an arrival now (a new row, or a cancelled one reused)."""
+    signup.status = status
+    signup.waitlist_position = seq
+    # The moment the place (or the waitlist number) was taken: that is the arrival order.
+    signup.created_at = utcnow()
+    signup.confirmed_at = signup.created_at if status == SignupStatus.confirmed else None
+    signup.cancelled_at = None
+    signup.reminder_queued_at = None
+    signup.attendance = signup.checked_in_at = signup.checked_out_at = None
+    signup.minutes = 0
+    return signup
+
+
+# Built once (statements cost more CPU to build than to run). The new row's place in the
+# waitlist comes back with its id: the rows ahead of it, counted under the shift's row lock,
+# so every earlier change to the waitlist has committed (it excludes itself, seen or not).
+_WAITING = Signup.__table__.alias("waiting")
+_INSERT_SIGNUP = insert(Signup.__table__).returning(
+    Signup.__table__.c.id,
+    select(func.count())
+    .where(
+        _WAITING.c.shift_id == bindparam("place_shift"),
+        _WAITING.c.status == SignupStatus.waitlisted,
+        _WAITING.c.waitlist_position < bindparam("place_seq"),
+    )
+    .scalar_subquery(),
+)
+
+
+_COLUMNS = [column.key for column in Signup.__table__.c if column.key != "id"]
+
+
+async def _insert_signup(
+    session: AsyncSession, shift: Shift, user: User, status: str, seq: int | None
+) -> tuple[Signup, int | None]:
+    """Insert the new sign-up and learn its waitlist place in one round trip (the shift's row
+    is locked meanwhile); the row joins the session as loaded, with nothing left to flush."""
+    signup = _arrive(Signup(shift_id=shift.id, volunteer_id=user.id), status, seq)
+    values = {key: getattr(signup, key) for key in _COLUMNS}
+    row = (
+        await session.execute(
+            _INSERT_SIGNUP,
+            {**values, "place_shift": shift.id, "place_seq": seq},
+            # Its incident's pages change, not every incident's (no incident column).
+            execution_options={"public_incident": shift.incident_id},
+        )
+    ).one()
+    signup.id = row[0]
+    make_transient_to_detached(signup)
+    session.add(signup)
+    return signup, (row[1] + 1 if status == SignupStatus.waitlisted else None)
+
+
 async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[Signup, int | None]:
     """Confirm a place if one is free, else join the waitlist; returns (sign-up, position).
 
@@ -128,35 +226,17 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
         raise OverlappingShift(
             _("You are already signed up for a shift at that time: %(title)s") % {"title": overlap}
         )
-    status, seq = SignupStatus.confirmed, None
-    if not await _take_place(session, shift):
-        waiting = await session.execute(
-            update(Shift)
-            .where(Shift.id == shift.id, Shift.status == ShiftStatus.open)
-            .values(waitlist_seq=Shift.waitlist_seq + 1)
-            .returning(Shift.waitlist_seq)
-            .execution_options(synchronize_session=False, public_incident=shift.incident_id)
-        )
-        row = waiting.first()
-        if row is None:
-            raise ShiftClosed(_("This shift is no longer open for sign-up."))
-        status, seq = SignupStatus.waitlisted, row[0]
-    signup = existing or Signup(shift_id=shift.id, volunteer_id=user.id, status=status)
-    before = audit.snapshot(existing) if existing else None
-    signup.status = status
-    signup.waitlist_position = seq
-    # The moment the place (or the waitlist number) was taken: that is the arrival order.
-    signup.created_at = utcnow()
-    signup.confirmed_at = signup.created_at if status == SignupStatus.confirmed else None
-    signup.cancelled_at = None
-    signup.reminder_queued_at = None
-    signup.attendance = signup.checked_in_at = signup.checked_out_at = None
-    signup.minutes = 0
-    session.add(signup)
-    # Its incident's pages change, not every incident's (a sign-up has no incident column).
-    cache.belongs_to(session, signup, shift.incident_id)
-    await session.flush()
-    position = await queue_position(session, signup)
+    status, seq = await _place_or_number(session, shift)
+    if existing is None:
+        signup, position = await _insert_signup(session, shift, user, status, seq)
+        before = None
+    else:
+        before = audit.snapshot(existing)
+        signup = _arrive(existing, status, seq)
+        session.add(signup)
+        cache.belongs_to(session, signup, shift.incident_id)
+        await session.flush()
+        position = await queue_position(session, signup)
     await mail.notify(
         session,
         kind="confirmed" if status == SignupStatus.confirmed else "waitlisted",
