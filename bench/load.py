@@ -7,10 +7,17 @@ Seeds 100,000 needs, 1,000 projects × 5 tasks and 200 shifts into a throwaway d
 server and dropped afterwards; a `sqlite...` URL uses a temporary file), starts
 `commons serve --workers 2` and bench/fortunes_app.py (TechEmpower Fortunes on the same
 database, the same uvicorn options) side by side, and drives each target with wrk at 100
-connections in interleaved rounds. Prints requests/s, p50, p99 and errors per target with the
+connections in interleaved rounds. Before the first round each target gets an unmeasured wrk
+run at the same concurrency (`warm_up`): the workers share one listening socket, so a single
+request would warm one worker only. Prints requests/s, p50, p99 and errors per target with the
 ratio to Fortunes, then the sign-up storm (500 at once into 20 shifts of 10, with 1 and with 2
 workers, each after an unmeasured warm-up storm of 40 on a shift of its own: exactly 200
 confirmed) and the web workers' resident memory after the load, each with its goal's verdict.
+
+`--reuse` keeps the seeded load database after the run and, when one of the same size is
+there already (PostgreSQL: the "_load" database; SQLite: a file in the temporary folder named
+after the size), measures it again instead of seeding anew (the targets only read, so
+repeated runs see the same tables, already vacuumed). The sign-up storm always seeds its own.
 
 Exits non-zero when a target errs or a sign-up check fails; the ratio targets are printed,
 not enforced (it is a benchmark, not a test). `--size tiny` is CI's quick proof that it runs.
@@ -104,6 +111,8 @@ SIGNUP_P99_GOAL_MS = 1000
 SQLITE_DASHBOARD_GOAL = 0.5
 # Sign-ups sent to warm the workers up before the measured storm.
 WARM_UP = 40
+# Seconds of unmeasured wrk per target, to warm every worker up before the measured rounds.
+WARM_UP_SECONDS = 2
 
 # wrk's Lua hooks: a random id per request where the path has one, and a machine-readable
 # summary (percentiles in microseconds) instead of parsing wrk's human output.
@@ -156,6 +165,36 @@ async def pg_create(url: str, suffix: str) -> str:
     finally:
         await conn.close()
     return parsed.set(database=name).render_as_string(False)
+
+
+async def pg_load_url(url: str, reuse: bool) -> tuple[str, bool]:
+    """The load database's URL, and whether it already holds a seeded data set to reuse."""
+    if reuse:
+        parsed = make_url(url)
+        name = f"{parsed.database or 'commons'}_load"
+        admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(False)
+        conn = await asyncpg.connect(admin)
+        try:
+            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        finally:
+            await conn.close()
+        if exists:
+            return parsed.set(database=name).render_as_string(False), True
+    return await pg_create(url, "load"), False
+
+
+async def seeded(url: str, size: dict) -> bool:
+    """Whether the database at `url` holds the data set of `size` (and the fortune table)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            needs = (await conn.execute(text("SELECT count(*) FROM needs"))).scalar_one()
+            fortunes = (await conn.execute(text("SELECT count(*) FROM fortune"))).scalar_one()
+    except Exception:  # noqa: BLE001 - a half-made or foreign database is simply not reused
+        return False
+    finally:
+        await engine.dispose()
+    return needs == size["needs"] and fortunes == len(FORTUNES)
 
 
 async def pg_drop(url: str) -> None:
@@ -533,6 +572,16 @@ def check_targets(app: Server, targets: list[Target]) -> None:
             raise SystemExit(f"{target.name} {path}: HTTP {response.status_code}")
 
 
+def warm_up(server: Server, targets: list[Target], connections: int, folder: Path) -> None:
+    """An unmeasured wrk run per target at the measured concurrency: the workers share one
+    listening socket, so only this many connections reach every worker. A worker's first
+    request for a page compiles its templates and SQL, loads its locale and opens its pool;
+    that is paid once per process life, not by a surge that meets workers that have served."""
+    for target in targets:
+        wrk(server.base, target, connections, WARM_UP_SECONDS, folder)
+        drain(server)
+
+
 # --- sign-up storm ---------------------------------------------------------------------------
 
 
@@ -613,6 +662,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", help="comma-separated target names (default: all)")
     parser.add_argument("--no-storm", action="store_true", help="skip the sign-up storm")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the seeded load database, and measure an existing one instead of seeding",
+    )
     args = parser.parse_args()
     size = dict(SIZES[args.size])
     for key in ("duration", "rounds", "connections"):
@@ -624,19 +678,30 @@ def main() -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="load-bench-"))
     pg = args.database_url.startswith("postgresql")
-    url = (
-        asyncio.run(pg_create(args.database_url, "load"))
-        if pg
-        else f"sqlite+aiosqlite:///{folder / 'load.db'}"
-    )
+    if pg:
+        url, existed = asyncio.run(pg_load_url(args.database_url, args.reuse))
+    else:
+        kept = Path(tempfile.gettempdir()) / f"commons-load-{args.size}.db"
+        existed = args.reuse and kept.exists()
+        url = f"sqlite+aiosqlite:///{kept if args.reuse else folder / 'load.db'}"
     servers: list[Server] = []
     failed = False
     try:
         upgrade(url)
         began = time.perf_counter()
-        asyncio.run(seed(url, size))
+        reused = existed and asyncio.run(seeded(url, size))
+        if not reused:
+            if existed:
+                # Not the data set asked for (another size, or a seeding cut short): anew.
+                if pg:
+                    url = asyncio.run(pg_create(args.database_url, "load"))
+                else:
+                    Path(make_url(url).database).unlink()
+                upgrade(url)
+            asyncio.run(seed(url, size))
         print(
-            f"database: {'postgresql' if pg else 'sqlite'}; seeded {size['needs']:,} needs, "
+            f"database: {'postgresql' if pg else 'sqlite'}; "
+            f"{'reused' if reused else 'seeded'} {size['needs']:,} needs, "
             f"{size['projects']:,} projects × {size['tasks']} tasks, {size['shifts']} shifts "
             f"in {time.perf_counter() - began:.1f} s"
         )
@@ -662,6 +727,8 @@ def main() -> int:
         ]
         check_targets(app, targets)
         c, d = size["connections"], size["duration"]
+        warm_up(fortunes, [baseline], c, folder)
+        warm_up(app, targets, c, folder)
         print(f"wrk: {c} connections, {d} s per run, {size['rounds']} interleaved round(s)")
         for _round in range(size["rounds"]):
             baseline.runs.append(wrk(fortunes.base, baseline, c, d, folder))
@@ -732,7 +799,7 @@ def main() -> int:
     finally:
         for server in servers:
             server.stop()
-        if pg:
+        if pg and not args.reuse:
             asyncio.run(pg_drop(url))
         shutil.rmtree(folder, ignore_errors=True)
     return 1 if failed else 0

@@ -1,4 +1,4 @@
-"""Versions of the public figures, bumped in the writing transaction, and a small page cache.
+"""Versions of the public figures, bumped in the writing transaction, and small page caches.
 
 Every committed write to a table a public page may show bumps a version in
 `public_versions`, inside the same transaction: the incident's row when the changed row names
@@ -11,13 +11,17 @@ the transaction's NOTIFYs (`notify_on_commit`) ride in the same statement, one r
 A process remembers the versions it read for `public_version_ttl` seconds, so a busy page
 served from the cache costs no database round trip; its own commits forget them at once, so
 only another process's write can go unseen, and for at most that long (public pages say
-`max-age` of the same order to nginx and browsers anyway).
+`max-age` of the same order to nginx and browsers anyway). A page answered again and again
+(core.pages.SharedFront) has its versions read again in the background in the last quarter of
+that time, so under load they never lapse for every request in flight at once.
 """
 
 import asyncio
 import random
+import sys
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event, text
@@ -217,6 +221,22 @@ class VersionMemo:
         if self.ttl > 0 and generation == self.generation:
             self.found[key] = (time.monotonic() + self.ttl, value)
 
+    def start_refresh(self, key) -> asyncio.Event | None:
+        """A claim to read `key` again, when it is in the last quarter of its life and nobody
+        reads it: a busy page's versions are then renewed before they lapse, instead of every
+        request in flight falling through to the database at the same instant. The claimant
+        reads (`refresh`) and then calls `done_reading`."""
+        hit = self.found.get(key)
+        if hit is None or key in self.reading or hit[0] - time.monotonic() > self.ttl / 4:
+            return None
+        claim = self.reading[key] = asyncio.Event()
+        return claim
+
+    def done_reading(self, key, claim: asyncio.Event) -> None:
+        if self.reading.get(key) is claim:
+            del self.reading[key]
+        claim.set()
+
     def forget(self, incident_ids) -> None:
         self.generation += 1
         if GLOBAL in incident_ids:
@@ -237,13 +257,29 @@ def _memo(session: AsyncSession | Session) -> VersionMemo | None:
     return memo
 
 
-async def _remembered(session: AsyncSession, key, read) -> tuple[int, int]:
-    """The versions under `key` from the memo, else from `read()`, which requests waiting for
-    the same key share: they take its answer when the memo kept it (no commit of this process
-    came between), else read for themselves."""
+def _reader(session: AsyncSession, key) -> Callable[[], Awaitable[tuple[int, int]]]:
+    if key == VersionMemo.ALL:
+
+        async def read_all() -> tuple[int, int]:
+            count, total = (await session.execute(ALL_VERSIONS)).one()
+            return int(count), int(total)
+
+        return read_all
+
+    async def read() -> tuple[int, int]:
+        found = dict((await session.execute(_READ, {"id": key})).all())
+        return int(found.get(GLOBAL, 0)), int(found.get(key, 0))
+
+    return read
+
+
+async def _remembered(session: AsyncSession, key) -> tuple[int, int]:
+    """The versions under `key` from the memo, else read, which requests waiting for the same
+    key share: they take its answer when the memo kept it (no commit of this process came
+    between), else read for themselves."""
     memo = _memo(session)
     if memo is None:
-        return await read()
+        return await _reader(session, key)()
     hit = memo.get(key)
     if hit is not None:
         return hit
@@ -253,36 +289,36 @@ async def _remembered(session: AsyncSession, key, read) -> tuple[int, int]:
         hit = memo.get(key)
         if hit is not None:
             return hit
+    return await _read_into(memo, session, key)
+
+
+async def _read_into(memo: VersionMemo, session: AsyncSession, key) -> tuple[int, int]:
     generation = memo.generation
     done = memo.reading.setdefault(key, asyncio.Event())
     try:
-        result = await read()
+        result = await _reader(session, key)()
         memo.put(key, result, generation)
         return result
     finally:
-        if memo.reading.get(key) is done:
-            del memo.reading[key]
-        done.set()
+        memo.done_reading(key, done)
+
+
+async def refresh(session: AsyncSession, key) -> None:
+    """Read the versions under `key` (an incident id, or VersionMemo.ALL) again into the memo
+    before they lapse (see `VersionMemo.start_refresh`)."""
+    memo = _memo(session)
+    if memo is not None:
+        await _read_into(memo, session, key)
 
 
 async def versions(session: AsyncSession, incident_id: int) -> tuple[int, int]:
     """(global version, incident version): a cache key part that every write changes."""
-
-    async def read() -> tuple[int, int]:
-        found = dict((await session.execute(_READ, {"id": incident_id})).all())
-        return int(found.get(GLOBAL, 0)), int(found.get(incident_id, 0))
-
-    return await _remembered(session, incident_id, read)
+    return await _remembered(session, incident_id)
 
 
 async def all_versions(session: AsyncSession) -> tuple[int, int]:
     """A key part for platform-wide figures: any write anywhere changes it."""
-
-    async def read() -> tuple[int, int]:
-        count, total = (await session.execute(ALL_VERSIONS)).one()
-        return int(count), int(total)
-
-    return await _remembered(session, VersionMemo.ALL, read)
+    return await _remembered(session, VersionMemo.ALL)
 
 
 async def key_versions(session: AsyncSession, incident_id: int | None) -> tuple[int, int]:
@@ -292,12 +328,36 @@ async def key_versions(session: AsyncSession, incident_id: int | None) -> tuple[
     return await versions(session, incident_id)
 
 
-class LRU:
-    """A bounded per-process mapping; values are immutable renderings keyed by version."""
+# Each per-process cache holds at most this many bytes of renderings (and the front twice as
+# many): with 100,000 needs a count bound alone lets big pages add up to a worker's memory.
+CACHE_BYTES = 4 * 1024 * 1024
+FRONT_BYTES = 2 * CACHE_BYTES
 
-    def __init__(self, size: int = 256):
+
+def weight(value: Any, depth: int = 0) -> int:
+    """The bytes a cached value holds, roughly: its strings and bytes (each kept once), through
+    the tuples, lists and dicts around them; other objects by their own size."""
+    if isinstance(value, bytes | str):
+        return len(value) + 40
+    if isinstance(value, tuple | list) and depth < 4:
+        return 56 + 8 * len(value) + sum(weight(item, depth + 1) for item in value)
+    if isinstance(value, dict) and depth < 4:
+        return 64 + sum(weight(k, depth + 1) + weight(v, depth + 1) for k, v in value.items())
+    return sys.getsizeof(value)
+
+
+class LRU:
+    """A bounded per-process mapping; values are immutable renderings keyed by version.
+
+    Bounded by entries and by bytes (`weight` of key and value): the least recently used go
+    first, and a value larger than the whole budget is not kept."""
+
+    def __init__(self, size: int = 256, max_bytes: int = CACHE_BYTES):
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.data: OrderedDict = OrderedDict()
+        self._weights: dict = {}
 
     def get(self, key):
         value = self.data.get(key)
@@ -306,13 +366,25 @@ class LRU:
         return value
 
     def put(self, key, value) -> None:
+        self._drop(key)
+        cost = weight(key) + weight(value)
+        if cost > self.max_bytes or self.size <= 0:
+            return
         self.data[key] = value
-        self.data.move_to_end(key)
-        while len(self.data) > max(self.size, 0):
-            self.data.popitem(last=False)
+        self._weights[key] = cost
+        self.bytes += cost
+        while len(self.data) > self.size or self.bytes > self.max_bytes:
+            self._drop(next(iter(self.data)))
+
+    def _drop(self, key) -> None:
+        if key in self.data:
+            del self.data[key]
+            self.bytes -= self._weights.pop(key)
 
     def clear(self) -> None:
         self.data.clear()
+        self._weights.clear()
+        self.bytes = 0
 
 
 def local(session: AsyncSession, name: str, size: int = 256) -> LRU:
@@ -324,11 +396,11 @@ def local(session: AsyncSession, name: str, size: int = 256) -> LRU:
     return local_of(caches, name, size)
 
 
-def local_of(caches: dict, name: str, size: int = 256) -> LRU:
+def local_of(caches: dict, name: str, size: int = 256, max_bytes: int = CACHE_BYTES) -> LRU:
     """Cache `name` of one database's dict of caches (core.db.Database.caches)."""
     found = caches.get(name)
     if found is None:
-        found = caches[name] = LRU(size)
+        found = caches[name] = LRU(size, max_bytes)
     return found
 
 

@@ -17,6 +17,7 @@ no session, no routing, no database.
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -197,6 +198,7 @@ def mark_shared(
 
 
 VERSION_SOURCE_ALL = cache.VersionMemo.ALL
+logger = logging.getLogger(__name__)
 FRONT_KEY = "commons.front"
 
 
@@ -223,10 +225,18 @@ class SharedFront:
     200. When the memo has lapsed or moved on, the request goes the normal way, which reads
     the versions again and refreshes the entry."""
 
-    def __init__(self, app: ASGIApp, database: Database, size: int = 1024):
+    def __init__(
+        self,
+        app: ASGIApp,
+        database: Database,
+        size: int = 1024,
+        max_bytes: int = cache.FRONT_BYTES,
+    ):
         self.app = app
         self.database = database
         self.size = size
+        self.max_bytes = max_bytes
+        self._renewing: set[asyncio.Task] = set()
 
     def _key(self, scope: Scope) -> tuple | None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -259,9 +269,10 @@ class SharedFront:
         if key is None:
             await self.app(scope, receive, send)
             return
-        entries = cache.local_of(self.database.caches, "front", self.size)
+        entries = cache.local_of(self.database.caches, "front", self.size, self.max_bytes)
         entry = entries.get(key)
         if entry is not None and self._serve(scope, entry):
+            self._renew(entry[0])
             await self._send(scope, send, entry)
             return
         front = scope[FRONT_KEY] = _Front()
@@ -296,6 +307,25 @@ class SharedFront:
             key,
             (front.source, front.versions, front.until, headers, b"".join(chunks), route),
         )
+
+    def _renew(self, source) -> None:
+        """Read the versions this page was served under again before the memo lets them lapse,
+        in the background: the repeats keep being answered here meanwhile."""
+        memo = self._memo()
+        claim = memo.start_refresh(source)
+        if claim is not None:
+            task = asyncio.get_running_loop().create_task(self._refresh(memo, source, claim))
+            self._renewing.add(task)
+            task.add_done_callback(self._renewing.discard)
+
+    async def _refresh(self, memo: cache.VersionMemo, source, claim: asyncio.Event) -> None:
+        try:
+            async with self.database.session(write=False) as session:
+                await cache.refresh(session, source)
+        except Exception:  # noqa: BLE001 - the next request reads for itself, and reports
+            logger.warning("renewing public versions failed", exc_info=True)
+        finally:
+            memo.done_reading(source, claim)
 
     def _memo(self):
         return self.database.caches.get("versions")

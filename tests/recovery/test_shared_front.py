@@ -212,3 +212,40 @@ async def test_versions_that_lapsed_are_read_once_by_concurrent_requests(app, se
     finally:
         for session in sessions:
             await session.close()
+
+
+async def test_versions_about_to_lapse_are_renewed_behind_the_front(app, client, seeded, settings):
+    url = f"/incidents/{seeded.incident.id}"
+    before = _open_needs_shown(await client.get(url))
+    await client.get(url)
+    other = Database(settings)
+    try:
+        async with other.transaction() as session:
+            need = await session.scalar(
+                select(Need).where(
+                    Need.incident_id == seeded.incident.id, Need.status == NeedStatus.open
+                )
+            )
+            need.status = NeedStatus.closed
+    finally:
+        await other.dispose()
+    memo = app.state.database.caches["versions"]
+    expires, known = memo.found[seeded.incident.id]
+    # The memo's entry in the last quarter of its life: the front still answers from it...
+    memo.found[seeded.incident.id] = (expires - 0.9 * settings.public_version_ttl, known)
+    assert _open_needs_shown(await client.get(url)) == before
+    # ...and reads the versions again meanwhile, once, so the other worker's write shows
+    # before the entry would have lapsed, and the renewed entry lives a whole ttl.
+    front = next(m for m in _middleware(app) if m.__class__.__name__ == "SharedFront")
+    assert len(front._renewing) == 1
+    await asyncio.gather(*front._renewing)
+    assert memo.found[seeded.incident.id][1] != known
+    assert memo.found[seeded.incident.id][0] > expires - 0.9 * settings.public_version_ttl
+    assert _open_needs_shown(await client.get(url)) == before - 1
+
+
+def _middleware(app):
+    layer = app.middleware_stack
+    while layer is not None:
+        yield layer
+        layer = getattr(layer, "app", None)
