@@ -15,7 +15,7 @@ import numpy as np
 from core.fairness import area_totals, lower_bounds
 from core.matching.arrays import NeedArrays, OfferArrays
 from core.matching.candidates import Arcs, served_per_need
-from core.matching.network import build_network, solve_network
+from core.matching.network import build_network, least_shortfall, solve_network
 
 # Rounds of "limits from the allocation, allocation within the limits": the group-wide share
 # the limits follow moves a little when the bound moves supply; it settles in one or two.
@@ -51,7 +51,10 @@ def bounded_flows(
 def _within(n: NeedArrays, o: OfferArrays, arcs: Arcs, bounds: np.ndarray) -> np.ndarray:
     """The optimal allocation for fixed limits: worst area first, then the total shortfall."""
     count = len(n.areas)
-    flows = solve_network(build_network(n, o, arcs, bounds))
+    network = build_network(n, o, arcs, bounds)
+    # Only which areas fall short, and how far, is read here; the order below the shortfall
+    # is solved once, for the limits that hold.
+    flows = least_shortfall(network)
     reachable = np.zeros(len(n.qty), np.int64)
     reachable[np.unique(arcs.need)] = 1
     # An area is held only to what its needs within reach of some offer can take.
@@ -59,7 +62,7 @@ def _within(n: NeedArrays, o: OfferArrays, arcs: Arcs, bounds: np.ndarray) -> np
     served = area_totals(n.area, count, served_per_need(n, arcs, flows))
     short = served < lower
     if not short.any():
-        return flows
+        return solve_network(network)
     need = area_totals(n.area, count, n.qty + n.covered)
     before = area_totals(n.area, count, n.covered)
     # The least total shortfall left the worst area at share p/q; a higher level is one of
