@@ -38,34 +38,37 @@ def bounded_flows(
         # The free optimum keeps the bound already, so it is the optimum within it too.
         return flows, bounds
     for _round in range(_FAIR_ROUNDS):
-        flows = _within(n, o, arcs, bounds)
+        flows = _within(n, o, arcs, bounds, flows)
         wanted = limits(flows)
         if np.array_equal(wanted, bounds):
             break
         bounds = wanted
     else:
-        flows = _within(n, o, arcs, bounds)
+        flows = _within(n, o, arcs, bounds, flows)
     return flows, bounds
 
 
-def _within(n: NeedArrays, o: OfferArrays, arcs: Arcs, bounds: np.ndarray) -> np.ndarray:
-    """The optimal allocation for fixed limits: worst area first, then the total shortfall."""
+def _within(
+    n: NeedArrays, o: OfferArrays, arcs: Arcs, bounds: np.ndarray, flows: np.ndarray
+) -> np.ndarray:
+    """The optimal allocation for fixed limits: worst area first, then the total shortfall
+    (`flows`: any allocation, the start of the search for the worst area's level)."""
     count = len(n.areas)
-    flows = solve_network(build_network(n, o, arcs, bounds))
     reachable = np.zeros(len(n.qty), np.int64)
     reachable[np.unique(arcs.need)] = 1
     # An area is held only to what its needs within reach of some offer can take.
     lower = np.minimum(bounds, area_totals(n.area, count, n.qty * reachable))
+    if _can_serve(n, o, arcs, lower):
+        # Every area can reach its limit (one maximum flow says so): nothing falls short.
+        return solve_network(build_network(n, o, arcs, bounds))
     served = area_totals(n.area, count, served_per_need(n, arcs, flows))
     short = served < lower
-    if not short.any():
-        return flows
     need = area_totals(n.area, count, n.qty + n.covered)
     before = area_totals(n.area, count, n.covered)
-    # The least total shortfall left the worst area at share p/q; a higher level is one of
-    # the shares (before + k) / need an area reaches with k more units. Feasibility falls as
-    # the level rises, so the highest feasible one is found by bisection (k = 0 is the level
-    # up to which an area needs nothing more).
+    # Any allocation holds every area to the share p/q of its worst short one, so the best
+    # level is p/q or one of the higher shares (before + k) / need an area reaches with k more
+    # units. Feasibility falls as the level rises, so the highest feasible one is found by
+    # bisection (k = 0 is the level up to which an area needs nothing more).
     p, q = min(((int(before[a] + served[a]), int(need[a])) for a in np.flatnonzero(short)),
                key=lambda pq: pq[0] / pq[1])  # fmt: skip
     levels = []

@@ -5,9 +5,11 @@ After a stage's optimal flow, node potentials (shortest distances in its residua
 every arc's reduced cost; by complementary slackness every optimal flow of that stage leaves an
 arc with a positive reduced cost empty and fills one with a negative reduced cost, so fixing
 those arcs and keeping the rest leaves exactly the stage's optimal flows for the next stage.
-Consecutive objectives share one stage when integer weights provably keep their order: if no
-simple cycle holds more than B arcs of any objective, weights B^(c-1), ..., B, 1 can never let
-lower objectives outweigh a unit of a higher one.
+Consecutive objectives share one stage when integer weights provably keep their order: a simple
+cycle uses at most two arcs at any node, and two arcs leaving one node are crossed in opposite
+directions, so per node it changes at most two levels (two different ones) by one unit each;
+a level weighing more than everything the cycle can change below it then decides the cycle's
+sign whenever it changes at all (see _weights).
 """
 
 from __future__ import annotations
@@ -25,40 +27,71 @@ def lexicographic_flow(
     capacities: np.ndarray,
     supplies: np.ndarray,
     levels: np.ndarray,
-    cycle_arcs: int,
     last: np.ndarray,
 ) -> np.ndarray:
     """The flow on every arc that minimises, in order, the number of units on arcs of level
-    0, then level 1, ..., then the cost `last` (levels -1: none). `cycle_arcs` bounds how many
-    arcs with a level one simple cycle of the network can pass."""
+    0, then level 1, ..., then the cost `last` (levels -1: none)."""
     count, nodes = len(tails), len(supplies)
     fixed = np.zeros(count, np.int64)
     active = np.ones(count, bool)
     supply = supplies.astype(np.int64).copy()
-    base = max(int(cycle_arcs), 2)
     # The heaviest weight a stage may use: scaled by the nodes, summed along a path of the
     # potentials' flow (nodes units over up to nodes arcs), and over all units shipped.
     heaviest = _INT_LIMIT // max((nodes + 2) ** 2, int(capacities.sum()), 1)
     after = -1  # levels up to this one are solved
     while True:
         # Levels left with no free arc are settled by what is fixed already.
-        pending = np.unique(levels[active & (levels > after)])
+        free = active & (levels > after)
+        pending = np.unique(levels[free])
         if not len(pending):
             break
+        # Each pending level's nodes: the tails of its free arcs.
+        order = np.lexsort((tails[free], levels[free]))
+        by_level, by_tail = levels[free][order], tails[free][order]
+        starts = np.searchsorted(by_level, pending)
+        ends = np.searchsorted(by_level, pending, side="right")
+        tails_of = [np.unique(by_tail[a:b]) for a, b in zip(starts, ends, strict=True)]
         # As many of the next levels as the weights allow, most important first.
-        size, weight = 1, 1
-        while size < len(pending) and weight * base <= heaviest:
-            weight *= base
-            size += 1
-        chunk = pending[:size].tolist()
-        after = chunk[-1]
+        lo, hi = 1, len(pending)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if _weights(tails_of[:mid], nodes)[0] <= heaviest:
+                lo = mid
+            else:
+                hi = mid - 1
+        weights = _weights(tails_of[:lo], nodes)
+        after = int(pending[lo - 1])
         cost = np.zeros(count, np.int64)
-        for position, level in enumerate(chunk):
-            cost[levels == level] = base ** (size - 1 - position)
+        for level, weight in zip(pending[:lo].tolist(), weights, strict=True):
+            cost[levels == level] = weight
         flow = _solve(tails, heads, capacities, cost, supply, active)
         _restrict(tails, heads, capacities, cost, supply, active, fixed, flow, nodes)
     flow = _solve(tails, heads, capacities, last.astype(np.int64), supply, active)
     return np.where(active, flow, fixed)
+
+
+def _weights(tails_of: list[np.ndarray], nodes: int) -> list[int]:
+    """Weights for consecutive levels (most important first; each given by the tails of its
+    free arcs) under which every simple cycle's weighted cost has the sign of its first level
+    it changes.
+
+    The first level a cycle changes, it changes by at least one unit; at a node it changes at
+    most the two levels of the two arcs it uses there, by one unit each. So a level outweighs
+    every change below it when its weight exceeds, summed over the nodes, the two heaviest
+    weights below it of arcs leaving that node (Python integers: the caller checks the size)."""
+    weights = [0] * len(tails_of)
+    first = np.zeros(nodes, object)  # per node, the heaviest weight below so far
+    second = np.zeros(nodes, object)  # and the next one, of another level
+    below = 0  # the sum of first + second over the nodes
+    for position in range(len(tails_of) - 1, -1, -1):
+        weight = below + 1
+        weights[position] = weight
+        at = tails_of[position]
+        # Weights grow upwards, so this level is the heaviest below the ones above it.
+        below += int((weight - second[at]).sum())
+        second[at] = first[at]
+        first[at] = weight
+    return weights
 
 
 def _solve(tails, heads, capacities, cost, supply, active) -> np.ndarray:
@@ -94,20 +127,42 @@ def _restrict(tails, heads, capacities, cost, supply, active, fixed, flow, nodes
     np.add.at(supply, heads[full], capacities[full])
 
 
+# Relaxation rounds before the potentials come from a min-cost flow instead: each round costs
+# one pass over the residual arcs, and the shortest paths here are rarely more than ~50 long.
+_RELAX_ROUNDS = 200
+
+
 def _potentials(tails, heads, capacities, cost, flow, nodes) -> np.ndarray:
     """Shortest distances in the residual graph of an optimal flow from a root joined to every
     node at no cost: no residual arc then has a negative reduced cost.
 
-    They are found as a min-cost flow that sends one unit from the root to every node over
-    uncapacitated residual arcs (no negative cycle, the flow being optimal): every arc it uses
-    is tight, so walking its used arcs from the root gives the distances."""
+    Bellman-Ford rounds over all residual arcs at once find them when the paths are short (an
+    optimal flow has no negative cycle, so they settle within `nodes` rounds); past a few
+    hundred rounds a min-cost flow finds them in its bounded time."""
+    forward, backward = flow < capacities, flow > 0
+    res_t = np.concatenate([tails[forward], heads[backward]])
+    res_h = np.concatenate([heads[forward], tails[backward]])
+    res_c = np.concatenate([cost[forward], -cost[backward]])
+    distance = np.zeros(nodes, np.int64)
+    for _round in range(min(_RELAX_ROUNDS, nodes + 1)):
+        shorter = distance.copy()
+        np.minimum.at(shorter, res_h, distance[res_t] + res_c)
+        if np.array_equal(shorter, distance):
+            return distance
+        distance = shorter
+    return _flow_potentials(res_t, res_h, res_c, nodes)
+
+
+def _flow_potentials(res_t, res_h, res_c, nodes) -> np.ndarray:
+    """The same distances as a min-cost flow that sends one unit from the root to every node
+    over uncapacitated residual arcs (no negative cycle, the flow being optimal): every arc it
+    uses is tight, so walking its used arcs from the root gives the distances."""
     from ortools.graph.python import min_cost_flow
 
-    forward, backward = flow < capacities, flow > 0
     root = nodes
-    res_t = np.concatenate([tails[forward], heads[backward], np.full(nodes, root)])
-    res_h = np.concatenate([heads[forward], tails[backward], np.arange(nodes)])
-    res_c = np.concatenate([cost[forward], -cost[backward], np.zeros(nodes, np.int64)])
+    res_t = np.concatenate([res_t, np.full(nodes, root)])
+    res_h = np.concatenate([res_h, np.arange(nodes)])
+    res_c = np.concatenate([res_c, np.zeros(nodes, np.int64)])
     solver = min_cost_flow.SimpleMinCostFlow()
     ids = solver.add_arcs_with_capacity_and_unit_cost(
         res_t.astype(np.int64), res_h.astype(np.int64), np.full(len(res_t), nodes), res_c

@@ -26,10 +26,9 @@ class FlowNetwork:
     arcs: int
     need_ids: np.ndarray  # the need of each need node, in node order (after the offers)
     offer_ids: np.ndarray  # the offer of each offer node
-    # With areas: each arc's place in the lexicographic order (-1: none), and how many arcs
-    # with a place one simple cycle can hold; the costs then rank distance alone.
+    # With areas: each arc's place in the lexicographic order (-1: none); the costs then rank
+    # distance alone.
     levels: np.ndarray | None = None
-    cycle_arcs: int = 0
 
 
 def build_network(
@@ -87,7 +86,7 @@ def build_network(
     heads = [need_node, np.full(n_off, spill), n_off + np.arange(n_need)]
     capacities = [np.minimum(o.qty[arcs.offer], n.qty[arcs.need]), offer_qty, need_qty]
     costs = [metres // metres_per_unit, np.zeros(n_off, np.int64), (classes - class_of) * gap]
-    levels, cycle_arcs = None, 0
+    levels = None
     if fair and len(areas_here):
         bounded = node_area >= 0
         area_node = np.searchsorted(areas_here, node_area[bounded])
@@ -110,9 +109,6 @@ def build_network(
             np.full(len(arcs.need) + n_off, -1), 1 + class_of,
             np.full(len(nodes), -1), np.zeros(len(nodes), np.int64),
         ])  # fmt: skip
-        # A simple cycle passes each area node and the spill node at most once, two arcs
-        # each, and every arc with a level touches one of them.
-        cycle_arcs = 2 * (len(areas_here) + 1)
     supplies = np.concatenate(
         [offer_qty, -need_qty, [total_demand - total_supply], np.zeros(len(areas_here), np.int64)]
     )
@@ -126,8 +122,15 @@ def build_network(
         n.ids[need_ids],
         o.ids[offer_ids],
         levels,
-        cycle_arcs,
     )
+
+
+def least_shortfall(network: FlowNetwork) -> np.ndarray:
+    """A flow on each need-offer arc of a network with areas that leaves the least total short
+    of the areas' limits (level 0 alone: one solve with unit costs)."""
+    if network.levels is None:
+        return solve_network(network)  # no area here: nothing can fall short
+    return _solve(network, (network.levels == 0).astype(np.int64))
 
 
 def solve_network(network: FlowNetwork) -> np.ndarray:
@@ -140,16 +143,19 @@ def solve_network(network: FlowNetwork) -> np.ndarray:
             network.capacities,
             network.supplies,
             network.levels,
-            network.cycle_arcs,
             distance,
         )
         return flows[: network.arcs]
+    return _solve(network, network.costs)
+
+
+def _solve(network: FlowNetwork, costs: np.ndarray) -> np.ndarray:
     # Imported here: OR-Tools costs a web worker tens of MB it never needs for a page.
     from ortools.graph.python import min_cost_flow
 
     solver = min_cost_flow.SimpleMinCostFlow()
     arc_ids = solver.add_arcs_with_capacity_and_unit_cost(
-        network.tails, network.heads, network.capacities, network.costs
+        network.tails, network.heads, network.capacities, costs
     )
     solver.set_nodes_supplies(np.arange(len(network.supplies)), network.supplies)
     status = solver.solve()
