@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from core.i18n import (
     HTML_LANG,
     LOCALE_NAMES,
     LOCALES,
+    babel_locale,
+    current_locale,
     gettext,
     lazy_gettext,
     locale_object,
@@ -112,13 +114,12 @@ def make_templates(
     def fmt_number(value: int | float | None) -> str:
         if value is None:
             return ""
-        return babel_numbers.format_decimal(value, locale=locale_object())
+        return _decimal(value, type(value), current_locale.get())
 
     def fmt_percent(value: float | None, digits: int = 0) -> str:
         if value is None:
             return ""
-        pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
-        return babel_numbers.format_percent(value, pattern, locale=locale_object())
+        return _percent(value, type(value), digits, current_locale.get())
 
     env.filters.update(
         date=fmt_date,
@@ -257,6 +258,20 @@ def _url_for(context: dict[str, Any], name: str, /, **params: Any) -> URL:
             return request.url_for(name, **params)  # Starlette's own checks and errors
         path = path.replace(mark, value)
     return URL(str(request.base_url).rstrip("/") + path)
+
+
+# Babel applies its number pattern anew on each call (tens of microseconds); the same few
+# quantities and shares come back on page after page. The type is in the key so that 1, 1.0
+# and True, equal as keys, keep their own renderings.
+@lru_cache(maxsize=4096)
+def _decimal(value: int | float | Decimal, _kind: type, locale: str) -> str:
+    return babel_numbers.format_decimal(value, locale=babel_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _percent(value: float, _kind: type, digits: int, locale: str) -> str:
+    pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
+    return babel_numbers.format_percent(value, pattern, locale=babel_locale(locale))
 
 
 def _printable(value: Any) -> Any:
