@@ -1,0 +1,37 @@
+"""A need's page reads its need, incident and area as read-only records that say what the
+models say, and an outer join that found no area gives None."""
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+from core.db import records
+from recovery.models import Area, Incident, Need
+from recovery.service import needs as service
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_records_hold_what_the_models_hold(app, seeded):
+    async with app.state.database.session(write=False) as session:
+        for model in seeded.needs:
+            need, incident, area = await service.need_with_places(session, model.id)
+            orm = await session.get(Need, model.id)
+            assert need._asdict() == orm.model_dump()
+            assert incident._asdict() == (await session.get(Incident, orm.incident_id)).model_dump()
+            if orm.area_id is None:
+                assert area is None
+            else:
+                assert area._asdict() == (await session.get(Area, orm.area_id)).model_dump()
+
+
+def _table(name: str, other: str) -> Table:
+    columns = [Column("id", Integer, primary_key=True), Column(other, String)]
+    return Table(name, MetaData(), *columns)
+
+
+async def test_a_table_the_outer_join_found_no_row_of_is_none():
+    found, missing = records(
+        (1, "x", None, None), _table("first", "name"), _table("second", "label")
+    )
+    assert (found.id, found.name) == (1, "x")
+    assert missing is None
