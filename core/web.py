@@ -34,7 +34,6 @@ from core.i18n import (
     current_locale,
     gettext,
     lazy_gettext,
-    locale_object,
     ngettext,
     npgettext,
     pgettext,
@@ -288,9 +287,14 @@ def format_money(minor: int | None, currency: str = "CNY") -> str:
     """Integer minor units shown as money in the current locale (never through float)."""
     if minor is None:
         return ""
+    return _money(minor, currency, current_locale.get())
+
+
+@lru_cache(maxsize=4096)
+def _money(minor: int, currency: str, locale: str) -> str:
     digits = babel_numbers.get_currency_precision(currency)
     amount = Decimal(minor).scaleb(-digits)
-    return babel_numbers.format_currency(amount, currency, locale=locale_object())
+    return babel_numbers.format_currency(amount, currency, locale=babel_locale(locale))
 
 
 def is_fragment_request(request: Request) -> bool:
