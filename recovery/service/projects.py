@@ -4,6 +4,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.db import records
 from core.drills import not_drill
 from core.errors import InvalidInput
 from core.events import publish
@@ -136,12 +137,15 @@ _MILESTONES = (
     .where(Milestone.project_id == bindparam("project_id"))
     .order_by(Milestone.due_on)
 )
+_PROJECTS, _INCIDENTS, _AREAS = Project.__table__, Incident.__table__, Area.__table__
+_ORGANIZATIONS = Organization.__table__
+# The tables' columns, not the models: the page only shows the rows (core.db.records).
 _PROJECT_WITH_PLACES = (
-    select(Project, Incident, Area, Organization.name)
-    .join(Incident, Incident.id == Project.incident_id)
-    .outerjoin(Area, Area.id == Project.area_id)
-    .outerjoin(Organization, Organization.id == Project.lead_org_id)
-    .where(Project.id == bindparam("project_id"))
+    select(_PROJECTS, _INCIDENTS, _AREAS, _ORGANIZATIONS.c.name)
+    .join(_INCIDENTS, _INCIDENTS.c.id == _PROJECTS.c.incident_id)
+    .outerjoin(_AREAS, _AREAS.c.id == _PROJECTS.c.area_id)
+    .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == _PROJECTS.c.lead_org_id)
+    .where(_PROJECTS.c.id == bindparam("project_id"))
 )
 
 
@@ -150,15 +154,14 @@ async def list_milestones(session: AsyncSession, project_id: int) -> list[Milest
     return list(rows)
 
 
-async def project_with_places(
-    session: AsyncSession, project_id: int
-) -> tuple[Project, Incident, Area | None, str | None]:
-    """A project with its incident, its area and its lead organization's name, in one
-    statement (its page shows all four)."""
+async def project_with_places(session: AsyncSession, project_id: int) -> tuple:
+    """A project with its incident, its area (None without one) and its lead organization's
+    name, in one statement, the first three as read-only records with the models' attributes
+    (its page shows all four and changes none)."""
     row = (await session.execute(_PROJECT_WITH_PLACES, {"project_id": project_id})).first()
     if row is None:
         raise ProjectNotFound(_("No such project."), fields={"project_id": _("not found")})
-    return row[0], row[1], row[2], row[3]
+    return (*records(row, _PROJECTS, _INCIDENTS, _AREAS), row[-1])
 
 
 async def list_projects(

@@ -6,6 +6,7 @@ from sqlalchemy.orm import aliased
 
 from core import audit
 from core.clock import utcnow
+from core.db import records
 from core.errors import Forbidden, InvalidInput
 from core.events import publish
 from core.i18n import _
@@ -37,11 +38,13 @@ _PROJECT_TASKS = (
 )
 
 
+_TASKS, _ORGANIZATIONS = Task.__table__, Organization.__table__
+# The tables' columns, not the models: the project's page only shows the rows.
 _PROJECT_TASKS_NAMED = (
-    select(Task, Organization.name)
-    .outerjoin(Organization, Organization.id == Task.responsible_org_id)
-    .where(Task.project_id == bindparam("project_id"))
-    .order_by(Task.due_on, Task.id)
+    select(_TASKS, _ORGANIZATIONS.c.name)
+    .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == _TASKS.c.responsible_org_id)
+    .where(_TASKS.c.project_id == bindparam("project_id"))
+    .order_by(_TASKS.c.due_on, _TASKS.c.id)
 )
 
 
@@ -50,12 +53,11 @@ async def project_tasks(session: AsyncSession, project_id: int) -> list[Task]:
     return list(rows)
 
 
-async def project_tasks_named(
-    session: AsyncSession, project_id: int
-) -> list[tuple[Task, str | None]]:
-    """The project's tasks, each with its responsible organization's name (one statement)."""
+async def project_tasks_named(session: AsyncSession, project_id: int) -> list[tuple]:
+    """The project's tasks as read-only records, each with its responsible organization's
+    name (one statement)."""
     rows = await session.execute(_PROJECT_TASKS_NAMED, {"project_id": project_id})
-    return [(task, name) for task, name in rows.all()]
+    return [(records(row, _TASKS)[0], row[-1]) for row in rows.all()]
 
 
 async def refresh_progress(session: AsyncSession, project: Project) -> Project:

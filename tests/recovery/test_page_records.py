@@ -1,12 +1,14 @@
-"""A need's page reads its need, incident and area as read-only records that say what the
-models say, and an outer join that found no area gives None."""
+"""The need and project pages read their rows as read-only records that say what the models
+say, and an outer join that found no row gives None."""
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 
 from core.db import records
-from recovery.models import Area, Incident, Need
+from recovery.models import Area, Incident, Need, Project, Task
 from recovery.service import needs as service
+from recovery.service.projects import project_with_places
+from recovery.service.tasks import project_tasks_named
 
 pytestmark = pytest.mark.asyncio
 
@@ -22,6 +24,18 @@ async def test_records_hold_what_the_models_hold(app, seeded):
                 assert area is None
             else:
                 assert area._asdict() == (await session.get(Area, orm.area_id)).model_dump()
+
+
+async def test_a_projects_records_hold_what_its_models_hold(app, seeded):
+    async with app.state.database.session(write=False) as session:
+        for model in seeded.projects:
+            project, incident, area, _lead = await project_with_places(session, model.id)
+            orm = await session.get(Project, model.id)
+            assert project._asdict() == orm.model_dump()
+            assert incident.id == orm.incident_id
+            assert (area.id if area else None) == orm.area_id
+            for task, _name in await project_tasks_named(session, model.id):
+                assert task._asdict() == (await session.get(Task, task.id)).model_dump()
 
 
 def _table(name: str, other: str) -> Table:
