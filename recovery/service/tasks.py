@@ -2,7 +2,6 @@
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from core import audit
 from core.clock import utcnow
@@ -221,28 +220,34 @@ async def organization_tasks(session: AsyncSession, organization_id: int) -> lis
 
 async def project_history(
     session: AsyncSession, project_id: int, *, limit: int = 100
-) -> list[tuple[AuditEntry, str | None]]:
-    """The project's own changes and each task added to it, newest first, with the actors."""
+) -> list[tuple]:
+    """The project's own changes and each task added to it, newest first, as read-only
+    records with the actors' names."""
     rows = await session.execute(_PROJECT_HISTORY, {"project_id": project_id, "limit": limit})
-    return [(entry, name) for entry, name in rows.all()]
+    return [(records(row, _ENTRIES)[0], row[-1]) for row in rows.all()]
+
+
+_ENTRIES = AuditEntry.__table__
 
 
 def _project_history() -> Select:
-    actor = aliased(User)
+    # The tables' columns, not the models: the history is only shown (core.db.records).
+    actor = User.__table__.alias("actor")
+    entry = _ENTRIES.c
     project_id = bindparam("project_id")
-    added = select(Task.id).where(Task.project_id == project_id)
+    added = select(_TASKS.c.id).where(_TASKS.c.project_id == project_id)
     return (
-        select(AuditEntry, actor.name)
-        .outerjoin(actor, actor.id == AuditEntry.actor_id)
+        select(_ENTRIES, actor.c.name)
+        .outerjoin(actor, actor.c.id == entry.actor_id)
         .where(
-            ((AuditEntry.object_type == "projects") & (AuditEntry.object_id == project_id))
+            ((entry.object_type == "projects") & (entry.object_id == project_id))
             | (
-                (AuditEntry.object_type == "tasks")
-                & (AuditEntry.action == "task.create")
-                & AuditEntry.object_id.in_(added)
+                (entry.object_type == "tasks")
+                & (entry.action == "task.create")
+                & entry.object_id.in_(added)
             )
         )
-        .order_by(AuditEntry.id.desc())
+        .order_by(entry.id.desc())
         .limit(bindparam("limit"))
     )
 
