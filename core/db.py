@@ -373,7 +373,7 @@ def _record_layout(table: Table) -> tuple[type, int, tuple[int, ...]]:
     return namedtuple(f"{table.name}_record", keys), len(keys), primary
 
 
-def records(row: Row, *tables: Table) -> tuple:
+def records(row: Row | tuple, *tables: Table) -> tuple:
     """A row of `select(table, other, …)` as one read-only record per table, its columns as
     attributes like the model's; None for a table an outer join found no row of. A page that
     only shows rows reads them so, without the ORM's identity map and instance state."""

@@ -105,7 +105,7 @@ async def project_page_context(request: Request, project_id: int, **extra) -> di
     is_official = await viewer_can_act(request, incident.id)
     return {
         "project": project,
-        "project_values": project._asdict()
+        "project_values": project.model_dump()
         | {"budget": to_major(project.budget_minor, project.currency)},
         "incident": incident,
         "area": area,

@@ -137,15 +137,15 @@ _MILESTONES = (
     .where(Milestone.project_id == bindparam("project_id"))
     .order_by(Milestone.due_on)
 )
-_PROJECTS, _INCIDENTS, _AREAS = Project.__table__, Incident.__table__, Area.__table__
-_ORGANIZATIONS = Organization.__table__
-# The tables' columns, not the models: the page only shows the rows (core.db.records).
+# The project as a model: the funds it shows read it again through the session (get_project),
+# which the identity map answers; incident and area are only shown (core.db.records).
+_INCIDENTS, _AREAS, _ORGANIZATIONS = Incident.__table__, Area.__table__, Organization.__table__
 _PROJECT_WITH_PLACES = (
-    select(_PROJECTS, _INCIDENTS, _AREAS, _ORGANIZATIONS.c.name)
-    .join(_INCIDENTS, _INCIDENTS.c.id == _PROJECTS.c.incident_id)
-    .outerjoin(_AREAS, _AREAS.c.id == _PROJECTS.c.area_id)
-    .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == _PROJECTS.c.lead_org_id)
-    .where(_PROJECTS.c.id == bindparam("project_id"))
+    select(Project, _INCIDENTS, _AREAS, _ORGANIZATIONS.c.name)
+    .join(_INCIDENTS, _INCIDENTS.c.id == Project.incident_id)
+    .outerjoin(_AREAS, _AREAS.c.id == Project.area_id)
+    .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == Project.lead_org_id)
+    .where(Project.id == bindparam("project_id"))
 )
 
 
@@ -155,13 +155,12 @@ async def list_milestones(session: AsyncSession, project_id: int) -> list[Milest
 
 
 async def project_with_places(session: AsyncSession, project_id: int) -> tuple:
-    """A project with its incident, its area (None without one) and its lead organization's
-    name, in one statement, the first three as read-only records with the models' attributes
-    (its page shows all four and changes none)."""
+    """A project with its incident and its area (None without one), both read-only records,
+    and its lead organization's name, in one statement (its page shows all four)."""
     row = (await session.execute(_PROJECT_WITH_PLACES, {"project_id": project_id})).first()
     if row is None:
         raise ProjectNotFound(_("No such project."), fields={"project_id": _("not found")})
-    return (*records(row, _PROJECTS, _INCIDENTS, _AREAS), row[-1])
+    return (row[0], *records(row[1:-1], _INCIDENTS, _AREAS), row[-1])
 
 
 async def list_projects(

@@ -31,7 +31,7 @@ async def test_a_projects_records_hold_what_its_models_hold(app, seeded):
         for model in seeded.projects:
             project, incident, area, _lead = await project_with_places(session, model.id)
             orm = await session.get(Project, model.id)
-            assert project._asdict() == orm.model_dump()
+            assert project is orm
             assert incident.id == orm.incident_id
             assert (area.id if area else None) == orm.area_id
             for task, _name in await project_tasks_named(session, model.id):
