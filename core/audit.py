@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from core.db import records
 from core.models import AuditEntry, User
 
 SECRET_FIELDS = {"password_hash", "token_hash"}
@@ -74,26 +75,29 @@ async def record(
 
 
 # Built once: constructing a statement costs more CPU than running it (public pages read it).
+# The table's columns, not the model: a history is only shown (core.db.records).
+_ENTRIES, _USERS = AuditEntry.__table__, User.__table__
 _HISTORY = (
-    select(AuditEntry, User.name)
-    .outerjoin(User, User.id == AuditEntry.actor_id)
+    select(_ENTRIES, _USERS.c.name)
+    .outerjoin(_USERS, _USERS.c.id == _ENTRIES.c.actor_id)
     .where(
-        AuditEntry.object_type == bindparam("object_type"),
-        AuditEntry.object_id == bindparam("object_id"),
+        _ENTRIES.c.object_type == bindparam("object_type"),
+        _ENTRIES.c.object_id == bindparam("object_id"),
     )
-    .order_by(AuditEntry.id.desc())
+    .order_by(_ENTRIES.c.id.desc())
     .limit(bindparam("limit"))
 )
 
 
 async def history(
     session: AsyncSession, object_type: str, object_id: int, *, limit: int = 100
-) -> list[tuple[AuditEntry, str | None]]:
-    """An object's audit rows, newest first, each with the actor's name."""
+) -> list[tuple]:
+    """An object's audit rows, newest first, as read-only records, each with the actor's
+    name."""
     rows = await session.execute(
         _HISTORY, {"object_type": object_type, "object_id": object_id, "limit": limit}
     )
-    return [(entry, name) for entry, name in rows.all()]
+    return [(records(row, _ENTRIES)[0], row[-1]) for row in rows.all()]
 
 
 async def browse(

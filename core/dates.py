@@ -1,13 +1,13 @@
 """Dates and times as people read and type them: one format per locale, in the right zone."""
 
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import available_timezones
 
 from babel import dates as babel_dates
 
 from core.clock import zone
-from core.i18n import gettext, locale_object
+from core.i18n import babel_locale, current_locale, gettext, locale_object
 
 
 def _aware(value: datetime) -> datetime:
@@ -33,7 +33,13 @@ def format_day(value: date | datetime | str | None, tz: str | None = None) -> st
         return value
     if isinstance(value, datetime):
         value = _aware(value).astimezone(zone(tz)).date()
-    return babel_dates.format_date(value, "medium", locale=locale_object())
+    return _day(value, current_locale.get())
+
+
+# Pages show the same few days (deadlines, today) again and again; Babel formats anew each time.
+@lru_cache(maxsize=4096)
+def _day(value: date, locale: str) -> str:
+    return babel_dates.format_date(value, "medium", locale=babel_locale(locale))
 
 
 def format_clock(value: datetime | None, tz: str | None = None) -> str:
@@ -73,6 +79,12 @@ def zone_label(tz: str | None) -> str:
 
 def zone_note(tz: str | None) -> str:
     """The one sentence a page shows to say which zone its times are in."""
+    return _zone_note(tz, current_locale.get())
+
+
+@lru_cache(maxsize=256)
+def _zone_note(tz: str | None, _locale: str) -> str:
+    # The zone's name in the reader's language costs Babel a lookup through its zone data.
     return gettext("Times are shown in %(zone)s.") % {"zone": zone_label(tz)}
 
 

@@ -4,13 +4,15 @@ import html
 import json
 import logging
 import time
+from collections import namedtuple
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
+from functools import cache
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import DateTime, Table, event, exc, text
+from sqlalchemy import DateTime, Row, Table, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -362,6 +364,27 @@ async def reads_without_transaction(conn: HTTPConnection) -> None:
     if session.in_transaction() or session.bind.dialect.name != "postgresql":
         return
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+@cache
+def _record_layout(table: Table) -> tuple[type, int, tuple[int, ...]]:
+    keys = [column.key for column in table.columns]
+    primary = tuple(keys.index(column.key) for column in table.primary_key)
+    return namedtuple(f"{table.name}_record", keys), len(keys), primary
+
+
+def records(row: Row | tuple, *tables: Table) -> tuple:
+    """A row of `select(table, other, …)` as one read-only record per table, its columns as
+    attributes like the model's; None for a table an outer join found no row of. A page that
+    only shows rows reads them so, without the ORM's identity map and instance state."""
+    found, start = [], 0
+    for table in tables:
+        record, width, primary = _record_layout(table)
+        values = row[start : start + width]
+        start += width
+        missing = all(values[i] is None for i in primary)
+        found.append(None if missing else record(*values))
+    return tuple(found)
 
 
 def settings_of(session: AsyncSession) -> Settings:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,10 @@ from core.i18n import (
     HTML_LANG,
     LOCALE_NAMES,
     LOCALES,
+    babel_locale,
+    current_locale,
     gettext,
     lazy_gettext,
-    locale_object,
     ngettext,
     npgettext,
     pgettext,
@@ -112,13 +113,12 @@ def make_templates(
     def fmt_number(value: int | float | None) -> str:
         if value is None:
             return ""
-        return babel_numbers.format_decimal(value, locale=locale_object())
+        return _decimal(value, type(value), current_locale.get())
 
     def fmt_percent(value: float | None, digits: int = 0) -> str:
         if value is None:
             return ""
-        pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
-        return babel_numbers.format_percent(value, pattern, locale=locale_object())
+        return _percent(value, type(value), digits, current_locale.get())
 
     env.filters.update(
         date=fmt_date,
@@ -259,6 +259,20 @@ def _url_for(context: dict[str, Any], name: str, /, **params: Any) -> URL:
     return URL(str(request.base_url).rstrip("/") + path)
 
 
+# Babel applies its number pattern anew on each call (tens of microseconds); the same few
+# quantities and shares come back on page after page. The type is in the key so that 1, 1.0
+# and True, equal as keys, keep their own renderings.
+@lru_cache(maxsize=4096)
+def _decimal(value: int | float | Decimal, _kind: type, locale: str) -> str:
+    return babel_numbers.format_decimal(value, locale=babel_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _percent(value: float, _kind: type, digits: int, locale: str) -> str:
+    pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
+    return babel_numbers.format_percent(value, pattern, locale=babel_locale(locale))
+
+
 def _printable(value: Any) -> Any:
     """Every value a template writes, without the control characters that make an Atom feed
     or SVG unreadable XML (input refuses them; rows stored before may still hold them)."""
@@ -273,9 +287,14 @@ def format_money(minor: int | None, currency: str = "CNY") -> str:
     """Integer minor units shown as money in the current locale (never through float)."""
     if minor is None:
         return ""
+    return _money(minor, currency, current_locale.get())
+
+
+@lru_cache(maxsize=4096)
+def _money(minor: int, currency: str, locale: str) -> str:
     digits = babel_numbers.get_currency_precision(currency)
     amount = Decimal(minor).scaleb(-digits)
-    return babel_numbers.format_currency(amount, currency, locale=locale_object())
+    return babel_numbers.format_currency(amount, currency, locale=babel_locale(locale))
 
 
 def is_fragment_request(request: Request) -> bool:

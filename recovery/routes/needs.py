@@ -168,7 +168,8 @@ async def need_edit(request: Request) -> Response:
         drop_blank=True,
         # A cleared area is sent as blank, and means "no area" rather than "unchanged".
         prepare=lambda data: {"area_id": None} | data,
-        initial=need.model_dump(),
+        # The page's need is a read-only record; the form starts from the model's values.
+        initial=(await get_need(get_session(request), need.id)).model_dump(),
         context=page
         | {
             "areas": await incident_service.area_choices(get_session(request), need.incident_id),

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, cache
 from core.clock import utcnow
+from core.db import records
 from core.drills import not_drill
 from core.errors import InvalidInput
 from core.events import publish
@@ -269,23 +270,24 @@ async def update_need(
     return need
 
 
-# Built once: on a need's page, building the statement would cost more than running it.
+_NEEDS, _INCIDENTS, _AREAS = Need.__table__, Incident.__table__, Area.__table__
+# Built once: on a need's page, building the statement would cost more than running it. Its
+# tables' columns, not the models: the page only shows the row.
 _NEED_WITH_PLACES = (
-    select(Need, Incident, Area)
-    .join(Incident, Incident.id == Need.incident_id)
-    .outerjoin(Area, Area.id == Need.area_id)
-    .where(Need.id == bindparam("need_id"))
+    select(_NEEDS, _INCIDENTS, _AREAS)
+    .join(_INCIDENTS, _INCIDENTS.c.id == _NEEDS.c.incident_id)
+    .outerjoin(_AREAS, _AREAS.c.id == _NEEDS.c.area_id)
+    .where(_NEEDS.c.id == bindparam("need_id"))
 )
 
 
-async def need_with_places(
-    session: AsyncSession, need_id: int
-) -> tuple[Need, Incident, Area | None]:
-    """A need with its incident and area, in one statement (a need's page reads all three)."""
+async def need_with_places(session: AsyncSession, need_id: int) -> tuple:
+    """A need with its incident and area (None without one), in one statement, as read-only
+    records with the models' attributes: a need's page reads all three and changes none."""
     row = (await session.execute(_NEED_WITH_PLACES, {"need_id": need_id})).first()
     if row is None:
         raise NeedNotFound(_("No such need."), fields={"need_id": _("not found")})
-    return row[0], row[1], row[2]
+    return records(row, _NEEDS, _INCIDENTS, _AREAS)
 
 
 @dataclass

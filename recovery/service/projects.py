@@ -4,6 +4,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.db import records
 from core.drills import not_drill
 from core.errors import InvalidInput
 from core.events import publish
@@ -136,11 +137,14 @@ _MILESTONES = (
     .where(Milestone.project_id == bindparam("project_id"))
     .order_by(Milestone.due_on)
 )
+# The project as a model: the funds it shows read it again through the session (get_project),
+# which the identity map answers; incident and area are only shown (core.db.records).
+_INCIDENTS, _AREAS, _ORGANIZATIONS = Incident.__table__, Area.__table__, Organization.__table__
 _PROJECT_WITH_PLACES = (
-    select(Project, Incident, Area, Organization.name)
-    .join(Incident, Incident.id == Project.incident_id)
-    .outerjoin(Area, Area.id == Project.area_id)
-    .outerjoin(Organization, Organization.id == Project.lead_org_id)
+    select(Project, _INCIDENTS, _AREAS, _ORGANIZATIONS.c.name)
+    .join(_INCIDENTS, _INCIDENTS.c.id == Project.incident_id)
+    .outerjoin(_AREAS, _AREAS.c.id == Project.area_id)
+    .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == Project.lead_org_id)
     .where(Project.id == bindparam("project_id"))
 )
 
@@ -150,15 +154,13 @@ async def list_milestones(session: AsyncSession, project_id: int) -> list[Milest
     return list(rows)
 
 
-async def project_with_places(
-    session: AsyncSession, project_id: int
-) -> tuple[Project, Incident, Area | None, str | None]:
-    """A project with its incident, its area and its lead organization's name, in one
-    statement (its page shows all four)."""
+async def project_with_places(session: AsyncSession, project_id: int) -> tuple:
+    """A project with its incident and its area (None without one), both read-only records,
+    and its lead organization's name, in one statement (its page shows all four)."""
     row = (await session.execute(_PROJECT_WITH_PLACES, {"project_id": project_id})).first()
     if row is None:
         raise ProjectNotFound(_("No such project."), fields={"project_id": _("not found")})
-    return row[0], row[1], row[2], row[3]
+    return (row[0], *records(row[1:-1], _INCIDENTS, _AREAS), row[-1])
 
 
 async def list_projects(

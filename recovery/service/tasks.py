@@ -2,10 +2,10 @@
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from core import audit
 from core.clock import utcnow
+from core.db import records
 from core.errors import Forbidden, InvalidInput
 from core.events import publish
 from core.i18n import _
@@ -37,11 +37,13 @@ _PROJECT_TASKS = (
 )
 
 
+_TASKS, _ORGANIZATIONS = Task.__table__, Organization.__table__
+# The tables' columns, not the models: the project's page only shows the rows.
 _PROJECT_TASKS_NAMED = (
-    select(Task, Organization.name)
-    .outerjoin(Organization, Organization.id == Task.responsible_org_id)
-    .where(Task.project_id == bindparam("project_id"))
-    .order_by(Task.due_on, Task.id)
+    select(_TASKS, _ORGANIZATIONS.c.name)
+    .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == _TASKS.c.responsible_org_id)
+    .where(_TASKS.c.project_id == bindparam("project_id"))
+    .order_by(_TASKS.c.due_on, _TASKS.c.id)
 )
 
 
@@ -50,12 +52,11 @@ async def project_tasks(session: AsyncSession, project_id: int) -> list[Task]:
     return list(rows)
 
 
-async def project_tasks_named(
-    session: AsyncSession, project_id: int
-) -> list[tuple[Task, str | None]]:
-    """The project's tasks, each with its responsible organization's name (one statement)."""
+async def project_tasks_named(session: AsyncSession, project_id: int) -> list[tuple]:
+    """The project's tasks as read-only records, each with its responsible organization's
+    name (one statement)."""
     rows = await session.execute(_PROJECT_TASKS_NAMED, {"project_id": project_id})
-    return [(task, name) for task, name in rows.all()]
+    return [(records(row, _TASKS)[0], row[-1]) for row in rows.all()]
 
 
 async def refresh_progress(session: AsyncSession, project: Project) -> Project:
@@ -219,28 +220,34 @@ async def organization_tasks(session: AsyncSession, organization_id: int) -> lis
 
 async def project_history(
     session: AsyncSession, project_id: int, *, limit: int = 100
-) -> list[tuple[AuditEntry, str | None]]:
-    """The project's own changes and each task added to it, newest first, with the actors."""
+) -> list[tuple]:
+    """The project's own changes and each task added to it, newest first, as read-only
+    records with the actors' names."""
     rows = await session.execute(_PROJECT_HISTORY, {"project_id": project_id, "limit": limit})
-    return [(entry, name) for entry, name in rows.all()]
+    return [(records(row, _ENTRIES)[0], row[-1]) for row in rows.all()]
+
+
+_ENTRIES = AuditEntry.__table__
 
 
 def _project_history() -> Select:
-    actor = aliased(User)
+    # The tables' columns, not the models: the history is only shown (core.db.records).
+    actor = User.__table__.alias("actor")
+    entry = _ENTRIES.c
     project_id = bindparam("project_id")
-    added = select(Task.id).where(Task.project_id == project_id)
+    added = select(_TASKS.c.id).where(_TASKS.c.project_id == project_id)
     return (
-        select(AuditEntry, actor.name)
-        .outerjoin(actor, actor.id == AuditEntry.actor_id)
+        select(_ENTRIES, actor.c.name)
+        .outerjoin(actor, actor.c.id == entry.actor_id)
         .where(
-            ((AuditEntry.object_type == "projects") & (AuditEntry.object_id == project_id))
+            ((entry.object_type == "projects") & (entry.object_id == project_id))
             | (
-                (AuditEntry.object_type == "tasks")
-                & (AuditEntry.action == "task.create")
-                & AuditEntry.object_id.in_(added)
+                (entry.object_type == "tasks")
+                & (entry.action == "task.create")
+                & entry.object_id.in_(added)
             )
         )
-        .order_by(AuditEntry.id.desc())
+        .order_by(entry.id.desc())
         .limit(bindparam("limit"))
     )
 
