@@ -318,14 +318,17 @@ def test_within_the_bound_classes_and_distance_equal_the_integer_program(instanc
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instance=instances())
-def test_the_order_holds_when_each_stage_solves_one_level(instance):
+@given(instance=instances(), by_flow=st.booleans())
+def test_the_order_holds_when_each_stage_solves_one_level(instance, by_flow):
     """With no room for weights every level is its own stage, so each stage's fixing by
-    reduced costs (and its potentials) carries the whole order."""
+    reduced costs (and its potentials, by relaxation or else by a min-cost flow) carries the
+    whole order."""
     from core.matching import lexicographic
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(lexicographic, "_INT_LIMIT", 1)
+        if by_flow:
+            patch.setattr(lexicographic, "_RELAX_ROUNDS", 0)
         _check_against_the_milp(instance, classes=True)
 
 
