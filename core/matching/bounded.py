@@ -58,7 +58,8 @@ def _within(
     reachable[np.unique(arcs.need)] = 1
     # An area is held only to what its needs within reach of some offer can take.
     lower = np.minimum(bounds, area_totals(n.area, count, n.qty * reachable))
-    if _can_serve(n, o, arcs, lower):
+    can_serve = _Reach(n, o, arcs)
+    if can_serve(lower):
         # Every area can reach its limit (one maximum flow says so): nothing falls short.
         return solve_network(build_network(n, o, arcs, bounds))
     served = area_totals(n.area, count, served_per_need(n, arcs, flows))
@@ -83,7 +84,7 @@ def _within(
     while lo <= hi:
         mid = (lo + hi) // 2
         level = (int(candidates[mid, 0]), int(candidates[mid, 1]))
-        if _can_serve(n, o, arcs, _required(level, need, before, lower)):
+        if can_serve(_required(level, need, before, lower)):
             best, lo = level, mid + 1
         else:
             hi = mid - 1
@@ -99,35 +100,41 @@ def _required(level: tuple[int, int], need, before, lower) -> np.ndarray:
     return np.clip(np.array(wanted, np.int64), 0, lower)
 
 
-def _can_serve(n: NeedArrays, o: OfferArrays, arcs: Arcs, required: np.ndarray) -> bool:
-    """Whether some allocation serves every area at least `required` (a maximum flow)."""
-    from ortools.graph.python import max_flow
+class _Reach:
+    """Whether some allocation serves every area at least a given amount: one maximum-flow
+    network per group (offers, their needs with an area, the areas), whose area arcs take
+    each check's amounts as capacities, so a check is a solve without a rebuild."""
 
-    if not required.any():
-        return True
-    need_area = n.area[arcs.need]
-    useful = need_area >= 0
-    useful[useful] = required[need_area[useful]] > 0
-    need_ids, need_node = np.unique(arcs.need[useful], return_inverse=True)
-    offer_ids, offer_node = np.unique(arcs.offer[useful], return_inverse=True)
-    n_off, n_need, n_area = len(offer_ids), len(need_ids), len(required)
-    source, sink = n_off + n_need + n_area, n_off + n_need + n_area + 1
-    tails = np.concatenate([
-        np.full(n_off, source), offer_node, n_off + np.arange(n_need),
-        n_off + n_need + np.arange(n_area),
-    ])  # fmt: skip
-    heads = np.concatenate([
-        np.arange(n_off), n_off + need_node, n_off + n_need + n.area[need_ids],
-        np.full(n_area, sink),
-    ])  # fmt: skip
-    capacities = np.concatenate([
-        o.qty[offer_ids], np.minimum(o.qty[arcs.offer[useful]], n.qty[arcs.need[useful]]),
-        n.qty[need_ids], required,
-    ])  # fmt: skip
-    solver = max_flow.SimpleMaxFlow()
-    solver.add_arcs_with_capacity(
-        tails.astype(np.int64), heads.astype(np.int64), capacities.astype(np.int64)
-    )
-    if solver.solve(source, sink) != solver.OPTIMAL:
-        raise RuntimeError("maximum flow solver failed")
-    return solver.optimal_flow() == int(required.sum())
+    def __init__(self, n: NeedArrays, o: OfferArrays, arcs: Arcs) -> None:
+        from ortools.graph.python import max_flow
+
+        useful = n.area[arcs.need] >= 0
+        need_ids, need_node = np.unique(arcs.need[useful], return_inverse=True)
+        offer_ids, offer_node = np.unique(arcs.offer[useful], return_inverse=True)
+        n_off, n_need, n_area = len(offer_ids), len(need_ids), len(n.areas)
+        self.source, self.sink = n_off + n_need + n_area, n_off + n_need + n_area + 1
+        tails = np.concatenate([
+            np.full(n_off, self.source), offer_node, n_off + np.arange(n_need),
+            n_off + n_need + np.arange(n_area),
+        ])  # fmt: skip
+        heads = np.concatenate([
+            np.arange(n_off), n_off + need_node, n_off + n_need + n.area[need_ids],
+            np.full(n_area, self.sink),
+        ])  # fmt: skip
+        capacities = np.concatenate([
+            o.qty[offer_ids], np.minimum(o.qty[arcs.offer[useful]], n.qty[arcs.need[useful]]),
+            n.qty[need_ids], np.zeros(n_area, np.int64),
+        ])  # fmt: skip
+        self.solver = max_flow.SimpleMaxFlow()
+        ids = self.solver.add_arcs_with_capacity(
+            tails.astype(np.int64), heads.astype(np.int64), capacities.astype(np.int64)
+        )
+        self.area_arcs = np.asarray(ids)[len(ids) - n_area :]
+
+    def __call__(self, required: np.ndarray) -> bool:
+        if not required.any():
+            return True
+        self.solver.set_arcs_capacity(self.area_arcs, required.astype(np.int64))
+        if self.solver.solve(self.source, self.sink) != self.solver.OPTIMAL:
+            raise RuntimeError("maximum flow solver failed")
+        return self.solver.optimal_flow() == int(required.sum())

@@ -7,9 +7,9 @@ arc with a positive reduced cost empty and fills one with a negative reduced cos
 those arcs and keeping the rest leaves exactly the stage's optimal flows for the next stage.
 Consecutive objectives share one stage when integer weights provably keep their order: a simple
 cycle uses at most two arcs at any node, and two arcs leaving one node are crossed in opposite
-directions, so per node it changes at most two levels (two different ones) by one unit each;
-a level weighing more than everything the cycle can change below it then decides the cycle's
-sign whenever it changes at all (see _weights).
+directions, so at each node it lowers at most one arc's level by a unit (and raises at most
+one); a level weighing more than all a cycle can lower below it then decides the cycle's sign
+whenever it changes at all (see _weights).
 """
 
 from __future__ import annotations
@@ -72,25 +72,25 @@ def lexicographic_flow(
 
 def _weights(tails_of: list[np.ndarray], nodes: int) -> list[int]:
     """Weights for consecutive levels (most important first; each given by the tails of its
-    free arcs) under which every simple cycle's weighted cost has the sign of its first level
+    free arcs) under which every simple cycle's weighted cost has the sign of the first level
     it changes.
 
-    The first level a cycle changes, it changes by at least one unit; at a node it changes at
-    most the two levels of the two arcs it uses there, by one unit each. So a level outweighs
-    every change below it when its weight exceeds, summed over the nodes, the two heaviest
-    weights below it of arcs leaving that node (Python integers: the caller checks the size)."""
+    The first level a cycle changes, it changes by at least one unit. At a node the cycle
+    lowers (crosses backwards) at most one of the arcs leaving it, and the arcs entering it
+    are counted at their own tails, so what it saves below a level is at most, summed over
+    the nodes, the heaviest weight below it of an arc leaving that node; the level weighs one
+    more than that (and symmetrically for what it adds). Python integers: the caller checks
+    the size."""
     weights = [0] * len(tails_of)
-    first = np.zeros(nodes, object)  # per node, the heaviest weight below so far
-    second = np.zeros(nodes, object)  # and the next one, of another level
-    below = 0  # the sum of first + second over the nodes
+    heaviest = np.zeros(nodes, object)  # per node, the heaviest weight below so far
+    below = 0  # their sum over the nodes
     for position in range(len(tails_of) - 1, -1, -1):
         weight = below + 1
         weights[position] = weight
         at = tails_of[position]
-        # Weights grow upwards, so this level is the heaviest below the ones above it.
-        below += int((weight - second[at]).sum())
-        second[at] = first[at]
-        first[at] = weight
+        # Weights grow upwards, so this level's is now the heaviest below at its nodes.
+        below += int((weight - heaviest[at]).sum())
+        heaviest[at] = weight
     return weights
 
 

@@ -125,14 +125,6 @@ def build_network(
     )
 
 
-def least_shortfall(network: FlowNetwork) -> np.ndarray:
-    """A flow on each need-offer arc of a network with areas that leaves the least total short
-    of the areas' limits (level 0 alone: one solve with unit costs)."""
-    if network.levels is None:
-        return solve_network(network)  # no area here: nothing can fall short
-    return _solve(network, (network.levels == 0).astype(np.int64))
-
-
 def solve_network(network: FlowNetwork) -> np.ndarray:
     """Optimal flow on each need-offer arc of a network."""
     if network.levels is not None:

@@ -317,6 +317,21 @@ def test_within_the_bound_classes_and_distance_equal_the_integer_program(instanc
     _check_against_the_milp(instance, classes=True)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instance=instances(), by_flow=st.booleans())
+def test_the_order_holds_when_each_stage_solves_one_level(instance, by_flow):
+    """With no room for weights every level is its own stage, so each stage's fixing by
+    reduced costs (and its potentials, by relaxation or else by a min-cost flow) carries the
+    whole order."""
+    from core.matching import lexicographic
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lexicographic, "_INT_LIMIT", 1)
+        if by_flow:
+            patch.setattr(lexicographic, "_RELAX_ROUNDS", 0)
+        _check_against_the_milp(instance, classes=True)
+
+
 def test_a_cycle_through_several_areas_cannot_buy_lower_classes_with_a_critical_unit():
     # Found against the former single weighted solve: with the bound at 0 points it served
     # need 9 (critical) 3 units and two lower classes 2 more each, trading across areas 2
