@@ -437,6 +437,20 @@ class Server:
                     found.append(int(line.split()[1]) / 1024)
         return found or [_rss(self.process.pid)]
 
+    def worker_cpu_s(self) -> dict[int, float]:
+        """CPU seconds (user + system) each worker process has used so far, by pid."""
+        found = {}
+        tick = os.sysconf("SC_CLK_TCK")
+        for child in _children(self.process.pid):
+            try:
+                if b"resource_tracker" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    continue
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[child] = (int(fields[11]) + int(fields[12])) / tick
+        return found
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -730,6 +744,7 @@ def main() -> int:
         warm_up(fortunes, [baseline], c, folder)
         warm_up(app, targets, c, folder)
         print(f"wrk: {c} connections, {d} s per run, {size['rounds']} interleaved round(s)")
+        cpu_before = app.worker_cpu_s()
         for _round in range(size["rounds"]):
             baseline.runs.append(wrk(fortunes.base, baseline, c, d, folder))
             drain(fortunes)
@@ -759,6 +774,16 @@ def main() -> int:
                 f"{s.errors:>8}{ratio:>7.3f}×  {goal}"
             )
             failed |= bool(s.errors)
+        # The workers share one listening socket, so wrk's connections may not be spread
+        # evenly: a worker holding most of them answers with the longer tail.
+        cpu_after = app.worker_cpu_s()
+        used = sorted(
+            (cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after), reverse=True
+        )
+        if sum(used) > 0:
+            shares = " / ".join(f"{u / sum(used):.0%}" for u in used if u > 0.01)
+            seconds = ", ".join(f"{u:.1f}" for u in used)
+            print(f"\nworker CPU during the runs: {seconds} s ({shares})")
         worker_rss = app.worker_rss_mb()
         app_rss = ", ".join(f"{m:.0f}" for m in worker_rss)
         fortunes_rss = ", ".join(f"{m:.0f}" for m in fortunes.worker_rss_mb())
