@@ -3,6 +3,7 @@
 import html
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC
@@ -11,6 +12,7 @@ from uuid import uuid4
 
 from sqlalchemy import DateTime, Table, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -72,6 +74,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
     else:
         engine = create_async_engine(url, **_pool_options(settings))
+    if url.get_backend_name() != "sqlite":
+        _ping_when_idle(engine)
     return engine
 
 
@@ -80,8 +84,34 @@ def _pool_options(settings: Settings) -> dict:
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_pool_timeout,
-        "pool_pre_ping": True,
     }
+
+
+# A pooled connection idle this long is pinged before it is handed out (the server may have
+# restarted meanwhile, and a dead one is replaced); one in steady use is not. pool_pre_ping
+# pinged every checkout: with asyncpg that is BEGIN, a ping and ROLLBACK, three of a
+# sign-up's round trips during a storm.
+PING_AFTER_IDLE_SECONDS = 2.0
+_IDLE_SINCE = "commons.idle_since"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError("pooled connection failed its ping") from exc
 
 
 class PoolBudgetExceeded(Exception):

@@ -1,6 +1,7 @@
 """Sign-ups: capacity by atomic conditional update, waitlist in arrival order, promotion."""
 
 import json
+from datetime import UTC
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -8,7 +9,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit, cache
-from core.clock import utcnow
+from core.clock import offset_from_real, utcnow
 from core.events import publish
 from core.i18n import _
 from core.models import User
@@ -105,32 +106,35 @@ WITH place AS (
 ), arrival AS (
   SELECT CASE WHEN confirmed THEN 'confirmed' ELSE 'waitlisted' END AS status,
          CASE WHEN confirmed THEN NULL ELSE seq END AS position,
-         CASE WHEN confirmed THEN CAST(:now AS timestamptz) END AS confirmed_at
+         coalesce(clock_timestamp() + CAST(:offset AS interval), CAST(:now AS timestamptz))
+           AS at
   FROM place
 ), signup AS (
   INSERT INTO shift_signups (shift_id, volunteer_id, status, waitlist_position, created_at,
     confirmed_at, cancelled_at, reminder_queued_at, attendance, checked_in_at,
     checked_out_at, minutes)
-  SELECT CAST(:shift_id AS integer), CAST(:volunteer_id AS integer), status, position,
-    CAST(:now AS timestamptz), confirmed_at, NULL, NULL, NULL, NULL, NULL, 0
+  SELECT CAST(:shift_id AS integer), CAST(:volunteer_id AS integer), status, position, at,
+    CASE WHEN status = 'confirmed' THEN at END, NULL, NULL, NULL, NULL, NULL, 0
   FROM arrival
   ON CONFLICT (shift_id, volunteer_id) DO UPDATE SET
     status = EXCLUDED.status, waitlist_position = EXCLUDED.waitlist_position,
     created_at = EXCLUDED.created_at, confirmed_at = EXCLUDED.confirmed_at,
     cancelled_at = NULL, reminder_queued_at = NULL, attendance = NULL,
     checked_in_at = NULL, checked_out_at = NULL, minutes = 0
-  RETURNING id, status, waitlist_position, confirmed_at
+  RETURNING id, status, waitlist_position, created_at, confirmed_at,
+    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS at_iso
 ), entry AS (
   INSERT INTO audit_log (at, actor_id, action, object_type, object_id, before, after)
   SELECT CAST(:now AS timestamptz), CAST(:actor_id AS integer), 'signup.' || signup.status,
     'shift_signups', signup.id, CAST(CAST(:before AS text) AS json),
     CAST(CAST(CAST(:after AS text) AS jsonb) || jsonb_build_object(
       'id', signup.id, 'status', signup.status, 'waitlist_position', signup.waitlist_position,
-      'confirmed_at', CASE WHEN signup.confirmed_at IS NOT NULL THEN CAST(:now_iso AS text) END
+      'created_at', signup.at_iso,
+      'confirmed_at', CASE WHEN signup.confirmed_at IS NOT NULL THEN signup.at_iso END
     ) AS json)
   FROM signup
 )
-SELECT id, status, waitlist_position FROM signup
+SELECT id, status, waitlist_position, created_at, confirmed_at FROM signup
 """
 )
 _WAITLIST_PLACE = text(
@@ -157,7 +161,9 @@ async def _arrive_on_postgres(
                 "volunteer_id": user.id,
                 "actor_id": user.id,
                 "now": signup.created_at,
-                "now_iso": signup.created_at.isoformat(),
+                # The arrival is stamped when the statement has the shift's lock: the order
+                # of the stamps is the order places and numbers were handed out.
+                "offset": offset_from_real(),
                 "before": json.dumps(before) if before is not None else None,
                 "after": json.dumps(audit.snapshot(signup)),
             },
@@ -174,7 +180,8 @@ async def _arrive_on_postgres(
         "id": row.id,
         "status": row.status,
         "waitlist_position": row.waitlist_position,
-        "confirmed_at": signup.created_at if confirmed else None,
+        "created_at": row.created_at.astimezone(UTC),
+        "confirmed_at": row.confirmed_at.astimezone(UTC) if row.confirmed_at else None,
     }
     if existing is None:
         for key, value in values.items():
