@@ -17,6 +17,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC) + _offset
 
 
+def offset_from_real() -> timedelta | None:
+    """How far this clock runs ahead of the real one, or None while it is frozen: for a
+    database statement that must take "now" at the moment it runs (after a lock wait) on the
+    database server's clock, as `clock_timestamp() + offset`."""
+    return None if _frozen is not None else _offset
+
+
 def zone(name: str | None, default: str = "UTC") -> ZoneInfo:
     """A time zone by name, falling back to `default` for a missing or unknown name."""
     try:

@@ -1,11 +1,15 @@
 """Sign-ups: capacity by atomic conditional update, waitlist in arrival order, promotion."""
 
+import json
+from datetime import UTC
+
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit, cache
-from core.clock import utcnow
+from core.clock import offset_from_real, utcnow
 from core.events import publish
 from core.i18n import _
 from core.models import User
@@ -80,34 +84,127 @@ async def _take_place(session: AsyncSession, shift: Shift, *conditions) -> bool:
     return taken.first() is not None
 
 
-# A place if one is free, else the next waitlist number, in one statement that waits for the
-# shift's row lock once: a conditional UPDATE that finds the shift full locks nothing, so a
-# second one for the number would queue for the lock again. The locking sub-select hands the
-# row as it was before this update (`before.filled`), which tells which of the two it was.
-_PLACE_OR_NUMBER = text(
-    "UPDATE shifts SET "
-    "filled = shifts.filled + CASE WHEN shifts.filled < shifts.capacity THEN 1 ELSE 0 END, "
-    "waitlist_seq = shifts.waitlist_seq "
-    "+ CASE WHEN shifts.filled < shifts.capacity THEN 0 ELSE 1 END "
-    "FROM (SELECT locked.filled FROM shifts AS locked "
-    "WHERE locked.id = :id AND locked.status = :open FOR UPDATE) AS before "
-    "WHERE shifts.id = :id "
-    "RETURNING before.filled < shifts.capacity, shifts.waitlist_seq"
+# On PostgreSQL an arrival is one statement: a place if one is free, else the next waitlist
+# number, the sign-up row (a cancelled one reused) and its audit row. A conditional UPDATE
+# that finds the shift full locks nothing, so a second one for the number would queue for the
+# lock again; and each round trip between taking the shift's row lock and COMMIT is time every
+# other volunteer of that shift waits. The locking sub-select hands the row as it was before
+# this update (`before.filled`), which tells a place from a number. The audit row's `after`
+# is the Python snapshot with what only the statement knows filled in.
+_ARRIVE = text(
+    """
+WITH place AS (
+  UPDATE shifts SET
+    filled = shifts.filled + CASE WHEN shifts.filled < shifts.capacity THEN 1 ELSE 0 END,
+    waitlist_seq = shifts.waitlist_seq
+      + CASE WHEN shifts.filled < shifts.capacity THEN 0 ELSE 1 END
+  FROM (SELECT locked.filled FROM shifts AS locked
+        WHERE locked.id = CAST(:shift_id AS integer) AND locked.status = 'open'
+        FOR UPDATE) AS before
+  WHERE shifts.id = CAST(:shift_id AS integer)
+  RETURNING before.filled < shifts.capacity AS confirmed, shifts.waitlist_seq AS seq
+), arrival AS (
+  SELECT CASE WHEN confirmed THEN 'confirmed' ELSE 'waitlisted' END AS status,
+         CASE WHEN confirmed THEN NULL ELSE seq END AS position,
+         coalesce(clock_timestamp() + CAST(:offset AS interval), CAST(:now AS timestamptz))
+           AS at
+  FROM place
+), signup AS (
+  INSERT INTO shift_signups (shift_id, volunteer_id, status, waitlist_position, created_at,
+    confirmed_at, cancelled_at, reminder_queued_at, attendance, checked_in_at,
+    checked_out_at, minutes)
+  SELECT CAST(:shift_id AS integer), CAST(:volunteer_id AS integer), status, position, at,
+    CASE WHEN status = 'confirmed' THEN at END, NULL, NULL, NULL, NULL, NULL, 0
+  FROM arrival
+  ON CONFLICT (shift_id, volunteer_id) DO UPDATE SET
+    status = EXCLUDED.status, waitlist_position = EXCLUDED.waitlist_position,
+    created_at = EXCLUDED.created_at, confirmed_at = EXCLUDED.confirmed_at,
+    cancelled_at = NULL, reminder_queued_at = NULL, attendance = NULL,
+    checked_in_at = NULL, checked_out_at = NULL, minutes = 0
+  RETURNING id, status, waitlist_position, created_at, confirmed_at,
+    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS at_iso
+), entry AS (
+  INSERT INTO audit_log (at, actor_id, action, object_type, object_id, before, after)
+  SELECT CAST(:now AS timestamptz), CAST(:actor_id AS integer), 'signup.' || signup.status,
+    'shift_signups', signup.id, CAST(CAST(:before AS text) AS json),
+    CAST(CAST(CAST(:after AS text) AS jsonb) || jsonb_build_object(
+      'id', signup.id, 'status', signup.status, 'waitlist_position', signup.waitlist_position,
+      'created_at', signup.at_iso,
+      'confirmed_at', CASE WHEN signup.confirmed_at IS NOT NULL THEN signup.at_iso END
+    ) AS json)
+  FROM signup
+)
+SELECT id, status, waitlist_position, created_at, confirmed_at FROM signup
+"""
+)
+_WAITLIST_PLACE = text(
+    "SELECT count(*) FROM shift_signups WHERE shift_id = :shift_id AND status = 'waitlisted' "
+    "AND waitlist_position <= :position"
 )
 
 
-async def _place_or_number(session: AsyncSession, shift: Shift) -> tuple[str, int | None]:
-    """(confirmed, None) or (waitlisted, number); ShiftClosed if it closed meanwhile."""
+async def _arrive_on_postgres(
+    session: AsyncSession, shift: Shift, user: User, existing: Signup | None
+) -> tuple[Signup, int | None]:
+    """The arrival in one statement (see `_ARRIVE`), then the waitlist place if waitlisted."""
+    before = audit.snapshot(existing) if existing else None
+    signup = _arrive(
+        existing or Signup(shift_id=shift.id, volunteer_id=user.id),
+        SignupStatus.confirmed,
+        None,
+    )
+    row = (
+        await session.execute(
+            _ARRIVE,
+            {
+                "shift_id": shift.id,
+                "volunteer_id": user.id,
+                "actor_id": user.id,
+                "now": signup.created_at,
+                # The arrival is stamped when the statement has the shift's lock: the order
+                # of the stamps is the order places and numbers were handed out.
+                "offset": offset_from_real(),
+                "before": json.dumps(before) if before is not None else None,
+                "after": json.dumps(audit.snapshot(signup)),
+            },
+        )
+    ).first()
+    if row is None:
+        if existing is not None:
+            await session.refresh(existing)
+        raise ShiftClosed(_("This shift is no longer open for sign-up."))
+    # The rows changed outside the unit of work: say so, then show the row as stored.
     cache.touch(session, shift.incident_id)
-    if session.get_bind().dialect.name == "postgresql":
-        row = (
-            await session.execute(_PLACE_OR_NUMBER, {"id": shift.id, "open": ShiftStatus.open})
-        ).first()
-        if row is None:
-            raise ShiftClosed(_("This shift is no longer open for sign-up."))
-        return (SignupStatus.confirmed, None) if row[0] else (SignupStatus.waitlisted, row[1])
-    # SQLite: BEGIN IMMEDIATE already serializes writers, and its RETURNING cannot name the
-    # FROM clause's columns; two plain conditional UPDATEs do.
+    confirmed = row.status == SignupStatus.confirmed
+    values = {
+        "id": row.id,
+        "status": row.status,
+        "waitlist_position": row.waitlist_position,
+        "created_at": row.created_at.astimezone(UTC),
+        "confirmed_at": row.confirmed_at.astimezone(UTC) if row.confirmed_at else None,
+    }
+    if existing is None:
+        for key, value in values.items():
+            setattr(signup, key, value)
+        make_transient_to_detached(signup)
+        session.add(signup)
+    else:
+        for key, value in values.items():
+            set_committed_value(signup, key, value)
+        for key in _COLUMNS:
+            set_committed_value(signup, key, getattr(signup, key))
+    if confirmed:
+        return signup, None
+    position = await session.scalar(
+        _WAITLIST_PLACE, {"shift_id": shift.id, "position": row.waitlist_position}
+    )
+    return signup, position
+
+
+async def _place_or_number(session: AsyncSession, shift: Shift) -> tuple[str, int | None]:
+    """SQLite: a place if one is free, else the next waitlist number; ShiftClosed if the shift
+    closed meanwhile. BEGIN IMMEDIATE already serializes writers, and SQLite has no
+    data-modifying CTE, so two plain conditional UPDATEs do."""
     if await _take_place(session, shift):
         return SignupStatus.confirmed, None
     waiting = await session.execute(
@@ -177,14 +274,40 @@ async def _insert_signup(
     return signup, (row[1] + 1 if status == SignupStatus.waitlisted else None)
 
 
+async def _arrive_on_sqlite(
+    session: AsyncSession, shift: Shift, user: User, existing: Signup | None
+) -> tuple[Signup, int | None]:
+    status, seq = await _place_or_number(session, shift)
+    if existing is None:
+        signup, position = await _insert_signup(session, shift, user, status, seq)
+        before = None
+    else:
+        before = audit.snapshot(existing)
+        signup = _arrive(existing, status, seq)
+        session.add(signup)
+        cache.belongs_to(session, signup, shift.incident_id)
+        await session.flush()
+        position = await queue_position(session, signup)
+    await audit.record(
+        session,
+        actor=user,
+        action=f"signup.{status}",
+        obj=signup,
+        before=before,
+        after=audit.snapshot(signup),
+    )
+    return signup, position
+
+
 async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[Signup, int | None]:
     """Confirm a place if one is free, else join the waitlist; returns (sign-up, position).
 
-    One transaction: the volunteer's lock, the overlap check, then a conditional
-    `UPDATE ... WHERE filled < capacity RETURNING`; a CHECK constraint backs it up. That
+    One transaction: the volunteer's lock, the overlap check, then a conditional UPDATE
+    that only adds a place while `filled < capacity`; a CHECK constraint backs it up. That
     UPDATE locks the shift's row until the commit, so everything that can be read or checked
-    comes before it, and after it only the sign-up, audit and job rows are inserted (the
-    mail is composed by the worker).
+    comes before it; on PostgreSQL the same statement writes the sign-up and audit rows
+    (`_ARRIVE`), and after it come only the waitlist place, the mail job (composed by the
+    worker) and the version bump with the live NOTIFY.
     """
     shift = await session.get(Shift, shift_id)
     if shift is None:
@@ -226,31 +349,16 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
         raise OverlappingShift(
             _("You are already signed up for a shift at that time: %(title)s") % {"title": overlap}
         )
-    status, seq = await _place_or_number(session, shift)
-    if existing is None:
-        signup, position = await _insert_signup(session, shift, user, status, seq)
-        before = None
+    if session.get_bind().dialect.name == "postgresql":
+        signup, position = await _arrive_on_postgres(session, shift, user, existing)
     else:
-        before = audit.snapshot(existing)
-        signup = _arrive(existing, status, seq)
-        session.add(signup)
-        cache.belongs_to(session, signup, shift.incident_id)
-        await session.flush()
-        position = await queue_position(session, signup)
+        signup, position = await _arrive_on_sqlite(session, shift, user, existing)
     await mail.notify(
         session,
-        kind="confirmed" if status == SignupStatus.confirmed else "waitlisted",
+        kind=signup.status,
         user=user,
         shift=shift,
         position=position or 0,
-    )
-    await audit.record(
-        session,
-        actor=user,
-        action=f"signup.{status}",
-        obj=signup,
-        before=before,
-        after=audit.snapshot(signup),
     )
     publish(session, shift.incident_id, "signup")
     return signup, position
