@@ -18,24 +18,24 @@ from starlette.routing import BaseRoute, Mount, Route
 from core.auth import require
 from core.errors import DomainError, validation_error
 from core.i18n import _
-from core.types import Input, Offset
+from core.types import Input, Offset, Output
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Output, Generic[T]):
     items: list[T]
     total: int
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Output):
     code: str
     message: str
     fields: dict[str, str] = {}
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Output):
     error: ErrorDetail
 
 

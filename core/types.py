@@ -110,6 +110,17 @@ def _kinds(model: type[BaseModel], name: str) -> frozenset:
     return frozenset(_flatten(model.model_fields[name].annotation))
 
 
+# A worker builds a model's validators and serializers when it first uses it, not at import:
+# of some 300 models a web worker serves a few dozen, and building all cost 4.5 MB each.
+DEFERRED = ConfigDict(defer_build=True)
+
+
+class Output(BaseModel):
+    """The base of every response and export model."""
+
+    model_config = DEFERRED
+
+
 class Input(BaseModel):
     """The base of every request model (JSON bodies, queries, forms, imported rows).
 
@@ -118,7 +129,7 @@ class Input(BaseModel):
     dates lie between the years FIRST_YEAR and LAST_YEAR.
     """
 
-    model_config = ConfigDict(allow_inf_nan=False)
+    model_config = ConfigDict(allow_inf_nan=False, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -5,12 +5,12 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from babel.numbers import list_currencies
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 
 from core.api import Pagination, examples
 from core.errors import FieldError
 from core.i18n import _
-from core.types import DbId, Input, to_minor
+from core.types import DbId, Input, Output, to_minor
 from donations.models import MAX_AMOUNT_MINOR, ledger_time
 from recovery.service import Category
 
@@ -123,7 +123,7 @@ class OfferUpdate(_In):
     value_currency: Currency | None = None
 
 
-class OfferPublic(BaseModel):
+class OfferPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -165,7 +165,7 @@ class RunCreate(_In):
     max_area_gap_pct: float | None = Field(default=None, ge=0, le=100)
 
 
-class ProposalPublic(BaseModel):
+class ProposalPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -204,7 +204,7 @@ class DeliveryPublic(ProposalPublic):
     value_currency: str | None = None
 
 
-class UnmetPublic(BaseModel):
+class UnmetPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     need_id: int
@@ -223,12 +223,12 @@ class BulkDecision(_In):
     priority: Literal["critical", "high", "medium", "low"] | None = None
 
 
-class BulkDecisionResult(BaseModel):
+class BulkDecisionResult(Output):
     action: str
     decided: list[ProposalPublic]
 
 
-class RunPublic(BaseModel):
+class RunPublic(Output):
     id: int
     incident_id: int
     created_at: datetime
@@ -278,7 +278,7 @@ class DonationCreate(_In):
     fundraising_id: DbId | None = None
 
 
-class DonationPublic(BaseModel):
+class DonationPublic(Output):
     """What the donor and officials see; the public sees only ledger entries."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -373,7 +373,7 @@ class PaymentInstructionsSet(_In):
     text_zh: str = Field(default="", max_length=5000)
 
 
-class PaymentInstructionsPublic(BaseModel):
+class PaymentInstructionsPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     incident_id: int
@@ -392,7 +392,7 @@ class ReceiptCheckQuery(Input):
     code: str = Field(min_length=1, max_length=40)
 
 
-class ReceiptCheck(BaseModel):
+class ReceiptCheck(Output):
     """What the public verification page confirms about a receipt: no donor identity."""
 
     valid: bool
@@ -406,7 +406,7 @@ class ReceiptCheck(BaseModel):
     status: str | None = None
 
 
-class TrailAllocation(BaseModel):
+class TrailAllocation(Output):
     disbursement_id: int
     amount_minor: int
     purpose: str
@@ -418,7 +418,7 @@ class TrailAllocation(BaseModel):
     on: date
 
 
-class TrailPublic(BaseModel):
+class TrailPublic(Output):
     """Which spending one gift paid for, and what of it is still unspent."""
 
     donation_id: int
@@ -473,7 +473,7 @@ class DisbursementCreate(_In):
         return self
 
 
-class DisbursementPublic(BaseModel):
+class DisbursementPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -500,7 +500,7 @@ class DisbursementPublic(BaseModel):
 # ---- ledger
 
 
-class LedgerEntryPublic(BaseModel):
+class LedgerEntryPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -534,21 +534,21 @@ class VerifyQuery(Input):
     incident_id: DbId | None = None
 
 
-class LedgerBreak(BaseModel):
+class LedgerBreak(Output):
     incident_id: int
     seq: int
     entry_id: int | None
     reason: str
 
 
-class ChainStatus(BaseModel):
+class ChainStatus(Output):
     incident_id: int
     entries: int
     ok: bool
     head_hash: str
 
 
-class VerifyResult(BaseModel):
+class VerifyResult(Output):
     ok: bool
     entries: int
     chains: list[ChainStatus]
@@ -587,7 +587,7 @@ class DontSendCreate(_In):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class DontSendPublic(BaseModel):
+class DontSendPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -597,7 +597,7 @@ class DontSendPublic(BaseModel):
     reason: str
 
 
-class MostNeededItem(BaseModel):
+class MostNeededItem(Output):
     category: str
     unit: str
     quantity: int
@@ -606,7 +606,7 @@ class MostNeededItem(BaseModel):
     needed_by: date
 
 
-class DontSendBoard(BaseModel):
+class DontSendBoard(Output):
     """What the incident needs most now, and what not to send."""
 
     most_needed: list[MostNeededItem]
@@ -616,7 +616,7 @@ class DontSendBoard(BaseModel):
 # ---- funds
 
 
-class FundsPublic(BaseModel):
+class FundsPublic(Output):
     currency: str
     pledged_minor: int
     received_minor: int
@@ -624,12 +624,12 @@ class FundsPublic(BaseModel):
     balance_minor: int
 
 
-class ProjectFundsPublic(BaseModel):
+class ProjectFundsPublic(Output):
     project_id: int
     funds_by_currency: list[FundsPublic]
 
 
-class InKindPublic(BaseModel):
+class InKindPublic(Output):
     """Goods and services given in kind, at their givers' estimated value, per currency."""
 
     currency: str
@@ -639,7 +639,7 @@ class InKindPublic(BaseModel):
     deliveries: int
 
 
-class IncidentFundsPublic(BaseModel):
+class IncidentFundsPublic(Output):
     """In the deployment's currency as `funds`, every currency in `funds_by_currency`; what
     came in kind is apart in `in_kind` and never part of a cash figure."""
 
@@ -674,7 +674,7 @@ class DisclosureCreate(_In):
         return self
 
 
-class DisclosurePublic(BaseModel):
+class DisclosurePublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -689,13 +689,13 @@ class DisclosurePublic(BaseModel):
     published_on: date
 
 
-class CorrectionPublic(BaseModel):
+class CorrectionPublic(Output):
     id: int
     corrects_id: int
     published_on: date
 
 
-class _CalendarRow(BaseModel):
+class _CalendarRow(Output):
     title: str
     organization_id: int = Field(description="the responsible organization")
     disclosure_id: int | None = Field(description="the latest published disclosure")
@@ -770,7 +770,7 @@ class FundraisingCreate(_In):
         return self
 
 
-class FundraisingPublic(BaseModel):
+class FundraisingPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int

@@ -4,12 +4,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from core.api import examples
 from core.errors import FieldError
 from core.i18n import _
-from core.types import DbId, Input
+from core.types import DbId, Input, Output
 from preparedness.labels import CAPABILITIES
 from preparedness.models import MovementKind
 from recovery.service import Category
@@ -71,14 +71,14 @@ class TeamProfile(Input):
         return self
 
 
-class CertificationOut(BaseModel):
+class CertificationOut(Output):
     name: str
     issuer: str
     expires_on: date
     capability: str | None
 
 
-class TeamOut(BaseModel):
+class TeamOut(Output):
     organization_id: int
     name: str
     capabilities: list[str]
@@ -98,7 +98,7 @@ class TeamQuery(Input):
     area_id: DbId | None = None
 
 
-class TeamMatch(BaseModel):
+class TeamMatch(Output):
     organization_id: int
     name: str
     capabilities: list[str]
@@ -107,12 +107,12 @@ class TeamMatch(BaseModel):
     within_radius: bool
 
 
-class CapabilityOut(BaseModel):
+class CapabilityOut(Output):
     code: str
     label: str
 
 
-class TeamList(BaseModel):
+class TeamList(Output):
     items: list[TeamMatch]
 
 
@@ -125,7 +125,7 @@ class ZoneIn(Input):
     max_teams: int = Field(ge=0, le=10_000)
 
 
-class ZoneOut(BaseModel):
+class ZoneOut(Output):
     area_id: int
     max_teams: int
 
@@ -177,7 +177,7 @@ class CheckOut(Input):
     lon: float | None = Field(None, ge=-180, le=180)
 
 
-class DeploymentOut(BaseModel):
+class DeploymentOut(Output):
     id: int
     incident_id: int
     team_org_id: int
@@ -223,7 +223,7 @@ class DailyReportIn(Input):
     needs: list[LogisticsNeed] = Field(default_factory=list, max_length=20)
 
 
-class DailyReportOut(BaseModel):
+class DailyReportOut(Output):
     id: int
     deployment_id: int
     on: date
@@ -255,7 +255,7 @@ class WarehouseCreate(Input):
     low_stock: dict[Category, int] = Field(default_factory=dict)
 
 
-class WarehouseOut(BaseModel):
+class WarehouseOut(Output):
     id: int
     organization_id: int
     name: str
@@ -300,7 +300,7 @@ class MovementIn(Input):
         return self
 
 
-class MovementOut(BaseModel):
+class MovementOut(Output):
     id: int
     warehouse_id: int
     kind: str
@@ -315,7 +315,7 @@ class MovementOut(BaseModel):
     at: datetime
 
 
-class StockLevel(BaseModel):
+class StockLevel(Output):
     category: str
     unit: str
     lot: str
@@ -324,11 +324,11 @@ class StockLevel(BaseModel):
     reserved: int = 0
 
 
-class StockList(BaseModel):
+class StockList(Output):
     items: list[StockLevel]
 
 
-class ReserveTotal(BaseModel):
+class ReserveTotal(Output):
     category: str
     unit: str
     quantity: int
@@ -409,7 +409,7 @@ class AlertCreate(Input):
         return self
 
 
-class AlertReceipt(BaseModel):
+class AlertReceipt(Output):
     id: int
     identifier: str
     status: str
@@ -423,7 +423,7 @@ class AlertSubscribe(Input):
     area_id: DbId
 
 
-class SubscriptionReceipt(BaseModel):
+class SubscriptionReceipt(Output):
     status: str
 
 
@@ -528,14 +528,14 @@ class Activate(Input):
     level: int = Field(ge=1, le=4)
 
 
-class ActivatedTask(BaseModel):
+class ActivatedTask(Output):
     id: int
     title: str
     responsible_org_id: int
     due_on: date
 
 
-class ActivationOut(BaseModel):
+class ActivationOut(Output):
     id: int
     plan_id: int
     incident_id: int
@@ -545,7 +545,7 @@ class ActivationOut(BaseModel):
     tasks: list[ActivatedTask]
 
 
-class PlanOut(BaseModel):
+class PlanOut(Output):
     id: int
     name: str
     incident_type: str
@@ -553,7 +553,7 @@ class PlanOut(BaseModel):
     activations: list[dict]
 
 
-class PlanSummary(BaseModel):
+class PlanSummary(Output):
     """A plan in the list: its levels (I = 1, the most severe, first), tasks, activations."""
 
     id: int
@@ -566,7 +566,7 @@ class PlanSummary(BaseModel):
     activations: int
 
 
-class StepTimes(BaseModel):
+class StepTimes(Output):
     deployment_id: int
     status: str
     hours_to_acceptance: float | None
@@ -574,7 +574,7 @@ class StepTimes(BaseModel):
     hours_to_completion: float | None
 
 
-class TaskOutcome(BaseModel):
+class TaskOutcome(Output):
     task_id: int
     title: str
     due_on: date
@@ -582,7 +582,7 @@ class TaskOutcome(BaseModel):
     status: str
 
 
-class OrganizationReview(BaseModel):
+class OrganizationReview(Output):
     organization_id: int
     name: str
     deployments: list[StepTimes]
@@ -590,7 +590,7 @@ class OrganizationReview(BaseModel):
     late: list[str]
 
 
-class AfterAction(BaseModel):
+class AfterAction(Output):
     incident_id: int
     status: str
     organizations: list[OrganizationReview]

@@ -22,7 +22,7 @@ from core.api import Pagination, examples
 from core.errors import fields_from_validation
 from core.i18n import _
 from core.outlines import load_outline, parse_outline
-from core.types import MONEY_MINOR_MAX, DbId, Input, Offset
+from core.types import MONEY_MINOR_MAX, DbId, Input, Offset, Output
 from recovery.models import AreaLevel, Category, IncidentStatus, Priority, TaskStatus
 
 M = TypeVar("M", bound=BaseModel)
@@ -94,7 +94,7 @@ class IncidentUpdate(_In):
         return None if value is None else _check_zone(value)
 
 
-class IncidentPublic(BaseModel):
+class IncidentPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -124,7 +124,7 @@ class AgencyGrant(_In):
     organization_id: int
 
 
-class IncidentAgencyPublic(BaseModel):
+class IncidentAgencyPublic(Output):
     """An agency acting on an incident: the lead agency, or one granted (with who and when)."""
 
     organization_id: int
@@ -182,7 +182,7 @@ class AreaUpdate(_In):
     _outline = field_validator("outline")(classmethod(lambda cls, v: parse_outline(v)))
 
 
-class AreaPublic(BaseModel):
+class AreaPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -274,7 +274,7 @@ class NeedUpdate(_In):
     status: Literal["open", "closed", "cancelled"] | None = None
 
 
-class NeedPublic(BaseModel):
+class NeedPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -342,7 +342,7 @@ class NeedQuery(Pagination):
         return int(rank), date.fromisoformat(day), int(need_id)
 
 
-class NeedPage(BaseModel):
+class NeedPage(Output):
     """A page of needs; `next_cursor` (when more follow) asks for the next page."""
 
     items: list[NeedPublic]
@@ -360,7 +360,7 @@ class MilestoneCreate(_In):
     due_on: date
 
 
-class MilestonePublic(BaseModel):
+class MilestonePublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -460,7 +460,7 @@ class TaskUpdate(_In):
 OFFICIAL_TASK_FIELDS = {"title", "description", "responsible_org_id", "due_on"}
 
 
-class TaskPublic(BaseModel):
+class TaskPublic(Output):
     id: int
     project_id: int
     title: str
@@ -475,7 +475,7 @@ class TaskPublic(BaseModel):
     updated_at: datetime
 
 
-class ProjectPublic(BaseModel):
+class ProjectPublic(Output):
     id: int
     incident_id: int
     area_id: int | None
@@ -508,7 +508,7 @@ class SupervisionQuery(Input):
     incident_id: DbId | None = None
 
 
-class SupervisionItem(BaseModel):
+class SupervisionItem(Output):
     kind: Literal["task", "need", "disclosure"]
     id: int
     title: str
@@ -525,7 +525,7 @@ class SupervisionItem(BaseModel):
     escalation_level: int | None = None
 
 
-class SupervisionGroup(BaseModel):
+class SupervisionGroup(Output):
     organization_id: int | None
     organization_name: str
     counts: dict[str, int]
@@ -537,7 +537,7 @@ class SupervisionGroup(BaseModel):
     overdue_disclosures: list[SupervisionItem] = []
 
 
-class SupervisionPanels(BaseModel):
+class SupervisionPanels(Output):
     """One incident's panels on the board of all incidents (see `SupervisionBoard.sections`)."""
 
     incident_id: int
@@ -545,7 +545,7 @@ class SupervisionPanels(BaseModel):
     sections: dict[str, Any]
 
 
-class SupervisionBoard(BaseModel):
+class SupervisionBoard(Output):
     incident_id: int | None
     as_of: date
     totals: dict[str, int]
@@ -578,7 +578,7 @@ class ReportUpdate(_In):
     body_markdown: str | None = Field(None, max_length=100_000)
 
 
-class ReportPublic(BaseModel):
+class ReportPublic(Output):
     id: int
     incident_id: int
     title: str
@@ -614,7 +614,7 @@ class NeedImport(Input):
         return value
 
 
-class ImportJobPublic(BaseModel):
+class ImportJobPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -644,7 +644,7 @@ class ExportPageQuery(ExportQuery):
     offset: Offset = 0
 
 
-class NeedExport(BaseModel):
+class NeedExport(Output):
     need_id: int
     incident_id: int
     incident: str
@@ -668,7 +668,7 @@ class NeedExport(BaseModel):
         return value.isoformat()
 
 
-class ThreeWExport(BaseModel):
+class ThreeWExport(Output):
     organization: str
     organization_type: str
     role: str
@@ -688,13 +688,13 @@ class ThreeWExport(BaseModel):
     progress: int
 
 
-class NeedExportPage(BaseModel):
+class NeedExportPage(Output):
     items: list[NeedExport]
     total: int
     licence: str
 
 
-class ThreeWExportPage(BaseModel):
+class ThreeWExportPage(Output):
     items: list[ThreeWExport]
     total: int
     licence: str
@@ -734,7 +734,7 @@ class SearchQuery(Input):
     cursor: str | None = Field(None, max_length=200)
 
 
-class SearchItem(BaseModel):
+class SearchItem(Output):
     kind: str
     id: int
     title: str
@@ -742,7 +742,7 @@ class SearchItem(BaseModel):
     url: str
 
 
-class SearchResults(BaseModel):
+class SearchResults(Output):
     """A page of hits, kinds in the order of `types` ("needs", "projects", "organizations",
     "shifts"), each in its list's order; `totals` counts every hit of each kind searched."""
 

@@ -2,12 +2,12 @@
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from core.api import examples
 from core.errors import FieldError
 from core.i18n import _
-from core.types import DbId, Input
+from core.types import DbId, Input, Output
 from recovery.service import Category, Priority
 from residents.models import VULNERABLE, ComplaintAbout, QuestionKind, RequestStatus
 
@@ -65,20 +65,20 @@ class HelpRequestCreate(Input):
         return self
 
 
-class HelpRequestReceipt(BaseModel):
+class HelpRequestReceipt(Output):
     id: int
     status: RequestStatus
     reference: str
     follow_up_url: str
 
 
-class TrackUpdate(BaseModel):
+class TrackUpdate(Output):
     at: datetime
     status: RequestStatus
     message: str
 
 
-class TrackView(BaseModel):
+class TrackView(Output):
     """What the requester sees by the follow-up link: their request's progress, nothing more."""
 
     reference: str
@@ -125,7 +125,7 @@ class DuplicateQuery(Input):
     lon: float | None = Field(None, ge=-180, le=180)
 
 
-class DuplicateItem(BaseModel):
+class DuplicateItem(Output):
     """A likely duplicate for triage staff: personal data, never public."""
 
     id: int
@@ -139,7 +139,7 @@ class DuplicateItem(BaseModel):
     same_phone: bool
 
 
-class QueueItem(BaseModel):
+class QueueItem(Output):
     """A triage queue row for officials and verified NGOs: personal data, never public."""
 
     id: int
@@ -212,7 +212,7 @@ class Convert(Input):
         return self
 
 
-class TriageResult(BaseModel):
+class TriageResult(Output):
     id: int
     status: RequestStatus
     need_id: int | None = None
@@ -225,7 +225,7 @@ class CountsQuery(Input):
     incident_id: DbId
 
 
-class RequestCount(BaseModel):
+class RequestCount(Output):
     area_id: int | None
     category: str
     status: RequestStatus
@@ -242,7 +242,7 @@ class SmsInbound(Input):
     received_at: datetime | None = None
 
 
-class SmsReply(BaseModel):
+class SmsReply(Output):
     reply: str
 
 
@@ -269,7 +269,7 @@ class ComplaintCreate(Input):
         return self
 
 
-class ComplaintReceipt(BaseModel):
+class ComplaintReceipt(Output):
     id: int
     follow_up_url: str
 
@@ -280,7 +280,7 @@ class ComplaintQuery(Input):
     incident_id: DbId
 
 
-class ComplaintItem(BaseModel):
+class ComplaintItem(Output):
     id: int
     incident_id: int
     about_kind: str
@@ -295,7 +295,7 @@ class ComplaintItem(BaseModel):
     resolved_at: datetime | None
 
 
-class ComplaintView(BaseModel):
+class ComplaintView(Output):
     """What the complainant sees by the follow-up link."""
 
     status: str
@@ -310,7 +310,7 @@ class Resolve(Input):
     resolution: str = Field(min_length=1, max_length=4000)
 
 
-class Accountability(BaseModel):
+class Accountability(Output):
     complaints_received: int
     resolved_in_time: int
     resolved_late: int
@@ -372,7 +372,7 @@ class SurveyCreate(Input):
     invite: bool = True
 
 
-class QuestionOut(BaseModel):
+class QuestionOut(Output):
     id: int
     kind: QuestionKind
     text: str
@@ -381,7 +381,7 @@ class QuestionOut(BaseModel):
     choices_zh: list[str]
 
 
-class SurveyOut(BaseModel):
+class SurveyOut(Output):
     id: int
     incident_id: int
     area_ids: list[int]
@@ -408,12 +408,12 @@ class SurveyResponseCreate(Input):
     invite: str | None = Field(None, max_length=100)
 
 
-class SurveyResponseReceipt(BaseModel):
+class SurveyResponseReceipt(Output):
     id: int
     survey_id: int
 
 
-class QuestionResult(BaseModel):
+class QuestionResult(Output):
     question_id: int
     kind: QuestionKind
     answers: int
@@ -424,7 +424,7 @@ class QuestionResult(BaseModel):
     mean: float | None = None
 
 
-class AreaResult(BaseModel):
+class AreaResult(Output):
     area_id: int | None
     # None when withheld: fewer than 5 responses is itself a small cell.
     responses: int | None
@@ -432,7 +432,7 @@ class AreaResult(BaseModel):
     questions: list[QuestionResult] = []
 
 
-class SurveyResults(BaseModel):
+class SurveyResults(Output):
     """Aggregates per area; an area or a question with fewer than 5 answers is withheld and
     free text is never here."""
 
@@ -442,7 +442,7 @@ class SurveyResults(BaseModel):
     areas: list[AreaResult]
 
 
-class AreaWaiting(BaseModel):
+class AreaWaiting(Output):
     area_id: int | None
     area_name: str
     category: str
@@ -451,14 +451,14 @@ class AreaWaiting(BaseModel):
     overdue: int
 
 
-class OldestRequest(BaseModel):
+class OldestRequest(Output):
     id: int
     reference: str
     created_at: datetime
     waiting_hours: float
 
 
-class ComplaintsByOrganization(BaseModel):
+class ComplaintsByOrganization(Output):
     organization_id: int | None
     organization_name: str
     open: int
@@ -468,7 +468,7 @@ class ComplaintsByOrganization(BaseModel):
     escalated_to: list[str] = []
 
 
-class OverdueComplaint(BaseModel):
+class OverdueComplaint(Output):
     """An open complaint past its due time: what it is about, never its text or contact."""
 
     id: int
@@ -483,7 +483,7 @@ class OverdueComplaint(BaseModel):
     escalation_level: int | None = None
 
 
-class ResidentsSupervision(BaseModel):
+class ResidentsSupervision(Output):
     """The supervision board's residents panel: counts for officials, no personal data."""
 
     answer_within_hours: int

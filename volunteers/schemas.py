@@ -3,12 +3,12 @@
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 
 from core.api import Pagination, examples
 from core.errors import FieldError
 from core.i18n import _
-from core.types import DbId, Input
+from core.types import DbId, Input, Output
 
 Skill = Literal[
     "first_aid",
@@ -91,7 +91,7 @@ class ProfileUpdate(Input):
         return self
 
 
-class ProfilePublic(BaseModel):
+class ProfilePublic(Output):
     """The volunteer's own view of their profile (never shown to anyone else)."""
 
     user_id: int
@@ -187,7 +187,7 @@ class ShiftUpdate(Input):
     min_age: int | None = Field(default=None, ge=14, le=99)
 
 
-class ShiftPublic(BaseModel):
+class ShiftPublic(Output):
     """A shift as anyone may see it: counts, never the people."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -238,13 +238,13 @@ class ShiftQuery(Pagination):
     recommended: bool = False
 
 
-class SignupResult(BaseModel):
+class SignupResult(Output):
     shift_id: int
     status: Literal["confirmed", "waitlisted", "cancelled"]
     waitlist_position: int | None = None
 
 
-class MySignup(BaseModel):
+class MySignup(Output):
     id: int
     status: str
     waitlist_position: int | None
@@ -253,7 +253,7 @@ class MySignup(BaseModel):
     shift: ShiftPublic
 
 
-class RosterEntry(BaseModel):
+class RosterEntry(Output):
     """A volunteer on the owner's roster; contact details only with their consent."""
 
     volunteer_id: int
@@ -300,7 +300,7 @@ class AttendanceCreate(Input):
         return self
 
 
-class AttendanceResult(BaseModel):
+class AttendanceResult(Output):
     shift_id: int
     volunteer_id: int
     attendance: str
@@ -310,7 +310,7 @@ class AttendanceResult(BaseModel):
     total_hours: float
 
 
-class CalendarLink(BaseModel):
+class CalendarLink(Output):
     url: str
 
 
@@ -320,7 +320,7 @@ class AccountDeletion(Input):
     password: str
 
 
-class CertificateRecord(BaseModel):
+class CertificateRecord(Output):
     date: date
     shift: str
     location: str
@@ -328,7 +328,7 @@ class CertificateRecord(BaseModel):
     hours: float
 
 
-class CertificatePublic(BaseModel):
+class CertificatePublic(Output):
     """What a certificate of service shows, for anyone who holds its code; the holder's name
     only as its first characters."""
 

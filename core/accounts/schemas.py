@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     EmailStr,
@@ -17,7 +16,7 @@ from core.api import examples
 from core.dates import zone_names
 from core.i18n import _
 from core.models import ORG_ROLES, OrgKind, Role
-from core.types import Input, Offset
+from core.types import Input, Offset, Output
 
 PASSWORD_MIN = 10
 
@@ -82,7 +81,7 @@ class RegisterRequest(Input):
         return self
 
 
-class UserPublic(BaseModel):
+class UserPublic(Output):
     id: int
     email: str
     name: str
@@ -101,12 +100,12 @@ class TokenRequest(Input):
     password: str = Field(min_length=1, max_length=200)
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(Output):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
 
 
-class OrganizationPublic(BaseModel):
+class OrganizationPublic(Output):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -136,7 +135,7 @@ class PasswordResetRequest(Input):
         return value.lower()
 
 
-class PasswordResetAccepted(BaseModel):
+class PasswordResetAccepted(Output):
     message: str
 
 
@@ -150,7 +149,7 @@ class PasswordResetConfirm(Input):
     password: NewPassword
 
 
-class FailedJobPublic(BaseModel):
+class FailedJobPublic(Output):
     """A background job that failed every try, for administrators."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -163,7 +162,7 @@ class FailedJobPublic(BaseModel):
     failed_at: datetime
 
 
-class JobRetried(BaseModel):
+class JobRetried(Output):
     id: int
     status: Literal["queued"] = "queued"
 
