@@ -9,7 +9,8 @@ compiles their statements, as bench/load.py does: a surge meets workers that hav
 
 SQLite (a temporary file) by default. With a PostgreSQL URL, a throwaway database named
 after the URL's database plus a suffix is created on that server and dropped afterwards.
-Prints confirmed, waitlisted, errors and p50/p99 latency, then checks in the database that no
+Prints confirmed, waitlisted, errors, p50/p99 latency, sign-ups per second and the web
+workers' CPU time per sign-up (from /proc), then checks in the database that no
 shift is overbooked, nobody is signed up twice and each waitlist is numbered in arrival
 order. Exits non-zero when any check fails.
 """

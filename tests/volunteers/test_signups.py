@@ -1,12 +1,13 @@
 """Capacity and waitlist, duplicate and overlap refusal, promotion on cancel, concurrency."""
 
 import asyncio
+from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from core import worker
-from core.models import OutboxMessage, Role
+from core.models import AuditEntry, OutboxMessage, Role
 from volunteers.models import Shift, Signup
 
 pytestmark = pytest.mark.asyncio
@@ -193,3 +194,30 @@ async def test_concurrent_cancellations_promote_different_volunteers(client, fac
     confirmed = sorted(r.volunteer_id for r in rows if r.status == "confirmed")
     assert confirmed == sorted(p.id for p in people[3:])
     assert (await db.get(Shift, shift["id"])).filled == 3
+
+
+async def test_each_arrival_writes_its_audit_row_with_the_row_as_stored(
+    client, factory, shifts, db
+):
+    shift = await shifts.make(capacity=1)
+    people = [await factory.user(Role.volunteer) for _ in range(2)]
+    for person in people:
+        assert (await signup(client, shift["id"], await factory.token(person))).status_code == 200
+    rows = (
+        await db.scalars(select(Signup).where(Signup.shift_id == shift["id"]).order_by(Signup.id))
+    ).all()
+    for row, action in zip(rows, ["signup.confirmed", "signup.waitlisted"], strict=True):
+        await db.refresh(row)
+        entry = await db.scalar(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "shift_signups", AuditEntry.object_id == row.id
+            )
+        )
+        assert entry.action == action and entry.actor_id == row.volunteer_id
+        assert entry.before is None
+        after = entry.after
+        assert after["id"] == row.id and after["status"] == row.status
+        assert after["waitlist_position"] == row.waitlist_position
+        assert datetime.fromisoformat(after["created_at"]) == row.created_at
+        confirmed = after["confirmed_at"]
+        assert (datetime.fromisoformat(confirmed) if confirmed else None) == row.confirmed_at

@@ -1,6 +1,6 @@
 """Volunteer profiles: created at registration, edited by the volunteer, locked per sign-up."""
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +68,16 @@ async def ensure_profile(session: AsyncSession, user: User) -> VolunteerProfile:
     return await session.scalar(select(VolunteerProfile).where(VolunteerProfile.user_id == user.id))
 
 
+# Built once: building the statement costs more CPU than running it, on every sign-up.
+_LOCK = (
+    update(VolunteerProfile)
+    .where(VolunteerProfile.user_id == bindparam("volunteer_id"))
+    .values(lock_version=VolunteerProfile.lock_version + 1)
+    .returning(VolunteerProfile.id)
+    .execution_options(synchronize_session=False)
+)
+
+
 async def lock_volunteer(session: AsyncSession, user: User) -> None:
     """Serialize this volunteer's sign-ups: the row lock is held until the transaction ends.
 
@@ -75,16 +85,10 @@ async def lock_volunteer(session: AsyncSession, user: User) -> None:
     volunteer check for overlaps one after the other; SQLite's BEGIN IMMEDIATE already
     serializes every writer.
     """
-    lock = (
-        update(VolunteerProfile)
-        .where(VolunteerProfile.user_id == user.id)
-        .values(lock_version=VolunteerProfile.lock_version + 1)
-        .returning(VolunteerProfile.id)
-        .execution_options(synchronize_session=False)
-    )
-    if (await session.execute(lock)).first() is None:
+    params = {"volunteer_id": user.id}
+    if (await session.execute(_LOCK, params)).first() is None:
         await ensure_profile(session, user)
-        await session.execute(lock)
+        await session.execute(_LOCK, params)
 
 
 async def update_profile(
