@@ -82,21 +82,24 @@ async def test_this_process_s_write_shows_at_once(app, client, seeded):
     assert _open_needs_shown(await client.get(url)) == before - 1
 
 
-async def test_another_process_s_write_shows_once_the_memo_lapses(app, client, seeded, settings):
-    url = f"/incidents/{seeded.incident.id}"
-    before = _open_needs_shown(await client.get(url))
-    # Another worker: its own database object, so its commit does not touch this one's memo.
+async def _close_a_need_elsewhere(settings, incident_id: int) -> None:
+    """Close an open need as another worker would: its own database object, so its commit
+    does not touch this process's memo."""
     other = Database(settings)
     try:
         async with other.transaction() as session:
             need = await session.scalar(
-                select(Need).where(
-                    Need.incident_id == seeded.incident.id, Need.status == NeedStatus.open
-                )
+                select(Need).where(Need.incident_id == incident_id, Need.status == NeedStatus.open)
             )
             need.status = NeedStatus.closed
     finally:
         await other.dispose()
+
+
+async def test_another_process_s_write_shows_once_the_memo_lapses(app, client, seeded, settings):
+    url = f"/incidents/{seeded.incident.id}"
+    before = _open_needs_shown(await client.get(url))
+    await _close_a_need_elsewhere(settings, seeded.incident.id)
     # Within the memo's second the front may still answer what this worker knew...
     memo = app.state.database.caches["versions"]
     # ...and once it lapses, the next view reads the versions and shows the write.
@@ -218,17 +221,7 @@ async def test_versions_about_to_lapse_are_renewed_behind_the_front(app, client,
     url = f"/incidents/{seeded.incident.id}"
     before = _open_needs_shown(await client.get(url))
     await client.get(url)
-    other = Database(settings)
-    try:
-        async with other.transaction() as session:
-            need = await session.scalar(
-                select(Need).where(
-                    Need.incident_id == seeded.incident.id, Need.status == NeedStatus.open
-                )
-            )
-            need.status = NeedStatus.closed
-    finally:
-        await other.dispose()
+    await _close_a_need_elsewhere(settings, seeded.incident.id)
     memo = app.state.database.caches["versions"]
     expires, known = memo.found[seeded.incident.id]
     # The memo's entry in the last quarter of its life: the front still answers from it...
