@@ -286,6 +286,15 @@ async def _remembered(session: AsyncSession, key) -> tuple[int, int]:
     if hit is not None:
         return hit
     reading = memo.reading.get(key)
+    if reading is not None and session.in_transaction():
+        # This request holds a pooled connection already (a page that reads without a
+        # transaction takes one first). The read it would wait for may be a renewal in the
+        # background that waits for a connection itself: with every connection held by such
+        # waiters, nobody moves until the pool's timeout. Read for itself instead.
+        generation = memo.generation
+        result = await _reader(session, key)()
+        memo.put(key, result, generation)
+        return result
     if reading is not None:
         await reading.wait()
         hit = memo.get(key)

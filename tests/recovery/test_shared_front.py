@@ -242,3 +242,26 @@ def _middleware(app):
     while layer is not None:
         yield layer
         layer = getattr(layer, "app", None)
+
+
+async def test_a_request_holding_a_connection_does_not_wait_for_a_renewal(app, seeded):
+    """A renewal in the background needs a pooled connection of its own; a request that holds
+    one already (the need and project pages take theirs first) reads the versions itself rather
+    than wait for it, so a full pool of such waiters cannot stall until the pool's timeout."""
+    memo = app.state.database.caches["versions"]
+    async with app.state.database.session(write=False) as session:
+        expected = await cache.versions(session, seeded.incident.id)
+    memo.found.clear()
+    stuck = memo.reading[seeded.incident.id] = asyncio.Event()  # a renewal that never ends
+    try:
+        async with app.state.database.session(write=False) as session:
+            await session.connection()
+            found = await asyncio.wait_for(cache.versions(session, seeded.incident.id), 5)
+        assert found == expected
+        # A request holding nothing yet still waits for the read under way, as before.
+        memo.found.clear()
+        async with app.state.database.session(write=False) as session:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(cache.versions(session, seeded.incident.id), 0.2)
+    finally:
+        memo.done_reading(seeded.incident.id, stuck)
