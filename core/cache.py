@@ -71,15 +71,15 @@ _BUMP = text(
 # The bump and the transaction's NOTIFYs in one statement: each round trip between a sign-up's
 # place and its COMMIT is time its shift's row stays locked. A data-modifying CTE runs whether
 # or not the query reads it.
-_BUMP_AND_NOTIFY = (
-    "WITH bump AS (INSERT INTO public_versions (incident_id, shard, version) VALUES {rows} "
-    "ON CONFLICT (incident_id, shard) DO UPDATE SET version = public_versions.version + 1) "
+_NOTIFY_SQL = (
     "SELECT pg_notify(n.channel, n.payload) FROM unnest("
     "CAST(:channels AS text[]), CAST(:payloads AS text[])) AS n(channel, payload)"
 )
-_NOTIFY = text(
-    "SELECT pg_notify(n.channel, n.payload) FROM unnest("
-    "CAST(:channels AS text[]), CAST(:payloads AS text[])) AS n(channel, payload)"
+_NOTIFY = text(_NOTIFY_SQL)
+_BUMP_AND_NOTIFY = (
+    "WITH bump AS (INSERT INTO public_versions (incident_id, shard, version) VALUES {rows} "
+    "ON CONFLICT (incident_id, shard) DO UPDATE SET version = public_versions.version + 1) "
+    + _NOTIFY_SQL
 )
 # Every version at once, for a platform-wide figure: any write anywhere changes it.
 ALL_VERSIONS = text("SELECT count(*), coalesce(sum(version), 0) FROM public_versions")

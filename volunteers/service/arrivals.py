@@ -16,17 +16,20 @@ from core.models import User
 from volunteers.errors import ShiftClosed
 from volunteers.models import Shift, ShiftStatus, Signup, SignupStatus
 
+# Built once: a sign-up asks it under its shift's row lock, where building it costs time.
+_QUEUE_PLACE = select(func.count()).where(
+    Signup.shift_id == bindparam("shift_id"),
+    Signup.status == SignupStatus.waitlisted,
+    Signup.waitlist_position <= bindparam("position"),
+)
+
 
 async def queue_position(session: AsyncSession, signup: Signup) -> int | None:
     """The place in the waitlist right now (1 = next to be promoted)."""
     if signup.status != SignupStatus.waitlisted or signup.waitlist_position is None:
         return None
     return await session.scalar(
-        select(func.count()).where(
-            Signup.shift_id == signup.shift_id,
-            Signup.status == SignupStatus.waitlisted,
-            Signup.waitlist_position <= signup.waitlist_position,
-        )
+        _QUEUE_PLACE, {"shift_id": signup.shift_id, "position": signup.waitlist_position}
     )
 
 
@@ -102,10 +105,6 @@ WITH place AS (
 SELECT id, status, waitlist_position, created_at, confirmed_at FROM signup
 """
 )
-_WAITLIST_PLACE = text(
-    "SELECT count(*) FROM shift_signups WHERE shift_id = :shift_id AND status = 'waitlisted' "
-    "AND waitlist_position <= :position"
-)
 
 
 async def arrive_on_postgres(
@@ -140,7 +139,6 @@ async def arrive_on_postgres(
         raise ShiftClosed(_("This shift is no longer open for sign-up."))
     # The rows changed outside the unit of work: say so, then show the row as stored.
     cache.touch(session, shift.incident_id)
-    confirmed = row.status == SignupStatus.confirmed
     values = {
         "id": row.id,
         "status": row.status,
@@ -158,12 +156,7 @@ async def arrive_on_postgres(
             set_committed_value(signup, key, value)
         for key in _COLUMNS:
             set_committed_value(signup, key, getattr(signup, key))
-    if confirmed:
-        return signup, None
-    position = await session.scalar(
-        _WAITLIST_PLACE, {"shift_id": shift.id, "position": row.waitlist_position}
-    )
-    return signup, position
+    return signup, await queue_position(session, signup)
 
 
 async def _place_or_number(session: AsyncSession, shift: Shift) -> tuple[str, int | None]:
