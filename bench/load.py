@@ -10,9 +10,11 @@ database, the same uvicorn options) side by side, and drives each target with wr
 connections in interleaved rounds. Before the first round each target gets an unmeasured wrk
 run at the same concurrency (`warm_up`): the workers share one listening socket, so a single
 request would warm one worker only. Prints requests/s, p50, p99 and errors per target with the
-ratio to Fortunes, then the sign-up storm (500 at once into 20 shifts of 10, with 1 and with 2
-workers, each after an unmeasured warm-up storm of 40 on a shift of its own: exactly 200
-confirmed) and the web workers' resident memory after the load, each with its goal's verdict.
+ratio to Fortunes (and, without a goal, the need page under Zipf-like ids: a surge's few pages
+shared everywhere and its long tail), then the sign-up storm (500 at once into 20 shifts of 10,
+with 1 and with 2 workers, each after an unmeasured warm-up storm of 40 on a shift of its own:
+exactly 200 confirmed) and the web workers' resident memory after the load,
+each with its goal's verdict.
 
 `--reuse` keeps the seeded load database after the run and, when one of the same size is
 there already (PostgreSQL: the "_load" database; SQLite: a file in the temporary folder named
@@ -102,6 +104,10 @@ TARGETS = {
     "needs API": ("/api/v1/needs?limit=40", None, 0.4),
     "shifts list": ("/volunteers/shifts?incident_id=1", None, 0.4),
 }
+# Reported beside the targets, without a goal: the need page as a surge reaches it, a few
+# pages shared everywhere and a long tail seen once (ids drawn Zipf-like, density ∝ 1/rank),
+# where the "need page" target above draws every id alike (nearly every request a miss).
+SHARED_TARGETS = {"need page, Zipf": ("/needs/{id}", "needs")}
 P99_GOAL_MS = 250
 # The issue's other goals: the web workers' memory, the sign-up storm, and the dashboard on
 # SQLite (measured by the same bench run with a sqlite URL).
@@ -119,6 +125,7 @@ WARM_UP_SECONDS = 2
 LUA = """
 local template = "%s"
 local top = %d
+local skew = %d
 local counter = 0
 function setup(thread)
   counter = counter + 1
@@ -130,7 +137,12 @@ end
 function request()
   local path = template
   if top > 0 then
-    path = string.gsub(template, "{id}", tostring(math.random(1, top)))
+    local id = math.random(1, top)
+    if skew == 1 then
+      -- rank r with probability ∝ 1/r, the ranks spread over the ids by a prime stride
+      id = (math.floor(top ^ math.random()) * 7919) %% top + 1
+    end
+    path = string.gsub(template, "{id}", tostring(id))
   end
   return wrk.format("GET", path)
 end
@@ -530,6 +542,7 @@ class Target:
     path: str
     top: int
     goal: float | None
+    skew: bool = False
     runs: list[Run] = field(default_factory=list)
 
     def summary(self) -> Run:
@@ -543,7 +556,7 @@ class Target:
 
 def wrk(base: str, target: Target, connections: int, duration: int, folder: Path) -> Run:
     script = folder / "wrk.lua"
-    script.write_text(LUA % (target.path, target.top))
+    script.write_text(LUA % (target.path, target.top, int(target.skew)))
     threads = min(2, connections)
     result = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s"]
@@ -738,6 +751,10 @@ def main() -> int:
             Target(name, path, tops.get(key, 0) if key else 0, goal)
             for name, (path, key, goal) in TARGETS.items()
             if only is None or name in only
+        ] + [
+            Target(name, path, tops[key], None, skew=True)
+            for name, (path, key) in SHARED_TARGETS.items()
+            if only is None or name in only
         ]
         check_targets(app, targets)
         c, d = size["connections"], size["duration"]
@@ -753,7 +770,7 @@ def main() -> int:
                 drain(app)
         base_rps = baseline.summary().rps
         print(
-            f"\n{'target':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'ratio':>8}  goal"
+            f"\n{'target':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'ratio':>8}  goal"
         )
         for target in [baseline, *targets]:
             s = target.summary()
@@ -770,7 +787,7 @@ def main() -> int:
                 met = ratio >= wanted and s.p99_ms <= P99_GOAL_MS and not s.errors
                 goal = f"≥ {wanted:.1f}×, p99 ≤ {P99_GOAL_MS} ms: {_verdict(met)}"
             print(
-                f"{target.name:<14}{s.rps:>9.0f}{s.p50_ms:>9.1f}{s.p99_ms:>9.1f}"
+                f"{target.name:<17}{s.rps:>9.0f}{s.p50_ms:>9.1f}{s.p99_ms:>9.1f}"
                 f"{s.errors:>8}{ratio:>7.3f}×  {goal}"
             )
             failed |= bool(s.errors)
