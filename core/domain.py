@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
-from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import Scope
+from starlette.routing import BaseRoute, Match, Mount, Router, get_route_path
+from starlette.types import Receive, Scope, Send
 
 # `async def provider(session, object_id) -> dict`: figures one domain adds to another's pages.
 # Kinds in use:
@@ -182,13 +182,66 @@ async def gather(kind: str, session: AsyncSession, object_id: int) -> dict[str, 
     return merged
 
 
+def _first_segment(path: str) -> str:
+    """The first segment of a path: "needs" of "/needs/12", "" of "/"."""
+    return path.split("/", 2)[1] if path.startswith("/") else path
+
+
+class _SegmentIndex:
+    """The routes that may match a path, by the path's first segment, in their order: a route
+    whose first segment is plain text matches no path with another one, so a request is tried
+    against a handful of routes instead of every route of the domain (about 40 for recovery,
+    each a regular expression, on every request)."""
+
+    def __init__(self, routes: Sequence[BaseRoute]):
+        literal: dict[str, list[int]] = {}
+        wild: list[int] = []
+        for index, route in enumerate(routes):
+            path = getattr(route, "path", None)
+            segment = _first_segment(path) if isinstance(path, str) and path else None
+            if segment is None or "{" in segment:
+                wild.append(index)
+            else:
+                literal.setdefault(segment, []).append(index)
+        self.routes = list(routes)
+        self._wild = [self.routes[i] for i in wild]
+        self._by_segment = {
+            segment: [self.routes[i] for i in sorted(indexes + wild)]
+            for segment, indexes in literal.items()
+        }
+
+    def candidates(self, scope: Scope) -> list[BaseRoute]:
+        return self._by_segment.get(_first_segment(get_route_path(scope)), self._wild)
+
+
+class _IndexedRouter(Router):
+    """A Router that tries only the routes a path's first segment allows; what none of them
+    matches in full (a 405, a redirect for a slash, a 404) goes Starlette's way over all."""
+
+    def __init__(self, routes: Sequence[BaseRoute]):
+        super().__init__(routes=list(routes))
+        self.index = _SegmentIndex(self.routes)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            for route in self.index.candidates(scope):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
 class Namespace(Mount):
     """A domain's routes at the site root under a name, so `url_for("volunteers:shift")` reverses
     through it; unlike a plain Mount it matches only paths its own routes match, so every domain
     can share "/"."""
 
     def __init__(self, name: str, routes: Sequence[BaseRoute]):
-        super().__init__("", routes=list(routes), name=name)
+        super().__init__("", app=_IndexedRouter(routes), name=name)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
@@ -196,7 +249,7 @@ class Namespace(Mount):
             return match, child_scope
         inner = {**scope, **child_scope}
         best = Match.NONE
-        for route in self.routes:
+        for route in self.app.index.candidates(inner):
             found, _ = route.matches(inner)
             if found is Match.FULL:
                 return Match.FULL, child_scope
