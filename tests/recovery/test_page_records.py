@@ -2,9 +2,10 @@
 say, and an outer join that found no row gives None."""
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy import Column, Integer, MetaData, String, Table, event
 
 from core.db import records
+from core.domain import gather
 from recovery.models import Area, Incident, Need, Project, Task
 from recovery.service import needs as service
 from recovery.service.projects import project_with_places
@@ -24,6 +25,31 @@ async def test_records_hold_what_the_models_hold(app, seeded):
                 assert area is None
             else:
                 assert area._asdict() == (await session.get(Area, orm.area_id)).model_dump()
+
+
+async def test_a_need_page_is_one_statement_that_says_what_its_parts_say(app, seeded):
+    engine = app.state.database.engine.sync_engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    async with app.state.database.session(write=False) as session:
+        for model in seeded.needs:
+            need, incident, area = await service.need_with_places(session, model.id)
+            history = await service.need_history(session, need)
+            helpers = await gather("need.helpers", session, model.id)
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                page = await service.need_page(session, model.id)
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            assert (page.need, page.incident, page.area) == (need, incident, area)
+            assert page.helpers == helpers == {"organizations": [], "volunteer_count": 0}
+            assert [(e._asdict(), name) for e, name in page.history] == [
+                (e._asdict(), name) for e, name in history
+            ]
+    assert len(statements) == len(seeded.needs)
 
 
 async def test_a_projects_records_hold_what_its_models_hold(app, seeded):
