@@ -14,13 +14,13 @@ from uuid import uuid4
 
 from sqlalchemy import JSON, DateTime, Row, Table, event, exc, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator

@@ -214,8 +214,11 @@ class Extensions:
         """The figures of `kind` from the values of `figure_columns(kind, …)`, in their order."""
         merged: dict[str, Any] = {}
         start = 0
-        for item, labels in zip(self.columns.get(kind, ()), self._labels.get(kind, ())):
-            merged.update(item.read(dict(zip(labels, values[start : start + len(labels)]))))
+        for item, labels in zip(
+            self.columns.get(kind, ()), self._labels.get(kind, ()), strict=True
+        ):
+            part = values[start : start + len(labels)]
+            merged.update(item.read(dict(zip(labels, part, strict=True))))
             start += len(labels)
         return merged
 

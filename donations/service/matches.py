@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from sqlalchemy import bindparam, case, func, literal, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession

@@ -1,6 +1,6 @@
 """Counts other domains show about volunteering (declared as providers in DOMAIN): no names."""
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
