@@ -15,6 +15,7 @@ from uuid import uuid4
 from sqlalchemy import JSON, DateTime, Row, Table, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -387,6 +388,15 @@ def records(row: Row | tuple, *tables: Table) -> tuple:
         missing = all(values[i] is None for i in primary)
         found.append(None if missing else record(*values))
     return tuple(found)
+
+
+async def core_connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, for a prebuilt statement of plain table columns whose rows
+    are read as records: the ORM's execution path costs a third more than Core's for it.
+    What the session holds unflushed is flushed first, as `session.execute` would."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    return await session.connection()
 
 
 class json_array(FunctionElement):
