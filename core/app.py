@@ -33,7 +33,12 @@ from core.metrics import (
     mark_process_dead,
     metrics_endpoint,
 )
-from core.middleware import BodyLimitMiddleware, MultipartCSRFCheck, SecurityHeadersMiddleware
+from core.middleware import (
+    BodyLimitMiddleware,
+    LazyCsrfToken,
+    MultipartCSRFCheck,
+    SecurityHeadersMiddleware,
+)
 from core.pages import SharedFront
 from core.safe_methods import SafeMethodGuard, SafeMethodMiddleware
 from core.settings import Settings
@@ -154,7 +159,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             https_only=settings.secure_cookies,
         ),
         Middleware(MultipartCSRFCheck, on_failure=_csrf_failed, exempt=_csrf_exempt),
-        Middleware(_Wrap, wrapper=csrf),
+        Middleware(_Wrap, wrapper=csrf, settings=settings),
         Middleware(SafeMethodMiddleware),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(DBSessionMiddleware, database=database),
@@ -258,10 +263,17 @@ async def _csrf_failed(scope, send, message_id) -> None:
 
 
 class _Wrap:
-    """Lets a function-style ASGI wrapper (asgi_csrf) sit in Starlette's middleware list."""
+    """Lets a function-style ASGI wrapper (asgi_csrf) sit in Starlette's middleware list; a
+    safe request without the token's cookie signs its token only when the page asks for it
+    (core.middleware.LazyCsrfToken)."""
 
-    def __init__(self, app, wrapper):
-        self.wrapped = wrapper(app)
+    def __init__(self, app, wrapper, settings: Settings):
+        self.wrapped = LazyCsrfToken(
+            app,
+            wrapper(app),
+            signing_secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+        )
 
     async def __call__(self, scope, receive, send):
         await self.wrapped(scope, receive, send)

@@ -89,6 +89,33 @@ _HISTORY = (
 )
 
 
+def with_history(statement, object_type: str, object_id, *, limit: int = 100):
+    """`statement` (of one object's row) with that object's audit rows and each actor's name
+    joined on as its last columns: a row per entry, newest first, at most `limit`; one row of
+    NULLs for them when there is none. A page's row and its history in one statement."""
+    return (
+        statement.add_columns(_ENTRIES, _USERS.c.name)
+        .outerjoin(
+            _ENTRIES,
+            (_ENTRIES.c.object_type == object_type) & (_ENTRIES.c.object_id == object_id),
+        )
+        .outerjoin(_USERS, _USERS.c.id == _ENTRIES.c.actor_id)
+        .order_by(_ENTRIES.c.id.desc())
+        .limit(limit)
+    )
+
+
+def history_of(rows) -> list[tuple]:
+    """The (entry, actor's name) pairs of the rows of a `with_history` statement."""
+    width = len(_ENTRIES.columns) + 1
+    found = []
+    for row in rows:
+        entry = records(row[-width:], _ENTRIES)[0]
+        if entry is not None:
+            found.append((entry, row[-1]))
+    return found
+
+
 async def history(
     session: AsyncSession, object_type: str, object_id: int, *, limit: int = 100
 ) -> list[tuple]:

@@ -12,15 +12,18 @@ from functools import cache
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import DateTime, Row, Table, event, exc, text
+from sqlalchemy import JSON, DateTime, Row, Table, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -385,6 +388,37 @@ def records(row: Row | tuple, *tables: Table) -> tuple:
         missing = all(values[i] is None for i in primary)
         found.append(None if missing else record(*values))
     return tuple(found)
+
+
+async def core_connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, for a prebuilt statement of plain table columns whose rows
+    are read as records: the ORM's execution path costs a third more than Core's for it.
+    What the session holds unflushed is flushed first, as `session.execute` would."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    return await session.connection()
+
+
+class json_array(FunctionElement):
+    """A JSON array of the values of one column over the rows aggregated, ordered by that
+    column (PostgreSQL's json_agg, SQLite's json_group_array over a subquery already in that
+    order): a page's list of names as one column of its statement. No rows: NULL on
+    PostgreSQL, an empty array on SQLite."""
+
+    type = JSON()
+    name = "json_array"
+    inherit_cache = True
+
+
+@compiles(json_array)
+def _json_array(element, compiler, **kw) -> str:
+    return f"json_group_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_array, "postgresql")
+def _json_array_postgresql(element, compiler, **kw) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"json_agg({column} ORDER BY {column})"
 
 
 def settings_of(session: AsyncSession) -> Settings:

@@ -1,17 +1,17 @@
 """What a domain contributes to the platform, declared once as `DOMAIN` in its package."""
 
 import importlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
-from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import Scope
+from starlette.routing import BaseRoute, Match, Mount, Router, get_route_path
+from starlette.types import Receive, Scope, Send
 
 # `async def provider(session, object_id) -> dict`: figures one domain adds to another's pages.
 # Kinds in use:
@@ -33,6 +33,8 @@ from starlette.types import Scope
 #   sign-in: {domain: {...}} (or {} when the domain has nothing for their role), shown with
 #   the template "<domain>/_home.html", e.g. volunteers' next shifts, donations' gifts.
 Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
+# Kinds a domain may also answer with `FigureColumns` (`Domain.columns`), read inside the page's
+# own statement: "need.helpers".
 # `async def hook(session, user, data)`: runs in the registration's transaction.
 RegisterHook = Callable[..., Awaitable[None]]
 # `async def hook(session, user)`: removes or anonymizes the domain's personal data of a user.
@@ -52,6 +54,20 @@ def imported_on_call(module: str, name: str) -> Callable[..., Awaitable[Any]]:
 
     call.__qualname__ = call.__name__ = f"{module}.{name}"
     return call
+
+
+@dataclass(frozen=True)
+class FigureColumns:
+    """Figures one domain adds to another's page, as columns of that page's own statement:
+    a page read by random visitors (one need of a hundred thousand) is a miss every time, and
+    a statement per domain cost it more than the page's own row.
+
+    `columns(object_id)` gives labelled scalar subqueries correlated to `object_id` (the
+    object's id column, or a bound value); `read(values)` turns their values, by label, into
+    the figures `gather` answers for the kind."""
+
+    columns: Callable[[ColumnElement], Sequence[ColumnElement]]
+    read: Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,8 @@ class Domain:
     api_routes: Sequence[BaseRoute] = ()
     nav: Sequence[NavItem] = ()
     providers: Mapping[str, Sequence[Provider]] = field(default_factory=dict)
+    # Figures given as columns of the asking page's statement, by kind (see FigureColumns).
+    columns: Mapping[str, Sequence[FigureColumns]] = field(default_factory=dict)
     after_register: Sequence[RegisterHook] = ()
     account_deletion: Sequence[DeletionHook] = ()
     demo: DemoLoader | None = None
@@ -152,6 +170,17 @@ class Extensions:
         for domain in self.domains:
             for kind, providers in domain.providers.items():
                 self.providers.setdefault(kind, []).extend(providers)
+        self.columns: dict[str, list[FigureColumns]] = {}
+        for domain in self.domains:
+            for kind, found in domain.columns.items():
+                self.columns.setdefault(kind, []).extend(found)
+        # Each one's labels, in order: its values are read by position, without a mapping.
+        self._labels = {
+            kind: [tuple(column.key for column in item.columns(literal(0))) for item in found]
+            for kind, found in self.columns.items()
+        }
+        # Statements built from the registered columns, once per kind (see `statement`).
+        self._statements: dict[Hashable, Any] = {}
         self.after_register = [h for d in self.domains for h in d.after_register]
         self.account_deletion = [h for d in self.domains for h in d.account_deletion]
         self.jobs: dict[str, JobHandler] = {}
@@ -170,16 +199,100 @@ class Extensions:
     def of(cls, session: AsyncSession) -> "Extensions":
         return session.info.get(cls.INFO_KEY) or _EMPTY
 
+    def statement(self, key: Hashable, build: Callable[["Extensions"], Any]) -> Any:
+        """`build(self)` once per key: a page's statement with the columns registered here."""
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = build(self)
+        return found
+
+    def figure_columns(self, kind: str, object_id: ColumnElement) -> list[ColumnElement]:
+        """Every registered column of `kind` for the object `object_id`, in a fixed order."""
+        return [column for item in self.columns.get(kind, ()) for column in item.columns(object_id)]
+
+    def read_figures(self, kind: str, values: Sequence[Any]) -> dict[str, Any]:
+        """The figures of `kind` from the values of `figure_columns(kind, …)`, in their order."""
+        merged: dict[str, Any] = {}
+        start = 0
+        for item, labels in zip(
+            self.columns.get(kind, ()), self._labels.get(kind, ()), strict=True
+        ):
+            part = values[start : start + len(labels)]
+            merged.update(item.read(dict(zip(labels, part, strict=True))))
+            start += len(labels)
+        return merged
+
 
 _EMPTY = Extensions()
 
 
 async def gather(kind: str, session: AsyncSession, object_id: int) -> dict[str, Any]:
     """Merge what every provider of `kind` says about one object."""
+    extensions = Extensions.of(session)
     merged: dict[str, Any] = {}
-    for provider in Extensions.of(session).providers.get(kind, []):
+    if extensions.columns.get(kind):
+        statement = extensions.statement(
+            ("gather", kind),
+            lambda found: select(*found.figure_columns(kind, bindparam("object_id"))),
+        )
+        values = (await session.execute(statement, {"object_id": object_id})).one()
+        merged.update(extensions.read_figures(kind, values))
+    for provider in extensions.providers.get(kind, []):
         merged.update(await provider(session, object_id))
     return merged
+
+
+def _first_segment(path: str) -> str:
+    """The first segment of a path: "needs" of "/needs/12", "" of "/"."""
+    return path.split("/", 2)[1] if path.startswith("/") else path
+
+
+class _SegmentIndex:
+    """The routes that may match a path, by the path's first segment, in their order: a route
+    whose first segment is plain text matches no path with another one, so a request is tried
+    against a handful of routes instead of every route of the domain (about 40 for recovery,
+    each a regular expression, on every request)."""
+
+    def __init__(self, routes: Sequence[BaseRoute]):
+        literal: dict[str, list[int]] = {}
+        wild: list[int] = []
+        for index, route in enumerate(routes):
+            path = getattr(route, "path", None)
+            segment = _first_segment(path) if isinstance(path, str) and path else None
+            if segment is None or "{" in segment:
+                wild.append(index)
+            else:
+                literal.setdefault(segment, []).append(index)
+        self.routes = list(routes)
+        self._wild = [self.routes[i] for i in wild]
+        self._by_segment = {
+            segment: [self.routes[i] for i in sorted(indexes + wild)]
+            for segment, indexes in literal.items()
+        }
+
+    def candidates(self, scope: Scope) -> list[BaseRoute]:
+        return self._by_segment.get(_first_segment(get_route_path(scope)), self._wild)
+
+
+class _IndexedRouter(Router):
+    """A Router that tries only the routes a path's first segment allows; what none of them
+    matches in full (a 405, a redirect for a slash, a 404) goes Starlette's way over all."""
+
+    def __init__(self, routes: Sequence[BaseRoute]):
+        super().__init__(routes=list(routes))
+        self.index = _SegmentIndex(self.routes)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            for route in self.index.candidates(scope):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
 
 
 class Namespace(Mount):
@@ -188,7 +301,7 @@ class Namespace(Mount):
     can share "/"."""
 
     def __init__(self, name: str, routes: Sequence[BaseRoute]):
-        super().__init__("", routes=list(routes), name=name)
+        super().__init__("", app=_IndexedRouter(routes), name=name)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
@@ -196,7 +309,7 @@ class Namespace(Mount):
             return match, child_scope
         inner = {**scope, **child_scope}
         best = Match.NONE
-        for route in self.routes:
+        for route in self.app.index.candidates(inner):
             found, _ = route.matches(inner)
             if found is Match.FULL:
                 return Match.FULL, child_scope

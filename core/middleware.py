@@ -3,6 +3,7 @@
 import json
 import secrets
 
+import asgi_csrf
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -206,3 +207,71 @@ def _multipart_field(content_type: bytes, body: bytes, name: str) -> str | None:
         for file in files:
             file.close()
     return found.get(name)
+
+
+class LazyCsrfToken:
+    """asgi-csrf around `app`, except for a safe request (GET, HEAD, OPTIONS, TRACE) that
+    carries no `csrftoken` cookie: asgi-csrf signs a new token for each such request whether
+    or not the page uses it, and a shared page (core/pages.py), served to everybody, never
+    does. Here the token is signed when the page first asks for it, and the response then
+    gets what asgi-csrf would give it: `Vary: Cookie` and the cookie. Unsafe requests, and
+    safe ones with the cookie, go through asgi-csrf itself (which checks nothing on a safe
+    request)."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+    def __init__(self, app: ASGIApp, wrapped: ASGIApp, signing_secret: str, cookie_secure: bool):
+        from itsdangerous.url_safe import URLSafeSerializer
+
+        self.app = app
+        self.wrapped = wrapped
+        self.signer = URLSafeSerializer(signing_secret)
+        self.cookie_tail = "; ".join(
+            [
+                f"Path={asgi_csrf.DEFAULT_COOKIE_PATH}",
+                f"SameSite={asgi_csrf.DEFAULT_COOKIE_SAMESITE}",
+            ]
+            + (["Secure"] if cookie_secure else [])
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in self.SAFE or self._has_cookie(scope):
+            await self.wrapped(scope, receive, send)
+            return
+        token: str | None = None
+
+        def get_csrftoken() -> str:
+            nonlocal token
+            if token is None:
+                token = self.signer.dumps(
+                    asgi_csrf.make_secret(16), asgi_csrf.DEFAULT_SIGNING_NAMESPACE
+                )
+            return token
+
+        async def send_with_token(message: Message) -> None:
+            if message["type"] == "http.response.start" and token is not None:
+                headers = []
+                found_vary = False
+                for key, value in message.get("headers") or []:
+                    if key == b"vary":
+                        found_vary = True
+                        bits = [v.strip() for v in value.split(b",")]
+                        if b"Cookie" not in bits:
+                            bits.append(b"Cookie")
+                        value = b", ".join(bits)
+                    headers.append((key, value))
+                if not found_vary:
+                    headers.append((b"vary", b"Cookie"))
+                cookie = f"{asgi_csrf.DEFAULT_COOKIE_NAME}={token}; {self.cookie_tail}"
+                headers.append((b"set-cookie", cookie.encode("utf-8")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app({**scope, asgi_csrf.SCOPE_KEY: get_csrftoken}, receive, send_with_token)
+
+    @staticmethod
+    def _has_cookie(scope: Scope) -> bool:
+        for name, value in scope.get("headers") or ():
+            if name == b"cookie" and asgi_csrf.DEFAULT_COOKIE_NAME.encode() + b"=" in value:
+                return True
+        return False

@@ -15,11 +15,11 @@ DOMAIN = Domain(
     providers={
         "incident.figures": [service.incident_funds],
         "project.funds": [service.project_funds],
-        "need.helpers": [service.need_helpers],
         "organization.record": [service.organization_record],
         "supervision.items": [service.overdue_disclosures],
         "home.panels": [home.home_panel],
     },
+    columns={"need.helpers": [service.NEED_HELPERS]},
     account_deletion=[service.forget_donor],
     demo=imported_on_call("donations.demo", "load"),
     jobs={matching.JOB: matching.run_job},

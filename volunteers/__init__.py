@@ -15,12 +15,12 @@ DOMAIN = Domain(
     nav=routes.nav,
     providers={
         "incident.figures": [service.incident_figures],
-        "need.helpers": [service.need_helpers],
         "incident.map_marks": [service.map_marks],
         "home.panels": [home.home_panel],
     },
     search=search.SOURCES,
     after_register=[service.on_register],
+    columns={"need.helpers": [service.NEED_HELPERS]},
     account_deletion=[service.erase_volunteer_data],
     demo=imported_on_call("volunteers.demo", "load"),
     jobs={

@@ -13,7 +13,7 @@ in kind, apart from cash).
 from donations.service.disclosures import overdue_items as overdue_disclosures
 from donations.service.donations import forget_donor
 from donations.service.funds import incident_funds, project_funds
-from donations.service.matches import get_match, need_helpers, organization_record
+from donations.service.matches import NEED_HELPERS, get_match, organization_record
 from donations.service.offers import get_offer, put_reserve_offer
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
     "get_match",
     "get_offer",
     "incident_funds",
-    "need_helpers",
+    "NEED_HELPERS",
     "overdue_disclosures",
     "organization_record",
     "project_funds",

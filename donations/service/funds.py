@@ -16,6 +16,7 @@ from functools import cache
 from sqlalchemy import bindparam, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import core_connection
 from core.models import Organization, OrgStatus
 from core.settings import Settings
 from donations.models import Channel, Disbursement, Donation, DonationStatus
@@ -75,7 +76,7 @@ def _statement(column: str):
 async def _totals(session: AsyncSession, column: str, value: int) -> dict[str, dict]:
     """Funds by currency of the incident or project whose `column` is `value`."""
     by_currency: dict[str, dict] = defaultdict(dict)
-    rows = await session.execute(_statement(column), {"id": value})
+    rows = await (await core_connection(session)).execute(_statement(column), {"id": value})
     for kind, currency, status, channel, amount, received in rows:
         row = by_currency[currency] or _empty(currency)
         by_currency[currency] = row

@@ -9,7 +9,6 @@ from starlette.routing import Route
 
 from core import api, cache
 from core.db import get_session, reads_without_transaction
-from core.domain import gather
 from core.forms import form_page
 from core.i18n import _, ngettext
 from core.models import Role
@@ -107,14 +106,14 @@ async def needs_page(request: Request) -> Response:
 
 
 async def _need_page(request: Request) -> dict:
-    session = get_session(request)
-    need, incident, area = await service.need_with_places(session, request.path_params["id"])
+    found = await service.need_page(get_session(request), request.path_params["id"])
+    need, incident = found.need, found.incident
     return {
         "need": need,
         "incident": incident,
-        "area": area,
-        "history": await service.need_history(session, need),
-        "helpers": await gather("need.helpers", session, need.id),
+        "area": found.area,
+        "history": found.history,
+        "helpers": found.helpers,
         "can_edit": await viewer_can_act(request, incident.id),
         "overdue": need.status in (NeedStatus.open, NeedStatus.partially_met)
         and need.needed_by < incident_service.incident_today(incident),

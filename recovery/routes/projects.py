@@ -117,7 +117,7 @@ async def project_page_context(request: Request, project_id: int, **extra) -> di
             if name is not None
         },
         "editable": {t.id for t in tasks if await can_update_task(session, user, t)},
-        "milestones": await service.list_milestones(session, project.id),
+        "milestones": await service.milestone_records(session, project.id),
         "funds": await gather("project.funds", session, project.id),
         "can_edit": is_official,
         "organizations": await assignable_organizations(session) if is_official else [],

@@ -4,7 +4,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.db import records
+from core.db import core_connection, records
 from core.drills import not_drill
 from core.errors import InvalidInput
 from core.events import publish
@@ -152,6 +152,22 @@ _PROJECT_WITH_PLACES = (
 async def list_milestones(session: AsyncSession, project_id: int) -> list[Milestone]:
     rows = await session.scalars(_MILESTONES, {"project_id": project_id})
     return list(rows)
+
+
+_MILESTONE_TABLE = Milestone.__table__
+# The same milestones as read-only records, for the project's page, which only shows them.
+_MILESTONE_RECORDS = (
+    select(_MILESTONE_TABLE)
+    .where(_MILESTONE_TABLE.c.project_id == bindparam("project_id"))
+    .order_by(_MILESTONE_TABLE.c.due_on)
+)
+
+
+async def milestone_records(session: AsyncSession, project_id: int) -> list:
+    """The project's milestones by due date as read-only records (core.db.records)."""
+    connection = await core_connection(session)
+    rows = await connection.execute(_MILESTONE_RECORDS, {"project_id": project_id})
+    return [records(row, _MILESTONE_TABLE)[0] for row in rows.all()]
 
 
 async def project_with_places(session: AsyncSession, project_id: int) -> tuple:

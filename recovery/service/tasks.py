@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import utcnow
-from core.db import records
+from core.db import core_connection, records
 from core.errors import Forbidden, InvalidInput
 from core.events import publish
 from core.i18n import _
@@ -55,7 +55,8 @@ async def project_tasks(session: AsyncSession, project_id: int) -> list[Task]:
 async def project_tasks_named(session: AsyncSession, project_id: int) -> list[tuple]:
     """The project's tasks as read-only records, each with its responsible organization's
     name (one statement)."""
-    rows = await session.execute(_PROJECT_TASKS_NAMED, {"project_id": project_id})
+    connection = await core_connection(session)
+    rows = await connection.execute(_PROJECT_TASKS_NAMED, {"project_id": project_id})
     return [(records(row, _TASKS)[0], row[-1]) for row in rows.all()]
 
 
@@ -223,7 +224,8 @@ async def project_history(
 ) -> list[tuple]:
     """The project's own changes and each task added to it, newest first, as read-only
     records with the actors' names."""
-    rows = await session.execute(_PROJECT_HISTORY, {"project_id": project_id, "limit": limit})
+    connection = await core_connection(session)
+    rows = await connection.execute(_PROJECT_HISTORY, {"project_id": project_id, "limit": limit})
     return [(records(row, _ENTRIES)[0], row[-1]) for row in rows.all()]
 
 

@@ -175,3 +175,26 @@ async def test_multipart_csrf_check_closes_the_parts_it_buffered(app, client, mo
     assert on_disk[0].actual_file_name.decode() not in {
         str(p) for p in await asyncio.to_thread(lambda: list(Path(tempfile.gettempdir()).iterdir()))
     }
+
+
+async def test_a_safe_request_without_the_token_cookie_signs_a_token_only_when_asked(client):
+    """The lazy path answers as asgi-csrf did: a page with a form sets the cookie (and Vary:
+    Cookie) holding the token the form carries; a shared page sets no cookie at all."""
+    import re
+
+    form = await client.get("/login")
+    cookie = form.headers.get("set-cookie", "")
+    found = re.fullmatch(r"csrftoken=([^;]+); Path=/; SameSite=Lax", cookie)
+    assert found, cookie
+    assert "Cookie" in [v.strip() for v in form.headers["vary"].split(",")]
+    assert f'value="{found.group(1)}"' in form.text
+    client.cookies.clear()
+    shared = await client.get("/needs")
+    assert shared.status_code == 200
+    assert "set-cookie" not in shared.headers
+    # The token the lazy path signed is one asgi-csrf accepts on a post.
+    client.cookies.set("csrftoken", found.group(1))
+    posted = await client.post(
+        "/login", data={"csrftoken": found.group(1), "email": "nobody@example.org", "password": "x"}
+    )
+    assert posted.status_code != 403

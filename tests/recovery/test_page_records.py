@@ -1,13 +1,16 @@
 """The need and project pages read their rows as read-only records that say what the models
 say, and an outer join that found no row gives None."""
 
+from datetime import date
+
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy import Column, Integer, MetaData, String, Table, event
 
 from core.db import records
-from recovery.models import Area, Incident, Need, Project, Task
+from core.domain import gather
+from recovery.models import Area, Incident, Milestone, Need, Project, Task
 from recovery.service import needs as service
-from recovery.service.projects import project_with_places
+from recovery.service.projects import list_milestones, milestone_records, project_with_places
 from recovery.service.tasks import project_tasks_named
 
 pytestmark = pytest.mark.asyncio
@@ -26,7 +29,43 @@ async def test_records_hold_what_the_models_hold(app, seeded):
                 assert area._asdict() == (await session.get(Area, orm.area_id)).model_dump()
 
 
+async def test_a_need_page_is_one_statement_that_says_what_its_parts_say(app, seeded):
+    engine = app.state.database.engine.sync_engine
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    async with app.state.database.session(write=False) as session:
+        for model in seeded.needs:
+            need, incident, area = await service.need_with_places(session, model.id)
+            history = await service.need_history(session, need)
+            helpers = await gather("need.helpers", session, model.id)
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                page = await service.need_page(session, model.id)
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+            assert (page.need, page.incident, page.area) == (need, incident, area)
+            assert page.helpers == helpers == {"organizations": [], "volunteer_count": 0}
+            assert [(e._asdict(), name) for e, name in page.history] == [
+                (e._asdict(), name) for e, name in history
+            ]
+    assert len(statements) == len(seeded.needs)
+
+
 async def test_a_projects_records_hold_what_its_models_hold(app, seeded):
+    async with app.state.database.session(write=True) as session:
+        for day, reached in ((9, None), (2, date(2026, 1, 3))):
+            session.add(
+                Milestone(
+                    project_id=seeded.projects[0].id,
+                    title=f"Milestone {day}",
+                    due_on=date(2026, 1, day),
+                    reached_on=reached,
+                )
+            )
+        await session.commit()
     async with app.state.database.session(write=False) as session:
         for model in seeded.projects:
             project, incident, area, _lead = await project_with_places(session, model.id)
@@ -36,6 +75,11 @@ async def test_a_projects_records_hold_what_its_models_hold(app, seeded):
             assert (area.id if area else None) == orm.area_id
             for task, _name in await project_tasks_named(session, model.id):
                 assert task._asdict() == (await session.get(Task, task.id)).model_dump()
+            shown = await milestone_records(session, model.id)
+            orm_milestones = await list_milestones(session, model.id)
+            assert [m._asdict() for m in shown] == [m.model_dump() for m in orm_milestones]
+            if model.id == seeded.projects[0].id:
+                assert [m.title for m in shown] == ["Milestone 2", "Milestone 9"]
 
 
 def _table(name: str, other: str) -> Table:

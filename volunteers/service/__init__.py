@@ -8,7 +8,7 @@ from volunteers.service.attendance import (
     record_attendance,
 )
 from volunteers.service.browse import incident_zones
-from volunteers.service.counts import incident_figures, map_marks, need_helpers
+from volunteers.service.counts import NEED_HELPERS, incident_figures, map_marks
 from volunteers.service.mail import send_shift_mail
 from volunteers.service.profiles import (
     ensure_profile,
@@ -57,7 +57,7 @@ __all__ = [
     "map_marks",
     "list_shifts",
     "my_signups",
-    "need_helpers",
+    "NEED_HELPERS",
     "on_register",
     "profile_view",
     "queue_position",

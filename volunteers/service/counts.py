@@ -1,9 +1,10 @@
 """Counts other domains show about volunteering (declared as providers in DOMAIN): no names."""
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import utcnow
+from core.domain import FigureColumns
 from volunteers.models import Attendance, Shift, ShiftStatus, Signup, SignupStatus
 
 
@@ -37,22 +38,25 @@ async def incident_figures(session: AsyncSession, incident_id: int) -> dict:
     }
 
 
-# Built once: every need page reads it, and building it costs more than running it.
-_NEED_VOLUNTEERS = (
-    select(func.count(func.distinct(Signup.volunteer_id)))
-    .join(Shift, Shift.id == Signup.shift_id)
-    .where(
-        Shift.need_id == bindparam("need_id"),
-        Signup.status == SignupStatus.confirmed,
-        (Signup.attendance.is_(None)) | (Signup.attendance == Attendance.attended),
+def _need_volunteers(need_id) -> list:
+    """How many volunteers signed up (or served) on shifts for the need, as one column."""
+    count = (
+        select(func.count(func.distinct(Signup.volunteer_id)))
+        .join(Shift, Shift.id == Signup.shift_id)
+        .where(
+            Shift.need_id == need_id,
+            Signup.status == SignupStatus.confirmed,
+            (Signup.attendance.is_(None)) | (Signup.attendance == Attendance.attended),
+        )
     )
+    return [count.scalar_subquery().label("volunteers_count")]
+
+
+# The need page reads it inside its own statement (core/domain.py FigureColumns).
+NEED_HELPERS = FigureColumns(
+    columns=_need_volunteers,
+    read=lambda values: {"volunteer_count": values["volunteers_count"] or 0},
 )
-
-
-async def need_helpers(session: AsyncSession, need_id: int) -> dict:
-    """How many volunteers signed up (or served) on shifts for this need."""
-    count = await session.scalar(_NEED_VOLUNTEERS, {"need_id": need_id})
-    return {"volunteer_count": count or 0}
 
 
 async def map_marks(session: AsyncSession, incident_id: int) -> dict:
