@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.clock import utcnow
+from core.clock import offset_from_real, utcnow
 from core.db import Database
 from core.domain import Periodic
+from core.events import announce_after_commit
 from core.models import FailedJob, JobSchedule, JobStatus, QueuedJob, User
 
 log = logging.getLogger("commons.jobs")
@@ -88,6 +89,7 @@ async def enqueue_many(
             [0] * len(bodies),
             [delay] * len(bodies),
         )
+        _wake_workers_after_commit(session)
         return
     due = run_after or utcnow()
     session.add_all(
@@ -97,6 +99,26 @@ async def enqueue_many(
     if not session.info.get(_WAKE_KEY):
         session.info[_WAKE_KEY] = True
         _on_commit(session, _wake_runners)
+
+
+# pgqueuer's channel and the event its trigger sent for an INSERT, which migration x001 took
+# off the trigger: idle workers are woken after the commit instead (core.events).
+QUEUE_CHANNEL = "ch_pgqueuer"
+
+
+def _wake_workers_after_commit(session: AsyncSession) -> None:
+    """Wake idle `commons worker`s once the queued jobs are committed, as pgqueuer's trigger
+    did from inside the transaction; within a second the same words, so a burst of commits
+    wakes them with one notification. A missed one costs a worker's next poll at most."""
+    sent_at = (utcnow() - (offset_from_real() or timedelta(0))).replace(microsecond=0)
+    event = {
+        "channel": QUEUE_CHANNEL,
+        "operation": "insert",
+        "sent_at": sent_at.isoformat(),
+        "table": "pgqueuer",
+        "type": "table_changed_event",
+    }
+    announce_after_commit(session, QUEUE_CHANNEL, json.dumps(event))
 
 
 def _on_commit(session: AsyncSession, callback) -> None:
