@@ -121,6 +121,30 @@ def _wake_workers_after_commit(session: AsyncSession) -> None:
     announce_after_commit(session, QUEUE_CHANNEL, json.dumps(event))
 
 
+# PostgreSQL: a job queued by a caller's own statement, as data-modifying CTEs, so a sign-up
+# queues its mail without a round trip while it holds its shift's row lock. The rows are what
+# `enqueue` writes through pgqueuer (its job row and the log row); `{rows}` names a CTE of the
+# statement with the columns `entrypoint` (text) and `payload` (jsonb). Call
+# `queued_in_statement` after running it.
+QUEUE_CTES = """queued AS (
+  INSERT INTO pgqueuer (priority, entrypoint, payload, execute_after, dedupe_key, headers,
+    status)
+  SELECT 0, entrypoint, convert_to(CAST(payload AS text), 'UTF8'), now(), NULL,
+    CAST('null' AS jsonb), 'queued'
+  FROM {rows}
+  RETURNING id, entrypoint, priority
+), queued_log AS (
+  INSERT INTO pgqueuer_log (job_id, status, entrypoint, priority)
+  SELECT id, 'queued', entrypoint, priority FROM queued
+)"""
+
+
+def queued_in_statement(session: AsyncSession) -> None:
+    """Jobs were queued by the session's own statement (`QUEUE_CTES`): wake the workers once
+    the transaction commits, as `enqueue` does."""
+    _wake_workers_after_commit(session)
+
+
 def _on_commit(session: AsyncSession, callback) -> None:
     event.listen(session.sync_session, "after_commit", lambda _s: callback(), once=True)
 

@@ -165,6 +165,20 @@ async def test_signup_storm_never_overbooks(client, factory, shifts, db):
         )
 
 
+async def test_concurrent_waitlisted_sign_ups_each_get_their_own_place(client, factory, shifts):
+    """Places are counted after the shift's lock: arrivals that waited for it while others
+    committed still see those others ahead of them."""
+    shift = await shifts.make(capacity=2)
+    people = [await factory.user(Role.volunteer) for _ in range(14)]
+    tokens = [await factory.token(p) for p in people]
+    responses = await asyncio.gather(*(signup(client, shift["id"], t) for t in tokens))
+    assert all(r.status_code == 200 for r in responses)
+    places = sorted(
+        r.json()["waitlist_position"] for r in responses if r.json()["status"] == "waitlisted"
+    )
+    assert places == list(range(1, 13))
+
+
 async def test_concurrent_overlapping_signups_of_one_volunteer_admit_one(
     client, shifts, volunteer, db
 ):
