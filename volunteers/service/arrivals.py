@@ -52,10 +52,11 @@ async def take_place(session: AsyncSession, shift: Shift, *conditions) -> bool:
 
 
 # On PostgreSQL an arrival is one statement: a place if one is free, else the next waitlist
-# number, the sign-up row (a cancelled one reused), its audit row, its place in the waitlist
-# and the mail job. A conditional UPDATE that finds the shift full locks nothing, so a second
-# one for the number would queue for the lock again; and each round trip between taking the
-# shift's row lock and COMMIT is time every other volunteer of that shift waits. The locking
+# number, the sign-up row (a cancelled one reused), its audit row, its place in the waitlist,
+# the mail job and the incident's version bump (core.cache), so COMMIT comes next. A
+# conditional UPDATE that finds the shift full locks nothing, so a second one for the number
+# would queue for the lock again; and each round trip between taking the shift's row lock and
+# COMMIT is time every other volunteer of that shift waits. The locking
 # sub-select hands the row as it was before this update (`before.filled`), which tells a place
 # from a number. The statement's snapshot predates the lock, so the waitlist place is counted
 # by `commons_waitlist_place` (migration x002), which reads with a snapshot of its own. The
@@ -110,7 +111,7 @@ WITH place AS (
     'kind', status, 'user_id', volunteer_id, 'shift_id', shift_id,
     'position', coalesce(place, 0), 'at', at_iso) AS payload
   FROM placed
-), """
+), {bump}, """
     + jobs.QUEUE_CTES.format(rows="mail")
     + """
 SELECT {columns}, place FROM placed
@@ -120,9 +121,11 @@ _PLACE = column("place", Integer)
 _ARRIVE = (
     select(Signup, _PLACE)
     .from_statement(
-        text(_ARRIVE_SQL.format(columns=", ".join(c.name for c in Signup.__table__.c))).columns(
-            *Signup.__table__.c, _PLACE
-        )
+        text(
+            _ARRIVE_SQL.format(
+                columns=", ".join(c.name for c in Signup.__table__.c), bump=cache.BUMP_CTE
+            )
+        ).columns(*Signup.__table__.c, _PLACE)
     )
     .execution_options(populate_existing=True)
 )
@@ -146,6 +149,7 @@ async def arrive_on_postgres(
                 "offset": offset_from_real(),
                 "before": json.dumps(audit.snapshot(existing)) if existing else None,
                 "mail_job": mail.JOB,
+                **cache.bump_in_statement(session, shift.incident_id),
             },
         )
     ).first()
@@ -153,8 +157,6 @@ async def arrive_on_postgres(
         if existing is not None:
             await session.refresh(existing)
         raise ShiftClosed(_("This shift is no longer open for sign-up."))
-    # The rows changed outside the unit of work: say so.
-    cache.touch(session, shift.incident_id)
     jobs.queued_in_statement(session)
     return row[0], row[1]
 
