@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             https_only=settings.secure_cookies,
         ),
         Middleware(MultipartCSRFCheck, on_failure=_csrf_failed, exempt=_csrf_exempt),
-        Middleware(_Wrap, wrapper=csrf),
+        Middleware(_Wrap, wrapper=csrf, bypass=_bearer_api_call),
         Middleware(SafeMethodMiddleware),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(DBSessionMiddleware, database=database),
@@ -258,10 +258,27 @@ async def _csrf_failed(scope, send, message_id) -> None:
 
 
 class _Wrap:
-    """Lets a function-style ASGI wrapper (asgi_csrf) sit in Starlette's middleware list."""
+    """Lets a function-style ASGI wrapper (asgi_csrf) sit in Starlette's middleware list;
+    `bypass(scope)` names requests that go straight to the app."""
 
-    def __init__(self, app, wrapper):
+    def __init__(self, app, wrapper, bypass=None):
+        self.app = app
         self.wrapped = wrapper(app)
+        self.bypass = bypass
 
     async def __call__(self, scope, receive, send):
+        if self.bypass is not None and self.bypass(scope):
+            await self.app(scope, receive, send)
+            return
         await self.wrapped(scope, receive, send)
+
+
+def _bearer_api_call(scope) -> bool:
+    """A bearer-token call of the JSON API: no form, no page and no cookie of ours to sign, so
+    asgi_csrf (which signs a fresh token for every request without its cookie) is skipped."""
+    if not scope.get("path", "").startswith("/api/"):
+        return False
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization":
+            return value[:7].lower() == b"bearer "
+    return False
