@@ -240,7 +240,8 @@ class EventHub:
             for attempt in (1, 2):
                 try:
                     if self._notifier is None or self._notifier.is_closed():
-                        self._notifier = await asyncpg.connect(self._dsn)
+                        # No named prepared statements: the URL may be PgBouncer's.
+                        self._notifier = await asyncpg.connect(self._dsn, statement_cache_size=0)
                     await self._notifier.execute(_NOTIFY_ALL, channels, payloads)
                     break
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
