@@ -10,7 +10,9 @@ compiles their statements, as bench/load.py does: a surge meets workers that hav
 SQLite (a temporary file) by default. With a PostgreSQL URL, a throwaway database named
 after the URL's database plus a suffix is created on that server and dropped afterwards.
 Prints confirmed, waitlisted, errors, p50/p99 latency, sign-ups per second and the web
-workers' CPU time per sign-up (from /proc), then checks in the database that no
+workers' CPU time per sign-up (from /proc); on PostgreSQL also the backends' CPU per sign-up
+and what its busy sessions were doing (sampled waits: row locks, WAL flushes, the NOTIFY
+commit lock, the web worker's turn), then checks in the database that no
 shift is overbooked, nobody is signed up twice and each waitlist is numbered in arrival
 order. Exits non-zero when any check fails.
 """
@@ -165,6 +167,77 @@ async def storm(base: str, shift_ids: list[int], tokens: list[str]):
     return results, time.perf_counter() - wall
 
 
+class Sampler:
+    """What the storm's database sessions are doing, sampled from pg_stat_activity every few
+    milliseconds: the waits that serialize sign-ups (a row lock, the commit's WAL flush, the
+    lock PostgreSQL takes to commit a NOTIFY) next to running and waiting for the client.
+    Also the backends' CPU time (from /proc, when the server runs on this machine)."""
+
+    def __init__(self, url: str):
+        parsed = make_url(url)
+        self.database = parsed.database
+        self.dsn = parsed.set(drivername="postgresql").render_as_string(False)
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+        self.pids: set[int] = set()
+
+    async def __aenter__(self):
+        self.conn = await asyncpg.connect(self.dsn)
+        self.pids = await self._pids()
+        self.cpu_before = sum(cpu_seconds(pid) for pid in self.pids)
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(self._run())
+        return self
+
+    async def _pids(self) -> set[int]:
+        rows = await self.conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            self.database,
+        )
+        return {row["pid"] for row in rows}
+
+    async def _run(self):
+        query = (
+            "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        while not self.stop.is_set():
+            for row in await self.conn.fetch(query, self.database):
+                if row["state"] == "idle":
+                    continue
+                what = (
+                    f"{row['wait_event_type']}:{row['wait_event']}"
+                    if row["wait_event_type"]
+                    else "running"
+                )
+                if row["state"] == "idle in transaction":
+                    what = "idle in transaction (the web worker's turn)"
+                self.counts[what] = self.counts.get(what, 0) + 1
+            self.samples += 1
+            await asyncio.sleep(0.005)
+
+    async def __aexit__(self, *exc):
+        self.stop.set()
+        await self.task
+        self.pids |= await self._pids()
+        self.cpu = sum(cpu_seconds(pid) for pid in self.pids) - self.cpu_before
+        await self.conn.close()
+
+    def report(self) -> list[str]:
+        total = sum(self.counts.values()) or 1
+        top = sorted(self.counts.items(), key=lambda item: -item[1])[:6]
+        return [f"{what} {count * 100 / total:.0f} %" for what, count in top]
+
+
+def worker_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each worker process `commons serve` forked (none with one worker)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return {}
+    return {int(child): cpu_seconds(int(child)) for child in children}
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of a process and its live children, from /proc (Linux)."""
     total, pending = 0.0, [pid]
@@ -294,9 +367,14 @@ async def main() -> int:
                 return 2
         if warm:
             await storm(base, all_shifts[args.shifts :], all_tokens[args.requests :])
-        cpu_before = cpu_seconds(server.pid)
-        results, wall = await storm(base, shift_ids, tokens)
+        cpu_before, split_before = cpu_seconds(server.pid), worker_cpu(server.pid)
+        if pg:
+            async with Sampler(url) as sampler:
+                results, wall = await storm(base, shift_ids, tokens)
+        else:
+            results, wall = await storm(base, shift_ids, tokens)
         cpu = cpu_seconds(server.pid) - cpu_before
+        split = {pid: t - split_before.get(pid, 0.0) for pid, t in worker_cpu(server.pid).items()}
         problems = await verify(settings, shift_ids, args.capacity)
     finally:
         if server is not None:
@@ -323,6 +401,13 @@ async def main() -> int:
     print(f"latency:    p50 {p50:.0f} ms, p99 {p99:.0f} ms")
     print(f"rate:       {len(results) / wall:.0f} sign-ups/s")
     print(f"web CPU:    {cpu * 1000 / max(len(results), 1):.1f} ms per sign-up (all workers)")
+    if len(split) > 1:
+        shares = [f"{t * 100 / (sum(split.values()) or 1):.0f} %" for t in split.values()]
+        print(f"workers:    CPU split {' / '.join(shares)}")
+    if pg:
+        db_ms = sampler.cpu * 1000 / max(len(results), 1)
+        print(f"db CPU:     {db_ms:.1f} ms per sign-up (the server's backends)")
+        print("db busy:    " + ", ".join(sampler.report()))
     if confirmed != expected:
         problems.append(f"confirmed {confirmed} != {expected}")
     if errors:

@@ -159,7 +159,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             https_only=settings.secure_cookies,
         ),
         Middleware(MultipartCSRFCheck, on_failure=_csrf_failed, exempt=_csrf_exempt),
-        Middleware(_Wrap, wrapper=csrf, settings=settings),
+        Middleware(_Wrap, wrapper=csrf, settings=settings, bypass=_bearer_api_call),
         Middleware(SafeMethodMiddleware),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(DBSessionMiddleware, database=database),
@@ -265,15 +265,32 @@ async def _csrf_failed(scope, send, message_id) -> None:
 class _Wrap:
     """Lets a function-style ASGI wrapper (asgi_csrf) sit in Starlette's middleware list; a
     safe request without the token's cookie signs its token only when the page asks for it
-    (core.middleware.LazyCsrfToken)."""
+    (core.middleware.LazyCsrfToken); `bypass(scope)` names requests that go straight to the
+    app."""
 
-    def __init__(self, app, wrapper, settings: Settings):
+    def __init__(self, app, wrapper, settings: Settings, bypass=None):
+        self.app = app
         self.wrapped = LazyCsrfToken(
             app,
             wrapper(app),
             signing_secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
         )
+        self.bypass = bypass
 
     async def __call__(self, scope, receive, send):
+        if self.bypass is not None and self.bypass(scope):
+            await self.app(scope, receive, send)
+            return
         await self.wrapped(scope, receive, send)
+
+
+def _bearer_api_call(scope) -> bool:
+    """A bearer-token call of the JSON API: no form, no page and no cookie of ours to sign, so
+    asgi_csrf (which signs a fresh token for every request without its cookie) is skipped."""
+    if not scope.get("path", "").startswith("/api/"):
+        return False
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization":
+            return value[:7].lower() == b"bearer "
+    return False

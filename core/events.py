@@ -2,6 +2,7 @@
 to the open event streams of every web worker (PostgreSQL LISTEN/NOTIFY, in-process on SQLite)."""
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -24,20 +25,25 @@ from core.settings import Settings
 CHANNEL = "commons_events"
 HUB_KEY = "commons.events.hub"
 PENDING_KEY = "commons.events.pending"
+ANNOUNCE_KEY = "commons.events.announce"
 # What an incident-wide subscriber (every incident) listens under.
 ALL_INCIDENTS = 0
 log = logging.getLogger("commons")
+_NOTIFY_ALL = (
+    "SELECT pg_notify(n.channel, n.payload) "
+    "FROM unnest(CAST($1 AS text[]), CAST($2 AS text[])) AS n(channel, payload)"
+)
 
 
 def publish(session: AsyncSession, incident_id: int, kind: str) -> None:
     """Say that an incident's figures changed (`kind`: "need", "signup", "donation", "task" …).
 
     Nothing is sent before the transaction commits, and nothing at all when it rolls back: on
-    PostgreSQL the NOTIFY is part of the transaction (sent with its version bump, see
-    `core.cache.notify_on_commit`); on SQLite delivery follows the commit."""
+    PostgreSQL the NOTIFY follows the commit (`announce_after_commit`); on SQLite delivery
+    follows the commit, in process."""
     sync = session.sync_session
     if _is_postgres(sync):
-        notify_on_commit(sync, CHANNEL, f"{int(incident_id)}:{kind}")
+        announce_after_commit(sync, CHANNEL, f"{int(incident_id)}:{kind}")
         return
     pending = sync.info.get(PENDING_KEY)
     if pending is None:
@@ -45,6 +51,32 @@ def publish(session: AsyncSession, incident_id: int, kind: str) -> None:
         event.listen(sync, "after_commit", _deliver_in_process)
         event.listen(sync, "after_rollback", _forget)
     pending.add((int(incident_id), str(kind)))
+
+
+def announce_after_commit(session: AsyncSession | Session, channel: str, payload: str) -> None:
+    """A PostgreSQL NOTIFY once this transaction has committed, sent by the database's hub
+    (`EventHub.announce`); nothing when it rolls back. Not a NOTIFY inside the transaction:
+    PostgreSQL commits the transactions that notify one at a time, fsync included, so a NOTIFY
+    in every sign-up made a storm of them queue for each other's commit, whatever the number
+    of workers. A session of no Database (no hub) notifies inside its transaction."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    if sync.info.get(HUB_KEY) is None:
+        notify_on_commit(sync, channel, payload)
+        return
+    sync.info.setdefault(ANNOUNCE_KEY, set()).add((channel, payload))
+
+
+# Listeners of every session (one per session cost a sign-up more than the NOTIFY).
+@event.listens_for(Session, "after_commit")
+def _announce(sync: Session) -> None:
+    pending = sync.info.pop(ANNOUNCE_KEY, None)
+    if pending:
+        sync.info[HUB_KEY].announce(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_announcements(sync: Session) -> None:
+    sync.info.pop(ANNOUNCE_KEY, None)
 
 
 def _is_postgres(sync: Session) -> bool:
@@ -124,6 +156,10 @@ class EventHub:
         self._count = 0
         self._listener: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
+        # Committed changes still to be told to every worker, and the one task telling them.
+        self._outgoing: set[tuple[int, str]] = set()
+        self._sender: asyncio.Task | None = None
+        self._notifier: asyncpg.Connection | None = None
 
     @property
     def open_streams(self) -> int:
@@ -183,7 +219,50 @@ class EventHub:
             for subscription in list(streams):
                 subscription.wake(None)
 
+    def announce(self, notes: set[tuple[str, str]]) -> None:
+        """Send committed (channel, payload) NOTIFYs to every worker: one task per process
+        sends them on a connection of its own, and what commits while it sends goes in its
+        next statement, so a burst of commits costs a few NOTIFYs and no request waits."""
+        self._outgoing |= notes
+        if self._sender is None or self._sender.done():
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # a commit outside any event loop: nobody listens here
+                log.warning("notifications not sent (no event loop): %s", sorted(notes))
+                self._outgoing.clear()
+                return
+            self._sender = loop.create_task(self._send())
+
+    async def _send(self) -> None:
+        while self._outgoing:
+            notes, self._outgoing = sorted(self._outgoing), set()
+            channels, payloads = [c for c, _p in notes], [p for _c, p in notes]
+            for attempt in (1, 2):
+                try:
+                    if self._notifier is None or self._notifier.is_closed():
+                        # No named prepared statements: the URL may be PgBouncer's.
+                        self._notifier = await asyncpg.connect(self._dsn, statement_cache_size=0)
+                    await self._notifier.execute(_NOTIFY_ALL, channels, payloads)
+                    break
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    self._drop_notifier()
+                    if attempt == 2:
+                        log.warning("notifications not sent (%s): %s", error, notes)
+
+    def _drop_notifier(self) -> None:
+        notifier, self._notifier = self._notifier, None
+        if notifier is not None and not notifier.is_closed():
+            notifier.terminate()
+
     async def close(self) -> None:
+        sender, self._sender = self._sender, None
+        if sender is not None and not sender.done():
+            # What committed before the end is still told.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(sender, timeout=5)
+        notifier, self._notifier = self._notifier, None
+        if notifier is not None and not notifier.is_closed():
+            await notifier.close()
         listener, self._listener = self._listener, None
         if listener is not None and not listener.is_closed():
             await listener.close()

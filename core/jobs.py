@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.clock import utcnow
+from core.clock import offset_from_real, utcnow
 from core.db import Database
 from core.domain import Periodic
+from core.events import announce_after_commit
 from core.models import FailedJob, JobSchedule, JobStatus, QueuedJob, User
 
 log = logging.getLogger("commons.jobs")
@@ -88,6 +89,7 @@ async def enqueue_many(
             [0] * len(bodies),
             [delay] * len(bodies),
         )
+        _wake_workers_after_commit(session)
         return
     due = run_after or utcnow()
     session.add_all(
@@ -97,6 +99,50 @@ async def enqueue_many(
     if not session.info.get(_WAKE_KEY):
         session.info[_WAKE_KEY] = True
         _on_commit(session, _wake_runners)
+
+
+# pgqueuer's channel and the event its trigger sent for an INSERT, which migration x001 took
+# off the trigger: idle workers are woken after the commit instead (core.events).
+QUEUE_CHANNEL = "ch_pgqueuer"
+
+
+def _wake_workers_after_commit(session: AsyncSession) -> None:
+    """Wake idle `commons worker`s once the queued jobs are committed, as pgqueuer's trigger
+    did from inside the transaction; within a second the same words, so a burst of commits
+    wakes them with one notification. A missed one costs a worker's next poll at most."""
+    sent_at = (utcnow() - (offset_from_real() or timedelta(0))).replace(microsecond=0)
+    event = {
+        "channel": QUEUE_CHANNEL,
+        "operation": "insert",
+        "sent_at": sent_at.isoformat(),
+        "table": "pgqueuer",
+        "type": "table_changed_event",
+    }
+    announce_after_commit(session, QUEUE_CHANNEL, json.dumps(event))
+
+
+# PostgreSQL: a job queued by a caller's own statement, as data-modifying CTEs, so a sign-up
+# queues its mail without a round trip while it holds its shift's row lock. The rows are what
+# `enqueue` writes through pgqueuer (its job row and the log row); `{rows}` names a CTE of the
+# statement with the columns `entrypoint` (text) and `payload` (jsonb). Call
+# `queued_in_statement` after running it.
+QUEUE_CTES = """queued AS (
+  INSERT INTO pgqueuer (priority, entrypoint, payload, execute_after, dedupe_key, headers,
+    status)
+  SELECT 0, entrypoint, convert_to(CAST(payload AS text), 'UTF8'), now(), NULL,
+    CAST('null' AS jsonb), 'queued'
+  FROM {rows}
+  RETURNING id, entrypoint, priority
+), queued_log AS (
+  INSERT INTO pgqueuer_log (job_id, status, entrypoint, priority)
+  SELECT id, 'queued', entrypoint, priority FROM queued
+)"""
+
+
+def queued_in_statement(session: AsyncSession) -> None:
+    """Jobs were queued by the session's own statement (`QUEUE_CTES`): wake the workers once
+    the transaction commits, as `enqueue` does."""
+    _wake_workers_after_commit(session)
 
 
 def _on_commit(session: AsyncSession, callback) -> None:

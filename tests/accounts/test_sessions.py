@@ -28,6 +28,22 @@ async def test_revoked_token_is_refused(client, factory):
     assert response.status_code == 401
 
 
+async def test_bearer_api_call_needs_no_csrf_token_even_beside_a_session_cookie(client, factory):
+    user = await factory.user(Role.volunteer)
+    token = (
+        await client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
+    ).json()
+    await sign_in(client, user.email)
+    assert client.cookies.get("commons_session")
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    response = await client.delete("/api/v1/auth/token", headers=headers)
+    assert response.status_code == 204
+    assert "csrftoken" not in response.headers.get("set-cookie", "")
+    # The same session cookie without a bearer token still needs the form's token.
+    refused = await client.post("/logout")
+    assert refused.status_code == 403
+
+
 async def test_sign_in_rotates_session_and_sign_out(client, factory):
     user = await factory.user(Role.volunteer)
     await client.get("/login")

@@ -4,7 +4,7 @@ import asyncio
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core import worker
 from core.models import AuditEntry, OutboxMessage, Role
@@ -163,6 +163,45 @@ async def test_signup_storm_never_overbooks(client, factory, shifts, db):
         assert max(r.created_at for r in rows if r.status == "confirmed") <= min(
             r.created_at for r in waiting
         )
+
+
+async def test_concurrent_waitlisted_sign_ups_each_get_their_own_place(client, factory, shifts):
+    """Places are counted after the shift's lock: arrivals that waited for it while others
+    committed still see those others ahead of them."""
+    shift = await shifts.make(capacity=2)
+    people = [await factory.user(Role.volunteer) for _ in range(14)]
+    tokens = [await factory.token(p) for p in people]
+    responses = await asyncio.gather(*(signup(client, shift["id"], t) for t in tokens))
+    assert all(r.status_code == 200 for r in responses)
+    places = sorted(
+        r.json()["waitlist_position"] for r in responses if r.json()["status"] == "waitlisted"
+    )
+    assert places == list(range(1, 13))
+
+
+async def test_a_sign_up_bumps_its_incidents_version_once_and_the_shifts_list_shows_it(
+    client, factory, shifts, db
+):
+    shift = await shifts.make(capacity=3)
+    incident_id = shift["incident_id"]
+
+    async def version() -> int:
+        found = await db.scalar(
+            text("SELECT coalesce(sum(version), 0) FROM public_versions WHERE incident_id = :id"),
+            {"id": incident_id},
+        )
+        # Ends the read (on SQLite the test's session would hold the write lock).
+        await db.rollback()
+        return int(found)
+
+    listed = (await client.get(f"/api/v1/shifts?incident_id={incident_id}")).json()["items"]
+    assert [s["filled"] for s in listed if s["id"] == shift["id"]] == [0]
+    before = await version()
+    person = await factory.user(Role.volunteer)
+    assert (await signup(client, shift["id"], await factory.token(person))).status_code == 200
+    assert await version() == before + 1
+    listed = (await client.get(f"/api/v1/shifts?incident_id={incident_id}")).json()["items"]
+    assert [s["filled"] for s in listed if s["id"] == shift["id"]] == [1]
 
 
 async def test_concurrent_overlapping_signups_of_one_volunteer_admit_one(

@@ -2,19 +2,18 @@
 sign-up row written under the shift's row lock, in as few round trips as the engine allows."""
 
 import json
-from datetime import UTC
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Integer, bindparam, column, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
-from core import audit, cache
+from core import audit, cache, jobs
 from core.clock import offset_from_real, utcnow
 from core.i18n import _
 from core.models import User
 from volunteers.errors import ShiftClosed
 from volunteers.models import Shift, ShiftStatus, Signup, SignupStatus
+from volunteers.service import mail
 
 # Built once: a sign-up asks it under its shift's row lock, where building it costs time.
 _QUEUE_PLACE = select(func.count()).where(
@@ -53,13 +52,16 @@ async def take_place(session: AsyncSession, shift: Shift, *conditions) -> bool:
 
 
 # On PostgreSQL an arrival is one statement: a place if one is free, else the next waitlist
-# number, the sign-up row (a cancelled one reused) and its audit row. A conditional UPDATE
-# that finds the shift full locks nothing, so a second one for the number would queue for the
-# lock again; and each round trip between taking the shift's row lock and COMMIT is time every
-# other volunteer of that shift waits. The locking sub-select hands the row as it was before
-# this update (`before.filled`), which tells a place from a number. The audit row's `after`
-# is the Python snapshot with what only the statement knows filled in.
-_ARRIVE = text(
+# number, the sign-up row (a cancelled one reused), its audit row, its place in the waitlist,
+# the mail job and the incident's version bump (core.cache), so COMMIT comes next. A
+# conditional UPDATE that finds the shift full locks nothing, so a second one for the number
+# would queue for the lock again; and each round trip between taking the shift's row lock and
+# COMMIT is time every other volunteer of that shift waits. The locking
+# sub-select hands the row as it was before this update (`before.filled`), which tells a place
+# from a number. The statement's snapshot predates the lock, so the waitlist place is counted
+# by `commons_waitlist_place` (migration x002), which reads with a snapshot of its own. The
+# audit row's `after` is the row as stored, times written as Python's isoformat writes them.
+_ARRIVE_SQL = (
     """
 WITH place AS (
   UPDATE shifts SET
@@ -89,34 +91,51 @@ WITH place AS (
     created_at = EXCLUDED.created_at, confirmed_at = EXCLUDED.confirmed_at,
     cancelled_at = NULL, reminder_queued_at = NULL, attendance = NULL,
     checked_in_at = NULL, checked_out_at = NULL, minutes = 0
-  RETURNING id, status, waitlist_position, created_at, confirmed_at,
+  RETURNING shift_signups.*,
     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS at_iso
+), placed AS (
+  SELECT signup.*, CASE WHEN status = 'waitlisted'
+    THEN commons_waitlist_place(shift_id, waitlist_position) END AS place
+  FROM signup
 ), entry AS (
   INSERT INTO audit_log (at, actor_id, action, object_type, object_id, before, after)
-  SELECT CAST(:now AS timestamptz), CAST(:actor_id AS integer), 'signup.' || signup.status,
-    'shift_signups', signup.id, CAST(CAST(:before AS text) AS json),
-    CAST(CAST(CAST(:after AS text) AS jsonb) || jsonb_build_object(
-      'id', signup.id, 'status', signup.status, 'waitlist_position', signup.waitlist_position,
-      'created_at', signup.at_iso,
-      'confirmed_at', CASE WHEN signup.confirmed_at IS NOT NULL THEN signup.at_iso END
+  SELECT CAST(:now AS timestamptz), CAST(:actor_id AS integer), 'signup.' || s.status,
+    'shift_signups', s.id, CAST(CAST(:before AS text) AS json),
+    CAST(to_jsonb(s) - 'at_iso' - 'place' || jsonb_build_object(
+      'created_at', s.at_iso,
+      'confirmed_at', CASE WHEN s.confirmed_at IS NOT NULL THEN s.at_iso END
     ) AS json)
-  FROM signup
-)
-SELECT id, status, waitlist_position, created_at, confirmed_at FROM signup
+  FROM placed AS s
+), mail AS (
+  SELECT CAST(:mail_job AS text) AS entrypoint, jsonb_build_object(
+    'kind', status, 'user_id', volunteer_id, 'shift_id', shift_id,
+    'position', coalesce(place, 0), 'at', at_iso) AS payload
+  FROM placed
+), {bump}, """
+    + jobs.QUEUE_CTES.format(rows="mail")
+    + """
+SELECT {columns}, place FROM placed
 """
+)
+_PLACE = column("place", Integer)
+_ARRIVE = (
+    select(Signup, _PLACE)
+    .from_statement(
+        text(
+            _ARRIVE_SQL.format(
+                columns=", ".join(c.name for c in Signup.__table__.c), bump=cache.BUMP_CTE
+            )
+        ).columns(*Signup.__table__.c, _PLACE)
+    )
+    .execution_options(populate_existing=True)
 )
 
 
 async def arrive_on_postgres(
     session: AsyncSession, shift: Shift, user: User, existing: Signup | None
 ) -> tuple[Signup, int | None]:
-    """The arrival in one statement (see `_ARRIVE`), then the waitlist place if waitlisted."""
-    before = audit.snapshot(existing) if existing else None
-    signup = _arrive(
-        existing or Signup(shift_id=shift.id, volunteer_id=user.id),
-        SignupStatus.confirmed,
-        None,
-    )
+    """The arrival, its audit row, its waitlist place and its mail job in one statement (see
+    `_ARRIVE`)."""
     row = (
         await session.execute(
             _ARRIVE,
@@ -124,12 +143,13 @@ async def arrive_on_postgres(
                 "shift_id": shift.id,
                 "volunteer_id": user.id,
                 "actor_id": user.id,
-                "now": signup.created_at,
+                "now": utcnow(),
                 # The arrival is stamped when the statement has the shift's lock: the order
                 # of the stamps is the order places and numbers were handed out.
                 "offset": offset_from_real(),
-                "before": json.dumps(before) if before is not None else None,
-                "after": json.dumps(audit.snapshot(signup)),
+                "before": json.dumps(audit.snapshot(existing)) if existing else None,
+                "mail_job": mail.JOB,
+                **cache.bump_in_statement(session, shift.incident_id),
             },
         )
     ).first()
@@ -137,26 +157,8 @@ async def arrive_on_postgres(
         if existing is not None:
             await session.refresh(existing)
         raise ShiftClosed(_("This shift is no longer open for sign-up."))
-    # The rows changed outside the unit of work: say so, then show the row as stored.
-    cache.touch(session, shift.incident_id)
-    values = {
-        "id": row.id,
-        "status": row.status,
-        "waitlist_position": row.waitlist_position,
-        "created_at": row.created_at.astimezone(UTC),
-        "confirmed_at": row.confirmed_at.astimezone(UTC) if row.confirmed_at else None,
-    }
-    if existing is None:
-        for key, value in values.items():
-            setattr(signup, key, value)
-        make_transient_to_detached(signup)
-        session.add(signup)
-    else:
-        for key, value in values.items():
-            set_committed_value(signup, key, value)
-        for key in _COLUMNS:
-            set_committed_value(signup, key, getattr(signup, key))
-    return signup, await queue_position(session, signup)
+    jobs.queued_in_statement(session)
+    return row[0], row[1]
 
 
 async def _place_or_number(session: AsyncSession, shift: Shift) -> tuple[str, int | None]:
@@ -254,4 +256,5 @@ async def arrive_on_sqlite(
         before=before,
         after=audit.snapshot(signup),
     )
+    await mail.notify(session, kind=status, user=user, shift=shift, position=position or 0)
     return signup, position

@@ -46,7 +46,8 @@ async def notify(
     session: AsyncSession, *, kind: str, user: User, shift: Shift, position: int = 0
 ) -> None:
     """Queue one of the volunteers' mails (kind: confirmed, waitlisted, promoted, changed,
-    cancelled, reminder) to `user` about `shift`: only a job row now, in this transaction."""
+    cancelled, reminder) to `user` about `shift`: only a job row now, in this transaction. (On
+    PostgreSQL a sign-up's own statement queues the same payload: service/arrivals.py.)"""
     if kind not in KINDS:
         raise ValueError(f"unknown volunteer mail {kind!r}")
     payload = {

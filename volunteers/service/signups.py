@@ -97,9 +97,9 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
     One transaction: the volunteer's lock, the overlap check, then a conditional UPDATE
     that only adds a place while `filled < capacity`; a CHECK constraint backs it up. That
     UPDATE locks the shift's row until the commit, so everything that can be read or checked
-    comes before it; on PostgreSQL the same statement writes the sign-up and audit rows
-    (`_ARRIVE`), and after it come only the waitlist place, the mail job (composed by the
-    worker) and the version bump with the live NOTIFY.
+    comes before it; on PostgreSQL the same statement writes the sign-up and audit rows, the
+    waitlist place and the mail job (`_ARRIVE`), and after it comes only the version bump (the
+    live NOTIFY follows the commit).
     """
     if session.get_bind().dialect.name == "postgresql":
         row = (
@@ -138,17 +138,11 @@ async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[
         raise OverlappingShift(
             _("You are already signed up for a shift at that time: %(title)s") % {"title": overlap}
         )
+    # Each also queues the mail (composed by the worker).
     if session.get_bind().dialect.name == "postgresql":
         signup, position = await arrive_on_postgres(session, shift, user, existing)
     else:
         signup, position = await arrive_on_sqlite(session, shift, user, existing)
-    await mail.notify(
-        session,
-        kind=signup.status,
-        user=user,
-        shift=shift,
-        position=position or 0,
-    )
     publish(session, shift.incident_id, "signup")
     return signup, position
 
