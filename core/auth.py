@@ -7,13 +7,9 @@ import math
 import secrets
 import time
 from datetime import timedelta
-from functools import cache
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from limits import RateLimitItemPerSecond
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
@@ -26,6 +22,13 @@ from core.i18n import _
 from core.models import ApiToken, Organization, Role, User, UserSession
 from core.settings import Settings
 
+# argon2 and limits are loaded by the first sign-in or throttled request: a web worker that
+# only serves public pages never needs them (issue 11's memory per worker).
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+    from limits import RateLimitItemPerSecond
+    from limits.aio.strategies import MovingWindowRateLimiter
+
 USER_KEY = "commons.user"
 ORG_KEY = "commons.organization"
 SESSION_KEY = "commons.user_session"
@@ -35,8 +38,10 @@ SEEN_EVERY = timedelta(minutes=5)
 
 
 @cache
-def _hasher() -> PasswordHasher:
+def _hasher() -> "PasswordHasher":
     """argon2 at the configured cost (production-strong by default, cheap under test)."""
+    from argon2 import PasswordHasher
+
     settings = Settings()
     return PasswordHasher(
         time_cost=settings.password_time_cost,
@@ -52,6 +57,8 @@ def _dummy_hash() -> str:
 
 
 def _verify(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -240,20 +247,34 @@ class LoginThrottle:
     """
 
     def __init__(self, settings: Settings):
+        self.settings = settings
         self.allowed = settings.login_failures_allowed
         self.window = settings.login_failure_window_seconds
         self.cap = settings.login_delay_cap_seconds
-        self.reset_mails = RateLimitItemPerSecond(
-            settings.reset_mails_allowed, settings.reset_mail_window_seconds
-        )
-        uri = settings.rate_limit_storage
+
+    @cached_property
+    def limiter(self) -> "MovingWindowRateLimiter":
+        """The `limits` limiter on the configured storage, made on first use."""
+        from limits.aio.strategies import MovingWindowRateLimiter
+        from limits.storage import storage_from_string
+
+        uri = self.settings.rate_limit_storage
         # Redis (shared by every worker process) through redis-py's asyncio client.
         options = {"implementation": "redispy"} if uri.startswith(("redis", "rediss")) else {}
-        self.limiter = MovingWindowRateLimiter(storage_from_string("async+" + uri, **options))
-        self.storage = self.limiter.storage
+        return MovingWindowRateLimiter(storage_from_string("async+" + uri, **options))
+
+    @property
+    def storage(self):
+        return self.limiter.storage
+
+    @cached_property
+    def reset_mails(self) -> "RateLimitItemPerSecond":
+        return rate_item(self.settings.reset_mails_allowed, self.settings.reset_mail_window_seconds)
 
     async def close(self) -> None:
-        """Release a Redis connection pool, if the storage has one."""
+        """Release a Redis connection pool, if the storage has one (and was ever made)."""
+        if "limiter" not in self.__dict__:
+            return
         client = getattr(getattr(self.storage, "bridge", None), "storage", None)
         if client is not None:
             await client.aclose()
@@ -298,8 +319,15 @@ class LoginThrottle:
         return await self.limiter.hit(self.reset_mails, "password-reset", email.strip().lower())
 
 
+def rate_item(count: int, seconds: int) -> "RateLimitItemPerSecond":
+    """`count` hits per `seconds`, as the `limits` limiter counts them."""
+    from limits import RateLimitItemPerSecond
+
+    return RateLimitItemPerSecond(count, seconds)
+
+
 async def seconds_to_wait(
-    limiter: MovingWindowRateLimiter, item: RateLimitItemPerSecond, *identifiers: str
+    limiter: "MovingWindowRateLimiter", item: "RateLimitItemPerSecond", *identifiers: str
 ) -> int:
     """Count one hit of `item` for `identifiers`: 0 when it is within the limit, else the
     seconds until another is allowed (limits measures its windows on the wall clock)."""

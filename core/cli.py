@@ -1,7 +1,9 @@
 """The `commons` command line: serve, migrate, back up, create an admin, load demo data, jobs."""
 
 import asyncio
+import contextlib
 import getpass
+import sys
 from pathlib import Path
 
 import typer
@@ -22,6 +24,17 @@ def _cut_cjk_font() -> None:
     cut = fonts.prepare()
     if cut is not None:
         typer.echo(f"CJK font for PDFs: {cut}")
+
+
+def _spawn_workers_bare() -> None:
+    """uvicorn starts each worker with multiprocessing's spawn, which first runs the parent's
+    __main__ again in the child: for `commons` that is this module, with Typer and the
+    commands (2 MB a worker). A worker needs only what uvicorn's config names (core.app), so
+    the parent's main is not named to the children."""
+    main = sys.modules["__main__"]
+    main.__spec__ = None
+    with contextlib.suppress(AttributeError):
+        del main.__file__
 
 
 @app.command()
@@ -46,6 +59,8 @@ def serve(
     if fits:
         typer.echo(f"database pools: {fits}")
     _cut_cjk_font()
+    if workers > 1 or reload:
+        _spawn_workers_bare()
     uvicorn.run(
         "core.app:create_app",
         factory=True,

@@ -63,8 +63,12 @@ class UTCDateTime(TypeDecorator):
 def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        # A database file gets the same bounded pool as PostgreSQL (SQLAlchemy's default let a
+        # worker open 15, each with its own page cache); an in-memory one keeps its single.
+        in_memory = url.database in (None, "", ":memory:")
+        pool = {} if in_memory else _pool_options(settings)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
+        _configure_sqlite(engine, settings.sqlite_cache_kib)
     elif settings.pgbouncer:
         # PgBouncer in transaction mode hands each transaction a different server connection,
         # so prepared statements must not outlive one: no caches, and unique statement names.
@@ -150,7 +154,7 @@ async def check_connection_budget(settings: Settings, workers: int) -> str | Non
     return f"{wanted} of {budget} PostgreSQL connections"
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, cache_kib: int) -> None:
     # pysqlite's own transaction handling would issue a deferred BEGIN; we take over so
     # writes can start with BEGIN IMMEDIATE and never deadlock upgrading a read lock.
     @event.listens_for(engine.sync_engine, "connect")
@@ -161,6 +165,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Each pooled connection keeps a page cache of its own; a negative size is in KiB.
+        cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

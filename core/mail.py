@@ -3,11 +3,9 @@
 import asyncio
 import os
 import tempfile
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import aiosmtplib
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,10 +15,17 @@ from core.jobs import batched
 from core.models import OutboxMessage, OutboxStatus
 from core.settings import Settings
 
+# The mail libraries are loaded by the first message built: web workers only queue mail.
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
 JOB = "core.send_mail"
 
 
-def build_message(settings: Settings, item: OutboxMessage) -> EmailMessage:
+def build_message(settings: Settings, item: OutboxMessage) -> "EmailMessage":
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = item.to_email
@@ -38,6 +43,8 @@ async def deliver(settings: Settings, item: OutboxMessage) -> None:
     """Send by SMTP when a host is configured, else write a .eml file to the mail folder."""
     message = build_message(settings, item)
     if settings.smtp_host:
+        import aiosmtplib
+
         await aiosmtplib.send(
             message,
             hostname=settings.smtp_host,

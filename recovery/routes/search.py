@@ -1,13 +1,12 @@
 """The site-wide search, public records only: the /search page and GET /api/v1/search."""
 
-from limits import RateLimitItemPerSecond
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from core import api
 from core import search as finder
-from core.auth import address_key, client_address, seconds_to_wait
+from core.auth import address_key, client_address, rate_item, seconds_to_wait
 from core.db import get_session
 from core.errors import InvalidInput, Throttled
 from core.i18n import _, ngettext
@@ -21,7 +20,7 @@ PER_KIND = 20
 async def _throttle(request: Request) -> None:
     """429 with Retry-After past `searches_per_address` in the window (shared by workers)."""
     settings = request.app.state.settings
-    item = RateLimitItemPerSecond(settings.searches_per_address, settings.search_window_seconds)
+    item = rate_item(settings.searches_per_address, settings.search_window_seconds)
     limiter = request.app.state.login_throttle.limiter
     key = address_key(client_address(request))
     seconds = await seconds_to_wait(limiter, item, "search", key)

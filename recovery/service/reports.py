@@ -1,7 +1,7 @@
 """Progress reports: drafts, publishing with a frozen snapshot of the figures, safe Markdown."""
 
-import nh3
-from markdown_it import MarkdownIt
+from functools import cache
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,12 +18,20 @@ from recovery.schemas import ReportCreate, ReportQuery, ReportUpdate
 from recovery.service.access import acting_incident_ids, can_act, ensure_can_act, is_official
 from recovery.service.met import average_met, met_share_sum
 
-# Raw HTML in the source is shown as text, and nh3 cleans what Markdown itself produces.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+@cache
+def _markdown():
+    # Built on the first report shown: markdown-it and nh3 cost every web worker over 2 MB.
+    from markdown_it import MarkdownIt
+
+    # Raw HTML in the source is shown as text, and nh3 cleans what Markdown itself produces.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
 def render_markdown(source: str) -> str:
-    return nh3.clean(_markdown.render(source or ""))
+    import nh3
+
+    return nh3.clean(_markdown().render(source or ""))
 
 
 async def get_report(session: AsyncSession, report_id: int) -> Report:

@@ -2,21 +2,23 @@
 Retry-After, a household is never kept out for long."""
 
 import math
+from typing import TYPE_CHECKING
 
-from limits import RateLimitItemPerSecond
-from limits.aio.strategies import MovingWindowRateLimiter
-
-from core.auth import address_key, seconds_to_wait
+from core.auth import address_key, rate_item, seconds_to_wait
 from core.errors import Throttled
 from core.i18n import _
 from core.settings import Settings
 from residents.service.duplicates import phone_key
 
+if TYPE_CHECKING:
+    from limits import RateLimitItemPerSecond
+    from limits.aio.strategies import MovingWindowRateLimiter
+
 NAMESPACE = "help-request"
 
 
 async def _refuse_if_over(
-    limiter: MovingWindowRateLimiter, item: RateLimitItemPerSecond, kind: str, key: str
+    limiter: "MovingWindowRateLimiter", item: "RateLimitItemPerSecond", kind: str, key: str
 ) -> None:
     seconds = await seconds_to_wait(limiter, item, NAMESPACE, kind, key)
     if not seconds:
@@ -38,14 +40,14 @@ async def _refuse_if_over(
 
 
 async def allow_request(
-    limiter: MovingWindowRateLimiter, settings: Settings, *, address: str, phone: str | None
+    limiter: "MovingWindowRateLimiter", settings: Settings, *, address: str, phone: str | None
 ) -> None:
     """Count one public request from `address` (and `phone`); 429 past either limit. The
     counters live in the shared `limits` storage, so every worker counts against the same."""
     window = settings.help_request_window_seconds
-    per_address = RateLimitItemPerSecond(settings.help_requests_per_address, window)
+    per_address = rate_item(settings.help_requests_per_address, window)
     await _refuse_if_over(limiter, per_address, "address", address_key(address))
     key = phone_key(phone)
     if key:
-        per_phone = RateLimitItemPerSecond(settings.help_requests_per_phone, window)
+        per_phone = rate_item(settings.help_requests_per_phone, window)
         await _refuse_if_over(limiter, per_phone, "phone", key)

@@ -7,7 +7,7 @@ import aiosmtplib
 import pytest
 from sqlalchemy import func, select, text, update
 
-from core import jobs, mail, worker
+from core import jobs, worker
 from core.app import open_database
 from core.clock import utcnow
 from core.models import OutboxMessage, QueuedJob, Role, User
@@ -67,7 +67,7 @@ async def test_failed_smtp_delivery_is_retried_by_the_queue(
         raise aiosmtplib.SMTPConnectError("connection refused")
 
     try:
-        monkeypatch.setattr(mail.aiosmtplib, "send", failing)
+        monkeypatch.setattr(aiosmtplib, "send", failing)
         await worker.drain(database)
         async with database.session() as session:
             row = await session.scalar(select(OutboxMessage))
@@ -79,7 +79,7 @@ async def test_failed_smtp_delivery_is_retried_by_the_queue(
         async def working(message, **kwargs):
             sent.append((message, kwargs))
 
-        monkeypatch.setattr(mail.aiosmtplib, "send", working)
+        monkeypatch.setattr(aiosmtplib, "send", working)
         await _due_now(database)
         await worker.drain(database)
         assert sent[0][1]["hostname"] == "mail.invalid" and sent[0][1]["port"] == 2525
