@@ -57,6 +57,24 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class SessionReadVary:
+    """What Starlette's SessionMiddleware adds to the response of a request whose session was
+    read, as LocaleMiddleware reads every one: `Vary: Cookie`. For an answer made without
+    those two layers (core/pages.py's lane), so it carries the same headers."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message).add_vary_header("Cookie")
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
+
+
 class BodyLimitMiddleware:
     """413 for bodies over the limit; multipart uploads (spreadsheets, receipts) may be larger."""
 

@@ -389,7 +389,7 @@ async def handle_http_exception(request: Request, exc: HTTPException) -> Respons
 
 
 async def handle_server_error(request: Request, exc: Exception) -> Response:
-    if _out_of_connections(exc):  # raised before the routes, e.g. in the auth middleware
+    if out_of_connections(exc):  # raised before the routes, e.g. in the auth middleware
         return await handle_database_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext("Something went wrong on our side.")
@@ -403,7 +403,7 @@ async def handle_server_error(request: Request, exc: Exception) -> Response:
     return render_error(request, "error.html", 500, message, headers, reference=reference)
 
 
-def _out_of_connections(exc: Exception) -> bool:
+def out_of_connections(exc: Exception) -> bool:
     if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection free in time
         return True
     # PostgreSQL refusing a new connection: "sorry, too many clients already".
@@ -412,7 +412,7 @@ def _out_of_connections(exc: Exception) -> bool:
 
 async def handle_database_error(request: Request, exc: Exception) -> Response:
     """Out of database connections is overload, not a bug: 503 with Retry-After, never 500."""
-    if not _out_of_connections(exc):
+    if not out_of_connections(exc):
         return await handle_server_error(request, exc)
     log.warning("no database connection for %s %s: %s", request.method, request.url.path, exc)
     message = gettext("The service is busy. Please try again in a moment.")
