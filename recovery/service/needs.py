@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core import audit, cache
 from core.clock import utcnow
-from core.db import core_connection, records
+from core.db import core_connection, read_rows, records
 from core.domain import Extensions
 from core.drills import not_drill
 from core.errors import InvalidInput
@@ -317,7 +317,7 @@ async def need_page_on(
     """`need_page` on a connection of its own: the signed-out lane (core/pages.py) reads it
     with no session."""
     statement, width = extensions.statement("need.page", _need_page_statement)
-    rows = (await connection.execute(statement, {"need_id": need_id})).all()
+    rows = await read_rows(connection, statement, {"need_id": need_id})
     if not rows:
         raise NeedNotFound(_("No such need."), fields={"need_id": _("not found")})
     first = rows[0]

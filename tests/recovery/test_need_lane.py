@@ -2,9 +2,12 @@
 signed-out GET, a 404 and a pool timeout answered as before."""
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
+from core.db import read_rows
 from core.pages import SharedFront
+from recovery.service import needs as service
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.asyncio
@@ -119,3 +122,24 @@ async def test_a_pool_timeout_on_the_lane_is_503_with_retry_after(
     assert page.status_code == 503 and page.headers["retry-after"] == "2"
     assert "busy" in page.text
     assert page.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_read_rows_reads_what_sqlalchemy_reads(app, seeded):
+    """On PostgreSQL the need page's statement runs on asyncpg's connection itself: the same
+    rows, column by column, as SQLAlchemy's execution gives, and the engine's listeners hear
+    of it."""
+    database = app.state.database
+    statement, _width = database.extensions.statement("need.page", service._need_page_statement)
+    heard = []
+    engine = database.engine.sync_engine
+    listener = lambda *args: heard.append(args[2])  # noqa: E731
+    async with database.engine.connect() as connection:
+        for need in seeded.needs:
+            params = {"need_id": need.id}
+            expected = [tuple(row) for row in (await connection.execute(statement, params)).all()]
+            event.listen(engine, "before_cursor_execute", listener)
+            try:
+                assert await read_rows(connection, statement, params) == expected
+            finally:
+                event.remove(engine, "before_cursor_execute", listener)
+    assert len(heard) == len(seeded.needs)
