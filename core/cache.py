@@ -332,11 +332,13 @@ async def all_versions(session: AsyncSession) -> tuple[int, int]:
     return await _remembered(session, VersionMemo.ALL)
 
 
-async def all_versions_on(connection, caches: dict, ttl: float) -> tuple[int, int]:
+async def all_versions_on(
+    read: Callable[[], Awaitable[Any]], caches: dict, ttl: float
+) -> tuple[int, int]:
     """`all_versions` for a reader on a pooled connection of its own, with no session (the
-    signed-out lane, core/pages.py): the memo's, else read on that connection. It holds the
-    connection already, so it reads for itself rather than wait for another reader (see
-    `_remembered`)."""
+    signed-out lane, core/pages.py): the memo's, else `read()` of ALL_VERSIONS' one row on
+    that connection. It holds the connection already, so it reads for itself rather than
+    wait for another reader (see `_remembered`)."""
     memo = caches.get("versions")
     if memo is None:
         memo = caches["versions"] = VersionMemo(float(ttl))
@@ -344,7 +346,7 @@ async def all_versions_on(connection, caches: dict, ttl: float) -> tuple[int, in
     if hit is not None:
         return hit
     generation = memo.generation
-    count, total = (await connection.execute(ALL_VERSIONS)).one()
+    count, total = await read()
     result = (int(count), int(total))
     memo.put(VersionMemo.ALL, result, generation)
     return result

@@ -424,9 +424,13 @@ class _DriverStatement:
             # named as asyncpg's counter would name this one.
             named = await driver.prepare(self.sql, name=f"__commons_{uuid4().hex}__")
             attributes = named.get_attributes()
+            # A text() statement names no column types: its values come as the driver's.
+            kinds = self._types or [None] * len(attributes)
             self.processors = [
-                kind._cached_result_processor(self._dialect, attribute.type.oid)
-                for kind, attribute in zip(self._types, attributes, strict=True)
+                None
+                if kind is None
+                else kind._cached_result_processor(self._dialect, attribute.type.oid)
+                for kind, attribute in zip(kinds, attributes, strict=True)
             ]
         return self.processors
 

@@ -31,7 +31,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import cache, clock
-from core.db import Database
+from core.db import Database, read_rows
 from core.errors import DomainError
 from core.i18n import LOCALES, current_locale, request_locale
 from core.metrics import STATE_KEY
@@ -372,11 +372,12 @@ class SharedFront:
         try:
             try:
                 async with self.database.engine.connect() as connection:
-                    if connection.dialect.name == "postgresql":
-                        # One statement reads one snapshot: no BEGIN and COMMIT around it.
-                        await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    # Through read_rows, on PostgreSQL the driver's own connection: no BEGIN
+                    # and COMMIT around a statement that reads one snapshot.
                     versions = await cache.all_versions_on(
-                        connection, self.database.caches, self.database.settings.public_version_ttl
+                        lambda: _one_row(connection, cache.ALL_VERSIONS),
+                        self.database.caches,
+                        self.database.settings.public_version_ttl,
                     )
                     response = await lane(request, connection, versions)
             except DomainError:
@@ -461,6 +462,11 @@ class SharedFront:
 # The attribute of a route's endpoint that names its lane.
 PAGE_LANE = "lane"
 _LANE_RESPONSE = "commons.lane_response"
+
+
+async def _one_row(connection, statement) -> tuple:
+    (row,) = await read_rows(connection, statement, {})
+    return row
 
 
 async def _send_lane_response(scope: Scope, receive: Receive, send: Send) -> None:
