@@ -97,6 +97,7 @@ def make_templates(
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
     )
+    env.globals["gettext"] = _remembered_gettext(env.globals["gettext"])
 
     @pass_context
     def fmt_date(context, value: date | datetime | None, tz: str | None = None) -> str:
@@ -168,6 +169,31 @@ def make_templates(
         }
 
     return Jinja2Blocks(env=env, context_processors=[context])
+
+
+# Messages remembered per language; the templates' own number a few hundred.
+GETTEXT_KEPT = 4096
+
+
+def _remembered_gettext(newstyle):
+    """Jinja's new-style `_()`, its answer for a message with no values remembered per
+    language and escaping: a page asks for a dozen such labels, each one otherwise a catalog
+    look-up, a Markup and a formatting (`%` with no values still turns "%%" into "%")."""
+    kept: dict[tuple, Any] = {}
+
+    @pass_context
+    def remembered(context, string, **variables):
+        if variables:
+            return newstyle(context, string, **variables)
+        key = (current_locale.get(), context.eval_ctx.autoescape, string)
+        found = kept.get(key)
+        if found is None:
+            if len(kept) >= GETTEXT_KEPT:
+                kept.clear()
+            found = kept[key] = newstyle(context, string)
+        return found
+
+    return remembered
 
 
 # Host names a process keeps frames for; a client sending many others only empties the cache.
