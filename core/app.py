@@ -38,8 +38,9 @@ from core.middleware import (
     LazyCsrfToken,
     MultipartCSRFCheck,
     SecurityHeadersMiddleware,
+    SessionReadVary,
 )
-from core.pages import SharedFront
+from core.pages import SharedFront, find_lanes
 from core.safe_methods import SafeMethodGuard, SafeMethodMiddleware
 from core.settings import Settings
 from core.types import IdConvertor, TextConvertor
@@ -48,6 +49,8 @@ from core.web import STATIC_DIR, HashedStaticFiles, exception_handlers, make_tem
 # The one place the kernel names the domains: each package declares its `DOMAIN`.
 DOMAINS = ("core.accounts", "recovery", "volunteers", "donations", "residents", "preparedness")
 VERSION = "0.1.0"
+# Smaller responses are sent as they are: compressing them saves too little.
+GZIP_MINIMUM = 500
 
 
 def load_domains() -> list[Domain]:
@@ -146,9 +149,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             else []
         ),
         # Repeat anonymous views of shared pages, answered before the rest of the stack.
-        Middleware(SharedFront, database=database),
+        Middleware(
+            SharedFront,
+            database=database,
+            # A signed-out need page that misses the front, built here with only what it
+            # needs; its answer gets what the layers below add to it.
+            lanes=find_lanes(routes),
+            respond=lambda inner: SecurityHeadersMiddleware(
+                GZipMiddleware(SessionReadVary(inner), minimum_size=GZIP_MINIMUM),
+                settings=settings,
+            ),
+        ),
         Middleware(SecurityHeadersMiddleware, settings=settings),
-        Middleware(GZipMiddleware, minimum_size=500),
+        Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM),
         Middleware(BodyLimitMiddleware, settings=settings),
         Middleware(
             SessionMiddleware,

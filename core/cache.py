@@ -357,6 +357,26 @@ async def all_versions(session: AsyncSession) -> tuple[int, int]:
     return await _remembered(session, VersionMemo.ALL)
 
 
+async def all_versions_on(
+    read: Callable[[], Awaitable[Any]], caches: dict, ttl: float
+) -> tuple[int, int]:
+    """`all_versions` for a reader on a pooled connection of its own, with no session (the
+    signed-out lane, core/pages.py): the memo's, else `read()` of ALL_VERSIONS' one row on
+    that connection. It holds the connection already, so it reads for itself rather than
+    wait for another reader (see `_remembered`)."""
+    memo = caches.get("versions")
+    if memo is None:
+        memo = caches["versions"] = VersionMemo(float(ttl))
+    hit = memo.get(VersionMemo.ALL)
+    if hit is not None:
+        return hit
+    generation = memo.generation
+    count, total = await read()
+    result = (int(count), int(total))
+    memo.put(VersionMemo.ALL, result, generation)
+    return result
+
+
 async def key_versions(session: AsyncSession, incident_id: int | None) -> tuple[int, int]:
     """The versions a page about one incident (None: any incident) is cached under."""
     if incident_id is None:
@@ -446,4 +466,9 @@ def in_flight(session: AsyncSession) -> dict:
     caches = session.info.get(CACHES_KEY)
     if caches is None:
         return {}
+    return in_flight_of(caches)
+
+
+def in_flight_of(caches: dict) -> dict:
+    """`in_flight` of one database's dict of caches."""
     return caches.setdefault("in_flight", {})

@@ -113,6 +113,18 @@ def negotiate(accept_language: str, default: str) -> str:
     return default
 
 
+def request_locale(scope: Scope, default: str) -> str:
+    """The request's locale: the session's choice, else Accept-Language, else `default`."""
+    chosen = scope.get("session", {}).get("locale")
+    if chosen not in LOCALES:
+        accept = b""
+        for name, value in scope.get("headers") or ():
+            if name == b"accept-language":
+                accept = value
+        chosen = negotiate(accept.decode("latin-1"), default)
+    return chosen
+
+
 class LocaleMiddleware:
     """Sets the request's locale: the session's choice, else Accept-Language, else the default."""
 
@@ -124,11 +136,7 @@ class LocaleMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        chosen = scope.get("session", {}).get("locale")
-        if chosen not in LOCALES:
-            headers = dict(scope.get("headers") or [])
-            accept = headers.get(b"accept-language", b"").decode("latin-1")
-            chosen = negotiate(accept, self.default)
+        chosen = request_locale(scope, self.default)
         scope["commons.locale"] = chosen
         token = current_locale.set(chosen)
         try:

@@ -41,6 +41,10 @@ class SecurityHeadersMiddleware:
         }
         if settings.secure_cookies:
             self.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        # As MutableHeaders.setdefault would add them, encoded once.
+        self._raw = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,12 +53,31 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in self.headers.items():
-                    headers.setdefault(key, value)
+                # A response's own value wins; the others are added (one scan, not five).
+                headers = message["headers"] = list(message.get("headers", ()))
+                present = {key.lower() for key, _value in headers}
+                headers.extend(pair for pair in self._raw if pair[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class SessionReadVary:
+    """What Starlette's SessionMiddleware adds to the response of a request whose session was
+    read, as LocaleMiddleware reads every one: `Vary: Cookie`. For an answer made without
+    those two layers (core/pages.py's lane), so it carries the same headers."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message).add_vary_header("Cookie")
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
 
 
 class BodyLimitMiddleware:

@@ -18,20 +18,30 @@ no session, no routing, no database.
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from jinja2_fragments import render_block
 from markupsafe import Markup
+from sqlalchemy import exc as sa_exc
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import cache, clock
-from core.db import Database, get_session
+from core.db import Database, read_rows
+from core.errors import DomainError
+from core.i18n import LOCALES, current_locale, request_locale
 from core.metrics import STATE_KEY
-from core.web import SHARED_SCOPE_KEY, is_fragment_request, render
+from core.web import (
+    SHARED_SCOPE_KEY,
+    handle_database_error,
+    is_fragment_request,
+    out_of_connections,
+    render,
+)
 
 # Browsers and nginx may reuse a shared page this long; the ETag revalidates it after.
 CACHE_CONTROL = "public, max-age=5"
@@ -156,10 +166,11 @@ async def cached_once(
 ) -> tuple[bytes, datetime | None]:
     """(bytes, valid until) from this process's cache `cache_name`, else from `make()`,
     which concurrent requests for the same key wait for rather than each running it."""
-    session = get_session(request)
-    found = cache.local(session, cache_name, size)
+    # The database's caches, as every session of it holds them: the lane has no session.
+    caches = request.scope["commons.database"].caches
+    found = cache.local_of(caches, cache_name, size)
     hit = found.get(key)
-    flights = cache.in_flight(session)
+    flights = cache.in_flight_of(caches)
     if not _fresh(hit):
         flight = flights.get(key)
         if flight is not None:
@@ -183,7 +194,7 @@ async def cached_once(
         # when it had to be built again too (it left `cache_name` meanwhile): a thousand
         # projects read at random, 256 kept, would otherwise be built about five times
         # each before reaching the front, and a burst of such misses queues.
-        front.repeat = not built or _built_before(session, cache_name, key)
+        front.repeat = not built or _built_before(caches, cache_name, key)
     return hit
 
 
@@ -191,9 +202,9 @@ async def cached_once(
 BUILT_LATELY = 1024
 
 
-def _built_before(session, cache_name: str, key: Hashable) -> bool:
+def _built_before(caches: dict, cache_name: str, key: Hashable) -> bool:
     """Whether this process built `key` of `cache_name` lately; it has now."""
-    lately = cache.local(session, "built_lately", BUILT_LATELY)
+    lately = cache.local_of(caches, "built_lately", BUILT_LATELY)
     mark = hash((cache_name, key))
     seen = lately.get(mark) is not None
     if not seen:
@@ -215,6 +226,9 @@ def mark_shared(
 
 
 VERSION_SOURCE_ALL = cache.VersionMemo.ALL
+# `async def lane(request, connection, versions) -> Response`: a route's page for a signed-out
+# visitor, built on `connection` (see SharedFront._take_lane) by the route's own page builder.
+Lane = Callable[[Request, Any, tuple[int, int]], Awaitable[Response]]
 logger = logging.getLogger(__name__)
 FRONT_KEY = "commons.front"
 
@@ -248,12 +262,20 @@ class SharedFront:
         database: Database,
         size: int = 1024,
         max_bytes: int = cache.FRONT_BYTES,
+        lanes: Sequence[tuple[Route, Lane]] = (),
+        respond: Callable[[ASGIApp], ASGIApp] | None = None,
     ):
         self.app = app
         self.database = database
         self.size = size
         self.max_bytes = max_bytes
         self._renewing: set[asyncio.Task] = set()
+        self.lanes = tuple(lanes)
+        # The layers between here and the routes that shape a response (security headers,
+        # gzip), which a lane's answer goes through as the normal stack's does.
+        self._respond = (respond or (lambda inner: inner))(_send_lane_response)
+        default = database.settings.default_locale
+        self.default_locale = default if default in LOCALES else "en"
 
     def _key(self, scope: Scope) -> tuple | None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -306,7 +328,8 @@ class SharedFront:
                 chunks.append(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, receive, keep)
+        if not await self._take_lane(scope, receive, keep):
+            await self.app(scope, receive, keep)
         if (
             front.versions is None
             or not front.repeat
@@ -324,6 +347,60 @@ class SharedFront:
             key,
             (front.source, front.versions, front.until, headers, b"".join(chunks), route),
         )
+
+    async def _take_lane(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer a signed-out GET of a page with a lane (see `PAGE_LANE`) without the rest
+        of the stack: its locale from Accept-Language, nobody signed in, one pooled
+        connection used directly (no session; no transaction on PostgreSQL), the route's own
+        page builder. False when it has none, or the page needs more than that (a 404 and
+        any other refusal): the normal stack then answers."""
+        found = self._lane_of(scope)
+        if found is None:
+            return False
+        route, lane, child = found
+        locale = request_locale(scope, self.default_locale)
+        lane_scope = {
+            **scope,
+            **child,
+            "route": route,
+            "commons.locale": locale,
+            "commons.user": None,
+            "commons.database": self.database,
+        }
+        request = Request(lane_scope, receive)
+        token = current_locale.set(locale)
+        try:
+            try:
+                async with self.database.engine.connect() as connection:
+                    # Through read_rows, on PostgreSQL the driver's own connection: no BEGIN
+                    # and COMMIT around a statement that reads one snapshot.
+                    versions = await cache.all_versions_on(
+                        lambda: _one_row(connection, cache.ALL_VERSIONS),
+                        self.database.caches,
+                        self.database.settings.public_version_ttl,
+                    )
+                    response = await lane(request, connection, versions)
+            except DomainError:
+                return False
+            except (sa_exc.TimeoutError, sa_exc.DBAPIError) as exc:
+                if not out_of_connections(exc):
+                    raise
+                response = await handle_database_error(request, exc)
+            observation = scope.get(STATE_KEY)
+            if observation is not None:
+                # As RouteMarker notes it: the lanes' routes sit at the root.
+                observation.route, observation.root_path = route, ""
+            await self._respond({**scope, _LANE_RESPONSE: response}, receive, send)
+        finally:
+            current_locale.reset(token)
+        return True
+
+    def _lane_of(self, scope: Scope) -> tuple[Route, Lane, dict] | None:
+        for route, lane in self.lanes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return route, lane, child
+        return None
 
     def _renew(self, source) -> None:
         """Read the versions this page was served under again before the memo lets them lapse,
@@ -380,6 +457,31 @@ class SharedFront:
             return
         await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
         await send({"type": "http.response.body", "body": body})
+
+
+# The attribute of a route's endpoint that names its lane.
+PAGE_LANE = "lane"
+_LANE_RESPONSE = "commons.lane_response"
+
+
+async def _one_row(connection, statement) -> tuple:
+    (row,) = await read_rows(connection, statement, {})
+    return row
+
+
+async def _send_lane_response(scope: Scope, receive: Receive, send: Send) -> None:
+    await scope[_LANE_RESPONSE](scope, receive, send)
+
+
+def find_lanes(routes: Sequence[BaseRoute]) -> list[tuple[Route, Lane]]:
+    """The routes at the site root (domains' namespaces included) whose endpoint has a lane."""
+    found = []
+    for route in routes:
+        if isinstance(route, Mount) and route.path == "":
+            found.extend(find_lanes(route.routes))
+        elif isinstance(route, Route) and hasattr(route.endpoint, PAGE_LANE):
+            found.append((route, getattr(route.endpoint, PAGE_LANE)))
+    return found
 
 
 def next_midnight(time_zone: str, now: datetime | None = None) -> datetime:

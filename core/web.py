@@ -97,6 +97,7 @@ def make_templates(
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
     )
+    env.globals["gettext"] = _remembered_gettext(env.globals["gettext"])
 
     @pass_context
     def fmt_date(context, value: date | datetime | None, tz: str | None = None) -> str:
@@ -168,6 +169,31 @@ def make_templates(
         }
 
     return Jinja2Blocks(env=env, context_processors=[context])
+
+
+# Messages remembered per language; the templates' own number a few hundred.
+GETTEXT_KEPT = 4096
+
+
+def _remembered_gettext(newstyle):
+    """Jinja's new-style `_()`, its answer for a message with no values remembered per
+    language and escaping: a page asks for a dozen such labels, each one otherwise a catalog
+    look-up, a Markup and a formatting (`%` with no values still turns "%%" into "%")."""
+    kept: dict[tuple, Any] = {}
+
+    @pass_context
+    def remembered(context, string, **variables):
+        if variables:
+            return newstyle(context, string, **variables)
+        key = (current_locale.get(), context.eval_ctx.autoescape, string)
+        found = kept.get(key)
+        if found is None:
+            if len(kept) >= GETTEXT_KEPT:
+                kept.clear()
+            found = kept[key] = newstyle(context, string)
+        return found
+
+    return remembered
 
 
 # Host names a process keeps frames for; a client sending many others only empties the cache.
@@ -389,7 +415,7 @@ async def handle_http_exception(request: Request, exc: HTTPException) -> Respons
 
 
 async def handle_server_error(request: Request, exc: Exception) -> Response:
-    if _out_of_connections(exc):  # raised before the routes, e.g. in the auth middleware
+    if out_of_connections(exc):  # raised before the routes, e.g. in the auth middleware
         return await handle_database_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = gettext("Something went wrong on our side.")
@@ -403,7 +429,7 @@ async def handle_server_error(request: Request, exc: Exception) -> Response:
     return render_error(request, "error.html", 500, message, headers, reference=reference)
 
 
-def _out_of_connections(exc: Exception) -> bool:
+def out_of_connections(exc: Exception) -> bool:
     if isinstance(exc, sa_exc.TimeoutError):  # the pool had no connection free in time
         return True
     # PostgreSQL refusing a new connection: "sorry, too many clients already".
@@ -412,7 +438,7 @@ def _out_of_connections(exc: Exception) -> bool:
 
 async def handle_database_error(request: Request, exc: Exception) -> Response:
     """Out of database connections is overload, not a bug: 503 with Retry-After, never 500."""
-    if not _out_of_connections(exc):
+    if not out_of_connections(exc):
         return await handle_server_error(request, exc)
     log.warning("no database connection for %s %s: %s", request.method, request.url.path, exc)
     message = gettext("The service is busy. Please try again in a moment.")

@@ -105,8 +105,9 @@ async def needs_page(request: Request) -> Response:
     )
 
 
-async def _need_page(request: Request) -> dict:
-    found = await service.need_page(get_session(request), request.path_params["id"])
+async def _need_page(request: Request, found: service.NeedPageRows | None = None) -> dict:
+    if found is None:
+        found = await service.need_page(get_session(request), request.path_params["id"])
     need, incident = found.need, found.incident
     return {
         "need": need,
@@ -114,7 +115,9 @@ async def _need_page(request: Request) -> dict:
         "area": found.area,
         "history": found.history,
         "helpers": found.helpers,
-        "can_edit": await viewer_can_act(request, incident.id),
+        # Signed out, nobody may act (and the lane has no session to ask with).
+        "can_edit": request.scope.get("commons.user") is not None
+        and await viewer_can_act(request, incident.id),
         "overdue": need.status in (NeedStatus.open, NeedStatus.partially_met)
         and need.needed_by < incident_service.incident_today(incident),
     }
@@ -122,11 +125,32 @@ async def _need_page(request: Request) -> dict:
 
 async def need_page(request: Request) -> Response:
     await reads_without_transaction(request)
+    session = get_session(request)
     # The platform's versions: a need's page also shows its volunteers' shifts.
-    versions = await cache.all_versions(get_session(request))
+    versions = await cache.all_versions(session)
+    return await _shared_need_page(
+        request, versions, lambda: service.need_page(session, request.path_params["id"])
+    )
 
+
+async def need_lane(request: Request, connection, versions: tuple[int, int]) -> Response:
+    """The need page for a signed-out visitor that missed the front (core/pages.py PageLane):
+    the same page, its rows read on the lane's pooled connection."""
+    extensions = request.scope["commons.database"].extensions
+    return await _shared_need_page(
+        request,
+        versions,
+        lambda: service.need_page_on(connection, extensions, request.path_params["id"]),
+    )
+
+
+# A signed-out GET that misses the front takes the lane instead of the whole stack.
+need_page.lane = need_lane  # type: ignore[attr-defined]
+
+
+async def _shared_need_page(request: Request, versions: tuple[int, int], rows) -> Response:
     async def build():
-        context = await _need_page(request)
+        context = await _need_page(request, await rows())
         # "Overdue" turns on at the incident's midnight, with no write.
         return context, next_midnight(context["incident"].time_zone)
 

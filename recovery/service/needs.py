@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import Row, bindparam, case, func, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core import audit, cache
 from core.clock import utcnow
-from core.db import core_connection, records
+from core.db import core_connection, read_rows, records
 from core.domain import Extensions
 from core.drills import not_drill
 from core.errors import InvalidInput
@@ -308,10 +308,16 @@ def _need_page_statement(extensions: Extensions) -> tuple:
 async def need_page(session: AsyncSession, need_id: int) -> NeedPageRows:
     """What a need's page shows, in one statement (one more for an imported need's import),
     as read-only records: a need page of a hundred thousand is a miss nearly every time."""
-    extensions = Extensions.of(session)
+    return await need_page_on(await core_connection(session), Extensions.of(session), need_id)
+
+
+async def need_page_on(
+    connection: AsyncConnection, extensions: Extensions, need_id: int
+) -> NeedPageRows:
+    """`need_page` on a connection of its own: the signed-out lane (core/pages.py) reads it
+    with no session."""
     statement, width = extensions.statement("need.page", _need_page_statement)
-    connection = await core_connection(session)
-    rows = (await connection.execute(statement, {"need_id": need_id})).all()
+    rows = await read_rows(connection, statement, {"need_id": need_id})
     if not rows:
         raise NeedNotFound(_("No such need."), fields={"need_id": _("not found")})
     first = rows[0]
@@ -320,7 +326,8 @@ async def need_page(session: AsyncSession, need_id: int) -> NeedPageRows:
     helpers = extensions.read_figures("need.helpers", first[start : start + width])
     history = audit.history_of(rows)
     if need.import_job_id is not None:
-        history.extend(await audit.history(session, "import_jobs", need.import_job_id))
+        # Core's execute on the connection reads the same rows as the session's would.
+        history.extend(await audit.history(connection, "import_jobs", need.import_job_id))
     return NeedPageRows(need, incident, area, helpers, history)
 
 
