@@ -83,8 +83,11 @@ class Settings(BaseSettings):
     # Connections per web or job worker process: pool + overflow, never more. `commons serve`
     # refuses to start when workers × (pool + overflow) would reach PostgreSQL's
     # max_connections minus the reserve (kept for job workers, migrations and psql).
-    db_pool_size: int = 8
-    db_max_overflow: int = 4
+    # On two cores a few connections a worker keep PostgreSQL busy: more only add backends
+    # contending for the same cores (the load bench's random need pages: 0.47x Fortunes with
+    # 8 + 4, 0.55x with 3 + 0, and the 2-worker sign-up storm faster).
+    db_pool_size: int = 3
+    db_max_overflow: int = 0
     db_connection_reserve: int = 20
     # SQLite's own page cache per pooled connection, in KiB (PRAGMA cache_size; SQLite's
     # default is 2,000): each of a worker's connections fills its own, on top of the
