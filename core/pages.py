@@ -354,7 +354,11 @@ class SharedFront:
         connection used directly (no session; no transaction on PostgreSQL), the route's own
         page builder. False when it has none, or the page needs more than that (a 404 and
         any other refusal): the normal stack then answers."""
-        found = self._lane_of(scope)
+        try:
+            found = self._lane_of(scope)
+        except DomainError:
+            # A path parameter its converter refuses (an id past 2**63): the stack's 404.
+            return False
         if found is None:
             return False
         route, lane, child = found
