@@ -54,12 +54,26 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # A response's own value wins; the others are added (one scan, not five).
-                headers = message["headers"] = list(message.get("headers", ()))
+                headers = message["headers"] = [
+                    (key, _each_once(value)) if key == b"vary" else (key, value)
+                    for key, value in message.get("headers", ())
+                ]
                 present = {key.lower() for key, _value in headers}
                 headers.extend(pair for pair in self._raw if pair[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _each_once(vary: bytes) -> bytes:
+    """A Vary value naming each header once: the layers that add to it (the page's own, the
+    session's, the CSRF token's, gzip's) each add theirs without reading the others'."""
+    seen: dict[bytes, bytes] = {}
+    for name in vary.split(b","):
+        name = name.strip()
+        if name:
+            seen.setdefault(name.lower(), name)
+    return b", ".join(seen.values())
 
 
 class SessionReadVary:

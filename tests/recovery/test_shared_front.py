@@ -282,3 +282,19 @@ async def test_a_request_holding_a_connection_does_not_wait_for_a_renewal(app, s
                 await asyncio.wait_for(cache.versions(session, seeded.incident.id), 0.2)
     finally:
         memo.done_reading(seeded.incident.id, stuck)
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+async def test_a_page_names_each_thing_it_varies_on_once(client, factory, seeded, signed_in):
+    """The page, the session, the CSRF token and gzip each add to Vary, none reading the
+    others': the header still names each once."""
+    if signed_in:
+        user = await factory.user("volunteer")
+        await sign_in(client, user.email)
+    for url in (f"/needs/{seeded.needs[0].id}", f"/incidents/{seeded.incident.id}", "/"):
+        for _view in range(2):  # the second signed-out view comes from the front
+            response = await client.get(url, headers={"Accept-Encoding": "gzip"})
+            assert response.status_code == 200
+            names = [v.strip().lower() for v in response.headers["vary"].split(",")]
+            assert len(names) == len(set(names)), (url, response.headers["vary"])
+            assert "cookie" in names and "accept-encoding" in names
