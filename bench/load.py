@@ -689,6 +689,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", help="comma-separated target names (default: all)")
     parser.add_argument("--no-storm", action="store_true", help="skip the sign-up storm")
+    parser.add_argument("--each", action="store_true", help="print every round's figures too")
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -791,6 +792,11 @@ def main() -> int:
                 f"{s.errors:>8}{ratio:>7.3f}×  {goal}"
             )
             failed |= bool(s.errors)
+            if args.each:
+                print(
+                    " " * 17
+                    + "; ".join(f"{r.rps:.0f}/s p99 {r.p99_ms:.0f} ms" for r in target.runs)
+                )
         # The workers share one listening socket, so wrk's connections may not be spread
         # evenly: a worker holding most of them answers with the longer tail.
         cpu_after = app.worker_cpu_s()

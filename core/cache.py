@@ -244,6 +244,16 @@ class VersionMemo:
             return hit[1]
         return None
 
+    def renewing(self, key):
+        """The versions under `key` that lapsed less than `ttl` ago while they are being read
+        again: what the shared front may answer with meanwhile (stale while revalidating).
+        Under load the read waits for a pooled connection behind the pages being built, and
+        every repeat falling through to the database at that instant is what made the tail."""
+        hit = self.found.get(key)
+        if hit is not None and key in self.reading and time.monotonic() < hit[0] + self.ttl:
+            return hit[1]
+        return None
+
     def put(self, key, value, generation: int) -> None:
         if self.ttl > 0 and generation == self.generation:
             self.found[key] = (time.monotonic() + self.ttl, value)

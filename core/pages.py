@@ -435,7 +435,14 @@ class SharedFront:
     def _serve(self, scope: Scope, entry) -> bool:
         source, versions, until, _headers, _body, _route = entry
         memo = self._memo()
-        if memo is None or memo.get(source) != versions:
+        if memo is None:
+            return False
+        current = memo.get(source)
+        if current is None:
+            # Lapsed: read again in the background, and answer from the front meanwhile.
+            self._renew(source)
+            current = memo.renewing(source)
+        if current != versions:
             return False
         return until is None or clock.utcnow() < until
 

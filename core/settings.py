@@ -115,7 +115,8 @@ class Settings(BaseSettings):
     live_max_connections: int = 500
     # Seconds a web worker trusts the public versions it read (core/cache.py): a cached
     # public page then costs no database round trip, and another worker's write shows
-    # within this long. 0 reads the versions on every request.
+    # within this long (twice as long while a busy worker reads them again, see
+    # VersionMemo.renewing). 0 reads the versions on every request.
     public_version_ttl: float = 1.0
     listen_database_url: str | None = None
 

@@ -2,6 +2,7 @@
 shows at once, a signed-in visitor never gets the shared copy, and a miss is built once."""
 
 import asyncio
+import time
 
 import pytest
 from sqlalchemy import event, select
@@ -122,6 +123,30 @@ async def test_another_process_s_write_shows_once_the_memo_lapses(app, client, s
     # ...and once it lapses, the next view reads the versions and shows the write.
     memo.found.clear()
     assert _open_needs_shown(await client.get(url)) == before - 1
+
+
+async def test_while_lapsed_versions_are_read_again_the_front_answers_for_one_ttl_more(
+    app, client, seeded, settings
+):
+    url = f"/incidents/{seeded.incident.id}"
+    before = _open_needs_shown(await client.get(url))
+    await client.get(url)
+    await _close_a_need_elsewhere(settings, seeded.incident.id)
+    memo = app.state.database.caches["versions"]
+    (source,) = [key for key in memo.found if key != memo.ALL] or [memo.ALL]
+    lapsed_at, known = memo.found[source]
+    # Lapsed a moment ago, and a renewal is under way (stuck behind the pool, say).
+    memo.found[source] = (time.monotonic() - 0.01, known)
+    claim = memo.start_refresh(source)
+    statements = Statements(app)
+    # (The long way would wait for that renewal: bounded, so a regression fails, not hangs.)
+    assert _open_needs_shown(await asyncio.wait_for(client.get(url), 10)) == before
+    assert statements.count == 0
+    # Lapsed longer ago than one more ttl: no longer answered from what was known.
+    memo.found[source] = (time.monotonic() - memo.ttl - 0.01, known)
+    memo.done_reading(source, claim)
+    assert _open_needs_shown(await client.get(url)) == before - 1
+    assert statements.count > 0
 
 
 async def test_a_signed_in_visitor_never_gets_the_shared_copy(client, factory, seeded):
