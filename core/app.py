@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 GZipMiddleware(SessionReadVary(inner), minimum_size=GZIP_MINIMUM),
                 settings=settings,
             ),
+            gzip_minimum=GZIP_MINIMUM,
         ),
         Middleware(SecurityHeadersMiddleware, settings=settings),
         Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM),

@@ -323,3 +323,26 @@ async def test_a_page_names_each_thing_it_varies_on_once(client, factory, seeded
             names = [v.strip().lower() for v in response.headers["vary"].split(",")]
             assert len(names) == len(set(names)), (url, response.headers["vary"])
             assert "cookie" in names and "accept-encoding" in names
+
+
+@pytest.mark.parametrize("first", ["gzip", "identity"])
+async def test_the_front_keeps_a_page_gzipped_and_answers_either_kind_of_caller(
+    app, client, seeded, first
+):
+    """Kept once, gzipped, whoever asked first: a caller that takes gzip gets those bytes, any
+    other the page inflated, each with its own length and the same ETag."""
+    url = f"/incidents/{seeded.incident.id}"
+    for _view in range(2):
+        made = await client.get(url, headers={"Accept-Encoding": first})
+    (entry,) = app.state.database.caches["front"].data.values()
+    assert entry[4][:2] == b"\x1f\x8b" and len(entry[4]) < len(made.content) / 2
+    statements = Statements(app)
+    for encoding in ("gzip", "identity"):
+        response = await client.get(url, headers={"Accept-Encoding": encoding})
+        assert response.content == made.content
+        assert response.headers.get("content-encoding") == ("gzip" if encoding == "gzip" else None)
+        raw = len(response.content) if encoding == "identity" else len(entry[4])
+        assert int(response.headers["content-length"]) == raw
+        assert response.headers["etag"] == made.headers["etag"]
+        assert "x-request-id" in response.headers
+    assert statements.count == 0
