@@ -394,10 +394,11 @@ async def key_versions(session: AsyncSession, incident_id: int | None) -> tuple[
     return await versions(session, incident_id)
 
 
-# Each per-process cache holds at most this many bytes of renderings (and the front twice as
-# many): with 100,000 needs a count bound alone lets big pages add up to a worker's memory.
+# Each per-process cache holds at most this many bytes of renderings, and so does the front
+# (gzipped, about 1,500 pages): with 100,000 needs a count bound alone lets big pages add up
+# to a worker's memory (issue 11: ≤ 120 MB a worker).
 CACHE_BYTES = 4 * 1024 * 1024
-FRONT_BYTES = 2 * CACHE_BYTES
+FRONT_BYTES = CACHE_BYTES
 
 
 def weight(value: Any, depth: int = 0) -> int:
@@ -431,9 +432,12 @@ class LRU:
             self.data.move_to_end(key)
         return value
 
-    def put(self, key, value) -> None:
+    def put(self, key, value, cost: int | None = None) -> None:
+        """Keep `value` under `key`; `cost` is its bytes when the caller knows them better
+        than `weight` (which counts each shared object once an entry)."""
         self._drop(key)
-        cost = weight(key) + weight(value)
+        if cost is None:
+            cost = weight(key) + weight(value)
         if cost > self.max_bytes or self.size <= 0:
             return
         self.data[key] = value

@@ -200,6 +200,10 @@ async def cached_once(
     return hit
 
 
+# Renderings a page cache of a page with many ids (a need's, a project's) keeps: a signed-out
+# repeat is answered by the front, which keeps them gzipped; this spares a render when the
+# front's entry lapsed while the page did not change.
+PAGE_CACHE_SIZE = 64
 # Keys built lately, kept as hashes: about 150 KB for the last 1,024 builds.
 BUILT_LATELY = 1024
 
@@ -262,7 +266,7 @@ class SharedFront:
         self,
         app: ASGIApp,
         database: Database,
-        size: int = 1024,
+        size: int = 4096,
         max_bytes: int = cache.FRONT_BYTES,
         lanes: Sequence[tuple[Route, Lane]] = (),
         respond: Callable[[ASGIApp], ASGIApp] | None = None,
@@ -367,6 +371,7 @@ class SharedFront:
         entries.put(
             key,
             (front.source, front.versions, front.until, headers, body, encoding is not None, route),
+            cost=cache.weight(key) + len(body) + ENTRY_OVERHEAD,
         )
 
     async def _take_lane(self, scope: Scope, receive: Receive, send: Send) -> bool:
@@ -507,6 +512,9 @@ GZIP_WBITS = 16 + zlib.MAX_WBITS
 STORE_LEVEL = 6
 # At most this many distinct header pairs are shared between the front's entries.
 SHARED_PAIRS = 256
+# The bytes of an entry beside its key and body: the tuples, the list of (shared) header
+# pairs and the page's own ETag.
+ENTRY_OVERHEAD = 600
 # The attribute of a route's endpoint that names its lane.
 PAGE_LANE = "lane"
 _LANE_RESPONSE = "commons.lane_response"

@@ -12,7 +12,14 @@ from core.db import get_session, reads_without_transaction
 from core.forms import form_page
 from core.i18n import _, ngettext
 from core.models import Role
-from core.pages import cached_once, mark_shared, next_midnight, shared_block, shared_page
+from core.pages import (
+    PAGE_CACHE_SIZE,
+    cached_once,
+    mark_shared,
+    next_midnight,
+    shared_block,
+    shared_page,
+)
 from core.web import is_fragment_request, render
 from recovery.errors import LikelyDuplicate
 from recovery.models import Category, NeedStatus, Priority
@@ -162,9 +169,9 @@ async def _shared_need_page(request: Request, versions: tuple[int, int], rows) -
         cache_name="needs",
         versions=versions,
         source=None,
-        # A few needs are shared everywhere; the rest are read now and then, and each worker
-        # keeping thousands of them would cost it megabytes for few hits.
-        size=256,
+        # A few needs are shared everywhere, and the front keeps those (gzipped); the rest are
+        # read now and then, and each worker keeping thousands would cost it megabytes.
+        size=PAGE_CACHE_SIZE,
         block="details",
     )
 

@@ -11,7 +11,7 @@ from core.db import get_session, reads_without_transaction
 from core.domain import gather
 from core.forms import form_page
 from core.models import Role
-from core.pages import next_midnight, shared_page
+from core.pages import PAGE_CACHE_SIZE, next_midnight, shared_page
 from core.types import to_major, to_minor
 from core.web import redirect, render
 from recovery.schemas import (
@@ -156,9 +156,9 @@ async def project_page(request: Request) -> Response:
         cache_name="projects",
         versions=versions,
         source=None,
-        # As for needs: the few pages shared everywhere stay; a thousand 6 KiB pages kept by
-        # each worker would cost it megabytes (issue 11's ≤ 120 MB) for pages read now and then.
-        size=256,
+        # As for needs: the front keeps the pages shared everywhere; a thousand 6 KiB pages
+        # kept here too by each worker would cost it megabytes (issue 11's ≤ 120 MB).
+        size=PAGE_CACHE_SIZE,
     )
 
 

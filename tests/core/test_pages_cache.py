@@ -36,3 +36,14 @@ def test_weight_counts_the_bytes_inside_an_entry():
     headers = [(b"etag", b'"abc"'), (b"content-type", b"text/html")]
     entry = ("all", (1, 2), None, headers, b"x" * 10_000, ("route", ""))
     assert 10_000 < weight(entry) < 11_000
+
+
+def test_a_cost_the_caller_knows_counts_instead_of_the_weight():
+    """The front's entries share their header pairs: it says what each really adds."""
+    shared = [(b"content-security-policy", b"x" * 5_000)]
+    lru = LRU(size=10, max_bytes=12_000)
+    for n in range(4):
+        lru.put(n, (shared, b"y" * 2_000), cost=2_600)
+    assert len(lru.data) == 4 and lru.bytes == 4 * 2_600
+    lru.put(4, (shared, b"y" * 2_000))  # by weight, over 7,000: three go to make room
+    assert list(lru.data) == [3, 4]
