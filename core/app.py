@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from core import api, jobs
 from core.auth import AuthMiddleware, LoginThrottle
 from core.db import Database, DBSessionMiddleware
-from core.domain import Domain, Extensions, Namespace
+from core.domain import Domain, Extensions, IndexedRouter, Namespace
 from core.errors import error_json
 from core.health import healthz, readyz
 from core.i18n import LocaleMiddleware
@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics_endpoint, name="metrics"),
         Route("/openapi.json", openapi, name="openapi"),
         Mount("/static", app=HashedStaticFiles(directory=STATIC_DIR), name="static"),
-        Mount("/api/v1", routes=api_routes, name="api"),
+        # About seventy routes: tried by the path's first segment after /api/v1, not in turn.
+        Mount("/api/v1", app=IndexedRouter(api_routes), name="api"),
         *web_routes,
     ]
 

@@ -274,7 +274,7 @@ class _SegmentIndex:
         return self._by_segment.get(_first_segment(get_route_path(scope)), self._wild)
 
 
-class _IndexedRouter(Router):
+class IndexedRouter(Router):
     """A Router that tries only the routes a path's first segment allows; what none of them
     matches in full (a 405, a redirect for a slash, a 404) goes Starlette's way over all."""
 
@@ -301,7 +301,7 @@ class Namespace(Mount):
     can share "/"."""
 
     def __init__(self, name: str, routes: Sequence[BaseRoute]):
-        super().__init__("", app=_IndexedRouter(routes), name=name)
+        super().__init__("", app=IndexedRouter(routes), name=name)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
