@@ -219,6 +219,28 @@ async def test_concurrent_overlapping_signups_of_one_volunteer_admit_one(
     assert active == 1
 
 
+async def test_concurrent_overlapping_signups_admit_one_when_the_profile_exists(
+    client, shifts, volunteer, db
+):
+    """On PostgreSQL the overlap check reads in the statement that takes the volunteer's lock,
+    under a snapshot older than the lock: a sign-up committed in between must be seen."""
+    earlier = await shifts.make(days=1, hours=1, title="Earlier")
+    assert (await signup(client, earlier["id"], volunteer[1])).status_code == 200
+    for attempt in range(3):
+        made = [
+            await shifts.make(days=3 + attempt + i / 48, hours=3, title=f"Overlap {attempt}.{i}")
+            for i in range(5)
+        ]
+        responses = await asyncio.gather(*(signup(client, s["id"], volunteer[1]) for s in made))
+        assert sorted(r.status_code for r in responses) == [200, 409, 409, 409, 409]
+    active = await db.scalar(
+        select(func.count()).where(
+            Signup.volunteer_id == volunteer[0].id, Signup.status != "cancelled"
+        )
+    )
+    assert active == 4
+
+
 async def test_concurrent_cancellations_promote_different_volunteers(client, factory, shifts, db):
     shift = await shifts.make(capacity=3)
     people = [await factory.user(Role.volunteer) for _ in range(6)]

@@ -1,6 +1,6 @@
 """Sign-ups: capacity by atomic conditional update, waitlist in arrival order, promotion."""
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, cache
@@ -31,40 +31,70 @@ from volunteers.service.profiles import hours, lock_volunteer
 # cache key each time (a tenth of a sign-up's CPU time), and building the statement itself
 # cost about as much again.
 _OTHER_SHIFT = Shift.__table__.alias("other")
-# PostgreSQL: the shift, read while the same statement takes the volunteer's lock (see
-# `lock_volunteer`), one round trip instead of two; it counts 0 when the volunteer has no
-# profile row yet. The overlap check that the lock guards is a later statement, so it sees
-# every sign-up of this volunteer committed before the lock was granted.
-_LOCKED_VOLUNTEER = (
-    update(VolunteerProfile)
-    .where(VolunteerProfile.user_id == bindparam("volunteer_id"))
-    .values(lock_version=VolunteerProfile.lock_version + 1)
-    .returning(VolunteerProfile.id)
-    .cte("locked_volunteer")
-)
-_SHIFT_LOCKING_VOLUNTEER = (
-    select(Shift, select(func.count()).select_from(_LOCKED_VOLUNTEER).scalar_subquery())
-    .where(Shift.id == bindparam("shift_id"))
-    .execution_options(populate_existing=True)
-)
-# One statement for both checks before a sign-up: the volunteer's row for this shift (any
-# status, to reuse), and any active place on another open shift at the same time.
+
+
+def _mine(shift_id, starts_at, ends_at):
+    """The volunteer's rows that the checks before a sign-up read: their row for this shift
+    (any status, to reuse), and any active place on another open shift at the same time."""
+    return and_(
+        Signup.volunteer_id == bindparam("volunteer_id"),
+        or_(
+            Signup.shift_id == shift_id,
+            and_(
+                Signup.status.in_(ACTIVE),
+                _OTHER_SHIFT.c.status == ShiftStatus.open,
+                _OTHER_SHIFT.c.starts_at < ends_at,
+                _OTHER_SHIFT.c.ends_at > starts_at,
+            ),
+        ),
+    )
+
+
 _WHEN = _OTHER_SHIFT.c.starts_at.type
 _MINE = (
     select(Signup, _OTHER_SHIFT.c.title)
     .join(_OTHER_SHIFT, _OTHER_SHIFT.c.id == Signup.shift_id)
     .where(
-        Signup.volunteer_id == bindparam("volunteer_id"),
-        or_(
-            Signup.shift_id == bindparam("shift_id"),
-            and_(
-                Signup.status.in_(ACTIVE),
-                _OTHER_SHIFT.c.status == ShiftStatus.open,
-                _OTHER_SHIFT.c.starts_at < bindparam("ends_at", type_=_WHEN),
-                _OTHER_SHIFT.c.ends_at > bindparam("starts_at", type_=_WHEN),
-            ),
-        ),
+        _mine(
+            bindparam("shift_id"),
+            bindparam("starts_at", type_=_WHEN),
+            bindparam("ends_at", type_=_WHEN),
+        )
     )
+    .order_by(_OTHER_SHIFT.c.starts_at, Signup.id)
+    .execution_options(populate_existing=True)
+)
+# PostgreSQL: the shift and the volunteer's rows that `_MINE` reads, in the statement that
+# takes the volunteer's lock (see `lock_volunteer`): one round trip instead of two. Its rows
+# are read under the statement's snapshot, taken before the lock was granted; they are what
+# the lock guards only if no sign-up of this volunteer committed in between, which every one
+# would show by bumping `lock_version`: the lock's new version must be the snapshot's plus
+# one, else `_MINE` reads again (and the volunteer with no profile row yet is locked the long
+# way first).
+_LOCKED_VOLUNTEER = (
+    update(VolunteerProfile)
+    .where(VolunteerProfile.user_id == bindparam("volunteer_id"))
+    .values(lock_version=VolunteerProfile.lock_version + 1)
+    .returning(VolunteerProfile.lock_version)
+    .cte("locked_volunteer")
+)
+_SHIFT_AND_MINE = (
+    select(
+        Shift,
+        select(_LOCKED_VOLUNTEER.c.lock_version).scalar_subquery(),
+        select(VolunteerProfile.lock_version)
+        .where(VolunteerProfile.user_id == bindparam("volunteer_id"))
+        .scalar_subquery(),
+        Signup,
+        _OTHER_SHIFT.c.title,
+    )
+    .select_from(
+        Shift.__table__.outerjoin(
+            Signup.__table__.join(_OTHER_SHIFT, _OTHER_SHIFT.c.id == Signup.shift_id),
+            _mine(Shift.id, Shift.starts_at, Shift.ends_at),
+        )
+    )
+    .where(Shift.id == bindparam("shift_id"))
     .order_by(_OTHER_SHIFT.c.starts_at, Signup.id)
     .execution_options(populate_existing=True)
 )
@@ -94,40 +124,47 @@ async def find_signup(session: AsyncSession, shift_id: int, user_id: int) -> Sig
 async def sign_up(session: AsyncSession, *, user: User, shift_id: int) -> tuple[Signup, int | None]:
     """Confirm a place if one is free, else join the waitlist; returns (sign-up, position).
 
-    One transaction: the volunteer's lock, the overlap check, then a conditional UPDATE
+    One transaction: the volunteer's lock, the overlap check (on PostgreSQL in the lock's
+    statement, `_SHIFT_AND_MINE`), then a conditional UPDATE
     that only adds a place while `filled < capacity`; a CHECK constraint backs it up. That
     UPDATE locks the shift's row until the commit, so everything that can be read or checked
     comes before it; on PostgreSQL the same statement writes the sign-up and audit rows, the
     waitlist place and the mail job (`_ARRIVE`), and after it comes only the version bump (the
     live NOTIFY follows the commit).
     """
+    locked, mine = None, None
     if session.get_bind().dialect.name == "postgresql":
-        row = (
-            await session.execute(
-                _SHIFT_LOCKING_VOLUNTEER, {"shift_id": shift_id, "volunteer_id": user.id}
-            )
-        ).first()
-        shift, locked = row if row is not None else (None, 0)
+        rows = (
+            await session.execute(_SHIFT_AND_MINE, {"shift_id": shift_id, "volunteer_id": user.id})
+        ).all()
+        shift = rows[0][0] if rows else None
+        if rows:
+            locked, seen = rows[0][1], rows[0][2]
+            if locked is not None and seen is not None and locked == seen + 1:
+                mine = [(row, title) for *_shift, row, title in rows if row is not None]
     else:
-        shift, locked = await session.get(Shift, shift_id), 0
+        shift = await session.get(Shift, shift_id)
     if shift is None:
         raise ShiftNotFound(_("No such shift."))
     now = utcnow()
     if shift.status != ShiftStatus.open or shift.starts_at <= now:
         raise ShiftClosed(_("This shift is no longer open for sign-up."))
-    if not locked:
+    if locked is None:
         await lock_volunteer(session, user)
-    mine = await session.execute(
-        _MINE,
-        {
-            "volunteer_id": user.id,
-            "shift_id": shift.id,
-            "starts_at": shift.starts_at,
-            "ends_at": shift.ends_at,
-        },
-    )
+    if mine is None:
+        mine = (
+            await session.execute(
+                _MINE,
+                {
+                    "volunteer_id": user.id,
+                    "shift_id": shift.id,
+                    "starts_at": shift.starts_at,
+                    "ends_at": shift.ends_at,
+                },
+            )
+        ).all()
     existing, overlap = None, None
-    for row, title in mine.all():
+    for row, title in mine:
         if row.shift_id == shift.id:
             existing = row
         elif overlap is None:
