@@ -256,11 +256,13 @@ class SharedFront:
     sent for it, while the memo of the versions it was built under still holds them.
 
     Only requests that carry no sign-in (no session cookie, no bearer token) and are no htmx
-    request qualify, keyed by everything a shared page's bytes depend on: host, path, query,
-    Accept-Language (the language) and whether gzip is accepted. A response is kept only when
-    `shared_page` produced it (so it is the anonymous rendering, no cookie set) and answered
-    200. When the memo has lapsed or moved on, the request goes the normal way, which reads
-    the versions again and refreshes the entry."""
+    request qualify, keyed by everything a shared page's bytes depend on: host, path, query
+    and Accept-Language (the language). A response is kept only when `shared_page` produced
+    it (so it is the anonymous rendering, no cookie set) and answered 200, gzipped once
+    whoever asked: a caller that takes gzip gets those bytes, any other the page inflated.
+    When the memo has lapsed, the entry is still served for one more ttl while the versions
+    are read again (`VersionMemo.renewing`); when they moved on, the request goes the normal
+    way, which refreshes the entry."""
 
     def __init__(
         self,
