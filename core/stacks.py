@@ -20,6 +20,8 @@ class Stack:
     def __init__(self, *parts: tuple[Select, Sequence]):
         blocks = [list(part.selected_columns) for part, _order in parts]
         self.widths = [len(block) for block in blocks]
+        # Where each part's block starts, after the part's number and the row's ordinal.
+        self.starts = [2 + sum(self.widths[:index]) for index in range(len(blocks))]
         branches = []
         for index, (part, order) in enumerate(parts):
             columns = [
@@ -43,10 +45,9 @@ class Stack:
     def split(self, rows: Sequence[tuple]) -> list[list[tuple]]:
         """Each part's rows, in its order, as tuples of its own columns."""
         found: list[list[tuple]] = [[] for _ in self.widths]
-        starts = [2 + sum(self.widths[:index]) for index in range(len(self.widths))]
         for row in rows:
             index = row[0]
-            start = starts[index]
+            start = self.starts[index]
             found[index].append(tuple(row[start : start + self.widths[index]]))
         return found
 
