@@ -34,7 +34,7 @@ from starlette.types import Receive, Scope, Send
 #   the template "<domain>/_home.html", e.g. volunteers' next shifts, donations' gifts.
 Provider = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
 # Kinds a domain may also answer with `FigureColumns` (`Domain.columns`), read inside the page's
-# own statement: "need.helpers".
+# own statement: "need.helpers", "project.funds" (their pages read only those, not providers).
 # `async def hook(session, user, data)`: runs in the registration's transaction.
 RegisterHook = Callable[..., Awaitable[None]]
 # `async def hook(session, user)`: removes or anonymizes the domain's personal data of a user.

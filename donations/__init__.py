@@ -14,12 +14,11 @@ DOMAIN = Domain(
     nav=routes.nav,
     providers={
         "incident.figures": [service.incident_funds],
-        "project.funds": [service.project_funds],
         "organization.record": [service.organization_record],
         "supervision.items": [service.overdue_disclosures],
         "home.panels": [home.home_panel],
     },
-    columns={"need.helpers": [service.NEED_HELPERS]},
+    columns={"need.helpers": [service.NEED_HELPERS], "project.funds": [service.PROJECT_FUNDS]},
     account_deletion=[service.forget_donor],
     demo=imported_on_call("donations.demo", "load"),
     jobs={matching.JOB: matching.run_job},

@@ -12,7 +12,7 @@ in kind, apart from cash).
 
 from donations.service.disclosures import overdue_items as overdue_disclosures
 from donations.service.donations import forget_donor
-from donations.service.funds import incident_funds, project_funds
+from donations.service.funds import PROJECT_FUNDS, incident_funds
 from donations.service.matches import NEED_HELPERS, get_match, organization_record
 from donations.service.offers import get_offer, put_reserve_offer
 
@@ -22,8 +22,8 @@ __all__ = [
     "get_offer",
     "incident_funds",
     "NEED_HELPERS",
+    "PROJECT_FUNDS",
     "overdue_disclosures",
     "organization_record",
-    "project_funds",
     "put_reserve_offer",
 ]

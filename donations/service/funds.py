@@ -17,8 +17,10 @@ from sqlalchemy import bindparam, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import core_connection
+from core.domain import FigureColumns
 from core.models import Organization, OrgStatus
 from core.settings import Settings
+from core.stacks import json_rows
 from donations.models import Channel, Disbursement, Donation, DonationStatus
 from donations.service import (
     donations,
@@ -29,7 +31,7 @@ from donations.service import (
     spending,
     trail,
 )
-from recovery.service import get_incident, get_project, incident_projects, open_needs
+from recovery.service import get_incident, incident_projects, open_needs, project_currency
 
 
 @cache
@@ -47,36 +49,48 @@ def _empty(currency: str) -> dict:
     }
 
 
-@cache
-def _statement(column: str):
+def _grouped(column: str, value):
     """The gifts' totals and then the spending's where `column` (incident_id or project_id) is
-    the bound `id`, in one statement built once: a project's page reads it on every rebuild."""
-    gifts = select(
-        literal_column("'gift'").label("kind"),
-        Donation.currency,
-        Donation.status,
-        Donation.channel,
-        func.sum(Donation.amount_minor),
-        func.sum(func.coalesce(Donation.received_minor, 0) - Donation.refunded_minor),
-    ).where(getattr(Donation, column) == bindparam("id"))
-    spent = select(
-        literal_column("'spent'"),
-        Disbursement.currency,
-        null(),
-        null(),
-        func.sum(Disbursement.amount_minor),
-        literal_column("0"),
-    ).where(Disbursement.reversed.is_(False), getattr(Disbursement, column) == bindparam("id"))
+    `value`: a bound value, or the id column of the statement asking (see PROJECT_FUNDS)."""
+    gifts = (
+        select(
+            literal_column("'gift'").label("kind"),
+            Donation.currency,
+            Donation.status,
+            Donation.channel,
+            func.sum(Donation.amount_minor),
+            func.sum(func.coalesce(Donation.received_minor, 0) - Donation.refunded_minor),
+        )
+        .where(getattr(Donation, column) == value)
+        .correlate_except(Donation)
+    )
+    spent = (
+        select(
+            literal_column("'spent'"),
+            Disbursement.currency,
+            null(),
+            null(),
+            func.sum(Disbursement.amount_minor),
+            literal_column("0"),
+        )
+        .where(Disbursement.reversed.is_(False), getattr(Disbursement, column) == value)
+        .correlate_except(Disbursement)
+    )
     return union_all(
         gifts.group_by(Donation.currency, Donation.status, Donation.channel),
         spent.group_by(Disbursement.currency),
     )
 
 
-async def _totals(session: AsyncSession, column: str, value: int) -> dict[str, dict]:
-    """Funds by currency of the incident or project whose `column` is `value`."""
+@cache
+def _statement(column: str):
+    """`_grouped` of the bound `id`, built once: the dashboard reads it on every rebuild."""
+    return _grouped(column, bindparam("id"))
+
+
+def _by_currency(rows) -> dict[str, dict]:
+    """Funds by currency from the rows of `_grouped`."""
     by_currency: dict[str, dict] = defaultdict(dict)
-    rows = await (await core_connection(session)).execute(_statement(column), {"id": value})
     for kind, currency, status, channel, amount, received in rows:
         row = by_currency[currency] or _empty(currency)
         by_currency[currency] = row
@@ -95,6 +109,12 @@ async def _totals(session: AsyncSession, column: str, value: int) -> dict[str, d
     return dict(by_currency)
 
 
+async def _totals(session: AsyncSession, column: str, value: int) -> dict[str, dict]:
+    """Funds by currency of the incident or project whose `column` is `value`."""
+    rows = await (await core_connection(session)).execute(_statement(column), {"id": value})
+    return _by_currency(rows)
+
+
 def _shape(by_currency: dict[str, dict], main: str) -> dict:
     return {
         "funds": by_currency.get(main, _empty(main)),
@@ -107,10 +127,23 @@ async def incident_funds(session: AsyncSession, incident_id: int) -> dict:
     return _shape(totals, default_currency())
 
 
-async def project_funds(session: AsyncSession, project_id: int) -> dict:
-    project = await get_project(session, project_id)
-    totals = await _totals(session, "project_id", project_id)
-    return _shape(totals, project.currency)
+def _project_funds(project_id) -> list:
+    """The project's currency and its grouped totals (a JSON column of `_grouped`'s rows)."""
+    grouped = _grouped("project_id", project_id).subquery()
+    return [
+        project_currency(project_id).label("donations_currency"),
+        select(json_rows(*grouped.c)).scalar_subquery().label("donations_funds"),
+    ]
+
+
+# The project's page reads its funds inside its own statement (core/domain.py FigureColumns);
+# `funds` is in the project's currency.
+PROJECT_FUNDS = FigureColumns(
+    columns=_project_funds,
+    read=lambda values: _shape(
+        _by_currency(values["donations_funds"] or ()), values["donations_currency"]
+    ),
+)
 
 
 async def projects_funds(session: AsyncSession, incident_id: int) -> dict[int, dict[str, dict]]:

@@ -6,9 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from core import api, cache
-from core.auth import current_user
 from core.db import get_session, reads_without_transaction
-from core.domain import gather
 from core.forms import form_page
 from core.models import Role
 from core.pages import PAGE_CACHE_SIZE, next_midnight, shared_page
@@ -25,7 +23,6 @@ from recovery.schemas import (
 )
 from recovery.service import incidents as incident_service
 from recovery.service import projects as service
-from recovery.service import tasks as tasks_service
 from recovery.service.access import (
     can_update_task,
     ensure_can_act,
@@ -35,7 +32,6 @@ from recovery.service.access import (
 )
 from recovery.service.lookup import get_project
 from recovery.service.organizations import assignable_organizations
-from recovery.service.tasks import project_tasks_named
 
 OFFICIALS = (Role.official,)
 TEMPLATE = "recovery/project.html"
@@ -95,35 +91,43 @@ def budget_in_major_units(data: dict) -> dict:
     return data
 
 
-async def project_page_context(request: Request, project_id: int, **extra) -> dict:
-    """Everything the project page shows; `active` names the form a submission came from."""
-    session = get_session(request)
-    project, incident, area, lead_name = await service.project_with_places(session, project_id)
-    named = await project_tasks_named(session, project.id)
-    tasks = [task for task, _name in named]
-    user = await current_user(request)
-    is_official = await viewer_can_act(request, incident.id)
+async def project_page_context(
+    request: Request, project_id: int, found: service.ProjectPageRows | None = None, **extra
+) -> dict:
+    """Everything the project page shows; `active` names the form a submission came from.
+    `found`: its rows, read already (the signed-out lane reads them without a session)."""
+    if found is None:
+        found = await service.project_page(get_session(request), project_id)
+    project, incident = found.project, found.incident
+    tasks = [task for task, _name in found.tasks]
+    # Signed out, nobody may act (and the lane has no session to ask with).
+    user = request.scope.get("commons.user")
+    editable, is_official = set(), False
+    if user is not None:
+        session = get_session(request)
+        editable = {t.id for t in tasks if await can_update_task(session, user, t)}
+        is_official = await viewer_can_act(request, incident.id)
     return {
         "project": project,
-        "project_values": project.model_dump()
+        "project_values": project._asdict()
         | {"budget": to_major(project.budget_minor, project.currency)},
         "incident": incident,
-        "area": area,
+        "area": found.area,
         "tasks": tasks,
         "names": {
             org_id: name
-            for org_id, name in [(project.lead_org_id, lead_name)]
-            + [(task.responsible_org_id, name) for task, name in named]
+            for org_id, name in [(project.lead_org_id, found.lead_name)]
+            + [(task.responsible_org_id, name) for task, name in found.tasks]
             if name is not None
         },
-        "editable": {t.id for t in tasks if await can_update_task(session, user, t)},
-        "milestones": await service.milestone_records(session, project.id),
-        "funds": await gather("project.funds", session, project.id),
+        "editable": editable,
+        "milestones": found.milestones,
+        "funds": found.funds,
         "can_edit": is_official,
         "organizations": await assignable_organizations(session) if is_official else [],
         "areas": await incident_service.area_choices(session, incident.id) if is_official else [],
         "today": incident_service.incident_today(incident),
-        "history": await tasks_service.project_history(session, project.id),
+        "history": found.history,
         "active": None,
         **extra,
     }
@@ -138,13 +142,35 @@ async def project_block(request: Request, project_id: int, block: str) -> Respon
 
 
 async def project_page(request: Request) -> Response:
-    project_id = request.path_params["id"]
     await reads_without_transaction(request)
+    session = get_session(request)
     # The platform's versions: the page names organizations and areas beyond the project's.
-    versions = await cache.all_versions(get_session(request))
+    versions = await cache.all_versions(session)
+    return await _shared_project_page(
+        request, versions, lambda: service.project_page(session, request.path_params["id"])
+    )
+
+
+async def project_lane(request: Request, connection, versions: tuple[int, int]) -> Response:
+    """The project page for a signed-out visitor that missed the front (core/pages.py
+    PageLane): the same page, its rows read on the lane's pooled connection."""
+    extensions = request.scope["commons.database"].extensions
+    return await _shared_project_page(
+        request,
+        versions,
+        lambda: service.project_page_on(connection, extensions, request.path_params["id"]),
+    )
+
+
+# A signed-out GET that misses the front takes the lane instead of the whole stack.
+project_page.lane = project_lane  # type: ignore[attr-defined]
+
+
+async def _shared_project_page(request: Request, versions: tuple[int, int], rows) -> Response:
+    project_id = request.path_params["id"]
 
     async def build():
-        context = await project_page_context(request, project_id)
+        context = await project_page_context(request, project_id, await rows())
         # Milestones turn overdue at the incident's midnight, with no write.
         return context, next_midnight(context["incident"].time_zone)
 

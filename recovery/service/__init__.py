@@ -24,7 +24,7 @@ from recovery.service.needs import (
     open_needs,
     record_fulfilment,
 )
-from recovery.service.projects import create_project, incident_projects
+from recovery.service.projects import create_project, incident_projects, project_currency
 from recovery.service.supervision import latest_escalations
 from recovery.service.tasks import create_task, project_tasks
 
@@ -63,6 +63,7 @@ __all__ = [
     "open_need_rows",
     "unserved_needs",
     "open_needs",
+    "project_currency",
     "project_tasks",
     "record_fulfilment",
     "set_area_agency",

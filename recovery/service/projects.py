@@ -1,23 +1,28 @@
 """Rebuilding projects and their milestones; a project's progress is rolled up from its tasks."""
 
+from typing import Any, NamedTuple
+
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from core import audit
-from core.db import core_connection, records
+from core.db import core_connection, read_rows, records
+from core.domain import Extensions
 from core.drills import not_drill
 from core.errors import InvalidInput
 from core.events import publish
 from core.i18n import _
-from core.models import Organization, User
+from core.models import AuditEntry, Organization, User
+from core.stacks import Stack
 from recovery.errors import ProjectNotFound
-from recovery.models import Area, Incident, Milestone, Project
+from recovery.models import Area, Incident, Milestone, Project, Task
 from recovery.schemas import MilestoneCreate, ProjectCreate, ProjectQuery, ProjectUpdate
 from recovery.service.access import ensure_can_act, verified_organization
 from recovery.service.incidents import incident_today
 from recovery.service.lookup import get_area, get_project, lock_project
 from recovery.service.organizations import organization_names
-from recovery.service.tasks import project_tasks, task_view
+from recovery.service.tasks import PROJECT_TASKS_NAMED, project_history, project_tasks, task_view
 
 
 async def incident_projects(session: AsyncSession, incident_id: int) -> list[Project]:
@@ -137,16 +142,6 @@ _MILESTONES = (
     .where(Milestone.project_id == bindparam("project_id"))
     .order_by(Milestone.due_on)
 )
-# The project as a model: the funds it shows read it again through the session (get_project),
-# which the identity map answers; incident and area are only shown (core.db.records).
-_INCIDENTS, _AREAS, _ORGANIZATIONS = Incident.__table__, Area.__table__, Organization.__table__
-_PROJECT_WITH_PLACES = (
-    select(Project, _INCIDENTS, _AREAS, _ORGANIZATIONS.c.name)
-    .join(_INCIDENTS, _INCIDENTS.c.id == Project.incident_id)
-    .outerjoin(_AREAS, _AREAS.c.id == Project.area_id)
-    .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == Project.lead_org_id)
-    .where(Project.id == bindparam("project_id"))
-)
 
 
 async def list_milestones(session: AsyncSession, project_id: int) -> list[Milestone]:
@@ -154,29 +149,91 @@ async def list_milestones(session: AsyncSession, project_id: int) -> list[Milest
     return list(rows)
 
 
-_MILESTONE_TABLE = Milestone.__table__
-# The same milestones as read-only records, for the project's page, which only shows them.
-_MILESTONE_RECORDS = (
-    select(_MILESTONE_TABLE)
-    .where(_MILESTONE_TABLE.c.project_id == bindparam("project_id"))
-    .order_by(_MILESTONE_TABLE.c.due_on)
+def project_currency(project_id) -> ColumnElement:
+    """The currency of project `project_id` (a bound value, or the id column of the statement
+    asking), as a scalar subquery: another domain's figures about a project in its currency."""
+    own = Project.__table__.alias("currency_project")
+    return select(own.c.currency).where(own.c.id == project_id).scalar_subquery()
+
+
+# The tables' columns, not the models: the project's page only shows its rows (core.db.records).
+_PROJECTS, _INCIDENTS, _AREAS = Project.__table__, Incident.__table__, Area.__table__
+_ORGANIZATIONS, _MILESTONE_TABLE = Organization.__table__, Milestone.__table__
+_TASKS, _ENTRIES = Task.__table__, AuditEntry.__table__
+_PROJECT_WITH_PLACES = (
+    select(_PROJECTS, _INCIDENTS, _AREAS, _ORGANIZATIONS.c.name)
+    .join(_INCIDENTS, _INCIDENTS.c.id == _PROJECTS.c.incident_id)
+    .outerjoin(_AREAS, _AREAS.c.id == _PROJECTS.c.area_id)
+    .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == _PROJECTS.c.lead_org_id)
+    .where(_PROJECTS.c.id == bindparam("project_id"))
 )
+# The project's row ends with its lead organization's name, then the other domains' funds.
+_PLACES_WIDTH = len(_PROJECTS.columns) + len(_INCIDENTS.columns) + len(_AREAS.columns)
+_MILESTONE_RECORDS = select(_MILESTONE_TABLE).where(
+    _MILESTONE_TABLE.c.project_id == bindparam("project_id")
+)
+# A project page shows its newest audit rows, at most this many.
+HISTORY_LIMIT = 100
 
 
-async def milestone_records(session: AsyncSession, project_id: int) -> list:
-    """The project's milestones by due date as read-only records (core.db.records)."""
-    connection = await core_connection(session)
-    rows = await connection.execute(_MILESTONE_RECORDS, {"project_id": project_id})
-    return [records(row, _MILESTONE_TABLE)[0] for row in rows.all()]
+class ProjectPageRows(NamedTuple):
+    """What a project's page shows: read-only records, the funds, the history."""
+
+    project: Any
+    incident: Any
+    area: Any
+    lead_name: str | None
+    tasks: list[tuple]
+    milestones: list
+    funds: dict
+    history: list[tuple]
 
 
-async def project_with_places(session: AsyncSession, project_id: int) -> tuple:
-    """A project with its incident and its area (None without one), both read-only records,
-    and its lead organization's name, in one statement (its page shows all four)."""
-    row = (await session.execute(_PROJECT_WITH_PLACES, {"project_id": project_id})).first()
-    if row is None:
+def _project_page_stack(extensions: Extensions) -> Stack:
+    """The project with its incident, area, lead organization's name and the other domains'
+    funds; its tasks with their organizations' names; its milestones; its history: one
+    statement."""
+    history = project_history(HISTORY_LIMIT).subquery()
+    head = _PROJECT_WITH_PLACES.add_columns(
+        *extensions.figure_columns("project.funds", _PROJECTS.c.id)
+    )
+    return Stack(
+        (head, ()),
+        (PROJECT_TASKS_NAMED, (_TASKS.c.due_on, _TASKS.c.id)),
+        (_MILESTONE_RECORDS, (_MILESTONE_TABLE.c.due_on, _MILESTONE_TABLE.c.id)),
+        (select(history), (history.c.id.desc(),)),
+    )
+
+
+async def project_page(session: AsyncSession, project_id: int) -> ProjectPageRows:
+    """What a project's page shows, in one statement, as read-only records: a thousand
+    projects read at random are a miss most of the time, and each statement more waited its
+    turn of a busy event loop."""
+    return await project_page_on(await core_connection(session), Extensions.of(session), project_id)
+
+
+async def project_page_on(
+    connection: AsyncConnection, extensions: Extensions, project_id: int
+) -> ProjectPageRows:
+    """`project_page` on a connection of its own: the signed-out lane (core/pages.py) reads
+    it with no session."""
+    stack = extensions.statement("project.page", _project_page_stack)
+    rows = await read_rows(connection, stack.statement, {"project_id": project_id})
+    head, tasks, milestones, history = stack.split(rows)
+    if not head:
         raise ProjectNotFound(_("No such project."), fields={"project_id": _("not found")})
-    return (row[0], *records(row[1:-1], _INCIDENTS, _AREAS), row[-1])
+    (first,) = head
+    project, incident, area = records(first, _PROJECTS, _INCIDENTS, _AREAS)
+    return ProjectPageRows(
+        project,
+        incident,
+        area,
+        first[_PLACES_WIDTH],
+        [(records(row, _TASKS)[0], row[-1]) for row in tasks],
+        [records(row, _MILESTONE_TABLE)[0] for row in milestones],
+        extensions.read_figures("project.funds", first[_PLACES_WIDTH + 1 :]),
+        [(records(row, _ENTRIES)[0], row[-1]) for row in history],
+    )
 
 
 async def list_projects(

@@ -5,7 +5,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import utcnow
-from core.db import core_connection, records
 from core.errors import Forbidden, InvalidInput
 from core.events import publish
 from core.i18n import _
@@ -38,26 +37,18 @@ _PROJECT_TASKS = (
 
 
 _TASKS, _ORGANIZATIONS = Task.__table__, Organization.__table__
-# The tables' columns, not the models: the project's page only shows the rows.
-_PROJECT_TASKS_NAMED = (
+# The project's tasks with their responsible organizations' names, a part of its page's
+# statement (recovery/service/projects.py); the tables' columns: the page only shows them.
+PROJECT_TASKS_NAMED = (
     select(_TASKS, _ORGANIZATIONS.c.name)
     .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == _TASKS.c.responsible_org_id)
     .where(_TASKS.c.project_id == bindparam("project_id"))
-    .order_by(_TASKS.c.due_on, _TASKS.c.id)
 )
 
 
 async def project_tasks(session: AsyncSession, project_id: int) -> list[Task]:
     rows = await session.scalars(_PROJECT_TASKS, {"project_id": project_id})
     return list(rows)
-
-
-async def project_tasks_named(session: AsyncSession, project_id: int) -> list[tuple]:
-    """The project's tasks as read-only records, each with its responsible organization's
-    name (one statement)."""
-    connection = await core_connection(session)
-    rows = await connection.execute(_PROJECT_TASKS_NAMED, {"project_id": project_id})
-    return [(records(row, _TASKS)[0], row[-1]) for row in rows.all()]
 
 
 async def refresh_progress(session: AsyncSession, project: Project) -> Project:
@@ -219,20 +210,12 @@ async def organization_tasks(session: AsyncSession, organization_id: int) -> lis
     return items
 
 
-async def project_history(
-    session: AsyncSession, project_id: int, *, limit: int = 100
-) -> list[tuple]:
-    """The project's own changes and each task added to it, newest first, as read-only
-    records with the actors' names."""
-    connection = await core_connection(session)
-    rows = await connection.execute(_PROJECT_HISTORY, {"project_id": project_id, "limit": limit})
-    return [(records(row, _ENTRIES)[0], row[-1]) for row in rows.all()]
-
-
 _ENTRIES = AuditEntry.__table__
 
 
-def _project_history() -> Select:
+def project_history(limit: int) -> Select:
+    """The project's own changes and each task added to it, newest first, at most `limit`,
+    with the actors' names: a part of its page's statement (recovery/service/projects.py)."""
     # The tables' columns, not the models: the history is only shown (core.db.records).
     actor = User.__table__.alias("actor")
     entry = _ENTRIES.c
@@ -250,8 +233,5 @@ def _project_history() -> Select:
             )
         )
         .order_by(entry.id.desc())
-        .limit(bindparam("limit"))
+        .limit(limit)
     )
-
-
-_PROJECT_HISTORY = _project_history()

@@ -241,6 +241,7 @@ CASES = [
     case("api-need-patch-huge", "official", "PATCH", f"/api/v1/needs/{HUGE}",
          lambda w: {"title": "x"}, status=404),
     case("page-need-huge", "anyone", "GET", f"/needs/{HUGE}", status=404),
+    case("page-project-huge", "anyone", "GET", f"/projects/{HUGE}", status=404),
     case("page-organization-huge", "anyone", "GET", f"/organizations/{HUGE}", status=404),
     case("atom-huge", "anyone", "GET", f"/incidents/{HUGE}/reports.atom", status=404),
     case("funds-huge", "anyone", "GET", f"/api/v1/incidents/{HUGE}/funds", status=404),

@@ -2,10 +2,12 @@
 
 from datetime import timedelta
 
+import pytest
 import pytest_asyncio
 
 from core import clock
 from core.models import OrgKind, Role
+from core.pages import SharedFront
 from tests.recovery.seed import seeded  # noqa: F401  (the public pages' fixture)
 
 
@@ -100,3 +102,36 @@ class Setup:
 @pytest_asyncio.fixture
 async def setup(client, factory) -> Setup:
     return await Setup(client, factory).start()
+
+
+@pytest.fixture
+def lanes(monkeypatch):
+    """What each signed-out lane attempt returned (True: the lane answered, core/pages.py
+    SharedFront._take_lane); `lanes.off` sends every request the normal way."""
+    taken: list[bool] = []
+    original = SharedFront._take_lane
+
+    async def spy(self, scope, receive, send):
+        if spy.off:
+            return False
+        answered = await original(self, scope, receive, send)
+        taken.append(answered)
+        return answered
+
+    spy.off = False
+    spy.taken = taken
+    monkeypatch.setattr(SharedFront, "_take_lane", spy)
+    return spy
+
+
+def forget_pages(app, cache_name: str) -> None:
+    """Empty the page cache `cache_name` and the front, so the next view is a miss."""
+    for name in (cache_name, "front", "built_lately"):
+        found = app.state.database.caches.get(name)
+        if found is not None:
+            found.clear()
+
+
+def headers_of(response) -> dict:
+    """The response's headers but its request id, which is each answer's own."""
+    return {k: v for k, v in response.headers.items() if k != "x-request-id"}

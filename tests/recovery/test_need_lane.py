@@ -6,42 +6,15 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
 from core.db import read_rows
-from core.pages import SharedFront
 from recovery.service import needs as service
 from tests.conftest import sign_in
+from tests.recovery.conftest import forget_pages, headers_of
 
 pytestmark = pytest.mark.asyncio
 
 
-@pytest.fixture
-def lanes(monkeypatch):
-    """What each lane attempt returned (True: the lane answered); `lanes.off` sends every
-    request the normal way."""
-    taken: list[bool] = []
-    original = SharedFront._take_lane
-
-    async def spy(self, scope, receive, send):
-        if spy.off:
-            return False
-        answered = await original(self, scope, receive, send)
-        taken.append(answered)
-        return answered
-
-    spy.off = False
-    spy.taken = taken
-    monkeypatch.setattr(SharedFront, "_take_lane", spy)
-    return spy
-
-
 def _forget_pages(app) -> None:
-    for name in ("needs", "front", "built_lately"):
-        found = app.state.database.caches.get(name)
-        if found is not None:
-            found.clear()
-
-
-def _headers(response) -> dict:
-    return {k: v for k, v in response.headers.items() if k != "x-request-id"}
+    forget_pages(app, "needs")
 
 
 @pytest.mark.parametrize("language", ["en", "zh-CN,zh;q=0.9"])
@@ -57,7 +30,7 @@ async def test_the_lane_answers_as_the_whole_stack(app, client, seeded, lanes, l
     assert lanes.taken == [True]
     assert lane.status_code == 200
     assert lane.content == normal.content
-    assert _headers(lane) == _headers(normal)
+    assert headers_of(lane) == headers_of(normal)
     assert lane.headers["x-request-id"] != normal.headers["x-request-id"]
     # Without gzip too (the front keys on it), and a revalidation answers 304.
     _forget_pages(app)

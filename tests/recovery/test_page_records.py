@@ -8,10 +8,10 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, event
 
 from core.db import records
 from core.domain import gather
-from recovery.models import Area, Incident, Milestone, Need, Project, Task
+from recovery.models import Area, Incident, Milestone, Need, Project
 from recovery.service import needs as service
-from recovery.service.projects import list_milestones, milestone_records, project_with_places
-from recovery.service.tasks import project_tasks_named
+from recovery.service.projects import list_milestones, project_page
+from recovery.service.tasks import project_tasks
 
 pytestmark = pytest.mark.asyncio
 
@@ -68,18 +68,24 @@ async def test_a_projects_records_hold_what_its_models_hold(app, seeded):
         await session.commit()
     async with app.state.database.session(write=False) as session:
         for model in seeded.projects:
-            project, incident, area, _lead = await project_with_places(session, model.id)
+            page = await project_page(session, model.id)
             orm = await session.get(Project, model.id)
-            assert project is orm
-            assert incident.id == orm.incident_id
-            assert (area.id if area else None) == orm.area_id
-            for task, _name in await project_tasks_named(session, model.id):
-                assert task._asdict() == (await session.get(Task, task.id)).model_dump()
-            shown = await milestone_records(session, model.id)
+            assert page.project._asdict() == orm.model_dump()
+            assert (
+                page.incident._asdict()
+                == (await session.get(Incident, orm.incident_id)).model_dump()
+            )
+            assert (page.area.id if page.area else None) == orm.area_id
+            assert [task._asdict() for task, _name in page.tasks] == [
+                task.model_dump() for task in await project_tasks(session, model.id)
+            ]
             orm_milestones = await list_milestones(session, model.id)
-            assert [m._asdict() for m in shown] == [m.model_dump() for m in orm_milestones]
+            assert [m._asdict() for m in page.milestones] == [
+                m.model_dump() for m in orm_milestones
+            ]
+            assert page.funds == await gather("project.funds", session, model.id)
             if model.id == seeded.projects[0].id:
-                assert [m.title for m in shown] == ["Milestone 2", "Milestone 9"]
+                assert [m.title for m in page.milestones] == ["Milestone 2", "Milestone 9"]
 
 
 def _table(name: str, other: str) -> Table:
