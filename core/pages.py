@@ -235,6 +235,25 @@ VERSION_SOURCE_ALL = cache.VersionMemo.ALL
 # `async def lane(request, connection, versions) -> Response`: a route's page for a signed-out
 # visitor, built on `connection` (see SharedFront._take_lane) by the route's own page builder.
 Lane = Callable[[Request, Any, tuple[int, int]], Awaitable[Response]]
+
+
+def lane_reading(
+    page: Callable[[Request, tuple[int, int], Callable[[], Awaitable[Any]]], Awaitable[Response]],
+    read_on: Callable[[Any, Any, int], Awaitable[Any]],
+) -> Lane:
+    """The lane of a page about one row (`/needs/{id}`, `/projects/{id}`): `page(request,
+    versions, rows)` is the route's own shared page, here with `rows()` read by
+    `read_on(connection, extensions, id)` on the lane's pooled connection."""
+
+    async def lane(request: Request, connection, versions: tuple[int, int]) -> Response:
+        extensions = request.scope["commons.database"].extensions
+        return await page(
+            request, versions, lambda: read_on(connection, extensions, request.path_params["id"])
+        )
+
+    return lane
+
+
 logger = logging.getLogger(__name__)
 FRONT_KEY = "commons.front"
 

@@ -15,6 +15,7 @@ from core.models import Role
 from core.pages import (
     PAGE_CACHE_SIZE,
     cached_once,
+    lane_reading,
     mark_shared,
     next_midnight,
     shared_block,
@@ -140,21 +141,6 @@ async def need_page(request: Request) -> Response:
     )
 
 
-async def need_lane(request: Request, connection, versions: tuple[int, int]) -> Response:
-    """The need page for a signed-out visitor that missed the front (core/pages.py PageLane):
-    the same page, its rows read on the lane's pooled connection."""
-    extensions = request.scope["commons.database"].extensions
-    return await _shared_need_page(
-        request,
-        versions,
-        lambda: service.need_page_on(connection, extensions, request.path_params["id"]),
-    )
-
-
-# A signed-out GET that misses the front takes the lane instead of the whole stack.
-need_page.lane = need_lane  # type: ignore[attr-defined]
-
-
 async def _shared_need_page(request: Request, versions: tuple[int, int], rows) -> Response:
     async def build():
         context = await _need_page(request, await rows())
@@ -174,6 +160,11 @@ async def _shared_need_page(request: Request, versions: tuple[int, int], rows) -
         size=PAGE_CACHE_SIZE,
         block="details",
     )
+
+
+# A signed-out GET that misses the front takes the lane instead of the whole stack: the
+# same page, its rows read on the lane's pooled connection.
+need_page.lane = lane_reading(_shared_need_page, service.need_page_on)  # type: ignore[attr-defined]
 
 
 async def need_edit(request: Request) -> Response:

@@ -9,7 +9,7 @@ from core import api, cache
 from core.db import get_session, reads_without_transaction
 from core.forms import form_page
 from core.models import Role
-from core.pages import PAGE_CACHE_SIZE, next_midnight, shared_page
+from core.pages import PAGE_CACHE_SIZE, lane_reading, next_midnight, shared_page
 from core.types import to_major, to_minor
 from core.web import redirect, render
 from recovery.schemas import (
@@ -151,21 +151,6 @@ async def project_page(request: Request) -> Response:
     )
 
 
-async def project_lane(request: Request, connection, versions: tuple[int, int]) -> Response:
-    """The project page for a signed-out visitor that missed the front (core/pages.py
-    PageLane): the same page, its rows read on the lane's pooled connection."""
-    extensions = request.scope["commons.database"].extensions
-    return await _shared_project_page(
-        request,
-        versions,
-        lambda: service.project_page_on(connection, extensions, request.path_params["id"]),
-    )
-
-
-# A signed-out GET that misses the front takes the lane instead of the whole stack.
-project_page.lane = project_lane  # type: ignore[attr-defined]
-
-
 async def _shared_project_page(request: Request, versions: tuple[int, int], rows) -> Response:
     project_id = request.path_params["id"]
 
@@ -186,6 +171,11 @@ async def _shared_project_page(request: Request, versions: tuple[int, int], rows
         # kept here too by each worker would cost it megabytes (issue 11's ≤ 120 MB).
         size=PAGE_CACHE_SIZE,
     )
+
+
+# A signed-out GET that misses the front takes the lane instead of the whole stack: the
+# same page, its rows read on the lane's pooled connection.
+project_page.lane = lane_reading(_shared_project_page, service.project_page_on)  # type: ignore[attr-defined]
 
 
 async def project_form(request: Request, *, block: str, schema, active: str, act, **options):
