@@ -1,6 +1,6 @@
 """Dates and times as people read and type them: one format per locale, in the right zone."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from functools import cache, lru_cache
 from zoneinfo import available_timezones
 
@@ -46,7 +46,16 @@ def format_clock(value: datetime | None, tz: str | None = None) -> str:
     """The time of day alone, e.g. "9:00 PM" / "21:00", for the end of a same-day range."""
     if value is None:
         return ""
-    return babel_dates.format_time(_aware(value), "short", tzinfo=zone(tz), locale=locale_object())
+    local = _aware(value).astimezone(zone(tz))
+    return _clock(local.hour, local.minute, current_locale.get())
+
+
+# Every page shows a few instants (logged, changed, its history), each its own; the short
+# time pattern of every locale holds the hour, the minute and the day period only, so the
+# 1,440 minutes of a day cover them all, formatted once each.
+@lru_cache(maxsize=4096)
+def _clock(hour: int, minute: int, locale: str) -> str:
+    return babel_dates.format_time(time(hour, minute), "short", locale=babel_locale(locale))
 
 
 def format_moment(value: datetime | str | None, tz: str | None = None) -> str:
