@@ -40,7 +40,7 @@ from core.middleware import (
     SecurityHeadersMiddleware,
     SessionReadVary,
 )
-from core.pages import SharedFront, find_lanes
+from core.pages import GZIP_MINIMUM, SharedFront, find_lanes
 from core.safe_methods import SafeMethodGuard, SafeMethodMiddleware
 from core.settings import Settings
 from core.types import IdConvertor, TextConvertor
@@ -49,8 +49,6 @@ from core.web import STATIC_DIR, HashedStaticFiles, exception_handlers, make_tem
 # The one place the kernel names the domains: each package declares its `DOMAIN`.
 DOMAINS = ("core.accounts", "recovery", "volunteers", "donations", "residents", "preparedness")
 VERSION = "0.1.0"
-# Smaller responses are sent as they are: compressing them saves too little.
-GZIP_MINIMUM = 500
 
 
 def load_domains() -> list[Domain]:

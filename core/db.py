@@ -552,6 +552,28 @@ def _json_array_postgresql(element, compiler, **kw) -> str:
     return f"json_agg({column} ORDER BY {column})"
 
 
+class json_rows(FunctionElement):
+    """The rows aggregated as one JSON array of arrays of these columns' values, in no
+    particular order (PostgreSQL's json_agg of json_build_array, SQLite's json_group_array of
+    json_array): a few grouped totals as one column of another page's statement. Numbers and
+    text only, which JSON keeps as they are. No rows: NULL on PostgreSQL, an empty array on
+    SQLite."""
+
+    type = JSON()
+    name = "json_rows"
+    inherit_cache = True
+
+
+@compiles(json_rows)
+def _json_rows(element, compiler, **kw) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element, compiler, **kw) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
 def settings_of(session: AsyncSession) -> Settings:
     """The settings of the database a session belongs to (a job handler has no request)."""
     return session.info.get(SETTINGS_KEY) or Settings()

@@ -51,6 +51,8 @@ CACHE_CONTROL = "public, max-age=5"
 # URL (a live update) must never be answered from the browser's copy of the whole page.
 VARY = "Accept-Language, Cookie, HX-Request"
 Build = Callable[[], Awaitable[tuple[dict[str, Any], datetime | None]]]
+# Bodies shorter than this are sent and kept as they are: gzip would save too little.
+GZIP_MINIMUM = 500
 
 
 def shared_page_key(request: Request, key: Hashable) -> tuple | None:
@@ -291,7 +293,7 @@ class SharedFront:
         max_bytes: int = cache.FRONT_BYTES,
         lanes: Sequence[tuple[Route, Lane]] = (),
         respond: Callable[[ASGIApp], ASGIApp] | None = None,
-        gzip_minimum: int = 500,
+        gzip_minimum: int = GZIP_MINIMUM,
     ):
         self.app = app
         # Bodies this long and longer are kept gzipped (see `_send`), as GZipMiddleware

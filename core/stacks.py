@@ -1,10 +1,8 @@
-"""Rows of different shapes read in one statement: a UNION ALL of blocks, rows as JSON."""
+"""Rows of different shapes read in one statement: a UNION ALL of blocks."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import JSON, Select, cast, func, literal_column, null, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Select, cast, func, literal_column, null, union_all
 
 
 class Stack:
@@ -50,25 +48,3 @@ class Stack:
             start = self.starts[index]
             found[index].append(tuple(row[start : start + self.widths[index]]))
         return found
-
-
-class json_rows(FunctionElement):
-    """The rows aggregated as one JSON array of arrays of these columns' values, in no
-    particular order (PostgreSQL's json_agg of json_build_array, SQLite's json_group_array of
-    json_array): a few grouped totals as one column of another page's statement. Numbers and
-    text only, which JSON keeps as they are. No rows: NULL on PostgreSQL, an empty array on
-    SQLite."""
-
-    type = JSON()
-    name = "json_rows"
-    inherit_cache = True
-
-
-@compiles(json_rows)
-def _json_rows(element, compiler, **kw) -> str:
-    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
-
-
-@compiles(json_rows, "postgresql")
-def _json_rows_postgresql(element, compiler, **kw) -> str:
-    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"

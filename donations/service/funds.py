@@ -16,11 +16,10 @@ from functools import cache
 from sqlalchemy import bindparam, func, literal_column, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import core_connection
+from core.db import core_connection, json_rows
 from core.domain import FigureColumns
 from core.models import Organization, OrgStatus
 from core.settings import Settings
-from core.stacks import json_rows
 from donations.models import Channel, Disbursement, Donation, DonationStatus
 from donations.service import (
     donations,
